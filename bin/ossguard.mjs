@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const cli = new URL('../dist/cli/ossguard.cjs', import.meta.url);
+if (!existsSync(cli)) {
+  console.error('ossguard: the CLI is not built yet. Run `npm run build` in the ossguard checkout first.');
+  process.exit(2);
+}
+const { main } = createRequire(import.meta.url)(cli.pathname);
+process.exitCode = await main(process.argv.slice(2));

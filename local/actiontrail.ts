@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { Caller } from './identity';
+
+/**
+ * ActionTrail records and their EventBridge envelope, as the emulators emit them. The field set follows
+ * ../shared/reference/actiontrail-events.md §1-2 (management event structure, CloudEvents 1.0 envelope).
+ */
+export interface EmittedRecord {
+  eventId: string;
+  eventVersion: 1;
+  eventName: string;
+  eventType: 'ApiCall' | 'ConsoleOperation';
+  eventRW: 'Write' | 'Read';
+  eventCategory: 'Management';
+  eventSource: string;
+  eventTime: string;
+  acsRegion: string;
+  serviceName: string;
+  apiVersion?: string;
+  isGlobal: boolean;
+  requestId: string;
+  sourceIpAddress: string;
+  userAgent: string;
+  userIdentity: Record<string, unknown>;
+  requestParameters: Record<string, unknown>;
+  responseElements?: Record<string, unknown>;
+  referencedResources: Record<string, string[]>;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface CloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  aliyunaccountid: string;
+  aliyunregionid: string;
+  aliyuneventbusname: 'default';
+  aliyunpublishtime: string;
+  data: EmittedRecord;
+}
+
+/** Where emulators publish events; the local event bus implements it. */
+export interface EventSink {
+  publish(event: CloudEvent): void;
+}
+
+export function userIdentityOf(caller: Caller): Record<string, unknown> {
+  return {
+    type: caller.kind,
+    principalId: caller.principalId,
+    accountId: caller.accountId,
+    accessKeyId: caller.accessKeyId,
+    userName: caller.userName,
+    ...(caller.kind === 'root-account'
+      ? {}
+      : {
+          sessionContext: {
+            attributes: { mfaAuthenticated: String(caller.mfa), creationDate: new Date().toISOString() },
+          },
+        }),
+  };
+}
+
+export interface RecordInput {
+  caller: Caller;
+  eventName: string;
+  serviceName: 'Oss' | 'Ram' | 'Ims';
+  eventSource: string;
+  region: string;
+  requestId: string;
+  sourceIp: string;
+  userAgent: string;
+  eventType?: 'ApiCall' | 'ConsoleOperation';
+  apiVersion?: string;
+  isGlobal?: boolean;
+  requestParameters?: Record<string, unknown>;
+  responseElements?: Record<string, unknown>;
+  referencedResources?: Record<string, string[]>;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export function buildRecord(input: RecordInput): EmittedRecord {
+  return {
+    eventId: randomUUID(),
+    eventVersion: 1,
+    eventName: input.eventName,
+    eventType: input.eventType ?? 'ApiCall',
+    eventRW: 'Write',
+    eventCategory: 'Management',
+    eventSource: input.eventSource,
+    eventTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    acsRegion: input.region,
+    serviceName: input.serviceName,
+    ...(input.apiVersion ? { apiVersion: input.apiVersion } : {}),
+    isGlobal: input.isGlobal ?? false,
+    requestId: input.requestId,
+    sourceIpAddress: input.sourceIp,
+    userAgent: input.userAgent,
+    userIdentity: userIdentityOf(input.caller),
+    requestParameters: input.requestParameters ?? {},
+    ...(input.responseElements ? { responseElements: input.responseElements } : {}),
+    referencedResources: input.referencedResources ?? {},
+    ...(input.errorCode ? { errorCode: input.errorCode, errorMessage: input.errorMessage ?? '' } : {}),
+  };
+}
+
+/** EventBridge type prefix per service: OSS documents `oss:`; RAM vs IMS is unverified, we emit both forms. */
+const TYPE_PREFIX: Record<string, string> = { Oss: 'oss', Ram: 'ram', Ims: 'ims' };
+
+export function wrapCloudEvent(record: EmittedRecord): CloudEvent {
+  const prefix = TYPE_PREFIX[record.serviceName] ?? record.serviceName.toLowerCase();
+  const bucket = record.referencedResources['ACS::OSS::Bucket']?.[0];
+  const accountId = String(record.userIdentity.accountId ?? '');
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: `acs.${prefix}`,
+    type: `${prefix}:ActionTrail:${record.eventType}`,
+    subject: `acs:${prefix}:${record.acsRegion}:${accountId}:${bucket ?? record.eventName}`,
+    time: record.eventTime,
+    datacontenttype: 'application/json',
+    aliyunaccountid: accountId,
+    aliyunregionid: record.acsRegion,
+    aliyuneventbusname: 'default',
+    aliyunpublishtime: new Date().toISOString(),
+    data: record,
+  };
+}

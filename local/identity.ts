@@ -1,0 +1,210 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/**
+ * The emulated account's principals and their keys. It is the RAM emulator's data model and the
+ * credential store every emulator verifies signatures against, so a key created through the RAM API
+ * can sign OSS requests, and a key disabled through RAM stops working everywhere.
+ */
+export type PrincipalKind = 'root-account' | 'ram-user' | 'assumed-role';
+
+export interface AccessKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+  status: 'Active' | 'Inactive';
+  createDate: string;
+}
+
+export interface RamUser {
+  userId: string;
+  userName: string;
+  displayName: string;
+  createDate: string;
+  accessKeys: AccessKey[];
+  loginProfile?: { createDate: string; mfaBindRequired: boolean; passwordResetRequired: boolean };
+  tags: Record<string, string>;
+  /** Whether console and STS sessions of this user count as MFA-authenticated. */
+  mfa: boolean;
+}
+
+export interface RoleSession {
+  roleName: string;
+  roleId: string;
+  sessionName: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken: string;
+  expiresAt: Date;
+}
+
+/** The principal behind a verified request, as the emulators record it in ActionTrail events. */
+export interface Caller {
+  kind: PrincipalKind;
+  accountId: string;
+  principalId: string;
+  userName: string;
+  accessKeyId: string;
+  mfa: boolean;
+  /** Set for assumed-role callers. */
+  roleName?: string;
+  /** Set for RAM users. */
+  ramUser?: RamUser;
+}
+
+export type KeyLookup =
+  | { kind: 'ok'; caller: Caller; secret: string; securityToken?: string; expiresAt?: Date }
+  | { kind: 'unknown' }
+  | { kind: 'inactive' };
+
+export type TokenCheck = 'ok' | 'missing' | 'invalid' | 'expired';
+
+const newKeyId = (prefix: string): string => `${prefix}${randomBytes(9).toString('hex').toUpperCase()}`;
+const newSecret = (): string => randomBytes(22).toString('base64url');
+const numericId = (): string =>
+  `2${Array.from(randomBytes(8), (b) => (b % 10).toString()).join('')}${Date.now() % 1e8}`;
+
+export class IdentityStore {
+  readonly accountId: string;
+  readonly rootKey: AccessKey;
+  readonly users = new Map<string, RamUser>();
+  readonly roles = new Map<string, { roleName: string; roleId: string }>();
+  private readonly sessions = new Map<string, RoleSession>();
+
+  constructor(accountId = '1234567890123456') {
+    this.accountId = accountId;
+    this.rootKey = {
+      accessKeyId: newKeyId('LTAIroot'),
+      accessKeySecret: newSecret(),
+      status: 'Active',
+      createDate: new Date().toISOString(),
+    };
+  }
+
+  rootCaller(): Caller {
+    return {
+      kind: 'root-account',
+      accountId: this.accountId,
+      principalId: this.accountId,
+      userName: 'root',
+      accessKeyId: this.rootKey.accessKeyId,
+      mfa: false,
+    };
+  }
+
+  createUser(userName: string, options: { mfa?: boolean; displayName?: string } = {}): RamUser {
+    const existing = this.users.get(userName);
+    if (existing) return existing;
+    const user: RamUser = {
+      userId: numericId(),
+      userName,
+      displayName: options.displayName ?? userName,
+      createDate: new Date().toISOString(),
+      accessKeys: [],
+      tags: {},
+      mfa: options.mfa ?? false,
+    };
+    this.users.set(userName, user);
+    return user;
+  }
+
+  createAccessKey(userName: string): AccessKey {
+    const user = this.users.get(userName);
+    if (!user) throw new Error(`no RAM user ${userName}`);
+    const key: AccessKey = {
+      accessKeyId: newKeyId('LTAI'),
+      accessKeySecret: newSecret(),
+      status: 'Active',
+      createDate: new Date().toISOString(),
+    };
+    user.accessKeys.push(key);
+    return key;
+  }
+
+  /** A RAM user with one active key: the usual test actor. */
+  userWithKey(userName: string, options: { mfa?: boolean } = {}): { user: RamUser; key: AccessKey } {
+    const user = this.createUser(userName, options);
+    const key = user.accessKeys.find((k) => k.status === 'Active') ?? this.createAccessKey(userName);
+    return { user, key };
+  }
+
+  createRole(roleName: string): { roleName: string; roleId: string } {
+    const existing = this.roles.get(roleName);
+    if (existing) return existing;
+    const role = { roleName, roleId: numericId() };
+    this.roles.set(roleName, role);
+    return role;
+  }
+
+  /** What STS AssumeRole would hand out; FC passes exactly this to the function as `context.credentials`. */
+  assumeRole(roleName: string, sessionName: string, ttlMs = 3600_000): RoleSession {
+    const role = this.createRole(roleName);
+    const session: RoleSession = {
+      roleName,
+      roleId: role.roleId,
+      sessionName,
+      accessKeyId: newKeyId('STS.'),
+      accessKeySecret: newSecret(),
+      securityToken: `CAIS${randomBytes(48).toString('base64url')}`,
+      expiresAt: new Date(Date.now() + ttlMs),
+    };
+    this.sessions.set(session.accessKeyId, session);
+    return session;
+  }
+
+  lookup(accessKeyId: string): KeyLookup {
+    if (accessKeyId === this.rootKey.accessKeyId) {
+      return { kind: 'ok', caller: this.rootCaller(), secret: this.rootKey.accessKeySecret };
+    }
+    const session = this.sessions.get(accessKeyId);
+    if (session) {
+      return {
+        kind: 'ok',
+        caller: {
+          kind: 'assumed-role',
+          accountId: this.accountId,
+          principalId: `${session.roleId}:${session.sessionName}`,
+          userName: `${session.roleName}:${session.sessionName}`,
+          accessKeyId,
+          mfa: false,
+          roleName: session.roleName,
+        },
+        secret: session.accessKeySecret,
+        securityToken: session.securityToken,
+        expiresAt: session.expiresAt,
+      };
+    }
+    for (const user of this.users.values()) {
+      const key = user.accessKeys.find((k) => k.accessKeyId === accessKeyId);
+      if (!key) continue;
+      if (key.status !== 'Active') return { kind: 'inactive' };
+      return {
+        kind: 'ok',
+        caller: {
+          kind: 'ram-user',
+          accountId: this.accountId,
+          principalId: user.userId,
+          userName: user.userName,
+          accessKeyId,
+          mfa: user.mfa,
+          ramUser: user,
+        },
+        secret: key.accessKeySecret,
+      };
+    }
+    return { kind: 'unknown' };
+  }
+
+  /** STS keys are only valid together with their token, and only until they expire. */
+  checkToken(
+    found: Extract<KeyLookup, { kind: 'ok' }>,
+    presented: string | undefined,
+    now = new Date(),
+  ): TokenCheck {
+    if (found.securityToken === undefined) return presented ? 'invalid' : 'ok';
+    if (!presented) return 'missing';
+    if (presented !== found.securityToken) return 'invalid';
+    if (found.expiresAt && found.expiresAt.getTime() <= now.getTime()) return 'expired';
+    return 'ok';
+  }
+}
+
+export const newRequestId = (): string => randomUUID().replaceAll('-', '').slice(0, 24).toUpperCase();

@@ -1,0 +1,48 @@
+// Bundles each folder under functions/ into dist/<function>/index.js (CommonJS, `exports.handler`), the shape
+// the FC nodejs20 runtime loads, and the CLI into dist/cli/ossguard.cjs.
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const functionsDir = join(root, 'functions');
+const functions = readdirSync(functionsDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(functionsDir, entry.name, 'index.ts')))
+  .map((entry) => entry.name);
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { OSSGUARD_VERSION: JSON.stringify(process.env.npm_package_version ?? '0.0.0') },
+};
+
+await Promise.all([
+  ...functions.map(async (name) => {
+    const outdir = join(root, 'dist', name);
+    await build({
+      ...common,
+      entryPoints: [join(functionsDir, name, 'index.ts')],
+      outfile: join(outdir, 'index.js'),
+    });
+    // The repo's package.json says "type": "module"; this keeps Node treating the bundle as CommonJS locally too.
+    writeFileSync(join(outdir, 'package.json'), '{"type":"commonjs"}\n');
+  }),
+  build({
+    ...common,
+    minify: false,
+    entryPoints: [join(root, 'cli', 'index.ts')],
+    outfile: join(root, 'dist', 'cli', 'ossguard.cjs'),
+  }),
+]);
+
+console.log(
+  `built ${functions.length} function bundle(s): ${functions.join(', ')}; CLI: dist/cli/ossguard.cjs`,
+);
