@@ -21,6 +21,8 @@ const common = {
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+  // urllib requires proxy-agent only when ali-oss is given `enableProxy`, which ossguard never sets.
+  external: ['proxy-agent'],
   define: { OSSGUARD_VERSION: JSON.stringify(process.env.npm_package_version ?? '0.0.0') },
 };
 

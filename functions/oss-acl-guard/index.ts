@@ -1,0 +1,4 @@
+import { aclGuard } from '../../shared/guards/acl';
+import { createHandler } from '../../shared/pipeline/handler';
+
+export const handler = createHandler(aclGuard);

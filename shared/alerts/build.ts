@@ -1,0 +1,75 @@
+import type { AuditRecord } from '../audit/record';
+import { type Severity, severityRank } from '../severity';
+import type { Alert } from './types';
+
+const HEADLINE: Record<AuditRecord['decision'], string> = {
+  remediated: 'reverted',
+  alerted: 'needs attention',
+  'dry-run': 'would be reverted (dry-run)',
+  failed: 'could not be checked or fixed',
+  excepted: 'allowed by an exception',
+  skipped: 'no action needed',
+};
+
+function resourceLabel(record: AuditRecord): string {
+  const { bucket, objectKey, ramUser, accessKeyId } = record.resource;
+  if (objectKey && bucket) return `oss://${bucket}/${objectKey}`;
+  if (bucket) return `bucket ${bucket}`;
+  if (accessKeyId) return `AccessKey ${accessKeyId}${ramUser ? ` of ${ramUser}` : ''}`;
+  if (ramUser) return `RAM user ${ramUser}`;
+  return 'the account';
+}
+
+function highestSeverity(record: AuditRecord): Severity {
+  if (record.decision === 'failed' && record.rules.length === 0) return 'high';
+  return record.rules.reduce<Severity>(
+    (top, f) => (severityRank(f.severity) > severityRank(top) ? f.severity : top),
+    'info',
+  );
+}
+
+/**
+ * The alert for a decision, built from the audit record so both say the same thing. Values stay raw here;
+ * each channel escapes them for its own format.
+ */
+export function alertFor(record: AuditRecord, advice: readonly string[] = []): Alert {
+  const actor = record.actor;
+  const via = record.eventType === 'ConsoleOperation' ? 'console' : 'API';
+  const facts: Alert['facts'] = [
+    { label: 'Resource', value: resourceLabel(record) },
+    { label: 'Change', value: `${record.eventName} (${via}) in ${record.region} at ${record.time}` },
+    { label: 'Actor', value: `${actor.userName ?? actor.principalId ?? 'unknown'} (${actor.type})` },
+    { label: 'Source IP', value: actor.sourceIp ?? 'unknown' },
+  ];
+  if (record.before) facts.push({ label: 'Before', value: JSON.stringify(record.before) });
+  if (record.after) facts.push({ label: 'After', value: JSON.stringify(record.after) });
+  for (const finding of record.rules) {
+    facts.push({
+      label: `Rule ${finding.ruleId} (${finding.severity}, ${finding.mode})`,
+      value: finding.message,
+    });
+  }
+  for (const ignored of record.ignoredExceptions ?? []) {
+    facts.push({ label: 'Ignored exception', value: `${ignored.source} ${ignored.match}: ${ignored.why}` });
+  }
+  if (record.error) facts.push({ label: 'Error', value: record.error.message });
+
+  const actions = [`ossguard: ${record.reason}`, ...advice];
+  if (record.resource.bucket && record.decision !== 'failed') {
+    actions.push(
+      `To allow this on purpose, tag the bucket: ossguard-exception = until=YYYY-MM-DD;reason=<why> (or add it to exceptions.buckets in the config).`,
+    );
+  }
+  actions.push(`Audit record: event ${record.eventId}`);
+
+  return {
+    id: record.dedupeKey,
+    severity: highestSeverity(record),
+    title: `[ossguard] ${resourceLabel(record)} ${HEADLINE[record.decision]}`,
+    summary: record.rules.map((f) => f.message).join('; ') || record.reason,
+    facts,
+    actions,
+    rules: record.rules.map((f) => f.ruleId),
+    time: record.decidedAt,
+  };
+}

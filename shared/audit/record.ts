@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { DeliveryResult } from '../alerts/types';
+import type { CallEntry } from '../clients/calllog';
+import type { Actor, ChangeResources } from '../events/types';
+import type { AppliedException, IgnoredException } from '../exceptions';
+import type { RuleFinding, RuleMode } from '../rules/types';
+
+export const DECISIONS = ['remediated', 'alerted', 'excepted', 'skipped', 'failed', 'dry-run'] as const;
+export type DecisionKind = (typeof DECISIONS)[number];
+
+export type StateSnapshot = Record<string, string | number | boolean | null>;
+
+/** One decision about one event: the unit users review, and the proof of what ossguard did and why. */
+export interface AuditRecord {
+  schemaVersion: 1;
+  eventId: string;
+  dedupeKey: string;
+  eventName: string;
+  eventType: string;
+  /** When the change happened (the event's time). */
+  time: string;
+  /** When ossguard decided. */
+  decidedAt: string;
+  guard: string;
+  region: string;
+  accountId?: string;
+  actor: Actor;
+  resource: ChangeResources;
+  before?: StateSnapshot;
+  after?: StateSnapshot;
+  rules: Array<RuleFinding & { mode: RuleMode }>;
+  decision: DecisionKind;
+  reason: string;
+  exception?: AppliedException;
+  ignoredExceptions?: IgnoredException[];
+  dryRun: boolean;
+  ossguardVersion: string;
+  requestIds: CallEntry[];
+  alerts: DeliveryResult[];
+  error?: { name: string; message: string; code?: string };
+  /** sha256 over the record without this field, in canonical key order: `ossguard audit verify` recomputes it. */
+  digest: string;
+}
+
+export type UnsignedAuditRecord = Omit<AuditRecord, 'digest'>;
+
+/** JSON with object keys sorted at every level, so the digest does not depend on property order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function digestOf(record: UnsignedAuditRecord): string {
+  return createHash('sha256').update(canonicalJson(record)).digest('hex');
+}
+
+export function sign(record: UnsignedAuditRecord): AuditRecord {
+  return { ...record, digest: digestOf(record) };
+}
+
+/**
+ * `<prefix>YYYY/MM/DD/<sha256(dedupeKey)>.json`, dated by the event's own time: a redelivered event maps to
+ * the same key, and `x-oss-forbid-overwrite` turns the second write into "already handled".
+ */
+export function auditKey(prefix: string, dedupeKey: string, eventTime: string): string {
+  const parsed = Date.parse(eventTime);
+  const day = (Number.isNaN(parsed) ? new Date(0) : new Date(parsed))
+    .toISOString()
+    .slice(0, 10)
+    .replaceAll('-', '/');
+  const hash = createHash('sha256').update(dedupeKey).digest('hex').slice(0, 40);
+  return `${prefix}${day}/${hash}.json`;
+}

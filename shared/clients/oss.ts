@@ -1,0 +1,350 @@
+import OSS from 'ali-oss';
+import { CloudApiError } from '../errors';
+import type { BucketAcl, ObjectAcl } from '../rules';
+import type { CallLog } from './calllog';
+import { DEFAULT_RETRY, isRetryable, type RetryOptions, withRetry } from './retry';
+
+/** STS credentials as FC passes them in `context.credentials`. */
+export interface CloudCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
+
+export interface OssClientOptions {
+  credentials: CloudCredentials;
+  /** Overrides Alibaba Cloud's regional endpoints (the local cloud, or a private endpoint). */
+  endpoint?: string;
+  timeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+interface AliOssResult {
+  res?: { status?: number; headers?: Record<string, string | string[] | undefined> };
+  status?: number;
+  data?: unknown;
+}
+
+interface AliOssError {
+  name?: string;
+  code?: string;
+  status?: number;
+  requestId?: string;
+  message?: string;
+}
+
+const NOT_FOUND_CODES = new Set([
+  'NoSuchBucket',
+  'NoSuchKey',
+  'NoSuchBucketPolicy',
+  'NoSuchPublicAccessBlock',
+]);
+
+export const isNotFound = (error: unknown): boolean =>
+  error instanceof CloudApiError && NOT_FOUND_CODES.has(error.code);
+
+/**
+ * ali-oss clients, one per region and bucket: ali-oss binds object calls to `options.bucket`, and
+ * `useBucket()` mutates a shared client, which is unsafe when changes are handled concurrently.
+ */
+export class OssClientFactory {
+  private readonly clients = new Map<string, OSS>();
+
+  constructor(private readonly options: OssClientOptions) {}
+
+  get retry(): RetryOptions {
+    return this.options.retry ?? DEFAULT_RETRY;
+  }
+
+  client(region: string, bucket?: string): OSS {
+    const cacheKey = `${region}/${bucket ?? ''}`;
+    let client = this.clients.get(cacheKey);
+    if (!client) {
+      const { credentials, endpoint } = this.options;
+      client = new OSS({
+        accessKeyId: credentials.accessKeyId,
+        accessKeySecret: credentials.accessKeySecret,
+        ...(credentials.securityToken ? { stsToken: credentials.securityToken } : {}),
+        region: `oss-${region}`,
+        secure: true,
+        timeout: this.options.timeoutMs ?? 10_000,
+        ...(bucket ? { bucket } : {}),
+        ...(endpoint ? endpointOptions(endpoint) : {}),
+      });
+      this.clients.set(cacheKey, client);
+    }
+    return client;
+  }
+}
+
+/**
+ * A host name endpoint goes path-style (`sldEnable`), an IP endpoint keeps the bucket in the Host header;
+ * combining an IP with `sldEnable` would put the bucket in both (../shared/reference/oss-api.md §0).
+ */
+function endpointOptions(endpoint: string): { endpoint: string; sldEnable?: boolean } {
+  const host = new URL(endpoint).hostname;
+  const isIp = /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':');
+  return isIp ? { endpoint } : { endpoint, sldEnable: true };
+}
+
+const PUBLIC_ACCESS_BLOCK_XML = (on: boolean) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration><BlockPublicAccess>${on}</BlockPublicAccess></PublicAccessBlockConfiguration>`;
+
+/** The OSS calls ossguard makes, with retries, typed errors and a request-id log for the audit record. */
+export class OssGateway {
+  constructor(
+    private readonly factory: OssClientFactory,
+    readonly region: string,
+    private readonly log: CallLog,
+  ) {}
+
+  async getBucketAcl(bucket: string): Promise<BucketAcl> {
+    const result = await this.call('GetBucketAcl', { bucket }, (c) => c.getBucketACL(bucket));
+    return result.acl as BucketAcl;
+  }
+
+  async putBucketAcl(bucket: string, acl: BucketAcl): Promise<void> {
+    await this.call('PutBucketAcl', { bucket }, (c) => c.putBucketACL(bucket, acl));
+  }
+
+  async getObjectAcl(bucket: string, key: string): Promise<ObjectAcl> {
+    const result = await this.call('GetObjectAcl', { bucket, objectKey: key }, (c) => c.getACL(key), bucket);
+    return result.acl as ObjectAcl;
+  }
+
+  async putObjectAcl(bucket: string, key: string, acl: ObjectAcl): Promise<void> {
+    await this.call(
+      'PutObjectAcl',
+      { bucket, objectKey: key },
+      // @types/ali-oss omits 'default', which OSS accepts (restores inheritance from the bucket ACL).
+      (c) => c.putACL(key, acl as BucketAcl),
+      bucket,
+    );
+  }
+
+  async getBucketTags(bucket: string): Promise<Record<string, string>> {
+    // @types/ali-oss lacks the tagging methods that ali-oss 6 has.
+    const result = await this.call('GetBucketTags', { bucket }, (c) =>
+      (
+        c as unknown as { getBucketTags(name: string): Promise<{ tag?: Record<string, string> }> }
+      ).getBucketTags(bucket),
+    );
+    return result.tag ?? {};
+  }
+
+  /** ali-oss has no Block Public Access methods; these go through its signed low-level `request`. */
+  async getBucketPublicAccessBlock(bucket: string): Promise<boolean> {
+    return this.getPublicAccessBlock('GetBucketPublicAccessBlock', bucket);
+  }
+
+  async putBucketPublicAccessBlock(bucket: string, on: boolean): Promise<void> {
+    await this.rawRequest(
+      'PutBucketPublicAccessBlock',
+      bucket,
+      'PUT',
+      'publicAccessBlock',
+      PUBLIC_ACCESS_BLOCK_XML(on),
+    );
+  }
+
+  async getAccountPublicAccessBlock(): Promise<boolean> {
+    return this.getPublicAccessBlock('GetPublicAccessBlock');
+  }
+
+  async putAccountPublicAccessBlock(on: boolean): Promise<void> {
+    await this.rawRequest(
+      'PutPublicAccessBlock',
+      undefined,
+      'PUT',
+      'publicAccessBlock',
+      PUBLIC_ACCESS_BLOCK_XML(on),
+    );
+  }
+
+  async getBucketPolicy(bucket: string): Promise<string | null> {
+    const result = await this.call('GetBucketPolicy', { bucket }, (c) => c.getBucketPolicy(bucket));
+    // ali-oss answers a missing policy with {policy: null, status: 404} instead of throwing.
+    return result.policy ? JSON.stringify(result.policy) : null;
+  }
+
+  async putBucketPolicy(bucket: string, policy: string): Promise<void> {
+    await this.call('PutBucketPolicy', { bucket }, (c) => c.putBucketPolicy(bucket, JSON.parse(policy)));
+  }
+
+  async deleteBucketPolicy(bucket: string): Promise<void> {
+    await this.call('DeleteBucketPolicy', { bucket }, (c) => c.deleteBucketPolicy(bucket));
+  }
+
+  async getBucketPolicyStatus(bucket: string): Promise<boolean> {
+    const result = await this.rawRequest('GetBucketPolicyStatus', bucket, 'GET', 'policyStatus');
+    return String((result.data as { IsPublic?: unknown } | undefined)?.IsPublic) === 'true';
+  }
+
+  /** Writes only if the key is free (`x-oss-forbid-overwrite`); `exists` means a record is already there. */
+  async putObjectIfAbsent(bucket: string, key: string, body: string): Promise<'created' | 'exists'> {
+    try {
+      await this.call(
+        'PutObject',
+        { bucket, objectKey: key },
+        (c) =>
+          c.put(key, Buffer.from(body), {
+            headers: { 'x-oss-forbid-overwrite': 'true', 'Content-Type': 'application/json' },
+          }),
+        bucket,
+      );
+      return 'created';
+    } catch (error) {
+      if (error instanceof CloudApiError && error.code === 'FileAlreadyExists') return 'exists';
+      throw error;
+    }
+  }
+
+  async objectExists(bucket: string, key: string): Promise<boolean> {
+    try {
+      await this.call('HeadObject', { bucket, objectKey: key }, (c) => c.head(key), bucket);
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async getObject(bucket: string, key: string): Promise<Buffer> {
+    const result = await this.call('GetObject', { bucket, objectKey: key }, (c) => c.get(key), bucket);
+    return Buffer.from(result.content as Buffer);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await this.call('DeleteObject', { bucket, objectKey: key }, (c) => c.delete(key), bucket);
+  }
+
+  /** One page of keys under a prefix (ListObjectsV2). */
+  async listObjects(
+    bucket: string,
+    prefix: string,
+    continuationToken?: string,
+    maxKeys = 1000,
+  ): Promise<{ keys: Array<{ key: string; size: number; lastModified: string }>; next?: string }> {
+    const result = await this.call(
+      'ListObjects',
+      { bucket },
+      (c) =>
+        c.listV2(
+          {
+            prefix,
+            'max-keys': String(maxKeys),
+            ...(continuationToken ? { 'continuation-token': continuationToken } : {}),
+          },
+          {},
+        ),
+      bucket,
+    );
+    const keys = (result.objects ?? []).map((o) => ({
+      key: o.name,
+      size: o.size,
+      lastModified: o.lastModified,
+    }));
+    return { keys, ...(result.nextContinuationToken ? { next: result.nextContinuationToken } : {}) };
+  }
+
+  /** One page of buckets in the account (ListBuckets), across regions. */
+  async listBuckets(
+    marker?: string,
+    maxKeys = 1000,
+  ): Promise<{ buckets: Array<{ name: string; region: string }>; next?: string }> {
+    const result = await this.call('ListBuckets', {}, (c) =>
+      c.listBuckets({ 'max-keys': String(maxKeys), ...(marker ? { marker } : {}) }, {}),
+    );
+    const page = result as unknown as {
+      buckets: Array<{ name: string; region: string }> | null;
+      isTruncated?: boolean;
+      nextMarker?: string;
+    };
+    const buckets = (page.buckets ?? []).map((b) => ({
+      name: b.name,
+      region: b.region.replace(/^oss-/, ''),
+    }));
+    return { buckets, ...(page.isTruncated && page.nextMarker ? { next: page.nextMarker } : {}) };
+  }
+
+  private async getPublicAccessBlock(operation: string, bucket?: string): Promise<boolean> {
+    try {
+      const result = await this.rawRequest(operation, bucket, 'GET', 'publicAccessBlock');
+      return (
+        String((result.data as { BlockPublicAccess?: unknown } | undefined)?.BlockPublicAccess) === 'true'
+      );
+    } catch (error) {
+      // UNVERIFIED whether OSS answers "never configured" with 404 or with BlockPublicAccess=false: both mean off.
+      if (error instanceof CloudApiError && error.status === 404 && error.code !== 'NoSuchBucket')
+        return false;
+      throw error;
+    }
+  }
+
+  private rawRequest(
+    operation: string,
+    bucket: string | undefined,
+    method: 'GET' | 'PUT',
+    subres: string,
+    body?: string,
+  ) {
+    return this.call(operation, { bucket }, (c) =>
+      (c as unknown as { request(params: Record<string, unknown>): Promise<AliOssResult> }).request({
+        method,
+        ...(bucket ? { bucket } : {}),
+        subres,
+        ...(body ? { content: Buffer.from(body), mime: 'application/xml' } : {}),
+        successStatuses: [200],
+        xmlResponse: method === 'GET',
+      }),
+    );
+  }
+
+  private async call<T>(
+    operation: string,
+    context: { bucket?: string; objectKey?: string },
+    send: (client: OSS) => Promise<T>,
+    clientBucket?: string,
+  ): Promise<T> {
+    const client = this.factory.client(this.region, clientBucket);
+    return withRetry(async () => {
+      try {
+        const result = await send(client);
+        this.log.record({ service: 'oss', operation, requestId: requestIdOf(result), ok: true });
+        return result;
+      } catch (error) {
+        const failure = toCloudApiError(operation, context, error);
+        this.log.record({ service: 'oss', operation, requestId: failure.context.requestId, ok: false });
+        throw failure;
+      }
+    }, this.factory.retry);
+  }
+}
+
+function requestIdOf(result: unknown): string | undefined {
+  const headers = (result as AliOssResult | undefined)?.res?.headers;
+  const id = headers?.['x-oss-request-id'];
+  return Array.isArray(id) ? id[0] : id;
+}
+
+function toCloudApiError(
+  operation: string,
+  context: { bucket?: string; objectKey?: string },
+  error: unknown,
+): CloudApiError {
+  const e = (error ?? {}) as AliOssError;
+  const code = e.code || e.name || 'UnknownError';
+  return new CloudApiError(
+    {
+      service: 'oss',
+      operation,
+      code,
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      retryable: isRetryable(e.status, code),
+      message: (e.message ?? String(error)).split('\n')[0] ?? '',
+      ...(e.requestId ? { requestId: e.requestId } : {}),
+      ...context,
+    },
+    { cause: error },
+  );
+}

@@ -1,0 +1,10 @@
+export {
+  ENDPOINT_ENV,
+  type Endpoints,
+  loadRuntime,
+  parseConfig,
+  type Runtime,
+  SECRET_ENV,
+  type Secrets,
+} from './load';
+export { type ConfigInput, configSchema, isoDate, type OssguardConfig } from './schema';

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { type ConfigIssue, ConfigValidationError } from '../errors';
+import { ruleIds } from '../rules';
+import { configSchema, type OssguardConfig } from './schema';
+
+/** Secrets never live in the config file; they come from these environment variables only. */
+export const SECRET_ENV = {
+  dingtalkSecret: 'OSSGUARD_DINGTALK_SECRET',
+  smtpPassword: 'OSSGUARD_SMTP_PASSWORD',
+} as const;
+
+/** Endpoint overrides, set by the local cloud (or for private endpoints); absent means Alibaba Cloud's public ones. */
+export const ENDPOINT_ENV = {
+  oss: 'OSSGUARD_OSS_ENDPOINT',
+  ram: 'OSSGUARD_RAM_ENDPOINT',
+  ims: 'OSSGUARD_IMS_ENDPOINT',
+  actiontrail: 'OSSGUARD_ACTIONTRAIL_ENDPOINT',
+} as const;
+
+export type Secrets = { -readonly [K in keyof typeof SECRET_ENV]?: string };
+export type Endpoints = { -readonly [K in keyof typeof ENDPOINT_ENV]?: string };
+
+export interface Runtime {
+  config: OssguardConfig;
+  secrets: Secrets;
+  endpoints: Endpoints;
+}
+
+const SECRET_LOOKING_KEY = /secret|password|accesskey|token/i;
+
+/** Parses YAML or JSON config text and validates it strictly: unknown keys and bad values name the key. */
+export function parseConfig(text: string): OssguardConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigValidationError([{ key: '(file)', message: 'is neither valid YAML nor JSON' }], {
+      cause,
+    });
+  }
+  const result = configSchema(ruleIds()).safeParse(raw ?? {});
+  if (!result.success) throw new ConfigValidationError(result.error.issues.flatMap(toIssues));
+  return result.data;
+}
+
+function toIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const base = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      key: base ? `${base}.${key}` : key,
+      message: SECRET_LOOKING_KEY.test(key)
+        ? `is not allowed: secrets come from the environment (${Object.values(SECRET_ENV).join(', ')}), never from the config`
+        : 'is not a known setting',
+    }));
+  }
+  return [{ key: base || '(root)', message: issue.message }];
+}
+
+/**
+ * Reads the config from `OSSGUARD_CONFIG` (inline YAML/JSON) or `OSSGUARD_CONFIG_FILE`, and secrets and
+ * endpoints from their variables. Called at cold start so a bad config fails the init, not a remediation.
+ */
+export function loadRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  const inline = env.OSSGUARD_CONFIG;
+  const file = env.OSSGUARD_CONFIG_FILE;
+  if (!inline && !file) {
+    throw new ConfigValidationError([
+      {
+        key: 'OSSGUARD_CONFIG',
+        message: 'is not set (nor OSSGUARD_CONFIG_FILE): ossguard needs at least audit.bucket',
+      },
+    ]);
+  }
+  let text = inline ?? '';
+  if (!inline && file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (cause) {
+      throw new ConfigValidationError([{ key: 'OSSGUARD_CONFIG_FILE', message: `cannot read ${file}` }], {
+        cause,
+      });
+    }
+  }
+  const config = parseConfig(text);
+
+  const secrets: Secrets = {};
+  for (const [name, variable] of Object.entries(SECRET_ENV) as Array<[keyof Secrets, string]>) {
+    const value = env[variable];
+    if (value) secrets[name] = value;
+  }
+  const endpoints: Endpoints = {};
+  const issues: ConfigIssue[] = [];
+  for (const [name, variable] of Object.entries(ENDPOINT_ENV) as Array<[keyof Endpoints, string]>) {
+    const value = env[variable];
+    if (!value) continue;
+    if (/^https?:\/\/[A-Za-z0-9.[\]:-]+\/?$/.test(value)) endpoints[name] = value.replace(/\/$/, '');
+    else issues.push({ key: variable, message: 'must be an http(s) URL with no path' });
+  }
+  if (config.alerts.dingtalk && !secrets.dingtalkSecret) {
+    issues.push({
+      key: SECRET_ENV.dingtalkSecret,
+      message: 'must be set when alerts.dingtalk is configured',
+    });
+  }
+  if (issues.length > 0) throw new ConfigValidationError(issues);
+  return { config, secrets, endpoints };
+}

@@ -1,0 +1,20 @@
+/**
+ * The ActionTrail event names each guard handles. OSS event names are the OSS API names
+ * (../shared/reference/actiontrail-events.md §1.3); account-level Block Public Access uses the
+ * un-prefixed `PutPublicAccessBlock` / `DeletePublicAccessBlock` API names.
+ */
+export const ACL_GUARD_EVENTS = [
+  'PutBucket',
+  'PutBucketAcl',
+  'PutObjectAcl',
+  'PutBucketPublicAccessBlock',
+  'DeleteBucketPublicAccessBlock',
+  'PutPublicAccessBlock',
+  'DeletePublicAccessBlock',
+] as const;
+
+export const POLICY_GUARD_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
+
+export const KEY_GUARD_EVENTS = ['CreateAccessKey'] as const;
+
+export type AclGuardEvent = (typeof ACL_GUARD_EVENTS)[number];

@@ -1,0 +1,299 @@
+import { EventParseError } from '../errors';
+import type { Actor, ActorType, ChangeRecord, ChangeResources, EventOrigin, ParsedItem } from './types';
+
+/**
+ * ActionTrail records are a few KB and FC batches hold at most a few hundred of them; a body past this is
+ * not something EventBridge or LookupEvents sends us, and parsing it would only spend the instance's memory.
+ */
+export const MAX_EVENT_BODY_BYTES = 1024 * 1024;
+
+/** Request parameters worth keeping in the audit trail. Everything else is dropped: allowlist, not blocklist. */
+const KEPT_REQUEST_PARAMETERS = [
+  'bucketName',
+  'BucketName',
+  'objectKey',
+  'ObjectName',
+  'x-oss-acl',
+  'x-oss-object-acl',
+  'BlockPublicAccess',
+  'UserName',
+  'UserPrincipalName',
+  'UserAccessKeyId',
+  'Status',
+  'stsTokenPlayerUid',
+] as const;
+
+const MAX_KEPT_VALUE_LENGTH = 1024;
+
+export interface ParseOptions {
+  /** Event names the caller handles; others become `ignored` items. All names are accepted when absent. */
+  accept?: ReadonlySet<string>;
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
+
+/**
+ * Turns whatever FC hands a function (a Buffer) into typed items: one per event, in order. Accepts an
+ * EventBridge CloudEvent, a batch array of them, the RawData schema (the record alone), a bare ActionTrail
+ * record, and a LookupEvents page (`{Events: [...]}`). A bad element never hides the good ones around it.
+ */
+export function parseEvents(body: Buffer | string | unknown, options: ParseOptions = {}): ParsedItem[] {
+  let value: unknown = body;
+  if (Buffer.isBuffer(body) || typeof body === 'string') {
+    const size = Buffer.isBuffer(body) ? body.length : Buffer.byteLength(body);
+    if (size > MAX_EVENT_BODY_BYTES) {
+      return [invalid(0, `event body is ${size} bytes, over the ${MAX_EVENT_BODY_BYTES}-byte limit`)];
+    }
+    const text = body.toString().trim();
+    if (text.length === 0) return [invalid(0, 'event body is empty')];
+    try {
+      value = JSON.parse(text);
+    } catch (cause) {
+      return [invalid(0, 'event body is not JSON', cause)];
+    }
+  }
+
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [invalid(0, 'event batch is empty')];
+    return value.map((element, index) => parseOne(element, index, 'record', options));
+  }
+  if (isObject(value) && Array.isArray(value.Events)) {
+    return value.Events.map((element, index) => parseOne(element, index, 'lookup-events', options));
+  }
+  return [parseOne(value, 0, 'record', options)];
+}
+
+function parseOne(value: unknown, index: number, origin: EventOrigin, options: ParseOptions): ParsedItem {
+  try {
+    const record = isCloudEvent(value) ? fromCloudEvent(value, index) : fromRecord(value, index, origin);
+    if (options.accept && !options.accept.has(record.eventName)) {
+      return {
+        kind: 'ignored',
+        index,
+        reason: `event ${record.eventName} is not handled by this function`,
+        eventId: record.eventId,
+        eventName: record.eventName,
+      };
+    }
+    return { kind: 'change', index, record };
+  } catch (error) {
+    if (error instanceof EventParseError) return { kind: 'invalid', index, error };
+    return invalid(index, 'event could not be parsed', error);
+  }
+}
+
+function invalid(index: number, message: string, cause?: unknown): ParsedItem {
+  return { kind: 'invalid', index, error: new EventParseError(message, { index, cause }) };
+}
+
+const isCloudEvent = (value: unknown): value is Json => isObject(value) && 'specversion' in value;
+
+function fromCloudEvent(event: Json, index: number): ChangeRecord {
+  const id = str(event.id);
+  const source = str(event.source);
+  const type = str(event.type);
+  if (!id || !source || !type) {
+    throw new EventParseError('CloudEvent lacks id, source or type', { index });
+  }
+  let data = event.data;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch (cause) {
+      throw new EventParseError('CloudEvent data is a string that is not JSON', {
+        index,
+        eventId: id,
+        cause,
+      });
+    }
+  }
+  if (!isObject(data)) {
+    throw new EventParseError(`CloudEvent ${id} has no ActionTrail record in data`, { index, eventId: id });
+  }
+  const record = fromRecord(data, index, 'cloudevent', {
+    dedupeKey: `${source}/${id}`,
+    region: str(event.aliyunregionid),
+    accountId: str(event.aliyunaccountid),
+    time: str(event.time),
+    // `oss:ActionTrail:ConsoleOperation` → the record's eventType when the record itself omits it.
+    eventType: type.split(':')[2],
+    serviceFromType: type.split(':')[0],
+  });
+  return { ...record, envelope: { id, source, type } };
+}
+
+interface EnvelopeFacts {
+  dedupeKey: string;
+  region?: string;
+  accountId?: string;
+  time?: string;
+  eventType?: string;
+  serviceFromType?: string;
+}
+
+function fromRecord(
+  value: unknown,
+  index: number,
+  origin: EventOrigin,
+  envelope?: EnvelopeFacts,
+): ChangeRecord {
+  if (!isObject(value)) throw new EventParseError('event is not a JSON object', { index });
+  const eventName = str(value.eventName);
+  if (!eventName) {
+    throw new EventParseError('not an ActionTrail record or CloudEvent: eventName is missing', { index });
+  }
+  const eventId = str(value.eventId) ?? envelope?.dedupeKey;
+  if (!eventId) throw new EventParseError(`${eventName} record has no eventId`, { index });
+  const version = value.eventVersion;
+  if (version !== undefined && String(version) !== '1') {
+    throw new EventParseError(`${eventName} record has unsupported eventVersion ${String(version)}`, {
+      index,
+      eventId,
+    });
+  }
+
+  const eventSource = str(value.eventSource);
+  const service =
+    str(value.serviceName) ?? serviceFromEventSource(eventSource) ?? capitalise(envelope?.serviceFromType);
+  const region = str(value.acsRegion) ?? envelope?.region ?? regionFromEventSource(eventSource);
+  if (!service) throw new EventParseError(`${eventName} record names no service`, { index, eventId });
+  if (!region) throw new EventParseError(`${eventName} record names no region`, { index, eventId });
+
+  const identity = isObject(value.userIdentity) ? value.userIdentity : {};
+  const requestParameters = isObject(value.requestParameters) ? value.requestParameters : {};
+  const accountId = str(identity.accountId) ?? envelope?.accountId ?? str(value.recipientAccountId);
+  const errorCode = str(value.errorCode);
+  const errorMessage = str(value.errorMessage);
+
+  return {
+    dedupeKey: envelope?.dedupeKey ?? eventId,
+    eventId,
+    eventName,
+    eventType: str(value.eventType) ?? envelope?.eventType ?? 'ApiCall',
+    service,
+    region,
+    ...(accountId ? { accountId } : {}),
+    time: str(value.eventTime) ?? envelope?.time ?? new Date(0).toISOString(),
+    actor: actorOf(identity, value),
+    ...(errorCode ? { errorCode } : {}),
+    ...(errorMessage ? { errorMessage } : {}),
+    resources: resourcesOf(value, requestParameters, eventSource),
+    requestParameters: keptParameters(requestParameters),
+    origin,
+  };
+}
+
+const ACTOR_TYPES: readonly ActorType[] = ['root-account', 'ram-user', 'assumed-role', 'system'];
+
+function actorOf(identity: Json, record: Json): Actor {
+  const type = ACTOR_TYPES.find((t) => t === identity.type) ?? 'unknown';
+  const session = isObject(identity.sessionContext) ? identity.sessionContext : {};
+  const attributes = isObject(session.attributes) ? session.attributes : {};
+  const mfa = attributes.mfaAuthenticated;
+  const actor: Actor = { type };
+  const fields: Array<[keyof Actor, unknown]> = [
+    ['principalId', identity.principalId],
+    ['accountId', identity.accountId],
+    ['userName', identity.userName],
+    ['accessKeyId', identity.accessKeyId],
+    ['sourceIp', record.sourceIpAddress],
+    ['userAgent', record.userAgent],
+  ];
+  for (const [key, raw] of fields) {
+    const text = typeof raw === 'number' ? String(raw) : str(raw);
+    if (text) Object.assign(actor, { [key]: text });
+  }
+  // Alibaba samples carry the flag as the string "true"/"false"; accept a boolean too.
+  if (mfa === true || mfa === 'true') actor.mfaAuthenticated = true;
+  else if (mfa === false || mfa === 'false') actor.mfaAuthenticated = false;
+  return actor;
+}
+
+function resourcesOf(record: Json, params: Json, eventSource: string | undefined): ChangeResources {
+  const referenced = isObject(record.referencedResources) ? record.referencedResources : {};
+  const named = resourceNameMap(record);
+  const first = (type: string): string | undefined => {
+    const list = referenced[type];
+    return (Array.isArray(list) ? str(list[0]) : undefined) ?? named.get(type);
+  };
+  const response = isObject(record.responseElements) ? record.responseElements : {};
+  const createdKey = isObject(response.AccessKey) ? response.AccessKey : {};
+
+  const bucket =
+    first('ACS::OSS::Bucket') ??
+    str(params.bucketName) ??
+    str(params.BucketName) ??
+    bucketFromEventSource(eventSource);
+  const objectRef = first('ACS::OSS::Object');
+  // UNVERIFIED whether ActionTrail writes object references as `bucket/key` or as the bare key: accept both.
+  const objectKey =
+    (objectRef && bucket && objectRef.startsWith(`${bucket}/`)
+      ? objectRef.slice(bucket.length + 1)
+      : objectRef) ??
+    str(params.objectKey) ??
+    str(params.ObjectName);
+  const principalName = str(params.UserPrincipalName) ?? first('ACS::RAM::User');
+  const ramUser = str(params.UserName) ?? principalName?.split('@')[0];
+  const accessKeyId =
+    str(createdKey.AccessKeyId) ?? str(params.UserAccessKeyId) ?? first('ACS::RAM::AccessKey');
+
+  return {
+    ...(bucket ? { bucket } : {}),
+    ...(objectKey ? { objectKey } : {}),
+    ...(ramUser ? { ramUser } : {}),
+    ...(principalName?.includes('@') ? { ramUserPrincipalName: principalName } : {}),
+    ...(accessKeyId ? { accessKeyId } : {}),
+  };
+}
+
+/** `resourceType` and `resourceName`: types separated by `;`, ids of one type by `,` (actiontrail-events.md §1.1). */
+function resourceNameMap(record: Json): Map<string, string> {
+  const types = str(record.resourceType)?.split(';') ?? [];
+  const names = str(record.resourceName)?.split(';') ?? [];
+  const map = new Map<string, string>();
+  types.forEach((type, i) => {
+    const id = names[i]?.split(',')[0]?.trim();
+    if (id) map.set(type.trim(), id);
+  });
+  return map;
+}
+
+/** `<bucket>.oss-<region>[-internal|-cross].aliyuncs.com`; service-level hosts have no bucket label. */
+const OSS_HOST =
+  /^(?:([a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.)?oss-([a-z0-9-]+?)(?:-internal|-cross)?\.aliyuncs\.com$/;
+
+function bucketFromEventSource(eventSource: string | undefined): string | undefined {
+  return eventSource ? OSS_HOST.exec(eventSource)?.[1] : undefined;
+}
+
+function regionFromEventSource(eventSource: string | undefined): string | undefined {
+  return eventSource ? OSS_HOST.exec(eventSource)?.[2] : undefined;
+}
+
+function serviceFromEventSource(eventSource: string | undefined): string | undefined {
+  if (!eventSource) return undefined;
+  if (OSS_HOST.test(eventSource)) return 'Oss';
+  if (eventSource.startsWith('ram.')) return 'Ram';
+  if (eventSource.startsWith('ims')) return 'Ims';
+  return undefined;
+}
+
+const capitalise = (text: string | undefined): string | undefined =>
+  text ? text.charAt(0).toUpperCase() + text.slice(1) : undefined;
+
+function keptParameters(params: Json): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const key of KEPT_REQUEST_PARAMETERS) {
+    const raw = params[key];
+    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') {
+      kept[key] = String(raw).slice(0, MAX_KEPT_VALUE_LENGTH);
+    }
+  }
+  return kept;
+}

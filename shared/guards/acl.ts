@@ -1,0 +1,132 @@
+import { isNotFound } from '../clients/oss';
+import { EventParseError } from '../errors';
+import { ACL_GUARD_EVENTS } from '../events/names';
+import type { ChangeRecord } from '../events/types';
+import { type ExceptionOutcome, evaluateExceptions } from '../exceptions';
+import { evaluateRules, type Resolution, resolve } from '../pipeline/resolve';
+import type { ChangeScope, Decision, Guard, Observation } from '../pipeline/types';
+import { type AclSubject, aclRules } from '../rules';
+
+interface AclState {
+  subject: AclSubject;
+  /** Tags of the bucket, for tag exceptions; account-level changes have none. */
+  tags: Record<string, string>;
+}
+
+const ACCOUNT_BPA_EVENTS = new Set(['PutPublicAccessBlock', 'DeletePublicAccessBlock']);
+const BUCKET_BPA_EVENTS = new Set(['PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock']);
+
+/**
+ * oss-acl-guard: public bucket and object ACLs, and Block Public Access switched off. The event only says
+ * which resource changed; the state comes from GetBucketAcl / GetObjectAcl / Get*PublicAccessBlock.
+ */
+export const aclGuard: Guard<AclState> = {
+  name: 'oss-acl-guard',
+  events: ACL_GUARD_EVENTS,
+
+  async observe(change, { oss }): Promise<Observation<AclState>> {
+    if (ACCOUNT_BPA_EVENTS.has(change.eventName)) {
+      const on = await oss.getAccountPublicAccessBlock();
+      return {
+        kind: 'present',
+        state: { subject: { kind: 'account-bpa', blockPublicAccess: on }, tags: {} },
+      };
+    }
+    const bucket = change.resources.bucket;
+    if (!bucket)
+      throw new EventParseError(`${change.eventName} event names no bucket`, { eventId: change.eventId });
+    try {
+      const tags = oss.getBucketTags(bucket);
+      if (BUCKET_BPA_EVENTS.has(change.eventName)) {
+        const [on, t] = await Promise.all([oss.getBucketPublicAccessBlock(bucket), tags]);
+        return {
+          kind: 'present',
+          state: { subject: { kind: 'bucket-bpa', bucket, blockPublicAccess: on }, tags: t },
+        };
+      }
+      if (change.eventName === 'PutObjectAcl') {
+        const key = change.resources.objectKey;
+        if (!key)
+          throw new EventParseError('PutObjectAcl event names no object key', { eventId: change.eventId });
+        const [acl, t] = await Promise.all([oss.getObjectAcl(bucket, key), tags]);
+        return { kind: 'present', state: { subject: { kind: 'object', bucket, key, acl }, tags: t } };
+      }
+      const [acl, t] = await Promise.all([oss.getBucketAcl(bucket), tags]);
+      return { kind: 'present', state: { subject: { kind: 'bucket', bucket, acl }, tags: t } };
+    } catch (error) {
+      if (isNotFound(error)) return { kind: 'gone', reason: `${describeSubject(change)} no longer exists` };
+      throw error;
+    }
+  },
+
+  decide(_change, { subject, tags }, scope): Promise<Decision> {
+    const { config } = scope;
+    const findings = evaluateRules(aclRules, subject, config);
+    const exceptions: ExceptionOutcome =
+      subject.kind === 'account-bpa'
+        ? { ignored: [] }
+        : evaluateExceptions(
+            subject.bucket,
+            config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
+            tags,
+            config.exceptions.tagKey,
+            scope.now,
+          );
+    return resolve({ findings, exceptions, ...remediationFor(subject, scope) }, config, scope.budget);
+  },
+};
+
+function remediationFor(
+  subject: AclSubject,
+  { oss, config }: ChangeScope,
+): Omit<Resolution, 'findings' | 'exceptions'> {
+  switch (subject.kind) {
+    case 'bucket':
+      return {
+        before: { acl: subject.acl },
+        remediation: 'set the bucket ACL to private',
+        compliantReason: `bucket ACL is ${subject.acl}`,
+        remediate: async () => {
+          await oss.putBucketAcl(subject.bucket, 'private');
+          return { acl: 'private' };
+        },
+      };
+    case 'object':
+      return {
+        before: { acl: subject.acl },
+        remediation: `set the object ACL to ${config.objectAclTarget}`,
+        compliantReason: `object ACL is ${subject.acl}`,
+        remediate: async () => {
+          await oss.putObjectAcl(subject.bucket, subject.key, config.objectAclTarget);
+          return { acl: config.objectAclTarget };
+        },
+      };
+    case 'bucket-bpa':
+      return {
+        before: { blockPublicAccess: subject.blockPublicAccess },
+        remediation: 'switch Block Public Access back on for the bucket',
+        compliantReason: 'Block Public Access is on for the bucket',
+        remediate: async () => {
+          await oss.putBucketPublicAccessBlock(subject.bucket, true);
+          return { blockPublicAccess: true };
+        },
+      };
+    case 'account-bpa':
+      return {
+        before: { blockPublicAccess: subject.blockPublicAccess },
+        remediation: 'switch account-level Block Public Access back on',
+        compliantReason: 'Block Public Access is on for the account',
+        remediate: async () => {
+          await oss.putAccountPublicAccessBlock(true);
+          return { blockPublicAccess: true };
+        },
+      };
+  }
+}
+
+function describeSubject(change: ChangeRecord): string {
+  const { bucket, objectKey } = change.resources;
+  return objectKey && change.eventName === 'PutObjectAcl'
+    ? `object ${objectKey} in bucket ${bucket}`
+    : `bucket ${bucket}`;
+}

@@ -1,0 +1,70 @@
+import type { StateSnapshot } from '../audit/record';
+import type { OssguardConfig } from '../config/schema';
+import type { ExceptionOutcome } from '../exceptions';
+import type { Rule, RuleFinding } from '../rules/types';
+import type { Decision, ModedFinding, RemediationBudget } from './types';
+
+/** Applies each rule to the subject and attaches the configured mode; rules switched off drop out. */
+export function evaluateRules<Subject>(
+  rules: readonly Rule<Subject>[],
+  subject: Subject,
+  config: OssguardConfig,
+): ModedFinding[] {
+  const findings: ModedFinding[] = [];
+  for (const rule of rules) {
+    const mode = config.rules[rule.id] ?? rule.defaultMode;
+    if (mode === 'off') continue;
+    const finding: RuleFinding | undefined = rule.evaluate(subject);
+    if (finding) findings.push({ ...finding, mode });
+  }
+  return findings;
+}
+
+export interface Resolution {
+  findings: ModedFinding[];
+  exceptions: ExceptionOutcome;
+  before: StateSnapshot;
+  /** Performs the revert and returns the state it set. Called only in enforce mode, outside dry-run, within budget. */
+  remediate: () => Promise<StateSnapshot>;
+  /** What enforce mode would do, for dry-run and alert-mode messages. */
+  remediation: string;
+  compliantReason: string;
+}
+
+/**
+ * The decision ladder every guard shares: nothing fired → skipped; an exception applies → excepted; some
+ * finding in enforce mode → remediated (or dry-run, or alerted when the blast-radius cap is spent);
+ * otherwise alerted.
+ */
+export async function resolve(
+  r: Resolution,
+  config: OssguardConfig,
+  budget: RemediationBudget,
+): Promise<Decision> {
+  const ignoredExceptions =
+    r.exceptions.ignored.length > 0 ? { ignoredExceptions: r.exceptions.ignored } : {};
+  const base = { findings: r.findings, before: r.before, ...ignoredExceptions };
+  if (r.findings.length === 0) return { ...base, decision: 'skipped', reason: r.compliantReason };
+  if (r.exceptions.applied) {
+    const { applied } = r.exceptions;
+    return {
+      ...base,
+      decision: 'excepted',
+      exception: applied,
+      reason: `exception (${applied.source} ${applied.match}${applied.until ? `, until ${applied.until}` : ''}): ${applied.reason}`,
+    };
+  }
+  if (!r.findings.some((f) => f.mode === 'enforce')) {
+    return { ...base, decision: 'alerted', reason: `alert mode: would ${r.remediation}` };
+  }
+  if (config.dryRun) return { ...base, decision: 'dry-run', reason: `dry-run: would ${r.remediation}` };
+  if (!budget.take()) {
+    return {
+      ...base,
+      decision: 'alerted',
+      reason: `blast-radius cap of ${config.maxRemediationsPerInvocation} remediations per invocation reached: did not ${r.remediation}`,
+    };
+  }
+  const after = await r.remediate();
+  return { ...base, after, decision: 'remediated', reason: `${r.remediation}` };
+}

@@ -1,0 +1,329 @@
+import { alertFor } from '../alerts/build';
+import type { AlertDispatcher } from '../alerts/dispatch';
+import type { DeliveryResult } from '../alerts/types';
+import {
+  type AuditRecord,
+  auditKey,
+  type DecisionKind,
+  sign,
+  type UnsignedAuditRecord,
+} from '../audit/record';
+import { CallLog } from '../clients/calllog';
+import { type OssClientFactory, OssGateway } from '../clients/oss';
+import type { Runtime } from '../config/load';
+import { CloudApiError, describeError, GuardError } from '../errors';
+import { parseEvents } from '../events/parse';
+import type { Actor, ChangeRecord, ParsedItem } from '../events/types';
+import type { Logger } from '../log';
+import { ossguardVersion } from '../version';
+import { type ChangeScope, type Decision, type Guard, RemediationBudget } from './types';
+
+export interface InvocationDeps {
+  runtime: Runtime;
+  oss: OssClientFactory;
+  /** The function's region: where the audit bucket is unless the config names another. */
+  region: string;
+  dispatch: AlertDispatcher;
+  log: Logger;
+  /** Identifies the invocation, for audit keys of input that carries no event id. */
+  invocationId: string;
+  now?: () => Date;
+}
+
+export interface DecisionSummary {
+  eventId: string;
+  eventName?: string;
+  decision: DecisionKind | 'duplicate';
+  reason: string;
+  rules: string[];
+  resource: ChangeRecord['resources'];
+  auditKey?: string;
+}
+
+export interface InvocationResult {
+  decisions: DecisionSummary[];
+  /** Changes that hit cloud faults after retries; the handler fails the invocation so EventBridge redelivers. */
+  retryableFailures: Array<{ eventId: string; error: string }>;
+}
+
+/** How many changes of one batch are worked on at once: enough to overlap round trips, bounded for memory. */
+const CONCURRENCY = 16;
+
+interface Pending {
+  record: UnsignedAuditRecord;
+  key: string;
+  alert?: { advice: string[] };
+}
+
+/**
+ * The pipeline every guard shares: parse → skip what must be skipped → re-read live state → decide and act
+ * → alert → audit. A bad element, an unknown event or a failing channel never stops the rest of the batch.
+ */
+export async function runGuard<State>(
+  guard: Guard<State>,
+  body: unknown,
+  deps: InvocationDeps,
+): Promise<InvocationResult> {
+  const { config } = deps.runtime;
+  const now = deps.now ?? (() => new Date());
+  const auditGateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());
+  const budget = new RemediationBudget(config.maxRemediationsPerInvocation);
+  const items = parseEvents(body, { accept: new Set(guard.events) });
+
+  const decisions: DecisionSummary[] = [];
+  const retryableFailures: InvocationResult['retryableFailures'] = [];
+  const pending: Pending[] = [];
+
+  await forEachLimited(items, CONCURRENCY, async (item) => {
+    const outcome = await handleItem(guard, item, deps, auditGateway, budget, now);
+    if (outcome.kind === 'duplicate') {
+      decisions.push(outcome.summary);
+    } else if (outcome.kind === 'retry') {
+      retryableFailures.push(outcome.failure);
+      deps.log.warn('cloud fault after retries; the invocation will fail so EventBridge redelivers', {
+        eventId: outcome.failure.eventId,
+        error: outcome.failure.error,
+      });
+    } else {
+      pending.push(outcome.pending);
+    }
+  });
+
+  const alerts = pending.filter((p) => p.alert).map((p) => alertFor(sign(p.record), p.alert?.advice));
+  const deliveries = alerts.length > 0 ? await deps.dispatch(alerts) : new Map<string, DeliveryResult[]>();
+
+  await forEachLimited(pending, CONCURRENCY, async ({ record, key }) => {
+    const signed = sign({ ...record, alerts: deliveries.get(record.dedupeKey) ?? [] });
+    try {
+      const written = await auditGateway.putObjectIfAbsent(config.audit.bucket, key, JSON.stringify(signed));
+      decisions.push(summaryOf(signed, written === 'exists' ? 'duplicate' : signed.decision, key));
+    } catch (error) {
+      retryableFailures.push({
+        eventId: signed.eventId,
+        error: `audit write failed: ${describeError(error)}`,
+      });
+      deps.log.error('audit record could not be written', {
+        eventId: signed.eventId,
+        auditKey: key,
+        error: describeError(error),
+      });
+    }
+  });
+
+  for (const d of decisions) {
+    deps.log.info('decision', {
+      guard: guard.name,
+      eventId: d.eventId,
+      eventName: d.eventName,
+      decision: d.decision,
+      reason: d.reason,
+      rules: d.rules.join(','),
+    });
+  }
+  return { decisions, retryableFailures };
+}
+
+type ItemOutcome =
+  | { kind: 'duplicate'; summary: DecisionSummary }
+  | { kind: 'retry'; failure: { eventId: string; error: string } }
+  | { kind: 'record'; pending: Pending };
+
+async function handleItem<State>(
+  guard: Guard<State>,
+  item: ParsedItem,
+  deps: InvocationDeps,
+  auditGateway: OssGateway,
+  budget: RemediationBudget,
+  now: () => Date,
+): Promise<ItemOutcome> {
+  const { config } = deps.runtime;
+  if (item.kind !== 'change') {
+    const eventId =
+      (item.kind === 'ignored' ? item.eventId : item.error.context.eventId) ??
+      `${deps.invocationId}#${item.index}`;
+    const reason = item.kind === 'ignored' ? item.reason : `invalid event: ${item.error.message}`;
+    if (item.kind === 'invalid')
+      deps.log.warn('invalid event', { eventId, index: item.index, error: item.error.message });
+    const record = baseRecord(
+      guard.name,
+      {
+        eventId,
+        dedupeKey: eventId,
+        eventName: item.kind === 'ignored' ? (item.eventName ?? 'unknown') : 'unknown',
+      },
+      now(),
+    );
+    const decision: DecisionKind = item.kind === 'ignored' ? 'skipped' : 'failed';
+    return pendingOf(
+      {
+        ...record,
+        decision,
+        reason,
+        ...(item.kind === 'invalid' ? { error: { name: item.error.name, message: item.error.message } } : {}),
+      },
+      config.audit.prefix,
+    );
+  }
+
+  const change = item.record;
+  const skip = skipReason(change, config.ownRoleName);
+  const record = changeRecord(guard.name, change, now());
+  if (skip) return pendingOf({ ...record, decision: 'skipped', reason: skip }, config.audit.prefix);
+
+  const key = auditKey(config.audit.prefix, change.dedupeKey, change.time);
+  const calls = new CallLog();
+  const scope: ChangeScope = {
+    config,
+    oss: new OssGateway(deps.oss, change.region, calls),
+    calls,
+    budget,
+    now: now(),
+    log: deps.log,
+  };
+  try {
+    const [audited, observation] = await Promise.allSettled([
+      auditGateway.objectExists(config.audit.bucket, key),
+      guard.observe(change, scope),
+    ]);
+    if (audited.status === 'fulfilled' && audited.value) {
+      return {
+        kind: 'duplicate',
+        summary: {
+          ...summaryOf(record, 'duplicate', key),
+          reason: 'already handled: an audit record exists for this event',
+        },
+      };
+    }
+    if (audited.status === 'rejected') throw audited.reason;
+    if (observation.status === 'rejected') throw observation.reason;
+    const decision: Decision =
+      observation.value.kind === 'gone'
+        ? { decision: 'skipped', reason: observation.value.reason, findings: [] }
+        : await guard.decide(change, observation.value.state, scope);
+    const alert = ['remediated', 'alerted', 'dry-run'].includes(decision.decision)
+      ? { alert: { advice: decision.advice ?? [] } }
+      : {};
+    return { kind: 'record', pending: { key, record: withDecision(record, decision, calls), ...alert } };
+  } catch (error) {
+    if (error instanceof CloudApiError && error.retryable) {
+      return { kind: 'retry', failure: { eventId: change.eventId, error: describeError(error) } };
+    }
+    const failed: UnsignedAuditRecord = {
+      ...record,
+      decision: 'failed',
+      reason: describeError(error),
+      requestIds: calls.entries,
+      error: errorFields(error),
+    };
+    return { kind: 'record', pending: { key, record: failed, alert: { advice: [] } } };
+  }
+}
+
+/** Changes that must not be judged: failed calls changed nothing, and our own reverts must not loop. */
+export function skipReason(change: ChangeRecord, ownRoleName: string): string | undefined {
+  if (change.errorCode) return `the API call failed (${change.errorCode}), so nothing changed`;
+  if (isOwnRole(change.actor, ownRoleName))
+    return `made by ossguard's own role ${ownRoleName} (loop prevention)`;
+  return undefined;
+}
+
+/** `userName` of an assumed role is `RoleName:RoleSessionName`; fc3 lower-cases role names, so compare without case. */
+export function isOwnRole(actor: Actor, ownRoleName: string): boolean {
+  if (actor.type !== 'assumed-role') return false;
+  const role = ownRoleName.toLowerCase();
+  const name = (actor.userName ?? '').toLowerCase();
+  return name === role || name.startsWith(`${role}:`);
+}
+
+function baseRecord(
+  guard: string,
+  ids: { eventId: string; dedupeKey: string; eventName: string },
+  now: Date,
+): UnsignedAuditRecord {
+  return {
+    schemaVersion: 1,
+    ...ids,
+    eventType: 'unknown',
+    time: now.toISOString(),
+    decidedAt: now.toISOString(),
+    guard,
+    region: 'unknown',
+    actor: { type: 'unknown' },
+    resource: {},
+    rules: [],
+    decision: 'skipped',
+    reason: '',
+    dryRun: false,
+    ossguardVersion,
+    requestIds: [],
+    alerts: [],
+  };
+}
+
+function changeRecord(guard: string, change: ChangeRecord, now: Date): UnsignedAuditRecord {
+  return {
+    ...baseRecord(guard, change, now),
+    eventType: change.eventType,
+    time: change.time,
+    region: change.region,
+    ...(change.accountId ? { accountId: change.accountId } : {}),
+    actor: change.actor,
+    resource: change.resources,
+  };
+}
+
+function withDecision(record: UnsignedAuditRecord, decision: Decision, calls: CallLog): UnsignedAuditRecord {
+  return {
+    ...record,
+    decision: decision.decision,
+    reason: decision.reason,
+    rules: decision.findings,
+    ...(decision.before ? { before: decision.before } : {}),
+    ...(decision.after ? { after: decision.after } : {}),
+    ...(decision.exception ? { exception: decision.exception } : {}),
+    ...(decision.ignoredExceptions ? { ignoredExceptions: decision.ignoredExceptions } : {}),
+    dryRun: decision.decision === 'dry-run',
+    requestIds: calls.entries,
+  };
+}
+
+function pendingOf(record: UnsignedAuditRecord, prefix: string): ItemOutcome {
+  return { kind: 'record', pending: { key: auditKey(prefix, record.dedupeKey, record.time), record } };
+}
+
+function errorFields(error: unknown): NonNullable<AuditRecord['error']> {
+  if (error instanceof CloudApiError) return { name: error.name, message: error.message, code: error.code };
+  if (error instanceof GuardError) return { name: error.name, message: error.message };
+  return { name: 'Error', message: describeError(error) };
+}
+
+function summaryOf(
+  record: UnsignedAuditRecord,
+  decision: DecisionSummary['decision'],
+  key: string,
+): DecisionSummary {
+  return {
+    eventId: record.eventId,
+    eventName: record.eventName,
+    decision,
+    reason: record.reason,
+    rules: record.rules.map((r) => r.ruleId),
+    resource: record.resource,
+    auditKey: key,
+  };
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

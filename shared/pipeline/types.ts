@@ -1,0 +1,58 @@
+import type { DecisionKind, StateSnapshot } from '../audit/record';
+import type { CallLog } from '../clients/calllog';
+import type { OssGateway } from '../clients/oss';
+import type { OssguardConfig } from '../config/schema';
+import type { ChangeRecord } from '../events/types';
+import type { AppliedException, IgnoredException } from '../exceptions';
+import type { Logger } from '../log';
+import type { GuardName, RuleFinding, RuleMode } from '../rules/types';
+
+export type ModedFinding = RuleFinding & { mode: RuleMode };
+
+/** What a guard concluded about one change; the pipeline turns it into an audit record and maybe an alert. */
+export interface Decision {
+  decision: DecisionKind;
+  reason: string;
+  findings: ModedFinding[];
+  before?: StateSnapshot;
+  after?: StateSnapshot;
+  exception?: AppliedException;
+  ignoredExceptions?: IgnoredException[];
+  /** Extra lines for the alert: how to fix by hand, console steps, the fix for a policy finding. */
+  advice?: string[];
+}
+
+/** The remediations left in this invocation (the blast-radius cap), shared by all its changes. */
+export class RemediationBudget {
+  constructor(private remaining: number) {}
+
+  take(): boolean {
+    if (this.remaining <= 0) return false;
+    this.remaining -= 1;
+    return true;
+  }
+}
+
+/** Everything a guard may use for one change. Cloud access goes through the gateways, which log request ids. */
+export interface ChangeScope {
+  config: OssguardConfig;
+  oss: OssGateway;
+  calls: CallLog;
+  budget: RemediationBudget;
+  now: Date;
+  log: Logger;
+}
+
+/** Live state a guard read for a change, or the fact that the resource no longer exists. */
+export type Observation<State> = { kind: 'present'; state: State } | { kind: 'gone'; reason: string };
+
+/**
+ * A guard in two phases. `observe` only reads (the pipeline runs it in parallel with the audit-record
+ * existence check, so a redelivered event costs no extra round trip); `decide` judges and acts.
+ */
+export interface Guard<State> {
+  name: GuardName;
+  events: readonly string[];
+  observe(change: ChangeRecord, scope: ChangeScope): Promise<Observation<State>>;
+  decide(change: ChangeRecord, state: State, scope: ChangeScope): Promise<Decision>;
+}

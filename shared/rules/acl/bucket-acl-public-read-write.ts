@@ -1,0 +1,29 @@
+import type { Rule } from '../types';
+import type { AclSubject } from './subject';
+
+export const bucketAclPublicReadWrite: Rule<AclSubject> = {
+  id: 'bucket-acl-public-read-write',
+  title: 'Bucket ACL is public-read-write',
+  rationale:
+    'Anyone can read, overwrite and delete objects, and upload their own: data loss, malware hosting, ' +
+    'and the owner pays for the storage and traffic. Alibaba Cloud warns against this ACL in every case.',
+  docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/bucket-acl',
+  severity: 'critical',
+  guard: 'oss-acl-guard',
+  defaultMode: 'enforce',
+  readActions: ['oss:GetBucketAcl'],
+  remediation: {
+    id: 'set-bucket-acl-private',
+    description: 'set the bucket ACL to private',
+    actions: ['oss:PutBucketAcl'],
+  },
+  evaluate: (subject) =>
+    subject.kind === 'bucket' && subject.acl === 'public-read-write'
+      ? {
+          ruleId: 'bucket-acl-public-read-write',
+          severity: 'critical',
+          message: `bucket ${subject.bucket} can be read and written by anyone (ACL public-read-write)`,
+          evidence: { acl: subject.acl },
+        }
+      : undefined,
+};

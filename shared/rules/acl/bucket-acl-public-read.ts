@@ -1,0 +1,29 @@
+import type { Rule } from '../types';
+import type { AclSubject } from './subject';
+
+export const bucketAclPublicRead: Rule<AclSubject> = {
+  id: 'bucket-acl-public-read',
+  title: 'Bucket ACL is public-read',
+  rationale:
+    'Anyone on the internet, without credentials, can list and download every object in the bucket. ' +
+    'Alibaba Cloud recommends private ACLs and granting access through RAM or bucket policies instead.',
+  docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/bucket-acl',
+  severity: 'high',
+  guard: 'oss-acl-guard',
+  defaultMode: 'enforce',
+  readActions: ['oss:GetBucketAcl'],
+  remediation: {
+    id: 'set-bucket-acl-private',
+    description: 'set the bucket ACL to private',
+    actions: ['oss:PutBucketAcl'],
+  },
+  evaluate: (subject) =>
+    subject.kind === 'bucket' && subject.acl === 'public-read'
+      ? {
+          ruleId: 'bucket-acl-public-read',
+          severity: 'high',
+          message: `bucket ${subject.bucket} is readable by anyone (ACL public-read)`,
+          evidence: { acl: subject.acl },
+        }
+      : undefined,
+};

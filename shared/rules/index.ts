@@ -1,0 +1,37 @@
+import { accountBpaDisabled } from './acl/account-bpa-disabled';
+import { bucketAclPublicRead } from './acl/bucket-acl-public-read';
+import { bucketAclPublicReadWrite } from './acl/bucket-acl-public-read-write';
+import { bucketBpaDisabled } from './acl/bucket-bpa-disabled';
+import { objectAclPublic } from './acl/object-acl-public';
+import type { AclSubject } from './acl/subject';
+import type { GuardName, Rule } from './types';
+
+export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
+export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
+
+export const aclRules: readonly Rule<AclSubject>[] = [
+  bucketAclPublicRead,
+  bucketAclPublicReadWrite,
+  objectAclPublic,
+  bucketBpaDisabled,
+  accountBpaDisabled,
+];
+
+/** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
+export const registry: readonly Rule<never>[] = registerAll([...aclRules]);
+
+function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    if (seen.has(rule.id)) throw new Error(`duplicate rule id ${rule.id}`);
+    seen.add(rule.id);
+  }
+  return rules;
+}
+
+export const ruleIds = (): string[] => registry.map((rule) => rule.id);
+
+export const rulesOf = (guard: GuardName): readonly Rule<never>[] =>
+  registry.filter((r) => r.guard === guard);
+
+export const findRule = (id: string): Rule<never> | undefined => registry.find((rule) => rule.id === id);

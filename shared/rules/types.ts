@@ -1,0 +1,35 @@
+import type { Severity } from '../severity';
+
+export type RuleMode = 'enforce' | 'alert' | 'off';
+export type GuardName = 'oss-acl-guard' | 'oss-policy-guard' | 'access-key-guard';
+
+/** What a rule says about one resource. `evidence` is what the audit record keeps; it holds no secrets. */
+export interface RuleFinding {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  evidence: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * One rule: declarative metadata plus a pure `evaluate` over live state that the guard read. Rules never do
+ * I/O; the guard re-reads state, rules judge it, actions (declared by id) change it.
+ */
+export interface Rule<Subject> {
+  /** Stable kebab-case id, used in config, audit records and alerts. */
+  id: string;
+  title: string;
+  /** Why it matters, in one or two sentences. */
+  rationale: string;
+  /** The Alibaba Cloud document the rule rests on. */
+  docUrl: string;
+  severity: Severity;
+  guard: GuardName;
+  /** The mode used when the config does not name the rule. */
+  defaultMode: RuleMode;
+  /** RAM actions needed to read the state the rule evaluates. */
+  readActions: readonly string[];
+  /** The remediation the guard applies in `enforce` mode, and the RAM actions it needs; absent: alert only. */
+  remediation?: { id: string; description: string; actions: readonly string[] };
+  evaluate(subject: Subject): RuleFinding | undefined;
+}

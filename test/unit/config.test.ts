@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { loadRuntime, parseConfig } from '../../shared/config';
+import { ConfigValidationError } from '../../shared/errors';
+
+const valid = `
+dryRun: false
+rules:
+  bucket-acl-public-read: enforce
+  object-acl-public: alert
+maxRemediationsPerInvocation: 10
+ownRoleName: ossguard-fn
+exceptions:
+  buckets:
+    - bucket: public-site-*
+      reason: static website
+      until: 2027-01-31
+  users:
+    - user: ci-deployer
+      reason: legacy pipeline, migrating to STS
+audit:
+  bucket: acme-ossguard-audit
+alerts:
+  dingtalk:
+    webhook: https://oapi.dingtalk.com/robot/send?access_token=abc
+    mentions:
+      critical: { isAtAll: true }
+  email:
+    host: smtpdm.aliyun.com
+    from: ossguard@mail.example.com
+    to: [secops@example.com]
+accessKeys:
+  allowedSourceCidrs: [10.0.0.0/8, 203.0.113.7]
+`;
+
+const issuesOf = (text: string) => {
+  try {
+    parseConfig(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    return (error as ConfigValidationError).issues;
+  }
+  throw new Error('config was accepted');
+};
+
+describe('config validation at cold start', () => {
+  it('loads a valid file and fills in defaults', () => {
+    const config = parseConfig(valid);
+    expect(config.rules).toEqual({ 'bucket-acl-public-read': 'enforce', 'object-acl-public': 'alert' });
+    expect(config.audit).toEqual({ bucket: 'acme-ossguard-audit', prefix: 'ossguard/audit/' });
+    expect(config.exceptions.buckets[0]).toEqual({
+      bucket: 'public-site-*',
+      reason: 'static website',
+      until: '2027-01-31',
+    });
+    expect(config.exceptions.tagKey).toBe('ossguard-exception');
+    expect(config.alerts.email).toMatchObject({ port: 465, secure: true });
+    expect(config.policy).toEqual({ mode: 'alert', trustedAccounts: [], failOn: 'high' });
+  });
+
+  it('accepts the same config written as JSON', () => {
+    expect(parseConfig(JSON.stringify({ audit: { bucket: 'audit-bkt' } })).dryRun).toBe(false);
+  });
+
+  it.each([
+    ['an unknown top-level key', 'audit: {bucket: abc}\ndryrun: true', 'dryrun', /not a known setting/],
+    ['an unknown nested key', 'audit: {bucket: abc, prefx: a/}', 'audit.prefx', /not a known setting/],
+    [
+      'a wrong mode',
+      'audit: {bucket: abc}\nrules: {bucket-acl-public-read: revert}',
+      'rules.bucket-acl-public-read',
+      /enforce|alert|off/,
+    ],
+    [
+      'an unknown rule id',
+      'audit: {bucket: abc}\nrules: {bucket-acl-public: enforce}',
+      'rules.bucket-acl-public',
+      /not a rule id/,
+    ],
+    [
+      'a malformed expiry',
+      'audit: {bucket: abc}\nexceptions: {buckets: [{bucket: x, reason: web, until: 31/01/2027}]}',
+      'exceptions.buckets.0.until',
+      /YYYY-MM-DD/,
+    ],
+    [
+      'an impossible expiry date',
+      'audit: {bucket: abc}\nexceptions: {buckets: [{bucket: x, reason: web, until: 2027-02-30}]}',
+      'exceptions.buckets.0.until',
+      /real calendar date/,
+    ],
+    ['a missing audit bucket', 'dryRun: true', 'audit', /expected object/],
+    ['an invalid audit bucket name', 'audit: {bucket: Bad_Name}', 'audit.bucket', /valid OSS bucket name/],
+    [
+      'a plain-http webhook',
+      'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "http://evil.example.com/x"}}',
+      'alerts.dingtalk.webhook',
+      /https/,
+    ],
+    [
+      'an SMTP host with a newline',
+      'audit: {bucket: abc}\nalerts: {email: {host: "a.com\\r\\nRCPT", from: a@b.c, to: [c@d.e]}}',
+      'alerts.email.host',
+      /host name/,
+    ],
+    [
+      'a secret in the file',
+      'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "https://x.y/z", secret: "s3cr3t"}}',
+      'alerts.dingtalk.secret',
+      /environment/,
+    ],
+    [
+      'a bad CIDR',
+      'audit: {bucket: abc}\naccessKeys: {allowedSourceCidrs: [10.0.0.0/33]}',
+      'accessKeys.allowedSourceCidrs.0',
+      /CIDR/,
+    ],
+    [
+      'a negative blast-radius cap',
+      'audit: {bucket: abc}\nmaxRemediationsPerInvocation: -1',
+      'maxRemediationsPerInvocation',
+      /./,
+    ],
+  ])('rejects %s with a message naming the key', (_case, text, key, message) => {
+    const issues = issuesOf(text);
+    const issue = issues.find((i) => i.key === key);
+    expect(issue, JSON.stringify(issues)).toBeDefined();
+    expect(issue?.message).toMatch(message);
+  });
+
+  it('never echoes a secret value in the error', () => {
+    try {
+      parseConfig(
+        'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "https://x.y/z", secret: "s3cr3t-value"}}',
+      );
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('s3cr3t-value');
+    }
+  });
+});
+
+describe('runtime loading from the environment', () => {
+  const base = { OSSGUARD_CONFIG: 'audit: {bucket: abc}' };
+
+  it('reads secrets and endpoint overrides from their variables', () => {
+    const runtime = loadRuntime({
+      ...base,
+      OSSGUARD_SMTP_PASSWORD: 'pw',
+      OSSGUARD_OSS_ENDPOINT: 'http://127.0.0.1:9000/',
+    });
+    expect(runtime.secrets).toEqual({ smtpPassword: 'pw' });
+    expect(runtime.endpoints).toEqual({ oss: 'http://127.0.0.1:9000' });
+  });
+
+  it.each([
+    ['no config at all', {}, 'OSSGUARD_CONFIG'],
+    [
+      'a DingTalk robot without its secret',
+      { OSSGUARD_CONFIG: 'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "https://x.y/z"}}' },
+      'OSSGUARD_DINGTALK_SECRET',
+    ],
+    [
+      'an endpoint with a path',
+      { ...base, OSSGUARD_RAM_ENDPOINT: 'http://127.0.0.1:1/x' },
+      'OSSGUARD_RAM_ENDPOINT',
+    ],
+    [
+      'an unreadable config file',
+      { OSSGUARD_CONFIG_FILE: '/nonexistent/ossguard.yaml' },
+      'OSSGUARD_CONFIG_FILE',
+    ],
+  ])('fails at init on %s, naming the variable', (_case, env, key) => {
+    expect(() => loadRuntime(env)).toThrow(ConfigValidationError);
+    try {
+      loadRuntime(env);
+    } catch (error) {
+      expect((error as ConfigValidationError).issues.map((i) => i.key)).toContain(key);
+    }
+  });
+});
