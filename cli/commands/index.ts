@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerInvoke } from './invoke';
 
 /** A CLI command registers itself on the program; `setExit` raises the process exit code. */
 export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerInvoke];

@@ -138,7 +138,7 @@ export function configSchema(ruleIds: readonly string[]) {
       .default({}),
     accessKeys: z
       .strictObject({
-        /** Source networks from which creating an AccessKey is expected. Empty: every source is untrusted. */
+        /** Source networks from which creating an AccessKey is expected. Empty: the untrusted-source rule has nothing to judge by. */
         allowedSourceCidrs: z.array(cidr).default([]),
       })
       .default({ allowedSourceCidrs: [] }),

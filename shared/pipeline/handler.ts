@@ -1,5 +1,6 @@
 import { createAlertDispatcher } from '../alerts/dispatch';
 import { type CloudCredentials, OssClientFactory } from '../clients/oss';
+import { RamClientFactory } from '../clients/ram';
 import { loadRuntime, type Runtime } from '../config/load';
 import { GuardError } from '../errors';
 import { createLogger } from '../log';
@@ -36,7 +37,7 @@ export class InvocationFailedError extends GuardError {
  */
 export function createHandler<State>(guard: Guard<State>, runtime: Runtime = loadRuntime()): FcHandler {
   const dispatch = createAlertDispatcher(runtime);
-  let factory: { accessKeyId: string; oss: OssClientFactory } | undefined;
+  let factory: { accessKeyId: string; oss: OssClientFactory; ram: RamClientFactory } | undefined;
 
   return async (event, context) => {
     const { credentials } = context;
@@ -53,12 +54,18 @@ export function createHandler<State>(guard: Guard<State>, runtime: Runtime = loa
           credentials,
           ...(runtime.endpoints.oss ? { endpoint: runtime.endpoints.oss } : {}),
         }),
+        ram: new RamClientFactory({
+          credentials,
+          ...(runtime.endpoints.ram ? { ramEndpoint: runtime.endpoints.ram } : {}),
+          ...(runtime.endpoints.ims ? { imsEndpoint: runtime.endpoints.ims } : {}),
+        }),
       };
     }
     const log = createLogger({ guard: guard.name, requestId: context.requestId });
     const result = await runGuard(guard, event, {
       runtime,
       oss: factory.oss,
+      ram: factory.ram,
       region: context.region,
       dispatch,
       log,

@@ -1,6 +1,7 @@
 import type { DecisionKind, StateSnapshot } from '../audit/record';
 import type { CallLog } from '../clients/calllog';
 import type { OssGateway } from '../clients/oss';
+import type { RamGateway } from '../clients/ram';
 import type { OssguardConfig } from '../config/schema';
 import type { ChangeRecord } from '../events/types';
 import type { AppliedException, IgnoredException } from '../exceptions';
@@ -37,6 +38,7 @@ export class RemediationBudget {
 export interface ChangeScope {
   config: OssguardConfig;
   oss: OssGateway;
+  ram: RamGateway;
   calls: CallLog;
   budget: RemediationBudget;
   now: Date;

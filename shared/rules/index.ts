@@ -4,9 +4,17 @@ import { bucketAclPublicReadWrite } from './acl/bucket-acl-public-read-write';
 import { bucketBpaDisabled } from './acl/bucket-bpa-disabled';
 import { objectAclPublic } from './acl/object-acl-public';
 import type { AclSubject } from './acl/subject';
+import { consoleUserKey } from './keys/console-user-key';
+import { keyForOtherUser } from './keys/key-for-other-user';
+import { multipleActiveKeys } from './keys/multiple-active-keys';
+import { noMfa } from './keys/no-mfa';
+import { rootAccessKey } from './keys/root-access-key';
+import type { KeySubject } from './keys/subject';
+import { untrustedSource } from './keys/untrusted-source';
 import type { GuardName, Rule } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
+export type { KeySubject } from './keys/subject';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
 
 export const aclRules: readonly Rule<AclSubject>[] = [
@@ -17,8 +25,17 @@ export const aclRules: readonly Rule<AclSubject>[] = [
   accountBpaDisabled,
 ];
 
+export const keyRules: readonly Rule<KeySubject>[] = [
+  rootAccessKey,
+  keyForOtherUser,
+  noMfa,
+  untrustedSource,
+  multipleActiveKeys,
+  consoleUserKey,
+];
+
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
-export const registry: readonly Rule<never>[] = registerAll([...aclRules]);
+export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
   const seen = new Set<string>();

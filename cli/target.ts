@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { CloudCredentials } from '../shared/clients/oss';
+import type { Endpoints } from '../shared/config/load';
+
+/** What `ossguard local` writes once it is ready, so `--local` commands in other shells can find it. */
+export interface LocalState {
+  oss: string;
+  ram?: string;
+  ims?: string;
+  actiontrail?: string;
+  dingtalk?: string;
+  smtp?: string;
+  fc?: string;
+  region: string;
+  accountId: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  auditBucket: string;
+  /** The config the local functions run with (audit bucket, DingTalk sink, SMTP server of the local cloud). */
+  configFile: string;
+  /** STS credentials of ossguard's function role, as FC would pass them to the functions. */
+  functionCredentials: Required<CloudCredentials>;
+}
+
+export const LOCAL_STATE_FILE = join('.ossguard-local', 'ready.json');
+
+export function localStatePath(): string {
+  return resolve(process.env.OSSGUARD_LOCAL_STATE ?? LOCAL_STATE_FILE);
+}
+
+/** Where the built bundles are: next to the CLI bundle when bundled, else `dist/` of the working tree. */
+export function distDir(): string {
+  return typeof __dirname === 'string' && __dirname.endsWith(join('dist', 'cli'))
+    ? resolve(__dirname, '..')
+    : resolve(process.cwd(), 'dist');
+}
+
+/** A cloud to talk to: Alibaba Cloud with the caller's credentials, or a running `ossguard local`. */
+export interface CloudTarget {
+  kind: 'alibaba' | 'local';
+  region: string;
+  credentials: CloudCredentials;
+  endpoints: Endpoints;
+  local?: LocalState;
+}
+
+export interface TargetOptions {
+  local?: boolean;
+  region?: string;
+}
+
+/** Adds the options every cloud-facing command shares. */
+export function withTargetOptions(command: Command): Command {
+  return command
+    .option('--local', 'talk to a running `ossguard local` instead of Alibaba Cloud')
+    .option('--region <region>', 'Alibaba Cloud region id (default: ALIBABA_CLOUD_REGION_ID or cn-hangzhou)');
+}
+
+/**
+ * The credential convention of the official tools: ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN.
+ * Never printed, never written anywhere.
+ */
+export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): CloudTarget {
+  if (options.local) {
+    const path = localStatePath();
+    if (!existsSync(path)) {
+      throw new Error(
+        `no running local cloud found (${path} is missing): start one with \`npm start\` or \`ossguard local\``,
+      );
+    }
+    const local = JSON.parse(readFileSync(path, 'utf8')) as LocalState;
+    return {
+      kind: 'local',
+      region: options.region ?? local.region,
+      credentials: { accessKeyId: local.accessKeyId, accessKeySecret: local.accessKeySecret },
+      endpoints: {
+        oss: local.oss,
+        ...(local.ram ? { ram: local.ram, ims: local.ims ?? local.ram } : {}),
+        ...(local.actiontrail ? { actiontrail: local.actiontrail } : {}),
+      },
+      local,
+    };
+  }
+  const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  if (!accessKeyId || !accessKeySecret) {
+    throw new Error(
+      'no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET ' +
+        '(and ALIBABA_CLOUD_SECURITY_TOKEN for STS), or use --local',
+    );
+  }
+  const token = env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  return {
+    kind: 'alibaba',
+    region: options.region ?? env.ALIBABA_CLOUD_REGION_ID ?? 'cn-hangzhou',
+    credentials: { accessKeyId, accessKeySecret, ...(token ? { securityToken: token } : {}) },
+    endpoints: {},
+  };
+}

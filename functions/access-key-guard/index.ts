@@ -1,0 +1,4 @@
+import { keyGuard } from '../../shared/guards/keys';
+import { createHandler } from '../../shared/pipeline/handler';
+
+export const handler = createHandler(keyGuard);

@@ -1,0 +1,127 @@
+import type { KeyOwner } from '../clients/ram';
+import { EventParseError } from '../errors';
+import { KEY_GUARD_EVENTS } from '../events/names';
+import type { ChangeRecord } from '../events/types';
+import { evaluateExceptions } from '../exceptions';
+import { evaluateRules, resolve } from '../pipeline/resolve';
+import type { Decision, Guard, Observation } from '../pipeline/types';
+import { type KeySubject, keyRules } from '../rules';
+
+interface KeyState {
+  subject: Omit<KeySubject, 'allowedSourceCidrs'>;
+  owner?: KeyOwner;
+}
+
+/** What a person must do by hand: a role cannot disable the account's own AccessKey (actiontrail-events.md §6). */
+const ROOT_KEY_STEPS = [
+  'A role cannot disable an AccessKey of the Alibaba Cloud account itself. The account owner must do it:',
+  '1. Sign in to the Alibaba Cloud console as the account owner (root), with MFA.',
+  '2. Open the AccessKey page (avatar menu → AccessKey), find the key named above, and click Disable, then Delete.',
+  '3. Find what used the key and move it to a RAM user with least privilege, or better to a RAM role with STS tokens.',
+];
+
+/**
+ * access-key-guard: CreateAccessKey from RAM or IMS. The event says which key was created and by whom; the
+ * owner, its other keys and its console login come from the RAM/IMS APIs.
+ */
+export const keyGuard: Guard<KeyState> = {
+  name: 'access-key-guard',
+  events: KEY_GUARD_EVENTS,
+
+  async observe(change, { ram }): Promise<Observation<KeyState>> {
+    const accessKeyId = change.resources.accessKeyId;
+    if (!accessKeyId) {
+      throw new EventParseError('CreateAccessKey event names no AccessKey id', { eventId: change.eventId });
+    }
+    const named = targetUser(change);
+    if (named === 'root') {
+      return { kind: 'present', state: { subject: rootSubject(change, accessKeyId) } };
+    }
+    // The user is named in the event: read owner, keys and login profile in one round trip.
+    const [owner, keys, consoleLogin] = await Promise.all([
+      ram.keyOwner(accessKeyId),
+      ram.listAccessKeys(named),
+      ram.hasLoginProfile(named),
+    ]);
+    const key = keys.find((k) => k.accessKeyId === accessKeyId);
+    if (!owner || !key) return { kind: 'gone', reason: `AccessKey ${accessKeyId} no longer exists` };
+    if (key.status !== 'Active') {
+      return { kind: 'gone', reason: `AccessKey ${accessKeyId} is already ${key.status}` };
+    }
+    return {
+      kind: 'present',
+      state: {
+        owner,
+        subject: {
+          accessKeyId,
+          owner: owner.userName,
+          isRootKey: false,
+          creator: change.actor,
+          activeKeys: keys.filter((k) => k.status === 'Active').length,
+          consoleLogin,
+        },
+      },
+    };
+  },
+
+  async decide(_change, { subject, owner }, scope): Promise<Decision> {
+    const { config } = scope;
+    const full: KeySubject = { ...subject, allowedSourceCidrs: config.accessKeys.allowedSourceCidrs };
+    const findings = evaluateRules(keyRules, full, config);
+    if (subject.isRootKey) {
+      // Nothing to enforce with: every finding is an alert, with the steps a person must take.
+      return {
+        decision: findings.length > 0 ? 'alerted' : 'skipped',
+        reason:
+          findings.length > 0
+            ? 'a root AccessKey cannot be disabled by a role: the account owner must disable it'
+            : 'no rule fired',
+        findings: findings.map((f) => ({ ...f, mode: f.mode === 'off' ? 'off' : 'alert' })),
+        before: { accessKeyId: subject.accessKeyId, status: 'Active' },
+        advice: ROOT_KEY_STEPS,
+      };
+    }
+    const exceptions = evaluateExceptions(
+      subject.owner ?? '',
+      config.exceptions.users.map((e) => ({ pattern: e.user, reason: e.reason, until: e.until })),
+      owner?.tags ?? {},
+      config.exceptions.tagKey,
+      scope.now,
+    );
+    return resolve(
+      {
+        findings,
+        exceptions,
+        before: { accessKeyId: subject.accessKeyId, status: 'Active', activeKeys: subject.activeKeys },
+        remediation: `disable AccessKey ${subject.accessKeyId}`,
+        compliantReason: 'no rule fired: the key was created by its owner, with MFA, from an allowed network',
+        remediate: async () => {
+          await scope.ram.disableAccessKey(subject.owner ?? '', subject.accessKeyId);
+          return { accessKeyId: subject.accessKeyId, status: 'Inactive' };
+        },
+      },
+      config,
+      scope.budget,
+    );
+  },
+};
+
+/**
+ * RAM names the user in `UserName`, IMS in `UserPrincipalName`; with neither, the key is the caller's own
+ * (IMS CreateAccessKey doc), which for a root-account caller is a root key.
+ */
+function targetUser(change: ChangeRecord): string | 'root' {
+  if (change.resources.ramUser) return change.resources.ramUser;
+  if (change.actor.type === 'root-account') return 'root';
+  if (change.actor.type === 'ram-user' && change.actor.userName) return change.actor.userName;
+  throw new EventParseError(
+    'CreateAccessKey event names no user and was not made by a RAM user or the account',
+    {
+      eventId: change.eventId,
+    },
+  );
+}
+
+function rootSubject(change: ChangeRecord, accessKeyId: string): KeyState['subject'] {
+  return { accessKeyId, isRootKey: true, creator: change.actor, activeKeys: 1, consoleLogin: true };
+}
