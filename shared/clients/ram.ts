@@ -1,41 +1,24 @@
-import Ims, * as $Ims from '@alicloud/ims20190815';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
-import Ram, * as $Ram from '@alicloud/ram20150501';
 import { CloudApiError } from '../errors';
 import type { CallLog } from './calllog';
-import type { CloudCredentials } from './oss';
-import { popCall, popConfig } from './pop';
+import { popCall } from './pop';
 import { DEFAULT_RETRY, type RetryOptions } from './retry';
 
-export interface RamClientOptions {
-  credentials: CloudCredentials;
-  /** Endpoint overrides (the local cloud); RAM and IMS are global services with central endpoints. */
-  ramEndpoint?: string;
-  imsEndpoint?: string;
-  retry?: RetryOptions;
-}
+type Body<T> = Promise<{ body?: T & { requestId?: string } }>;
 
-/** RAM and IMS are global; ActionTrail records their events in cn-shanghai (actiontrail-events.md §1.4). */
-const GLOBAL_REGION = 'cn-shanghai';
-
-export class RamClientFactory {
-  readonly ram: Ram;
-  readonly ims: Ims;
-  readonly retry: RetryOptions;
-
-  constructor(options: RamClientOptions) {
-    this.ram = new Ram(
-      new $OpenApiUtil.Config(
-        popConfig(options.credentials, 'ram.aliyuncs.com', GLOBAL_REGION, options.ramEndpoint),
-      ),
-    );
-    this.ims = new Ims(
-      new $OpenApiUtil.Config(
-        popConfig(options.credentials, 'ims.aliyuncs.com', GLOBAL_REGION, options.imsEndpoint),
-      ),
-    );
-    this.retry = options.retry ?? DEFAULT_RETRY;
-  }
+/** The four RAM/IMS calls the AccessKey guard makes, as the SDKs answer them (see ram-sdk.ts). */
+export interface RamApi {
+  getUserByAccessKey(accessKeyId: string): Body<{
+    user?: {
+      userName?: string;
+      userPrincipalName?: string;
+      tags?: { tag?: Array<{ tagKey?: string; tagValue?: string }> };
+    };
+  }>;
+  listAccessKeys(
+    userName: string,
+  ): Body<{ accessKeys?: { accessKey?: Array<{ accessKeyId?: string; status?: string }> } }>;
+  getLoginProfile(userName: string): Body<object>;
+  updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Body<object>;
 }
 
 export interface KeyOwner {
@@ -47,18 +30,19 @@ export interface KeyOwner {
 const isEntityMissing = (error: unknown): boolean =>
   error instanceof CloudApiError && error.code.startsWith('EntityNotExist');
 
-/** The RAM/IMS calls the AccessKey guard makes, with retries and a request-id log. */
+/** The RAM/IMS calls with retries, typed errors and a request-id log for the audit record. */
 export class RamGateway {
   constructor(
-    private readonly clients: RamClientFactory,
+    private readonly api: RamApi,
     private readonly log: CallLog,
+    private readonly retry: RetryOptions = DEFAULT_RETRY,
   ) {}
 
   /** IMS GetUser by AccessKey id: who owns the key, and the user's tags (for exceptions). Undefined: no RAM user owns it. */
   async keyOwner(accessKeyId: string): Promise<KeyOwner | undefined> {
     try {
-      const result = await popCall('ims', 'GetUser', this.log, this.clients.retry, () =>
-        this.clients.ims.getUser(new $Ims.GetUserRequest({ userAccessKeyId: accessKeyId })),
+      const result = await popCall('ims', 'GetUser', this.log, this.retry, () =>
+        this.api.getUserByAccessKey(accessKeyId),
       );
       const user = result.body?.user;
       if (!user?.userName && !user?.userPrincipalName) return undefined;
@@ -76,8 +60,8 @@ export class RamGateway {
   }
 
   async listAccessKeys(userName: string): Promise<Array<{ accessKeyId: string; status: string }>> {
-    const result = await popCall('ram', 'ListAccessKeys', this.log, this.clients.retry, () =>
-      this.clients.ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName })),
+    const result = await popCall('ram', 'ListAccessKeys', this.log, this.retry, () =>
+      this.api.listAccessKeys(userName),
     );
     return (result.body?.accessKeys?.accessKey ?? []).map((k) => ({
       accessKeyId: k.accessKeyId ?? '',
@@ -87,9 +71,7 @@ export class RamGateway {
 
   async hasLoginProfile(userName: string): Promise<boolean> {
     try {
-      await popCall('ram', 'GetLoginProfile', this.log, this.clients.retry, () =>
-        this.clients.ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
-      );
+      await popCall('ram', 'GetLoginProfile', this.log, this.retry, () => this.api.getLoginProfile(userName));
       return true;
     } catch (error) {
       if (isEntityMissing(error)) return false;
@@ -98,10 +80,8 @@ export class RamGateway {
   }
 
   async disableAccessKey(userName: string, accessKeyId: string): Promise<void> {
-    await popCall('ram', 'UpdateAccessKey', this.log, this.clients.retry, () =>
-      this.clients.ram.updateAccessKey(
-        new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId: accessKeyId, status: 'Inactive' }),
-      ),
+    await popCall('ram', 'UpdateAccessKey', this.log, this.retry, () =>
+      this.api.updateAccessKey(userName, accessKeyId, 'Inactive'),
     );
   }
 }

@@ -1,10 +1,10 @@
-import type { KeyOwner } from '../clients/ram';
+import type { KeyOwner, RamGateway } from '../clients/ram';
 import { EventParseError } from '../errors';
 import { KEY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateExceptions } from '../exceptions';
 import { evaluateRules, resolve } from '../pipeline/resolve';
-import type { Decision, Guard, Observation } from '../pipeline/types';
+import type { ChangeScope, Decision, Guard, Observation } from '../pipeline/types';
 import { type KeySubject, keyRules } from '../rules';
 
 interface KeyState {
@@ -28,7 +28,8 @@ export const keyGuard: Guard<KeyState> = {
   name: 'access-key-guard',
   events: KEY_GUARD_EVENTS,
 
-  async observe(change, { ram }): Promise<Observation<KeyState>> {
+  async observe(change, scope): Promise<Observation<KeyState>> {
+    const ram = requireRam(scope);
     const accessKeyId = change.resources.accessKeyId;
     if (!accessKeyId) {
       throw new EventParseError('CreateAccessKey event names no AccessKey id', { eventId: change.eventId });
@@ -96,7 +97,7 @@ export const keyGuard: Guard<KeyState> = {
         remediation: `disable AccessKey ${subject.accessKeyId}`,
         compliantReason: 'no rule fired: the key was created by its owner, with MFA, from an allowed network',
         remediate: async () => {
-          await scope.ram.disableAccessKey(subject.owner ?? '', subject.accessKeyId);
+          await requireRam(scope).disableAccessKey(subject.owner ?? '', subject.accessKeyId);
           return { accessKeyId: subject.accessKeyId, status: 'Inactive' };
         },
       },
@@ -124,4 +125,10 @@ function targetUser(change: ChangeRecord): string | 'root' {
 
 function rootSubject(change: ChangeRecord, accessKeyId: string): KeyState['subject'] {
   return { accessKeyId, isRootKey: true, creator: change.actor, activeKeys: 1, consoleLogin: true };
+}
+
+function requireRam(scope: ChangeScope): RamGateway {
+  if (!scope.ram)
+    throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createHandler');
+  return scope.ram;
 }

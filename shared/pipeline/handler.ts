@@ -1,7 +1,7 @@
 import { createAlertDispatcher } from '../alerts/dispatch';
 import { type CloudCredentials, OssClientFactory } from '../clients/oss';
-import { RamClientFactory } from '../clients/ram';
-import { loadRuntime, type Runtime } from '../config/load';
+import type { RamApi } from '../clients/ram';
+import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
 import { GuardError } from '../errors';
 import { createLogger } from '../log';
 import { type InvocationResult, runGuard } from './run';
@@ -14,6 +14,14 @@ export interface FcContext {
   accountId?: string;
   credentials: CloudCredentials;
   function?: { name?: string };
+}
+
+/**
+ * SDK clients beyond OSS, passed in by the function's entry point so that a bundle only carries the SDKs
+ * its guard uses.
+ */
+export interface HandlerClients {
+  ram?: (credentials: CloudCredentials, endpoints: Endpoints) => RamApi;
 }
 
 export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<InvocationResult>;
@@ -35,9 +43,13 @@ export class InvocationFailedError extends GuardError {
  * start), so a misconfigured guard fails at init. Credentials are the STS credentials FC passes for the
  * function's role: ossguard never holds an AccessKey of its own.
  */
-export function createHandler<State>(guard: Guard<State>, runtime: Runtime = loadRuntime()): FcHandler {
+export function createHandler<State>(
+  guard: Guard<State>,
+  clients: HandlerClients = {},
+  runtime: Runtime = loadRuntime(),
+): FcHandler {
   const dispatch = createAlertDispatcher(runtime);
-  let factory: { accessKeyId: string; oss: OssClientFactory; ram: RamClientFactory } | undefined;
+  let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
 
   return async (event, context) => {
     const { credentials } = context;
@@ -54,18 +66,14 @@ export function createHandler<State>(guard: Guard<State>, runtime: Runtime = loa
           credentials,
           ...(runtime.endpoints.oss ? { endpoint: runtime.endpoints.oss } : {}),
         }),
-        ram: new RamClientFactory({
-          credentials,
-          ...(runtime.endpoints.ram ? { ramEndpoint: runtime.endpoints.ram } : {}),
-          ...(runtime.endpoints.ims ? { imsEndpoint: runtime.endpoints.ims } : {}),
-        }),
+        ...(clients.ram ? { ram: clients.ram(credentials, runtime.endpoints) } : {}),
       };
     }
     const log = createLogger({ guard: guard.name, requestId: context.requestId });
     const result = await runGuard(guard, event, {
       runtime,
       oss: factory.oss,
-      ram: factory.ram,
+      ...(factory.ram ? { ram: factory.ram } : {}),
       region: context.region,
       dispatch,
       log,

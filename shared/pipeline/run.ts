@@ -10,7 +10,7 @@ import {
 } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { type OssClientFactory, OssGateway } from '../clients/oss';
-import { type RamClientFactory, RamGateway } from '../clients/ram';
+import { type RamApi, RamGateway } from '../clients/ram';
 import type { Runtime } from '../config/load';
 import { CloudApiError, describeError, GuardError } from '../errors';
 import { parseEvents } from '../events/parse';
@@ -22,7 +22,7 @@ import { type ChangeScope, type Decision, type Guard, RemediationBudget } from '
 export interface InvocationDeps {
   runtime: Runtime;
   oss: OssClientFactory;
-  ram: RamClientFactory;
+  ram?: RamApi;
   /** The function's region: where the audit bucket is unless the config names another. */
   region: string;
   dispatch: AlertDispatcher;
@@ -177,7 +177,7 @@ async function handleItem<State>(
   const scope: ChangeScope = {
     config,
     oss: new OssGateway(deps.oss, change.region, calls),
-    ram: new RamGateway(deps.ram, calls),
+    ...(deps.ram ? { ram: new RamGateway(deps.ram, calls) } : {}),
     calls,
     budget,
     now: now(),

@@ -38,7 +38,8 @@ export class RemediationBudget {
 export interface ChangeScope {
   config: OssguardConfig;
   oss: OssGateway;
-  ram: RamGateway;
+  /** Present only in functions built with RAM clients (the AccessKey guard). */
+  ram?: RamGateway;
   calls: CallLog;
   budget: RemediationBudget;
   now: Date;

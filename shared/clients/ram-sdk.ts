@@ -1,0 +1,30 @@
+import Ims, * as $Ims from '@alicloud/ims20190815';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import Ram, * as $Ram from '@alicloud/ram20150501';
+import type { Endpoints } from '../config/load';
+import type { CloudCredentials } from './oss';
+import { popConfig } from './pop';
+import type { RamApi } from './ram';
+
+/** RAM and IMS are global; ActionTrail records their events in cn-shanghai (actiontrail-events.md §1.4). */
+const GLOBAL_REGION = 'cn-shanghai';
+
+/**
+ * The RAM (2015-05-01) and IMS (2019-08-15) SDK clients behind `RamApi`. Only the AccessKey guard imports
+ * this module, so the other bundles do not carry the two SDKs' model classes.
+ */
+export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints): RamApi {
+  const ram = new Ram(
+    new $OpenApiUtil.Config(popConfig(credentials, 'ram.aliyuncs.com', GLOBAL_REGION, endpoints.ram)),
+  );
+  const ims = new Ims(
+    new $OpenApiUtil.Config(popConfig(credentials, 'ims.aliyuncs.com', GLOBAL_REGION, endpoints.ims)),
+  );
+  return {
+    getUserByAccessKey: (userAccessKeyId) => ims.getUser(new $Ims.GetUserRequest({ userAccessKeyId })),
+    listAccessKeys: (userName) => ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName })),
+    getLoginProfile: (userName) => ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
+    updateAccessKey: (userName, userAccessKeyId, status) =>
+      ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),
+  };
+}
