@@ -59,24 +59,31 @@ export type TokenCheck = 'ok' | 'missing' | 'invalid' | 'expired';
 
 const newKeyId = (prefix: string): string => `${prefix}${randomBytes(9).toString('hex').toUpperCase()}`;
 const newSecret = (): string => randomBytes(22).toString('base64url');
+const newAccessKey = (prefix: string): AccessKey => ({
+  accessKeyId: newKeyId(prefix),
+  accessKeySecret: newSecret(),
+  status: 'Active',
+  createDate: new Date().toISOString(),
+});
 const numericId = (): string =>
   `2${Array.from(randomBytes(8), (b) => (b % 10).toString()).join('')}${Date.now() % 1e8}`;
 
 export class IdentityStore {
   readonly accountId: string;
   readonly rootKey: AccessKey;
+  /**
+   * Every root AccessKey that still exists: `rootKey` plus those the root account created for itself through
+   * IMS CreateAccessKey. A key deleted through IMS leaves this list, so it stops signing anywhere.
+   */
+  readonly rootKeys: AccessKey[];
   readonly users = new Map<string, RamUser>();
   readonly roles = new Map<string, { roleName: string; roleId: string }>();
   private readonly sessions = new Map<string, RoleSession>();
 
   constructor(accountId = '1234567890123456') {
     this.accountId = accountId;
-    this.rootKey = {
-      accessKeyId: newKeyId('LTAIroot'),
-      accessKeySecret: newSecret(),
-      status: 'Active',
-      createDate: new Date().toISOString(),
-    };
+    this.rootKey = newAccessKey('LTAIroot');
+    this.rootKeys = [this.rootKey];
   }
 
   rootCaller(): Caller {
@@ -109,13 +116,15 @@ export class IdentityStore {
   createAccessKey(userName: string): AccessKey {
     const user = this.users.get(userName);
     if (!user) throw new Error(`no RAM user ${userName}`);
-    const key: AccessKey = {
-      accessKeyId: newKeyId('LTAI'),
-      accessKeySecret: newSecret(),
-      status: 'Active',
-      createDate: new Date().toISOString(),
-    };
+    const key = newAccessKey('LTAI');
     user.accessKeys.push(key);
+    return key;
+  }
+
+  /** What IMS CreateAccessKey without a UserPrincipalName does when the root account calls it. */
+  createRootAccessKey(): AccessKey {
+    const key = newAccessKey('LTAIroot');
+    this.rootKeys.push(key);
     return key;
   }
 
@@ -151,8 +160,10 @@ export class IdentityStore {
   }
 
   lookup(accessKeyId: string): KeyLookup {
-    if (accessKeyId === this.rootKey.accessKeyId) {
-      return { kind: 'ok', caller: this.rootCaller(), secret: this.rootKey.accessKeySecret };
+    const rootKey = this.rootKeys.find((k) => k.accessKeyId === accessKeyId);
+    if (rootKey) {
+      if (rootKey.status !== 'Active') return { kind: 'inactive' };
+      return { kind: 'ok', caller: { ...this.rootCaller(), accessKeyId }, secret: rootKey.accessKeySecret };
     }
     const session = this.sessions.get(accessKeyId);
     if (session) {

@@ -29,4 +29,16 @@ export interface DeliveryResult {
   attempts: number;
   /** Sanitised, never containing secrets. */
   error?: string;
+  /** The alert went out inside one message listing several alerts, not in a message of its own. */
+  digest?: boolean;
+}
+
+/**
+ * A configured alert destination. `send` takes every alert of one invocation routed to it, so a channel can
+ * batch them (DingTalk digests under its rate limit), and resolves to one result per alert, in input order.
+ * It never rejects: a failed alert is a result with `ok: false`, because alerting must not block remediation.
+ */
+export interface AlertChannel {
+  readonly name: string;
+  send(alerts: readonly Alert[]): Promise<DeliveryResult[]>;
 }

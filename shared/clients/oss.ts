@@ -291,7 +291,9 @@ export class OssGateway {
     return this.call(operation, { bucket }, (c) =>
       (c as unknown as { request(params: Record<string, unknown>): Promise<AliOssResult> }).request({
         method,
-        ...(bucket ? { bucket } : {}),
+        // Account-level calls still need `bucket: ''`: with an IP endpoint ali-oss would otherwise send
+        // `Host: undefined.oss-<region>.aliyuncs.com` and the signature would not match.
+        bucket: bucket ?? '',
         subres,
         ...(body ? { content: Buffer.from(body), mime: 'application/xml' } : {}),
         successStatuses: [200],

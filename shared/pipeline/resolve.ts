@@ -1,7 +1,8 @@
 import type { StateSnapshot } from '../audit/record';
 import type { OssguardConfig } from '../config/schema';
 import type { ExceptionOutcome } from '../exceptions';
-import type { Rule, RuleFinding } from '../rules/types';
+import { findingsOf } from '../rules';
+import type { Rule, RuleMode } from '../rules/types';
 import type { Decision, ModedFinding, RemediationBudget } from './types';
 
 /** Applies each rule to the subject and attaches the configured mode; rules switched off drop out. */
@@ -9,13 +10,13 @@ export function evaluateRules<Subject>(
   rules: readonly Rule<Subject>[],
   subject: Subject,
   config: OssguardConfig,
+  defaultMode?: (rule: Rule<Subject>) => RuleMode,
 ): ModedFinding[] {
   const findings: ModedFinding[] = [];
   for (const rule of rules) {
-    const mode = config.rules[rule.id] ?? rule.defaultMode;
+    const mode = config.rules[rule.id] ?? defaultMode?.(rule) ?? rule.defaultMode;
     if (mode === 'off') continue;
-    const finding: RuleFinding | undefined = rule.evaluate(subject);
-    if (finding) findings.push({ ...finding, mode });
+    for (const finding of findingsOf(rule, subject)) findings.push({ ...finding, mode });
   }
   return findings;
 }

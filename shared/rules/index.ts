@@ -11,7 +11,7 @@ import { noMfa } from './keys/no-mfa';
 import { rootAccessKey } from './keys/root-access-key';
 import type { KeySubject } from './keys/subject';
 import { untrustedSource } from './keys/untrusted-source';
-import type { GuardName, Rule } from './types';
+import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
 export type { KeySubject } from './keys/subject';
@@ -52,3 +52,10 @@ export const rulesOf = (guard: GuardName): readonly Rule<never>[] =>
   registry.filter((r) => r.guard === guard);
 
 export const findRule = (id: string): Rule<never> | undefined => registry.find((rule) => rule.id === id);
+
+/** A rule's findings as a list, whichever of the three shapes `evaluate` returned. */
+export function findingsOf<Subject>(rule: Rule<Subject>, subject: Subject): readonly RuleFinding[] {
+  const found = rule.evaluate(subject);
+  if (found === undefined) return [];
+  return Array.isArray(found) ? found : [found as RuleFinding];
+}

@@ -31,5 +31,6 @@ export interface Rule<Subject> {
   readActions: readonly string[];
   /** The remediation the guard applies in `enforce` mode, and the RAM actions it needs; absent: alert only. */
   remediation?: { id: string; description: string; actions: readonly string[] };
-  evaluate(subject: Subject): RuleFinding | undefined;
+  /** Pure. Rules that judge parts of a resource (policy statements) may return several findings. */
+  evaluate(subject: Subject): RuleFinding | readonly RuleFinding[] | undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AclSubject, aclRules, registry } from '../../shared/rules';
+import { type AclSubject, aclRules, findingsOf, registry } from '../../shared/rules';
 
 const bucket = (acl: 'private' | 'public-read' | 'public-read-write'): AclSubject => ({
   kind: 'bucket',
@@ -37,17 +37,20 @@ const cases: Array<[string, AclSubject, string[]]> = [
 
 describe('ACL rules', () => {
   it.each(cases)('judge %s', (_case, subject, expected) => {
-    const fired = aclRules.flatMap((rule) => rule.evaluate(subject) ?? []).map((f) => f.ruleId);
+    const fired = aclRules.flatMap((rule) => findingsOf(rule, subject)).map((f) => f.ruleId);
     expect(fired).toEqual(expected);
   });
 
   it('rate public-read-write as critical because anyone can write and the owner pays', () => {
     expect(
-      aclRules.find((r) => r.id === 'bucket-acl-public-read-write')?.evaluate(bucket('public-read-write'))
-        ?.severity,
+      findingsOf(
+        aclRules.find((r) => r.id === 'bucket-acl-public-read-write')!,
+        bucket('public-read-write'),
+      )[0]?.severity,
     ).toBe('critical');
     expect(
-      aclRules.find((r) => r.id === 'object-acl-public')?.evaluate(object('public-read-write'))?.severity,
+      findingsOf(aclRules.find((r) => r.id === 'object-acl-public')!, object('public-read-write'))[0]
+        ?.severity,
     ).toBe('critical');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../shared/events/types';
-import { type KeySubject, keyRules } from '../../shared/rules';
+import { findingsOf, type KeySubject, keyRules } from '../../shared/rules';
 
 const alice: Actor = { type: 'ram-user', userName: 'alice', mfaAuthenticated: true, sourceIp: '10.1.2.3' };
 const subject = (overrides: Partial<KeySubject> = {}): KeySubject => ({
@@ -14,7 +14,7 @@ const subject = (overrides: Partial<KeySubject> = {}): KeySubject => ({
   ...overrides,
 });
 
-const fired = (s: KeySubject) => keyRules.flatMap((rule) => rule.evaluate(s) ?? []).map((f) => f.ruleId);
+const fired = (s: KeySubject) => keyRules.flatMap((rule) => findingsOf(rule, s)).map((f) => f.ruleId);
 
 describe('AccessKey rules', () => {
   it.each<[string, Partial<KeySubject>, string[]]>([
@@ -65,7 +65,8 @@ describe('AccessKey rules', () => {
 
   it('never reports a secret: evidence holds ids, names and flags only', () => {
     for (const rule of keyRules) {
-      const finding = rule.evaluate(
+      const [finding] = findingsOf(
+        rule,
         subject({
           isRootKey: true,
           owner: 'bob',

@@ -1,0 +1,57 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { AuditStore } from '../../shared/audit/store';
+import { CallLog } from '../../shared/clients/calllog';
+import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
+import { type OssguardConfig, parseConfig } from '../../shared/config';
+import { type CloudTarget, resolveTarget, type TargetOptions } from '../target';
+
+export interface AuditLocationOptions extends TargetOptions {
+  auditBucket?: string;
+  config?: string;
+}
+
+export interface AuditLocation {
+  target: CloudTarget;
+  factory: OssClientFactory;
+  region: string;
+  store: AuditStore;
+}
+
+const DEFAULT_PREFIX = 'ossguard/audit/';
+
+/**
+ * Where the audit records are: `--audit-bucket`, else `audit.bucket` of the config (`--config`, the local
+ * cloud's with `--local`, else ./ossguard.config.yaml when present), else the local cloud's audit bucket.
+ * Prefix and region come from the same config.
+ */
+export function resolveAuditLocation(options: AuditLocationOptions): AuditLocation {
+  const target = resolveTarget(options);
+  const config = readConfig(
+    options.config ?? target.local?.configFile ?? 'ossguard.config.yaml',
+    !!options.config,
+  );
+  const bucket = options.auditBucket ?? config?.audit.bucket ?? target.local?.auditBucket;
+  if (!bucket) {
+    throw new Error('no audit bucket: pass --audit-bucket <name> or --config <file> with audit.bucket');
+  }
+  const region = config?.audit.region ?? target.region;
+  const factory = new OssClientFactory({
+    credentials: target.credentials,
+    ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),
+  });
+  const gateway = new OssGateway(factory, region, new CallLog());
+  return {
+    target,
+    factory,
+    region,
+    store: new AuditStore(gateway, bucket, config?.audit.prefix ?? DEFAULT_PREFIX),
+  };
+}
+
+function readConfig(path: string, required: boolean): OssguardConfig | undefined {
+  if (!existsSync(path)) {
+    if (required) throw new Error(`config file ${path} does not exist`);
+    return undefined;
+  }
+  return parseConfig(readFileSync(path, 'utf8'));
+}

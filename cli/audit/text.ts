@@ -1,0 +1,35 @@
+/**
+ * Audit records carry attacker-chosen text (bucket names, object keys, user agents, reasons quoting them).
+ * Printed raw, an escape sequence in a bucket name could recolour, move the cursor, rewrite earlier lines
+ * or set the window title; bidi controls could make a name read as another.
+ */
+const ESCAPE_SEQUENCE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~]?)/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+/** One line of plain text: escape sequences dropped, every other control character shown as a space. */
+export function sanitize(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, ' ');
+}
+
+/** At most `width` code points, ending in `…` when cut (never splitting a surrogate pair). */
+export function truncate(text: string, width: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= width) return text;
+  return width <= 0 ? '' : `${chars.slice(0, width - 1).join('')}…`;
+}
+
+export const displayWidth = (text: string): number => Array.from(text).length;
+
+/**
+ * JSON whose text is safe on a terminal and still parses to the same value: JSON.stringify already
+ * escapes C0 controls, this also escapes C1 controls, bidi controls and line separators.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

@@ -1,0 +1,265 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import type { FcFunctionConfig } from '../fc/host';
+import { compilePattern, type EventMatcher } from './pattern';
+
+/**
+ * The functions and triggers an s.yaml deploys, read from Serverless Devs' own rendering
+ * (`s preview -o json --silent`, ../../shared/reference/deploy.md §3.3) so that vars, templates, `${env()}`
+ * and the other magic variables resolve exactly as `s deploy` would resolve them. `s preview` prints the
+ * whole spec (`{edition, name, access, vars, resources: {<name>: {component, props}}}`) and leaves what
+ * it cannot resolve offline, such as `${config('AccountID')}` without credentials, as literal text.
+ */
+
+/** fc3's `ITriggerType` enum (fc3 schema, deploy.md §1.4). */
+export const TRIGGER_TYPES = [
+  'eventbridge',
+  'timer',
+  'log',
+  'http',
+  'oss',
+  'mns_topic',
+  'cdn_events',
+  'tablestore',
+] as const;
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
+
+export interface EventBridgeTrigger {
+  type: 'eventbridge';
+  name: string;
+  enabled: boolean;
+  /** `Default` is the account's default bus, where ActionTrail events arrive; the local bus is that bus. */
+  eventSourceType: string;
+  /** The parsed `eventRuleFilterPattern`. */
+  pattern: unknown;
+  matches: EventMatcher;
+}
+
+export interface TimerTrigger {
+  type: 'timer';
+  name: string;
+  enabled: boolean;
+  cronExpression: string;
+  payload?: string;
+}
+
+export interface OtherTrigger {
+  type: Exclude<TriggerType, 'eventbridge' | 'timer'>;
+  name: string;
+  config: Record<string, unknown>;
+}
+
+export type FunctionTrigger = EventBridgeTrigger | TimerTrigger | OtherTrigger;
+
+export interface FunctionSpec extends FcFunctionConfig {
+  /** The key under `resources:`. */
+  resourceName: string;
+  runtime: string;
+  role?: string;
+  triggers: FunctionTrigger[];
+}
+
+export interface RenderOptions {
+  /** Added to the environment `s preview` runs in, e.g. for `${env('X')}`; also part of the cache key. */
+  env?: Record<string, string>;
+  /** Default 60 s; a render takes about half a second. */
+  timeoutMs?: number;
+  /** Path of the `s` CLI script; needed only when this module is bundled and `import.meta.url` is unavailable. */
+  sBin?: string;
+}
+
+export class SYamlError extends Error {
+  override readonly name = 'SYamlError';
+}
+
+const defaultSBin = (): string => {
+  if (!import.meta.url) throw new SYamlError('pass `sBin` (the @serverless-devs/s CLI script) when bundled');
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('@serverless-devs/s/package.json');
+  const { bin } = require(manifest) as { bin: { s: string } };
+  return resolve(dirname(manifest), bin.s);
+};
+
+/** Runs `s preview -o json --silent` (--silent keeps the root-user WARN line out of the JSON). */
+export function renderSYaml(file: string, options: RenderOptions = {}): Promise<unknown> {
+  const path = resolve(file);
+  return new Promise((done, fail) => {
+    execFile(
+      process.execPath,
+      [options.sBin ?? defaultSBin(), 'preview', '-o', 'json', '--silent', '-t', basename(path)],
+      {
+        cwd: dirname(path),
+        env: { ...process.env, ...options.env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 32 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        // `s` prints its errors on stdout and exits 1; a pre-3.x `edition` prints nothing and exits 0.
+        const output = `${stdout}${stderr}`.trim();
+        if (error) return fail(new SYamlError(`s preview failed for ${path}: ${output || error.message}`));
+        try {
+          done(JSON.parse(stdout));
+        } catch {
+          fail(
+            new SYamlError(
+              `s preview printed no JSON for ${path} (is edition 3.0.0?): ${output.slice(0, 500)}`,
+            ),
+          );
+        }
+      },
+    );
+  });
+}
+
+const fc3Props = z.looseObject({
+  region: z.string().min(1),
+  functionName: z.string().min(1),
+  runtime: z.string().min(1),
+  handler: z.string().regex(/^.+\..+$/, 'must be <file>.<export>'),
+  code: z.union([z.string().min(1), z.looseObject({ src: z.string().min(1) })], {
+    error: 'must be a local path (or {src: <path>}) for the local FC host',
+  }),
+  memorySize: z.number().int().default(512),
+  timeout: z.number().int().min(1).max(86400).default(3),
+  environmentVariables: z
+    .record(z.string(), z.string({ error: 'environment values must be strings' }))
+    .default({}),
+  role: z.string().optional(),
+  logConfig: z
+    .union([z.literal('auto'), z.looseObject({ project: z.string(), logstore: z.string() })])
+    .optional(),
+  triggers: z
+    .array(
+      z.looseObject({
+        triggerName: z.string().min(1),
+        triggerType: z.enum(TRIGGER_TYPES),
+        triggerConfig: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .default([]),
+});
+
+const eventBridgeConfig = z.looseObject({
+  triggerEnable: z.boolean().default(true),
+  eventRuleFilterPattern: z.string(),
+  eventSourceConfig: z.looseObject({ eventSourceType: z.string() }).optional(),
+});
+
+const timerConfig = z.looseObject({
+  cronExpression: z.string().min(1),
+  enable: z.boolean().default(true),
+  payload: z.string().optional(),
+});
+
+const rendered = z.looseObject({
+  resources: z.record(z.string(), z.looseObject({ component: z.string(), props: z.unknown() })).default({}),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const path = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
+    return `${where}${path}: ${issue.message}`;
+  });
+  throw new SYamlError(issues.join('; '));
+}
+
+function toTrigger(raw: z.infer<typeof fc3Props>['triggers'][number], where: string): FunctionTrigger {
+  const name = raw.triggerName;
+  if (raw.triggerType === 'eventbridge') {
+    const config = parse(eventBridgeConfig, raw.triggerConfig, `${where}.triggerConfig`);
+    let pattern: unknown;
+    try {
+      pattern = JSON.parse(config.eventRuleFilterPattern);
+    } catch (error) {
+      throw new SYamlError(
+        `${where}.triggerConfig.eventRuleFilterPattern is not JSON: ${(error as Error).message}`,
+      );
+    }
+    try {
+      return {
+        type: 'eventbridge',
+        name,
+        enabled: config.triggerEnable,
+        eventSourceType: config.eventSourceConfig?.eventSourceType ?? 'Default',
+        pattern,
+        matches: compilePattern(pattern),
+      };
+    } catch (error) {
+      throw new SYamlError(`${where}.triggerConfig.eventRuleFilterPattern: ${(error as Error).message}`);
+    }
+  }
+  if (raw.triggerType === 'timer') {
+    const config = parse(timerConfig, raw.triggerConfig, `${where}.triggerConfig`);
+    return {
+      type: 'timer',
+      name,
+      enabled: config.enable,
+      cronExpression: config.cronExpression,
+      ...(config.payload === undefined ? {} : { payload: config.payload }),
+    };
+  }
+  return { type: raw.triggerType, name, config: raw.triggerConfig };
+}
+
+/**
+ * The fc3 resources of a rendered spec (other components are skipped). `baseDir` is the s.yaml's directory,
+ * against which `code` paths resolve.
+ */
+export function functionsFromRendered(spec: unknown, baseDir: string): FunctionSpec[] {
+  const { resources } = parse(rendered, spec, 's preview output');
+  return Object.entries(resources)
+    .filter(([, resource]) => /^fc3(@|$)/.test(resource.component))
+    .map(([resourceName, resource]) => {
+      const where = `resources.${resourceName}.props`;
+      const props = parse(fc3Props, resource.props, where);
+      const code = typeof props.code === 'string' ? props.code : props.code.src;
+      return {
+        resourceName,
+        functionName: props.functionName,
+        region: props.region,
+        runtime: props.runtime,
+        handler: props.handler,
+        codeDir: resolve(baseDir, code),
+        memorySize: props.memorySize,
+        timeout: props.timeout,
+        environmentVariables: props.environmentVariables,
+        ...(props.role === undefined ? {} : { role: props.role }),
+        ...(typeof props.logConfig === 'object'
+          ? { logConfig: { project: props.logConfig.project, logstore: props.logConfig.logstore } }
+          : {}),
+        triggers: props.triggers.map((trigger, i) => toTrigger(trigger, `${where}.triggers[${i}]`)),
+      };
+    });
+}
+
+const cache = new Map<string, Promise<FunctionSpec[]>>();
+
+/**
+ * Renders and reads an s.yaml. Cached per file path, content and `options.env`, so the bus can call this
+ * on every event and still see an edited s.yaml at once. Not in the key: files the s.yaml pulls in with
+ * `${file()}` and the host's own environment.
+ */
+export async function loadFunctions(file: string, options: RenderOptions = {}): Promise<FunctionSpec[]> {
+  const path = resolve(file);
+  const content = await readFile(path);
+  const key = createHash('sha256')
+    .update(path)
+    .update('\0')
+    .update(content)
+    .update(JSON.stringify(options.env ?? {}))
+    .digest('hex');
+  let loading = cache.get(key);
+  if (!loading) {
+    loading = renderSYaml(path, options).then((spec) => functionsFromRendered(spec, dirname(path)));
+    cache.set(key, loading);
+    // A failed render is not cached: the next call, after a fix, renders again.
+    loading.catch(() => cache.delete(key));
+  }
+  return loading;
+}

@@ -1,0 +1,275 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type EventSink, wrapCloudEvent } from '../actiontrail';
+import { type Caller, type IdentityStore, newRequestId } from '../identity';
+import { authenticate } from './auth';
+import { ERR, OssError, PLACEHOLDER_EC, renderError } from './errors';
+import type { OpContext, OssReply } from './operation';
+import { OPERATIONS, type OperationName, resolveOperation } from './operations';
+import { authorizeAnonymous } from './public-access';
+import { assertContentMd5, type OssRequest, parseTarget, readHeaders, sourceIpOf } from './request';
+import { type BucketAcl, type ObjectAcl, OssState, type WormConfiguration } from './state';
+import { hostOf, ossRecord } from './trail';
+
+export interface InterceptedOperation {
+  operation: OperationName;
+  bucket?: string;
+  key?: string;
+}
+
+/** An error OSS answers instead of running the operation, or a connection reset. */
+export type InjectedFault = { status: number; code: string; message: string } | 'reset';
+
+export interface OssEmulatorOptions {
+  identities: IdentityStore;
+  events?: EventSink;
+  /** Region id without the `oss-` prefix. Default `cn-hangzhou`. */
+  region?: string;
+  /** Added to every response, for benchmarks. */
+  latencyMs?: number;
+  now?: () => Date;
+  /**
+   * Fault injection, consulted once the operation is known and before authentication. A fault models a
+   * failure in front of OSS, so the request changes nothing and ActionTrail records nothing.
+   */
+  intercept?: (operation: InterceptedOperation) => InjectedFault | undefined;
+}
+
+export interface BucketSnapshot {
+  name: string;
+  createdAt: Date;
+  acl: BucketAcl;
+  storageClass: string;
+  blockPublicAccess: boolean;
+  policy?: string;
+  tags: Record<string, string>;
+  worm?: Readonly<WormConfiguration>;
+  objectKeys: string[];
+}
+
+export interface ObjectSnapshot {
+  key: string;
+  acl: ObjectAcl;
+  etag: string;
+  size: number;
+  contentType: string;
+  lastModified: Date;
+  meta: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * The OSS endpoint of the local cloud: an HTTP server that the unmodified ali-oss SDK talks to, verifying V1
+ * and V4 signatures (with STS tokens) against the shared IdentityStore, keeping buckets and objects in
+ * memory, and publishing an ActionTrail CloudEvent for every authenticated write.
+ */
+export class OssEmulator {
+  readonly region: string;
+  private readonly state = new OssState();
+  private readonly server: Server;
+  private readonly now: () => Date;
+  private address?: AddressInfo;
+
+  constructor(private readonly options: OssEmulatorOptions) {
+    this.region = options.region ?? 'cn-hangzhou';
+    this.now = options.now ?? (() => new Date());
+    this.server = createServer((message, response) => {
+      this.serve(message, response).catch((error: unknown) => {
+        process.emitWarning(`OSS emulator could not answer a request: ${String(error)}`);
+        response.destroy();
+      });
+    });
+  }
+
+  /** Resolves to the endpoint URL, e.g. `http://127.0.0.1:PORT`. Port 0 picks a free port. */
+  listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        this.address = this.server.address() as AddressInfo;
+        resolve(this.endpoint);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  get port(): number {
+    if (!this.address) throw new Error('the OSS emulator is not listening');
+    return this.address.port;
+  }
+
+  get endpoint(): string {
+    const host = this.address?.family === 'IPv6' ? `[${this.address.address}]` : this.address?.address;
+    return `http://${host}:${this.port}`;
+  }
+
+  get accountBlockPublicAccess(): boolean {
+    return this.state.accountBlockPublicAccess;
+  }
+
+  bucketNames(): string[] {
+    return [...this.state.buckets.keys()].sort();
+  }
+
+  bucket(name: string): BucketSnapshot | undefined {
+    const bucket = this.state.buckets.get(name);
+    if (!bucket) return undefined;
+    const worm = this.state.activeWorm(bucket, this.now());
+    return {
+      name: bucket.name,
+      createdAt: bucket.createdAt,
+      acl: bucket.acl,
+      storageClass: bucket.storageClass,
+      blockPublicAccess: bucket.blockPublicAccess,
+      ...(bucket.policy === undefined ? {} : { policy: bucket.policy }),
+      tags: Object.fromEntries(bucket.tags),
+      ...(worm ? { worm: { ...worm } } : {}),
+      objectKeys: [...bucket.objects.keys()].sort(),
+    };
+  }
+
+  object(bucketName: string, key: string): ObjectSnapshot | undefined {
+    const object = this.state.buckets.get(bucketName)?.objects.get(key);
+    if (!object) return undefined;
+    return {
+      key: object.key,
+      acl: object.acl,
+      etag: object.etag,
+      size: object.body.length,
+      contentType: object.contentType,
+      lastModified: object.lastModified,
+      meta: { ...object.meta },
+      body: Buffer.from(object.body),
+    };
+  }
+
+  private async serve(message: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(message);
+    const requestId = newRequestId();
+    const now = this.now();
+    const method = message.method ?? 'GET';
+    let request: OssRequest | undefined;
+    let operation: OperationName | undefined;
+    let caller: Caller | undefined;
+    let failure: OssError | undefined;
+    let reply: OssReply;
+    try {
+      const headers = readHeaders(message);
+      request = {
+        method,
+        ...parseTarget(headers.host ?? '', message.url ?? '/'),
+        headers,
+        body,
+        sourceIp: sourceIpOf(message),
+        userAgent: headers['user-agent'] ?? '',
+      };
+      operation = resolveOperation(request);
+      const fault = this.options.intercept?.({
+        operation,
+        ...(request.bucket === undefined ? {} : { bucket: request.bucket }),
+        ...(request.key === undefined ? {} : { key: request.key }),
+      });
+      if (fault === 'reset') {
+        message.socket.destroy();
+        return;
+      }
+      if (fault) throw new OssError({ ...fault, ec: PLACEHOLDER_EC });
+      caller = authenticate(request, this.options.identities, this.region, now);
+      const ctx: OpContext = {
+        request,
+        ...(caller ? { caller } : {}),
+        state: this.state,
+        now,
+        region: this.region,
+        owner: this.options.identities.accountId,
+        bucketName: request.bucket ?? '',
+        key: request.key ?? '',
+      };
+      if (!caller) authorizeAnonymous(ctx, operation);
+      assertContentMd5(request);
+      reply = OPERATIONS[operation].handle(ctx);
+    } catch (error) {
+      failure = asOssError(error);
+      reply = errorReply(failure, method, requestId, hostOf(this.region, request?.bucket));
+    }
+    if (request && caller && operation && OPERATIONS[operation].write) {
+      this.publish(operation, caller, request, requestId, failure);
+    }
+    if (this.options.latencyMs) await sleep(this.options.latencyMs);
+    send(response, method, reply, requestId, now);
+  }
+
+  private publish(
+    operation: OperationName,
+    caller: Caller,
+    request: OssRequest,
+    requestId: string,
+    failure: OssError | undefined,
+  ): void {
+    const sink = this.options.events;
+    if (!sink) return;
+    const record = ossRecord({
+      operation,
+      caller,
+      request,
+      region: this.region,
+      requestId,
+      ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+    });
+    try {
+      sink.publish(wrapCloudEvent(record));
+    } catch (error) {
+      // A broken subscriber must not turn a completed write into an error for the OSS caller.
+      process.emitWarning(`OSS emulator could not publish ${operation}: ${String(error)}`);
+    }
+  }
+}
+
+async function readBody(message: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of message) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function asOssError(error: unknown): OssError {
+  if (error instanceof OssError) return error;
+  process.emitWarning(`OSS emulator internal error: ${error instanceof Error ? error.stack : String(error)}`);
+  return new OssError(ERR.InternalError);
+}
+
+/** HEAD responses have no body, so OSS sends the error document base64-encoded in `x-oss-err` (oss-api.md §3). */
+function errorReply(error: OssError, method: string, requestId: string, hostId: string): OssReply {
+  const document = renderError(error, requestId, hostId);
+  if (method === 'HEAD') {
+    return {
+      status: error.status,
+      headers: { 'x-oss-ec': error.ec, 'x-oss-err': Buffer.from(document).toString('base64') },
+    };
+  }
+  return {
+    status: error.status,
+    headers: { 'x-oss-ec': error.ec, 'content-type': 'application/xml' },
+    body: document,
+  };
+}
+
+const BODILESS_STATUSES = new Set([204, 304]);
+
+function send(response: ServerResponse, method: string, reply: OssReply, requestId: string, now: Date): void {
+  const body = reply.body === undefined ? undefined : Buffer.from(reply.body);
+  const headers: Record<string, string> = {
+    server: 'AliyunOSS',
+    date: now.toUTCString(),
+    'x-oss-request-id': requestId,
+    ...reply.headers,
+  };
+  if (!BODILESS_STATUSES.has(reply.status)) headers['content-length'] ??= String(body?.length ?? 0);
+  response.writeHead(reply.status, headers);
+  response.end(method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import { crc64ecma } from '../crc64';
+import { ERR, OssError } from '../errors';
+import {
+  emptyReply,
+  type OpContext,
+  type Operation,
+  type OssReply,
+  ownerXml,
+  readAcl,
+  xmlReply,
+} from '../operation';
+import { assertMayGrantPublic, isPublicAcl } from '../public-access';
+import { decodeComponent, type OssRequest, toHeaderValue } from '../request';
+import {
+  type BucketState,
+  OBJECT_ACLS,
+  type ObjectAcl,
+  STORED_OBJECT_HEADERS,
+  type StoredObject,
+} from '../state';
+import { element } from '../xml';
+
+type ObjectAttributes = Pick<StoredObject, 'contentType' | 'meta' | 'headers'>;
+
+const META_PREFIX = 'x-oss-meta-';
+
+function checkKey(key: string): void {
+  // Object names: 1 to 1023 bytes of UTF-8, not starting with / or \ (HTTP 400 docs).
+  if (Buffer.byteLength(key) <= 1023 && !key.startsWith('/') && !key.startsWith('\\')) return;
+  throw new OssError(ERR.InvalidObjectName, { details: { Key: key } });
+}
+
+function attributesOf(request: OssRequest): ObjectAttributes {
+  const meta: Record<string, string> = {};
+  const headers: StoredObject['headers'] = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (name.startsWith(META_PREFIX)) meta[name.slice(META_PREFIX.length)] = value;
+  }
+  for (const name of STORED_OBJECT_HEADERS) {
+    const value = request.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return { contentType: request.headers['content-type'] ?? 'application/octet-stream', meta, headers };
+}
+
+/** The write path PutObject and CopyObject share: overwrite protection, retention, then the new version. */
+function storeObject(
+  ctx: OpContext,
+  bucket: BucketState,
+  body: Buffer,
+  attributes: ObjectAttributes,
+): StoredObject {
+  const { request, key } = ctx;
+  checkKey(key);
+  const acl: ObjectAcl = readAcl(request, 'x-oss-object-acl', OBJECT_ACLS) ?? 'default';
+  if (isPublicAcl(acl)) assertMayGrantPublic(ctx, bucket, 'object acl');
+  if (request.headers['x-oss-forbid-overwrite'] === 'true' && bucket.objects.has(key)) {
+    throw new OssError(ERR.FileAlreadyExists, { details: { Key: key } });
+  }
+  ctx.state.assertMutable(bucket, key, ctx.now);
+  const object: StoredObject = {
+    key,
+    body,
+    etag: `"${createHash('md5').update(body).digest('hex').toUpperCase()}"`,
+    crc64: crc64ecma(body),
+    lastModified: ctx.now,
+    acl,
+    storageClass: request.headers['x-oss-storage-class'] ?? bucket.storageClass,
+    ...attributes,
+  };
+  bucket.objects.set(key, object);
+  return object;
+}
+
+function objectHeaders(object: StoredObject): Record<string, string> {
+  const headers: Record<string, string> = {
+    etag: object.etag,
+    'last-modified': object.lastModified.toUTCString(),
+    'content-type': object.contentType,
+    'accept-ranges': 'bytes',
+    'x-oss-object-type': 'Normal',
+    'x-oss-storage-class': object.storageClass,
+    'x-oss-hash-crc64ecma': object.crc64,
+    ...object.headers,
+  };
+  for (const [name, value] of Object.entries(object.meta))
+    headers[`${META_PREFIX}${name}`] = toHeaderValue(value);
+  return headers;
+}
+
+const unquote = (etag: string): string => etag.replace(/^W\//, '').replace(/"/g, '');
+
+/** If-Match / If-None-Match against the ETag; undefined when the read should go ahead. */
+function preconditionReply(request: OssRequest, object: StoredObject): OssReply | undefined {
+  const etag = unquote(object.etag);
+  const ifMatch = request.headers['if-match'];
+  if (ifMatch !== undefined && unquote(ifMatch) !== etag) {
+    throw new OssError(ERR.PreconditionFailed, { details: { Condition: 'If-Match' } });
+  }
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (ifNoneMatch !== undefined && unquote(ifNoneMatch) === etag) {
+    return {
+      status: 304,
+      headers: { etag: object.etag, 'last-modified': object.lastModified.toUTCString() },
+    };
+  }
+  return undefined;
+}
+
+/** A single `bytes=` range; OSS ignores an invalid or unsatisfiable range and returns the whole object. */
+function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  const [start, end] =
+    m[1] === ''
+      ? [Math.max(0, size - Number(m[2])), size - 1]
+      : [Number(m[1]), m[2] === '' ? size - 1 : Number(m[2])];
+  return start <= end && start < size ? { start, end: Math.min(end, size - 1) } : undefined;
+}
+
+function readObject(ctx: OpContext, withBody: boolean): OssReply {
+  const object = ctx.state.object(ctx.state.bucket(ctx.bucketName), ctx.key);
+  const notModified = preconditionReply(ctx.request, object);
+  if (notModified) return notModified;
+  const headers = objectHeaders(object);
+  const size = object.body.length;
+  const range = byteRange(ctx.request.headers.range, size);
+  const body = range ? object.body.subarray(range.start, range.end + 1) : object.body;
+  if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+  headers['content-length'] = String(body.length);
+  return { status: range ? 206 : 200, headers, ...(withBody ? { body } : {}) };
+}
+
+const PutObject: Operation = {
+  write: true,
+  handle(ctx) {
+    const bucket = ctx.state.bucket(ctx.bucketName);
+    const { body } = ctx.request;
+    const object = storeObject(ctx, bucket, body, attributesOf(ctx.request));
+    return emptyReply(200, {
+      etag: object.etag,
+      'x-oss-hash-crc64ecma': object.crc64,
+      'content-md5': createHash('md5').update(body).digest('base64'),
+    });
+  },
+};
+
+/** `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=…]` as ali-oss `_getSourceName` builds it. */
+function copySource(request: OssRequest): { bucket: string; key: string } {
+  const raw = request.headers['x-oss-copy-source'] ?? '';
+  const path = raw.replace(/^\//, '').replace(/\?.*$/, '');
+  const slash = path.indexOf('/');
+  if (slash <= 0 || slash === path.length - 1) {
+    throw new OssError(ERR.InvalidArgument, {
+      message: 'Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.',
+      details: { ArgumentName: 'x-oss-copy-source', ArgumentValue: raw },
+    });
+  }
+  return { bucket: decodeComponent(path.slice(0, slash)), key: decodeComponent(path.slice(slash + 1)) };
+}
+
+const CopyObject: Operation = {
+  write: true,
+  handle(ctx) {
+    const bucket = ctx.state.bucket(ctx.bucketName);
+    const from = copySource(ctx.request);
+    const source = ctx.state.object(ctx.state.bucket(from.bucket), from.key);
+    const directive = ctx.request.headers['x-oss-metadata-directive'] ?? 'COPY';
+    if (directive !== 'COPY' && directive !== 'REPLACE') {
+      throw new OssError(ERR.InvalidArgument, {
+        details: { ArgumentName: 'x-oss-metadata-directive', ArgumentValue: directive },
+      });
+    }
+    const attributes =
+      directive === 'REPLACE'
+        ? attributesOf(ctx.request)
+        : { contentType: source.contentType, meta: source.meta, headers: source.headers };
+    const object = storeObject(ctx, bucket, source.body, attributes);
+    return xmlReply(
+      element(
+        'CopyObjectResult',
+        element('ETag', object.etag),
+        element('LastModified', object.lastModified.toISOString()),
+      ),
+    );
+  },
+};
+
+const GetObject: Operation = { write: false, handle: (ctx) => readObject(ctx, true) };
+
+const HeadObject: Operation = { write: false, handle: (ctx) => readObject(ctx, false) };
+
+const GetObjectMeta: Operation = {
+  write: false,
+  handle(ctx) {
+    const object = ctx.state.object(ctx.state.bucket(ctx.bucketName), ctx.key);
+    return emptyReply(200, {
+      etag: object.etag,
+      'content-length': String(object.body.length),
+      'last-modified': object.lastModified.toUTCString(),
+    });
+  },
+};
+
+const DeleteObject: Operation = {
+  write: true,
+  handle(ctx) {
+    const bucket = ctx.state.bucket(ctx.bucketName);
+    ctx.state.assertMutable(bucket, ctx.key, ctx.now);
+    // Deleting a key that does not exist also answers 204.
+    bucket.objects.delete(ctx.key);
+    return emptyReply(204);
+  },
+};
+
+const GetObjectAcl: Operation = {
+  write: false,
+  handle(ctx) {
+    const object = ctx.state.object(ctx.state.bucket(ctx.bucketName), ctx.key);
+    return xmlReply(
+      element(
+        'AccessControlPolicy',
+        ownerXml(ctx.owner),
+        element('AccessControlList', element('Grant', object.acl)),
+      ),
+    );
+  },
+};
+
+const PutObjectAcl: Operation = {
+  write: true,
+  handle(ctx) {
+    const bucket = ctx.state.bucket(ctx.bucketName);
+    if (!ctx.request.headers['x-oss-object-acl']) {
+      throw new OssError(ERR.InvalidArgument, {
+        message: 'The x-oss-object-acl header is missing or empty.',
+        ec: '0017-00000105',
+      });
+    }
+    const acl = readAcl(ctx.request, 'x-oss-object-acl', OBJECT_ACLS) ?? 'default';
+    const object = ctx.state.object(bucket, ctx.key);
+    if (isPublicAcl(acl)) assertMayGrantPublic(ctx, bucket, 'object acl');
+    object.acl = acl;
+    return emptyReply();
+  },
+};
+
+export const objectOperations = {
+  PutObject,
+  CopyObject,
+  GetObject,
+  HeadObject,
+  GetObjectMeta,
+  DeleteObject,
+  GetObjectAcl,
+  PutObjectAcl,
+} satisfies Record<string, Operation>;

@@ -1,0 +1,122 @@
+import { ERR, OssError } from './errors';
+import { accessOperations } from './handlers/access';
+import { bucketOperations } from './handlers/buckets';
+import { listingOperations } from './handlers/listing';
+import { objectOperations } from './handlers/objects';
+import { taggingOperations } from './handlers/tagging';
+import { wormOperations } from './handlers/worm';
+import type { Operation } from './operation';
+import { hasParam, type OssRequest } from './request';
+import { isSignedSubresource } from './signature';
+
+/** One handler per OSS API, keyed by the API name ActionTrail and RAM use. */
+export const OPERATIONS = {
+  ...bucketOperations,
+  ...listingOperations,
+  ...accessOperations,
+  ...taggingOperations,
+  ...wormOperations,
+  ...objectOperations,
+} satisfies Record<string, Operation>;
+
+export type OperationName = keyof typeof OPERATIONS;
+
+type Scope = 'service' | 'bucket' | 'object';
+
+interface Route {
+  scope: Scope;
+  method: string;
+  operation: OperationName;
+  /** The query parameter that selects the operation (`?acl`, `?policy`, …); none for the plain resource. */
+  subresource?: string;
+  when?: (request: OssRequest) => boolean;
+}
+
+const route = (
+  scope: Scope,
+  method: string,
+  subresource: string | undefined,
+  operation: OperationName,
+  when?: Route['when'],
+): Route => ({
+  scope,
+  method,
+  operation,
+  ...(subresource ? { subresource } : {}),
+  ...(when ? { when } : {}),
+});
+
+/** First match wins: ExtendBucketWorm (`?wormExtend&wormId=`) precedes CompleteBucketWorm (`?wormId=`). */
+const ROUTES: Route[] = [
+  route('service', 'GET', undefined, 'ListBuckets'),
+  route('service', 'GET', 'publicAccessBlock', 'GetPublicAccessBlock'),
+  route('service', 'PUT', 'publicAccessBlock', 'PutPublicAccessBlock'),
+  route('service', 'DELETE', 'publicAccessBlock', 'DeletePublicAccessBlock'),
+
+  route('bucket', 'PUT', undefined, 'PutBucket'),
+  route('bucket', 'DELETE', undefined, 'DeleteBucket'),
+  route('bucket', 'GET', undefined, 'ListObjectsV2', (r) =>
+    r.query.some(([n, v]) => n === 'list-type' && v === '2'),
+  ),
+  route('bucket', 'GET', undefined, 'ListObjects'),
+  route('bucket', 'GET', 'bucketInfo', 'GetBucketInfo'),
+  route('bucket', 'GET', 'location', 'GetBucketLocation'),
+  route('bucket', 'GET', 'acl', 'GetBucketAcl'),
+  route('bucket', 'PUT', 'acl', 'PutBucketAcl'),
+  route('bucket', 'GET', 'policy', 'GetBucketPolicy'),
+  route('bucket', 'PUT', 'policy', 'PutBucketPolicy'),
+  route('bucket', 'DELETE', 'policy', 'DeleteBucketPolicy'),
+  route('bucket', 'GET', 'policyStatus', 'GetBucketPolicyStatus'),
+  route('bucket', 'GET', 'publicAccessBlock', 'GetBucketPublicAccessBlock'),
+  route('bucket', 'PUT', 'publicAccessBlock', 'PutBucketPublicAccessBlock'),
+  route('bucket', 'DELETE', 'publicAccessBlock', 'DeleteBucketPublicAccessBlock'),
+  route('bucket', 'GET', 'tagging', 'GetBucketTags'),
+  route('bucket', 'PUT', 'tagging', 'PutBucketTags'),
+  route('bucket', 'DELETE', 'tagging', 'DeleteBucketTags'),
+  route('bucket', 'POST', 'worm', 'InitiateBucketWorm'),
+  route('bucket', 'POST', 'wormExtend', 'ExtendBucketWorm'),
+  route('bucket', 'POST', 'wormId', 'CompleteBucketWorm'),
+  route('bucket', 'DELETE', 'worm', 'AbortBucketWorm'),
+  route('bucket', 'GET', 'worm', 'GetBucketWorm'),
+
+  route('object', 'PUT', undefined, 'CopyObject', (r) => r.headers['x-oss-copy-source'] !== undefined),
+  route('object', 'PUT', undefined, 'PutObject'),
+  route('object', 'GET', undefined, 'GetObject'),
+  route('object', 'HEAD', undefined, 'HeadObject'),
+  route('object', 'HEAD', 'objectMeta', 'GetObjectMeta'),
+  route('object', 'DELETE', undefined, 'DeleteObject'),
+  route('object', 'GET', 'acl', 'GetObjectAcl'),
+  route('object', 'PUT', 'acl', 'PutObjectAcl'),
+];
+
+const SELECTORS = new Set(ROUTES.flatMap((r) => (r.subresource ? [r.subresource] : [])));
+
+/** Signed parameters that qualify a request without selecting another operation. */
+const isQualifier = (name: string): boolean =>
+  ['continuation-token', 'security-token', 'versionId'].includes(name) ||
+  name.startsWith('response-') ||
+  name.startsWith('x-oss-');
+
+export function resolveOperation(request: OssRequest): OperationName {
+  const scope: Scope =
+    request.bucket === undefined ? 'service' : request.key === undefined ? 'bucket' : 'object';
+  const names = request.query.map(([name]) => name);
+  const unsupported = names.find((n) => isSignedSubresource(n) && !SELECTORS.has(n) && !isQualifier(n));
+  const plain = !names.some((n) => SELECTORS.has(n));
+  const match =
+    unsupported === undefined
+      ? ROUTES.find(
+          (r) =>
+            r.scope === scope &&
+            r.method === request.method &&
+            (r.subresource ? hasParam(request, r.subresource) : plain) &&
+            (r.when?.(request) ?? true),
+        )
+      : undefined;
+  if (!match) {
+    throw new OssError(ERR.NotImplemented, {
+      details: { Method: request.method, ...(unsupported ? { Subresource: unsupported } : {}) },
+    });
+  }
+  return match.operation;
+}

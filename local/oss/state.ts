@@ -1,0 +1,100 @@
+import { ERR, OssError } from './errors';
+
+export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
+export const OBJECT_ACLS = ['default', ...BUCKET_ACLS] as const;
+export type BucketAcl = (typeof BUCKET_ACLS)[number];
+export type ObjectAcl = (typeof OBJECT_ACLS)[number];
+
+/** Response headers an object keeps from its upload, besides Content-Type and user metadata. */
+export const STORED_OBJECT_HEADERS = [
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'expires',
+] as const;
+
+export interface StoredObject {
+  key: string;
+  body: Buffer;
+  /** Quoted upper-case hex MD5, as OSS writes it. */
+  etag: string;
+  crc64: string;
+  lastModified: Date;
+  acl: ObjectAcl;
+  contentType: string;
+  storageClass: string;
+  /** `x-oss-meta-*` headers, names without the prefix, lower case. */
+  meta: Record<string, string>;
+  headers: Partial<Record<(typeof STORED_OBJECT_HEADERS)[number], string>>;
+}
+
+export interface WormConfiguration {
+  id: string;
+  state: 'InProgress' | 'Locked';
+  days: number;
+  createdAt: Date;
+}
+
+export interface BucketState {
+  name: string;
+  createdAt: Date;
+  acl: BucketAcl;
+  storageClass: string;
+  dataRedundancyType: string;
+  /** The policy text exactly as PutBucketPolicy received it. */
+  policy?: string;
+  blockPublicAccess: boolean;
+  tags: Map<string, string>;
+  worm?: WormConfiguration;
+  objects: Map<string, StoredObject>;
+}
+
+/** An unlocked retention policy lapses 24 hours after InitiateBucketWorm (OSS InitiateBucketWorm docs). */
+const UNLOCKED_WORM_LIFETIME_MS = 24 * 3600_000;
+const DAY_MS = 24 * 3600_000;
+
+/** The emulated account's OSS data in one region. */
+export class OssState {
+  readonly buckets = new Map<string, BucketState>();
+  accountBlockPublicAccess = false;
+
+  bucket(name: string): BucketState {
+    const bucket = this.buckets.get(name);
+    if (!bucket) throw new OssError(ERR.NoSuchBucket, { details: { BucketName: name } });
+    return bucket;
+  }
+
+  object(bucket: BucketState, key: string): StoredObject {
+    const object = bucket.objects.get(key);
+    if (!object) throw new OssError(ERR.NoSuchKey, { details: { Key: key } });
+    return object;
+  }
+
+  /** Block Public Access applies when either the account or the bucket switches it on. */
+  blocksPublicAccess(bucket?: BucketState): boolean {
+    return this.accountBlockPublicAccess || (bucket?.blockPublicAccess ?? false);
+  }
+
+  /** The retention policy in force: locked, or unlocked and not yet lapsed (a lapsed one is dropped). */
+  activeWorm(bucket: BucketState, now: Date): WormConfiguration | undefined {
+    const worm = bucket.worm;
+    if (
+      worm?.state === 'InProgress' &&
+      now.getTime() - worm.createdAt.getTime() >= UNLOCKED_WORM_LIFETIME_MS
+    ) {
+      bucket.worm = undefined;
+    }
+    return bucket.worm;
+  }
+
+  /** Retention counts from the object's last write, as OSS's time-based retention does. */
+  assertMutable(bucket: BucketState, key: string, now: Date): void {
+    const object = bucket.objects.get(key);
+    const worm = this.activeWorm(bucket, now);
+    if (!object || !worm) return;
+    if (object.lastModified.getTime() + worm.days * DAY_MS > now.getTime()) {
+      throw new OssError(ERR.FileImmutable, { details: { Key: key } });
+    }
+  }
+}

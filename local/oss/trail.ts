@@ -1,0 +1,56 @@
+import { buildRecord, type EmittedRecord } from '../actiontrail';
+import type { Caller } from '../identity';
+import type { OssRequest } from './request';
+
+/** The endpoint that handled the request, as ActionTrail's eventSource and the error HostId name it. */
+export const hostOf = (region: string, bucket?: string): string =>
+  `${bucket ? `${bucket}.` : ''}oss-${region}.aliyuncs.com`;
+
+export interface TrailInput {
+  operation: string;
+  caller: Caller;
+  request: OssRequest;
+  region: string;
+  requestId: string;
+  error?: { code: string; message: string };
+}
+
+/**
+ * The ActionTrail record of one OSS write. requestParameters carry the bucket, the object key and the ACL
+ * header the caller sent; real ActionTrail may well leave these out (actiontrail-events.md §1.3), so
+ * consumers must treat them as hints and re-read the live state.
+ */
+export function ossRecord({
+  operation,
+  caller,
+  request,
+  region,
+  requestId,
+  error,
+}: TrailInput): EmittedRecord {
+  const { bucket, key, headers } = request;
+  const requestParameters: Record<string, unknown> = {
+    ...(bucket ? { bucketName: bucket } : {}),
+    ...(key === undefined ? {} : { objectKey: key }),
+    ...(headers['x-oss-acl'] === undefined ? {} : { 'x-oss-acl': headers['x-oss-acl'] }),
+    ...(headers['x-oss-object-acl'] === undefined ? {} : { 'x-oss-object-acl': headers['x-oss-object-acl'] }),
+  };
+  const referencedResources: Record<string, string[]> = {
+    ...(bucket ? { 'ACS::OSS::Bucket': [bucket] } : {}),
+    // UNVERIFIED: that ActionTrail names objects `<bucket>/<key>`.
+    ...(bucket && key !== undefined ? { 'ACS::OSS::Object': [`${bucket}/${key}`] } : {}),
+  };
+  return buildRecord({
+    caller,
+    eventName: operation,
+    serviceName: 'Oss',
+    eventSource: hostOf(region, bucket),
+    region,
+    requestId,
+    sourceIp: request.sourceIp,
+    userAgent: request.userAgent,
+    requestParameters,
+    referencedResources,
+    ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
+  });
+}

@@ -1,0 +1,150 @@
+import { type AcsError, asAcsError } from '../acs/errors';
+import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
+import { buildRecord, type EventSink, wrapCloudEvent } from '../actiontrail';
+import type { IdentityStore } from '../identity';
+import {
+  type ActionResult,
+  type ActionTable,
+  mergeResources,
+  type Params,
+  type RamAction,
+  type Resources,
+} from './actions';
+import { IMS, RAM, type RamApi } from './apis';
+import { ROLE_ACTIONS, RoleCatalog } from './roles';
+import { USER_ACTIONS, USER_TAG_ACTIONS } from './users';
+
+export interface RamEmulatorOptions {
+  identities: IdentityStore;
+  /** Where write calls are published as ActionTrail events; none are published without it. */
+  events?: EventSink;
+  /** Delay before each answer. */
+  latencyMs?: number;
+  /** Fault injection: runs before authentication, for every routed call. */
+  intercept?: Intercept;
+  /** The server clock for the signature's x-acs-date check. */
+  clock?: () => Date;
+}
+
+/** RAM and IMS are global; ActionTrail records their events in cn-shanghai (actiontrail-events.md §1.4). */
+const EVENT_REGION = 'cn-shanghai';
+
+const endpointOf = (api: RamApi, actions: ActionTable) =>
+  [api.version, { api, actions: new Map(Object.entries(actions)) }] as const;
+
+/** Adding an operation is one entry in one of these tables. */
+const APIS = new Map([
+  endpointOf(RAM, { ...USER_ACTIONS, ...ROLE_ACTIONS }),
+  endpointOf(IMS, { ...USER_ACTIONS, ...USER_TAG_ACTIONS }),
+]);
+
+/** Never recorded, as ActionTrail keeps no secrets a caller sends. */
+const SECRET_PARAMETERS = new Set(['Password']);
+
+/** The resources a call's parameters name, so failed calls are recorded against them too. */
+function namedResources(api: RamApi, params: Params): Resources {
+  const resources: Resources = {};
+  const add = (type: string, name: string | undefined) => {
+    if (name) resources[type] = [...(resources[type] ?? []), name];
+  };
+  add('ACS::RAM::User', params[api.userParam]);
+  add('ACS::RAM::AccessKey', params.UserAccessKeyId);
+  // UNVERIFIED: the resource types ActionTrail uses for roles and policies.
+  add('ACS::RAM::Role', params.RoleName);
+  add('ACS::RAM::Policy', params.PolicyName);
+  return resources;
+}
+
+/**
+ * RAM (2015-05-01) and IMS (2019-08-15) on one endpoint, routed by `x-acs-version`, over the identity store:
+ * a key created here signs requests to every emulator, a key disabled here stops working everywhere. Every
+ * write, successful or refused after authentication, is published as one ActionTrail event.
+ */
+export class RamEmulator {
+  private readonly catalog = new RoleCatalog();
+  private readonly server: PopServer;
+
+  constructor(private readonly options: RamEmulatorOptions) {
+    this.server = new PopServer({
+      identities: options.identities,
+      versions: [...APIS.keys()],
+      product: (version) => APIS.get(version)?.api.serviceName ?? RAM.serviceName,
+      hostId: (version) => APIS.get(version)?.api.host ?? RAM.host,
+      route: (version, action) => this.route(version, action),
+      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+      ...(options.intercept ? { intercept: options.intercept } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  }
+
+  /** Resolves to the endpoint URL, e.g. `http://127.0.0.1:40123`; SDK configs take its host as `endpoint`. */
+  listen(port?: number, host?: string): Promise<string> {
+    return this.server.listen(port, host);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private route(version: string, action: string): PopHandler | undefined {
+    const entry = APIS.get(version);
+    const spec = entry?.actions.get(action);
+    if (!entry || !spec) return undefined;
+    return (call) => this.perform(entry.api, spec, call);
+  }
+
+  private perform(api: RamApi, spec: RamAction, call: PopCall): Record<string, unknown> {
+    const ctx = {
+      api,
+      params: call.params,
+      caller: call.caller,
+      identities: this.options.identities,
+      catalog: this.catalog,
+    };
+    let result: ActionResult;
+    try {
+      result = spec.run(ctx);
+    } catch (error) {
+      const failure = asAcsError(error);
+      if (spec.write) this.record(api, call, { failure });
+      throw failure;
+    }
+    if (spec.write) this.record(api, call, { result });
+    return result.body;
+  }
+
+  private record(
+    api: RamApi,
+    call: PopCall,
+    outcome: { result: ActionResult } | { failure: AcsError },
+  ): void {
+    if (!this.options.events) return;
+    const succeeded = 'result' in outcome;
+    this.options.events.publish(
+      wrapCloudEvent(
+        buildRecord({
+          caller: call.caller,
+          eventName: call.action,
+          serviceName: api.serviceName,
+          eventSource: api.eventSource,
+          region: EVENT_REGION,
+          requestId: call.requestId,
+          sourceIp: call.sourceIp,
+          userAgent: call.userAgent,
+          apiVersion: api.version,
+          isGlobal: true,
+          requestParameters: Object.fromEntries(
+            Object.entries(call.params).filter(([name]) => !SECRET_PARAMETERS.has(name)),
+          ),
+          referencedResources: mergeResources(
+            namedResources(api, call.params),
+            succeeded ? outcome.result.resources : undefined,
+          ),
+          ...(succeeded
+            ? { responseElements: { RequestId: call.requestId, ...outcome.result.body } }
+            : { errorCode: outcome.failure.code, errorMessage: outcome.failure.message }),
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,78 @@
+import type { ErrorSpec } from '../acs/errors';
+
+const spec = (status: number, code: string, message: string): ErrorSpec => ({ status, code, message });
+
+/**
+ * RAM's service errors, with the statuses and messages of the RAM API reference's "Error messages" page (as
+ * mirrored in the AlibabaCloudDocs/ram repository; per-operation pages such as UpdateAccessKey list the same).
+ * IMS answers the same codes for the same conditions: UNVERIFIED, the IMS pages only link the error center.
+ */
+export const RAM_ERRORS = {
+  EntityNotExistUser: spec(404, 'EntityNotExist.User', 'The user does not exist.'),
+  EntityNotExistUserAccessKey: spec(
+    404,
+    'EntityNotExist.User.AccessKey',
+    'The user access key does not exist.',
+  ),
+  EntityNotExistUserLoginProfile: spec(
+    404,
+    'EntityNotExist.User.LoginProfile',
+    'The user login profile does not exist.',
+  ),
+  EntityAlreadyExistsUser: spec(409, 'EntityAlreadyExists.User', 'The user does already EXIST.'),
+  EntityAlreadyExistsUserLoginProfile: spec(
+    409,
+    'EntityAlreadyExists.User.LoginProfile',
+    'The user login profile does already EXIST.',
+  ),
+  // "The maximum number of AKs allowed is 2"; whether the root account has the same limit is UNVERIFIED.
+  LimitExceededUserAccessKey: spec(
+    409,
+    'LimitExceeded.User.AccessKey',
+    'The access key count of the user access keys beyond the current limits.',
+  ),
+  DeleteConflictUserAccessKey: spec(
+    409,
+    'DeleteConflict.User.AccessKey',
+    'The user CAN NOT has any access key while deleting the user.',
+  ),
+  DeleteConflictUserLoginProfile: spec(
+    409,
+    'DeleteConflict.User.LoginProfile',
+    'The user CAN NOT has any login profile while deleting the user.',
+  ),
+  UserNameInvalidChars: spec(
+    400,
+    'InvalidParameter.UserName.InvalidChars',
+    'The parameter - "UserName" contains invalid chars.',
+  ),
+  UserNameLength: spec(
+    400,
+    'InvalidParameter.UserName.Length',
+    'The parameter - "UserName" beyond the length limit.',
+  ),
+  PolicyType: spec(400, 'InvalidParameter.PolicyType', 'The parameter - "PolicyType" is incorrect.'),
+  MalformedPolicyDocument: spec(400, 'MalformedPolicyDocument', 'The policy document is malformed.'),
+  EntityNotExistPolicy: spec(404, 'EntityNotExist.Policy', 'The policy does not exist.'),
+  EntityNotExistPolicyVersion: spec(
+    404,
+    'EntityNotExist.Policy.Version',
+    'The policy version does not exist.',
+  ),
+  // The page's message for this code reads "The group does already EXIST.", an evident copy slip.
+  EntityAlreadyExistsPolicy: spec(409, 'EntityAlreadyExists.Policy', 'The policy does already EXIST.'),
+  LimitExceededPolicyVersion: spec(
+    409,
+    'LimitExceeded.Policy.Version',
+    'The count of policy version beyond the current limits.',
+  ),
+  // The three role codes are what public clients match on (GetRole / CreateRole / AttachPolicyToRole
+  // idempotency); their statuses and messages are UNVERIFIED, modelled on the user codes.
+  EntityNotExistRole: spec(404, 'EntityNotExist.Role', 'The role not exists.'),
+  EntityAlreadyExistsRole: spec(409, 'EntityAlreadyExists.Role', 'The role does already EXIST.'),
+  EntityAlreadyExistsRolePolicy: spec(
+    409,
+    'EntityAlreadyExists.Role.Policy',
+    'The role has already been attached this policy.',
+  ),
+} as const;

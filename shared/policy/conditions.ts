@@ -1,0 +1,110 @@
+import { isIP } from 'node:net';
+
+/** One key of one operator block; keys are lower-cased because RAM condition keys are case-insensitive. */
+export interface ConditionEntry {
+  operator: string;
+  key: string;
+  values: string[];
+}
+
+/** RAM condition operators (https://www.alibabacloud.com/help/en/ram/conditional-operator). */
+export const CONDITION_OPERATORS: ReadonlySet<string> = new Set([
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+  'StringLike',
+  'StringNotLike',
+  'NumericEquals',
+  'NumericNotEquals',
+  'NumericLessThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThan',
+  'NumericGreaterThanEquals',
+  'DateEquals',
+  'DateNotEquals',
+  'DateLessThan',
+  'DateLessThanEquals',
+  'DateGreaterThan',
+  'DateGreaterThanEquals',
+  'Bool',
+  'IpAddress',
+  'NotIpAddress',
+]);
+
+/**
+ * Only operators that admit the listed values can pin the caller: `StringNotLike acs:SourceVpc vpc-*`
+ * (the doc's "not from any VPC") restricts nothing about who calls. The BPA table lists keys and values,
+ * not operators, so excluding the negated operators is our reading (it can only make a verdict more public).
+ */
+const ADMITTING_STRING_OPERATORS: ReadonlySet<string> = new Set([
+  'StringEquals',
+  'StringEqualsIgnoreCase',
+  'StringLike',
+]);
+
+export const IP_KEYS: ReadonlySet<string> = new Set(['acs:sourceip', 'acs:sourcevpcip']);
+const VPC_KEYS: ReadonlySet<string> = new Set(['acs:sourcevpc', 'acs:sourcevpcid']);
+const IDENTITY_KEYS: ReadonlySet<string> = new Set([...VPC_KEYS, 'acs:accessid']);
+
+export interface Cidr {
+  family: 4 | 6;
+  bits: number;
+}
+
+/** An address without a mask is a single host (/32 or /128). */
+export function parseCidr(text: string): Cidr | undefined {
+  const [address = '', bits, ...rest] = text.trim().split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return undefined;
+  const family = version === 4 ? 4 : 6;
+  const max = family === 4 ? 32 : 128;
+  if (bits === undefined) return { family, bits: max };
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return undefined;
+  return { family, bits: Number(bits) };
+}
+
+/**
+ * Block Public Access: a source network narrower than IPv4 /8 or IPv6 /32 makes a statement non-public
+ * (https://www.alibabacloud.com/help/en/oss/user-guide/block-public-access). Every listed value must be,
+ * because the values of one key are alternatives.
+ */
+function narrowNetwork(entry: ConditionEntry): boolean {
+  return (
+    entry.operator === 'IpAddress' &&
+    IP_KEYS.has(entry.key) &&
+    entry.values.length > 0 &&
+    entry.values.every((v) => {
+      const cidr = parseCidr(v);
+      return cidr !== undefined && cidr.bits >= (cidr.family === 4 ? 8 : 32);
+    })
+  );
+}
+
+/** Same page: acs:SourceVpc, acs:SourceVpcId and acs:AccessId pin the caller with fixed values (no `*`). */
+const fixedValues = (entry: ConditionEntry, keys: ReadonlySet<string>): boolean =>
+  ADMITTING_STRING_OPERATORS.has(entry.operator) &&
+  keys.has(entry.key) &&
+  entry.values.length > 0 &&
+  entry.values.every((v) => v.length > 0 && !v.includes('*'));
+
+/** Conditions that make a wildcard-principal statement non-public under Block Public Access. */
+export const pinsCaller = (conditions: readonly ConditionEntry[]): boolean =>
+  conditions.some((c) => narrowNetwork(c) || fixedValues(c, IDENTITY_KEYS));
+
+/** Conditions that limit where calls come from (acs:SourceIp / acs:SourceVpc family), not who makes them. */
+export const pinsNetwork = (conditions: readonly ConditionEntry[]): boolean =>
+  conditions.some((c) => narrowNetwork(c) || fixedValues(c, VPC_KEYS));
+
+const boolIs = (c: ConditionEntry, value: 'true' | 'false'): boolean =>
+  c.operator === 'Bool' &&
+  c.key === 'acs:securetransport' &&
+  c.values.length > 0 &&
+  c.values.every((v) => v.toLowerCase() === value);
+
+export const requiresHttps = (conditions: readonly ConditionEntry[]): boolean =>
+  conditions.some((c) => boolIs(c, 'true'));
+
+/** A Deny whose only condition is "not over HTTPS": the form every OSS doc example uses. */
+export const onlyMatchesHttp = (conditions: readonly ConditionEntry[]): boolean =>
+  conditions.length > 0 && conditions.every((c) => boolIs(c, 'false'));
