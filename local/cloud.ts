@@ -233,6 +233,7 @@ export class LocalCloud {
       auditBucket: AUDIT_BUCKET,
       configFile: this.configFile,
       functionCredentials: fn,
+      functionEnv: this.functionEnv(),
     };
   }
 

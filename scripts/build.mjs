@@ -10,7 +10,12 @@ const functions = readdirSync(functionsDir, { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && existsSync(join(functionsDir, entry.name, 'index.ts')))
   .map((entry) => entry.name);
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// Overwrite in place rather than wiping dist/: a running local cloud or test keeps loading the bundles while
+// a rebuild happens. Only bundles of functions that no longer exist are removed.
+for (const entry of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')) : []) {
+  if (entry !== 'cli' && !functions.includes(entry))
+    rmSync(join(root, 'dist', entry), { recursive: true, force: true });
+}
 
 const common = {
   bundle: true,
@@ -40,6 +45,8 @@ await Promise.all([
   build({
     ...common,
     minify: false,
+    // local/ resolves worker.cjs and the `s` CLI through import.meta.url unless given paths; the CLI passes them.
+    logOverride: { 'empty-import-meta': 'silent' },
     entryPoints: [join(root, 'cli', 'index.ts')],
     outfile: join(root, 'dist', 'cli', 'ossguard.cjs'),
   }),

@@ -2,8 +2,14 @@ import type { Command } from 'commander';
 import { registerAudit } from './audit';
 import { registerCheckPolicy } from './check-policy';
 import { registerInvoke } from './invoke';
+import { registerLocal } from './local';
 
 /** A CLI command registers itself on the program; `setExit` raises the process exit code. */
 export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [registerInvoke, registerCheckPolicy, registerAudit];
+export const commands: RegisterCommand[] = [
+  registerLocal,
+  registerInvoke,
+  registerCheckPolicy,
+  registerAudit,
+];

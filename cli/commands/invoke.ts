@@ -52,6 +52,7 @@ export const registerInvoke: RegisterCommand = (program, setExit) => {
       const config = parseYaml(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
       if (options.dryRun) config.dryRun = true;
       // The bundle reads its config and endpoints from the environment when it loads, as on FC.
+      Object.assign(process.env, target.local?.functionEnv);
       process.env.OSSGUARD_CONFIG = JSON.stringify(config);
       for (const [name, variable] of Object.entries(ENDPOINT_ENV)) {
         const endpoint = target.endpoints[name as keyof typeof ENDPOINT_ENV];
@@ -60,6 +61,8 @@ export const registerInvoke: RegisterCommand = (program, setExit) => {
       const { handler } = createRequire(bundle)(bundle) as { handler: FcHandler };
       const credentials = target.local?.functionCredentials ?? target.credentials;
       const body = await readInput(eventFile);
+      // The function's own log lines go to stderr, so stdout carries exactly one JSON line per decision.
+      console.log = (...args: unknown[]) => process.stderr.write(`${args.map(String).join(' ')}\n`);
       try {
         const result = await handler(body, {
           requestId: randomUUID(),
