@@ -1,5 +1,5 @@
 import type { Rule } from '../types';
-import type { AclSubject } from './subject';
+import { type AclSubject, SET_BUCKET_ACL_PRIVATE } from './subject';
 
 export const bucketAclPublicReadWrite: Rule<AclSubject> = {
   id: 'bucket-acl-public-read-write',
@@ -12,11 +12,7 @@ export const bucketAclPublicReadWrite: Rule<AclSubject> = {
   guard: 'oss-acl-guard',
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketAcl'],
-  remediation: {
-    id: 'set-bucket-acl-private',
-    description: 'set the bucket ACL to private',
-    actions: ['oss:PutBucketAcl'],
-  },
+  remediation: SET_BUCKET_ACL_PRIVATE,
   evaluate: (subject) =>
     subject.kind === 'bucket' && subject.acl === 'public-read-write'
       ? {

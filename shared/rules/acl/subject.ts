@@ -7,3 +7,10 @@ export type AclSubject =
   | { kind: 'object'; bucket: string; key: string; acl: ObjectAcl }
   | { kind: 'bucket-bpa'; bucket: string; blockPublicAccess: boolean }
   | { kind: 'account-bpa'; blockPublicAccess: boolean };
+
+/** The remediation both bucket-ACL rules share. */
+export const SET_BUCKET_ACL_PRIVATE = {
+  id: 'set-bucket-acl-private',
+  description: 'set the bucket ACL to private',
+  actions: ['oss:PutBucketAcl'],
+} as const;

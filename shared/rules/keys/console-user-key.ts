@@ -1,5 +1,5 @@
 import type { Rule } from '../types';
-import type { KeySubject } from './subject';
+import { KEY_RULE_BASE, type KeySubject } from './subject';
 
 export const consoleUserKey: Rule<KeySubject> = {
   id: 'console-user-key',
@@ -10,14 +10,8 @@ export const consoleUserKey: Rule<KeySubject> = {
   docUrl:
     'https://www.alibabacloud.com/help/en/ram/security-and-compliance/best-practices-for-using-an-accesskey-pair',
   severity: 'medium',
-  guard: 'access-key-guard',
-  defaultMode: 'alert',
+  ...KEY_RULE_BASE,
   readActions: ['ram:GetLoginProfile'],
-  remediation: {
-    id: 'disable-access-key',
-    description: 'disable the new AccessKey',
-    actions: ['ram:UpdateAccessKey'],
-  },
   evaluate: (s) =>
     s.owner && s.consoleLogin
       ? {

@@ -1,5 +1,5 @@
 import type { Rule } from '../types';
-import type { KeySubject } from './subject';
+import { KEY_RULE_BASE, type KeySubject } from './subject';
 
 export const keyForOtherUser: Rule<KeySubject> = {
   id: 'key-for-other-user',
@@ -9,14 +9,8 @@ export const keyForOtherUser: Rule<KeySubject> = {
     'and for keys nobody owns. Users should create their own keys, or use STS instead.',
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/create-an-accesskey-pair',
   severity: 'high',
-  guard: 'access-key-guard',
-  defaultMode: 'alert',
+  ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
-  remediation: {
-    id: 'disable-access-key',
-    description: 'disable the new AccessKey',
-    actions: ['ram:UpdateAccessKey'],
-  },
   evaluate: (s) => {
     if (s.isRootKey || !s.owner) return undefined;
     const self = s.creator.type === 'ram-user' && s.creator.userName === s.owner;

@@ -1,5 +1,5 @@
 import type { Rule } from '../types';
-import type { KeySubject } from './subject';
+import { KEY_RULE_BASE, type KeySubject } from './subject';
 
 export const multipleActiveKeys: Rule<KeySubject> = {
   id: 'multiple-active-keys',
@@ -9,14 +9,8 @@ export const multipleActiveKeys: Rule<KeySubject> = {
     'and usually mean the old one was never retired.',
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/rotate-an-accesskey-pair',
   severity: 'medium',
-  guard: 'access-key-guard',
-  defaultMode: 'alert',
+  ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
-  remediation: {
-    id: 'disable-access-key',
-    description: 'disable the new AccessKey',
-    actions: ['ram:UpdateAccessKey'],
-  },
   evaluate: (s) =>
     s.activeKeys > 1
       ? {

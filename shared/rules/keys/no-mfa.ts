@@ -1,5 +1,5 @@
 import type { Rule } from '../types';
-import type { KeySubject } from './subject';
+import { KEY_RULE_BASE, type KeySubject } from './subject';
 
 export const noMfa: Rule<KeySubject> = {
   id: 'no-mfa',
@@ -9,14 +9,8 @@ export const noMfa: Rule<KeySubject> = {
     'to mint new keys that outlive the original compromise.',
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/bind-an-mfa-device-to-a-ram-user',
   severity: 'medium',
-  guard: 'access-key-guard',
-  defaultMode: 'alert',
+  ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
-  remediation: {
-    id: 'disable-access-key',
-    description: 'disable the new AccessKey',
-    actions: ['ram:UpdateAccessKey'],
-  },
   // Calls signed with an AccessKey carry no session context at all: that is "not MFA", not "unknown".
   evaluate: (s) =>
     s.creator.type === 'system' || s.creator.mfaAuthenticated === true

@@ -17,3 +17,17 @@ export interface KeySubject {
   /** Networks from which key creation is expected; empty means the rule has nothing to compare with. */
   allowedSourceCidrs: readonly string[];
 }
+
+/**
+ * What every key rule shares: the guard, the conservative default (disabling a key can break a production
+ * workload, so enforcement is opt-in per rule) and the one remediation there is.
+ */
+export const KEY_RULE_BASE = {
+  guard: 'access-key-guard',
+  defaultMode: 'alert',
+  remediation: {
+    id: 'disable-access-key',
+    description: 'disable the new AccessKey',
+    actions: ['ram:UpdateAccessKey'],
+  },
+} as const;

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { Rule } from '../types';
-import type { KeySubject } from './subject';
+import { KEY_RULE_BASE, type KeySubject } from './subject';
 
 /**
  * ActionTrail writes `Internal` when a call cannot be told apart from internal or VPC ranges, and a service
@@ -34,14 +34,8 @@ export const untrustedSource: Rule<KeySubject> = {
   docUrl:
     'https://www.alibabacloud.com/help/en/actiontrail/user-guide/query-events-in-the-actiontrail-console',
   severity: 'high',
-  guard: 'access-key-guard',
-  defaultMode: 'alert',
+  ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
-  remediation: {
-    id: 'disable-access-key',
-    description: 'disable the new AccessKey',
-    actions: ['ram:UpdateAccessKey'],
-  },
   evaluate: (s) => {
     if (s.allowedSourceCidrs.length === 0) return undefined;
     const verdict = classify(s.creator.sourceIp, s.allowedSourceCidrs);
