@@ -21,7 +21,7 @@ export interface LocalState {
   /** The config the local functions run with (audit bucket, DingTalk sink, SMTP server of the local cloud). */
   configFile: string;
   /** The environment FC gives the functions here: config, endpoints and the local robot's secret. */
-  functionEnv: Record<string, string>;
+  functionEnv?: Record<string, string>;
   /** STS credentials of ossguard's function role, as FC would pass them to the functions. */
   functionCredentials: Required<CloudCredentials>;
 }
