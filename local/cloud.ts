@@ -2,19 +2,22 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import OSS from 'ali-oss';
 import { stringify as toYaml } from 'yaml';
+import { isAllowed, parseRamPolicy, type RamStatement } from '../deploy/ram-policy';
+import { ROLE_NAME, ROLE_POLICY_TEMPLATE, renderRolePolicy } from '../deploy/role';
 import type { CloudEvent, EventSink } from './actiontrail';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
 import { DingTalkSink } from './dingtalk/sink';
 import { LocalEventBus } from './eventbus/bus';
 import { type FunctionSpec, loadFunctions } from './eventbus/triggers';
+import { FcApiEmulator } from './fc/api';
 import { FcHost } from './fc/host';
-import { type AccessKey, IdentityStore } from './identity';
+import { type AccessKey, type Caller, IdentityStore } from './identity';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
-import { RamEmulator } from './ram/emulator';
+import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { LocalSmtpServer } from './smtp/server';
 
 /** ossguard's function role in the local account; its sessions are what FC hands the functions. */
-export const FUNCTION_ROLE = 'ossguard-fn';
+export const FUNCTION_ROLE = ROLE_NAME;
 export const AUDIT_BUCKET = 'ossguard-audit';
 const DINGTALK_TOKEN = 'ossguard-local';
 const DINGTALK_SECRET = 'SEC-ossguard-local-robot-secret';
@@ -39,7 +42,17 @@ export interface LocalCloudOptions {
   /** Needed when this module runs bundled (the CLI): paths that `import.meta.url` would otherwise give. */
   workerScript?: string;
   sBin?: string;
+  /** Fault injection for OSS calls (`FaultInjector.oss` in faults.ts). */
   intercept?: OssEmulatorOptions['intercept'];
+  /** Fault injection for RAM/IMS calls (`FaultInjector.ram`). */
+  ramIntercept?: RamEmulatorOptions['intercept'];
+  /** FC instances per function, like FC scaling out under load. Default 1. */
+  maxInstances?: number;
+  /**
+   * The function role's permission policy, enforced on every OSS and RAM call the functions make. Default:
+   * the repo's deploy/role-policy.json; tests pass an edited copy to see what a missing permission breaks.
+   */
+  rolePolicy?: string;
 }
 
 export interface LocalEndpoints {
@@ -48,6 +61,8 @@ export interface LocalEndpoints {
   actiontrail: string;
   dingtalk: string;
   smtp: string;
+  /** The FC 3.0 API (GetFunction, ListTriggers, InvokeFunction), as `ossguard verify` calls it. */
+  fc: string;
 }
 
 function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
@@ -82,11 +97,13 @@ export class LocalCloud {
   readonly smtp = new LocalSmtpServer();
   readonly fc: FcHost;
   readonly bus: LocalEventBus;
+  readonly fcApi: FcApiEmulator;
   readonly region = 'cn-hangzhou';
   readonly auditBucket = AUDIT_BUCKET;
   endpoints!: LocalEndpoints;
   configFile = '';
   private config: Record<string, unknown> = {};
+  private rolePolicy: RamStatement[] = [];
   private readonly options: LocalCloudOptions;
   private readonly sink: { target?: EventSink } = {};
 
@@ -100,11 +117,19 @@ export class LocalCloud {
       region: this.region,
       ...latency,
       ...(options.intercept ? { intercept: options.intercept } : {}),
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
     });
-    this.ram = new RamEmulator({ identities: this.identities, events, ...latency });
+    this.ram = new RamEmulator({
+      identities: this.identities,
+      events,
+      ...latency,
+      ...(options.ramIntercept ? { intercept: options.ramIntercept } : {}),
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+    });
     this.fc = new FcHost({
       accountId: this.identities.accountId,
       credentialsFor: (fn) => this.functionCredentials(fn),
+      ...(options.maxInstances ? { maxInstances: options.maxInstances } : {}),
       ...(options.workerScript ? { workerScript: options.workerScript } : {}),
     });
     this.bus = new LocalEventBus({
@@ -112,6 +137,11 @@ export class LocalCloud {
       functions: () => this.functions(),
       maxRetries: options.maxRetries ?? 3,
       retryDelayMs: options.retryDelayMs ?? 200,
+    });
+    this.fcApi = new FcApiEmulator({
+      identities: this.identities,
+      functions: () => this.functions(),
+      invoke: (fn, payload) => this.bus.invoke(fn, payload),
     });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
@@ -128,14 +158,15 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, dingtalk, smtpPort] = await Promise.all([
+    const [oss, ram, actiontrail, dingtalk, smtpPort, fc] = await Promise.all([
       this.oss.listen(this.options.ossPort ?? 0, host),
       this.ram.listen(0, host),
       this.actiontrail.listen(0, host),
       this.dingtalk.listen(0, host),
       this.smtp.listen(0, host),
+      this.fcApi.listen(0, host),
     ]);
-    this.endpoints = { oss, ram, actiontrail, dingtalk, smtp: `smtp://${host}:${smtpPort}` };
+    this.endpoints = { oss, ram, actiontrail, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     await this.adminClient().putBucket(AUDIT_BUCKET);
     this.setConfig(this.options.config ?? {});
@@ -159,6 +190,13 @@ export class LocalCloud {
       },
     };
     this.config = merge(base, patch);
+    const audit = this.config.audit as { bucket: string; prefix?: string };
+    this.rolePolicy = parseRamPolicy(
+      renderRolePolicy(this.options.rolePolicy ?? ROLE_POLICY_TEMPLATE, {
+        bucket: audit.bucket,
+        prefix: audit.prefix ?? 'ossguard/audit/',
+      }),
+    );
     const dir = resolve(this.options.stateDir ?? join('.ossguard-local'));
     mkdirSync(dir, { recursive: true });
     this.configFile = join(dir, 'ossguard.config.yaml');
@@ -185,6 +223,11 @@ export class LocalCloud {
     });
     const env = this.functionEnv();
     return specs.map((spec) => ({ ...spec, environmentVariables: { ...spec.environmentVariables, ...env } }));
+  }
+
+  /** What RAM decides for the function role's calls; other principals are not restricted here. */
+  private authorize(caller: Caller, action: string, resource: string): boolean {
+    return caller.roleName !== FUNCTION_ROLE || isAllowed(this.rolePolicy, action, resource);
   }
 
   functionCredentials(functionName: string): {
@@ -246,6 +289,7 @@ export class LocalCloud {
       this.actiontrail.close(),
       this.dingtalk.close(),
       this.smtp.close(),
+      this.fcApi.close(),
     ]);
   }
 }

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { bundleOptions, functionBundleOptions } from './bundle-options.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const functionsDir = join(root, 'functions');
@@ -17,25 +18,11 @@ for (const entry of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dis
     rmSync(join(root, 'dist', entry), { recursive: true, force: true });
 }
 
-const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  sourcemap: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-  // urllib requires proxy-agent only when ali-oss is given `enableProxy`, which ossguard never sets.
-  external: ['proxy-agent'],
-  define: { OSSGUARD_VERSION: JSON.stringify(process.env.npm_package_version ?? '0.0.0') },
-};
-
 await Promise.all([
   ...functions.map(async (name) => {
     const outdir = join(root, 'dist', name);
     await build({
-      ...common,
+      ...functionBundleOptions,
       entryPoints: [join(functionsDir, name, 'index.ts')],
       outfile: join(outdir, 'index.js'),
     });
@@ -43,7 +30,7 @@ await Promise.all([
     writeFileSync(join(outdir, 'package.json'), '{"type":"commonjs"}\n');
   }),
   build({
-    ...common,
+    ...bundleOptions,
     minify: false,
     // local/ resolves worker.cjs and the `s` CLI through import.meta.url unless given paths; the CLI passes them.
     logOverride: { 'empty-import-meta': 'silent' },

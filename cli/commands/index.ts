@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { registerAudit } from './audit';
+import { registerBootstrap } from './bootstrap';
 import { registerCheckPolicy } from './check-policy';
 import { registerInvoke } from './invoke';
 import { registerLocal } from './local';
+import { registerReplay } from './replay';
+import { registerScan } from './scan';
+import { registerVerify } from './verify';
 
 /** A CLI command registers itself on the program; `setExit` raises the process exit code. */
 export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
@@ -12,4 +16,8 @@ export const commands: RegisterCommand[] = [
   registerInvoke,
   registerCheckPolicy,
   registerAudit,
+  registerReplay,
+  registerScan,
+  registerBootstrap,
+  registerVerify,
 ];

@@ -13,7 +13,7 @@ interface LocalOptions {
 }
 
 /** Files the bundled CLI cannot find through `import.meta.url`: they live in the checkout next to dist/. */
-function checkoutPaths() {
+export function checkoutPaths() {
   const root = resolve(distDir(), '..');
   const require = createRequire(join(root, 'package.json'));
   const manifest = require.resolve('@serverless-devs/s/package.json');

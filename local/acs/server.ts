@@ -19,8 +19,11 @@ export interface InjectedFault {
   message: string;
 }
 
-/** Answers the call with `fault`, drops the connection (`'reset'`), or lets it through (`undefined`). */
-export type Intercept = (op: PopOperation) => InjectedFault | 'reset' | undefined;
+/**
+ * Answers the call with `fault`, drops the connection (`'reset'`), runs it after `delayMs` (a slow answer, or a
+ * timeout once the delay outlasts the client's), or lets it through (`undefined`).
+ */
+export type Intercept = (op: PopOperation) => InjectedFault | 'reset' | { delayMs: number } | undefined;
 
 /** An authenticated call, as an action handler receives it. */
 export interface PopCall extends PopOperation {
@@ -144,7 +147,8 @@ export class PopServer {
         request.socket.destroy();
         return;
       }
-      if (fault) throw new AcsError(fault);
+      if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
+      else if (fault) throw new AcsError(fault);
 
       const caller = authenticate(
         { method: request.method ?? 'GET', path: rawPath, query: [...url.searchParams], headers, body },

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventSink, wrapCloudEvent } from '../actiontrail';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { authenticate } from './auth';
+import { type Authorize, ramActionOf, resourceOf } from './authorization';
 import { ERR, OssError, PLACEHOLDER_EC, renderError } from './errors';
 import type { OpContext, OssReply } from './operation';
 import { OPERATIONS, type OperationName, resolveOperation } from './operations';
@@ -18,8 +19,11 @@ export interface InterceptedOperation {
   key?: string;
 }
 
-/** An error OSS answers instead of running the operation, or a connection reset. */
-export type InjectedFault = { status: number; code: string; message: string } | 'reset';
+/**
+ * An error OSS answers instead of running the operation, a connection reset, or a delay after which the
+ * operation runs and is answered as usual: a slow response, or a timeout once it outlasts the client's.
+ */
+export type InjectedFault = { status: number; code: string; message: string } | 'reset' | { delayMs: number };
 
 export interface OssEmulatorOptions {
   identities: IdentityStore;
@@ -34,6 +38,11 @@ export interface OssEmulatorOptions {
    * failure in front of OSS, so the request changes nothing and ActionTrail records nothing.
    */
   intercept?: (operation: InterceptedOperation) => InjectedFault | undefined;
+  /**
+   * RAM authorisation of signed requests, after authentication: false answers AccessDenied. Without it every
+   * authenticated caller may do everything, as the account's root may.
+   */
+  authorize?: Authorize;
 }
 
 export interface BucketSnapshot {
@@ -117,6 +126,11 @@ export class OssEmulator {
     return [...this.state.buckets.keys()].sort();
   }
 
+  /** What a quota increase request does: lets the account own more than the default 100 buckets. */
+  raiseBucketQuota(maxBuckets: number): void {
+    this.state.maxBuckets = maxBuckets;
+  }
+
   bucket(name: string): BucketSnapshot | undefined {
     const bucket = this.state.buckets.get(name);
     if (!bucket) return undefined;
@@ -179,15 +193,31 @@ export class OssEmulator {
         message.socket.destroy();
         return;
       }
-      if (fault) throw new OssError({ ...fault, ec: PLACEHOLDER_EC });
+      if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
+      else if (fault) throw new OssError({ ...fault, ec: PLACEHOLDER_EC });
       caller = authenticate(request, this.options.identities, this.region, now);
+      const owner = this.options.identities.accountId;
+      if (
+        caller &&
+        this.options.authorize &&
+        !this.options.authorize(
+          caller,
+          ramActionOf(operation),
+          resourceOf(this.region, owner, request.bucket, request.key),
+        )
+      ) {
+        // UNVERIFIED: the message, recalled from ossutil output for RAM-denied requests.
+        throw new OssError(ERR.AccessDenied, {
+          message: 'You are not authorized to do this action. You should be authorized by RAM.',
+        });
+      }
       const ctx: OpContext = {
         request,
         ...(caller ? { caller } : {}),
         state: this.state,
         now,
         region: this.region,
-        owner: this.options.identities.accountId,
+        owner,
         bucketName: request.bucket ?? '',
         key: request.key ?? '',
       };

@@ -58,6 +58,8 @@ const DAY_MS = 24 * 3600_000;
 export class OssState {
   readonly buckets = new Map<string, BucketState>();
   accountBlockPublicAccess = false;
+  /** An account may own 100 buckets per region (PutBucket docs) unless a quota increase raised it. */
+  maxBuckets = 100;
 
   bucket(name: string): BucketState {
     const bucket = this.buckets.get(name);

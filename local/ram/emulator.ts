@@ -1,7 +1,7 @@
-import { type AcsError, asAcsError } from '../acs/errors';
+import { AcsError, asAcsError } from '../acs/errors';
 import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
 import { buildRecord, type EventSink, wrapCloudEvent } from '../actiontrail';
-import type { IdentityStore } from '../identity';
+import type { Caller, IdentityStore } from '../identity';
 import {
   type ActionResult,
   type ActionTable,
@@ -11,6 +11,7 @@ import {
   type Resources,
 } from './actions';
 import { IMS, RAM, type RamApi } from './apis';
+import { RAM_ERRORS } from './errors';
 import { ROLE_ACTIONS, RoleCatalog } from './roles';
 import { USER_ACTIONS, USER_TAG_ACTIONS } from './users';
 
@@ -24,6 +25,11 @@ export interface RamEmulatorOptions {
   intercept?: Intercept;
   /** The server clock for the signature's x-acs-date check. */
   clock?: () => Date;
+  /**
+   * RAM authorisation after authentication (`ram:<Action>` for RAM and IMS alike, on the ARN of the user,
+   * role or policy the call names): false answers NoPermission. Without it every caller may do everything.
+   */
+  authorize?: (caller: Caller, action: string, resource: string) => boolean;
 }
 
 /** RAM and IMS are global; ActionTrail records their events in cn-shanghai (actiontrail-events.md §1.4). */
@@ -53,6 +59,19 @@ function namedResources(api: RamApi, params: Params): Resources {
   add('ACS::RAM::Role', params.RoleName);
   add('ACS::RAM::Policy', params.PolicyName);
   return resources;
+}
+
+/** `acs:ram:*:{account}:role/{name}`, `…:policy/{name}` or `…:user/{name}`; `user/*` when no user is named. */
+function resourceOf(api: RamApi, params: Params, identities: IdentityStore): string {
+  const arn = (path: string) => `acs:ram:*:${identities.accountId}:${path}`;
+  if (params.RoleName) return arn(`role/${params.RoleName}`);
+  if (params.PolicyName) return arn(`policy/${params.PolicyName}`);
+  const named = params[api.userParam];
+  const keyId = params.UserAccessKeyId;
+  const owner = named
+    ? api.userNameOf(named, identities)
+    : [...identities.users.values()].find((u) => u.accessKeys.some((k) => k.accessKeyId === keyId))?.userName;
+  return arn(`user/${owner ?? '*'}`);
 }
 
 /**
@@ -103,6 +122,11 @@ export class RamEmulator {
     };
     let result: ActionResult;
     try {
+      const action = `ram:${call.action}`;
+      const resource = resourceOf(api, call.params, this.options.identities);
+      if (this.options.authorize && !this.options.authorize(call.caller, action, resource)) {
+        throw new AcsError(RAM_ERRORS.NoPermission, `Resource: ${resource} Action: ${action}`);
+      }
       result = spec.run(ctx);
     } catch (error) {
       const failure = asAcsError(error);

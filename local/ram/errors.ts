@@ -9,6 +9,9 @@ const spec = (status: number, code: string, message: string): ErrorSpec => ({ st
  */
 export const RAM_ERRORS = {
   EntityNotExistUser: spec(404, 'EntityNotExist.User', 'The user does not exist.'),
+  // UNVERIFIED: status and message of a call the caller's policies do not allow; the emulator appends the
+  // resource and action as the real message is reported to.
+  NoPermission: spec(403, 'NoPermission', 'You are not authorized to do this action.'),
   EntityNotExistUserAccessKey: spec(
     404,
     'EntityNotExist.User.AccessKey',

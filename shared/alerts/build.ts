@@ -40,6 +40,8 @@ export function alertFor(record: AuditRecord, advice: readonly string[] = []): A
     { label: 'Change', value: `${record.eventName} (${via}) in ${record.region} at ${record.time}` },
     { label: 'Actor', value: `${actor.userName ?? actor.principalId ?? 'unknown'} (${actor.type})` },
     { label: 'Source IP', value: actor.sourceIp ?? 'unknown' },
+    // The audit record's own word, so an alert can be matched to the record and a filter can key on it.
+    { label: 'Decision', value: record.decision },
   ];
   if (record.before) facts.push({ label: 'Before', value: JSON.stringify(record.before) });
   if (record.after) facts.push({ label: 'After', value: JSON.stringify(record.after) });

@@ -161,10 +161,18 @@ export class OssGateway {
     );
   }
 
+  /**
+   * The policy text as OSS stores it, or null when the bucket has none. Not ali-oss's getBucketPolicy: it
+   * sets successStatuses only after sending, so an AccessDenied or a 503 would read as "no policy".
+   */
   async getBucketPolicy(bucket: string): Promise<string | null> {
-    const result = await this.call('GetBucketPolicy', { bucket }, (c) => c.getBucketPolicy(bucket));
-    // ali-oss answers a missing policy with {policy: null, status: 404} instead of throwing.
-    return result.policy ? JSON.stringify(result.policy) : null;
+    try {
+      const result = await this.rawRequest('GetBucketPolicy', bucket, 'GET', 'policy', undefined, false);
+      return Buffer.from(result.data as Buffer).toString('utf8');
+    } catch (error) {
+      if (error instanceof CloudApiError && error.code === 'NoSuchBucketPolicy') return null;
+      throw error;
+    }
   }
 
   async putBucketPolicy(bucket: string, policy: string): Promise<void> {
@@ -287,6 +295,7 @@ export class OssGateway {
     method: 'GET' | 'PUT',
     subres: string,
     body?: string,
+    xmlResponse = method === 'GET',
   ) {
     return this.call(operation, { bucket }, (c) =>
       (c as unknown as { request(params: Record<string, unknown>): Promise<AliOssResult> }).request({
@@ -297,7 +306,7 @@ export class OssGateway {
         subres,
         ...(body ? { content: Buffer.from(body), mime: 'application/xml' } : {}),
         successStatuses: [200],
-        xmlResponse: method === 'GET',
+        xmlResponse,
       }),
     );
   }

@@ -14,12 +14,8 @@ const GLOBAL_REGION = 'cn-shanghai';
  * this module, so the other bundles do not carry the two SDKs' model classes.
  */
 export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints): RamApi {
-  const ram = new Ram(
-    new $OpenApiUtil.Config(popConfig(credentials, 'ram.aliyuncs.com', GLOBAL_REGION, endpoints.ram)),
-  );
-  const ims = new Ims(
-    new $OpenApiUtil.Config(popConfig(credentials, 'ims.aliyuncs.com', GLOBAL_REGION, endpoints.ims)),
-  );
+  const ram = sdkClient(Ram, popConfig(credentials, 'ram.aliyuncs.com', GLOBAL_REGION, endpoints.ram));
+  const ims = sdkClient(Ims, popConfig(credentials, 'ims.aliyuncs.com', GLOBAL_REGION, endpoints.ims));
   return {
     getUserByAccessKey: (userAccessKeyId) => ims.getUser(new $Ims.GetUserRequest({ userAccessKeyId })),
     listAccessKeys: (userName) => ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName })),
@@ -27,4 +23,15 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
     updateAccessKey: (userName, userAccessKeyId, status) =>
       ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),
   };
+}
+
+type SdkClass<T> = new (config: $OpenApiUtil.Config) => T;
+
+/**
+ * The SDKs are CommonJS with `exports.default = Client`. Node's interop, which esbuild applies to this
+ * `"type": "module"` source, makes the default import the whole exports object; vitest's makes it the class.
+ */
+export function sdkClient<T>(imported: SdkClass<T>, config: ReturnType<typeof popConfig>): T {
+  const Client = (imported as SdkClass<T> & { default?: SdkClass<T> }).default ?? imported;
+  return new Client(new $OpenApiUtil.Config(config));
 }

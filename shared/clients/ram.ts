@@ -59,10 +59,17 @@ export class RamGateway {
     }
   }
 
+  /** A user deleted since the event holds no keys: the caller sees its key gone rather than a failure. */
   async listAccessKeys(userName: string): Promise<Array<{ accessKeyId: string; status: string }>> {
-    const result = await popCall('ram', 'ListAccessKeys', this.log, this.retry, () =>
-      this.api.listAccessKeys(userName),
-    );
+    let result: Awaited<ReturnType<RamApi['listAccessKeys']>>;
+    try {
+      result = await popCall('ram', 'ListAccessKeys', this.log, this.retry, () =>
+        this.api.listAccessKeys(userName),
+      );
+    } catch (error) {
+      if (isEntityMissing(error)) return [];
+      throw error;
+    }
     return (result.body?.accessKeys?.accessKey ?? []).map((k) => ({
       accessKeyId: k.accessKeyId ?? '',
       status: k.status ?? '',

@@ -34,15 +34,15 @@ export const keyGuard: Guard<KeyState> = {
     if (!accessKeyId) {
       throw new EventParseError('CreateAccessKey event names no AccessKey id', { eventId: change.eventId });
     }
-    const named = targetUser(change);
-    if (named === 'root') {
+    const target = targetOf(change);
+    if (target.kind === 'root') {
       return { kind: 'present', state: { subject: rootSubject(change, accessKeyId) } };
     }
     // The user is named in the event: read owner, keys and login profile in one round trip.
     const [owner, keys, consoleLogin] = await Promise.all([
       ram.keyOwner(accessKeyId),
-      ram.listAccessKeys(named),
-      ram.hasLoginProfile(named),
+      ram.listAccessKeys(target.userName),
+      ram.hasLoginProfile(target.userName),
     ]);
     const key = keys.find((k) => k.accessKeyId === accessKeyId);
     if (!owner || !key) return { kind: 'gone', reason: `AccessKey ${accessKeyId} no longer exists` };
@@ -69,7 +69,7 @@ export const keyGuard: Guard<KeyState> = {
     const { config } = scope;
     const full: KeySubject = { ...subject, allowedSourceCidrs: config.accessKeys.allowedSourceCidrs };
     const findings = evaluateRules(keyRules, full, config);
-    if (subject.isRootKey) {
+    if (subject.isRootKey || !owner) {
       // Nothing to enforce with: every finding is an alert, with the steps a person must take.
       return {
         decision: findings.length > 0 ? 'alerted' : 'skipped',
@@ -77,19 +77,20 @@ export const keyGuard: Guard<KeyState> = {
           findings.length > 0
             ? 'a root AccessKey cannot be disabled by a role: the account owner must disable it'
             : 'no rule fired',
-        findings: findings.map((f) => ({ ...f, mode: f.mode === 'off' ? 'off' : 'alert' })),
+        findings: findings.map((f) => ({ ...f, mode: 'alert' })),
         before: { accessKeyId: subject.accessKeyId, status: 'Active' },
         advice: ROOT_KEY_STEPS,
       };
     }
+    const { tagKey } = config.exceptions;
     const exceptions = evaluateExceptions(
-      subject.owner ?? '',
+      owner.userName,
       config.exceptions.users.map((e) => ({ pattern: e.user, reason: e.reason, until: e.until })),
-      owner?.tags ?? {},
-      config.exceptions.tagKey,
+      owner.tags,
+      tagKey,
       scope.now,
     );
-    return resolve(
+    const decision = await resolve(
       {
         findings,
         exceptions,
@@ -97,29 +98,35 @@ export const keyGuard: Guard<KeyState> = {
         remediation: `disable AccessKey ${subject.accessKeyId}`,
         compliantReason: 'no rule fired: the key was created by its owner, with MFA, from an allowed network',
         remediate: async () => {
-          await requireRam(scope).disableAccessKey(subject.owner ?? '', subject.accessKeyId);
+          await requireRam(scope).disableAccessKey(owner.userName, subject.accessKeyId);
           return { accessKeyId: subject.accessKeyId, status: 'Inactive' };
         },
       },
       config,
       scope.budget,
     );
+    return {
+      ...decision,
+      advice: [
+        `To allow keys for ${owner.userName} on purpose, tag the RAM user: ${tagKey} = until=YYYY-MM-DD;reason=<why> (or add the user to exceptions.users in the config).`,
+      ],
+    };
   },
 };
 
 /**
  * RAM names the user in `UserName`, IMS in `UserPrincipalName`; with neither, the key is the caller's own
- * (IMS CreateAccessKey doc), which for a root-account caller is a root key.
+ * (IMS CreateAccessKey doc), which for a root-account caller is a root key. A kind, not a magic name: a RAM
+ * user may well be called `root`.
  */
-function targetUser(change: ChangeRecord): string | 'root' {
-  if (change.resources.ramUser) return change.resources.ramUser;
-  if (change.actor.type === 'root-account') return 'root';
-  if (change.actor.type === 'ram-user' && change.actor.userName) return change.actor.userName;
+function targetOf(change: ChangeRecord): { kind: 'root' } | { kind: 'user'; userName: string } {
+  const userName =
+    change.resources.ramUser ?? (change.actor.type === 'ram-user' ? change.actor.userName : undefined);
+  if (userName) return { kind: 'user', userName };
+  if (change.actor.type === 'root-account') return { kind: 'root' };
   throw new EventParseError(
     'CreateAccessKey event names no user and was not made by a RAM user or the account',
-    {
-      eventId: change.eventId,
-    },
+    { eventId: change.eventId },
   );
 }
 

@@ -76,7 +76,25 @@ export async function runGuard<State>(
   const retryableFailures: InvocationResult['retryableFailures'] = [];
   const pending: Pending[] = [];
 
-  await forEachLimited(items, CONCURRENCY, async (item) => {
+  // Delivery is at least once, so a batch may hold one event twice. Handled concurrently, both copies would
+  // pass the audit-existence check, and revert and alert twice: only the first copy is handled.
+  const seen = new Set<string>();
+  const unique = items.filter((item) => {
+    if (item.kind !== 'change') return true;
+    const change = item.record;
+    if (!seen.has(change.dedupeKey)) {
+      seen.add(change.dedupeKey);
+      return true;
+    }
+    const key = auditKey(config.audit.prefix, change.dedupeKey, change.time);
+    decisions.push({
+      ...summaryOf(changeRecord(guard.name, change, now()), 'duplicate', key),
+      reason: 'already handled: the same event came earlier in this batch',
+    });
+    return false;
+  });
+
+  await forEachLimited(unique, CONCURRENCY, async (item) => {
     const outcome = await handleItem(guard, item, deps, auditGateway, budget, now);
     if (outcome.kind === 'duplicate') {
       decisions.push(outcome.summary);
@@ -177,6 +195,7 @@ async function handleItem<State>(
   const scope: ChangeScope = {
     config,
     oss: new OssGateway(deps.oss, change.region, calls),
+    audit: new OssGateway(deps.oss, config.audit.region ?? deps.region, calls),
     ...(deps.ram ? { ram: new RamGateway(deps.ram, calls) } : {}),
     calls,
     budget,

@@ -38,6 +38,11 @@ export class RemediationBudget {
 export interface ChangeScope {
   config: OssguardConfig;
   oss: OssGateway;
+  /**
+   * OSS in the audit bucket's region, for state a guard keeps beside the audit records (policy snapshots).
+   * The pipeline always sets it; guards that keep no state are driven without it.
+   */
+  audit?: OssGateway;
   /** Present only in functions built with RAM clients (the AccessKey guard). */
   ram?: RamGateway;
   calls: CallLog;

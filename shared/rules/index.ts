@@ -11,10 +11,12 @@ import { noMfa } from './keys/no-mfa';
 import { rootAccessKey } from './keys/root-access-key';
 import type { KeySubject } from './keys/subject';
 import { untrustedSource } from './keys/untrusted-source';
+import { policyRules } from './policy';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
 export type { KeySubject } from './keys/subject';
+export { policyRules } from './policy';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
 
 export const aclRules: readonly Rule<AclSubject>[] = [
@@ -35,7 +37,7 @@ export const keyRules: readonly Rule<KeySubject>[] = [
 ];
 
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
-export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules]);
+export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules, ...policyRules]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
   const seen = new Set<string>();

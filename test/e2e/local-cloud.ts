@@ -2,19 +2,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type OSS from 'ali-oss';
-import { type ConfigPatch, LocalCloud } from '../../local/cloud';
+import { vi } from 'vitest';
+import { type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
+import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
+import { newRequestId } from '../../local/identity';
+import { ossRecord } from '../../local/oss/trail';
 import type { AuditRecord } from '../../shared/audit/record';
 
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
-  options: { sYaml?: string } = {},
+  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy'> = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
     config,
     stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
     retryDelayMs: 50,
-    ...(options.sYaml ? { sYaml: options.sYaml } : {}),
+    ...options,
   });
 }
 
@@ -22,6 +26,99 @@ export async function startCloud(
 export function userClient(cloud: LocalCloud, name: string, bucket?: string): OSS {
   const { key } = cloud.identities.userWithKey(name);
   return cloud.ossClient(key, bucket);
+}
+
+/**
+ * The CloudEvent the OSS emulator would publish for a RAM user's write, for changes a test cannot make
+ * happen for real, such as one whose bucket is gone by the time the function runs.
+ */
+export function ossChangeEvent(
+  cloud: LocalCloud,
+  change: {
+    actor: string;
+    operation: string;
+    bucket: string;
+    key?: string;
+    headers?: Record<string, string>;
+  },
+): CloudEvent {
+  const { key: accessKey } = cloud.identities.userWithKey(change.actor);
+  const found = cloud.identities.lookup(accessKey.accessKeyId);
+  if (found.kind !== 'ok') throw new Error(`no active key for ${change.actor}`);
+  const record = ossRecord({
+    operation: change.operation,
+    caller: found.caller,
+    request: {
+      method: 'PUT',
+      bucket: change.bucket,
+      ...(change.key === undefined ? {} : { key: change.key }),
+      query: [],
+      headers: change.headers ?? {},
+      body: Buffer.alloc(0),
+      sourceIp: '127.0.0.1',
+      userAgent: 'ossguard-e2e',
+    },
+    region: cloud.region,
+    requestId: newRequestId(),
+  });
+  return wrapCloudEvent(record);
+}
+
+/**
+ * Block Public Access of a bucket, or of the account when `bucket` is '', through ali-oss's signed low-level
+ * `request` (it has no methods for it). Resolves to the setting in force afterwards.
+ */
+export async function publicAccessBlock(
+  client: OSS,
+  bucket: string,
+  method: 'GET' | 'PUT' | 'DELETE',
+  on = false,
+): Promise<boolean> {
+  const xml = `<PublicAccessBlockConfiguration><BlockPublicAccess>${on}</BlockPublicAccess></PublicAccessBlockConfiguration>`;
+  const result = await (
+    client as unknown as { request(params: object): Promise<{ data?: { BlockPublicAccess?: unknown } }> }
+  ).request({
+    method,
+    bucket,
+    subres: 'publicAccessBlock',
+    ...(method === 'PUT' ? { content: Buffer.from(xml), mime: 'application/xml' } : {}),
+    successStatuses: [200, 204],
+    xmlResponse: method === 'GET',
+  });
+  return method === 'GET' ? String(result.data?.BlockPublicAccess) === 'true' : on;
+}
+
+/**
+ * Records every secret the functions are given (the robot's signing secret and access token, each STS
+ * session FC hands out from now on); `leaks()` names those found in logs, audit records, alerts or invocation results.
+ */
+export function watchSecrets(cloud: LocalCloud): { leaks(): Promise<string[]> } {
+  const env = cloud.functionEnv();
+  const config = JSON.parse(env.OSSGUARD_CONFIG ?? '{}') as { alerts?: { dingtalk?: { webhook?: string } } };
+  const webhook = new URL(config.alerts?.dingtalk?.webhook ?? 'http://none');
+  const secrets = new Set([env.OSSGUARD_DINGTALK_SECRET, webhook.searchParams.get('access_token')]);
+  const assumeRole = vi.spyOn(cloud.identities, 'assumeRole');
+  return {
+    async leaks() {
+      const sessions = assumeRole.mock.results.flatMap((r) => (r.type === 'return' ? [r.value] : []));
+      // Without a session the check would pass for want of anything to look for.
+      if (sessions.length === 0) throw new Error('FC handed out no STS session since watchSecrets');
+      for (const session of sessions) secrets.add(session.accessKeySecret).add(session.securityToken);
+      const places: Record<string, string> = {
+        'function logs': cloud.fc.logs.map((line) => line.message).join('\n'),
+        'audit records': JSON.stringify(await auditRecords(cloud)),
+        'DingTalk messages': JSON.stringify(cloud.dingtalk.messages().map((m) => m.body)),
+        emails: cloud.smtp
+          .messages()
+          .map((m) => m.raw)
+          .join('\n'),
+        'invocation results': JSON.stringify(cloud.bus.deliveries()),
+      };
+      return Object.entries(places).flatMap(([where, text]) =>
+        [...secrets].filter((s) => s && text.includes(s)).map((s) => `${where}: ${s?.slice(0, 4)}…`),
+      );
+    },
+  };
 }
 
 export async function auditRecords(cloud: LocalCloud): Promise<AuditRecord[]> {

@@ -156,7 +156,10 @@ describe('runtime loading from the environment', () => {
     ['no config at all', {}, 'OSSGUARD_CONFIG'],
     [
       'a DingTalk robot without its secret',
-      { OSSGUARD_CONFIG: 'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "https://x.y/z"}}' },
+      {
+        OSSGUARD_CONFIG:
+          'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "https://x.y/z?access_token=t"}}',
+      },
       'OSSGUARD_DINGTALK_SECRET',
     ],
     [

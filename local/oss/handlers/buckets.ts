@@ -17,8 +17,6 @@ import { byteOrder, maxKeys, page } from './paging';
 
 /** ali-oss checkBucketName.js, which mirrors OSS's naming rule. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-/** An account may own 100 buckets per region (PutBucket docs). */
-const MAX_BUCKETS = 100;
 const STORAGE_CLASSES = ['Standard', 'IA', 'Archive', 'ColdArchive', 'DeepColdArchive'];
 const REDUNDANCY_TYPES = ['LRS', 'ZRS'];
 
@@ -36,7 +34,7 @@ function createBucket(
 ): BucketState {
   const name = ctx.bucketName;
   if (!BUCKET_NAME.test(name)) throw new OssError(ERR.InvalidBucketName, { details: { BucketName: name } });
-  if (ctx.state.buckets.size >= MAX_BUCKETS) throw new OssError(ERR.TooManyBuckets);
+  if (ctx.state.buckets.size >= ctx.state.maxBuckets) throw new OssError(ERR.TooManyBuckets);
   const bucket: BucketState = {
     name,
     createdAt: ctx.now,

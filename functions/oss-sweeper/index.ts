@@ -1,0 +1,3 @@
+import { createSweepHandler } from '../../shared/sweep/handler';
+
+export const handler = createSweepHandler();

@@ -1,0 +1,30 @@
+import type { Caller } from '../identity';
+import type { OperationName } from './operations';
+
+/**
+ * What a RAM policy is checked against for an OSS request: the action (`oss:<ApiName>`, except where the API
+ * reference names another permission) and the resource ARN `acs:oss:{region}:{owner}:{bucket}[/{key}]`
+ * (oss-api.md §"RAM policies"; https://www.alibabacloud.com/help/en/oss/user-guide/how-oss-works-with-ram).
+ */
+export type Authorize = (caller: Caller, action: string, resource: string) => boolean;
+
+const PERMISSION_OF: Partial<Record<OperationName, string>> = {
+  // "The oss:GetObject permission is required" (HeadObject, GetObjectMeta API pages).
+  HeadObject: 'GetObject',
+  GetObjectMeta: 'GetObject',
+  // GetBucketTags page: "The permission of oss:GetBucketTagging is required"; ossutil's page says
+  // oss:GetBucketTags, so the name is UNVERIFIED against real OSS.
+  GetBucketTags: 'GetBucketTagging',
+  PutBucketTags: 'PutBucketTagging',
+  DeleteBucketTags: 'DeleteBucketTagging',
+  ListObjectsV2: 'ListObjects',
+  // UNVERIFIED: CopyObject also needs oss:GetObject on the source; only the target is checked here.
+  CopyObject: 'PutObject',
+};
+
+export const ramActionOf = (operation: OperationName): string =>
+  `oss:${PERMISSION_OF[operation] ?? operation}`;
+
+/** Service-level calls (ListBuckets, account Block Public Access) name no bucket: the resource is `*`. */
+export const resourceOf = (region: string, owner: string, bucket?: string, key?: string): string =>
+  `acs:oss:${region}:${owner}:${bucket === undefined ? '*' : key === undefined ? bucket : `${bucket}/${key}`}`;

@@ -1,0 +1,4 @@
+import type { BuildOptions } from 'esbuild';
+
+export declare const bundleOptions: BuildOptions;
+export declare const functionBundleOptions: BuildOptions;

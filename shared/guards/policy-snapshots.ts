@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { OssGateway } from '../clients/oss';
+
+/**
+ * The bucket policies that passed, kept in the audit bucket so that `policy.mode: restore` can put the last
+ * one back. Keys are write-once (a WORM-locked audit bucket still takes new objects) and sort newest first,
+ * so the newest snapshot is one ListObjects with max-keys=1 away.
+ */
+export interface PolicySnapshot {
+  bucket: string;
+  /** The policy text as OSS returned it; null when the bucket had no policy, which restores as a deletion. */
+  policy: string | null;
+  takenAt: string;
+  /** The event whose check found the policy passing. */
+  eventId: string;
+}
+
+export const SNAPSHOT_PREFIX = 'ossguard/policy-snapshots/';
+
+/** Larger than any millisecond timestamp until the year 2286, so the difference keeps 13 digits. */
+const TIME_CEILING = 9_999_999_999_999;
+
+export const snapshotPrefix = (bucket: string): string => `${SNAPSHOT_PREFIX}${bucket}/`;
+
+/**
+ * `<prefix><bucket>/<inverted ms>-<event hash>.json`: keys list in reverse time order, and two snapshots
+ * taken in the same millisecond still get keys of their own.
+ */
+export function snapshotKey(bucket: string, takenAt: Date, eventId: string): string {
+  const inverted = String(TIME_CEILING - takenAt.getTime()).padStart(13, '0');
+  const event = createHash('sha256').update(eventId).digest('hex').slice(0, 12);
+  return `${snapshotPrefix(bucket)}${inverted}-${event}.json`;
+}
+
+export async function keepSnapshot(
+  gateway: OssGateway,
+  auditBucket: string,
+  snapshot: PolicySnapshot,
+): Promise<string> {
+  const key = snapshotKey(snapshot.bucket, new Date(snapshot.takenAt), snapshot.eventId);
+  await gateway.putObjectIfAbsent(auditBucket, key, JSON.stringify(snapshot));
+  return key;
+}
+
+/** The newest snapshot of the bucket, without `snapshot` when that object is not one (nothing is then restored). */
+export async function latestSnapshot(
+  gateway: OssGateway,
+  auditBucket: string,
+  bucket: string,
+): Promise<{ key: string; snapshot?: PolicySnapshot } | undefined> {
+  const [newest] = (await gateway.listObjects(auditBucket, snapshotPrefix(bucket), undefined, 1)).keys;
+  if (!newest) return undefined;
+  const body = await gateway.getObject(auditBucket, newest.key);
+  const snapshot = parseSnapshot(body.toString('utf8'), bucket);
+  return { key: newest.key, ...(snapshot ? { snapshot } : {}) };
+}
+
+function parseSnapshot(text: string, bucket: string): PolicySnapshot | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const s = value as Record<string, unknown>;
+  const wellFormed =
+    s.bucket === bucket &&
+    (typeof s.policy === 'string' || s.policy === null) &&
+    typeof s.takenAt === 'string' &&
+    typeof s.eventId === 'string';
+  return wellFormed ? (s as unknown as PolicySnapshot) : undefined;
+}

@@ -1,0 +1,276 @@
+import type { StateSnapshot } from '../audit/record';
+import { isNotFound, type OssGateway } from '../clients/oss';
+import type { OssguardConfig } from '../config/schema';
+import { EventParseError } from '../errors';
+import { POLICY_GUARD_EVENTS } from '../events/names';
+import type { ChangeRecord } from '../events/types';
+import { evaluateExceptions } from '../exceptions';
+import { evaluateRules, resolve } from '../pipeline/resolve';
+import type { ChangeScope, Decision, Guard, ModedFinding, Observation } from '../pipeline/types';
+import {
+  analysePolicy,
+  type PolicyAnalysis,
+  PolicyShapeError,
+  statementsToStrip,
+  stripStatements,
+} from '../policy';
+import { policyRules } from '../rules';
+import { atLeast, type Severity } from '../severity';
+import { keepSnapshot, latestSnapshot } from './policy-snapshots';
+
+interface PolicyState {
+  bucket: string;
+  /** The live policy text, or null when the bucket has none. */
+  policy: string | null;
+  /** GetBucketPolicyStatus: whether OSS itself calls the policy public. */
+  ossIsPublic: boolean;
+  tags: Record<string, string>;
+}
+
+/** Every repair sets the policy to something: a snapshot, the policy minus some statements, or nothing. */
+interface Repair {
+  description: string;
+  run: () => Promise<StateSnapshot>;
+}
+
+/** A repair, or why policy.mode cannot repair this policy (then the guard alerts and says so). */
+type RepairPlan = Repair | { unavailable: string };
+
+/**
+ * oss-policy-guard: PutBucketPolicy and DeleteBucketPolicy. The event only names the bucket; the policy and
+ * OSS's own verdict on it come from GetBucketPolicy and GetBucketPolicyStatus, the judgement from the
+ * analyser in shared/policy.
+ */
+export const policyGuard: Guard<PolicyState> = {
+  name: 'oss-policy-guard',
+  events: POLICY_GUARD_EVENTS,
+
+  async observe(change, { oss }): Promise<Observation<PolicyState>> {
+    const bucket = change.resources.bucket;
+    if (!bucket)
+      throw new EventParseError(`${change.eventName} event names no bucket`, { eventId: change.eventId });
+    try {
+      const [policy, ossIsPublic, tags] = await Promise.all([
+        oss.getBucketPolicy(bucket),
+        oss.getBucketPolicyStatus(bucket),
+        oss.getBucketTags(bucket),
+      ]);
+      return { kind: 'present', state: { bucket, policy, ossIsPublic, tags } };
+    } catch (error) {
+      if (isNotFound(error)) return { kind: 'gone', reason: `bucket ${bucket} no longer exists` };
+      throw error;
+    }
+  },
+
+  async decide(change, state, scope): Promise<Decision> {
+    const { config } = scope;
+    const { failOn, mode } = config.policy;
+    if (state.policy === null) {
+      // No policy grants nothing, so it passes: restoring it later means deleting whatever replaced it.
+      await snapshotPassing(change, state, scope);
+      return {
+        decision: 'skipped',
+        reason: `bucket ${state.bucket} has no policy`,
+        findings: [],
+        before: { policy: null, ossIsPublic: state.ossIsPublic },
+      };
+    }
+    const analysis = analyse(state.policy, change, config);
+    const judged = judge(analysis, config);
+    const failingAsConfigured = failingOf(judged, failOn);
+    const exceptions = evaluateExceptions(
+      state.bucket,
+      config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
+      state.tags,
+      config.exceptions.tagKey,
+      scope.now,
+    );
+    const plan =
+      !exceptions.applied && failingAsConfigured.some((f) => f.mode === 'enforce')
+        ? await planRepair(change, state.policy, analysis, failingAsConfigured, scope)
+        : undefined;
+    const repair = plan && 'run' in plan ? plan : undefined;
+    const unavailable = plan && 'unavailable' in plan ? plan.unavailable : undefined;
+    // A mode that cannot repair this policy alerts instead, and the record says the mode that applied.
+    const findings = unavailable ? judged.map(asAlert) : judged;
+    const failing = failingOf(findings, failOn);
+
+    const decision = await resolve(
+      {
+        findings: failing,
+        exceptions,
+        before: beforeOf(state, analysis, scope),
+        remediation: repair?.description ?? '',
+        compliantReason:
+          `the policy passes: no finding at or above ${failOn}` +
+          (findings.length > 0 ? `; ${findings.length} lower finding(s) recorded` : ''),
+        remediate: repair?.run ?? noRepair,
+      },
+      config,
+      scope.budget,
+    );
+    if (failing.length === 0) await snapshotPassing(change, state, scope);
+    const alertOnly = decision.decision === 'alerted' && !repair;
+    return {
+      ...decision,
+      findings,
+      ...(alertOnly
+        ? {
+            reason: unavailable
+              ? `policy.mode ${mode} cannot repair this policy: ${unavailable}; alerting instead`
+              : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
+          }
+        : {}),
+      advice: findings.map(fixOf),
+    };
+  },
+};
+
+/** The analyser's fix, which the rule entry keeps in the finding's evidence, as an alert line. */
+function fixOf(f: ModedFinding): string {
+  const where = f.evidence.statement === null ? 'whole policy' : `statement ${f.evidence.statement}`;
+  return `Fix for ${f.ruleId} (${where}): ${f.evidence.fix}`;
+}
+
+function analyse(policy: string, change: ChangeRecord, config: OssguardConfig): PolicyAnalysis {
+  return analysePolicy(policy, {
+    bucket: change.resources.bucket ?? '',
+    ownerAccountId: change.accountId ?? '',
+    trustedAccounts: config.policy.trustedAccounts,
+  });
+}
+
+/** A policy rule's mode is `rules.<id>` when set, else what policy.mode implies. */
+const judge = (analysis: PolicyAnalysis, config: OssguardConfig): ModedFinding[] =>
+  evaluateRules(policyRules, analysis, config, () => (config.policy.mode === 'alert' ? 'alert' : 'enforce'));
+
+const failingOf = (findings: readonly ModedFinding[], failOn: Severity): ModedFinding[] =>
+  findings.filter((f) => atLeast(f.severity, failOn));
+
+const asAlert = (f: ModedFinding): ModedFinding => (f.mode === 'enforce' ? { ...f, mode: 'alert' } : f);
+
+const noRepair = (): Promise<StateSnapshot> => {
+  throw new Error('no repair was planned: resolve() enforces only findings whose repair exists');
+};
+
+/** The analyser's verdict and OSS's side by side: they should agree, and a disagreement is itself evidence. */
+function beforeOf(state: PolicyState, analysis: PolicyAnalysis, scope: ChangeScope): StateSnapshot {
+  const agree = analysis.public === state.ossIsPublic;
+  if (!agree) {
+    scope.log.warn('the analyser and GetBucketPolicyStatus disagree on whether the policy is public', {
+      bucket: state.bucket,
+      analyserPublic: analysis.public,
+      ossIsPublic: state.ossIsPublic,
+    });
+  }
+  return {
+    policy: state.policy,
+    public: analysis.public,
+    ossIsPublic: state.ossIsPublic,
+    statements: analysis.statements,
+    ...(agree ? {} : { publicMismatch: true }),
+  };
+}
+
+async function snapshotPassing(change: ChangeRecord, state: PolicyState, scope: ChangeScope): Promise<void> {
+  await keepSnapshot(auditGateway(scope), scope.config.audit.bucket, {
+    bucket: state.bucket,
+    policy: state.policy,
+    takenAt: scope.now.toISOString(),
+    eventId: change.eventId,
+  });
+}
+
+async function planRepair(
+  change: ChangeRecord,
+  policy: string,
+  analysis: PolicyAnalysis,
+  failing: readonly ModedFinding[],
+  scope: ChangeScope,
+): Promise<RepairPlan> {
+  const { config, oss } = scope;
+  const { mode, failOn } = config.policy;
+  const bucket = change.resources.bucket ?? '';
+  switch (mode) {
+    case 'alert':
+      return {
+        unavailable: 'alert mode never changes a policy (rules.<id>: enforce needs restore, strip or delete)',
+      };
+    case 'delete':
+      return setPolicy(oss, bucket, null, `delete the policy of bucket ${bucket}`, {});
+    case 'strip': {
+      // Only statements that enforced rules object to: a rule set to alert keeps its statements.
+      const enforced = new Set(failing.filter((f) => f.mode === 'enforce').map((f) => f.ruleId));
+      const indexes = statementsToStrip(
+        { ...analysis, findings: analysis.findings.filter((f) => enforced.has(f.rule)) },
+        failOn,
+      );
+      if (!indexes) {
+        const whole = failing.filter((f) => f.mode === 'enforce' && f.evidence.statement === null);
+        return {
+          unavailable: `${whole.map((f) => f.ruleId).join(', ')} concerns the whole policy, which removing statements cannot repair`,
+        };
+      }
+      let stripped: string | null;
+      try {
+        stripped = stripStatements(policy, indexes);
+      } catch (error) {
+        if (error instanceof PolicyShapeError) return { unavailable: error.message };
+        throw error;
+      }
+      const removed = indexes.join(', ');
+      return setPolicy(
+        oss,
+        bucket,
+        stripped,
+        stripped === null
+          ? `delete the policy: every statement (${removed}) fails`
+          : `remove statement(s) ${removed} from the policy`,
+        { removedStatements: removed },
+      );
+    }
+    case 'restore': {
+      const latest = await latestSnapshot(auditGateway(scope), config.audit.bucket, bucket);
+      if (!latest) return { unavailable: `no policy of bucket ${bucket} has passed since snapshots began` };
+      const { key, snapshot } = latest;
+      if (!snapshot) return { unavailable: `the newest snapshot ${key} is not a policy snapshot` };
+      const stillPasses =
+        snapshot.policy === null ||
+        failingOf(judge(analyse(snapshot.policy, change, config), config), failOn).length === 0;
+      if (!stillPasses)
+        return { unavailable: `the last policy that passed (${key}) fails under the current config` };
+      return setPolicy(
+        oss,
+        bucket,
+        snapshot.policy,
+        snapshot.policy === null
+          ? `restore the state of ${snapshot.takenAt}, when the bucket had no policy (delete the policy)`
+          : `restore the policy that passed at ${snapshot.takenAt}`,
+        { restoredFrom: key },
+      );
+    }
+  }
+}
+
+function setPolicy(
+  oss: OssGateway,
+  bucket: string,
+  policy: string | null,
+  description: string,
+  note: StateSnapshot,
+): Repair {
+  return {
+    description,
+    run: async () => {
+      if (policy === null) await oss.deleteBucketPolicy(bucket);
+      else await oss.putBucketPolicy(bucket, policy);
+      return { policy, ...note };
+    },
+  };
+}
+
+function auditGateway(scope: ChangeScope): OssGateway {
+  if (!scope.audit)
+    throw new Error('oss-policy-guard keeps policy snapshots in the audit bucket: pass scope.audit');
+  return scope.audit;
+}

@@ -1,0 +1,8 @@
+import { policyRule } from './rule';
+
+export const anonymousPrincipal = policyRule('anonymous-principal', {
+  title: 'Bucket policy grants access to anyone',
+  rationale:
+    'A statement that allows Principal "*" without pinning the VPC, the AccessKey or a source network lets ' +
+    'anonymous internet callers in; OSS Block Public Access counts such a policy as public.',
+});

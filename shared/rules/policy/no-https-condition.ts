@@ -1,0 +1,8 @@
+import { policyRule } from './rule';
+
+export const noHttpsCondition = policyRule('no-https-condition', {
+  title: 'Bucket policy allows plain HTTP',
+  rationale:
+    'Without acs:SecureTransport, requests and the data they carry can travel unencrypted and be read ' +
+    'or altered in transit.',
+});

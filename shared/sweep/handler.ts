@@ -1,0 +1,77 @@
+import { createAlertDispatcher } from '../alerts/dispatch';
+import { CallLog } from '../clients/calllog';
+import { OssClientFactory, OssGateway } from '../clients/oss';
+import { loadRuntime, type Runtime } from '../config/load';
+import { createLogger } from '../log';
+import { type FcContext, InvocationFailedError } from '../pipeline/handler';
+import { SWEEP_PREFIX, SweepCheckpoints } from './checkpoint';
+import { type SweepResult, sweep } from './sweep';
+
+/** FC passes the function's settings in `context.function`; the sweep needs its timeout. */
+export type SweepContext = FcContext & { function?: { name?: string; timeout?: number } };
+
+export type SweepHandler = (event: Buffer | string, context: SweepContext) => Promise<SweepResult>;
+
+/** Without a timeout in the context, what s.yaml gives the sweeper. */
+const DEFAULT_TIMEOUT_S = 600;
+
+/**
+ * How long a run may take on: `deadlineMs` from the timer trigger's payload (or a direct invocation's body)
+ * when given, and in any case a fifth of the timeout (at least 10 s) short of it, left for the stretch in
+ * flight and the checkpoint.
+ */
+export function runDeadline(event: Buffer | string, timeoutS: number, startedAt: number): number {
+  const timeoutMs = timeoutS * 1000;
+  const ceiling = timeoutMs - Math.max(10_000, timeoutMs / 5);
+  const asked = deadlineOf(event);
+  return startedAt + Math.max(0, asked === undefined ? ceiling : Math.min(asked, ceiling));
+}
+
+/** A timer trigger sends `{triggerTime, triggerName, payload}` with the s.yaml's payload string inside. */
+function deadlineOf(event: Buffer | string): number | undefined {
+  const parse = (text: string): Record<string, unknown> => {
+    try {
+      const value = JSON.parse(text) as unknown;
+      return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  const body = parse(event.toString());
+  const options = typeof body.payload === 'string' ? parse(body.payload) : body;
+  const ms = options.deadlineMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** The oss-sweeper FC handler: one invocation sweeps until done or near the timeout, then checkpoints. */
+export function createSweepHandler(runtime: Runtime = loadRuntime()): SweepHandler {
+  const dispatch = createAlertDispatcher(runtime);
+  return async (event, context) => {
+    const startedAt = Date.now();
+    const { credentials } = context;
+    if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
+      throw new InvocationFailedError([
+        { eventId: context.requestId, error: 'FC passed no role credentials: give the function a role' },
+      ]);
+    }
+    const oss = new OssClientFactory({
+      credentials,
+      ...(runtime.endpoints.oss ? { endpoint: runtime.endpoints.oss } : {}),
+    });
+    const { audit } = runtime.config;
+    const auditGateway = new OssGateway(oss, audit.region ?? context.region, new CallLog());
+    return sweep({
+      deps: {
+        runtime,
+        oss,
+        region: context.region,
+        dispatch,
+        log: createLogger({ guard: 'oss-sweeper', requestId: context.requestId }),
+        invocationId: context.requestId,
+      },
+      accountId: context.accountId ?? '',
+      deadline: runDeadline(event, context.function?.timeout ?? DEFAULT_TIMEOUT_S, startedAt),
+      checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX),
+    });
+  };
+}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudEvent } from '../../local/actiontrail';
+import type { LocalCloud } from '../../local/cloud';
+import { decisionsFor, startCloud, userClient } from './local-cloud';
+
+const OBJECTS = 100;
+const ROBOT_LIMIT_PER_MINUTE = 20;
+
+describe('a burst of public objects, alerted within the DingTalk robot limit', () => {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    // A cap above the burst: every object is reverted, so the test is about alerting alone.
+    cloud = await startCloud({ maxRemediationsPerInvocation: 2 * OBJECTS });
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('reverts 100 objects made public in one batch, in at most 20 DingTalk messages that name every event', async () => {
+    const alice = userClient(cloud, 'alice', 'burst');
+    await alice.putBucket('burst');
+    const keys = Array.from({ length: OBJECTS }, (_, i) => `export/part-${String(i).padStart(3, '0')}.csv`);
+    await Promise.all(keys.map((key) => alice.put(key, Buffer.from(key))));
+    await cloud.bus.drain();
+    const started = Date.now();
+
+    // Paused, the bus records the changes without delivering them, so they can go out as one batch.
+    cloud.bus.pause();
+    await Promise.all(keys.map((key) => alice.putACL(key, 'public-read')));
+    const batch: CloudEvent[] = cloud.bus.history().filter((e) => e.data.eventName === 'PutObjectAcl');
+    cloud.bus.resume();
+    expect(batch).toHaveLength(OBJECTS);
+    const invoked = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(batch));
+    await cloud.bus.drain();
+
+    expect(invoked.ok).toBe(true);
+    const records = await decisionsFor(cloud, 'PutObjectAcl', 'burst');
+    expect(records).toHaveLength(OBJECTS);
+    expect(new Set(records.map((r) => r.decision))).toEqual(new Set(['remediated']));
+    const acls = await Promise.all(keys.map(async (key) => (await alice.getACL(key)).acl));
+    expect(new Set(acls)).toEqual(new Set(['private']));
+
+    const messages = cloud.dingtalk.messages().filter((m) => m.receivedAt - started < 60_000);
+    expect(messages.length).toBeLessThanOrEqual(ROBOT_LIMIT_PER_MINUTE);
+    expect(cloud.dingtalk.requests().filter((r) => r.errcode !== undefined)).toEqual([]);
+    const texts = messages.map((m) => JSON.stringify(m.body));
+    const unmentioned = batch.filter((e) => !texts.some((text) => text.includes(`${e.source}/${e.id}`)));
+    expect(unmentioned).toEqual([]);
+    for (const record of records) {
+      expect(record.alerts).toContainEqual(expect.objectContaining({ channel: 'dingtalk', ok: true }));
+    }
+    // Email has no robot limit, but a hundred mails would bury the one that matters: one digest.
+    expect(cloud.smtp.messages()).toHaveLength(1);
+  });
+});

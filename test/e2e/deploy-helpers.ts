@@ -1,0 +1,54 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { vi } from 'vitest';
+import { main } from '../../cli';
+import type { CloudTarget, LocalState } from '../../cli/target';
+import type { LocalCloud } from '../../local/cloud';
+
+/** Runs the CLI in-process, as `ossguard <args>` would, and captures what it prints. */
+export async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const capture = (append: (text: string) => void) => (chunk: string | Uint8Array) => {
+    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((t) => (stdout += t)));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((t) => (stderr += t)));
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const previousState = process.env.OSSGUARD_LOCAL_STATE;
+
+/** Writes what `ossguard local` would write once ready, and points `--local` commands at it. */
+export function useLocalState(cloud: LocalCloud, dir: string): void {
+  const state: LocalState = { ...cloud.readyInfo(), functionEnv: cloud.functionEnv() };
+  writeFileSync(join(dir, 'ready.json'), JSON.stringify(state));
+  process.env.OSSGUARD_LOCAL_STATE = join(dir, 'ready.json');
+}
+
+/** Undoes useLocalState for whatever runs next in the same worker. */
+export function restoreLocalState(): void {
+  if (previousState === undefined) delete process.env.OSSGUARD_LOCAL_STATE;
+  else process.env.OSSGUARD_LOCAL_STATE = previousState;
+}
+
+/**
+ * The local cloud as a deployer sees it: the account's root key and the emulated endpoints. Not its ready
+ * info, which hands out a session of the function role and so would create that role.
+ */
+export function rootTarget(cloud: LocalCloud): CloudTarget {
+  const { rootKey } = cloud.identities;
+  return {
+    kind: 'local',
+    region: cloud.region,
+    credentials: { accessKeyId: rootKey.accessKeyId, accessKeySecret: rootKey.accessKeySecret },
+    endpoints: { oss: cloud.endpoints.oss, ram: cloud.endpoints.ram, ims: cloud.endpoints.ram },
+  };
+}

@@ -1,0 +1,251 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCloud } from '../../local/cloud';
+import type { AuditRecord } from '../../shared/audit/record';
+import type { OssClient } from '../helpers/oss';
+import { auditRecords, userClient } from './local-cloud';
+
+const OWNER = '1234567890123456';
+
+/** Reads of one prefix by the owner account over HTTPS: no finding at all. */
+const ownerReads = (bucket: string) => ({
+  Effect: 'Allow',
+  Principal: [OWNER],
+  Action: ['oss:GetObject'],
+  Resource: [`acs:oss:*:${OWNER}:${bucket}/reports/*`],
+  Condition: { Bool: { 'acs:SecureTransport': ['true'] } },
+});
+
+/** The classic leak: anyone, anonymous callers included, may read every object. */
+const anyoneReads = (bucket: string) => ({
+  Effect: 'Allow',
+  Principal: ['*'],
+  Action: ['oss:GetObject'],
+  Resource: [`acs:oss:*:${OWNER}:${bucket}/*`],
+});
+
+const policy = (...statements: object[]) => ({ Version: '1', Statement: statements });
+
+/** A step a RAM user takes: put this policy, or (null) delete the bucket's policy. */
+type Step = object | null;
+
+interface ModeCase {
+  what: string;
+  bucket: string;
+  config: Record<string, unknown>;
+  /** Taken (and drained) before the risky change. */
+  setup: Step[];
+  tags?: Record<string, string>;
+  /** The risky change. */
+  change: object;
+  decision: AuditRecord['decision'];
+  reason: RegExp;
+  /** The policy the bucket has once the function ran; null: none. */
+  live: Step;
+  /** The call ossguard's repair makes, whose own event must be skipped. */
+  repairEvent?: 'PutBucketPolicy' | 'DeleteBucketPolicy';
+}
+
+const CASES: ModeCase[] = [
+  {
+    what: 'alerts on a policy granting "*" read, with its fix, and leaves it in place',
+    bucket: 'pol-alert',
+    config: {},
+    setup: [],
+    change: policy(anyoneReads('pol-alert')),
+    decision: 'alerted',
+    reason: /^alert mode: 1 finding\(s\) at or above high/,
+    live: policy(anyoneReads('pol-alert')),
+  },
+  {
+    what: 'in restore mode puts back the previous policy, the last one that passed',
+    bucket: 'pol-restore',
+    config: { policy: { mode: 'restore' } },
+    setup: [policy(ownerReads('pol-restore'))],
+    change: policy(anyoneReads('pol-restore')),
+    decision: 'remediated',
+    reason: /^restore the policy that passed at /,
+    live: policy(ownerReads('pol-restore')),
+    repairEvent: 'PutBucketPolicy',
+  },
+  {
+    what: 'in restore mode deletes the policy when the bucket had none since the last passing one',
+    bucket: 'pol-restore-none',
+    config: { policy: { mode: 'restore' } },
+    setup: [policy(ownerReads('pol-restore-none')), null],
+    change: policy(anyoneReads('pol-restore-none')),
+    decision: 'remediated',
+    reason: /when the bucket had no policy/,
+    live: null,
+    repairEvent: 'DeleteBucketPolicy',
+  },
+  {
+    what: 'in restore mode alerts and says why when no policy of the bucket ever passed',
+    bucket: 'pol-restore-first',
+    config: { policy: { mode: 'restore' } },
+    setup: [],
+    change: policy(anyoneReads('pol-restore-first')),
+    decision: 'alerted',
+    reason:
+      /^policy\.mode restore cannot repair this policy: no policy of bucket pol-restore-first has passed/,
+    live: policy(anyoneReads('pol-restore-first')),
+  },
+  {
+    what: 'in strip mode removes only the offending statement',
+    bucket: 'pol-strip',
+    config: { policy: { mode: 'strip' } },
+    setup: [],
+    change: policy(ownerReads('pol-strip'), anyoneReads('pol-strip')),
+    decision: 'remediated',
+    reason: /^remove statement\(s\) 1 from the policy$/,
+    live: policy(ownerReads('pol-strip')),
+    repairEvent: 'PutBucketPolicy',
+  },
+  {
+    what: 'in strip mode alerts and says why when a failing finding concerns the whole policy',
+    bucket: 'pol-strip-whole',
+    config: { policy: { mode: 'strip', failOn: 'medium' } },
+    setup: [],
+    change: { ...policy(anyoneReads('pol-strip-whole')), Comment: 'not an OSS policy element' },
+    decision: 'alerted',
+    reason: /^policy\.mode strip cannot repair this policy: invalid-policy concerns the whole policy/,
+    live: { ...policy(anyoneReads('pol-strip-whole')), Comment: 'not an OSS policy element' },
+  },
+  {
+    what: 'in delete mode deletes the policy',
+    bucket: 'pol-delete',
+    config: { policy: { mode: 'delete' } },
+    setup: [],
+    change: policy(anyoneReads('pol-delete')),
+    decision: 'remediated',
+    reason: /^delete the policy of bucket pol-delete$/,
+    live: null,
+    repairEvent: 'DeleteBucketPolicy',
+  },
+  {
+    what: 'honours an exception tag on the bucket',
+    bucket: 'pol-excepted',
+    config: { policy: { mode: 'delete' } },
+    setup: [],
+    tags: { 'ossguard-exception': 'until=2099-12-31;reason=public website' },
+    change: policy(anyoneReads('pol-excepted')),
+    decision: 'excepted',
+    reason: /public website/,
+    live: policy(anyoneReads('pol-excepted')),
+  },
+  {
+    what: 'in dry-run says what strip mode would do and changes nothing',
+    bucket: 'pol-dry-run',
+    config: { dryRun: true, policy: { mode: 'strip' } },
+    setup: [],
+    change: policy(ownerReads('pol-dry-run'), anyoneReads('pol-dry-run')),
+    decision: 'dry-run',
+    reason: /^dry-run: would remove statement\(s\) 1 from the policy$/,
+    live: policy(ownerReads('pol-dry-run'), anyoneReads('pol-dry-run')),
+  },
+];
+
+describe('oss-policy-guard through the router and the bundled function', () => {
+  let cloud: LocalCloud;
+  let alice: OssClient;
+  const livePolicy = async (bucket: string): Promise<unknown> => {
+    const { policy: live } = await alice.getBucketPolicy(bucket);
+    return live;
+  };
+  const take = async (bucket: string, step: Step) => {
+    if (step === null) await alice.deleteBucketPolicy(bucket);
+    else await alice.putBucketPolicy(bucket, step);
+    await cloud.bus.drain();
+  };
+  const recordsOf = async (bucket: string) =>
+    (await auditRecords(cloud)).filter((r) => r.guard === 'oss-policy-guard' && r.resource.bucket === bucket);
+
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({
+      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
+      retryDelayMs: 50,
+      // ossguard's role may not read this bucket's policy: ali-oss alone would report that as "no policy".
+      intercept: ({ operation, bucket }) =>
+        operation === 'GetBucketPolicy' && bucket === 'pol-denied'
+          ? { status: 403, code: 'AccessDenied', message: 'You have no right to access this policy.' }
+          : undefined,
+    });
+    alice = userClient(cloud, 'alice') as unknown as OssClient;
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  describe.each(CASES)('$what', (c) => {
+    let records: AuditRecord[];
+    beforeAll(async () => {
+      cloud.setConfig(c.config);
+      await alice.putBucket(c.bucket);
+      if (c.tags) await alice.putBucketTags(c.bucket, c.tags);
+      for (const step of c.setup) await take(c.bucket, step);
+      await take(c.bucket, c.change);
+      records = await recordsOf(c.bucket);
+    });
+
+    it('leaves exactly one audit record per change, the last one with the expected decision', () => {
+      const byAlice = records.filter((r) => r.actor.userName === 'alice');
+      expect(byAlice).toHaveLength(c.setup.length + 1);
+      expect(byAlice.slice(0, -1).map((r) => r.decision)).toEqual(c.setup.map(() => 'skipped'));
+      expect(byAlice.at(-1)).toMatchObject({
+        decision: c.decision,
+        reason: expect.stringMatching(c.reason),
+        before: { public: true, ossIsPublic: true },
+        rules: expect.arrayContaining([expect.objectContaining({ ruleId: 'anonymous-principal' })]),
+      });
+    });
+
+    it('leaves the bucket with the expected policy', async () => {
+      const live = await livePolicy(c.bucket);
+      expect(live).toEqual(c.live);
+    });
+
+    it('skips the event of its own repair', () => {
+      const own = records.filter((r) => r.actor.type === 'assumed-role');
+      expect(own.map((r) => [r.eventName, r.decision])).toEqual(
+        c.repairEvent ? [[c.repairEvent, 'skipped']] : [],
+      );
+      if (c.repairEvent) expect(own[0]?.reason).toMatch(/own role/);
+    });
+  });
+
+  it('shows the findings with their fixes in the alert', () => {
+    const messages = cloud.dingtalk.messages().filter((m) => JSON.stringify(m).includes('pol-alert'));
+    expect(messages).toHaveLength(1);
+    const markdown = (messages[0]?.body.markdown as { text?: string } | undefined)?.text ?? '';
+    // The DingTalk channel escapes markdown punctuation with a backslash.
+    const text = markdown.replace(/\\(.)/g, '$1');
+    expect(text).toContain('Rule anonymous-principal (high, alert):** statement 0: anyone');
+    expect(text).toContain('Fix for anonymous-principal (statement 0): name the callers');
+  });
+
+  it('records the snapshot a restore came from', async () => {
+    const [restored] = (await recordsOf('pol-restore')).filter((r) => r.decision === 'remediated');
+    expect(restored?.after).toMatchObject({
+      policy: JSON.stringify(policy(ownerReads('pol-restore'))),
+      restoredFrom: expect.stringMatching(
+        /^ossguard\/policy-snapshots\/pol-restore\/\d{13}-[0-9a-f]{12}\.json$/,
+      ),
+    });
+  });
+
+  it('fails loudly, and changes nothing, when it may not read the policy', async () => {
+    cloud.setConfig({ policy: { mode: 'delete' } });
+    await alice.putBucket('pol-denied');
+    await take('pol-denied', policy(anyoneReads('pol-denied')));
+    const [record, ...others] = await recordsOf('pol-denied');
+    expect(others).toEqual([]);
+    expect(record).toMatchObject({ decision: 'failed', error: { code: 'AccessDenied' } });
+    expect(cloud.dingtalk.messages().filter((m) => JSON.stringify(m).includes('pol-denied'))).toHaveLength(1);
+    // Read from the emulator's state: a GetBucketPolicy over HTTP would be denied too.
+    expect(JSON.parse(cloud.oss.bucket('pol-denied')?.policy ?? 'null')).toEqual(
+      policy(anyoneReads('pol-denied')),
+    );
+  });
+});

@@ -1,0 +1,129 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local/cloud';
+import type { ReplayedEvent, ReplaySummary } from '../../shared/replay/replay';
+import { restoreLocalState, runCli, useLocalState } from './deploy-helpers';
+import { decisionsFor, startCloud, userClient } from './local-cloud';
+
+interface ReplayRun {
+  code: number;
+  events: ReplayedEvent[];
+  summary: ReplaySummary;
+  stderr: string;
+}
+
+/** `ossguard replay --local --json …` in-process, against the running local cloud. */
+async function replay(...args: string[]): Promise<ReplayRun> {
+  const { code, stdout, stderr } = await runCli('replay', '--local', '--json', ...args);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const last = lines.pop() as { summary: ReplaySummary } | undefined;
+  if (!last?.summary) throw new Error(`replay printed no summary (exit ${code}): ${stdout}${stderr}`);
+  return { code, events: lines as unknown as ReplayedEvent[], summary: last.summary, stderr };
+}
+
+/**
+ * Separate `ossguard replay` runs share no pacer, as two commands a person types do not: the gap keeps the
+ * emulator's per-second count about what one run does.
+ */
+const oneSecond = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+
+const about = (bucket: string, eventName: string) => (e: ReplayedEvent) =>
+  e.resource.bucket === bucket && e.eventName === eventName;
+
+describe('ossguard replay against the local cloud', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud();
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-replay-')));
+  });
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('reverts a bucket made public while the event bus was paused, and a second replay acts on nothing', async () => {
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const alice = userClient(cloud, 'alice');
+    await alice.putBucket('replay-photos');
+    await cloud.bus.drain();
+    cloud.bus.pause();
+    await alice.putBucketACL('replay-photos', 'public-read');
+    expect((await alice.getBucketACL('replay-photos')).acl).toBe('public-read');
+
+    const first = await replay('--since', since);
+    expect(first.code).toBe(0);
+    expect((await alice.getBucketACL('replay-photos')).acl).toBe('private');
+    expect(first.events.filter(about('replay-photos', 'PutBucketAcl'))).toMatchObject([
+      { guard: 'oss-acl-guard', decision: 'remediated', outcome: 'acted', rules: ['bucket-acl-public-read'] },
+    ]);
+    // The bucket's creation was delivered before the pause: its audit record marks it handled.
+    expect(first.events.filter(about('replay-photos', 'PutBucket'))).toMatchObject([
+      { decision: 'already-handled', outcome: 'already-handled' },
+    ]);
+    expect(first.summary).toMatchObject({ acted: 1, failed: 0 });
+    const [record] = await decisionsFor(cloud, 'PutBucketAcl', 'replay-photos');
+    expect(record).toMatchObject({
+      decision: 'remediated',
+      actor: { type: 'ram-user', userName: 'alice' },
+      before: { acl: 'public-read' },
+    });
+
+    await oneSecond();
+    const second = await replay('--since', since);
+    expect(second.summary).toMatchObject({ acted: 0, failed: 0 });
+    expect(second.summary.alreadyHandled).toBe(first.summary.alreadyHandled + first.summary.acted);
+    // The revert replay made is an event too (the bus was still paused): seen now, skipped as ossguard's own.
+    expect(
+      second.events.filter((e) => e.resource.bucket === 'replay-photos' && e.outcome === 'skipped'),
+    ).toMatchObject([
+      { eventName: 'PutBucketAcl', decision: 'skipped', reason: expect.stringMatching(/own role/) },
+    ]);
+    expect(await decisionsFor(cloud, 'PutBucketAcl', 'replay-photos')).toHaveLength(1);
+    cloud.bus.resume();
+  }, 60_000);
+
+  it('changes nothing in a dry-run, and the dry-run does not hide the event from the next real replay', async () => {
+    await oneSecond();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const bob = userClient(cloud, 'bob');
+    cloud.bus.pause();
+    await bob.putBucket('replay-dry');
+    await bob.putBucketACL('replay-dry', 'public-read-write');
+    const alerts = cloud.dingtalk.messages().length;
+
+    const dry = await replay('--since', since, '--guard', 'oss-acl-guard', '--dry-run');
+    // Both the creation and the ACL change were missed; each re-reads the bucket and finds it public.
+    const bucket = (run: ReplayRun) => run.events.filter((e) => e.resource.bucket === 'replay-dry');
+    expect(bucket(dry)).toMatchObject([
+      { eventName: 'PutBucket', decision: 'dry-run', rules: ['bucket-acl-public-read-write'] },
+      { eventName: 'PutBucketAcl', decision: 'dry-run', rules: ['bucket-acl-public-read-write'] },
+    ]);
+    expect(dry.summary).toMatchObject({ acted: 2, failed: 0 });
+    expect((await bob.getBucketACL('replay-dry')).acl).toBe('public-read-write');
+    expect(cloud.dingtalk.messages()).toHaveLength(alerts);
+    expect(await decisionsFor(cloud, 'PutBucketAcl', 'replay-dry')).toEqual([]);
+
+    await oneSecond();
+    const real = await replay('--since', since, '--guard', 'oss-acl-guard');
+    expect((await bob.getBucketACL('replay-dry')).acl).toBe('private');
+    expect(bucket(real).map((e) => e.outcome)).not.toContain('already-handled');
+    expect(bucket(real).filter((e) => e.decision === 'remediated').length).toBeGreaterThanOrEqual(1);
+    expect(real.summary.failed).toBe(0);
+    cloud.bus.resume();
+  }, 60_000);
+
+  it('never sends LookupEvents more than twice in any second', () => {
+    const stats = cloud.actiontrail.stats();
+    // Ten event names in two full replays, seven ACL event names in two replays of the ACL guard.
+    expect(stats.calls).toBeGreaterThanOrEqual(2 * 10 + 2 * 7);
+    expect(stats.peakCallsPerSecond).toBeLessThanOrEqual(2);
+    expect(stats.throttled).toBe(0);
+  });
+});

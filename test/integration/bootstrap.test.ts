@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ram, * as $Ram from '@alicloud/ram20150501';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployTarget, planBootstrap, type Step } from '../../cli/commands/bootstrap';
+import type { CloudTarget } from '../../cli/target';
+import {
+  POLICY_NAME,
+  ROLE_NAME,
+  ROLE_POLICY_TEMPLATE,
+  renderRolePolicy,
+  TRUST_POLICY,
+} from '../../deploy/role';
+import type { LocalCloud } from '../../local/cloud';
+import { popConfig } from '../../shared/clients/pop';
+import { sdkClient } from '../../shared/clients/ram-sdk';
+import { parseConfig } from '../../shared/config/load';
+import { restoreLocalState, rootTarget, runCli, useLocalState } from '../e2e/deploy-helpers';
+import { startCloud } from '../e2e/local-cloud';
+
+const AUDIT_BUCKET = 'corp-ossguard-audit';
+const config = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n  region: cn-hangzhou\n`);
+
+let cloud: LocalCloud;
+let target: CloudTarget;
+let ram: Ram;
+let dir: string;
+
+const plan = (overrides: Partial<Parameters<typeof planBootstrap>[0]> = {}) =>
+  planBootstrap({ target, config, functionRegions: ['cn-hangzhou', 'cn-shanghai'], ...overrides });
+const changes = (steps: Step[]) => steps.map((s) => `${s.what}: ${s.change}`);
+const apply = async (steps: Step[]) => {
+  for (const step of steps) await step.apply?.();
+};
+/** ActionTrail write events so far: what a real run would leave in the account's trail. */
+const writes = () => cloud.bus.history().length;
+const sameJson = (a: string | undefined, b: string) => expect(JSON.parse(a ?? '')).toEqual(JSON.parse(b));
+
+beforeAll(async () => {
+  cloud = await startCloud();
+  // Bootstrap's own writes are ActionTrail events; no function needs to judge them here.
+  cloud.bus.pause();
+  target = rootTarget(cloud);
+  ram = sdkClient(Ram, popConfig(target.credentials, 'ram.aliyuncs.com', 'cn-shanghai', cloud.endpoints.ram));
+  dir = mkdtempSync(join(tmpdir(), 'ossguard-bootstrap-'));
+});
+
+afterAll(async () => {
+  await cloud.stop();
+  rmSync(dir, { recursive: true, force: true });
+  restoreLocalState();
+});
+
+describe('ossguard bootstrap', () => {
+  it('creates the role, its policy, the attachment and a private audit bucket on a new account', async () => {
+    const steps = await plan();
+    expect(changes(steps)).toEqual([
+      `role ${ROLE_NAME}: create`,
+      `policy ${POLICY_NAME}: create`,
+      `attachment ${POLICY_NAME} → ${ROLE_NAME}: create`,
+      `audit bucket ${AUDIT_BUCKET} (cn-hangzhou): create`,
+    ]);
+    await apply(steps);
+
+    const role = await ram.getRole(new $Ram.GetRoleRequest({ roleName: ROLE_NAME }));
+    sameJson(role.body?.role?.assumeRolePolicyDocument, TRUST_POLICY);
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: POLICY_NAME, policyType: 'Custom' }),
+    );
+    sameJson(
+      policy.body?.defaultPolicyVersion?.policyDocument,
+      renderRolePolicy(ROLE_POLICY_TEMPLATE, config.audit),
+    );
+    const attached = await ram.listPoliciesForRole(
+      new $Ram.ListPoliciesForRoleRequest({ roleName: ROLE_NAME }),
+    );
+    expect(attached.body?.policies?.policy?.map((p) => p.policyName)).toEqual([POLICY_NAME]);
+    expect((await cloud.adminClient().getBucketACL(AUDIT_BUCKET)).acl).toBe('private');
+  });
+
+  it('changes nothing, and writes nothing to the trail, when run again', async () => {
+    const before = writes();
+    const steps = await plan();
+    expect(steps.map((s) => s.change)).toEqual(['none', 'none', 'none', 'none']);
+    await apply(steps);
+    expect(writes()).toBe(before);
+  });
+
+  it('puts back a drifted trust policy, permission policy and bucket ACL, then is idempotent again', async () => {
+    const foreignTrust = TRUST_POLICY.replace('fc.aliyuncs.com', 'ecs.aliyuncs.com');
+    await ram.updateRole(
+      new $Ram.UpdateRoleRequest({ roleName: ROLE_NAME, newAssumeRolePolicyDocument: foreignTrust }),
+    );
+    await ram.createPolicyVersion(
+      new $Ram.CreatePolicyVersionRequest({
+        policyName: POLICY_NAME,
+        policyDocument: '{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:*","Resource":"*"}]}',
+        setAsDefault: true,
+      }),
+    );
+    await cloud.adminClient().putBucketACL(AUDIT_BUCKET, 'public-read');
+
+    const steps = await plan();
+    expect(steps.map((s) => s.change)).toEqual(['update', 'update', 'none', 'update']);
+    await apply(steps);
+    expect((await plan()).map((s) => s.change)).toEqual(['none', 'none', 'none', 'none']);
+    expect((await cloud.adminClient().getBucketACL(AUDIT_BUCKET)).acl).toBe('private');
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: POLICY_NAME, policyType: 'Custom' }),
+    );
+    expect(policy.body?.defaultPolicyVersion?.versionId).toBe('v3');
+  });
+
+  it('refuses when the functions span regions and the config does not say where the audit bucket is', async () => {
+    const unplaced = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n`);
+    await expect(plan({ config: unplaced })).rejects.toThrow(/set audit.region/);
+    await expect(plan({ config: unplaced, functionRegions: ['cn-hangzhou'] })).resolves.toHaveLength(4);
+  });
+
+  it('refuses a config whose ownRoleName is not the role the functions run as', async () => {
+    const other = parseConfig(
+      `ownRoleName: someone-else\naudit:\n  bucket: ${AUDIT_BUCKET}\n  region: cn-hangzhou\n`,
+    );
+    await expect(plan({ config: other })).rejects.toThrow(/loop prevention/);
+  });
+
+  it('runs from the command line against the local cloud: --dry-run plans, a run applies', async () => {
+    useLocalState(cloud, dir);
+    const configFile = join(dir, 'ossguard.config.yaml');
+    writeFileSync(configFile, `audit:\n  bucket: second-audit\n  region: cn-hangzhou\n`);
+
+    const dry = await runCli('bootstrap', '--local', '--config', configFile, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('audit bucket second-audit (cn-hangzhou): would create (private)');
+    expect(dry.stdout).toContain(`policy ${POLICY_NAME}: would update`);
+    expect(cloud.oss.bucket('second-audit')).toBeUndefined();
+
+    const run = await runCli('bootstrap', '--local', '--config', configFile);
+    expect(run.stdout).toContain('audit bucket second-audit (cn-hangzhou): created (private)');
+    expect(cloud.oss.bucket('second-audit')?.acl).toBe('private');
+    expect((await runCli('bootstrap', '--local', '--config', configFile)).stdout).not.toMatch(
+      /created|updated/,
+    );
+  }, 60_000);
+});
+
+describe('the credentials bootstrap and verify use', () => {
+  it.each([
+    [
+      'the Serverless Devs triple when set, as `s` itself prefers it',
+      {
+        AccessKeyID: 'LTAIs',
+        AccessKeySecret: 's-secret',
+        ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIa',
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'a',
+      },
+      { accessKeyId: 'LTAIs', accessKeySecret: 's-secret' },
+    ],
+    [
+      'an STS token with the triple',
+      { AccessKeyID: 'STS.x', AccessKeySecret: 'y', SecurityToken: 'tok' },
+      { accessKeyId: 'STS.x', accessKeySecret: 'y', securityToken: 'tok' },
+    ],
+    [
+      'the ALIBABA_CLOUD_* variables otherwise',
+      { ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIa', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'a' },
+      { accessKeyId: 'LTAIa', accessKeySecret: 'a' },
+    ],
+  ])('takes %s', (_what, env, credentials) => {
+    expect(deployTarget({}, env).credentials).toEqual(credentials);
+  });
+
+  it('refuses to run without credentials', () => {
+    expect(() => deployTarget({}, {})).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
+  });
+});
