@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { closeServer, listenOn } from '../http';
 import type { Caller, IdentityStore } from '../identity';
 import { AcsError, asAcsError, errorBody, GATEWAY_ERRORS } from './errors';
 import { authenticate, NonceRegistry } from './signature';
@@ -95,22 +95,13 @@ export class PopServer {
   }
 
   /** Resolves to the endpoint URL, e.g. `http://127.0.0.1:40123`. */
-  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address() as AddressInfo;
-    return `http://${host}:${address.port}`;
+  listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    return listenOn(this.server, port, host);
   }
 
   /** Safe to call twice, or before listen. */
   close(): Promise<void> {
-    if (!this.server.listening) return Promise.resolve();
-    this.server.closeAllConnections();
-    return new Promise((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    return closeServer(this.server);
   }
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {

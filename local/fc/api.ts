@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AcsError, asAcsError, GATEWAY_ERRORS } from '../acs/errors';
 import { authenticate, NonceRegistry } from '../acs/signature';
 import type { FunctionSpec, FunctionTrigger } from '../eventbus/triggers';
+import { closeServer, listenOn } from '../http';
 import type { IdentityStore } from '../identity';
 import type { InvokeResult } from './host';
 
@@ -81,18 +81,12 @@ export class FcApiEmulator {
   }
 
   /** Resolves to the endpoint URL; SDK configs take its host as `endpoint` and `http` as `protocol`. */
-  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    return `http://${host}:${(this.server.address() as AddressInfo).port}`;
+  listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    return listenOn(this.server, port, host);
   }
 
   close(): Promise<void> {
-    if (!this.server.listening) return Promise.resolve();
-    this.server.closeAllConnections();
-    return new Promise((resolve, reject) => this.server.close((e) => (e ? reject(e) : resolve())));
+    return closeServer(this.server);
   }
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { ReplayedEvent } from '../../shared/replay/replay';
-import { restoreLocalState, runCli, useLocalState } from './deploy-helpers';
+import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { decisionsFor, userClient } from './local-cloud';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { ReplayedEvent, ReplaySummary } from '../../shared/replay/replay';
-import { restoreLocalState, runCli, useLocalState } from './deploy-helpers';
+import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { decisionsFor, startCloud, userClient } from './local-cloud';
 
 interface ReplayRun {

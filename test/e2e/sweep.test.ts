@@ -6,7 +6,7 @@ import type { LocalCloud } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
 import { mapLimited } from '../../shared/audit/store';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
-import { restoreLocalState, runCli, useLocalState } from './deploy-helpers';
+import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, startCloud, userClient } from './local-cloud';
 
 const BUCKETS = 1_000;

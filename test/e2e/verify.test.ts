@@ -7,7 +7,7 @@ import { type FunctionReport, verifyFunction } from '../../cli/commands/verify';
 import { deployedFunctions } from '../../deploy/regions';
 import type { LocalCloud } from '../../local/cloud';
 import type { FunctionSpec } from '../../local/eventbus/triggers';
-import { restoreLocalState, runCli, useLocalState } from './deploy-helpers';
+import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, startCloud } from './local-cloud';
 
 /** `ossguard verify` against the local cloud, whose FC API serves the functions its s.yaml deploys. */

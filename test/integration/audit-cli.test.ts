@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/index';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalState } from '../../cli/target';
 import { IdentityStore } from '../../local/identity';
 import { OssEmulator } from '../../local/oss';
 import { type AuditRecord, auditKey, sign, type UnsignedAuditRecord } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
+import { runCli } from '../helpers/cli';
 
 const PREFIX = 'ossguard/audit/';
 const REGION = 'cn-hangzhou';
@@ -24,24 +24,7 @@ let oss: OssGateway;
 const previousState = process.env.OSSGUARD_LOCAL_STATE;
 const previousColumns = process.env.COLUMNS;
 
-/** Runs the CLI in-process, as `ossguard <args>` would, and captures what it prints. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (append: (text: string) => void) => (chunk: string | Uint8Array) => {
-    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((t) => (stdout += t)));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((t) => (stderr += t)));
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCli;
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 

@@ -16,8 +16,8 @@ import type { LocalCloud } from '../../local/cloud';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
-import { restoreLocalState, rootTarget, runCli, useLocalState } from '../e2e/deploy-helpers';
 import { startCloud } from '../e2e/local-cloud';
+import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 
 const AUDIT_BUCKET = 'corp-ossguard-audit';
 const config = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n  region: cn-hangzhou\n`);
