@@ -1,0 +1,37 @@
+import { burst } from './burst';
+import { coldStart } from './cold-start';
+import { type BenchLine, emit, note, SMOKE } from './lib/report';
+import { timeToRemediate } from './remediate';
+import { sweepAndDetectionGap } from './sweep';
+
+/**
+ * `npm run bench [-- name…]`: every benchmark (or those named), one after another so none disturbs another's
+ * timing, each printing its JSON line(s) on stdout as it finishes. `--smoke` (npm run bench:smoke) scales
+ * them down to seconds. Exits non-zero if a benchmark could not run or measured nothing; a missed goal is a
+ * figure, not a failure, and its line says so (`met`).
+ */
+const BENCHMARKS: Record<string, () => Promise<BenchLine | BenchLine[]>> = {
+  'time-to-remediate': timeToRemediate,
+  'cold-start': coldStart,
+  burst,
+  sweep: sweepAndDetectionGap,
+};
+
+const asked = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const unknown = asked.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  note(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+  process.exit(2);
+}
+
+const started = performance.now();
+for (const [name, run] of Object.entries(BENCHMARKS)) {
+  if (asked.length > 0 && !asked.includes(name)) continue;
+  const t0 = performance.now();
+  const lines = [await run()].flat();
+  for (const line of lines) emit(line);
+  const broken = lines.filter((line) => !(Number.isFinite(line.ratio) && line.ratio > 0));
+  if (broken.length > 0) throw new Error(`${name}: no usable ratio in ${JSON.stringify(broken)}`);
+  note(`${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+note(`${SMOKE ? 'smoke ' : ''}run took ${((performance.now() - started) / 1000).toFixed(1)} s`);

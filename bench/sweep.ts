@@ -1,0 +1,152 @@
+import type { LocalCloud } from '../local/cloud';
+import type { SweepResult } from '../shared/sweep/sweep';
+import {
+  acknowledged,
+  cpuMs,
+  inParallel,
+  isAclRevertOf,
+  portOf,
+  RTT_MS,
+  startBenchCloud,
+  unseen,
+} from './lib/cloud';
+import { buildFloor, contextFor, runInstance } from './lib/instances';
+import { type BenchLine, note, SMOKE, scaled } from './lib/report';
+import { round } from './lib/stats';
+
+export const SWEEP_GOAL = 1.5;
+const SWEEPER = 'oss-sweeper';
+/** shared/sweep: reads per bucket (ACL, policy, policy status, Block Public Access), all at once. */
+const CALLS_PER_BUCKET = 4;
+/** shared/sweep: buckets assessed at once (`concurrency`, default 16). */
+const BUCKETS_AT_ONCE = 16;
+/** ListBuckets' largest page. */
+const PAGE = 1000;
+/** s.yaml: the sweeper's timer fires at the top of every hour. */
+const SWEEP_INTERVAL_S = 3600;
+
+const roundAll = (figures: Record<string, number>) =>
+  Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, round(v, 0)]));
+
+const bucketName = (i: number) => `sweep-${String(i).padStart(5, '0')}`;
+
+async function invokeSweeper(cloud: LocalCloud, payload: object = {}): Promise<SweepResult> {
+  const outcome = await cloud.bus.invoke(SWEEPER, JSON.stringify(payload));
+  if (!outcome.ok) throw new Error(`${SWEEPER} failed: ${outcome.error.name}: ${outcome.error.message}`);
+  return outcome.result as SweepResult;
+}
+
+/**
+ * Sweep and detection gap, on one account of N buckets (10 ms per request), a few of them public.
+ *
+ * Sweep: one warm oss-sweeper invocation over the whole account, against the floor
+ * `buckets × calls per bucket × RTT / calls in flight` (+ the ListBuckets pages, which come one after
+ * another), and against the same reads made directly with ali-oss from a fresh process of their own.
+ *
+ * Detection gap: one bucket made public twice. With the bus running, the event path reverts it; with the
+ * bus paused (the event lost), the next sweep does. Both are timed from the change to the revert's
+ * acknowledgement; the sweep's figure excludes the wait for its timer, reported beside it.
+ */
+export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
+  const buckets = scaled(10_000, 200);
+  // A few public buckets besides the probe, as a real account has: the sweep hands each to the guards.
+  const exposedEvery = Math.floor(buckets / scaled(10, 1));
+  const probe = bucketName(Math.floor(buckets / 2) + 1);
+  const floorBundle = await buildFloor(SWEEPER);
+  const cloud = await startBenchCloud();
+  try {
+    cloud.oss.raiseBucketQuota(buckets + 10);
+    const alice = cloud.ossClient(cloud.identities.userWithKey('alice').key);
+    const names = Array.from({ length: buckets }, (_, i) => bucketName(i));
+    note(`sweep: creating ${buckets} buckets`);
+    await unseen(cloud, async () => {
+      await inParallel(names, 64, async (name) => void (await alice.putBucket(name)));
+      await inParallel(
+        names.filter((_, i) => i % exposedEvery === 0),
+        16,
+        async (name) => void (await alice.putBucketACL(name, 'public-read')),
+      );
+    });
+
+    // Warm instances: a sweep stopped at once (deadline 0) and one event through the ACL guard.
+    await invokeSweeper(cloud, { deadlineMs: 0 });
+    const ossPort = portOf(cloud.endpoints.oss);
+    const eventPath = async () => {
+      const reverted = acknowledged(ossPort, isAclRevertOf(probe));
+      const start = performance.now();
+      await alice.putBucketACL(probe, 'public-read');
+      const at = await reverted;
+      await cloud.bus.drain();
+      return at - start;
+    };
+    await eventPath();
+    const eventGapMs = await eventPath();
+
+    note(`sweep: ${buckets} buckets, ${buckets / exposedEvery + 1} of them public`);
+    cloud.bus.pause();
+    const start = performance.now();
+    await alice.putBucketACL(probe, 'public-read');
+    const probeReverted = acknowledged(ossPort, isAclRevertOf(probe), 600_000);
+    const [sweeperPid] = cloud.fc.instancePids(SWEEPER);
+    if (sweeperPid === undefined) throw new Error('the warm-up left no sweeper instance');
+    const cpuBefore = { cloud: cpuMs(), sweeper: cpuMs(sweeperPid) };
+    const sweepStart = performance.now();
+    const result = await invokeSweeper(cloud);
+    const sweepMs = performance.now() - sweepStart;
+    const cpu = { localCloud: cpuMs() - cpuBefore.cloud, sweeper: cpuMs(sweeperPid) - cpuBefore.sweeper };
+    const sweepGapMs = (await probeReverted) - start;
+    if (!result.complete || result.buckets < buckets)
+      throw new Error(`incomplete sweep: ${JSON.stringify(result)}`);
+
+    const cloudCpuBeforeDirect = cpuMs();
+    const direct = await runInstance(
+      floorBundle,
+      { bucketsAtOnce: BUCKETS_AT_ONCE },
+      contextFor(cloud, SWEEPER, cloud.region, 600),
+      cloud.functionEnv(),
+    );
+    const directMs = direct.handled - direct.loaded;
+    const directCpu = {
+      localCloud: cpuMs() - cloudCpuBeforeDirect,
+      instance: (direct.cpu.user + direct.cpu.system) / 1000,
+    };
+    const pages = Math.ceil(result.buckets / PAGE);
+    const floorMs =
+      (result.buckets * CALLS_PER_BUCKET * RTT_MS) / (CALLS_PER_BUCKET * BUCKETS_AT_ONCE) + pages * RTT_MS;
+    const ratio = round(sweepMs / floorMs);
+    const sweepLine: BenchLine = {
+      bench: 'sweep',
+      ratio,
+      goal: SWEEP_GOAL,
+      met: ratio <= SWEEP_GOAL,
+      smoke: SMOKE,
+      buckets: result.buckets,
+      exposed: result.exposed,
+      decisions: result.decisions,
+      rttMs: RTT_MS,
+      callsPerBucket: CALLS_PER_BUCKET,
+      callsInFlight: CALLS_PER_BUCKET * BUCKETS_AT_ONCE,
+      sweepMs: round(sweepMs),
+      bucketsPerSecond: round((result.buckets / sweepMs) * 1000, 1),
+      floorMs: round(floorMs),
+      directSdkMs: round(directMs),
+      ratioToDirectSdk: round(sweepMs / directMs),
+      // One core is 1,000 ms of CPU a second: a process near that was the bottleneck, not the round trips.
+      cpuMs: { sweep: roundAll(cpu), directSdk: roundAll(directCpu) },
+    };
+    const gapLine: BenchLine = {
+      bench: 'detection-gap',
+      ratio: round(sweepGapMs / eventGapMs),
+      smoke: SMOKE,
+      bucketPosition: `${names.indexOf(probe) + 1} of ${result.buckets}`,
+      eventPathMs: round(eventGapMs),
+      sweepPathMs: round(sweepGapMs),
+      sweepIntervalS: SWEEP_INTERVAL_S,
+      sweepPathExpectedS: round(SWEEP_INTERVAL_S / 2 + sweepGapMs / 1000, 1),
+      sweepPathWorstS: round(SWEEP_INTERVAL_S + sweepMs / 1000, 1),
+    };
+    return [sweepLine, gapLine];
+  } finally {
+    await cloud.stop();
+  }
+}

@@ -1,0 +1,93 @@
+import type OSS from 'ali-oss';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudEvent } from '../../local/actiontrail';
+import type { LocalCloud } from '../../local/cloud';
+import type { FaultCall, FaultInjector } from '../../local/faults';
+import { alertCopies, eventOf, onAuditBucket, recordsFor, startFaultyCloud, until } from './faulty-cloud';
+
+describe('the audit bucket briefly unavailable', () => {
+  let cloud: LocalCloud;
+  let faults: FaultInjector;
+  let alice: OSS;
+
+  beforeAll(async () => {
+    ({ cloud, faults } = await startFaultyCloud());
+    alice = cloud.ossClient(cloud.identities.userWithKey('alice').key);
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  /** A bucket alice makes public while `outage` fails calls on the audit bucket; returns its event. */
+  async function publicWhile(bucket: string, outage: (call: FaultCall) => boolean) {
+    await alice.putBucket(bucket);
+    await cloud.bus.drain();
+    const lift = faults.outage(`audit bucket down for ${bucket}`, outage);
+    const event = eventOf(cloud, await alice.putBucketACL(bucket, 'public-read'));
+    return { event, lift };
+  }
+
+  const attemptsOf = (eventId: string) =>
+    cloud.bus
+      .deliveries()
+      .filter((d) => d.eventId === eventId)
+      .map((d) => d.ok);
+
+  it('fails the invocation while the existence check cannot reach the bucket, then reverts, audits and alerts once', async () => {
+    const { event, lift } = await publicWhile('brief-outage', onAuditBucket(cloud));
+    await until(() => attemptsOf(event.id).includes(false));
+    lift();
+    await cloud.bus.drain();
+
+    expect(attemptsOf(event.id)).toEqual([false, true]);
+    const records = recordsFor(cloud, event);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ decision: 'remediated', after: { acl: 'private' } });
+    expect(alertCopies(cloud, event)).toEqual({ dingtalk: 1, email: 1 });
+    expect((await alice.getBucketACL('brief-outage')).acl).toBe('private');
+  });
+
+  describe('when only the audit write fails, after the revert and the alert', () => {
+    let records: ReturnType<typeof recordsFor>;
+    let event: CloudEvent;
+
+    beforeAll(async () => {
+      const started = await publicWhile('write-outage', onAuditBucket(cloud, 'PutObject'));
+      event = started.event;
+      await until(() => attemptsOf(event.id).includes(false));
+      started.lift();
+      await cloud.bus.drain();
+      records = recordsFor(cloud, event);
+    });
+
+    it('redelivers the event and ends with exactly one audit record and one alert per channel', async () => {
+      expect(attemptsOf(event.id)).toEqual([false, true]);
+      expect(records).toHaveLength(1);
+      expect(alertCopies(cloud, event)).toEqual({ dingtalk: 1, email: 1 });
+      expect((await alice.getBucketACL('write-outage')).acl).toBe('private');
+    });
+
+    // Known defect, reported with the soak: the redelivered attempt finds the bucket already private and records
+    // `skipped`, so the audit trail loses the revert the first attempt made. Flip to `it` once it is fixed.
+    it.fails('keeps the revert in the audit record, as remediated with its before and after', () => {
+      expect(records[0]).toMatchObject({ decision: 'remediated', before: { acl: 'public-read' } });
+    });
+  });
+
+  it('dead-letters the event when the outage outlasts every redelivery, and a re-drive audits it once', async () => {
+    const { event, lift } = await publicWhile('long-outage', onAuditBucket(cloud));
+    await until(() => cloud.bus.deadLetters().some((d) => d.event.id === event.id));
+    lift();
+
+    const [letter] = cloud.bus.deadLetters().filter((d) => d.event.id === event.id);
+    expect(letter).toMatchObject({ functionName: 'oss-acl-guard', attempts: 4 });
+    expect(letter?.error.name).toBe('InvocationFailedError');
+    expect(recordsFor(cloud, event)).toHaveLength(0);
+
+    const redriven = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event));
+    await cloud.bus.drain();
+    expect(redriven.ok).toBe(true);
+    expect(recordsFor(cloud, event)).toEqual([expect.objectContaining({ decision: 'remediated' })]);
+    expect(alertCopies(cloud, event)).toEqual({ dingtalk: 1, email: 1 });
+  });
+});

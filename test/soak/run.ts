@@ -1,0 +1,256 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CloudEvent } from '../../local/actiontrail';
+import { LocalCloud } from '../../local/cloud';
+import { DEFAULT_MIX, FaultInjector, ratesFor } from '../../local/faults';
+import type { AuditRecord } from '../../shared/audit/record';
+import { Actors } from './actors';
+import { BusTracker, type Settlement } from './tracker';
+import { EXCEPTION_TAG, objectKeys, type PlannedChange, planChanges, soakConfig, WORLD } from './world';
+
+export interface SoakOptions {
+  changes: number;
+  /** Probability that any one OSS or RAM call meets a fault. */
+  faultRate: number;
+  seed: number;
+  /** People making changes at once. Default 12. */
+  workers?: number;
+  /** EventBridge redeliveries after a failed invocation. Default 3, EventBridge's default. */
+  maxRetries?: number;
+  /** Default 250 ms; EventBridge waits 10-20 s, which would only make the soak slower. */
+  retryDelayMs?: number;
+  /** FC instances per function. Default 4. */
+  maxInstances?: number;
+  log?: (line: string) => void;
+}
+
+/** One planned change as it happened. */
+export interface MadeChange extends PlannedChange {
+  event?: CloudEvent;
+  accessKeyId?: string;
+  settlement?: Settlement;
+  /** Attempts of the person's own call that met a fault. */
+  userRetries: number;
+  error?: string;
+}
+
+/** Everything the checks look at, captured once the cloud is quiet. */
+export interface SoakRun {
+  options: Required<Omit<SoakOptions, 'log'>>;
+  made: MadeChange[];
+  records: AuditRecord[];
+  cloud: LocalCloud;
+  faults: FaultInjector;
+  /** Dead letters as they stood before being re-driven. */
+  deadLettered: Array<{ event: CloudEvent; functionName: string; attempts: number; error: string }>;
+  redriven: Array<{ eventId: string; ok: boolean; error?: string }>;
+  durationMs: number;
+}
+
+const SETTLE_TIMEOUT_MS = 120_000;
+const AUDIT_PREFIX = 'ossguard/audit/';
+
+/**
+ * One error fault in twenty starts a run of 3-8 failing calls on its bucket or user: without runs, a 10% rate
+ * never outlasts the SDK's four attempts and no invocation would ever fail. The base rate is lowered so that,
+ * runs included, about `faultRate` of all calls fail.
+ */
+const BURSTS = { share: 0.05, calls: { min: 3, max: 8 } };
+/** Slow answers and timeouts never start a run. */
+const ERROR_SHARE = 1 - DEFAULT_MIX.slow - DEFAULT_MIX.timeout;
+
+/**
+ * Starts a local cloud with faults, makes `changes` random changes as several people at once (each resource's
+ * changes in order, one at a time), waits for the bus and for late writes, re-drives whatever was
+ * dead-lettered with the faults off (as an operator would), and captures the result. The caller stops
+ * `run.cloud`.
+ */
+export async function runSoak({ log = () => {}, ...input }: SoakOptions): Promise<SoakRun> {
+  const options = { workers: 12, maxRetries: 3, retryDelayMs: 250, maxInstances: 4, ...input };
+  const started = Date.now();
+  const faults = new FaultInjector({
+    seed: options.seed,
+    rates: ratesFor(
+      options.faultRate / (1 + ERROR_SHARE * BURSTS.share * ((BURSTS.calls.min + BURSTS.calls.max) / 2)),
+    ),
+    bursts: BURSTS,
+    disabled: true,
+  });
+  const cloud = await LocalCloud.start({
+    config: soakConfig(),
+    stateDir: mkdtempSync(join(tmpdir(), 'ossguard-soak-')),
+    maxRetries: options.maxRetries,
+    retryDelayMs: options.retryDelayMs,
+    maxInstances: options.maxInstances,
+    intercept: faults.oss,
+    ramIntercept: faults.ram,
+  });
+  try {
+    return { ...(await soak(cloud, faults, options, log)), durationMs: Date.now() - started };
+  } catch (error) {
+    await cloud.stop();
+    throw error;
+  }
+}
+
+async function soak(
+  cloud: LocalCloud,
+  faults: FaultInjector,
+  options: SoakRun['options'],
+  log: (line: string) => void,
+): Promise<Omit<SoakRun, 'durationMs'>> {
+  const started = Date.now();
+  const actors = new Actors(cloud);
+  const tracker = new BusTracker(cloud.bus);
+
+  await setUp(cloud, actors);
+  log(`world ready in ${Date.now() - started} ms; making ${options.changes} changes`);
+
+  faults.enabled = true;
+  const plan = planChanges(options.changes, options.seed);
+  let done = 0;
+  const made = await execute(plan, options.workers, async (planned) => {
+    const result: MadeChange = { ...planned, userRetries: 0 };
+    const actor = planned.change.kind === 'access-key' ? planned.change.creator : 'soak-alice';
+    try {
+      const outcome = await actors.make(actor, planned.change);
+      result.userRetries = outcome.retries;
+      if (outcome.accessKeyId) result.accessKeyId = outcome.accessKeyId;
+      const event = tracker.eventFor(outcome.requestId);
+      if (!event) throw new Error(`no event for request ${outcome.requestId}`);
+      result.event = event;
+      result.settlement = await tracker.settled(event.id, SETTLE_TIMEOUT_MS);
+      // A timed-out revert still lands after its client gave up: the next change must not race it.
+      await quietFor(faults, result);
+    } catch (error) {
+      result.error = error instanceof Error ? error.message : String(error);
+    }
+    done += 1;
+    if (done % 100 === 0) log(`${done} changes made (${Date.now() - started} ms)`);
+    return result;
+  });
+
+  await settleAll(cloud, faults);
+  faults.enabled = false;
+
+  const deadLettered = cloud.bus.deadLetters().map((d) => ({
+    event: d.event,
+    functionName: d.functionName,
+    attempts: d.attempts,
+    error: `${d.error.name}: ${d.error.message}`,
+  }));
+  // What an operator does with a dead-letter queue once the cloud is healthy: send each event again.
+  const redriven = [];
+  for (const letter of deadLettered) {
+    const outcome = await cloud.bus.invoke(letter.functionName, JSON.stringify(letter.event));
+    redriven.push({
+      eventId: letter.event.id,
+      ok: outcome.ok,
+      ...(outcome.ok ? {} : { error: `${outcome.error.name}: ${outcome.error.message}` }),
+    });
+  }
+  await settleAll(cloud, faults);
+
+  return { options, made, records: auditRecordsOf(cloud), cloud, faults, deadLettered, redriven };
+}
+
+/** Buckets with objects, tags and keys, made before faults are switched on. */
+async function setUp(cloud: LocalCloud, actors: Actors): Promise<void> {
+  const alice = actors.oss('soak-alice');
+  const aclBuckets = [...WORLD.buckets, ...WORLD.sharedBuckets, ...WORLD.taggedBuckets];
+  await Promise.all([...aclBuckets, ...WORLD.bpaBuckets].map((bucket) => alice.putBucket(bucket)));
+  await Promise.all(
+    aclBuckets.flatMap((bucket) =>
+      objectKeys().map((key) => actors.oss('soak-alice', bucket).put(key, Buffer.from(`${bucket}/${key}`))),
+    ),
+  );
+  // @types/ali-oss lacks the tagging methods that ali-oss 6 has.
+  const tagging = alice as unknown as {
+    putBucketTags(name: string, tags: Record<string, string>): Promise<unknown>;
+  };
+  await Promise.all(
+    WORLD.taggedBuckets.map((bucket) =>
+      tagging.putBucketTags(bucket, { [EXCEPTION_TAG]: 'until=2099-12-31;reason=partner data exchange' }),
+    ),
+  );
+  for (const user of [...WORLD.creators, ...WORLD.owners]) actors.key(user);
+  for (const user of WORLD.serviceUsers) cloud.identities.createUser(user);
+  await cloud.bus.drain();
+}
+
+/**
+ * Runs the plan with `workers` people. A worker takes the first change whose group is free and has no
+ * earlier change still waiting, so each group's changes happen in plan order, one at a time.
+ */
+async function execute<T>(
+  plan: PlannedChange[],
+  workers: number,
+  run: (planned: PlannedChange) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = new Array(plan.length);
+  const waiting = [...plan];
+  const busy = new Set<string>();
+  let idle: Array<() => void> = [];
+  const next = (): PlannedChange | undefined => {
+    const blocked = new Set(busy);
+    const index = waiting.findIndex((candidate) => {
+      if (!blocked.has(candidate.group)) return true;
+      blocked.add(candidate.group);
+      return false;
+    });
+    return index === -1 ? undefined : waiting.splice(index, 1)[0];
+  };
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (waiting.length > 0) {
+        const planned = next();
+        if (!planned) {
+          await new Promise<void>((resolve) => idle.push(resolve));
+          continue;
+        }
+        busy.add(planned.group);
+        results[planned.seq] = await run(planned);
+        busy.delete(planned.group);
+        const wake = idle;
+        idle = [];
+        for (const resolve of wake) resolve();
+      }
+    }),
+  );
+  return results;
+}
+
+async function quietFor(faults: FaultInjector, made: MadeChange): Promise<void> {
+  const { change } = made;
+  const until = faults.busyUntil((call) =>
+    change.kind === 'access-key'
+      ? call.user === change.owner || call.user === made.accessKeyId
+      : call.bucket === change.bucket,
+  );
+  const wait = until - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 50));
+}
+
+/** Drains the bus until no delayed write is pending and no new event arrived: the cloud is quiet. */
+async function settleAll(cloud: LocalCloud, faults: FaultInjector): Promise<void> {
+  for (;;) {
+    await cloud.bus.drain();
+    const wait = faults.busyUntil() - Date.now();
+    const before = cloud.bus.history().length;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 100));
+    await cloud.bus.drain();
+    if (wait <= 0 && cloud.bus.history().length === before) return;
+  }
+}
+
+/** Read straight from the emulator's store: the checks must not depend on the cloud they are checking. */
+function auditRecordsOf(cloud: LocalCloud): AuditRecord[] {
+  const bucket = cloud.oss.bucket(cloud.auditBucket);
+  // The policy guard keeps policy snapshots in the same bucket, under another prefix.
+  return (bucket?.objectKeys ?? [])
+    .filter((key) => key.startsWith(AUDIT_PREFIX))
+    .map(
+      (key) => JSON.parse(cloud.oss.object(cloud.auditBucket, key)?.body.toString() ?? '{}') as AuditRecord,
+    );
+}
