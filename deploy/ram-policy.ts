@@ -63,7 +63,8 @@ function wildcard(pattern: string, flags: string): RegExp {
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, flags);
+  // `s`: object keys may hold line breaks, and RAM's `*` matches them too.
+  return new RegExp(`^${body}$`, `${flags}s`);
 }
 
 const matches = (statement: RamStatement, action: string, resource: string): boolean =>

@@ -8,7 +8,8 @@ import type { InterceptedOperation, InjectedFault as OssAnswer } from './oss/emu
  *
  * Deterministic from a seed: whether the n-th call of an operation on a resource faults, and how, is a hash of
  * (seed, service, operation, resource, n). Concurrent callers interleave differently from run to run, but each
- * resource's own sequence of calls meets the same faults, so a failing seed replays the same story.
+ * resource's own sequence of calls meets the same faults, so a seed replays a failure closely (runs of faults
+ * span a bucket's operations, so they follow the order those calls arrive in).
  */
 
 export const FAULT_KINDS = ['internal-error', 'throttled', 'reset', 'slow', 'timeout'] as const;

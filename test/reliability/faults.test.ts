@@ -66,6 +66,12 @@ describe('fault injection', () => {
       if (a && typeof a === 'object' && 'delayMs' in a) expect(a.delayMs).toBeGreaterThanOrEqual(10);
   });
 
+  it('takes per-operation rates over the general ones', () => {
+    const faults = new FaultInjector({ seed: 1, rates: { reset: 1 }, operations: { PutObject: {} } });
+    expect(faults.oss(ossCall('PutObject', 'audit'))).toBeUndefined();
+    expect(faults.oss(ossCall('HeadObject', 'audit'))).toBe('reset');
+  });
+
   it('fails every matching call during an outage, even with rate faults off, until it is lifted', () => {
     const faults = new FaultInjector({ seed: 1, disabled: true });
     const lift = faults.outage('audit down', (call) => call.bucket === 'audit');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
 import type { Caller } from '../../local/identity';
 import { EventParseError } from '../../shared/errors';
-import { type ParsedItem, parseEvents } from '../../shared/events';
+import { MAX_EVENT_BODY_BYTES, type ParsedItem, parseEvents } from '../../shared/events';
 import { hostileJson, hostileText } from './hostile-strings';
 
 /** Stands for every secret an event can carry; it must never come out of the parser. */
@@ -158,7 +158,7 @@ describe('the event parser under hostile input', () => {
       '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
     ],
     ['a batch of 5,000 empty objects', JSON.stringify(Array.from({ length: 5_000 }, () => ({})))],
-    ['a body over the size limit', `"${'x'.repeat(1_100_000)}"`],
+    ['a body over the size limit', `"${'x'.repeat(MAX_EVENT_BODY_BYTES)}"`],
   ])('answers %s with typed items', (_case, body) => {
     expectWellFormed(parseEvents(Buffer.from(body)));
   });

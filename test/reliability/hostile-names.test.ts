@@ -15,9 +15,8 @@ import { eventOf, recordsFor, startFaultyCloud } from './faulty-cloud';
  * they must stay inert text: no markup, no new line, no mail header, no terminal escape.
  */
 const USER = 'eve<img src=x onerror=alert(1)>**boss**\r\nBcc: attacker@evil.example';
-// No line break in the key: the local cloud's role-policy matcher denies keys with one (see the README).
 const KEY =
-  '[click](https://evil.example/phish)<script>alert(1)</script>|X-Injected: 1\u001b[2J\u001b]0;pwned\u0007.txt';
+  '[click](https://evil.example/phish)<script>alert(1)</script>\r\nX-Injected: 1\u001b[2J\u001b]0;pwned\u0007.txt';
 const AGENT = 'curl\u001b[31m RED\u202Etxt.exe | ## heading';
 /** The names a forged event can carry for a real bucket. */
 const FORGED_USER = 'mallory</td><td>fake cell\n| col |';

@@ -12,7 +12,7 @@ const changes = Number(process.env.SOAK_CHANGES ?? 1000);
 const faultRate = Number(process.env.SOAK_FAULT_RATE ?? 0.1);
 const seed = Number(process.env.SOAK_SEED ?? 20261128);
 /** Generous for slow CI machines; a run of the default size takes about a minute here. */
-const timeoutMs = Number(process.env.SOAK_TIMEOUT_MS ?? Math.max(240_000, changes * 240));
+const timeoutMs = Number(process.env.SOAK_TIMEOUT_MS ?? Math.max(420_000, changes * 240));
 
 function summary(report: SoakReport): string {
   const { violations, decisionsRewrittenOnRedelivery, ...figures } = report;
