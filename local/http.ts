@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 export async function listenOn(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   return `http://${host}:${(server.address() as AddressInfo).port}`;
 }

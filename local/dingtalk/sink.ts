@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOn } from '../http';
 
 /**
  * A local DingTalk custom robot webhook (`POST /robot/send?access_token=…`), behaving as
@@ -99,12 +99,7 @@ export class DingTalkSink {
 
   /** Starts on a free port (or `port`) and resolves to the base URL. */
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address() as AddressInfo;
-    this.baseUrl = `http://${host}:${address.port}`;
+    this.baseUrl = await listenOn(this.server, port, host);
     return this.baseUrl;
   }
 
@@ -112,9 +107,8 @@ export class DingTalkSink {
     return `${this.baseUrl}/robot/send?access_token=${encodeURIComponent(token)}`;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeServer(this.server);
   }
 
   /** Accepted messages, oldest first; for one robot when `token` is given. */

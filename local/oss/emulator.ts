@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventSink, wrapCloudEvent } from '../actiontrail';
+import { closeServer, listenOn } from '../http';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { authenticate } from './auth';
 import { type Authorize, ramActionOf, resourceOf } from './authorization';
@@ -92,20 +93,14 @@ export class OssEmulator {
   }
 
   /** Resolves to the endpoint URL, e.g. `http://127.0.0.1:PORT`. Port 0 picks a free port. */
-  listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        this.address = this.server.address() as AddressInfo;
-        resolve(this.endpoint);
-      });
-    });
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    await listenOn(this.server, port, host);
+    this.address = this.server.address() as AddressInfo;
+    return this.endpoint;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   get port(): number {
