@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closeServer, listenOn } from '../http';
+import { HttpEmulator } from '../http';
 import type { Caller, IdentityStore } from '../identity';
 import { AcsError, asAcsError, errorBody, GATEWAY_ERRORS } from './errors';
 import { authenticate, NonceRegistry } from './signature';
@@ -84,27 +84,14 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
  * `x-acs-action` / `x-acs-version` headers, verifies the V3 signature against the identity store and renders
  * successes as `{RequestId, …}` and failures as the gateway's JSON error. Emulators supply the handlers.
  */
-export class PopServer {
-  private readonly server: Server;
+export class PopServer extends HttpEmulator {
   private readonly nonces = new NonceRegistry();
 
   constructor(private readonly options: PopServerOptions) {
-    this.server = createServer((request, response) => {
-      void this.serve(request, response);
-    });
+    super();
   }
 
-  /** Resolves to the endpoint URL, e.g. `http://127.0.0.1:40123`. */
-  listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    return listenOn(this.server, port, host);
-  }
-
-  /** Safe to call twice, or before listen. */
-  close(): Promise<void> {
-    return closeServer(this.server);
-  }
-
-  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID().toUpperCase();
     const headers = headersOf(request);
     const version = headers['x-acs-version'] ?? '';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AcsError, asAcsError, GATEWAY_ERRORS } from '../acs/errors';
 import { authenticate, NonceRegistry } from '../acs/signature';
 import type { FunctionSpec, FunctionTrigger } from '../eventbus/triggers';
-import { closeServer, listenOn } from '../http';
+import { HttpEmulator } from '../http';
 import type { IdentityStore } from '../identity';
 import type { InvokeResult } from './host';
 
@@ -70,26 +70,14 @@ function renderTrigger(trigger: FunctionTrigger): Record<string, unknown> {
   };
 }
 
-export class FcApiEmulator {
-  private readonly server: Server;
+export class FcApiEmulator extends HttpEmulator {
   private readonly nonces = new NonceRegistry();
 
   constructor(private readonly options: FcApiOptions) {
-    this.server = createServer((request, response) => {
-      void this.serve(request, response);
-    });
+    super();
   }
 
-  /** Resolves to the endpoint URL; SDK configs take its host as `endpoint` and `http` as `protocol`. */
-  listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    return listenOn(this.server, port, host);
-  }
-
-  close(): Promise<void> {
-    return closeServer(this.server);
-  }
-
-  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const send = (status: number, body: Buffer | string, headers: Record<string, string> = {}) => {
       response.writeHead(status, { 'x-fc-request-id': requestId, ...headers });

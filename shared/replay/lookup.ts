@@ -15,7 +15,8 @@ export interface LookupPage {
 /** One LookupEvents call; `query` takes the request fields, `LookupAttribute` as a list of {Key, Value}. */
 export type LookupEvents = (query: Record<string, unknown>) => Promise<LookupPage>;
 
-const LOOKUP_PARAMS = {
+/** LookupEvents as the generated ActionTrail client would call it; tests speak to the emulator with it too. */
+export const LOOKUP_PARAMS = {
   action: 'LookupEvents',
   version: '2020-07-06',
   protocol: 'HTTPS',

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRecord, type EmittedRecord, type RecordInput } from '../../local/actiontrail';
 import { ActionTrailEmulator, type ActionTrailEmulatorOptions } from '../../local/actiontrail-api/emulator';
 import { type AccessKey, IdentityStore } from '../../local/identity';
+import { LOOKUP_PARAMS } from '../../shared/replay/lookup';
 
 let identities: IdentityStore;
 let history: EmittedRecord[];
@@ -72,17 +73,7 @@ async function lookup(
       regionId: 'cn-hangzhou',
     }),
   );
-  const params = new $OpenApiUtil.Params({
-    action: 'LookupEvents',
-    version: '2020-07-06',
-    protocol: 'HTTPS',
-    pathname: '/',
-    method: 'POST',
-    authType: 'AK',
-    style: 'RPC',
-    reqBodyType: 'formData',
-    bodyType: 'json',
-  });
+  const params = new $OpenApiUtil.Params(LOOKUP_PARAMS);
   const request = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) });
   const response = await client.callApi(params, request, new RuntimeOptions({}));
   return response.body as LookupBody;

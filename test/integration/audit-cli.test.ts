@@ -363,20 +363,16 @@ describe('ossguard audit report', () => {
   }, 60_000);
 });
 
+/** `ossguard audit lock` on the local cloud's audit bucket `bucket`. */
+const lock = (bucket: string, days: string) =>
+  run('audit', 'lock', '--local', '--audit-bucket', bucket, '--days', days);
+
 describe('ossguard audit lock', () => {
   const locked = [auditRecord('l-1'), auditRecord('l-2', { time: ago(30 * HOUR) })];
 
   it('locks a retention policy after which OSS refuses to delete or overwrite a record', async () => {
     await createBucket('audit-locked', locked);
-    const { code, stdout, stderr } = await run(
-      'audit',
-      'lock',
-      '--local',
-      '--audit-bucket',
-      'audit-locked',
-      '--days',
-      '30',
-    );
+    const { code, stdout, stderr } = await lock('audit-locked', '30');
     expect(code).toBe(0);
     expect(stdout).toContain('locked: objects in the audit bucket are now retained for 30 days');
     expect(stderr).toMatch(/checkpoint ossguard\/audit\/checkpoints\/\S+ pins 2 new object\(s\), 2 in all/);
@@ -390,15 +386,7 @@ describe('ossguard audit lock', () => {
 
   it('is a no-op when already locked long enough, and never shortens', async () => {
     for (const days of ['30', '7']) {
-      const { code, stdout } = await run(
-        'audit',
-        'lock',
-        '--local',
-        '--audit-bucket',
-        'audit-locked',
-        '--days',
-        days,
-      );
+      const { code, stdout } = await lock('audit-locked', days);
       expect(code).toBe(0);
       expect(stdout).toContain('already locked for 30 days');
     }
@@ -406,15 +394,7 @@ describe('ossguard audit lock', () => {
   });
 
   it('extends a locked policy when asked for more days', async () => {
-    const { code, stdout } = await run(
-      'audit',
-      'lock',
-      '--local',
-      '--audit-bucket',
-      'audit-locked',
-      '--days',
-      '90',
-    );
+    const { code, stdout } = await lock('audit-locked', '90');
     expect(code).toBe(0);
     expect(stdout).toContain('extended the locked retention from 30 to 90 days');
     expect(emulator.bucket('audit-locked')?.worm).toMatchObject({ state: 'Locked', days: 90 });
@@ -425,26 +405,18 @@ describe('ossguard audit lock', () => {
     await (
       factory.client(REGION) as unknown as { initiateBucketWorm(b: string, d: string): Promise<unknown> }
     ).initiateBucketWorm('audit-pending', '365');
-    const refused = await run('audit', 'lock', '--local', '--audit-bucket', 'audit-pending', '--days', '30');
+    const refused = await lock('audit-pending', '30');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/unlocked 365-day retention policy is in progress.*refusing/);
     expect(emulator.bucket('audit-pending')?.worm).toMatchObject({ state: 'InProgress', days: 365 });
 
-    const completed = await run(
-      'audit',
-      'lock',
-      '--local',
-      '--audit-bucket',
-      'audit-pending',
-      '--days',
-      '365',
-    );
+    const completed = await lock('audit-pending', '365');
     expect(completed.code).toBe(0);
     expect(emulator.bucket('audit-pending')?.worm).toMatchObject({ state: 'Locked', days: 365 });
   });
 
   it('refuses a retention outside 1 day to 70 years as a usage error', async () => {
-    const { code } = await run('audit', 'lock', '--local', '--audit-bucket', 'audit-locked', '--days', '0');
+    const { code } = await lock('audit-locked', '0');
     expect(code).toBe(2);
   });
 });
@@ -486,9 +458,7 @@ describe('ossguard audit verify', () => {
       keyOf(forged),
       JSON.stringify(sign({ ...unsigned, reason: 'nothing happened' })),
     );
-    expect(
-      (await run('audit', 'lock', '--local', '--audit-bucket', 'audit-tamper', '--days', '1')).code,
-    ).toBe(0);
+    expect((await lock('audit-tamper', '1')).code).toBe(0);
 
     const { code, stdout } = await run(
       'audit',
