@@ -1,5 +1,7 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { LocalCloud } from '../local/cloud';
-import type { SweepResult } from '../shared/sweep/sweep';
+import { READS_PER_BUCKET } from '../shared/sweep/assess';
+import { SWEEP_CONCURRENCY, type SweepResult } from '../shared/sweep/sweep';
 import {
   acknowledged,
   cpuMs,
@@ -16,12 +18,6 @@ import { round } from './lib/stats';
 
 export const SWEEP_GOAL = 1.5;
 const SWEEPER = 'oss-sweeper';
-/** shared/sweep: reads per bucket (ACL, policy, policy status, Block Public Access), all at once. */
-const CALLS_PER_BUCKET = 4;
-/** shared/sweep: buckets assessed at once (`concurrency`, default 16). */
-const BUCKETS_AT_ONCE = 16;
-/** ListBuckets' largest page. */
-const PAGE = 1000;
 /** s.yaml: the sweeper's timer fires at the top of every hour. */
 const SWEEP_INTERVAL_S = 3600;
 
@@ -29,6 +25,19 @@ const roundAll = (figures: Record<string, number>) =>
   Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, round(v, 0)]));
 
 const bucketName = (i: number) => `sweep-${String(i).padStart(5, '0')}`;
+
+/** Counts responses an emulator sends on `port`; the returned function stops counting and says how many. */
+function countResponses(port: number): () => number {
+  let count = 0;
+  const listener = (message: unknown) => {
+    if ((message as { socket: { localPort?: number } }).socket.localPort === port) count += 1;
+  };
+  subscribe('http.server.response.finish', listener);
+  return () => {
+    unsubscribe('http.server.response.finish', listener);
+    return count;
+  };
+}
 
 async function invokeSweeper(cloud: LocalCloud, payload: object = {}): Promise<SweepResult> {
   const outcome = await cloud.bus.invoke(SWEEPER, JSON.stringify(payload));
@@ -40,8 +49,9 @@ async function invokeSweeper(cloud: LocalCloud, payload: object = {}): Promise<S
  * Sweep and detection gap, on one account of N buckets (10 ms per request), a few of them public.
  *
  * Sweep: one warm oss-sweeper invocation over the whole account, against the floor
- * `buckets × calls per bucket × RTT / calls in flight` (+ the ListBuckets pages, which come one after
- * another), and against the same reads made directly with ali-oss from a fresh process of their own.
+ * `RTT + buckets × calls per bucket × RTT / calls in flight` (the first ListBuckets page, then the reads;
+ * later pages are fetched while earlier ones are assessed), with the sweep's own reads per bucket and
+ * buckets at once, and against the same reads made directly with ali-oss from a fresh process of their own.
  *
  * Detection gap: one bucket made public twice. With the bus running, the event path reverts it; with the
  * bus paused (the event lost), the next sweep does. Both are timed from the change to the revert's
@@ -90,9 +100,11 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
     const [sweeperPid] = cloud.fc.instancePids(SWEEPER);
     if (sweeperPid === undefined) throw new Error('the warm-up left no sweeper instance');
     const cpuBefore = { cloud: cpuMs(), sweeper: cpuMs(sweeperPid) };
+    const responses = countResponses(ossPort);
     const sweepStart = performance.now();
     const result = await invokeSweeper(cloud);
     const sweepMs = performance.now() - sweepStart;
+    const requests = responses();
     const cpu = { localCloud: cpuMs() - cpuBefore.cloud, sweeper: cpuMs(sweeperPid) - cpuBefore.sweeper };
     const sweepGapMs = (await probeReverted) - start;
     if (!result.complete || result.buckets < buckets)
@@ -101,7 +113,7 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
     const cloudCpuBeforeDirect = cpuMs();
     const direct = await runInstance(
       floorBundle,
-      { bucketsAtOnce: BUCKETS_AT_ONCE },
+      { bucketsAtOnce: SWEEP_CONCURRENCY },
       contextFor(cloud, SWEEPER, cloud.region, 600),
       cloud.functionEnv(),
     );
@@ -110,9 +122,8 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
       localCloud: cpuMs() - cloudCpuBeforeDirect,
       instance: (direct.cpu.user + direct.cpu.system) / 1000,
     };
-    const pages = Math.ceil(result.buckets / PAGE);
-    const floorMs =
-      (result.buckets * CALLS_PER_BUCKET * RTT_MS) / (CALLS_PER_BUCKET * BUCKETS_AT_ONCE) + pages * RTT_MS;
+    const callsInFlight = READS_PER_BUCKET * SWEEP_CONCURRENCY;
+    const floorMs = RTT_MS + (result.buckets * READS_PER_BUCKET * RTT_MS) / callsInFlight;
     const ratio = round(sweepMs / floorMs);
     const sweepLine: BenchLine = {
       bench: 'sweep',
@@ -124,8 +135,14 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
       exposed: result.exposed,
       decisions: result.decisions,
       rttMs: RTT_MS,
-      callsPerBucket: CALLS_PER_BUCKET,
-      callsInFlight: CALLS_PER_BUCKET * BUCKETS_AT_ONCE,
+      floor: 'rttMs + buckets × callsPerBucket × rttMs / callsInFlight',
+      callsPerBucket: READS_PER_BUCKET,
+      bucketsAtOnce: SWEEP_CONCURRENCY,
+      callsInFlight,
+      // Every OSS request of the invocation (listing, checkpoints and the guards' calls included): the check
+      // that callsPerBucket is what the sweep really sends.
+      requests,
+      requestsPerBucket: round(requests / result.buckets, 3),
       sweepMs: round(sweepMs),
       bucketsPerSecond: round((result.buckets / sweepMs) * 1000, 1),
       floorMs: round(floorMs),

@@ -11,7 +11,8 @@ export interface EmittedRecord {
   eventName: string;
   eventType: 'ApiCall' | 'ConsoleOperation';
   eventRW: 'Write' | 'Read';
-  eventCategory: 'Management';
+  /** OSS object-level calls are `Data` events, which a trail delivers only to its SLS logstore. */
+  eventCategory: 'Management' | 'Data';
   eventSource: string;
   eventTime: string;
   acsRegion: string;

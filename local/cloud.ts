@@ -4,21 +4,27 @@ import OSS from 'ali-oss';
 import { stringify as toYaml } from 'yaml';
 import { isAllowed, parseRamPolicy, type RamStatement } from '../deploy/ram-policy';
 import { ROLE_NAME, ROLE_POLICY_TEMPLATE, renderRolePolicy } from '../deploy/role';
-import type { CloudEvent, EventSink } from './actiontrail';
+import type { CloudEvent, EmittedRecord, EventSink } from './actiontrail';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
 import { DingTalkSink } from './dingtalk/sink';
 import { LocalEventBus } from './eventbus/bus';
+import { LogTriggerRunner } from './eventbus/log-trigger';
 import { type FunctionSpec, loadFunctions } from './eventbus/triggers';
 import { FcApiEmulator } from './fc/api';
 import { FcHost } from './fc/host';
 import { type AccessKey, type Caller, IdentityStore } from './identity';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
+import { SlsEmulator } from './sls/emulator';
+import { flattenRecord, TRAIL_TOPIC } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
 
 /** ossguard's function role in the local account; its sessions are what FC hands the functions. */
 export const FUNCTION_ROLE = ROLE_NAME;
 export const AUDIT_BUCKET = 'ossguard-audit';
+/** The trail's SLS project and logstore (ActionTrail names it `actiontrail_<trail>`), as s.yaml defaults them. */
+export const TRAIL_PROJECT = 'ossguard-trail';
+export const TRAIL_LOGSTORE = 'actiontrail_ossguard';
 const DINGTALK_TOKEN = 'ossguard-local';
 const DINGTALK_SECRET = 'SEC-ossguard-local-robot-secret';
 
@@ -46,6 +52,16 @@ export interface LocalCloudOptions {
   intercept?: OssEmulatorOptions['intercept'];
   /** Fault injection for RAM/IMS calls (`FaultInjector.ram`). */
   ramIntercept?: RamEmulatorOptions['intercept'];
+  /**
+   * Feed the OSS emulator's data events (every object-level call) to the trail logstore, where the s.yaml's
+   * log trigger reads them. Off by default for now: the OSS emulator also publishes object writes to the
+   * event bus, and with both a PutObjectAcl would reach oss-acl-guard and oss-object-acl-guard.
+   */
+  trailDataEvents?: boolean;
+  /** How long a log trigger's range collects logs locally, instead of its `triggerInterval`. Default 100 ms. */
+  logTriggerIntervalMs?: number;
+  /** Fault injection for SLS PullLogs calls. */
+  slsIntercept?: ConstructorParameters<typeof SlsEmulator>[0]['intercept'];
   /** FC instances per function, like FC scaling out under load. Default 1. */
   maxInstances?: number;
   /**
@@ -59,6 +75,8 @@ export interface LocalEndpoints {
   oss: string;
   ram: string;
   actiontrail: string;
+  /** Simple Log Service: the trail's logstore, read by the log-triggered function with PullLogs. */
+  sls: string;
   dingtalk: string;
   smtp: string;
   /** The FC 3.0 API (GetFunction, ListTriggers, InvokeFunction), as `ossguard verify` calls it. */
@@ -93,6 +111,9 @@ export class LocalCloud {
   readonly oss: OssEmulator;
   readonly ram: RamEmulator;
   readonly actiontrail: ActionTrailEmulator;
+  readonly sls: SlsEmulator;
+  /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
+  readonly logTriggers: LogTriggerRunner;
   readonly dingtalk = new DingTalkSink({ robots: { [DINGTALK_TOKEN]: { secret: DINGTALK_SECRET } } });
   readonly smtp = new LocalSmtpServer();
   readonly fc: FcHost;
@@ -118,7 +139,26 @@ export class LocalCloud {
       ...latency,
       ...(options.intercept ? { intercept: options.intercept } : {}),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      ...(options.trailDataEvents
+        ? {
+            dataEvents: (record: EmittedRecord) =>
+              this.sls.store.append(TRAIL_PROJECT, TRAIL_LOGSTORE, {
+                time: Math.floor(Date.now() / 1000),
+                topic: TRAIL_TOPIC,
+                source: '127.0.0.1',
+                logs: [flattenRecord(record, this.identities.accountId)],
+              }),
+          }
+        : {}),
     });
+    this.sls = new SlsEmulator({
+      identities: this.identities,
+      region: this.region,
+      ...latency,
+      ...(options.slsIntercept ? { intercept: options.slsIntercept } : {}),
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+    });
+    this.sls.store.createLogstore(TRAIL_PROJECT, TRAIL_LOGSTORE);
     this.ram = new RamEmulator({
       identities: this.identities,
       events,
@@ -136,6 +176,14 @@ export class LocalCloud {
       invoker: this.fc,
       functions: () => this.functions(),
       maxRetries: options.maxRetries ?? 3,
+      retryDelayMs: options.retryDelayMs ?? 200,
+    });
+    this.logTriggers = new LogTriggerRunner({
+      store: this.sls.store,
+      invoker: this.fc,
+      functions: () => this.functions(),
+      endpoint: () => this.endpoints.sls,
+      intervalMs: options.logTriggerIntervalMs ?? 100,
       retryDelayMs: options.retryDelayMs ?? 200,
     });
     this.fcApi = new FcApiEmulator({
@@ -158,15 +206,16 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, dingtalk, smtpPort, fc] = await Promise.all([
+    const [oss, ram, actiontrail, sls, dingtalk, smtpPort, fc] = await Promise.all([
       this.oss.listen(this.options.ossPort ?? 0, host),
       this.ram.listen(0, host),
       this.actiontrail.listen(0, host),
+      this.sls.listen(0, host),
       this.dingtalk.listen(0, host),
       this.smtp.listen(0, host),
       this.fcApi.listen(0, host),
     ]);
-    this.endpoints = { oss, ram, actiontrail, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc };
+    this.endpoints = { oss, ram, actiontrail, sls, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     await this.adminClient().putBucket(AUDIT_BUCKET);
     this.setConfig(this.options.config ?? {});
@@ -212,6 +261,7 @@ export class LocalCloud {
       OSSGUARD_RAM_ENDPOINT: this.endpoints.ram,
       OSSGUARD_IMS_ENDPOINT: this.endpoints.ram,
       OSSGUARD_ACTIONTRAIL_ENDPOINT: this.endpoints.actiontrail,
+      OSSGUARD_SLS_ENDPOINT: this.endpoints.sls,
     };
   }
 
@@ -282,11 +332,13 @@ export class LocalCloud {
 
   async stop(): Promise<void> {
     this.bus.close();
+    this.logTriggers.close();
     await this.fc.close();
     await Promise.all([
       this.oss.close(),
       this.ram.close(),
       this.actiontrail.close(),
+      this.sls.close(),
       this.dingtalk.close(),
       this.smtp.close(),
       this.fcApi.close(),

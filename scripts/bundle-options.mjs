@@ -1,6 +1,7 @@
 // esbuild options shared by scripts/build.mjs and the cold-start benchmark's SDK-only floor
 // (bench/cold-start.ts), so that floor is bundled exactly like the functions it is compared with.
 import { join } from 'node:path';
+import { importerShims, pruneSdkModels } from './bundle-plugins.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -19,14 +20,58 @@ export const bundleOptions = {
   logLevel: 'warning',
   // urllib requires proxy-agent only when ali-oss is given `enableProxy`, which ossguard never sets.
   external: ['proxy-agent'],
+  // gateway-sls (under @alicloud/sls20201230) imports lz4-napi, whose native binary cannot be bundled.
+  alias: { 'lz4-napi': join(root, 'scripts', 'shims', 'lz4-napi.cjs') },
   define: { OSSGUARD_VERSION: JSON.stringify(process.env.npm_package_version ?? '0.0.0') },
 };
 
 /**
- * For the function bundles, whose size is their cold start. The CLI keeps the real iconv-lite: it runs the
- * local cloud, whose SMTP server decodes mail in any charset.
+ * The models each generated SDK keeps in the function bundles (see pruneSdkModels): for every call a
+ * function makes, its request and response model. Any other model (not needed by these) fails when touched, naming
+ * itself and this table.
+ */
+export const SDK_MODELS = {
+  '@alicloud/ram20150501': [
+    'ListAccessKeysRequest',
+    'ListAccessKeysResponse',
+    'GetLoginProfileRequest',
+    'GetLoginProfileResponse',
+    'UpdateAccessKeyRequest',
+    'UpdateAccessKeyResponse',
+  ],
+  '@alicloud/ims20190815': ['GetUserRequest', 'GetUserResponse'],
+  // The object-ACL guard's PullLogs (shared/clients/sls.ts) and the log groups its response carries.
+  '@alicloud/sls20201230': [
+    'PullLogsRequest',
+    'PullLogsResponse',
+    'PullLogsHeaders',
+    'LogGroupList',
+    'LogGroup',
+    'LogItem',
+    'LogContent',
+    'LogTag',
+  ],
+};
+
+const shim = (name) => join(root, 'scripts', 'shims', name);
+const darabonba = (file) => new RegExp(`[\\\\/]@darabonba[\\\\/]typescript[\\\\/]dist[\\\\/]${file}\\.js$`);
+
+/**
+ * For the function bundles, whose size is their cold start. The CLI keeps the real iconv-lite (it runs the
+ * local cloud, whose SMTP server decodes mail in any charset), every SDK model and the WebSocket client.
  */
 export const functionBundleOptions = {
   ...bundleOptions,
-  alias: { 'iconv-lite': join(root, 'scripts', 'shims', 'iconv-lite.cjs') },
+  alias: { ...bundleOptions.alias, 'iconv-lite': shim('iconv-lite.cjs') },
+  plugins: [
+    pruneSdkModels(SDK_MODELS),
+    importerShims([
+      ...['ws', 'socks-proxy-agent', 'https-proxy-agent', 'http-proxy-agent'].map((module) => ({
+        module,
+        importer: darabonba('websocket'),
+        shim: shim('websocket.cjs'),
+      })),
+      { module: 'lodash', importer: darabonba('func'), shim: shim('lodash-merge.cjs') },
+    ]),
+  ],
 };

@@ -1,20 +1,9 @@
 import { type FloorContext, floorEnv } from './env';
 
-type Raw = { request(params: Record<string, unknown>): Promise<unknown> };
-
-/** What ali-oss's low-level `request` needs for a bucket subresource it has no method for. */
-const subresource = (bucket: string, subres: string) => ({
-  method: 'GET',
-  bucket,
-  subres,
-  successStatuses: [200],
-  xmlResponse: true,
-});
-
 /**
- * The sweep's floor, bundled and run like the sweeper: ListBuckets page by page, and per bucket the four
- * reads the sweep assesses it by (ACL, policy, policy status, Block Public Access), `BUCKETS_AT_ONCE`
- * buckets at a time with no other work.
+ * The sweep's floor, bundled and run like the sweeper: ListBuckets page by page, and per bucket the two
+ * reads every bucket costs the sweep (ACL and policy, together), `bucketsAtOnce` buckets at a time with no
+ * other work.
  */
 export async function handler(event: Buffer, context: FloorContext): Promise<{ buckets: number }> {
   const { bucketsAtOnce } = JSON.parse(event.toString()) as { bucketsAtOnce: number };
@@ -34,17 +23,11 @@ export async function handler(event: Buffer, context: FloorContext): Promise<{ b
     marker = page.isTruncated ? page.nextMarker : undefined;
   } while (marker);
   let next = 0;
-  const raw = oss as unknown as Raw;
   await Promise.all(
     Array.from({ length: bucketsAtOnce }, async () => {
       while (next < names.length) {
         const bucket = names[next++] as string;
-        await Promise.all([
-          oss.getBucketACL(bucket),
-          oss.getBucketPolicy(bucket).catch(() => undefined),
-          raw.request(subresource(bucket, 'policyStatus')).catch(() => undefined),
-          raw.request(subresource(bucket, 'publicAccessBlock')).catch(() => undefined),
-        ]);
+        await Promise.all([oss.getBucketACL(bucket), oss.getBucketPolicy(bucket).catch(() => undefined)]);
       }
     }),
   );

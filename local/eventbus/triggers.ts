@@ -47,13 +47,32 @@ export interface TimerTrigger {
   payload?: string;
 }
 
+/** An SLS (log) trigger: invokes the function with shard cursor ranges of a logstore as logs arrive. */
+export interface LogTrigger {
+  type: 'log';
+  name: string;
+  enabled: boolean;
+  /** From `sourceArn` (`acs:log:<region>:<account>:project/<project>`). */
+  project: string;
+  /** `sourceConfig.logstore`. */
+  logstore: string;
+  /** `jobConfig.triggerInterval` in seconds ([3, 600]; fc3 docs): how long a range collects logs. */
+  intervalSeconds: number;
+  /** `jobConfig.maxRetryTime` ([0, 100]): retries of a failed invocation before the range is given up. */
+  maxRetries: number;
+  /** `functionParameter`, passed as the event's `parameter`. */
+  parameter: Record<string, unknown>;
+  /** The triggerConfig as written, for the FC API's GetTrigger/ListTriggers. */
+  config: Record<string, unknown>;
+}
+
 export interface OtherTrigger {
-  type: Exclude<TriggerType, 'eventbridge' | 'timer'>;
+  type: Exclude<TriggerType, 'eventbridge' | 'timer' | 'log'>;
   name: string;
   config: Record<string, unknown>;
 }
 
-export type FunctionTrigger = EventBridgeTrigger | TimerTrigger | OtherTrigger;
+export type FunctionTrigger = EventBridgeTrigger | TimerTrigger | LogTrigger | OtherTrigger;
 
 export interface FunctionSpec extends FcFunctionConfig {
   /** The key under `resources:`. */
@@ -137,6 +156,7 @@ const fc3Props = z.looseObject({
       z.looseObject({
         triggerName: z.string().min(1),
         triggerType: z.enum(TRIGGER_TYPES),
+        sourceArn: z.string().optional(),
         triggerConfig: z.record(z.string(), z.unknown()),
       }),
     )
@@ -154,6 +174,24 @@ const timerConfig = z.looseObject({
   enable: z.boolean().default(true),
   payload: z.string().optional(),
 });
+
+/** fc3 types both jobConfig fields as strings; YAML may give numbers. Defaults are the FC console's (60 s, 3). */
+const jobNumber = (fallback: number, min: number, max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+
+const logConfig = z.looseObject({
+  enable: z.boolean().default(true),
+  sourceConfig: z.looseObject({ logstore: z.string().min(1) }),
+  jobConfig: z
+    .looseObject({ triggerInterval: jobNumber(60, 3, 600), maxRetryTime: jobNumber(3, 0, 100) })
+    .default({ triggerInterval: 60, maxRetryTime: 3 }),
+  functionParameter: z.record(z.string(), z.unknown()).default({}),
+});
+
+const LOG_SOURCE_ARN = /^acs:log:[^:]*:[^:]*:project\/([^/]+)$/;
 
 const rendered = z.looseObject({
   resources: z.record(z.string(), z.looseObject({ component: z.string(), props: z.unknown() })).default({}),
@@ -202,6 +240,24 @@ function toTrigger(raw: z.infer<typeof fc3Props>['triggers'][number], where: str
       enabled: config.enable,
       cronExpression: config.cronExpression,
       ...(config.payload === undefined ? {} : { payload: config.payload }),
+    };
+  }
+  if (raw.triggerType === 'log') {
+    const config = parse(logConfig, raw.triggerConfig, `${where}.triggerConfig`);
+    const project = LOG_SOURCE_ARN.exec(raw.sourceArn ?? '')?.[1];
+    if (!project) {
+      throw new SYamlError(`${where}.sourceArn must be acs:log:<region>:<account>:project/<project>`);
+    }
+    return {
+      type: 'log',
+      name,
+      enabled: config.enable,
+      project,
+      logstore: config.sourceConfig.logstore,
+      intervalSeconds: config.jobConfig.triggerInterval,
+      maxRetries: config.jobConfig.maxRetryTime,
+      parameter: config.functionParameter,
+      config: raw.triggerConfig,
     };
   }
   return { type: raw.triggerType, name, config: raw.triggerConfig };

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type EventSink, wrapCloudEvent } from '../actiontrail';
+import { type EmittedRecord, type EventSink, wrapCloudEvent } from '../actiontrail';
 import { closeServer, listenOn } from '../http';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { authenticate } from './auth';
@@ -44,6 +44,11 @@ export interface OssEmulatorOptions {
    * authenticated caller may do everything, as the account's root may.
    */
   authorize?: Authorize;
+  /**
+   * Where OSS data events go: the ActionTrail record of every authenticated object-level call, reads
+   * included (a trail with data events delivers them to its SLS logstore, never to EventBridge).
+   */
+  dataEvents?: (record: EmittedRecord) => void;
 }
 
 export interface BucketSnapshot {
@@ -223,22 +228,26 @@ export class OssEmulator {
       failure = asOssError(error);
       reply = errorReply(failure, method, requestId, hostOf(this.region, request?.bucket));
     }
-    if (request && caller && operation && OPERATIONS[operation].write) {
-      this.publish(operation, caller, request, requestId, failure);
-    }
+    if (request && caller && operation) this.record(operation, caller, request, requestId, failure);
     if (this.options.latencyMs) await sleep(this.options.latencyMs);
     send(response, method, reply, requestId, now);
   }
 
-  private publish(
+  /**
+   * What ActionTrail records of an authenticated call: writes as management events on the event bus, and
+   * every object-level call (reads included) as a data event for the trail's logstore.
+   */
+  private record(
     operation: OperationName,
     caller: Caller,
     request: OssRequest,
     requestId: string,
     failure: OssError | undefined,
   ): void {
-    const sink = this.options.events;
-    if (!sink) return;
+    const { write } = OPERATIONS[operation];
+    const { events, dataEvents } = this.options;
+    const isData = request.key !== undefined && dataEvents !== undefined;
+    if (!(write && events) && !isData) return;
     const record = ossRecord({
       operation,
       caller,
@@ -247,11 +256,12 @@ export class OssEmulator {
       requestId,
       ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
     });
+    // A broken subscriber must not turn a completed call into an error for the OSS caller.
     try {
-      sink.publish(wrapCloudEvent(record));
+      if (write) events?.publish(wrapCloudEvent(record));
+      if (isData) dataEvents({ ...record, eventCategory: 'Data', eventRW: write ? 'Write' : 'Read' });
     } catch (error) {
-      // A broken subscriber must not turn a completed write into an error for the OSS caller.
-      process.emitWarning(`OSS emulator could not publish ${operation}: ${String(error)}`);
+      process.emitWarning(`OSS emulator could not record ${operation}: ${String(error)}`);
     }
   }
 }

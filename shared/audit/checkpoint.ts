@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ossguardVersion } from '../version';
-import { CHECKPOINT_DIR } from './query';
-import { canonicalJson } from './record';
+import { CHECKPOINT_DIR, canonicalJson } from './record';
 import { sha256Hex } from './store';
 
 /** An object of the audit prefix pinned by a checkpoint: its key and the sha256 of its bytes. */

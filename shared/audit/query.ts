@@ -68,7 +68,6 @@ export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean
   return true;
 }
 
-export const CHECKPOINT_DIR = 'checkpoints/';
 const RECORD_KEY = /^(\d{4})\/(\d{2})\/(\d{2})\/[0-9a-f]{40}\.json$/;
 
 /** The `YYYY-MM-DD` partition of a record key written by `auditKey`, or undefined for any other key. */
@@ -77,6 +76,9 @@ export function recordKeyDay(prefix: string, key: string): string | undefined {
   const match = RECORD_KEY.exec(key.slice(prefix.length));
   return match ? `${match[1]}-${match[2]}-${match[3]}` : undefined;
 }
+
+/** A decision record written by `auditKey`, not a checkpoint, intent or other object under the prefix. */
+export const isRecordKey = (prefix: string, key: string): boolean => recordKeyDay(prefix, key) !== undefined;
 
 /** Above this many prefixes at one granularity, the next coarser one is listed instead. */
 const MAX_PARTITIONS = 62;

@@ -38,6 +38,12 @@ export interface AuditRecord {
   requestIds: CallEntry[];
   alerts: DeliveryResult[];
   error?: { name: string; message: string; code?: string };
+  /**
+   * Set when a redelivery wrote this record from the intent an earlier delivery left before it reverted
+   * (that delivery then failed to write the record): the key of that intent. The earlier delivery's alert
+   * results were lost with its record, so `alerts` is empty here even if alerts went out.
+   */
+  completedFrom?: string;
   /** sha256 over the record without this field, in canonical key order: `ossguard audit verify` recomputes it. */
   digest: string;
 }
@@ -77,3 +83,15 @@ export function auditKey(prefix: string, dedupeKey: string, eventTime: string): 
   const hash = createHash('sha256').update(dedupeKey).digest('hex').slice(0, 40);
   return `${prefix}${day}/${hash}.json`;
 }
+
+/** Where a change's remediation intent goes: beside the records, under `intents/`, which readers skip. */
+export function intentKey(prefix: string, dedupeKey: string, eventTime: string): string {
+  return auditKey(`${prefix}${INTENT_DIR}`, dedupeKey, eventTime);
+}
+
+/**
+ * Directories under the audit prefix that hold no decisions: checkpoint chains (`ossguard audit lock/verify`)
+ * and remediation intents (written before a revert, so a redelivery can finish a record that was lost).
+ */
+export const CHECKPOINT_DIR = 'checkpoints/';
+export const INTENT_DIR = 'intents/';

@@ -5,7 +5,7 @@ import {
   checkpointPrefix,
   parseCheckpoint,
 } from './checkpoint';
-import { auditKey, digestOf } from './record';
+import { auditKey, digestOf, INTENT_DIR } from './record';
 import { type AuditStore, mapLimited, type ReadProgress, type StoredObject } from './store';
 
 export type FindingKind =
@@ -41,8 +41,10 @@ export async function verifyAudit(store: AuditStore, onProgress?: ReadProgress):
   const all = await store.listKeys([store.prefix]);
   const cpPrefix = checkpointPrefix(store.prefix);
   const cpKeys = all.filter((k) => k.startsWith(cpPrefix));
+  // Intents are working state of the pipeline, not decisions: neither records to check nor objects to pin.
+  const intents = `${store.prefix}${INTENT_DIR}`;
   const objects = await store.read(
-    all.filter((k) => !k.startsWith(cpPrefix)),
+    all.filter((k) => !k.startsWith(cpPrefix) && !k.startsWith(intents)),
     onProgress,
   );
   const findings = objects.flatMap((o) => recordFindings(store.prefix, o));

@@ -338,21 +338,29 @@ function requestIdOf(result: unknown): string | undefined {
   return Array.isArray(id) ? id[0] : id;
 }
 
+/** The code of a call the SDK refused to send: invalid input, final, audited rather than retried. */
+export const CLIENT_REFUSED = 'RequestRefusedByClient';
+
 function toCloudApiError(
   operation: string,
   context: { bucket?: string; objectKey?: string },
   error: unknown,
 ): CloudApiError {
   const e = (error ?? {}) as AliOssError;
-  const code = e.code || e.name || 'UnknownError';
+  const message = e.message ?? String(error);
+  const reported = e.code || e.name || 'UnknownError';
+  const retryable = isRetryable(e.status, reported, message);
+  const answered = e.status !== undefined && e.status >= 100;
+  // ali-oss throws a bare Error (or urllib's TypeError) for requests it will not send; name that plainly.
+  const code = answered || retryable ? reported : CLIENT_REFUSED;
   return new CloudApiError(
     {
       service: 'oss',
       operation,
       code,
       ...(e.status !== undefined ? { status: e.status } : {}),
-      retryable: isRetryable(e.status, code),
-      message: (e.message ?? String(error)).split('\n')[0] ?? '',
+      retryable,
+      message: message.split('\n')[0] ?? '',
       ...(e.requestId ? { requestId: e.requestId } : {}),
       ...context,
     },

@@ -57,7 +57,7 @@ export async function popCall<T extends { body?: { requestId?: string } }>(
           operation,
           code,
           ...(e.statusCode !== undefined ? { status: e.statusCode } : {}),
-          retryable: isRetryable(e.statusCode ?? (e.data ? 400 : undefined), code),
+          retryable: isRetryable(e.statusCode ?? (e.data ? 400 : undefined), code, e.message),
           message: (e.message ?? String(error)).split('\n')[0] ?? '',
           ...(requestId ? { requestId } : {}),
         },

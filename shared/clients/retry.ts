@@ -34,27 +34,50 @@ export async function withRetry<T>(
   }
 }
 
-/** HTTP status and vendor codes that mean "try again", shared by the OSS and POP (RAM, ActionTrail) clients. */
-const RETRYABLE_CODES = new Set([
+/** Vendor codes that mean "try again" even when the HTTP status alone would not (POP throttles with a 400). */
+const RETRYABLE_SERVICE_CODES = new Set([
   'InternalError',
   'ServiceUnavailable',
   'Throttling',
   'Throttling.User',
   'Throttling.Api',
   'RequestTimeout',
-  'ResponseTimeoutError',
-  'ConnectionTimeoutError',
-  'RequestError',
+]);
+
+/**
+ * Failures on the way to the service or back, by the code the SDKs report them with: Node's socket codes
+ * (the POP SDKs pass them through) and ali-oss's names for them (`RequestError` for a refused or failed
+ * connection, `ResponseError` for a reset or "socket hang up", both with status -1; the two timeouts).
+ */
+const NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
+  'ECONNABORTED',
   'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
   'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'RequestError',
+  'ResponseError',
+  'ResponseTimeoutError',
+  'ConnectionTimeoutError',
   'SocketError',
 ]);
 
-export function isRetryable(status: number | undefined, code: string): boolean {
-  if (RETRYABLE_CODES.has(code)) return true;
-  // ali-oss reports network failures as status -1 (request error) or -2 (response timeout).
-  if (status === undefined || status < 0) return true;
-  return status >= 500 || status === 429;
+const NETWORK_MESSAGE =
+  /socket hang up|\b(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
+
+/**
+ * The one classifier behind every client (OSS, POP, SLS). With an HTTP answer, the service decides: 5xx,
+ * 429 and throttling codes are worth another try, other refusals are final. Without one (no status, or
+ * ali-oss's -1/-2), only a network fault is: a request the client would not even send (a bucket name
+ * ali-oss rejects, a header value with a line break, Node's ERR_INVALID_CHAR) fails the same way every time,
+ * and retrying it would only carry the event into the dead-letter list instead of the audit log.
+ */
+export function isRetryable(status: number | undefined, code: string, message = ''): boolean {
+  if (status !== undefined && status >= 100)
+    return status >= 500 || status === 429 || RETRYABLE_SERVICE_CODES.has(code);
+  return NETWORK_CODES.has(code) || NETWORK_MESSAGE.test(message);
 }

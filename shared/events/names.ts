@@ -13,6 +13,13 @@ export const ACL_GUARD_EVENTS = [
   'DeletePublicAccessBlock',
 ] as const;
 
+/**
+ * Object-level ACL changes: OSS data events, which a trail delivers only to its SLS logstore
+ * (actiontrail-events.md §1.3). PutObject, CopyObject and AppendObject change the ACL only when the caller
+ * sent `x-oss-object-acl`.
+ */
+export const OBJECT_ACL_EVENTS = ['PutObjectAcl', 'PutObject', 'CopyObject', 'AppendObject'] as const;
+
 export const POLICY_GUARD_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
 
 export const KEY_GUARD_EVENTS = ['CreateAccessKey'] as const;

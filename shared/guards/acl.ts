@@ -1,6 +1,6 @@
 import { isNotFound } from '../clients/oss';
 import { EventParseError } from '../errors';
-import { ACL_GUARD_EVENTS } from '../events/names';
+import { ACL_GUARD_EVENTS, OBJECT_ACL_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { type ExceptionOutcome, evaluateExceptions } from '../exceptions';
 import { evaluateRules, type Resolution, resolve } from '../pipeline/resolve';
@@ -15,6 +15,7 @@ interface AclState {
 
 const ACCOUNT_BPA_EVENTS = new Set(['PutPublicAccessBlock', 'DeletePublicAccessBlock']);
 const BUCKET_BPA_EVENTS = new Set(['PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock']);
+const OBJECT_EVENTS: ReadonlySet<string> = new Set(OBJECT_ACL_EVENTS);
 
 /**
  * oss-acl-guard: public bucket and object ACLs, and Block Public Access switched off. The event only says
@@ -44,10 +45,12 @@ export const aclGuard: Guard<AclState> = {
           state: { subject: { kind: 'bucket-bpa', bucket, blockPublicAccess: on }, tags: t },
         };
       }
-      if (change.eventName === 'PutObjectAcl') {
+      if (OBJECT_EVENTS.has(change.eventName)) {
         const key = change.resources.objectKey;
         if (!key)
-          throw new EventParseError('PutObjectAcl event names no object key', { eventId: change.eventId });
+          throw new EventParseError(`${change.eventName} event names no object key`, {
+            eventId: change.eventId,
+          });
         const [acl, t] = await Promise.all([oss.getObjectAcl(bucket, key), tags]);
         return { kind: 'present', state: { subject: { kind: 'object', bucket, key, acl }, tags: t } };
       }
@@ -126,7 +129,13 @@ function remediationFor(
 
 function describeSubject(change: ChangeRecord): string {
   const { bucket, objectKey } = change.resources;
-  return objectKey && change.eventName === 'PutObjectAcl'
+  return objectKey && OBJECT_EVENTS.has(change.eventName)
     ? `object ${objectKey} in bucket ${bucket}`
     : `bucket ${bucket}`;
 }
+
+/**
+ * The same guard fed from the trail's logstore (oss-object-acl-guard): object ACL changes only, including
+ * PutObject, CopyObject and AppendObject with `x-oss-object-acl`, which never reach EventBridge.
+ */
+export const objectAclGuard: Guard<AclState> = { ...aclGuard, events: OBJECT_ACL_EVENTS };

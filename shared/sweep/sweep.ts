@@ -1,4 +1,3 @@
-import { mapLimited } from '../audit/store';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { aclGuard } from '../guards/acl';
@@ -33,26 +32,42 @@ const HANDLERS: ReadonlyArray<{
   { kind: 'policy', run: (records, deps) => runGuard(sweepingPolicy, records, deps) },
 ];
 
-/** ListBuckets pages in name order, starting after `after`: the order a checkpoint's marker relies on. */
+/**
+ * ListBuckets pages in name order, starting after `after`: the order a checkpoint's marker relies on. Each
+ * page's successor is requested as soon as the page arrives, so the listing's round trips overlap the work
+ * on the page before instead of stalling it.
+ */
 export async function* bucketPages(oss: OssGateway, after?: string): AsyncGenerator<BucketRef[]> {
-  let marker = after;
-  do {
-    const page = await oss.listBuckets(marker);
-    yield page.buckets;
-    marker = page.next;
-  } while (marker);
+  type Page = Awaited<ReturnType<OssGateway['listBuckets']>>;
+  let pending: Promise<Page> | undefined = oss.listBuckets(after);
+  try {
+    while (pending) {
+      const page: Page = await pending;
+      pending = page.next === undefined ? undefined : oss.listBuckets(page.next);
+      // Awaited only if the consumer wants the page; a failure it never asks for must not go unhandled.
+      pending?.catch(() => undefined);
+      yield page.buckets;
+    }
+  } finally {
+    // A consumer that stops early (a deadline) leaves no request running behind it.
+    await pending?.catch(() => undefined);
+  }
 }
+
+/**
+ * Buckets assessed at once. Each sends its `READS_PER_BUCKET` reads together, so 32 requests are in flight:
+ * at 10 ms a round trip, about what one core of ali-oss can sign and parse (bench/sweep.ts, BENCHMARKS.md).
+ */
+export const SWEEP_CONCURRENCY = 16;
 
 export interface SweepOptions {
   deps: InvocationDeps;
   accountId: string;
-  /** Epoch ms: no stretch of buckets starts after it, so the run can checkpoint before FC kills it. */
+  /** Epoch ms: no bucket is started after it, so the run can checkpoint before FC kills it. */
   deadline: number;
   checkpoints: SweepCheckpoints;
-  /** Buckets assessed at once. */
+  /** Buckets assessed at once (default `SWEEP_CONCURRENCY`). */
   concurrency?: number;
-  /** Buckets between deadline checks; each stretch is assessed, handled, then counted as done. */
-  stretch?: number;
 }
 
 export interface SweepResult {
@@ -80,6 +95,10 @@ const compactTime = (iso: string): string => iso.replace(/[-:]|\.\d{3}/g, '');
  * One invocation of a sweep: resumes the run the latest checkpoint left unfinished (or starts one), assesses
  * buckets in ListBuckets order until done or past the deadline, hands what is exposed to the guards through
  * the shared pipeline, and checkpoints the last bucket covered. Compliant buckets leave no audit record.
+ *
+ * One pool of `concurrency` buckets runs across pages: a bucket starts as soon as another finishes, with no
+ * wait for the rest of its page. Exposures go to the guards in batches, one batch at a time, while the
+ * assessment goes on.
  */
 export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const { deps, checkpoints } = options;
@@ -105,40 +124,49 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     now: now(),
   });
   const listing = new OssGateway(deps.oss, deps.region, new CallLog());
-  const budget = { remaining: deps.runtime.config.maxRemediationsPerInvocation };
-  const stretch = options.stretch ?? 32;
-  let after = resume?.after;
+  const guards = new GuardQueue(runId, options, result, now);
+  const progress = new Progress(resume?.after);
+  const refs = bucketRefs(listing, resume?.after);
   let stopped = false;
-  try {
-    pages: for await (const page of bucketPages(listing, after)) {
-      for (let i = 0; i < page.length; i += stretch) {
+  let failure: { error: unknown } | undefined;
+
+  const sweepOne = async (ref: BucketRef, seq: number): Promise<void> => {
+    const a = await assessor.assess(ref);
+    if (a.kind === 'gone') result.gone += 1;
+    else if (a.kind === 'failed') {
+      result.failed += 1;
+      deps.log.warn('bucket could not be assessed', { bucket: a.bucket, error: a.error });
+    } else if (a.kind === 'exposed') {
+      result.exposed += 1;
+      if (a.exposure.excepted) result.excepted += 1;
+      else await guards.handle(a.exposure);
+    }
+    progress.done(seq);
+  };
+  // A worker never rejects: every one ends before the checkpoint, so nothing is in flight when FC freezes
+  // the instance, and the first failure stops the others from starting buckets.
+  const worker = async (): Promise<void> => {
+    try {
+      while (!failure) {
         if (now().getTime() >= options.deadline) {
           stopped = true;
-          break pages;
+          return;
         }
-        const refs = page.slice(i, i + stretch);
-        const assessed = await mapLimited(refs, options.concurrency ?? 16, (ref) => assessor.assess(ref));
-        const exposures: Exposure[] = [];
-        for (const a of assessed) {
-          if (a.kind === 'gone') result.gone += 1;
-          else if (a.kind === 'failed') {
-            result.failed += 1;
-            deps.log.warn('bucket could not be assessed', { bucket: a.bucket, error: a.error });
-          } else if (a.kind === 'exposed') {
-            result.exposed += 1;
-            if (a.exposure.excepted) result.excepted += 1;
-            else exposures.push(a.exposure);
-          }
-        }
-        await handle(exposures, runId, options, budget, result, now);
-        result.first ??= refs[0]?.name;
-        result.last = refs.at(-1)?.name;
-        result.buckets += refs.length;
-        after = result.last;
+        const next = await refs.next();
+        if (next.done) return;
+        await sweepOne(next.value, progress.start(next.value.name));
       }
+    } catch (error) {
+      failure ??= { error };
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: options.concurrency ?? SWEEP_CONCURRENCY }, worker));
+    if (failure) throw failure.error;
     result.complete = !stopped;
   } finally {
+    await refs.return(undefined);
+    Object.assign(result, progress.covered());
     await checkpoint(
       checkpoints,
       {
@@ -146,7 +174,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         runId,
         startedAt,
         seq: (resume?.seq ?? 0) + 1,
-        ...(after ? { after } : {}),
+        ...(progress.after ? { after: progress.after } : {}),
         complete: result.complete,
         buckets: (resume?.buckets ?? 0) + result.buckets,
         exposed: (resume?.exposed ?? 0) + result.exposed,
@@ -167,6 +195,113 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   return result;
 }
 
+/** The buckets of `bucketPages`, one at a time. */
+async function* bucketRefs(oss: OssGateway, after?: string): AsyncGenerator<BucketRef, void, undefined> {
+  for await (const page of bucketPages(oss, after)) yield* page;
+}
+
+/**
+ * Which buckets are covered, in listing order. Buckets finish out of order; a checkpoint may only name the
+ * last of an unbroken run of finished ones, or a bucket after a gap would be skipped by the next invocation.
+ */
+export class Progress {
+  private started = 0;
+  private finished = 0;
+  private readonly names = new Map<number, string>();
+  private readonly early = new Set<number>();
+  private first: string | undefined;
+
+  constructor(public after: string | undefined) {}
+
+  start(name: string): number {
+    this.names.set(this.started, name);
+    return this.started++;
+  }
+
+  done(seq: number): void {
+    this.early.add(seq);
+    while (this.early.delete(this.finished)) {
+      const name = this.names.get(this.finished);
+      this.names.delete(this.finished);
+      this.first ??= name;
+      this.after = name;
+      this.finished += 1;
+    }
+  }
+
+  covered(): Pick<SweepResult, 'first' | 'last' | 'buckets'> {
+    return {
+      buckets: this.finished,
+      ...(this.first ? { first: this.first, last: this.after } : {}),
+    };
+  }
+}
+
+/**
+ * Hands exposures to the guards, through the same pipeline as an event: fresh re-read, decide, act, alert,
+ * audit. Exposures found while a batch is with the guards wait and go together in the next batch. One batch
+ * at a time keeps the blast-radius cap exact across the invocation: each batch gets what the earlier ones
+ * left of it.
+ */
+class GuardQueue {
+  private waiting: Array<{ exposure: Exposure; settle: (error?: unknown) => void }> = [];
+  private draining = false;
+  private remaining: number;
+
+  constructor(
+    private readonly runId: string,
+    private readonly options: SweepOptions,
+    private readonly result: SweepResult,
+    private readonly now: () => Date,
+  ) {
+    this.remaining = options.deps.runtime.config.maxRemediationsPerInvocation;
+  }
+
+  /** Resolves once the guards have judged the exposure; rejects if its batch failed. */
+  handle(exposure: Exposure): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ exposure, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0);
+      let failure: unknown;
+      try {
+        await this.run(batch.map((w) => w.exposure));
+      } catch (error) {
+        failure = error ?? new Error('the guards failed without an error');
+      }
+      for (const w of batch) w.settle(failure);
+    }
+    this.draining = false;
+  }
+
+  private async run(exposures: readonly Exposure[]): Promise<void> {
+    const { deps, accountId } = this.options;
+    for (const { kind, run } of HANDLERS) {
+      const records = exposures
+        .filter((e) => e[kind].length > 0)
+        .map((e) => sweepRecord(this.runId, kind, e, accountId, this.now()));
+      if (records.length === 0) continue;
+      const config = { ...deps.runtime.config, maxRemediationsPerInvocation: this.remaining };
+      const outcome = await run(records, {
+        ...deps,
+        runtime: { ...deps.runtime, config },
+        invocationId: `${deps.invocationId}/${kind}`,
+      });
+      for (const d of outcome.decisions) {
+        this.result.decisions[d.decision] = (this.result.decisions[d.decision] ?? 0) + 1;
+        if (d.decision === 'remediated') this.remaining -= 1;
+      }
+      this.result.failed += outcome.retryableFailures.length;
+    }
+  }
+}
+
 async function checkpoint(
   checkpoints: SweepCheckpoints,
   value: SweepCheckpoint,
@@ -174,39 +309,6 @@ async function checkpoint(
 ): Promise<void> {
   if ((await checkpoints.write(value)) === 'exists') {
     deps.log.warn('another invocation wrote this sweep step first', { runId: value.runId, seq: value.seq });
-  }
-}
-
-/**
- * Each exposure becomes a change for the guard that owns the rule, through the same pipeline as an event:
- * fresh re-read, decide, act, alert, audit. The blast-radius cap covers the whole invocation, so each call
- * gets what the earlier ones left of it.
- */
-async function handle(
-  exposures: readonly Exposure[],
-  runId: string,
-  options: SweepOptions,
-  budget: { remaining: number },
-  result: SweepResult,
-  now: () => Date,
-): Promise<void> {
-  const { deps } = options;
-  for (const { kind, run } of HANDLERS) {
-    const records = exposures
-      .filter((e) => e[kind].length > 0)
-      .map((e) => sweepRecord(runId, kind, e, options.accountId, now()));
-    if (records.length === 0) continue;
-    const config = { ...deps.runtime.config, maxRemediationsPerInvocation: budget.remaining };
-    const outcome = await run(records, {
-      ...deps,
-      runtime: { ...deps.runtime, config },
-      invocationId: `${deps.invocationId}/${kind}`,
-    });
-    for (const d of outcome.decisions) {
-      result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
-      if (d.decision === 'remediated') budget.remaining -= 1;
-    }
-    result.failed += outcome.retryableFailures.length;
   }
 }
 

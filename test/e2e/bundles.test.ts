@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalCloud } from '../../local/cloud';
+import { type LocalCloud, TRAIL_LOGSTORE, TRAIL_PROJECT } from '../../local/cloud';
+import { cursorAt } from '../../local/sls/store';
 import { ossChangeEvent, startCloud } from './local-cloud';
 
 const DIST = resolve('dist');
@@ -81,7 +82,8 @@ function runBundle(
 describe('the function bundles in dist/, loaded the way FC loads them', () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
-    cloud = await startCloud();
+    // The trail feed gives the log-triggered bundle a range with logs in it to read.
+    cloud = await startCloud({}, { trailDataEvents: true });
   });
   afterAll(async () => {
     await cloud?.stop();
@@ -101,8 +103,9 @@ describe('the function bundles in dist/, loaded the way FC loads them', () => {
 
   // A change to a bucket that does not exist: a guard that handles it finds nothing to judge, the others
   // ignore the event; either way it is skipped, and nothing in the account changes.
-  // The sweeper runs on a timer, not on events: its own tests (test/e2e/sweep*) cover its payloads.
-  const EVENT_BUNDLES = BUNDLES.filter((fn) => fn !== 'oss-sweeper');
+  // The sweeper runs on a timer and oss-object-acl-guard on a log trigger, not on EventBridge events: the
+  // sweeper's own tests (test/e2e/sweep*) cover its payloads, the log-trigger range is below.
+  const EVENT_BUNDLES = BUNDLES.filter((fn) => fn !== 'oss-sweeper' && fn !== 'oss-object-acl-guard');
 
   it.each(EVENT_BUNDLES)('%s handles a canary event for a missing bucket as skipped', async (fn) => {
     const canary = ossChangeEvent(cloud, {
@@ -122,6 +125,32 @@ describe('the function bundles in dist/, loaded the way FC loads them', () => {
       }),
     ]);
     expect(outcome.stdout).toContain('"decision":"skipped"');
+  });
+
+  it('oss-object-acl-guard reads a log-trigger range with PullLogs and skips the uploads in it', async () => {
+    await cloud.adminClient(cloud.auditBucket).put('canary/plain.txt', Buffer.from('no ACL header'));
+    const fn = 'oss-object-acl-guard';
+    const event = {
+      parameter: {},
+      source: {
+        endpoint: cloud.endpoints.sls,
+        projectName: TRAIL_PROJECT,
+        logstoreName: TRAIL_LOGSTORE,
+        shardId: 0,
+        beginCursor: cursorAt(0),
+        endCursor: cloud.sls.store.endCursor(TRAIL_PROJECT, TRAIL_LOGSTORE, 0),
+      },
+      jobName: 'canary',
+      taskId: 'canary',
+      cursorTime: Math.floor(Date.now() / 1000),
+    };
+
+    const outcome = await runBundle(fn, cloud.functionEnv(), event, contextFor(fn));
+
+    // The range also holds the other canaries' object reads and audit writes: all of them skipped.
+    expect(outcome).toMatchObject({ ok: true, result: { decisions: [], malformed: 0 } });
+    expect((outcome.result as unknown as { ignored: number }).ignored).toBeGreaterThan(0);
+    expect(outcome.stdout).toContain('"message":"read trail range"');
   });
 
   it.each(BUNDLES)('%s fails to load with a bad config, naming the bad key', async (fn) => {

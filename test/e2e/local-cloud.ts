@@ -7,12 +7,13 @@ import { type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
 import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
+import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
-  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy'> = {},
+  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy' | 'trailDataEvents'> = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
     config,
@@ -125,9 +126,9 @@ export async function auditRecords(cloud: LocalCloud): Promise<AuditRecord[]> {
   const client = cloud.adminClient(cloud.auditBucket);
   const listed = await client.listV2({ prefix: 'ossguard/audit/', 'max-keys': '1000' }, {});
   const records = await Promise.all(
-    (listed.objects ?? []).map(
-      async (o) => JSON.parse((await client.get(o.name)).content.toString()) as AuditRecord,
-    ),
+    (listed.objects ?? [])
+      .filter((o) => isRecordKey('ossguard/audit/', o.name))
+      .map(async (o) => JSON.parse((await client.get(o.name)).content.toString()) as AuditRecord),
   );
   return records.sort((a, b) => a.decidedAt.localeCompare(b.decidedAt));
 }

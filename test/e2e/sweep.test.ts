@@ -1,8 +1,11 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
+import { parseTarget } from '../../local/oss/request';
 import type { AuditRecord } from '../../shared/audit/record';
 import { mapLimited } from '../../shared/audit/store';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
@@ -44,6 +47,26 @@ const sweepRecords = async (cloud: LocalCloud, runId: string): Promise<AuditReco
   (await auditRecords(cloud)).filter(
     (r) => r.eventName === SWEEP_EVENT && r.eventId.startsWith(`sweep-${runId}-`),
   );
+
+/**
+ * The subresources (`acl`, `policy`…) of the requests the OSS emulator answers until `stop()`, by bucket,
+ * read off Node's own diagnostics channel.
+ */
+function subresourcesByBucket(cloud: LocalCloud): () => Map<string, string[]> {
+  const port = Number(new URL(cloud.endpoints.oss).port);
+  const seen = new Map<string, string[]>();
+  const listener = (message: unknown) => {
+    const { request, socket } = message as { request: IncomingMessage; socket: { localPort?: number } };
+    if (socket.localPort !== port) return;
+    const { bucket, query } = parseTarget(request.headers.host ?? '', request.url ?? '/');
+    if (bucket) seen.set(bucket, [...(seen.get(bucket) ?? []), query[0]?.[0] ?? '']);
+  };
+  subscribe('http.server.response.finish', listener);
+  return () => {
+    unsubscribe('http.server.response.finish', listener);
+    return seen;
+  };
+}
 
 /** `ossguard scan --local --json` in-process. */
 async function scan(): Promise<{ code: number; lines: Array<Record<string, unknown>> }> {
@@ -115,10 +138,12 @@ describe('the sweep over 1,000 buckets: ossguard scan and the oss-sweeper functi
     });
   }, 60_000);
 
-  it('finds exactly the public buckets in one run, hands them to the guards and audits nothing else', async () => {
+  it('finds exactly the public buckets in one run, reading only the ACL and policy of the others, hands them to the guards and audits nothing else', async () => {
+    const stop = subresourcesByBucket(cloud);
     const started = Date.now();
     const result = await invokeSweeper(cloud);
     const elapsed = Date.now() - started;
+    const sent = stop();
     expect(result).toMatchObject({
       resumed: false,
       complete: true,
@@ -132,7 +157,7 @@ describe('the sweep over 1,000 buckets: ossguard scan and the oss-sweeper functi
     expect(aclRecords.map((r) => r.resource.bucket).sort()).toEqual(
       [...PUBLIC_READ, ...PUBLIC_READ_WRITE].sort(),
     );
-    // The blast-radius cap holds for the whole invocation, across every stretch of buckets.
+    // The blast-radius cap holds for the whole invocation, across every batch handed to the guards.
     expect(aclRecords.filter((r) => r.decision === 'remediated')).toHaveLength(CAP);
     expect(aclRecords.filter((r) => r.decision === 'alerted')).toHaveLength(
       PUBLIC_READ.length + PUBLIC_READ_WRITE.length - CAP,
@@ -148,6 +173,14 @@ describe('the sweep over 1,000 buckets: ossguard scan and the oss-sweeper functi
       actor: { type: 'system', userName: 'oss-sweeper' },
       eventType: SWEEP_EVENT,
     });
+    const exposed = new Set([...PUBLIC_READ, ...PUBLIC_READ_WRITE, ...PUBLIC_POLICY, EXCEPTED]);
+    const compliant = indexes(() => true)
+      .map(name)
+      .filter((b) => !exposed.has(b));
+    expect(new Set(compliant.map((b) => sent.get(b)?.sort().join(',')))).toEqual(new Set(['acl,policy']));
+    expect(sent.get(EXCEPTED)).toEqual(
+      expect.arrayContaining(['policyStatus', 'publicAccessBlock', 'tagging']),
+    );
     console.info(`sweep of ${BUCKETS + 1} buckets: ${elapsed} ms in one invocation`);
   }, 300_000);
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CloudEvent } from '../../local/actiontrail';
 import { type ConfigPatch, LocalCloud } from '../../local/cloud';
 import { type FaultCall, FaultInjector, type FaultPlan } from '../../local/faults';
+import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 
 /** A local cloud whose OSS and RAM answer through a fault injector (rate faults off until a test turns them on). */
@@ -55,7 +56,7 @@ export function eventOf(cloud: LocalCloud, result: unknown): CloudEvent {
 export function recordsFor(cloud: LocalCloud, event: CloudEvent): AuditRecord[] {
   const keys = cloud.oss.bucket(cloud.auditBucket)?.objectKeys ?? [];
   return keys
-    .filter((key) => key.startsWith('ossguard/audit/'))
+    .filter((key) => isRecordKey('ossguard/audit/', key))
     .map(
       (key) => JSON.parse(cloud.oss.object(cloud.auditBucket, key)?.body.toString() ?? '{}') as AuditRecord,
     )

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
+import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { eventOf, recordsFor, startFaultyCloud } from './faulty-cloud';
 
@@ -120,7 +121,9 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
   it('lists the records on a terminal with no escape sequence and one line per record', async () => {
     const out = await ossguard('audit', 'list', '--since', '1d');
     expect(terminalUnsafe(out)).toEqual([]);
-    const records = (cloud.oss.bucket(cloud.auditBucket)?.objectKeys ?? []).length;
+    const records = (cloud.oss.bucket(cloud.auditBucket)?.objectKeys ?? []).filter((key) =>
+      isRecordKey('ossguard/audit/', key),
+    ).length;
     expect(out.trimEnd().split('\n')).toHaveLength(records + 3);
   });
 
@@ -142,10 +145,9 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
       expect(['img', 'script', 'iframe', 'a', 'b', 'font', 'object', 'embed']).not.toContain(tag);
   });
 
-  // Known defect: ali-oss refuses such a name before sending anything, and the OSS gateway counts an error
-  // without an HTTP status as a network fault, so the event is retried into the dead-letter list instead of
-  // being audited. Flip to `it` once the parser or the gateway rejects it as a typed, final error.
-  it.fails('audits an event naming a bucket OSS would refuse, instead of retrying it into the dead-letter list', async () => {
+  // ali-oss refuses such a name before sending anything: a final error, audited as failed, not a network
+  // fault retried into the dead-letter list.
+  it('audits an event naming a bucket OSS would refuse as failed, instead of retrying it into the dead-letter list', async () => {
     const impossible = wrapCloudEvent({
       ...change.data,
       eventId: 'forged-2',
@@ -156,6 +158,11 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
     cloud.bus.publish(impossible);
     await cloud.bus.drain();
     expect(cloud.bus.deadLetters().map((d) => d.event.id)).not.toContain(impossible.id);
-    expect(recordsFor(cloud, impossible)).toHaveLength(1);
+    expect(recordsFor(cloud, impossible)).toEqual([
+      expect.objectContaining({
+        decision: 'failed',
+        error: expect.objectContaining({ code: 'RequestRefusedByClient' }),
+      }),
+    ]);
   });
 });

@@ -47,32 +47,73 @@ describe('the audit bucket briefly unavailable', () => {
     expect((await alice.getBucketACL('brief-outage')).acl).toBe('private');
   });
 
-  describe('when only the audit write fails, after the revert and the alert', () => {
-    let records: ReturnType<typeof recordsFor>;
-    let event: CloudEvent;
+  interface Settled {
+    records: ReturnType<typeof recordsFor>;
+  }
 
-    beforeAll(async () => {
-      const started = await publicWhile('write-outage', onAuditBucket(cloud, 'PutObject'));
-      event = started.event;
-      await until(() => attemptsOf(event.id).includes(false));
-      started.lift();
-      await cloud.bus.drain();
-      records = recordsFor(cloud, event);
-    });
+  /**
+   * A bucket made public while `outage` fails writes to the audit bucket; the outage lifts after the first
+   * attempt fails, and the redelivery settles it: one record, one alert per channel. `more` adds the cases.
+   */
+  function describeWriteOutage(
+    title: string,
+    bucket: string,
+    outage: (cloud: LocalCloud) => (call: FaultCall) => boolean,
+    more: (settled: Settled) => void,
+  ) {
+    describe(title, () => {
+      const settled: Settled = { records: [] };
+      let event: CloudEvent;
+      beforeAll(async () => {
+        const started = await publicWhile(bucket, outage(cloud));
+        event = started.event;
+        await until(() => attemptsOf(event.id).includes(false));
+        started.lift();
+        await cloud.bus.drain();
+        settled.records = recordsFor(cloud, event);
+      });
 
-    it('redelivers the event and ends with exactly one audit record and one alert per channel', async () => {
-      expect(attemptsOf(event.id)).toEqual([false, true]);
-      expect(records).toHaveLength(1);
-      expect(alertCopies(cloud, event)).toEqual({ dingtalk: 1, email: 1 });
-      expect((await alice.getBucketACL('write-outage')).acl).toBe('private');
+      it('redelivers the event and ends with exactly one audit record and one alert per channel', async () => {
+        expect(attemptsOf(event.id)).toEqual([false, true]);
+        expect(settled.records).toHaveLength(1);
+        expect(alertCopies(cloud, event)).toEqual({ dingtalk: 1, email: 1 });
+        expect((await alice.getBucketACL(bucket)).acl).toBe('private');
+      });
+      more(settled);
     });
+  }
 
-    // Known defect, reported with the soak: the redelivered attempt finds the bucket already private and records
-    // `skipped`, so the audit trail loses the revert the first attempt made. Flip to `it` once it is fixed.
-    it.fails('keeps the revert in the audit record, as remediated with its before and after', () => {
-      expect(records[0]).toMatchObject({ decision: 'remediated', before: { acl: 'public-read' } });
-    });
-  });
+  describeWriteOutage(
+    'when every write to the audit bucket fails, after the revert and the alert',
+    'write-outage',
+    (c) => onAuditBucket(c, 'PutObject'),
+    (settled) => {
+      // Known limit: the intent record goes out alongside the revert, not before it (waiting for it would add
+      // a round trip to every remediation), so an outage that refuses the intent too leaves the redelivery a
+      // fixed bucket and no intent, and it records `skipped`. Flip to `it` if intents are ever awaited first.
+      it.fails('keeps the revert in the audit record, as remediated with its before and after', () => {
+        expect(settled.records[0]).toMatchObject({ decision: 'remediated', before: { acl: 'public-read' } });
+      });
+    },
+  );
+
+  describeWriteOutage(
+    'when only the audit record write fails, after the revert and the alert',
+    'record-outage',
+    (c) => (call) => onAuditBucket(c, 'PutObject')(call) && !call.key?.startsWith('ossguard/audit/intents/'),
+    (settled) => {
+      it('keeps the revert in the audit record, as remediated with its before and after, finished from the intent', () => {
+        expect(settled.records[0]).toMatchObject({
+          decision: 'remediated',
+          before: { acl: 'public-read' },
+          after: { acl: 'private' },
+          completedFrom: expect.stringMatching(
+            /^ossguard\/audit\/intents\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{40}\.json$/,
+          ),
+        });
+      });
+    },
+  );
 
   it('dead-letters the event when the outage outlasts every redelivery, and a re-drive audits it once', async () => {
     const { event, lift } = await publicWhile('long-outage', onAuditBucket(cloud));

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { bundleOptions } from '../../scripts/bundle-options.mjs';
 
 /**
  * The supply-chain boundary: what ossguard ships is exactly the reviewed runtime dependencies below, so that
@@ -14,6 +15,7 @@ const RUNTIME: Readonly<Record<string, string>> = {
   '@alicloud/openapi-core': 'the POP client under the RAM, IMS and FC SDKs',
   '@alicloud/ram20150501': 'RAM: the AccessKey guard lists and disables keys',
   '@alicloud/ims20190815': 'IMS: the AccessKey guard finds the owner of a key',
+  '@alicloud/sls20201230': 'SLS: the object-ACL guard reads the trail logstore range its log trigger names',
   '@alicloud/fc20230330': 'FC 3.0: `ossguard verify` reads the deployed functions and triggers',
   '@darabonba/typescript': 'the runtime of the Alibaba SDKs, imported for its request options',
   nodemailer: 'email alerts',
@@ -95,7 +97,8 @@ describe('runtime dependencies', () => {
       outdir: 'out',
       metafile: true,
       logLevel: 'silent',
-      external: ['proxy-agent'],
+      external: bundleOptions.external,
+      alias: bundleOptions.alias,
     });
     const bundled = new Set(
       Object.keys(metafile.inputs)

@@ -304,7 +304,8 @@ function checkAlerts(
     if (n > 1) fail(`alert ${id} went to DingTalk ${n} times`);
 
   for (const record of records) {
-    if (!ALERTING.has(record.decision)) continue;
+    // Finished from an intent: the alert went out with the delivery that lost the record, results and all.
+    if (!ALERTING.has(record.decision) || record.completedFrom) continue;
     const delivered = (channel: string) => record.alerts.some((a) => a.channel === channel && a.ok);
     const critical = record.rules.some((f) => f.severity === 'critical');
     if (delivered('email') !== (inMail[record.dedupeKey] === 1))

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CloudEvent } from '../../local/actiontrail';
 import { LocalCloud } from '../../local/cloud';
 import { DEFAULT_MIX, FaultInjector, ratesFor } from '../../local/faults';
+import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { Actors } from './actors';
 import { BusTracker, type Settlement } from './tracker';
@@ -249,7 +250,7 @@ function auditRecordsOf(cloud: LocalCloud): AuditRecord[] {
   const bucket = cloud.oss.bucket(cloud.auditBucket);
   // The policy guard keeps policy snapshots in the same bucket, under another prefix.
   return (bucket?.objectKeys ?? [])
-    .filter((key) => key.startsWith(AUDIT_PREFIX))
+    .filter((key) => isRecordKey(AUDIT_PREFIX, key))
     .map(
       (key) => JSON.parse(cloud.oss.object(cloud.auditBucket, key)?.body.toString() ?? '{}') as AuditRecord,
     );

@@ -61,6 +61,34 @@ describe('config validation at cold start', () => {
     expect(parseConfig(JSON.stringify({ audit: { bucket: 'audit-bkt' } })).dryRun).toBe(false);
   });
 
+  it('gives JSON and YAML of the same config the same result', () => {
+    const yaml = parseConfig(valid);
+    expect(parseConfig(JSON.stringify(yaml))).toEqual(yaml);
+  });
+
+  it.each([
+    ['a YAML flow mapping, which JSON.parse refuses', '{audit: {bucket: abc}, dryRun: true}'],
+    [
+      'JSON with a colon and an escaped quote inside a value',
+      '{"audit": {"bucket": "abc", "prefix": ""}, "ownRoleName": "a:\\"b"}',
+    ],
+  ])('reads %s', (_case, text) => {
+    expect(parseConfig(text).audit.bucket).toBe('abc');
+  });
+
+  it.each([
+    ['at the top', '{"audit": {"bucket": "abc"}, "dryRun": true, "dryRun": false}'],
+    ['nested', '{"audit": {"bucket": "abc", "bucket": "def"}}'],
+  ])('refuses JSON that repeats a key %s, as YAML does', (_case, text) => {
+    expect(issuesOf(text)).toEqual([{ key: '(file)', message: 'is neither valid YAML nor JSON' }]);
+  });
+
+  it('names an unknown key in JSON as in YAML', () => {
+    expect(issuesOf('{"audit": {"bucket": "abc"}, "dryrun": true}')).toEqual([
+      { key: 'dryrun', message: 'is not a known setting' },
+    ]);
+  });
+
   it.each([
     ['an unknown top-level key', 'audit: {bucket: abc}\ndryrun: true', 'dryrun', /not a known setting/],
     ['an unknown nested key', 'audit: {bucket: abc, prefx: a/}', 'audit.prefx', /not a known setting/],

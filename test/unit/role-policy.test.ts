@@ -18,14 +18,16 @@ const statements = parseRamPolicy(policy);
 const oss = (bucket: string, key?: string) =>
   `acs:oss:cn-hangzhou:1234567890123456:${bucket}${key ? `/${key}` : ''}`;
 const ramUser = (name: string) => `acs:ram:*:1234567890123456:user/${name}`;
+const trail = (project: string, logstore: string) =>
+  `acs:log:cn-hangzhou:1234567890123456:project/${project}/logstore/${logstore}`;
 
 describe('the function role policy', () => {
   it('grants exactly the RAM actions that rules and the pipeline declare', () => {
     expect(grantedActions(policy)).toEqual(declaredActions());
   });
 
-  it('declares every rule action in the oss:/ram: namespace, as RAM names them', () => {
-    for (const action of declaredActions()) expect(action).toMatch(/^(oss|ram):[A-Z][A-Za-z]+$/);
+  it('declares every action in the oss:/ram:/log: namespace, as RAM names them', () => {
+    for (const action of declaredActions()) expect(action).toMatch(/^(oss|ram|log):[A-Z][A-Za-z]+$/);
   });
 
   it('uses no wildcard action, no bare * resource and only Allow statements', () => {
@@ -33,7 +35,9 @@ describe('the function role policy', () => {
       expect(statement.effect).toBe('Allow');
       for (const action of statement.actions) expect(action).not.toContain('*');
       for (const resource of statement.resources) {
-        expect(resource).toMatch(/^acs:(oss:\*:\*:[^*]|oss:\*:\*:\*|ram:\*:\*:user\/)/);
+        expect(resource).toMatch(
+          /^acs:(oss:\*:\*:[^*]|oss:\*:\*:\*|ram:\*:\*:user\/|log:\*:\*:project\/\*\/logstore\/actiontrail_)/,
+        );
         expect(resource).not.toBe('*');
       }
     }
@@ -64,6 +68,14 @@ describe('the function role policy', () => {
     ['keeps sweep checkpoints', 'oss:PutObject', oss(AUDIT.bucket, `${SWEEP_PREFIX}run/000001.json`), true],
     ['lists the buckets to sweep', 'oss:ListBuckets', oss('*'), true],
     ['disables a RAM user key', 'ram:UpdateAccessKey', ramUser('alice'), true],
+    ['reads a trail logstore (PullLogs)', 'log:GetCursorOrData', trail('corp', 'actiontrail_main'), true],
+    ['does not read other logstores', 'log:GetCursorOrData', trail('corp', 'app-logs'), false],
+    [
+      'does not write to the trail logstore',
+      'log:PostLogStoreLogs',
+      trail('corp', 'actiontrail_main'),
+      false,
+    ],
     [
       'does not write objects elsewhere in the audit bucket',
       'oss:PutObject',

@@ -1,0 +1,230 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compress as lz4Compress } from 'lz4-napi';
+import { HttpEmulator } from '../http';
+import { type Caller, type IdentityStore, newRequestId } from '../identity';
+import { SLS_ERRORS, SlsError, type SlsErrorSpec } from './errors';
+import { parseAuthorization, signLog, stringToSign } from './signature';
+import { positionOf, SlsStore } from './store';
+
+export type SlsAuthorize = (caller: Caller, action: string, resource: string) => boolean;
+
+export interface SlsEmulatorOptions {
+  identities: IdentityStore;
+  region?: string;
+  /** RAM authorisation after authentication; without it every authenticated caller may read. */
+  authorize?: SlsAuthorize;
+  /** Fault injection: an error SLS answers instead of serving the call. */
+  intercept?: (call: {
+    operation: 'PullLogs';
+    project: string;
+    logstore: string;
+  }) => SlsErrorSpec | undefined;
+  latencyMs?: number;
+  now?: () => Date;
+}
+
+/** SLS refuses requests whose `Date` is this far from its clock (RequestTimeExpired). */
+const MAX_SKEW_MS = 15 * 60_000;
+/** Largest `count` PullLogs accepts (API reference: 1 to 1000). */
+const MAX_COUNT = 1000;
+/** PullLogs is authorised as log:GetCursorOrData (SLS "RAM authorization" action list). */
+export const PULL_LOGS_ACTION = 'log:GetCursorOrData';
+
+interface Target {
+  project: string;
+  logstore: string;
+  shardId: number;
+  query: Array<[string, string]>;
+}
+
+/**
+ * The local Simple Log Service, for exactly the call ossguard makes: PullLogs, in the JSON form the
+ * generated SDK asks for (`accept: application/json`, body `{logGroupList: [...]}`) and, when the client
+ * accepts it, lz4-compressed with `x-log-compresstype` / `x-log-bodyrawsize`. Requests must carry the LOG
+ * signature of a key the IdentityStore knows (with its STS token for role sessions).
+ */
+export class SlsEmulator extends HttpEmulator {
+  readonly store = new SlsStore();
+  readonly region: string;
+  private readonly now: () => Date;
+  private pulls = 0;
+
+  constructor(private readonly options: SlsEmulatorOptions) {
+    super();
+    this.region = options.region ?? 'cn-hangzhou';
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** PullLogs calls answered so far, successful or not. */
+  get pullCount(): number {
+    return this.pulls;
+  }
+
+  protected async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = newRequestId();
+    for await (const _ of request) {
+      // PullLogs has no body; drain whatever came so the socket can be reused.
+    }
+    let status = 200;
+    let body: Buffer;
+    const headers: Record<string, string> = {
+      'x-log-requestid': requestId,
+      'content-type': 'application/json',
+    };
+    try {
+      const target = this.route(request);
+      this.pulls++;
+      const caller = this.authenticate(request, target);
+      const resource = `acs:log:${this.region}:${this.options.identities.accountId}:project/${target.project}/logstore/${target.logstore}`;
+      if (this.options.authorize && !this.options.authorize(caller, PULL_LOGS_ACTION, resource)) {
+        throw new SlsError(
+          SLS_ERRORS.Unauthorized,
+          `denied by sts or ram, action: ${PULL_LOGS_ACTION}, resource: ${resource}`,
+        );
+      }
+      const fault = this.options.intercept?.({
+        operation: 'PullLogs',
+        project: target.project,
+        logstore: target.logstore,
+      });
+      if (fault) throw new SlsError(fault);
+      const page = this.pull(target);
+      headers['x-log-cursor'] = page.next;
+      headers['x-log-count'] = String(page.groups.length);
+      const raw = Buffer.from(JSON.stringify({ logGroupList: page.groups }));
+      body = raw;
+      if (acceptsLz4(request.headers['accept-encoding'])) {
+        // lz4-napi prefixes the raw size; SLS sends it in x-log-bodyrawsize instead.
+        body = (await lz4Compress(raw)).subarray(4);
+        headers['x-log-compresstype'] = 'lz4';
+      }
+      headers['x-log-bodyrawsize'] = String(raw.length);
+    } catch (error) {
+      const failure =
+        error instanceof SlsError ? error : new SlsError(SLS_ERRORS.InternalServerError, String(error));
+      status = failure.status;
+      body = Buffer.from(JSON.stringify({ errorCode: failure.code, errorMessage: failure.message }));
+    }
+    if (this.options.latencyMs) await sleep(this.options.latencyMs);
+    response.writeHead(status, { ...headers, 'content-length': String(body.length) });
+    response.end(body);
+  }
+
+  private route(request: IncomingMessage): Target {
+    const url = new URL(request.url ?? '/', 'http://sls.local');
+    const match = /^\/logstores\/([^/]+)\/shards\/(\d+)$/.exec(url.pathname);
+    const query = rawQuery(request.url ?? '');
+    const type = query.find(([name]) => name === 'type')?.[1];
+    if (request.method !== 'GET' || !match?.[1] || match[2] === undefined || type !== 'log') {
+      throw new SlsError(SLS_ERRORS.NotFound, `${request.method} ${url.pathname}`);
+    }
+    const logstore = decodeURIComponent(match[1]);
+    const project = this.projectOf(request.headers.host ?? '', logstore);
+    return { project, logstore, shardId: Number(match[2]), query };
+  }
+
+  /**
+   * The project is the first label of the host (`<project>.<endpoint>`). A host that is the emulator's own
+   * address (what the SDK sends for an IP endpoint) names none; the logstore name then decides.
+   */
+  private projectOf(host: string, logstore: string): string {
+    const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const bare = isIP(name) !== 0 || name === 'localhost' || !name.includes('.');
+    const project = bare ? this.store.projectOf(logstore) : name.split('.')[0];
+    if (!project) {
+      throw new SlsError(SLS_ERRORS.LogStoreNotExist, `logstore ${logstore} is in no single project`);
+    }
+    return project;
+  }
+
+  private authenticate(request: IncomingMessage, target: Target): Caller {
+    const headers = flatHeaders(request);
+    const claim = parseAuthorization(headers.authorization);
+    if (!claim)
+      throw new SlsError(SLS_ERRORS.Unauthorized, 'the Authorization header is not LOG <id>:<signature>');
+    const found = this.options.identities.lookup(claim.accessKeyId);
+    if (found.kind !== 'ok') throw new SlsError(SLS_ERRORS.InvalidAccessKeyId, claim.accessKeyId);
+    const token = this.options.identities.checkToken(found, headers['x-acs-security-token'], this.now());
+    if (token === 'expired') throw new SlsError(SLS_ERRORS.SecurityTokenExpired);
+    if (token !== 'ok') throw new SlsError(SLS_ERRORS.Unauthorized, `security token ${token}`);
+    const expected = signLog(
+      stringToSign(
+        request.method ?? 'GET',
+        `/logstores/${target.logstore}/shards/${target.shardId}`,
+        target.query,
+        headers,
+      ),
+      found.secret,
+    );
+    if (expected !== claim.signature) throw new SlsError(SLS_ERRORS.SignatureNotMatch);
+    const date = Date.parse(headers.date ?? '');
+    if (!Number.isFinite(date) || Math.abs(date - this.now().getTime()) > MAX_SKEW_MS) {
+      throw new SlsError(SLS_ERRORS.RequestTimeExpired, `date ${headers.date ?? '(none)'}`);
+    }
+    return found.caller;
+  }
+
+  private pull({ project, logstore, shardId, query }: Target) {
+    const shards = this.store.shards(project, logstore);
+    if (shards === 'no-project') throw new SlsError(SLS_ERRORS.ProjectNotExist, project);
+    if (shards === 'no-logstore') throw new SlsError(SLS_ERRORS.LogStoreNotExist, logstore);
+    const groups = shards[shardId];
+    if (!groups) throw new SlsError(SLS_ERRORS.ShardNotExist, String(shardId));
+    const param = (name: string) => query.find(([n]) => n === name)?.[1];
+    const from = positionOf(param('cursor') ?? '');
+    const endParam = param('end_cursor');
+    const end = endParam === undefined ? groups.length : positionOf(endParam);
+    const count = Number(param('count') ?? MAX_COUNT);
+    if (
+      from === undefined ||
+      end === undefined ||
+      from > groups.length ||
+      end > groups.length ||
+      from > end
+    ) {
+      throw new SlsError(SLS_ERRORS.InvalidCursor, `${param('cursor')}..${endParam}`);
+    }
+    if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
+      throw new SlsError(SLS_ERRORS.ParameterInvalid, `count ${param('count')}`);
+    }
+    const to = Math.min(end, from + count);
+    return {
+      next: Buffer.from(String(to)).toString('base64'),
+      groups: groups.slice(from, to).map((group) => ({
+        Topic: group.topic,
+        Source: group.source,
+        LogTags: [],
+        LogItems: group.logs.map((log) => ({
+          Time: group.time,
+          Contents: Object.entries(log).map(([Key, Value]) => ({ Key, Value })),
+        })),
+      })),
+    };
+  }
+}
+
+const acceptsLz4 = (header: string | undefined): boolean =>
+  (header ?? '').split(',').some((value) => value.trim().toLowerCase() === 'lz4');
+
+/** Query parameters percent-decoded but with `+` kept: base64 cursors carry `+`, which the SDK encodes. */
+function rawQuery(url: string): Array<[string, string]> {
+  const search = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  return search
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      const name = at < 0 ? pair : pair.slice(0, at);
+      return [decodeURIComponent(name), at < 0 ? '' : decodeURIComponent(pair.slice(at + 1))];
+    });
+}
+
+function flatHeaders(request: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+/**
+ * SLS answers errors as JSON `{errorCode, errorMessage}` with the request id in `x-log-requestid`, which
+ * gateway-sls turns into an error with `code` = errorCode and `data.statusCode`. Codes and statuses from the
+ * SLS API "Error codes" page as recalled; the messages are UNVERIFIED paraphrases.
+ */
+export interface SlsErrorSpec {
+  status: number;
+  code: string;
+  message: string;
+}
+
+export class SlsError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(spec: SlsErrorSpec, detail?: string) {
+    super(detail ? `${spec.message} ${detail}` : spec.message);
+    this.name = 'SlsError';
+    this.status = spec.status;
+    this.code = spec.code;
+  }
+}
+
+const spec = (status: number, code: string, message: string): SlsErrorSpec => ({ status, code, message });
+
+export const SLS_ERRORS = {
+  SignatureNotMatch: spec(401, 'SignatureNotMatch', 'Signature not matched.'),
+  Unauthorized: spec(401, 'Unauthorized', 'The request is not authorized.'),
+  InvalidAccessKeyId: spec(401, 'InvalidAccessKeyId', 'The AccessKeyId does not exist or is disabled.'),
+  SecurityTokenExpired: spec(401, 'SecurityTokenExpired', 'The security token has expired.'),
+  RequestTimeExpired: spec(400, 'RequestTimeExpired', 'The request time is too far from the server time.'),
+  ParameterInvalid: spec(400, 'ParameterInvalid', 'A parameter is invalid.'),
+  InvalidCursor: spec(400, 'InvalidCursor', 'The cursor is invalid.'),
+  ProjectNotExist: spec(404, 'ProjectNotExist', 'The project does not exist.'),
+  LogStoreNotExist: spec(404, 'LogStoreNotExist', 'The logstore does not exist.'),
+  ShardNotExist: spec(404, 'ShardNotExist', 'The shard does not exist.'),
+  NotFound: spec(404, 'NotFound', 'The API is not supported by the local SLS emulator.'),
+  InternalServerError: spec(500, 'InternalServerError', 'Internal server error.'),
+} as const;
