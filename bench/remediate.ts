@@ -133,7 +133,7 @@ async function measure(
     const revert = acknowledged(c.port, c.isRevert(i));
     const change = await c.change(i);
     const acked = await revert;
-    await cloud.bus.drain();
+    await cloud.settle();
     const handoff = handoffs.find((h) => change.isHandoff(JSON.parse(h.payload.toString()) as CloudEvent));
     if (!handoff) throw new Error(`${c.guard}: event ${i} never reached the function`);
     const failed = cloud.bus.deliveries().filter((d) => !d.ok);

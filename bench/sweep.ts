@@ -86,7 +86,7 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
       const start = performance.now();
       await alice.putBucketACL(probe, 'public-read');
       const at = await reverted;
-      await cloud.bus.drain();
+      await cloud.settle();
       return at - start;
     };
     await eventPath();

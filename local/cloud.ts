@@ -16,11 +16,13 @@ import { type AccessKey, type Caller, IdentityStore } from './identity';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { SlsEmulator } from './sls/emulator';
+import { positionOf } from './sls/store';
 import { flattenRecord, TRAIL_TOPIC } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
 
 /** ossguard's function role in the local account; its sessions are what FC hands the functions. */
 export const FUNCTION_ROLE = ROLE_NAME;
+export const AUDIT_PREFIX = 'ossguard/audit/';
 export const AUDIT_BUCKET = 'ossguard-audit';
 /** The trail's SLS project and logstore (ActionTrail names it `actiontrail_<trail>`), as s.yaml defaults them. */
 export const TRAIL_PROJECT = 'ossguard-trail';
@@ -52,12 +54,6 @@ export interface LocalCloudOptions {
   intercept?: OssEmulatorOptions['intercept'];
   /** Fault injection for RAM/IMS calls (`FaultInjector.ram`). */
   ramIntercept?: RamEmulatorOptions['intercept'];
-  /**
-   * Feed the OSS emulator's data events (every object-level call) to the trail logstore, where the s.yaml's
-   * log trigger reads them. Off by default for now: the OSS emulator also publishes object writes to the
-   * event bus, and with both a PutObjectAcl would reach oss-acl-guard and oss-object-acl-guard.
-   */
-  trailDataEvents?: boolean;
   /** How long a log trigger's range collects logs locally, instead of its `triggerInterval`. Default 100 ms. */
   logTriggerIntervalMs?: number;
   /** Fault injection for SLS PullLogs calls. */
@@ -69,6 +65,13 @@ export interface LocalCloudOptions {
    * the repo's deploy/role-policy.json; tests pass an edited copy to see what a missing permission breaks.
    */
   rolePolicy?: string;
+}
+
+/** An OSS data event in the trail logstore: the record, and the shard and position of its log group. */
+export interface TrailDataEvent {
+  record: EmittedRecord;
+  shardId: number;
+  position: number;
 }
 
 export interface LocalEndpoints {
@@ -127,6 +130,7 @@ export class LocalCloud {
   private rolePolicy: RamStatement[] = [];
   private readonly options: LocalCloudOptions;
   private readonly sink: { target?: EventSink } = {};
+  private readonly dataEvents: TrailDataEvent[] = [];
 
   private constructor(options: LocalCloudOptions) {
     this.options = options;
@@ -139,17 +143,17 @@ export class LocalCloud {
       ...latency,
       ...(options.intercept ? { intercept: options.intercept } : {}),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
-      ...(options.trailDataEvents
-        ? {
-            dataEvents: (record: EmittedRecord) =>
-              this.sls.store.append(TRAIL_PROJECT, TRAIL_LOGSTORE, {
-                time: Math.floor(Date.now() / 1000),
-                topic: TRAIL_TOPIC,
-                source: '127.0.0.1',
-                logs: [flattenRecord(record, this.identities.accountId)],
-              }),
-          }
-        : {}),
+      // Object-level calls are OSS data events: the trail delivers them to its logstore, never to the bus.
+      dataEvents: (record: EmittedRecord) => {
+        const { shardId } = this.sls.store.append(TRAIL_PROJECT, TRAIL_LOGSTORE, {
+          time: Math.floor(Date.now() / 1000),
+          topic: TRAIL_TOPIC,
+          source: '127.0.0.1',
+          logs: [flattenRecord(record, this.identities.accountId)],
+        });
+        const end = positionOf(this.sls.store.endCursor(TRAIL_PROJECT, TRAIL_LOGSTORE, shardId)) ?? 0;
+        this.dataEvents.push({ record, shardId, position: end - 1 });
+      },
     });
     this.sls = new SlsEmulator({
       identities: this.identities,
@@ -226,7 +230,7 @@ export class LocalCloud {
   setConfig(patch: ConfigPatch): void {
     const base: Record<string, unknown> = {
       ownRoleName: FUNCTION_ROLE,
-      audit: { bucket: AUDIT_BUCKET, prefix: 'ossguard/audit/' },
+      audit: { bucket: AUDIT_BUCKET, prefix: AUDIT_PREFIX },
       alerts: {
         dingtalk: { webhook: this.dingtalk.webhook(DINGTALK_TOKEN) },
         email: {
@@ -243,7 +247,7 @@ export class LocalCloud {
     this.rolePolicy = parseRamPolicy(
       renderRolePolicy(this.options.rolePolicy ?? ROLE_POLICY_TEMPLATE, {
         bucket: audit.bucket,
-        prefix: audit.prefix ?? 'ossguard/audit/',
+        prefix: audit.prefix ?? AUDIT_PREFIX,
       }),
     );
     const dir = resolve(this.options.stateDir ?? join('.ossguard-local'));
@@ -328,6 +332,23 @@ export class LocalCloud {
       functionCredentials: fn,
       functionEnv: this.functionEnv(),
     };
+  }
+
+  /** Every OSS data event the trail has delivered to its logstore, in order, with where it landed. */
+  trailDataEvents(): readonly TrailDataEvent[] {
+    return this.dataEvents;
+  }
+
+  /**
+   * Resolves once every change has been handled through both paths: the bus (management events) and the
+   * log triggers (data events). A revert is itself a change, so each path can feed the other; loop until
+   * neither has work.
+   */
+  async settle(): Promise<void> {
+    do {
+      await this.logTriggers.drain();
+      await this.bus.drain();
+    } while (!(this.logTriggers.idle && this.bus.idle));
   }
 
   async stop(): Promise<void> {

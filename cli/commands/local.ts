@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { LocalCloud } from '../../local/cloud';
+import { AUDIT_PREFIX, LocalCloud } from '../../local/cloud';
+import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { distDir, localStatePath } from '../target';
 import type { RegisterCommand } from './index';
@@ -27,47 +28,63 @@ export function checkoutPaths() {
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-/** A RAM user makes a bucket public; ossguard reverts it; the demo shows the evidence. */
+/**
+ * A RAM user makes a bucket public (a management event, through EventBridge) and an object public (a data
+ * event, through the trail logstore and its log trigger); ossguard reverts both; the demo shows the evidence.
+ */
 async function demo(cloud: LocalCloud): Promise<void> {
   const bucket = 'demo-public-website';
+  const object = 'index.html';
   const { key } = cloud.identities.userWithKey('demo-user');
   const client = cloud.ossClient(key);
-  say(
-    `demo: RAM user demo-user creates bucket ${bucket} and sets its ACL to public-read (ali-oss PutBucketAcl)`,
-  );
+  const objects = cloud.ossClient(key, bucket);
+  say(`demo: RAM user demo-user creates bucket ${bucket} with ${object} in it`);
   await client.putBucket(bucket);
-  await cloud.bus.drain();
+  await objects.put(object, Buffer.from('<h1>hello</h1>'));
+  await cloud.settle();
+
+  say(`demo: demo-user sets the bucket ACL to public-read (PutBucketAcl, a management event on EventBridge)`);
   await client.putBucketACL(bucket, 'public-read');
-  const started = Date.now();
-  await cloud.bus.drain();
-  const acl = (await client.getBucketACL(bucket)).acl;
-  say(`demo: ${bucket} ACL is now ${acl} (${Date.now() - started} ms after the change)`);
+  let started = Date.now();
+  await cloud.settle();
+  say(`demo: ${bucket} ACL is now ${(await client.getBucketACL(bucket)).acl} (${Date.now() - started} ms)`);
+
+  say(`demo: demo-user sets ${object} to public-read (PutObjectAcl, a data event in the trail logstore)`);
+  await objects.putACL(object, 'public-read');
+  started = Date.now();
+  await cloud.settle();
+  say(
+    `demo: ${object} ACL is now ${(await objects.getACL(object)).acl} (${Date.now() - started} ms, ` +
+      'including the log trigger interval)',
+  );
 
   const audit = cloud.adminClient(cloud.auditBucket);
-  const listed = await audit.listV2({ prefix: 'ossguard/audit/', 'max-keys': '1000' }, {});
-  for (const object of listed.objects ?? []) {
-    const record = JSON.parse((await audit.get(object.name)).content.toString()) as AuditRecord;
-    if (record.resource.bucket !== bucket || record.eventName !== 'PutBucketAcl') continue;
-    say(
-      `demo: audit ${object.name}: ${record.decision} (${record.actor.type} ${record.actor.userName}) — ${record.reason}`,
-    );
+  const listed = await audit.listV2({ prefix: AUDIT_PREFIX, 'max-keys': '1000' }, {});
+  for (const { name } of listed.objects ?? []) {
+    if (!isRecordKey(AUDIT_PREFIX, name)) continue;
+    const record = JSON.parse((await audit.get(name)).content.toString()) as AuditRecord;
+    if (record.resource.bucket !== bucket || record.actor.userName !== 'demo-user') continue;
+    if (record.decision !== 'remediated') continue;
+    say(`demo: audit ${name}: ${record.guard} ${record.decision} ${record.eventName} — ${record.reason}`);
   }
-  for (const message of cloud.dingtalk.messages()) {
-    const markdown = (message.body as { markdown?: { text?: string } }).markdown?.text;
-    if (markdown?.includes(bucket)) say(`demo: DingTalk message received by the local robot:\n${markdown}\n`);
-  }
+  const [message] = cloud.dingtalk
+    .messages()
+    .map((m) => (m.body as { markdown?: { text?: string } }).markdown?.text ?? '')
+    .filter((text) => text.includes(bucket));
+  if (message) say(`demo: the first DingTalk message the local robot received:\n${message}\n`);
 }
 
 export const registerLocal: RegisterCommand = (program) => {
   program
     .command('local')
     .description(
-      'Start the local cloud on 127.0.0.1: emulated OSS, RAM/IMS and ActionTrail (signature-checking), the ' +
-        "EventBridge bus applying s.yaml's filters, FC running the built functions, a DingTalk robot and an SMTP " +
-        'server. Runs a short demo, prints `ossguard local ready {JSON}`, and keeps running until Ctrl-C.',
+      'Print `ossguard local ready {JSON}` once the local cloud on 127.0.0.1 is up and a short demo has ' +
+        'run, then keep running until Ctrl-C. The cloud: emulated OSS, RAM/IMS, ActionTrail and the trail logstore ' +
+        "(SLS), all checking signatures; the EventBridge bus applying s.yaml's filters, and s.yaml's log " +
+        'triggers; FC running the built functions; a DingTalk robot and an SMTP server.',
     )
     .option('--port <port>', 'port of the OSS endpoint (the other services take free ports)', '0')
-    .option('--no-demo', 'skip the demo (a bucket made public and reverted)')
+    .option('--no-demo', 'skip the demo (a bucket and an object made public and reverted)')
     .option('--latency <ms>', 'round-trip time added to every emulated request, for benchmarks')
     .addHelpText(
       'after',

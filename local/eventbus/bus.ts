@@ -119,6 +119,10 @@ export class LocalEventBus implements EventSink {
     if (failures.length > 0) throw failures[0];
   }
 
+  get idle(): boolean {
+    return this.pending === 0;
+  }
+
   /** Direct invocation, as FC's Invoke API, a timer trigger or `ossguard invoke` would do it. */
   async invoke(functionName: string, payload: Buffer | string, region?: string): Promise<InvokeResult> {
     const candidates = (await this.options.functions()).filter(

@@ -29,6 +29,8 @@ export interface LogDeadLetter {
   triggerName: string;
   event: LogTriggerEvent;
   attempts: number;
+  /** The trigger's `maxRetryTime` when the range was given up. */
+  maxRetries: number;
   error: InvokeError;
 }
 
@@ -60,9 +62,28 @@ export class LogTriggerRunner {
   private readonly failures: unknown[] = [];
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
+  /** While paused: one appended range per shard, to schedule on resume. */
+  private held: Map<string, AppendedRange> | undefined;
 
   constructor(private readonly options: LogTriggerRunnerOptions) {
-    options.store.onAppend((range) => this.track(this.schedule(range)));
+    options.store.onAppend((range) => {
+      if (this.held) this.held.set(`${range.project}/${range.logstore}/${range.shardId}`, range);
+      else this.track(this.schedule(range));
+    });
+  }
+
+  /**
+   * Like stopping the trigger's ETL job: logs keep landing in the logstore, and on resume each trigger
+   * reads on from its checkpoint, so everything written meanwhile arrives as one range per shard.
+   */
+  pause(): void {
+    this.held ??= new Map();
+  }
+
+  resume(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const range of held?.values() ?? []) this.track(this.schedule(range));
   }
 
   deliveries(): readonly LogDelivery[] {
@@ -78,6 +99,10 @@ export class LogTriggerRunner {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     const failures = this.failures.splice(0);
     if (failures.length > 0) throw failures[0];
+  }
+
+  get idle(): boolean {
+    return this.pending.size === 0;
   }
 
   close(): void {
@@ -174,6 +199,7 @@ export class LogTriggerRunner {
           triggerName: trigger.name,
           event,
           attempts: attempt,
+          maxRetries: trigger.maxRetries,
           error: outcome.error,
         });
         break;

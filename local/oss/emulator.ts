@@ -234,8 +234,10 @@ export class OssEmulator {
   }
 
   /**
-   * What ActionTrail records of an authenticated call: writes as management events on the event bus, and
-   * every object-level call (reads included) as a data event for the trail's logstore.
+   * What ActionTrail records of an authenticated call: bucket and account writes as management events on the
+   * event bus, and every object-level call (reads included) as a data event for the trail's logstore, which
+   * is the only place a trail delivers data events (actiontrail-events.md §1.3). Without a `dataEvents` sink
+   * (a bare emulator in the OSS tests), object writes go to the bus too, so one stream shows every write.
    */
   private record(
     operation: OperationName,
@@ -258,7 +260,7 @@ export class OssEmulator {
     });
     // A broken subscriber must not turn a completed call into an error for the OSS caller.
     try {
-      if (write) events?.publish(wrapCloudEvent(record));
+      if (write && !isData) events?.publish(wrapCloudEvent(record));
       if (isData) dataEvents({ ...record, eventCategory: 'Data', eventRW: write ? 'Write' : 'Read' });
     } catch (error) {
       process.emitWarning(`OSS emulator could not record ${operation}: ${String(error)}`);

@@ -66,8 +66,12 @@ const NETWORK_CODES = new Set([
   'SocketError',
 ]);
 
+/**
+ * The same faults when only the message names them: Node's socket codes, and the POP SDKs' timeouts, which
+ * httpx throws with neither a code nor a status (`ReadTimeout(10000)`, `ConnectTimeout: Connect … failed.`).
+ */
 const NETWORK_MESSAGE =
-  /socket hang up|\b(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
+  /socket hang up|\b(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b|^(ReadTimeout|ConnectTimeout)\b/;
 
 /**
  * The one classifier behind every client (OSS, POP, SLS). With an HTTP answer, the service decides: 5xx,

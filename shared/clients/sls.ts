@@ -156,7 +156,7 @@ function slsError(error: unknown, calls: CallLog): CloudApiError {
       operation: 'PullLogs',
       code,
       ...(status === undefined ? {} : { status }),
-      retryable: RETRYABLE_SLS_CODES.has(code) || isRetryable(status, code),
+      retryable: RETRYABLE_SLS_CODES.has(code) || isRetryable(status, code, e.message),
       // The SDK's message repeats the code (`SignatureNotMatch: Signature not matched.`).
       message: ((e.message ?? String(error)).split('\n')[0] ?? '').replace(`${code}: `, ''),
       ...(requestId ? { requestId } : {}),

@@ -2,11 +2,13 @@
  * The ActionTrail event names each guard handles. OSS event names are the OSS API names
  * (../shared/reference/actiontrail-events.md §1.3); account-level Block Public Access uses the
  * un-prefixed `PutPublicAccessBlock` / `DeletePublicAccessBlock` API names.
+ *
+ * oss-acl-guard's management events: what its EventBridge filter selects and `replay` looks up. Object ACL
+ * changes are data events, never on EventBridge nor in LookupEvents: see OBJECT_ACL_EVENTS.
  */
 export const ACL_GUARD_EVENTS = [
   'PutBucket',
   'PutBucketAcl',
-  'PutObjectAcl',
   'PutBucketPublicAccessBlock',
   'DeleteBucketPublicAccessBlock',
   'PutPublicAccessBlock',

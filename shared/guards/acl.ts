@@ -23,7 +23,9 @@ const OBJECT_EVENTS: ReadonlySet<string> = new Set(OBJECT_ACL_EVENTS);
  */
 export const aclGuard: Guard<AclState> = {
   name: 'oss-acl-guard',
-  events: ACL_GUARD_EVENTS,
+  // Object changes too, should EventBridge ever carry them (UNVERIFIED; §1.3 says data events go only to
+  // the logstore): the judging is the same, and the batch benchmark hands them over directly.
+  events: [...ACL_GUARD_EVENTS, ...OBJECT_ACL_EVENTS],
 
   async observe(change, { oss }): Promise<Observation<AclState>> {
     if (ACCOUNT_BPA_EVENTS.has(change.eventName)) {

@@ -159,12 +159,12 @@ describe('oss-acl-guard through the router and the bundled function', () => {
         });
       }
       await c.setup(alice);
-      await cloud.bus.drain();
+      await cloud.settle();
       const revertsBefore = (await ownReverts(c)).length;
       const recordsBefore = new Set((await auditRecords(cloud)).map((r) => r.dedupeKey));
 
       await c.change(alice);
-      await cloud.bus.drain();
+      await cloud.settle();
 
       expect(await c.live(alice)).toEqual(c.after);
       const records = (await auditRecords(cloud)).filter(
@@ -208,7 +208,7 @@ describe('oss-acl-guard through the router and the bundled function', () => {
     if (!original) throw new Error('the photos change was never published');
     cloud.bus.publish(original);
     cloud.bus.publish(original);
-    await cloud.bus.drain();
+    await cloud.settle();
 
     const results = cloud.bus
       .deliveries()
@@ -223,14 +223,14 @@ describe('oss-acl-guard through the router and the bundled function', () => {
 
   it('handles an event repeated within one batch once: one revert, one audit record, one alert', async () => {
     await alice.putBucket('batched-thrice');
-    await cloud.bus.drain();
+    await cloud.settle();
     cloud.bus.pause();
     await alice.putBucketACL('batched-thrice', 'public-read');
     const event = cloud.bus.history().at(-1) as CloudEvent;
     cloud.bus.resume();
 
     const invoked = await cloud.bus.invoke('oss-acl-guard', JSON.stringify([event, event, event]));
-    await cloud.bus.drain();
+    await cloud.settle();
 
     expect(invoked.ok).toBe(true);
     const decisions = (invoked.ok ? (invoked.result as InvocationResult) : undefined)?.decisions ?? [];

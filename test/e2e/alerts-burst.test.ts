@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
 import { decisionsFor, startCloud, userClient } from './local-cloud';
 
@@ -21,19 +20,18 @@ describe('a burst of public objects, alerted within the DingTalk robot limit', (
     await alice.putBucket('burst');
     const keys = Array.from({ length: OBJECTS }, (_, i) => `export/part-${String(i).padStart(3, '0')}.csv`);
     await Promise.all(keys.map((key) => alice.put(key, Buffer.from(key))));
-    await cloud.bus.drain();
+    await cloud.settle();
     const started = Date.now();
 
-    // Paused, the bus records the changes without delivering them, so they can go out as one batch.
-    cloud.bus.pause();
+    // With the log trigger paused the changes collect in the trail logstore and reach the object guard as
+    // one range, one invocation.
+    cloud.logTriggers.pause();
     await Promise.all(keys.map((key) => alice.putACL(key, 'public-read')));
-    const batch: CloudEvent[] = cloud.bus.history().filter((e) => e.data.eventName === 'PutObjectAcl');
-    cloud.bus.resume();
-    expect(batch).toHaveLength(OBJECTS);
-    const invoked = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(batch));
-    await cloud.bus.drain();
+    const delivered = cloud.logTriggers.deliveries().length;
+    cloud.logTriggers.resume();
+    await cloud.settle();
 
-    expect(invoked.ok).toBe(true);
+    expect(cloud.logTriggers.deliveries()[delivered]).toMatchObject({ ok: true });
     const records = await decisionsFor(cloud, 'PutObjectAcl', 'burst');
     expect(records).toHaveLength(OBJECTS);
     expect(new Set(records.map((r) => r.decision))).toEqual(new Set(['remediated']));
@@ -44,7 +42,7 @@ describe('a burst of public objects, alerted within the DingTalk robot limit', (
     expect(messages.length).toBeLessThanOrEqual(ROBOT_LIMIT_PER_MINUTE);
     expect(cloud.dingtalk.requests().filter((r) => r.errcode !== undefined)).toEqual([]);
     const texts = messages.map((m) => JSON.stringify(m.body));
-    const unmentioned = batch.filter((e) => !texts.some((text) => text.includes(`${e.source}/${e.id}`)));
+    const unmentioned = records.filter((r) => !texts.some((text) => text.includes(r.dedupeKey)));
     expect(unmentioned).toEqual([]);
     for (const record of records) {
       expect(record.alerts).toContainEqual(expect.objectContaining({ channel: 'dingtalk', ok: true }));

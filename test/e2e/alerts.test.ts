@@ -28,9 +28,9 @@ describe('alerts of oss-acl-guard, through the bundled function', () => {
   it('sends one email and one DingTalk message with the same facts for one revert', async () => {
     const alice = userClient(cloud, 'alice');
     await alice.putBucket('mailed-bucket');
-    await cloud.bus.drain();
+    await cloud.settle();
     await alice.putBucketACL('mailed-bucket', 'public-read');
-    await cloud.bus.drain();
+    await cloud.settle();
 
     const [record] = await decisionsFor(cloud, 'PutBucketAcl', 'mailed-bucket');
     expect(record?.decision).toBe('remediated');

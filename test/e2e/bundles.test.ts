@@ -82,8 +82,7 @@ function runBundle(
 describe('the function bundles in dist/, loaded the way FC loads them', () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
-    // The trail feed gives the log-triggered bundle a range with logs in it to read.
-    cloud = await startCloud({}, { trailDataEvents: true });
+    cloud = await startCloud();
   });
   afterAll(async () => {
     await cloud?.stop();

@@ -36,10 +36,13 @@ describe('`ossguard local` and `ossguard invoke --local`, as a user runs them', 
     local?.kill('SIGINT');
   });
 
-  it('runs the demo: the public bucket is reverted and the DingTalk message is rendered', () => {
+  it('runs the demo: the public bucket and object are reverted, each audited, and the DingTalk message is rendered', () => {
     expect(output).toMatch(/demo-public-website ACL is now private/);
-    expect(output).toMatch(/remediated \(ram-user demo-user\)/);
-    expect(output).toMatch(/DingTalk message received by the local robot:\n### .*HIGH/);
+    expect(output).toMatch(/index\.html ACL is now private/);
+    expect(output).toMatch(/oss-acl-guard remediated PutBucketAcl/);
+    expect(output).toMatch(/oss-acl-guard remediated PutObjectAcl/);
+    expect(output).not.toMatch(/audit ossguard\/audit\/intents\//);
+    expect(output).toMatch(/DingTalk message the local robot received:\n### .*HIGH/);
   });
 
   it('prints one ready line with the endpoints and the administrator keys, but no STS session', () => {

@@ -59,7 +59,7 @@ describe('access-key-guard through the router and the bundled function', () => {
   }
 
   async function decisionFor(accessKeyId: string): Promise<AuditRecord> {
-    await cloud.bus.drain();
+    await cloud.settle();
     const records = (await auditRecords(cloud)).filter(
       (r) => r.eventName === 'CreateAccessKey' && r.resource.accessKeyId === accessKeyId,
     );
@@ -240,7 +240,7 @@ describe('access-key-guard through the router and the bundled function', () => {
       // wrapCloudEvent types events by service; the prefix under test is set explicitly.
       event.type = `${prefix}:ActionTrail:${eventType}`;
       cloud.bus.publish(event);
-      await cloud.bus.drain();
+      await cloud.settle();
 
       expect(deliveriesOf(event).map((d) => [d.functionName, d.ok])).toEqual(routed ? [[GUARD, true]] : []);
       if (routed) {
@@ -254,7 +254,7 @@ describe('access-key-guard through the router and the bundled function', () => {
   );
 
   it('keeps every minted secret out of alerts, log lines and audit records', async () => {
-    await cloud.bus.drain();
+    await cloud.settle();
     const creations = cloud.bus.history().filter((e) => e.data.eventName === 'CreateAccessKey');
     const published = JSON.stringify(creations.map((e) => e.data.responseElements));
     // The records the guard received did carry the secrets: the redaction is what keeps them out.

@@ -13,7 +13,7 @@ import type { AuditRecord } from '../../shared/audit/record';
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
-  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy' | 'trailDataEvents'> = {},
+  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy'> = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
     config,

@@ -1,9 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { ROLE_POLICY_TEMPLATE } from '../../deploy/role';
 import { type LocalCloud, TRAIL_LOGSTORE } from '../../local/cloud';
 import type { LogTriggerResult } from '../../shared/logtrigger/handler';
@@ -12,25 +8,6 @@ import { auditRecords, startCloud, userClient } from './local-cloud';
 const BUCKET = 'photos-log-trigger';
 const FUNCTION = 'oss-object-acl-guard';
 
-/**
- * The repo's s.yaml with only the log-triggered function: the OSS emulator also publishes object writes to
- * the event bus, where oss-acl-guard's PutObjectAcl filter would race this path for the same change (real
- * ActionTrail never puts data events on EventBridge). Paths become absolute so it renders from a temp dir.
- */
-function logTriggerOnlySYaml(): string {
-  const root = resolve('.');
-  const document = parseDocument(readFileSync(join(root, 's.yaml'), 'utf8'));
-  const resources = document.get('resources') as { items: Array<{ key: { value: string } }> };
-  resources.items = resources.items.filter((item) => item.key.value === FUNCTION);
-  const text = document
-    .toString()
-    .replaceAll("file('./", `file('${root}/`)
-    .replaceAll('code: ./dist/', `code: ${root}/dist/`);
-  const dir = mkdtempSync(join(tmpdir(), 'ossguard-syaml-'));
-  writeFileSync(join(dir, 's.yaml'), text);
-  return join(dir, 's.yaml');
-}
-
 /** Audit records about one object's change by people, not ossguard's own revert. */
 async function objectDecisions(cloud: LocalCloud, key: string) {
   return (await auditRecords(cloud)).filter(
@@ -38,20 +15,15 @@ async function objectDecisions(cloud: LocalCloud, key: string) {
   );
 }
 
-async function settle(cloud: LocalCloud): Promise<void> {
-  await cloud.logTriggers.drain();
-  await cloud.bus.drain();
-}
-
 describe('object ACL changes through the trail logstore and its log trigger', () => {
   let cloud: LocalCloud;
   let alice: OSS;
 
   beforeAll(async () => {
-    cloud = await startCloud({}, { sYaml: logTriggerOnlySYaml(), trailDataEvents: true });
+    cloud = await startCloud();
     alice = userClient(cloud, 'alice', BUCKET);
     await alice.putBucket(BUCKET);
-    await settle(cloud);
+    await cloud.settle();
   }, 60_000);
 
   afterAll(async () => {
@@ -61,7 +33,7 @@ describe('object ACL changes through the trail logstore and its log trigger', ()
   it('reverts an object a user made public with PutObjectAcl, with exactly one audit record', async () => {
     await alice.put('report.pdf', Buffer.from('quarterly numbers'));
     await alice.putACL('report.pdf', 'public-read');
-    await settle(cloud);
+    await cloud.settle();
 
     expect(cloud.oss.object(BUCKET, 'report.pdf')?.acl).toBe('private');
     const records = await objectDecisions(cloud, 'report.pdf');
@@ -75,7 +47,7 @@ describe('object ACL changes through the trail logstore and its log trigger', ()
     await alice.put('plain.txt', Buffer.from('nothing to see'));
     await alice.get('plain.txt');
     await alice.put('public.txt', Buffer.from('oops'), { headers: { 'x-oss-object-acl': 'public-read' } });
-    await settle(cloud);
+    await cloud.settle();
 
     expect(cloud.oss.object(BUCKET, 'public.txt')?.acl).toBe('private');
     const records = await objectDecisions(cloud, 'public.txt');
@@ -104,7 +76,7 @@ describe('object ACL changes through the trail logstore and its log trigger', ()
       expect(decisions.length).toBeGreaterThan(0);
       expect(decisions.every((d) => d.decision === 'duplicate')).toBe(true);
     }
-    await settle(cloud);
+    await cloud.settle();
     expect(await auditRecords(cloud)).toHaveLength(before);
   }, 60_000);
 });
@@ -118,9 +90,7 @@ describe('a log-triggered invocation whose PullLogs is refused', () => {
     cloud = await startCloud(
       {},
       {
-        sYaml: logTriggerOnlySYaml(),
         rolePolicy: JSON.stringify(policy),
-        trailDataEvents: true,
       },
     );
   }, 60_000);
@@ -131,9 +101,13 @@ describe('a log-triggered invocation whose PullLogs is refused', () => {
 
   it('fails, is retried maxRetryTime times with the same range, then is dead-lettered', async () => {
     const alice = userClient(cloud, 'alice', BUCKET);
+    // Paused until the bucket's own audit write has landed too, so that everything is one range.
+    cloud.logTriggers.pause();
     await alice.putBucket(BUCKET);
     await alice.put('x.txt', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'public-read' } });
-    await settle(cloud);
+    await cloud.bus.drain();
+    cloud.logTriggers.resume();
+    await cloud.settle();
 
     const [dead, ...more] = cloud.logTriggers.deadLetters();
     expect(more).toEqual([]);

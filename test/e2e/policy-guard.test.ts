@@ -157,7 +157,7 @@ describe('oss-policy-guard through the router and the bundled function', () => {
   const take = async (bucket: string, step: Step) => {
     if (step === null) await alice.deleteBucketPolicy(bucket);
     else await alice.putBucketPolicy(bucket, step);
-    await cloud.bus.drain();
+    await cloud.settle();
   };
   const recordsOf = async (bucket: string) =>
     (await auditRecords(cloud)).filter((r) => r.guard === 'oss-policy-guard' && r.resource.bucket === bucket);

@@ -23,7 +23,7 @@ interface Case {
 const makePublic = async (cloud: LocalCloud) => {
   const alice = userClient(cloud, 'alice');
   await alice.putBucket('photos');
-  await cloud.bus.drain();
+  await cloud.settle();
   await alice.putBucketACL('photos', 'public-read');
 };
 
@@ -88,7 +88,7 @@ describe('the function role policy, enforced by the local cloud', () => {
   it.each(CASES)('$what', async (c) => {
     cloud = await startCloud({}, c.remove ? { rolePolicy: policyWithout(c.remove) } : {});
     await c.act(cloud);
-    await cloud.bus.drain();
+    await cloud.settle();
     const records = (await auditRecords(cloud)).filter(
       (r) => r.eventName === c.eventName && r.actor.userName === 'alice',
     );

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CloudEvent } from '../../local/actiontrail';
+import type { CloudEvent, EmittedRecord } from '../../local/actiontrail';
 import { type ConfigPatch, LocalCloud } from '../../local/cloud';
 import { type FaultCall, FaultInjector, type FaultPlan } from '../../local/faults';
 import { isRecordKey } from '../../shared/audit/query';
@@ -42,30 +42,43 @@ export async function until(condition: () => boolean, timeoutMs = 20_000): Promi
   }
 }
 
-/** The event a user's call published, found by the request id OSS answered with. */
+const requestIdOf = (result: unknown): string | undefined =>
+  (result as { res?: { headers?: Record<string, string> } }).res?.headers?.['x-oss-request-id'];
+
+/** The management event a user's call published on the bus, found by the request id OSS answered with. */
 export function eventOf(cloud: LocalCloud, result: unknown): CloudEvent {
-  const requestId = (result as { res?: { headers?: Record<string, string> } }).res?.headers?.[
-    'x-oss-request-id'
-  ];
+  const requestId = requestIdOf(result);
   const event = cloud.bus.history().find((e) => e.data.requestId === requestId);
   if (!event) throw new Error(`no event for request ${requestId}`);
   return event;
 }
 
+/** The data event an object-level call left in the trail logstore, found by its request id. */
+export function dataEventOf(cloud: LocalCloud, result: unknown): EmittedRecord {
+  const requestId = requestIdOf(result);
+  const found = cloud.trailDataEvents().find((d) => d.record.requestId === requestId);
+  if (!found) throw new Error(`no data event for request ${requestId}`);
+  return found.record;
+}
+
+/** The audit records' dedupeKey: `<source>/<id>` of a CloudEvent, the eventId of a record read from the trail. */
+export const dedupeKeyOf = (event: CloudEvent | EmittedRecord): string =>
+  'specversion' in event ? `${event.source}/${event.id}` : event.eventId;
+
 /** Read from the emulator's store, not through the cloud whose faults the test injects. */
-export function recordsFor(cloud: LocalCloud, event: CloudEvent): AuditRecord[] {
+export function recordsFor(cloud: LocalCloud, event: CloudEvent | EmittedRecord): AuditRecord[] {
   const keys = cloud.oss.bucket(cloud.auditBucket)?.objectKeys ?? [];
   return keys
     .filter((key) => isRecordKey('ossguard/audit/', key))
     .map(
       (key) => JSON.parse(cloud.oss.object(cloud.auditBucket, key)?.body.toString() ?? '{}') as AuditRecord,
     )
-    .filter((r) => r.dedupeKey === `${event.source}/${event.id}`);
+    .filter((r) => r.dedupeKey === dedupeKeyOf(event));
 }
 
 /** How many DingTalk messages and emails name the alert of this event. */
 export function alertCopies(cloud: LocalCloud, event: CloudEvent): { dingtalk: number; email: number } {
-  const id = `${event.source}/${event.id}`;
+  const id = dedupeKeyOf(event);
   return {
     dingtalk: cloud.dingtalk.messages().filter((m) => JSON.stringify(m.body).includes(id)).length,
     email: cloud.smtp.messages().filter((m) => (m.mail.text ?? '').includes(id)).length,

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
+import { type CloudEvent, type EmittedRecord, wrapCloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
-import { eventOf, recordsFor, startFaultyCloud } from './faulty-cloud';
+import { dataEventOf, dedupeKeyOf, recordsFor, startFaultyCloud } from './faulty-cloud';
 
 /**
  * Names an attacker chooses travel from a real change through the real pipeline to every place a person reads
@@ -29,7 +29,8 @@ const cli = join(process.cwd(), 'bin', 'ossguard.mjs');
 
 describe('attacker-chosen names in alerts, the audit CLI and the HTML report', () => {
   let cloud: LocalCloud;
-  let change: CloudEvent;
+  /** The object made public: a data event, which reaches ossguard through the trail's log trigger. */
+  let change: EmittedRecord;
   let forged: CloudEvent;
   let env: NodeJS.ProcessEnv;
   let dir: string;
@@ -40,21 +41,21 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
     await cloud.ossClient(key).putBucket('hostile-names');
     const eve = cloud.ossClient(key, 'hostile-names');
     await eve.put(KEY, Buffer.from('x'));
-    change = eventOf(cloud, await eve.putACL(KEY, 'public-read'));
-    await cloud.bus.drain();
+    change = dataEventOf(cloud, await eve.putACL(KEY, 'public-read'));
+    await cloud.settle();
 
     forged = wrapCloudEvent({
-      ...change.data,
+      ...change,
       eventId: 'forged-1',
       eventName: 'PutBucketAcl',
       userAgent: AGENT,
       sourceIpAddress: FORGED_IP,
-      userIdentity: { ...change.data.userIdentity, userName: FORGED_USER },
+      userIdentity: { ...change.userIdentity, userName: FORGED_USER },
       requestParameters: { bucketName: 'hostile-names' },
       referencedResources: { 'ACS::OSS::Bucket': ['hostile-names'] },
     });
     cloud.bus.publish(forged);
-    await cloud.bus.drain();
+    await cloud.settle();
 
     dir = mkdtempSync(join(tmpdir(), 'ossguard-hostile-'));
     writeFileSync(join(dir, 'ready.json'), JSON.stringify(cloud.readyInfo()));
@@ -64,9 +65,9 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
     await cloud?.stop();
   });
 
-  const audited = (event: CloudEvent): AuditRecord => {
+  const audited = (event: CloudEvent | EmittedRecord): AuditRecord => {
     const [record] = recordsFor(cloud, event);
-    if (!record) throw new Error(`no audit record for ${event.id}`);
+    if (!record) throw new Error(`no audit record for ${dedupeKeyOf(event)}`);
     return record;
   };
 
@@ -84,7 +85,9 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
   });
 
   it('keeps the DingTalk message one fact per line, with the markup escaped', () => {
-    const [message] = cloud.dingtalk.messages().filter((m) => JSON.stringify(m.body).includes(change.id));
+    const [message] = cloud.dingtalk
+      .messages()
+      .filter((m) => JSON.stringify(m.body).includes(change.eventId));
     const text = String((message?.body.markdown as { text?: string } | undefined)?.text);
     // Heading, summary, facts, actions, footer: the summary is the only line that is not a list item or marker.
     const lines = text.split('\n');
@@ -98,7 +101,7 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
   });
 
   it('adds no mail header and no markup to the email', () => {
-    const [mail] = cloud.smtp.messages().filter((m) => (m.mail.text ?? '').includes(change.id));
+    const [mail] = cloud.smtp.messages().filter((m) => (m.mail.text ?? '').includes(change.eventId));
     if (!mail) throw new Error('no mail');
     const header = mail.raw.slice(0, mail.raw.search(/\r?\n\r?\n/));
     expect(header).not.toMatch(/^(bcc|x-injected):/im);
@@ -149,14 +152,14 @@ describe('attacker-chosen names in alerts, the audit CLI and the HTML report', (
   // fault retried into the dead-letter list.
   it('audits an event naming a bucket OSS would refuse as failed, instead of retrying it into the dead-letter list', async () => {
     const impossible = wrapCloudEvent({
-      ...change.data,
+      ...change,
       eventId: 'forged-2',
       eventName: 'PutBucketAcl',
       requestParameters: { bucketName: 'forged\r\nX-Injected: 1' },
       referencedResources: { 'ACS::OSS::Bucket': ['forged\r\nX-Injected: 1'] },
     });
     cloud.bus.publish(impossible);
-    await cloud.bus.drain();
+    await cloud.settle();
     expect(cloud.bus.deadLetters().map((d) => d.event.id)).not.toContain(impossible.id);
     expect(recordsFor(cloud, impossible)).toEqual([
       expect.objectContaining({

@@ -61,7 +61,7 @@ describe('secrets in no log, alert or audit record', () => {
     const alice = cloud.identities.userWithKey('alice').key;
     secrets.set('alice secret', alice.accessKeySecret);
     await cloud.ossClient(alice).putBucket('secret-scan');
-    await cloud.bus.drain();
+    await cloud.settle();
 
     faults.enabled = true;
     await cloud.ossClient(alice).putBucketACL('secret-scan', 'public-read');
@@ -83,7 +83,7 @@ describe('secrets in no log, alert or audit record', () => {
       const minted = created?.body?.accessKey?.accessKeySecret;
       if (minted) secrets.set('minted secret', minted);
     }
-    await cloud.bus.drain();
+    await cloud.settle();
     faults.enabled = false;
 
     // A forged event carrying secrets where ActionTrail never would.
@@ -98,7 +98,7 @@ describe('secrets in no log, alert or audit record', () => {
         userIdentity: { ...sample.data.userIdentity, sessionContext: { securityToken: FORGED_SECRET } },
       }),
     );
-    await cloud.bus.drain();
+    await cloud.settle();
   }, 120_000);
 
   afterAll(async () => {

@@ -21,7 +21,7 @@ describe('the audit bucket briefly unavailable', () => {
   /** A bucket alice makes public while `outage` fails calls on the audit bucket; returns its event. */
   async function publicWhile(bucket: string, outage: (call: FaultCall) => boolean) {
     await alice.putBucket(bucket);
-    await cloud.bus.drain();
+    await cloud.settle();
     const lift = faults.outage(`audit bucket down for ${bucket}`, outage);
     const event = eventOf(cloud, await alice.putBucketACL(bucket, 'public-read'));
     return { event, lift };
@@ -37,7 +37,7 @@ describe('the audit bucket briefly unavailable', () => {
     const { event, lift } = await publicWhile('brief-outage', onAuditBucket(cloud));
     await until(() => attemptsOf(event.id).includes(false));
     lift();
-    await cloud.bus.drain();
+    await cloud.settle();
 
     expect(attemptsOf(event.id)).toEqual([false, true]);
     const records = recordsFor(cloud, event);
@@ -69,7 +69,7 @@ describe('the audit bucket briefly unavailable', () => {
         event = started.event;
         await until(() => attemptsOf(event.id).includes(false));
         started.lift();
-        await cloud.bus.drain();
+        await cloud.settle();
         settled.records = recordsFor(cloud, event);
       });
 
@@ -126,7 +126,7 @@ describe('the audit bucket briefly unavailable', () => {
     expect(recordsFor(cloud, event)).toHaveLength(0);
 
     const redriven = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event));
-    await cloud.bus.drain();
+    await cloud.settle();
     expect(redriven.ok).toBe(true);
     expect(recordsFor(cloud, event)).toEqual([expect.objectContaining({ decision: 'remediated' })]);
     expect(alertCopies(cloud, event)).toEqual({ dingtalk: 1, email: 1 });

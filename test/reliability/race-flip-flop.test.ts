@@ -37,7 +37,7 @@ describe('a bucket made public, fixed by its owner and made public again in quic
     async (round) => {
       const bucket = `flip-${round}`;
       await owner.putBucket(bucket);
-      await cloud.bus.drain();
+      await cloud.settle();
 
       faults.enabled = true;
       const events = [
@@ -45,11 +45,11 @@ describe('a bucket made public, fixed by its owner and made public again in quic
         eventOf(cloud, await owner.putBucketACL(bucket, 'private')),
         eventOf(cloud, await alice.putBucketACL(bucket, 'public-read-write')),
       ];
-      await cloud.bus.drain();
+      await cloud.settle();
       faults.enabled = false;
       // A slow revert still lands after the drain; the final state is what is left once it has.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, faults.busyUntil() - Date.now())));
-      await cloud.bus.drain();
+      await cloud.settle();
 
       expect((await owner.getBucketACL(bucket)).acl).toBe('private');
       const decisions = events.map((event) => {

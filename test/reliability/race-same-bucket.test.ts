@@ -33,7 +33,7 @@ describe('two events for the same bucket handled at once', () => {
     ...acls: Array<'public-read' | 'public-read-write'>
   ): Promise<CloudEvent[]> {
     await alice.putBucket(bucket);
-    await cloud.bus.drain();
+    await cloud.settle();
     cloud.bus.pause();
     try {
       const events: CloudEvent[] = [];
@@ -48,7 +48,7 @@ describe('two events for the same bucket handled at once', () => {
 
   /** Each change audited once, the bucket private, and an alert per change that was reverted, sent once. */
   async function expectSettled(bucket: string, events: CloudEvent[]): Promise<void> {
-    await cloud.bus.drain();
+    await cloud.settle();
     expect((await alice.getBucketACL(bucket)).acl).toBe('private');
     const records = events.map((event) => recordsFor(cloud, event));
     expect(records.map((r) => r.length)).toEqual(events.map(() => 1));
@@ -98,7 +98,7 @@ describe('two events for the same bucket handled at once', () => {
     for (const held of results.filter((r) => !r.ok))
       expect(JSON.stringify(held.error)).toContain('another delivery of this event holds its intent record');
     expect((await invoke(event)).ok).toBe(true);
-    await cloud.bus.drain();
+    await cloud.settle();
 
     expect((await alice.getBucketACL('twin-duplicate')).acl).toBe('private');
     const records = recordsFor(cloud, event);

@@ -1,6 +1,9 @@
+import { wrapCloudEvent } from '../../local/actiontrail';
 import type { FaultKind } from '../../local/faults';
 import type { AuditRecord, DecisionKind } from '../../shared/audit/record';
+import { isObjectAclChange } from '../../shared/events/flattened';
 import type { MadeChange, SoakRun } from './run';
+import { attemptsOf, rangeHolds, trackBus, trackTrail } from './tracker';
 import {
   isExceptedBucket,
   isExceptedUser,
@@ -25,18 +28,14 @@ export interface SoakReport {
   /** Cloud calls ossguard's functions made that failed, as their audit records list them (SDK retries). */
   failedCallsInAudit: number;
   eventsPublished: number;
+  /** Object-level calls, which the trail delivers to its logstore for the log trigger. */
+  dataEventsInTrail: number;
   invocations: number;
   failedInvocations: number;
   /** Deliveries after the first: EventBridge redelivering a failed invocation. */
   redeliveries: number;
   failuresByError: Record<string, number>;
-  deadLettered: Array<{
-    eventId: string;
-    eventName: string;
-    resource: string;
-    attempts: number;
-    error: string;
-  }>;
+  deadLettered: Array<{ id: string; about: string; attempts: number; error: string }>;
   redrivenOk: number;
   auditRecords: number;
   decisions: Partial<Record<DecisionKind, number>>;
@@ -83,9 +82,13 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
   for (const record of records) {
     recordsByKey.set(record.dedupeKey, [...(recordsByKey.get(record.dedupeKey) ?? []), record]);
   }
-  const deliveries = cloud.bus.deliveries();
+  // Invocations on both paths: bus deliveries of one event, log-trigger deliveries of one range.
+  const deliveries = [
+    ...cloud.bus.deliveries().map((d) => ({ ...d, via: 'bus' as const })),
+    ...cloud.logTriggers.deliveries().map((d) => ({ ...d, via: 'trail' as const })),
+  ];
   const failed = deliveries.filter((d) => !d.ok);
-  const redrivenOk = new Set(run.redriven.filter((r) => r.ok).map((r) => r.eventId));
+  const redrivenOk = new Set(run.redriven.filter((r) => r.ok).map((r) => r.id));
 
   // Function log lines naming an event whose audit write failed after the change was acted on.
   const auditWriteFailed = new Set<string>();
@@ -109,7 +112,7 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
       continue;
     }
     const { event } = change;
-    const found = recordsByKey.get(`${event.source}/${event.id}`) ?? [];
+    const found = recordsByKey.get(event.key) ?? [];
     if (found.length !== 1) {
       if (found.length === 0) lost += 1;
       fail(`${label}: ${found.length} audit records for event ${event.id}, expected exactly 1`);
@@ -118,9 +121,9 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
     const record = found[0] as AuditRecord;
     if (record.decision === change.expected) continue;
     // An earlier attempt acted, then its audit write failed (or it timed out), and the next found nothing to do.
-    const attempts = failed.filter((d) => d.eventId === event.id);
+    const attempts = attemptsOf(cloud, event).filter((a) => !a.ok);
     const actedThenFailed =
-      auditWriteFailed.has(record.eventId) || attempts.some((d) => d.error?.name === 'FunctionTimeout');
+      auditWriteFailed.has(record.eventId) || attempts.some((a) => a.errorName === 'FunctionTimeout');
     if (attempts.length > 0 && record.decision === 'skipped' && actedThenFailed) {
       rewritten.push({
         seq: change.seq,
@@ -135,29 +138,36 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
 
   // Every event that reached a function (ossguard's own reverts and the setup too): exactly one record.
   const published = new Map(cloud.bus.history().map((e) => [e.id, e]));
-  for (const eventId of new Set(deliveries.map((d) => d.eventId))) {
+  for (const eventId of new Set(cloud.bus.deliveries().map((d) => d.eventId))) {
     const event = published.get(eventId);
-    const found = event ? (recordsByKey.get(`${event.source}/${event.id}`) ?? []) : [];
+    const found = event ? (recordsByKey.get(trackBus(event).key) ?? []) : [];
     if (found.length !== 1)
       fail(`event ${eventId} (${event?.data.eventName}) has ${found.length} audit records`);
+  }
+  // And every object ACL change in a range the log trigger delivered.
+  const ranges = cloud.logTriggers.deliveries();
+  for (const data of cloud.trailDataEvents()) {
+    if (!isObjectAclChange(data.record as unknown as Record<string, unknown>)) continue;
+    if (!ranges.some((d) => rangeHolds(d, data))) continue;
+    const found = recordsByKey.get(trackTrail(data).key) ?? [];
+    if (found.length !== 1)
+      fail(`data event ${data.record.eventId} (${data.record.eventName}) has ${found.length} audit records`);
   }
 
   checkFinalState(run, fail);
   const alerts = checkAlerts(run, fail);
 
-  // Dead letters: only events whose every attempt failed on cloud faults, each reported and re-driven.
+  // Dead letters: only events and ranges whose every attempt failed on cloud faults, each reported and re-driven.
   for (const letter of run.deadLettered) {
-    const attempts = deliveries.filter((d) => d.eventId === letter.event.id);
-    if (letter.attempts !== run.options.maxRetries + 1)
-      fail(`dead letter ${letter.event.id} after ${letter.attempts} attempts`);
-    const notFaults = attempts.filter((d) => !d.ok && !FAULT_FAILURES.has(d.error?.name ?? ''));
-    if (notFaults.length > 0)
-      fail(`dead letter ${letter.event.id} failed for another reason: ${notFaults[0]?.error?.name}`);
-    if (!redrivenOk.has(letter.event.id)) fail(`dead letter ${letter.event.id} failed again when re-driven`);
+    if (letter.attempts !== letter.maxAttempts)
+      fail(`dead letter ${letter.id} after ${letter.attempts} of ${letter.maxAttempts} attempts`);
+    const notFault = letter.failures.find((name) => !FAULT_FAILURES.has(name));
+    if (notFault) fail(`dead letter ${letter.id} failed for another reason: ${notFault}`);
+    if (!redrivenOk.has(letter.id)) fail(`dead letter ${letter.id} failed again when re-driven`);
   }
   for (const d of failed) {
     if (!FAULT_FAILURES.has(d.error?.name ?? ''))
-      fail(`invocation for ${d.eventId} failed with ${d.error?.name}: ${d.error?.message}`);
+      fail(`${d.via} invocation ${d.requestId} failed with ${d.error?.name}: ${d.error?.message}`);
   }
 
   const stats = faults.stats();
@@ -172,14 +182,14 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
     userRetries: made.reduce((sum, m) => sum + m.userRetries, 0),
     failedCallsInAudit: records.reduce((sum, r) => sum + r.requestIds.filter((c) => !c.ok).length, 0),
     eventsPublished: cloud.bus.history().length,
+    dataEventsInTrail: cloud.trailDataEvents().length,
     invocations: deliveries.length,
     failedInvocations: failed.length,
     redeliveries: deliveries.filter((d) => d.attempt > 1).length,
     failuresByError: count(failed, (d) => d.error?.name ?? 'unknown'),
     deadLettered: run.deadLettered.map((d) => ({
-      eventId: d.event.id,
-      eventName: d.event.data.eventName,
-      resource: d.event.subject,
+      id: d.id,
+      about: d.about,
       attempts: d.attempts,
       error: d.error,
     })),
@@ -272,7 +282,13 @@ function checkFinalState({ cloud, made }: SoakRun, fail: (message: string) => vo
   }
 
   // ossguard's own writes, found in ActionTrail: none may touch an excepted bucket or user.
-  for (const event of cloud.bus.history()) {
+  for (const event of [
+    ...cloud.bus.history(),
+    ...cloud
+      .trailDataEvents()
+      .filter((d) => d.record.eventRW !== 'Read')
+      .map((d) => wrapCloudEvent(d.record)),
+  ]) {
     const identity = event.data.userIdentity as { type?: string };
     if (identity.type !== 'assumed-role') continue;
     const params = event.data.requestParameters as { bucketName?: string; UserName?: string };

@@ -1,13 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CloudEvent } from '../../local/actiontrail';
 import { LocalCloud } from '../../local/cloud';
 import { DEFAULT_MIX, FaultInjector, ratesFor } from '../../local/faults';
+import { positionOf } from '../../local/sls/store';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { Actors } from './actors';
-import { BusTracker, type Settlement } from './tracker';
+import { EventTracker, type Settlement, type TrackedEvent } from './tracker';
 import { EXCEPTION_TAG, objectKeys, type PlannedChange, planChanges, soakConfig, WORLD } from './world';
 
 export interface SoakOptions {
@@ -28,7 +28,7 @@ export interface SoakOptions {
 
 /** One planned change as it happened. */
 export interface MadeChange extends PlannedChange {
-  event?: CloudEvent;
+  event?: TrackedEvent;
   accessKeyId?: string;
   settlement?: Settlement;
   /** Attempts of the person's own call that met a fault. */
@@ -43,10 +43,27 @@ export interface SoakRun {
   records: AuditRecord[];
   cloud: LocalCloud;
   faults: FaultInjector;
-  /** Dead letters as they stood before being re-driven. */
-  deadLettered: Array<{ event: CloudEvent; functionName: string; attempts: number; error: string }>;
-  redriven: Array<{ eventId: string; ok: boolean; error?: string }>;
+  /** Dead letters of both paths as they stood before being re-driven. */
+  deadLettered: DeadLetter[];
+  redriven: Array<{ id: string; ok: boolean; error?: string }>;
   durationMs: number;
+}
+
+/** A bus event or a log-trigger range given up after every attempt failed. */
+export interface DeadLetter {
+  /** The CloudEvent id, or `<function>/<shard>/<begin>-<end>` for a range. */
+  id: string;
+  via: 'bus' | 'trail';
+  functionName: string;
+  /** What the function was invoked with, to re-drive it. */
+  payload: unknown;
+  attempts: number;
+  maxAttempts: number;
+  error: string;
+  /** The failed attempts' error names. */
+  failures: string[];
+  /** What it was about: `<eventName> <resource>` for an event, the range for a range. */
+  about: string;
 }
 
 const SETTLE_TIMEOUT_MS = 120_000;
@@ -103,7 +120,7 @@ async function soak(
 ): Promise<Omit<SoakRun, 'durationMs'>> {
   const started = Date.now();
   const actors = new Actors(cloud);
-  const tracker = new BusTracker(cloud.bus);
+  const tracker = new EventTracker(cloud);
 
   await setUp(cloud, actors);
   log(`world ready in ${Date.now() - started} ms; making ${options.changes} changes`);
@@ -121,7 +138,7 @@ async function soak(
       const event = tracker.eventFor(outcome.requestId);
       if (!event) throw new Error(`no event for request ${outcome.requestId}`);
       result.event = event;
-      result.settlement = await tracker.settled(event.id, SETTLE_TIMEOUT_MS);
+      result.settlement = await tracker.settled(event, SETTLE_TIMEOUT_MS);
       // A timed-out revert still lands after its client gave up: the next change must not race it.
       await quietFor(faults, result);
     } catch (error) {
@@ -135,18 +152,13 @@ async function soak(
   await settleAll(cloud, faults);
   faults.enabled = false;
 
-  const deadLettered = cloud.bus.deadLetters().map((d) => ({
-    event: d.event,
-    functionName: d.functionName,
-    attempts: d.attempts,
-    error: `${d.error.name}: ${d.error.message}`,
-  }));
-  // What an operator does with a dead-letter queue once the cloud is healthy: send each event again.
+  const deadLettered = deadLettersOf(cloud, options.maxRetries);
+  // What an operator does with a dead-letter queue once the cloud is healthy: send each one again.
   const redriven = [];
   for (const letter of deadLettered) {
-    const outcome = await cloud.bus.invoke(letter.functionName, JSON.stringify(letter.event));
+    const outcome = await cloud.bus.invoke(letter.functionName, JSON.stringify(letter.payload));
     redriven.push({
-      eventId: letter.event.id,
+      id: letter.id,
       ok: outcome.ok,
       ...(outcome.ok ? {} : { error: `${outcome.error.name}: ${outcome.error.message}` }),
     });
@@ -154,6 +166,44 @@ async function soak(
   await settleAll(cloud, faults);
 
   return { options, made, records: auditRecordsOf(cloud), cloud, faults, deadLettered, redriven };
+}
+
+function deadLettersOf(cloud: LocalCloud, maxRetries: number): DeadLetter[] {
+  const fromBus = cloud.bus.deadLetters().map(
+    (d): DeadLetter => ({
+      id: d.event.id,
+      via: 'bus',
+      functionName: d.functionName,
+      payload: d.event,
+      attempts: d.attempts,
+      maxAttempts: maxRetries + 1,
+      error: `${d.error.name}: ${d.error.message}`,
+      failures: cloud.bus
+        .deliveries()
+        .filter((x) => x.eventId === d.event.id && !x.ok)
+        .map((x) => x.error?.name ?? 'unknown'),
+      about: `${d.event.data.eventName} ${d.event.data.referencedResources['ACS::OSS::Bucket']?.[0] ?? ''}`,
+    }),
+  );
+  const fromTrail = cloud.logTriggers.deadLetters().map((d): DeadLetter => {
+    const { shardId, beginCursor, endCursor } = d.event.source;
+    const range = `${shardId}/${positionOf(beginCursor)}-${positionOf(endCursor)}`;
+    return {
+      id: `${d.functionName}/${range}`,
+      via: 'trail',
+      functionName: d.functionName,
+      payload: d.event,
+      attempts: d.attempts,
+      maxAttempts: d.maxRetries + 1,
+      error: `${d.error.name}: ${d.error.message}`,
+      failures: cloud.logTriggers
+        .deliveries()
+        .filter((x) => !x.ok && JSON.stringify(x.event.source) === JSON.stringify(d.event.source))
+        .map((x) => x.error?.name ?? 'unknown'),
+      about: `trail range ${range}`,
+    };
+  });
+  return [...fromBus, ...fromTrail];
 }
 
 /** Buckets with objects, tags and keys, made before faults are switched on. */
@@ -177,7 +227,7 @@ async function setUp(cloud: LocalCloud, actors: Actors): Promise<void> {
   );
   for (const user of [...WORLD.creators, ...WORLD.owners]) actors.key(user);
   for (const user of WORLD.serviceUsers) cloud.identities.createUser(user);
-  await cloud.bus.drain();
+  await cloud.settle();
 }
 
 /**
@@ -233,15 +283,16 @@ async function quietFor(faults: FaultInjector, made: MadeChange): Promise<void> 
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 50));
 }
 
-/** Drains the bus until no delayed write is pending and no new event arrived: the cloud is quiet. */
+/** Drains the bus and the log triggers until no delayed write is pending and no new event arrived: the cloud is quiet. */
 async function settleAll(cloud: LocalCloud, faults: FaultInjector): Promise<void> {
   for (;;) {
-    await cloud.bus.drain();
+    await cloud.settle();
     const wait = faults.busyUntil() - Date.now();
-    const before = cloud.bus.history().length;
+    const published = () => cloud.bus.history().length + cloud.trailDataEvents().length;
+    const before = published();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 100));
-    await cloud.bus.drain();
-    if (wait <= 0 && cloud.bus.history().length === before) return;
+    await cloud.settle();
+    if (wait <= 0 && published() === before) return;
   }
 }
 

@@ -31,6 +31,20 @@ describe('isRetryable', () => {
       retry: true,
     },
     {
+      why: 'a POP read timeout (httpx: no code, no status)',
+      status: undefined,
+      code: 'UnknownError',
+      message: 'ReadTimeout(10000)',
+      retry: true,
+    },
+    {
+      why: 'a POP connect timeout',
+      status: undefined,
+      code: 'UnknownError',
+      message: 'ConnectTimeout: Connect http://127.0.0.1:1/ failed.',
+      retry: true,
+    },
+    {
       why: 'a bucket name ali-oss will not send',
       status: undefined,
       code: 'Error',
