@@ -158,6 +158,8 @@ export async function burst(): Promise<BenchLine> {
         floor: floorCpu,
       },
       peakRssMb: rssMb,
+      // The same calls made directly with the SDK, in a process of their own: what the SDKs alone cost.
+      floorPeakRssMb: round(direct.peakRssKb / 1024, 1),
       decisions,
     };
   } finally {

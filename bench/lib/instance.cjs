@@ -3,7 +3,11 @@
 // one event, as the FC runtime does. Timings are read off this process's own clock (0 = process start) and
 // reported on fd 3, so nothing the bundle prints can pass for them. Exits at once: an instance's sockets
 // would otherwise keep it alive, and its end is not part of the cold start.
-const { writeSync } = require('node:fs');
+const { readFileSync, writeSync } = require('node:fs');
+
+/** Peak resident set so far (Linux, as on FC): VmHWM, in kB. */
+const peakRssKb = () =>
+  Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
 
 const [bundle, event, context] = process.argv.slice(2);
 const report = (outcome) => {
@@ -16,6 +20,14 @@ const loaded = performance.now();
 const logger = { debug() {}, info() {}, warn() {}, error() {}, log() {} };
 handler(Buffer.from(event), { ...JSON.parse(context), logger }).then(
   (result) =>
-    report({ ok: true, loadStart, loaded, handled: performance.now(), cpu: process.cpuUsage(), result }),
+    report({
+      ok: true,
+      loadStart,
+      loaded,
+      handled: performance.now(),
+      cpu: process.cpuUsage(),
+      peakRssKb: peakRssKb(),
+      result,
+    }),
   (error) => report({ ok: false, message: String(error?.message ?? error) }),
 );

@@ -19,6 +19,8 @@ export interface InstanceOutcome {
   handled: number;
   /** The instance's CPU time (user and system, µs) when it reported. */
   cpu: { user: number; system: number };
+  /** The instance's peak resident set (VmHWM) when it reported, in kB. */
+  peakRssKb: number;
   result: unknown;
 }
 

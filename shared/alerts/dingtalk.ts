@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Severity } from '../severity';
+import { type PostAnswer, postJson } from './post';
 import { SlidingWindowLimiter } from './ratelimit';
 import {
   bySeverity,
@@ -33,7 +34,6 @@ export interface DingTalkChannelOptions {
   secret?: string;
   /** Who to @ per severity; a digest uses the entry of its most severe alert. */
   mentions?: DingTalkMentions;
-  fetch?: typeof fetch;
   /** Tries per message, including the first. Default 3. */
   maxAttempts?: number;
   /** First backoff after a 5xx or network error, doubled per retry. Default 1 s. */
@@ -215,12 +215,19 @@ export function planDingTalkMessages(
   }
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export class DingTalkChannel implements AlertChannel {
   readonly name: string;
   private readonly webhook: URL;
   private readonly secret: string | undefined;
   private readonly mentions: DingTalkMentions;
-  private readonly fetch: typeof fetch;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly throttlePauseMs: number;
@@ -237,7 +244,6 @@ export class DingTalkChannel implements AlertChannel {
     this.mentions = options.mentions ?? {};
     validateMentions(this.mentions);
     this.name = options.name ?? 'dingtalk';
-    this.fetch = options.fetch ?? globalThis.fetch;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.backoffMs = options.backoffMs ?? 1_000;
     this.throttlePauseMs = options.throttlePauseMs ?? 15_000;
@@ -266,14 +272,14 @@ export class DingTalkChannel implements AlertChannel {
   }
 
   /** A fresh timestamp per request: DingTalk rejects signatures older than an hour. */
-  private signedUrl(): string {
+  private signedUrl(): URL {
     const url = new URL(this.webhook);
     if (this.secret) {
       const timestamp = this.now();
       url.searchParams.set('timestamp', String(timestamp));
       url.searchParams.set('sign', dingTalkSign(this.secret, timestamp));
     }
-    return url.toString();
+    return url;
   }
 
   private redact(text: string): string {
@@ -288,14 +294,9 @@ export class DingTalkChannel implements AlertChannel {
     }
     this.limiter.record();
     const retry = backoff(this.backoffMs, n);
-    let response: Response;
+    let response: PostAnswer;
     try {
-      response = await this.fetch(this.signedUrl(), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      response = await postJson(this.signedUrl(), JSON.stringify(body), this.timeoutMs);
     } catch (error) {
       return {
         ok: false,
@@ -306,8 +307,9 @@ export class DingTalkChannel implements AlertChannel {
     if (response.status >= 500 || response.status === 429) {
       return { ok: false, error: `HTTP ${response.status}`, retryAfterMs: retry };
     }
-    if (!response.ok) return { ok: false, error: `HTTP ${response.status}` };
-    const answer: unknown = await response.json().catch(() => undefined);
+    if (response.status < 200 || response.status > 299)
+      return { ok: false, error: `HTTP ${response.status}` };
+    const answer = parseJson(response.body);
     if (
       !answer ||
       typeof answer !== 'object' ||

@@ -154,14 +154,55 @@ export function renderEmail(alert: Alert): RenderedEmail {
   };
 }
 
-/** One email for a burst: every alert in full, most severe first. */
+/**
+ * How many alerts a digest email shows in full; the rest get one line each. A thousand full sections would
+ * bury the ones that matter (and cost the function ~45 MB to encode); every alert stays in the audit log.
+ */
+export const EMAIL_DIGEST_DETAILED = 20;
+
+/** An alert's line in an email digest: severity, title, summary and id, like a DingTalk digest entry. */
+function textDigestEntry(alert: Alert): string {
+  return (
+    `- ${label(alert.severity)} ${singleLine(alert.title, DIGEST_ENTRY_CHARS)}: ` +
+    `${singleLine(alert.summary, DIGEST_ENTRY_CHARS)} · ${singleLine(alert.id)}`
+  );
+}
+
+function htmlDigestEntry(alert: Alert): string {
+  return (
+    `<li><b style="color:${SEVERITY_COLOUR[alert.severity]}">${label(alert.severity)}</b> ` +
+    `${escapeHtml(alert.title, DIGEST_ENTRY_CHARS)}: ${escapeHtml(alert.summary, DIGEST_ENTRY_CHARS)} · ` +
+    `${escapeHtml(alert.id)}</li>`
+  );
+}
+
+/**
+ * One email for a burst, most severe first: the first EMAIL_DIGEST_DETAILED alerts in full, then one line
+ * for each of the others.
+ */
 export function renderEmailDigest(alerts: readonly Alert[]): RenderedEmail {
   const sorted = bySeverity(alerts);
+  const detailed = sorted.slice(0, EMAIL_DIGEST_DETAILED);
+  const listed = sorted.slice(EMAIL_DIGEST_DETAILED);
   const top = label(highestSeverity(alerts));
   const intro = `${alerts.length} alerts from ossguard, most severe first.`;
+  const rest =
+    listed.length > 0
+      ? `${listed.length} more, one line each; each in full in the audit log (ossguard audit show <id>):`
+      : '';
+  const text = [
+    intro,
+    detailed.map(textSection).join('\n\n----\n\n'),
+    ...(rest ? [`----\n\n${rest}\n\n${listed.map(textDigestEntry).join('\n')}`] : []),
+  ];
+  const html = [
+    `<p>${intro}</p>`,
+    ...detailed.map(htmlSection),
+    ...(rest ? [`<p>${escapeHtml(rest)}</p>\n<ul>\n${listed.map(htmlDigestEntry).join('\n')}\n</ul>`] : []),
+  ];
   return {
     subject: `[${top}] [ossguard] ${alerts.length} alerts, most severe ${top}`,
-    text: `${intro}\n\n${sorted.map(textSection).join('\n\n----\n\n')}\n`,
-    html: htmlDocument(`<p>${intro}</p>\n${sorted.map(htmlSection).join('\n')}`),
+    text: `${text.join('\n\n')}\n`,
+    html: htmlDocument(html.join('\n')),
   };
 }

@@ -116,6 +116,22 @@ describe('the DingTalk channel against the local robot', () => {
     expect(result?.error).not.toMatch(/server-down|SEC/);
   });
 
+  it('gives up on a robot that accepts the connection but never answers, within the request timeout', async () => {
+    const silent = createServer(() => {}).listen(0, '127.0.0.1');
+    await new Promise((resolve) => silent.once('listening', resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const webhook = `http://127.0.0.1:${port}/robot/send?access_token=server-down`;
+      const started = Date.now();
+      const [result] = await channel('server-down', { webhook, timeoutMs: 200 }).send([makeAlert()]);
+      expect(result).toMatchObject({ ok: false, attempts: 3 });
+      expect(result?.error).toMatch(/no answer within 200 ms/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('does not post twice when a retry follows a lost response (msgUuid)', async () => {
     sink.inject({ acceptThenStatus: 502 });
     const [result] = await channel('lost-response').send([makeAlert()]);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  EMAIL_DIGEST_DETAILED,
   renderDingTalkDigest,
   renderDingTalkMarkdown,
   renderEmail,
@@ -195,6 +196,19 @@ describe('the same alert in every channel', () => {
     const entries = markdown.text.split('\n').filter((line) => line.startsWith('- '));
     expect(entries[0]).toContain('**CRITICAL**');
     expect(entries.at(-1)).toContain('**INFO**');
+  });
+
+  it('shows the first 20 alerts of a large email digest in full and lists the rest one line each, every id included', () => {
+    const alerts = manyAlerts(50);
+    const email = renderEmailDigest(alerts);
+    expect(email.text.match(/^ossguard alert /gm)).toHaveLength(EMAIL_DIGEST_DETAILED);
+    expect(email.text).toContain('30 more, one line each');
+    expect(email.text.match(/^- (CRITICAL|HIGH|MEDIUM|LOW|INFO) .* · \S+$/gm)).toHaveLength(30);
+    expect(email.html.match(/<li><b /g)).toHaveLength(30);
+    for (const alert of alerts) {
+      expect(email.text).toContain(alert.id);
+      expect(email.html).toContain(alert.id);
+    }
   });
 });
 
