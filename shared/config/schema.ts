@@ -183,10 +183,27 @@ export function configSchema(ruleIds: readonly string[]) {
           z.array(z.string().check(z.regex(/^\d{5,20}$/, 'must be an account id'))),
           [],
         ),
+        /**
+         * UIDs (or ARNs) of the owner's RAM users and roles that policies may name: a RAM user's UID looks
+         * like an account UID, so without this list the analyser counts them as foreign accounts.
+         */
+        knownPrincipals: z._default(
+          z.array(
+            z
+              .string()
+              .check(
+                z.regex(
+                  /^(\d{5,20}|acs:ram::\d{5,20}:(user|role)\/[^\s*]+)$/,
+                  'must be a UID or a RAM user/role ARN',
+                ),
+              ),
+          ),
+          [],
+        ),
         /** Findings at or above this severity make a policy fail (and be repaired in restore/strip/delete). */
         failOn: z._default(severity, 'high'),
       }),
-      { mode: 'alert', trustedAccounts: [], failOn: 'high' },
+      { mode: 'alert', trustedAccounts: [], knownPrincipals: [], failOn: 'high' },
     ),
   });
 }

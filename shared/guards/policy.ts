@@ -137,6 +137,7 @@ function analyse(policy: string, change: ChangeRecord, config: OssguardConfig): 
     bucket: change.resources.bucket ?? '',
     ownerAccountId: change.accountId ?? '',
     trustedAccounts: config.policy.trustedAccounts,
+    knownPrincipals: config.policy.knownPrincipals,
   });
 }
 

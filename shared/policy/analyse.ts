@@ -220,7 +220,7 @@ const foreignAccountPrincipal: StatementRule = (s, env) => {
       `and may call ${scope(s)}${writes ? ', including writes' : ''}`,
     fix:
       (kept.length > 0 ? `drop them: ${rewrite(s, { Principal: kept })}` : 'remove this statement') +
-      `; or, if they are partners, list them in policy.trustedAccounts (--trusted); if they are the owner's RAM users or roles, in knownPrincipals (--known)`,
+      `; or, if they are partners, list them in policy.trustedAccounts (--trusted); if they are the owner's RAM users or roles, in policy.knownPrincipals (--known)`,
   };
 };
 

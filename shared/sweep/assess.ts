@@ -98,11 +98,12 @@ export class Assessor {
 
   /** The policy guard's judgement: the analyser's findings through the policy rules, at or above failOn. */
   private judgePolicy(bucket: string, policy: string): ModedFinding[] {
-    const { trustedAccounts, failOn, mode } = this.config.policy;
+    const { trustedAccounts, knownPrincipals, failOn, mode } = this.config.policy;
     const analysis = analysePolicy(policy, {
       bucket,
       ownerAccountId: this.context.accountId,
       trustedAccounts,
+      knownPrincipals,
     });
     return evaluateRules(policyRules, analysis, this.config, () =>
       mode === 'alert' ? 'alert' : 'enforce',

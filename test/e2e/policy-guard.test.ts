@@ -8,6 +8,8 @@ import type { OssClient } from '../helpers/oss';
 import { auditRecords, userClient } from './local-cloud';
 
 const OWNER = '1234567890123456';
+/** A RAM user's UID: it looks like an account UID, so only policy.knownPrincipals makes it internal. */
+const RAM_USER = '2021476040493500';
 
 /** Reads of one prefix by the owner account over HTTPS: no finding at all. */
 const ownerReads = (bucket: string) => ({
@@ -46,6 +48,8 @@ interface ModeCase {
   live: Step;
   /** The call ossguard's repair makes, whose own event must be skipped. */
   repairEvent?: 'PutBucketPolicy' | 'DeleteBucketPolicy';
+  /** Rules among the record's findings, and whether OSS calls the policy public; default the "*" leak. */
+  findings?: { rules: string[]; public: boolean };
 }
 
 const CASES: ModeCase[] = [
@@ -136,6 +140,29 @@ const CASES: ModeCase[] = [
     live: policy(anyoneReads('pol-excepted')),
   },
   {
+    what: "in strip mode keeps a statement naming the owner's RAM user listed in policy.knownPrincipals",
+    bucket: 'pol-known',
+    config: { policy: { mode: 'strip', failOn: 'medium', knownPrincipals: [RAM_USER] } },
+    setup: [],
+    change: policy({ ...ownerReads('pol-known'), Principal: [RAM_USER] }),
+    decision: 'skipped',
+    reason: /^the policy passes: no finding at or above medium$/,
+    live: policy({ ...ownerReads('pol-known'), Principal: [RAM_USER] }),
+    findings: { rules: [], public: false },
+  },
+  {
+    what: 'in strip mode removes the same statement when the RAM user is not listed (a foreign account)',
+    bucket: 'pol-unknown',
+    config: { policy: { mode: 'strip', failOn: 'medium' } },
+    setup: [],
+    change: policy(ownerReads('pol-unknown'), { ...ownerReads('pol-unknown'), Principal: [RAM_USER] }),
+    decision: 'remediated',
+    reason: /^remove statement\(s\) 1 from the policy$/,
+    live: policy(ownerReads('pol-unknown')),
+    repairEvent: 'PutBucketPolicy',
+    findings: { rules: ['foreign-account-principal', 'no-source-restriction'], public: false },
+  },
+  {
     what: 'in dry-run says what strip mode would do and changes nothing',
     bucket: 'pol-dry-run',
     config: { dryRun: true, policy: { mode: 'strip' } },
@@ -190,15 +217,17 @@ describe('oss-policy-guard through the router and the bundled function', () => {
     });
 
     it('leaves exactly one audit record per change, the last one with the expected decision', () => {
+      const findings = c.findings ?? { rules: ['anonymous-principal'], public: true };
       const byAlice = records.filter((r) => r.actor.userName === 'alice');
       expect(byAlice).toHaveLength(c.setup.length + 1);
       expect(byAlice.slice(0, -1).map((r) => r.decision)).toEqual(c.setup.map(() => 'skipped'));
       expect(byAlice.at(-1)).toMatchObject({
         decision: c.decision,
         reason: expect.stringMatching(c.reason),
-        before: { public: true, ossIsPublic: true },
-        rules: expect.arrayContaining([expect.objectContaining({ ruleId: 'anonymous-principal' })]),
+        before: { public: findings.public, ossIsPublic: findings.public },
       });
+      expect(byAlice.at(-1)?.rules.map((r) => r.ruleId)).toEqual(expect.arrayContaining(findings.rules));
+      if (findings.rules.length === 0) expect(byAlice.at(-1)?.rules).toEqual([]);
     });
 
     it('leaves the bucket with the expected policy', async () => {

@@ -54,7 +54,12 @@ describe('config validation at cold start', () => {
     });
     expect(config.exceptions.tagKey).toBe('ossguard-exception');
     expect(config.alerts.email).toMatchObject({ port: 465, secure: true });
-    expect(config.policy).toEqual({ mode: 'alert', trustedAccounts: [], failOn: 'high' });
+    expect(config.policy).toEqual({
+      mode: 'alert',
+      trustedAccounts: [],
+      knownPrincipals: [],
+      failOn: 'high',
+    });
   });
 
   it('accepts the same config written as JSON', () => {
@@ -118,6 +123,12 @@ describe('config validation at cold start', () => {
     ],
     ['a missing audit bucket', 'dryRun: true', 'audit', /expected object/],
     ['an invalid audit bucket name', 'audit: {bucket: Bad_Name}', 'audit.bucket', /valid OSS bucket name/],
+    [
+      'a wildcard as a known principal',
+      'audit: {bucket: abc}\npolicy: {knownPrincipals: ["*"]}',
+      'policy.knownPrincipals.0',
+      /must be a UID or a RAM user\/role ARN/,
+    ],
     [
       'a plain-http webhook',
       'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "http://evil.example.com/x"}}',
