@@ -114,6 +114,8 @@ export function renderSYaml(file: string, options: RenderOptions = {}): Promise<
         cwd: dirname(path),
         env: { ...process.env, ...options.env },
         timeout: options.timeoutMs ?? 60_000,
+        // `s` may not stop on SIGTERM; one that spun on past its timeout ate a core for half an hour here.
+        killSignal: 'SIGKILL',
         maxBuffer: 32 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
