@@ -98,6 +98,7 @@ export async function burst(): Promise<BenchLine> {
     await cloud.bus.invoke(GUARD, '[]');
     const [pid] = cloud.fc.instancePids(GUARD);
     if (pid === undefined) throw new Error(`no ${GUARD} instance`);
+    const loadedRssMb = peakRssMb(pid);
     const cpuBefore = { instance: cpuMs(pid), cloud: cpuMs() };
     const start = performance.now();
     for (const batch of batches) {
@@ -158,8 +159,11 @@ export async function burst(): Promise<BenchLine> {
         floor: floorCpu,
       },
       peakRssMb: rssMb,
+      // The instance before the burst: bundle loaded, config parsed, one empty batch handled.
+      loadedRssMb,
       // The same calls made directly with the SDK, in a process of their own: what the SDKs alone cost.
       floorPeakRssMb: round(direct.peakRssKb / 1024, 1),
+      floorLoadedRssMb: round(direct.loadedRssKb / 1024, 1),
       decisions,
     };
   } finally {

@@ -17,6 +17,7 @@ const report = (outcome) => {
 const loadStart = performance.now();
 const { handler } = require(bundle);
 const loaded = performance.now();
+const loadedRssKb = peakRssKb();
 const logger = { debug() {}, info() {}, warn() {}, error() {}, log() {} };
 handler(Buffer.from(event), { ...JSON.parse(context), logger }).then(
   (result) =>
@@ -26,6 +27,7 @@ handler(Buffer.from(event), { ...JSON.parse(context), logger }).then(
       loaded,
       handled: performance.now(),
       cpu: process.cpuUsage(),
+      loadedRssKb,
       peakRssKb: peakRssKb(),
       result,
     }),

@@ -19,7 +19,8 @@ export interface InstanceOutcome {
   handled: number;
   /** The instance's CPU time (user and system, µs) when it reported. */
   cpu: { user: number; system: number };
-  /** The instance's peak resident set (VmHWM) when it reported, in kB. */
+  /** The instance's peak resident set (VmHWM) once the bundle was loaded, and when it reported, in kB. */
+  loadedRssKb: number;
   peakRssKb: number;
   result: unknown;
 }
