@@ -1,8 +1,8 @@
-import type { AuditRecord } from '../audit/record';
+import type { UnsignedAuditRecord } from '../audit/record';
 import { type Severity, severityRank } from '../severity';
 import type { Alert } from './types';
 
-const HEADLINE: Record<AuditRecord['decision'], string> = {
+const HEADLINE: Record<UnsignedAuditRecord['decision'], string> = {
   remediated: 'reverted',
   alerted: 'needs attention',
   'dry-run': 'would be reverted (dry-run)',
@@ -11,7 +11,7 @@ const HEADLINE: Record<AuditRecord['decision'], string> = {
   skipped: 'no action needed',
 };
 
-function resourceLabel(record: AuditRecord): string {
+function resourceLabel(record: UnsignedAuditRecord): string {
   const { bucket, objectKey, ramUser, accessKeyId } = record.resource;
   if (objectKey && bucket) return `oss://${bucket}/${objectKey}`;
   if (bucket) return `bucket ${bucket}`;
@@ -20,7 +20,7 @@ function resourceLabel(record: AuditRecord): string {
   return 'the account';
 }
 
-function highestSeverity(record: AuditRecord): Severity {
+function highestSeverity(record: UnsignedAuditRecord): Severity {
   if (record.decision === 'failed' && record.rules.length === 0) return 'high';
   return record.rules.reduce<Severity>(
     (top, f) => (severityRank(f.severity) > severityRank(top) ? f.severity : top),
@@ -32,7 +32,8 @@ function highestSeverity(record: AuditRecord): Severity {
  * The alert for a decision, built from the audit record so both say the same thing. Values stay raw here;
  * each channel escapes them for its own format.
  */
-export function alertFor(record: AuditRecord, advice: readonly string[] = []): Alert {
+/** The record need not be signed yet: the alert carries no digest, and signing is not free in a burst. */
+export function alertFor(record: UnsignedAuditRecord, advice: readonly string[] = []): Alert {
   const actor = record.actor;
   const via = record.eventType === 'ConsoleOperation' ? 'console' : 'API';
   const facts: Alert['facts'] = [

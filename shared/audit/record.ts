@@ -52,14 +52,39 @@ export type UnsignedAuditRecord = Omit<AuditRecord, 'digest'>;
 
 /** JSON with object keys sorted at every level, so the digest does not depend on property order. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const parts: string[] = [];
+  writeCanonical(value, parts);
+  return parts.join('');
+}
+
+/** Into one list of parts, not nested strings: a record is signed up to three times per change. */
+function writeCanonical(value: unknown, out: string[]): void {
+  if (Array.isArray(value)) {
+    out.push('[');
+    value.forEach((item, i) => {
+      if (i > 0) out.push(',');
+      writeCanonical(item, out);
+    });
+    out.push(']');
+    return;
   }
-  return JSON.stringify(value);
+  if (value !== null && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    // Code-unit order, as `<` compares strings.
+    const keys = Object.keys(object)
+      .filter((key) => object[key] !== undefined)
+      .sort();
+    out.push('{');
+    keys.forEach((key, i) => {
+      if (i > 0) out.push(',');
+      out.push(JSON.stringify(key), ':');
+      writeCanonical(object[key], out);
+    });
+    out.push('}');
+    return;
+  }
+  // An undefined array item pushes undefined, which `join` writes as nothing.
+  out.push(JSON.stringify(value));
 }
 
 export function digestOf(record: UnsignedAuditRecord): string {

@@ -112,7 +112,7 @@ export async function runGuard<State>(
     }
   });
 
-  const alerts = pending.filter((p) => p.alert).map((p) => alertFor(sign(p.record), p.alert?.advice));
+  const alerts = pending.filter((p) => p.alert).map((p) => alertFor(p.record, p.alert?.advice));
   const deliveries = alerts.length > 0 ? await deps.dispatch(alerts) : new Map<string, DeliveryResult[]>();
 
   await forEachLimited(pending, CONCURRENCY, async ({ record, key }) => {

@@ -7,7 +7,7 @@ import {
   planListing,
   recordKeyDay,
 } from '../../shared/audit/query';
-import { type AuditRecord, auditKey, sign } from '../../shared/audit/record';
+import { type AuditRecord, auditKey, canonicalJson, sign } from '../../shared/audit/record';
 import { mapLimited } from '../../shared/audit/store';
 
 const now = new Date('2026-11-28T12:00:00Z');
@@ -130,5 +130,24 @@ describe('bounded concurrency', () => {
     });
     expect(results).toEqual([50, 10, 40, 20, 30, 0]);
     expect(peak).toBe(2);
+  });
+});
+
+describe('canonicalJson, the form audit digests are taken over', () => {
+  it.each([
+    [
+      'sorts keys at every level, by code unit',
+      { b: 1, a: { z: [2, { y: 1, x: 0 }], Z: 'é' } },
+      '{"a":{"Z":"é","z":[2,{"x":0,"y":1}]},"b":1}',
+    ],
+    [
+      'drops undefined properties and writes an undefined array item as nothing',
+      { a: undefined, b: [1, undefined, 3] },
+      '{"b":[1,,3]}',
+    ],
+    ['escapes keys and values as JSON does', { 'k"\n': 'v\u2028' }, '{"k\\"\\n":"v\u2028"}'],
+    ['writes null, numbers and booleans as JSON does', [null, 1.5, true, 'x'], '[null,1.5,true,"x"]'],
+  ])('%s', (_case, value, expected) => {
+    expect(canonicalJson(value)).toBe(expected);
   });
 });
