@@ -1,4 +1,7 @@
 import { createSlsApi } from '../../shared/clients/sls';
+import { sizeHeapForSmallInstance } from '../../shared/heap';
 import { createLogTriggerHandler } from '../../shared/logtrigger/handler';
+
+sizeHeapForSmallInstance();
 
 export const handler = createLogTriggerHandler(createSlsApi);
