@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { type CloudEvent, wrapCloudEvent } from '../local/actiontrail';
 import type { LocalCloud } from '../local/cloud';
 import { MAX_EVENT_BODY_BYTES } from '../shared/events';
-import { cpuMs, inParallel, startBenchCloud } from './lib/cloud';
+import { cpuMs, inParallel, peakRssMb, startBenchCloud } from './lib/cloud';
 import { buildFloor, contextFor, runInstance } from './lib/instances';
 import { type BenchLine, note, SMOKE, scaled } from './lib/report';
 import { round } from './lib/stats';
@@ -13,14 +12,6 @@ const GUARD = 'oss-acl-guard';
 /** run.ts works on this many changes of a batch at once; the floor works at the same width. */
 const PIPELINE_CONCURRENCY = 16;
 const BUCKETS = 50;
-
-/** Peak resident set of a process so far (Linux, as on FC): VmHWM, in MB. */
-function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmHWM:'));
-  return round(Number(line?.replace(/\D+/g, '') ?? Number.NaN) / 1024, 1);
-}
 
 /** Consecutive slices of `events`, each as large as fits in one event body ossguard accepts. */
 function batchesOf(events: CloudEvent[]): CloudEvent[][] {

@@ -7,6 +7,7 @@ import {
   cpuMs,
   inParallel,
   isAclRevertOf,
+  peakRssMb,
   portOf,
   RTT_MS,
   startBenchCloud,
@@ -106,6 +107,7 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
     const sweepMs = performance.now() - sweepStart;
     const requests = responses();
     const cpu = { localCloud: cpuMs() - cpuBefore.cloud, sweeper: cpuMs(sweeperPid) - cpuBefore.sweeper };
+    const sweeperPeakRssMb = peakRssMb(sweeperPid);
     const sweepGapMs = (await probeReverted) - start;
     if (!result.complete || result.buckets < buckets)
       throw new Error(`incomplete sweep: ${JSON.stringify(result)}`);
@@ -148,6 +150,7 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
       floorMs: round(floorMs),
       directSdkMs: round(directMs),
       ratioToDirectSdk: round(sweepMs / directMs),
+      sweeperPeakRssMb,
       // One core is 1,000 ms of CPU a second: a process near that was the bottleneck, not the round trips.
       cpuMs: { sweep: roundAll(cpu), directSdk: roundAll(directCpu) },
     };

@@ -15,7 +15,11 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=25'] as const;
 
-/** Called once as a function's bundle loads, before the first event. */
+/**
+ * Called once as an event-driven function's bundle loads, before the first event. Not by oss-sweeper: it has
+ * 512 MB, and over 10,000 buckets the tighter heap cost it ~40 % more CPU (1.30-1.36 → 1.40-1.51× its
+ * floor) to bring its peak from 112 to 84 MB.
+ */
 export function sizeHeapForSmallInstance(): void {
   for (const flag of HEAP_FLAGS) setFlagsFromString(flag);
 }

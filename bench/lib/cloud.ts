@@ -131,3 +131,9 @@ export function cpuMs(pid?: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+
+/** Peak resident set of another process so far (Linux, as on FC): VmHWM, in MB to one decimal. */
+export function peakRssMb(pid: number): number {
+  const kb = /^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Math.round(Number(kb ?? Number.NaN) / 102.4) / 10;
+}
