@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 heap sizing for the smallest FC instance (128 MB). By default V8 grows its young generation to 2 × 16 MB
+ * V8 heap sizing that lets a guard fit even the smallest FC instance (128 MB); s.yaml gives the guards 256 MB,
+ * and the flags cost little either way. By default V8 grows its young generation to 2 × 16 MB
  * under a high allocation rate and lets the old generation grow to a multiple of the live heap before it
  * collects: a burst of 1,000 changes peaked at 115-116 MB RSS with a live heap of ~10-15 MB. With the young
  * generation kept at its initial size and the old generation allowed 25 % over the live heap, the same burst

@@ -67,8 +67,7 @@ export class LogTriggerRunner {
 
   constructor(private readonly options: LogTriggerRunnerOptions) {
     options.store.onAppend((range) => {
-      if (this.held) this.held.set(`${range.project}/${range.logstore}/${range.shardId}`, range);
-      else this.track(this.schedule(range));
+      if (!this.hold(range)) this.track(this.schedule(range));
     });
   }
 
@@ -78,6 +77,12 @@ export class LogTriggerRunner {
    */
   pause(): void {
     this.held ??= new Map();
+  }
+
+  /** While paused, keeps the shard for `resume` and says so. */
+  private hold(range: AppendedRange): boolean {
+    this.held?.set(`${range.project}/${range.logstore}/${range.shardId}`, range);
+    return this.held !== undefined;
   }
 
   resume(): void {
@@ -94,9 +99,12 @@ export class LogTriggerRunner {
     return this.dead;
   }
 
-  /** Resolves once no range is waiting for its interval or being delivered; rethrows a routing failure. */
+  /**
+   * Resolves once no range is waiting for its interval or being delivered (or the runner is closed: its
+   * timers will not fire); rethrows a routing failure.
+   */
   async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    while (this.pending.size > 0 && !this.closed) await Promise.allSettled([...this.pending]);
     const failures = this.failures.splice(0);
     if (failures.length > 0) throw failures[0];
   }
@@ -145,15 +153,20 @@ export class LogTriggerRunner {
     return job;
   }
 
-  /** One timer per job: logs landing while it runs join the range it will deliver. */
+  /**
+   * One timer per job: logs landing while it runs join the range it will deliver. A timer that fires while
+   * the runner is paused delivers nothing and leaves the shard to `resume`.
+   */
   private arm(job: Job): Promise<void> {
     if (job.timer || this.closed) return Promise.resolve();
     const interval = this.options.intervalMs ?? job.trigger.intervalSeconds * 1000;
     return new Promise<void>((resolve) => {
       job.timer = setTimeout(() => {
         job.timer = undefined;
-        // One range at a time per shard, in order, like the SLS ETL job.
-        const previous = job.running ?? Promise.resolve();
+        const { project, logstore } = job.trigger;
+        if (this.hold({ project, logstore, shardId: job.shardId })) return resolve();
+        // One range at a time per shard, in order, like the SLS ETL job; a failed run does not stop the next.
+        const previous = (job.running ?? Promise.resolve()).catch(() => undefined);
         const run = previous.then(() => this.deliver(job));
         job.running = run;
         run.then(resolve, resolve);
