@@ -4,6 +4,7 @@ import OSS from 'ali-oss';
 import { stringify as toYaml } from 'yaml';
 import { isAllowed, parseRamPolicy, type RamStatement } from '../deploy/ram-policy';
 import { ROLE_NAME, ROLE_POLICY_TEMPLATE, renderRolePolicy } from '../deploy/role';
+import { DEFAULT_AUDIT_PREFIX } from '../shared/config';
 import type { CloudEvent, EmittedRecord, EventSink } from './actiontrail';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
 import { DingTalkSink } from './dingtalk/sink';
@@ -16,13 +17,11 @@ import { type AccessKey, type Caller, IdentityStore } from './identity';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { SlsEmulator } from './sls/emulator';
-import { positionOf } from './sls/store';
 import { flattenRecord, TRAIL_TOPIC } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
 
 /** ossguard's function role in the local account; its sessions are what FC hands the functions. */
 export const FUNCTION_ROLE = ROLE_NAME;
-export const AUDIT_PREFIX = 'ossguard/audit/';
 export const AUDIT_BUCKET = 'ossguard-audit';
 /** The trail's SLS project and logstore (ActionTrail names it `actiontrail_<trail>`), as s.yaml defaults them. */
 export const TRAIL_PROJECT = 'ossguard-trail';
@@ -145,14 +144,13 @@ export class LocalCloud {
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
       // Object-level calls are OSS data events: the trail delivers them to its logstore, never to the bus.
       dataEvents: (record: EmittedRecord) => {
-        const { shardId } = this.sls.store.append(TRAIL_PROJECT, TRAIL_LOGSTORE, {
+        const { shardId, position } = this.sls.store.append(TRAIL_PROJECT, TRAIL_LOGSTORE, {
           time: Math.floor(Date.now() / 1000),
           topic: TRAIL_TOPIC,
           source: '127.0.0.1',
           logs: [flattenRecord(record, this.identities.accountId)],
         });
-        const end = positionOf(this.sls.store.endCursor(TRAIL_PROJECT, TRAIL_LOGSTORE, shardId)) ?? 0;
-        this.dataEvents.push({ record, shardId, position: end - 1 });
+        this.dataEvents.push({ record, shardId, position });
       },
     });
     this.sls = new SlsEmulator({
@@ -230,7 +228,7 @@ export class LocalCloud {
   setConfig(patch: ConfigPatch): void {
     const base: Record<string, unknown> = {
       ownRoleName: FUNCTION_ROLE,
-      audit: { bucket: AUDIT_BUCKET, prefix: AUDIT_PREFIX },
+      audit: { bucket: AUDIT_BUCKET, prefix: DEFAULT_AUDIT_PREFIX },
       alerts: {
         dingtalk: { webhook: this.dingtalk.webhook(DINGTALK_TOKEN) },
         email: {
@@ -247,7 +245,7 @@ export class LocalCloud {
     this.rolePolicy = parseRamPolicy(
       renderRolePolicy(this.options.rolePolicy ?? ROLE_POLICY_TEMPLATE, {
         bucket: audit.bucket,
-        prefix: audit.prefix ?? AUDIT_PREFIX,
+        prefix: audit.prefix ?? DEFAULT_AUDIT_PREFIX,
       }),
     );
     const dir = resolve(this.options.stateDir ?? join('.ossguard-local'));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { AuditStore } from '../../shared/audit/store';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
-import { type OssguardConfig, parseConfig } from '../../shared/config';
+import { DEFAULT_AUDIT_PREFIX, type OssguardConfig, parseConfig } from '../../shared/config';
 import { type CloudTarget, resolveTarget, type TargetOptions } from '../target';
 
 export interface AuditLocationOptions extends TargetOptions {
@@ -16,8 +16,6 @@ export interface AuditLocation {
   region: string;
   store: AuditStore;
 }
-
-const DEFAULT_PREFIX = 'ossguard/audit/';
 
 /**
  * Where the audit records are: `--audit-bucket`, else `audit.bucket` of the config (`--config`, the local
@@ -44,7 +42,7 @@ export function resolveAuditLocation(options: AuditLocationOptions): AuditLocati
     target,
     factory,
     region,
-    store: new AuditStore(gateway, bucket, config?.audit.prefix ?? DEFAULT_PREFIX),
+    store: new AuditStore(gateway, bucket, config?.audit.prefix ?? DEFAULT_AUDIT_PREFIX),
   };
 }
 

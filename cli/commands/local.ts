@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { AUDIT_PREFIX, LocalCloud } from '../../local/cloud';
+import { LocalCloud } from '../../local/cloud';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
 import { distDir, localStatePath } from '../target';
 import type { RegisterCommand } from './index';
 
@@ -59,9 +60,9 @@ async function demo(cloud: LocalCloud): Promise<void> {
   );
 
   const audit = cloud.adminClient(cloud.auditBucket);
-  const listed = await audit.listV2({ prefix: AUDIT_PREFIX, 'max-keys': '1000' }, {});
+  const listed = await audit.listV2({ prefix: DEFAULT_AUDIT_PREFIX, 'max-keys': '1000' }, {});
   for (const { name } of listed.objects ?? []) {
-    if (!isRecordKey(AUDIT_PREFIX, name)) continue;
+    if (!isRecordKey(DEFAULT_AUDIT_PREFIX, name)) continue;
     const record = JSON.parse((await audit.get(name)).content.toString()) as AuditRecord;
     if (record.resource.bucket !== bucket || record.actor.userName !== 'demo-user') continue;
     if (record.decision !== 'remediated') continue;

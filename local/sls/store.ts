@@ -57,15 +57,18 @@ export class SlsStore {
     return owners.length === 1 ? owners[0]?.[0] : undefined;
   }
 
-  /** Writes one log group, to the shards in turn as a hash-less PutLogs would spread them. */
-  append(project: string, logstore: string, group: StoredGroup): AppendedRange {
+  /**
+   * Writes one log group, to the shards in turn as a hash-less PutLogs would spread them; says where it
+   * went (`position`: its index in the shard, what `cursorAt` points to).
+   */
+  append(project: string, logstore: string, group: StoredGroup): AppendedRange & { position: number } {
     const shards = this.projects.get(project)?.get(logstore);
     if (!shards) throw new Error(`no logstore ${project}/${logstore}`);
     const shardId = this.nextShard++ % shards.length;
-    shards[shardId]?.push(group);
+    const position = (shards[shardId]?.push(group) ?? 0) - 1;
     const range = { project, logstore, shardId };
     for (const listener of this.listeners) listener(range);
-    return range;
+    return { ...range, position };
   }
 
   onAppend(listener: (range: AppendedRange) => void): void {

@@ -7,4 +7,4 @@ export {
   SECRET_ENV,
   type Secrets,
 } from './load';
-export { type ConfigInput, configSchema, isoDate, type OssguardConfig } from './schema';
+export { type ConfigInput, configSchema, DEFAULT_AUDIT_PREFIX, isoDate, type OssguardConfig } from './schema';

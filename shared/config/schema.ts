@@ -12,6 +12,9 @@ z.config(en());
 
 const RULE_MODES = ['enforce', 'alert', 'off'] as const;
 
+/** Where audit records go when the config names no prefix. */
+export const DEFAULT_AUDIT_PREFIX = 'ossguard/audit/';
+
 /** OSS bucket naming rule (3-63 chars, lowercase letters, digits, hyphens, no leading/trailing hyphen). */
 const bucketName = z
   .string()
@@ -130,7 +133,7 @@ export function configSchema(ruleIds: readonly string[]) {
         z
           .string()
           .check(z.regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or end with / (e.g. ossguard/audit/)')),
-        'ossguard/audit/',
+        DEFAULT_AUDIT_PREFIX,
       ),
       /** Region of the audit bucket when it differs from the function's region. */
       region: z.optional(

@@ -93,6 +93,10 @@ function invalid(index: number, message: string, cause?: unknown): ParsedItem {
   return { kind: 'invalid', index, error: new EventParseError(message, { index, cause }) };
 }
 
+/** What a CloudEvent is deduplicated (and audited) by: a bare record goes by its eventId instead. */
+export const cloudEventDedupeKey = (event: { source: string; id: string }): string =>
+  `${event.source}/${event.id}`;
+
 const isCloudEvent = (value: unknown): value is Json => isObject(value) && 'specversion' in value;
 
 function fromCloudEvent(event: Json, index: number): ChangeRecord {
@@ -118,7 +122,7 @@ function fromCloudEvent(event: Json, index: number): ChangeRecord {
     throw new EventParseError(`CloudEvent ${id} has no ActionTrail record in data`, { index, eventId: id });
   }
   const record = fromRecord(data, index, 'cloudevent', {
-    dedupeKey: `${source}/${id}`,
+    dedupeKey: cloudEventDedupeKey({ source, id }),
     region: str(event.aliyunregionid),
     accountId: str(event.aliyunaccountid),
     time: str(event.time),

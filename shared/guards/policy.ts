@@ -132,17 +132,26 @@ function fixOf(f: ModedFinding): string {
   return `Fix for ${f.ruleId} (${where}): ${f.evidence.fix}`;
 }
 
-function analyse(policy: string, change: ChangeRecord, config: OssguardConfig): PolicyAnalysis {
+/** A bucket's policy analysed with the config's zone of trust; the sweep judges the same way. */
+export function analyseBucketPolicy(
+  policy: string,
+  bucket: string,
+  ownerAccountId: string,
+  config: OssguardConfig,
+): PolicyAnalysis {
   return analysePolicy(policy, {
-    bucket: change.resources.bucket ?? '',
-    ownerAccountId: change.accountId ?? '',
+    bucket,
+    ownerAccountId,
     trustedAccounts: config.policy.trustedAccounts,
     knownPrincipals: config.policy.knownPrincipals,
   });
 }
 
+const analyse = (policy: string, change: ChangeRecord, config: OssguardConfig): PolicyAnalysis =>
+  analyseBucketPolicy(policy, change.resources.bucket ?? '', change.accountId ?? '', config);
+
 /** A policy rule's mode is `rules.<id>` when set, else what policy.mode implies. */
-const judge = (analysis: PolicyAnalysis, config: OssguardConfig): ModedFinding[] =>
+export const judge = (analysis: PolicyAnalysis, config: OssguardConfig): ModedFinding[] =>
   evaluateRules(policyRules, analysis, config, () => (config.policy.mode === 'alert' ? 'alert' : 'enforce'));
 
 const failingOf = (findings: readonly ModedFinding[], failOn: Severity): ModedFinding[] =>

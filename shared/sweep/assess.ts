@@ -3,10 +3,10 @@ import { isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import type { OssguardConfig } from '../config/schema';
 import { describeError } from '../errors';
 import { type AppliedException, evaluateExceptions } from '../exceptions';
+import { analyseBucketPolicy, judge } from '../guards/policy';
 import { evaluateRules } from '../pipeline/resolve';
 import type { ModedFinding } from '../pipeline/types';
-import { analysePolicy } from '../policy';
-import { aclRules, type BucketAcl, policyRules } from '../rules';
+import { aclRules, type BucketAcl } from '../rules';
 import { atLeast } from '../severity';
 
 export interface BucketRef {
@@ -98,16 +98,8 @@ export class Assessor {
 
   /** The policy guard's judgement: the analyser's findings through the policy rules, at or above failOn. */
   private judgePolicy(bucket: string, policy: string): ModedFinding[] {
-    const { trustedAccounts, knownPrincipals, failOn, mode } = this.config.policy;
-    const analysis = analysePolicy(policy, {
-      bucket,
-      ownerAccountId: this.context.accountId,
-      trustedAccounts,
-      knownPrincipals,
-    });
-    return evaluateRules(policyRules, analysis, this.config, () =>
-      mode === 'alert' ? 'alert' : 'enforce',
-    ).filter((f) => atLeast(f.severity, failOn));
+    const analysis = analyseBucketPolicy(policy, bucket, this.context.accountId, this.config);
+    return judge(analysis, this.config).filter((f) => atLeast(f.severity, this.config.policy.failOn));
   }
 
   /**

@@ -6,6 +6,7 @@ import { type ConfigPatch, LocalCloud } from '../../local/cloud';
 import { type FaultCall, FaultInjector, type FaultPlan } from '../../local/faults';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import { cloudEventDedupeKey } from '../../shared/events';
 
 /** A local cloud whose OSS and RAM answer through a fault injector (rate faults off until a test turns them on). */
 export async function startFaultyCloud(
@@ -63,7 +64,7 @@ export function dataEventOf(cloud: LocalCloud, result: unknown): EmittedRecord {
 
 /** The audit records' dedupeKey: `<source>/<id>` of a CloudEvent, the eventId of a record read from the trail. */
 export const dedupeKeyOf = (event: CloudEvent | EmittedRecord): string =>
-  'specversion' in event ? `${event.source}/${event.id}` : event.eventId;
+  'specversion' in event ? cloudEventDedupeKey(event) : event.eventId;
 
 /** Read from the emulator's store, not through the cloud whose faults the test injects. */
 export function recordsFor(cloud: LocalCloud, event: CloudEvent | EmittedRecord): AuditRecord[] {

@@ -6,6 +6,7 @@ import { DEFAULT_MIX, FaultInjector, ratesFor } from '../../local/faults';
 import { positionOf } from '../../local/sls/store';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
 import { Actors } from './actors';
 import { EventTracker, type Settlement, type TrackedEvent } from './tracker';
 import { EXCEPTION_TAG, objectKeys, type PlannedChange, planChanges, soakConfig, WORLD } from './world';
@@ -67,7 +68,6 @@ export interface DeadLetter {
 }
 
 const SETTLE_TIMEOUT_MS = 120_000;
-const AUDIT_PREFIX = 'ossguard/audit/';
 
 /**
  * One error fault in twenty starts a run of 3-8 failing calls on its bucket or user: without runs, a 10% rate
@@ -301,7 +301,7 @@ function auditRecordsOf(cloud: LocalCloud): AuditRecord[] {
   const bucket = cloud.oss.bucket(cloud.auditBucket);
   // The policy guard keeps policy snapshots in the same bucket, under another prefix.
   return (bucket?.objectKeys ?? [])
-    .filter((key) => isRecordKey(AUDIT_PREFIX, key))
+    .filter((key) => isRecordKey(DEFAULT_AUDIT_PREFIX, key))
     .map(
       (key) => JSON.parse(cloud.oss.object(cloud.auditBucket, key)?.body.toString() ?? '{}') as AuditRecord,
     );
