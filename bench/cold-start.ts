@@ -64,7 +64,7 @@ export async function coldStart(): Promise<BenchLine> {
   });
   try {
     // Every change here is handed to the instances directly; the bus must not deliver them as well.
-    cloud.bus.pause();
+    cloud.stopWatching();
     await cloud.adminClient().putBucket('cold-start');
     const changes = changeMaker(cloud);
     const env = cloud.functionEnv();

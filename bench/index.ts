@@ -1,6 +1,7 @@
 import { burst } from './burst';
 import { coldStart } from './cold-start';
 import { type BenchLine, emit, note, SMOKE } from './lib/report';
+import { logTrigger } from './log-trigger';
 import { timeToRemediate } from './remediate';
 import { sweepAndDetectionGap } from './sweep';
 
@@ -15,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchLine | BenchLine[]>> = {
   'cold-start': coldStart,
   burst,
   sweep: sweepAndDetectionGap,
+  'log-trigger': logTrigger,
 };
 
 const asked = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));

@@ -94,7 +94,7 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
     const eventGapMs = await eventPath();
 
     note(`sweep: ${buckets} buckets, ${buckets / exposedEvery + 1} of them public`);
-    cloud.bus.pause();
+    cloud.stopWatching();
     const start = performance.now();
     await alice.putBucketACL(probe, 'public-read');
     const probeReverted = acknowledged(ossPort, isAclRevertOf(probe), 600_000);

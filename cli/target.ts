@@ -10,6 +10,8 @@ export interface LocalState {
   ram?: string;
   ims?: string;
   actiontrail?: string;
+  /** Simple Log Service (PullLogs, and the project/logstore management bootstrap and doctor use). */
+  sls?: string;
   dingtalk?: string;
   smtp?: string;
   fc?: string;
@@ -81,6 +83,7 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
         oss: local.oss,
         ...(local.ram ? { ram: local.ram, ims: local.ims ?? local.ram } : {}),
         ...(local.actiontrail ? { actiontrail: local.actiontrail } : {}),
+        ...(local.sls ? { sls: local.sls } : {}),
       },
       local,
     };

@@ -3,11 +3,13 @@
 #
 #   OSSGUARD_REGIONS="cn-hangzhou cn-beijing" deploy/deploy.sh [deploy|remove] [extra `s` flags]
 #
-# s.yaml describes one region per run (`${env('OSSGUARD_REGION')}`): Serverless Devs 3 has no loops, and
-# copying each function's block per region would repeat it. The first region's run is a plain `s deploy`:
-# its pre-deploy actions build the bundles and run `ossguard bootstrap`, and it deploys every resource,
-# including those pinned to one region (access-key-guard in cn-shanghai). The other regions deploy only the
-# resources whose region follows OSSGUARD_REGION, found by rendering s.yaml with a marker region.
+# The first region is the home region (OSSGUARD_HOME_REGION): the trail's SLS project, and so trail-guard,
+# whose log trigger must read a project of its own region (F-FC-LOGTRIGGER-SAME-REGION), and the other
+# regionless functions live there. Every listed region whose EventBridge bus receives OSS events
+# (deploy/eventbridge-oss-regions.json, F-EVENTBRIDGE-OSS-REGIONS) also gets the EventBridge fast-path
+# functions: the resources whose region follows OSSGUARD_REGION, found by rendering s.yaml with a marker
+# region. A region without OSS events on its bus gets none: the trail covers it. The home region's run
+# carries the pre-deploy actions (build, `ossguard bootstrap`); the others skip them.
 set -euo pipefail
 
 command=${1:-deploy}
@@ -18,6 +20,9 @@ read -r -a regions <<<"$(tr ',' ' ' <<<"${OSSGUARD_REGIONS:-cn-hangzhou}")"
 template=${OSSGUARD_S_YAML:-s.yaml}
 # Tests point this at `node <path of the s CLI>`; people use the project's own dev dependency.
 read -r -a s <<<"${OSSGUARD_S:-npx --no-install s}"
+
+home=${OSSGUARD_HOME_REGION:-${regions[0]}}
+export OSSGUARD_HOME_REGION=$home
 
 marker=ossguard-every-region
 regional=$(
@@ -30,20 +35,54 @@ regional=$(
         console.log(names.join(" "));
       });' "$marker"
 )
+resources=$("${s[@]}" preview -t "$template" -o json --silent | node -e '
+  let text = "";
+  process.stdin.on("data", (d) => (text += d)).on("end", () => console.log(Object.keys(JSON.parse(text).resources ?? {}).join(" ")));')
+home_only=()
+for resource in $resources; do [[ " $regional " == *" $resource "* ]] || home_only+=("$resource"); done
 
-first=${regions[0]}
-others=("${regions[@]:1}")
+supported() {
+  node -e 'process.exit(require(process.argv[1]).includes(process.argv[2]) ? 0 : 1)' \
+    "$(cd "$(dirname "$0")" && pwd)/eventbridge-oss-regions.json" "$1"
+}
+
+others=()
+for region in "${regions[@]}"; do [[ $region == "$home" ]] || others+=("$region"); done
 
 run() { echo "+ OSSGUARD_REGION=$1 s ${*:2}" >&2; OSSGUARD_REGION=$1 "${s[@]}" "${@:2}"; }
+skip() { echo "ossguard: $1 receives no OSS events on EventBridge; the trail's logstore (trail-guard in $home) covers it" >&2; }
+
+deploy_home() {
+  if supported "$home"; then
+    run "$home" deploy -y -t "$template" "$@"
+    return
+  fi
+  skip "$home"
+  local actions=()
+  for resource in "${home_only[@]}"; do
+    run "$home" "$resource" deploy -y "${actions[@]}" -t "$template" "$@"
+    actions=(--skip-actions)
+  done
+}
+
+remove_home() {
+  if supported "$home"; then
+    run "$home" remove -y -t "$template" "$@"
+    return
+  fi
+  for resource in "${home_only[@]}"; do run "$home" "$resource" remove -y -t "$template" "$@"; done
+}
 
 if [[ $command == deploy ]]; then
-  run "$first" deploy -y -t "$template" "$@"
+  deploy_home "$@"
   for region in "${others[@]}"; do
+    if ! supported "$region"; then skip "$region"; continue; fi
     for resource in $regional; do run "$region" "$resource" deploy -y --skip-actions -t "$template" "$@"; done
   done
 else
   for region in "${others[@]}"; do
+    supported "$region" || continue
     for resource in $regional; do run "$region" "$resource" remove -y -t "$template" "$@"; done
   done
-  run "$first" remove -y -t "$template" "$@"
+  remove_home "$@"
 fi

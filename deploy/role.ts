@@ -32,7 +32,7 @@ export const PIPELINE_ACTIONS: Readonly<Record<string, string>> = {
   'oss:ListBuckets': 'oss-sweeper: every bucket of the account, page by page (ListBuckets)',
   // SLS authorises PullLogs (and GetCursor) as log:GetCursorOrData (SLS "RAM authorization" action list);
   // trail logstores are named actiontrail_<trail>, which the policy's resource pins.
-  'log:GetCursorOrData': 'oss-object-acl-guard: PullLogs over the trail logstore range its log trigger names',
+  'log:GetCursorOrData': 'trail-guard: PullLogs over the trail logstore range its log trigger names',
 };
 
 /** Where the audit records go: the policy's write path is rendered from the config's `audit` block. */

@@ -3,7 +3,7 @@ import type { Caller } from './identity';
 
 /**
  * ActionTrail records and their EventBridge envelope, as the emulators emit them. The field set follows
- * ../shared/reference/actiontrail-events.md §1-2 (management event structure, CloudEvents 1.0 envelope).
+ * F-ACTIONTRAIL-RECORD-FIELDS and F-EVENTBRIDGE-CLOUDEVENT-ENVELOPE.
  */
 export interface EmittedRecord {
   eventId: string;
@@ -92,7 +92,7 @@ export function buildRecord(input: RecordInput): EmittedRecord {
     eventVersion: 1,
     eventName: input.eventName,
     eventType: input.eventType ?? 'ApiCall',
-    eventRW: 'Write',
+    eventRW: 'Write', // the bus carries write events only (F-EVENTBRIDGE-WRITE-ONLY)
     eventCategory: 'Management',
     eventSource: input.eventSource,
     eventTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),

@@ -2,22 +2,31 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import OSS from 'ali-oss';
 import { stringify as toYaml } from 'yaml';
+import { TRIGGER_LOG_LOGSTORE } from '../deploy/feed';
 import { isAllowed, parseRamPolicy, type RamStatement } from '../deploy/ram-policy';
-import { ROLE_NAME, ROLE_POLICY_TEMPLATE, renderRolePolicy } from '../deploy/role';
+import {
+  ROLE_DESCRIPTION,
+  ROLE_NAME,
+  ROLE_POLICY_TEMPLATE,
+  renderRolePolicy,
+  TRUST_POLICY,
+} from '../deploy/role';
 import { DEFAULT_AUDIT_PREFIX } from '../shared/config';
-import type { CloudEvent, EmittedRecord, EventSink } from './actiontrail';
+import { type CloudEvent, type EmittedRecord, type EventSink, wrapCloudEvent } from './actiontrail';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
+import { TrailCatalog } from './actiontrail-api/trails';
 import { DingTalkSink } from './dingtalk/sink';
 import { LocalEventBus } from './eventbus/bus';
 import { LogTriggerRunner } from './eventbus/log-trigger';
-import { type FunctionSpec, loadFunctions } from './eventbus/triggers';
+import { type FunctionSpec, type FunctionTrigger, loadFunctions } from './eventbus/triggers';
 import { FcApiEmulator } from './fc/api';
 import { FcHost } from './fc/host';
 import { type AccessKey, type Caller, IdentityStore } from './identity';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { SlsEmulator } from './sls/emulator';
-import { flattenRecord, TRAIL_TOPIC } from './sls/trail';
+import { PERMANENT_TTL } from './sls/management';
+import { TRAIL_TOPIC, trailLog } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
 
 /** ossguard's function role in the local account; its sessions are what FC hands the functions. */
@@ -57,6 +66,8 @@ export interface LocalCloudOptions {
   logTriggerIntervalMs?: number;
   /** Fault injection for SLS PullLogs calls. */
   slsIntercept?: ConstructorParameters<typeof SlsEmulator>[0]['intercept'];
+  /** What the local SLS does with a PullLogs that asks for JSON (`pullLogsJson` in local/sls/emulator.ts). */
+  slsPullLogsJson?: ConstructorParameters<typeof SlsEmulator>[0]['pullLogsJson'];
   /** FC instances per function, like FC scaling out under load. Default 1. */
   maxInstances?: number;
   /**
@@ -64,6 +75,38 @@ export interface LocalCloudOptions {
    * the repo's deploy/role-policy.json; tests pass an edited copy to see what a missing permission breaks.
    */
   rolePolicy?: string;
+  /**
+   * A new account: no trail, SLS project or logstores, no audit bucket, and nothing deployed. `ossguard
+   * bootstrap`, `deploy()` (what `s deploy` does, as modelled here) and `ossguard audit lock` provision it.
+   * Default: an account where all of that has been done (the trail and its logstore exist at start).
+   */
+  bare?: boolean;
+  /**
+   * Whether management events reach the EventBridge bus (the fast path). Off, the trail's logstore is the
+   * only feed, as in a region where OSS does not publish to EventBridge (F-EVENTBRIDGE-OSS-REGIONS).
+   */
+  eventBridge?: boolean;
+  /** How the trail records object ACL changes, where the documentation leaves it open. */
+  trailModel?: TrailModel;
+}
+
+/**
+ * The plausible answers to what a trail records of object ACL changes (F-ACTIONTRAIL-OSS-DATA-EVENTS,
+ * F-ACTIONTRAIL-OSS-ACL-HEADER): ossguard must leave no object public under any of them.
+ */
+export interface TrailModel {
+  /** PutObjectAcl as a data event (logstore only) or as a management event (logstore and EventBridge). */
+  objectAclCategory?: 'data' | 'management';
+  /** Whether an object write's record shows the `x-oss-object-acl` header the caller sent. */
+  showsObjectAclHeader?: boolean;
+}
+
+/** A trigger as FC shows it once switched off: `enabled` false, and `enable` false in a log trigger's config. */
+function disabled(trigger: FunctionTrigger): FunctionTrigger {
+  if (trigger.type === 'eventbridge' || trigger.type === 'timer') return { ...trigger, enabled: false };
+  if (trigger.type === 'log')
+    return { ...trigger, enabled: false, config: { ...trigger.config, enable: false } };
+  return trigger;
 }
 
 /** An OSS data event in the trail logstore: the record, and the shard and position of its log group. */
@@ -130,10 +173,18 @@ export class LocalCloud {
   private readonly options: LocalCloudOptions;
   private readonly sink: { target?: EventSink } = {};
   private readonly dataEvents: TrailDataEvent[] = [];
+  /** The account's ActionTrail trails: they decide what reaches which logstore (`actiontrail_<trail>`). */
+  readonly trails: TrailCatalog;
+  /** Whether `s deploy` has run: before it, FC has no functions and no trigger delivers anything. */
+  private deployed: boolean;
+  /** `<function>/<trigger>` of triggers switched off since the deploy. */
+  private readonly disabledTriggers = new Set<string>();
+  /** Every management event, for LookupEvents, whether or not EventBridge carried it. */
+  private readonly managementEvents: EmittedRecord[] = [];
 
   private constructor(options: LocalCloudOptions) {
     this.options = options;
-    const events: EventSink = { publish: (event: CloudEvent) => this.sink.target?.publish(event) };
+    const events: EventSink = { publish: (event: CloudEvent) => this.managementEvent(event) };
     const latency = options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {};
     this.oss = new OssEmulator({
       identities: this.identities,
@@ -142,25 +193,30 @@ export class LocalCloud {
       ...latency,
       ...(options.intercept ? { intercept: options.intercept } : {}),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
-      // Object-level calls are OSS data events: the trail delivers them to its logstore, never to the bus.
-      dataEvents: (record: EmittedRecord) => {
-        const { shardId, position } = this.sls.store.append(TRAIL_PROJECT, TRAIL_LOGSTORE, {
-          time: Math.floor(Date.now() / 1000),
-          topic: TRAIL_TOPIC,
-          source: '127.0.0.1',
-          logs: [flattenRecord(record, this.identities.accountId)],
-        });
-        this.dataEvents.push({ record, shardId, position });
-      },
+      // Object-level calls are OSS data events: the trail delivers them to its logstore, never to the bus
+      // (F-ACTIONTRAIL-DATA-EVENTS-SLS-ONLY).
+      dataEvents: (record: EmittedRecord) => this.dataEvent(record),
     });
     this.sls = new SlsEmulator({
       identities: this.identities,
       region: this.region,
       ...latency,
       ...(options.slsIntercept ? { intercept: options.slsIntercept } : {}),
+      ...(options.slsPullLogsJson ? { pullLogsJson: options.slsPullLogsJson } : {}),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
     });
-    this.sls.store.createLogstore(TRAIL_PROJECT, TRAIL_LOGSTORE);
+    this.trails = new TrailCatalog(
+      {
+        region: this.region,
+        hasProject: (project) => this.sls.store.hasProject(project),
+        // ActionTrail creates the trail's logstore with permanent retention (F-SLS-TRAIL-LOGSTORE).
+        createTrailLogstore: (project, logstore) =>
+          this.sls.management.createLogstore(project, logstore, PERMANENT_TTL),
+      },
+      this.identities.accountId,
+    );
+    this.deployed = !options.bare;
+    if (!options.bare) this.provisionFeed();
     this.ram = new RamEmulator({
       identities: this.identities,
       events,
@@ -168,6 +224,12 @@ export class LocalCloud {
       ...(options.ramIntercept ? { intercept: options.ramIntercept } : {}),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
     });
+    if (!options.bare) {
+      // The roles bootstrap and `s deploy` would have left: the function role (trust only; the local cloud
+      // enforces its permission policy itself) and fc3's log trigger role.
+      this.ram.ensureRole(FUNCTION_ROLE, TRUST_POLICY, ROLE_DESCRIPTION);
+      this.ram.ensureLogTriggerRole();
+    }
     this.fc = new FcHost({
       accountId: this.identities.accountId,
       credentialsFor: (fn) => this.functionCredentials(fn),
@@ -195,7 +257,8 @@ export class LocalCloud {
     });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
-      history: () => this.bus.seen(),
+      history: () => this.managementEvents,
+      trails: this.trails,
       ...latency,
     });
   }
@@ -219,9 +282,127 @@ export class LocalCloud {
     ]);
     this.endpoints = { oss, ram, actiontrail, sls, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
-    await this.adminClient().putBucket(AUDIT_BUCKET);
+    if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
     this.setConfig(this.options.config ?? {});
     this.sink.target = this.bus;
+  }
+
+  /** A management event: the trail records it, and EventBridge carries it when the fast path is on. */
+  private managementEvent(event: CloudEvent): void {
+    // Before the functions are connected, changes are setup (the audit bucket), not changes to judge.
+    if (!this.sink.target) return;
+    this.managementEvents.push(event.data);
+    this.appendToTrail(event.data);
+    if (this.options.eventBridge !== false) this.sink.target.publish(event);
+  }
+
+  /** An OSS data event, recorded as the trail model says. */
+  private dataEvent(record: EmittedRecord): void {
+    const model = this.options.trailModel ?? {};
+    if (record.eventName === 'PutObjectAcl' && model.objectAclCategory === 'management') {
+      this.managementEvent(wrapCloudEvent({ ...record, eventCategory: 'Management' }));
+      return;
+    }
+    const shown =
+      model.showsObjectAclHeader === false
+        ? {
+            ...record,
+            requestParameters: Object.fromEntries(
+              Object.entries(record.requestParameters).filter(([name]) => name !== 'x-oss-object-acl'),
+            ),
+          }
+        : record;
+    const at = this.appendToTrail(shown);
+    if (at) this.dataEvents.push({ record: shown, ...at });
+  }
+
+  /** The trail's delivery to its logstore: every record, management and data events alike (F-SLS-TRAIL-EVENT-FIELD). */
+  private appendToTrail(record: EmittedRecord): { shardId: number; position: number } | undefined {
+    // Only trails that are logging deliver, data events only as their selector says, each to its own
+    // logstore actiontrail_<trail>, and nothing to a logstore someone deleted (trails.ts `destinations`).
+    let first: { shardId: number; position: number } | undefined;
+    for (const { project, logstore } of this.trails.destinations(record)) {
+      if (!this.sls.store.hasLogstore(project, logstore)) continue;
+      const at = this.sls.store.append(project, logstore, {
+        time: Math.floor(Date.now() / 1000),
+        topic: TRAIL_TOPIC,
+        source: '127.0.0.1',
+        logs: [trailLog(record)],
+      });
+      first ??= at;
+    }
+    return first;
+  }
+
+  /**
+   * The account as bootstrap leaves it: the trail project, the trail (all regions, all events, logging, OSS
+   * data events selected: reads too, so the local logstore sees every object call), its logstore with the
+   * config's TTL, and the trigger-log logstore.
+   */
+  private provisionFeed(): void {
+    const trail = (this.options.config?.trail ?? {}) as {
+      name?: string;
+      project?: string;
+      retentionDays?: number;
+    };
+    const name = trail.name ?? 'ossguard';
+    const project = trail.project ?? TRAIL_PROJECT;
+    this.sls.management.createProject(project, 'ossguard trail');
+    this.trails.provision({
+      name,
+      project,
+      selectors: JSON.stringify([{ ServiceName: 'Oss', ReadWriteType: 'All' }]),
+      logging: true,
+    });
+    this.sls.management.setTtl(project, `actiontrail_${name}`, trail.retentionDays ?? 180);
+    this.sls.management.createLogstore(project, TRIGGER_LOG_LOGSTORE, 30);
+  }
+
+  /**
+   * What `s deploy` does here: FC gets the s.yaml's functions and triggers, and fc3 creates the log
+   * trigger's invocation role AliyunLogETLRole (trusted by log.aliyuncs.com) when it is missing
+   * (F-FC-LOGTRIGGER-ROLE). Like FC, it refuses functions whose role does not exist.
+   */
+  async deploy(): Promise<void> {
+    if (!this.identities.roles.has(FUNCTION_ROLE)) {
+      throw new Error(`s deploy: role ${FUNCTION_ROLE} does not exist (run ossguard bootstrap first)`);
+    }
+    this.deployed = true;
+    this.disabledTriggers.clear();
+    const specs = await this.functions();
+    if (specs.some((fn) => fn.triggers.some((t) => t.type === 'log'))) this.ram.ensureLogTriggerRole();
+  }
+
+  /**
+   * Changes that reach neither path while `work` runs, as with the EventBridge rule disabled and the trail
+   * stopped: test and benchmark setup, or a change that only `replay` or the sweep can find. ActionTrail's
+   * own event history (LookupEvents) still records them.
+   */
+  async unobserved<T>(work: () => Promise<T>): Promise<T> {
+    const watch = this.stopWatching();
+    try {
+      return await work();
+    } finally {
+      watch();
+    }
+  }
+
+  /** Like `unobserved`, for a test that decides later when ossguard may look again: call what it returns. */
+  stopWatching(): () => void {
+    const busWasPaused = this.bus.paused;
+    this.bus.pause();
+    const restartTrails = this.trails.suspendLogging();
+    return () => {
+      restartTrails();
+      if (!busWasPaused) this.bus.resume();
+    };
+  }
+
+  /** Switches a deployed trigger off or on, as the FC console or UpdateTrigger would. */
+  setTriggerEnabled(functionName: string, triggerName: string, enabled: boolean): void {
+    const key = `${functionName}/${triggerName}`;
+    if (enabled) this.disabledTriggers.delete(key);
+    else this.disabledTriggers.add(key);
   }
 
   /** The config the functions run with; changing it gives the functions fresh instances, as a redeploy would. */
@@ -274,7 +455,14 @@ export class LocalCloud {
       ...(this.options.sBin ? { sBin: this.options.sBin } : {}),
     });
     const env = this.functionEnv();
-    return specs.map((spec) => ({ ...spec, environmentVariables: { ...spec.environmentVariables, ...env } }));
+    if (!this.deployed) return [];
+    return specs.map((spec) => ({
+      ...spec,
+      environmentVariables: { ...spec.environmentVariables, ...env },
+      triggers: spec.triggers.map((t) =>
+        this.disabledTriggers.has(`${spec.functionName}/${t.name}`) ? disabled(t) : t,
+      ),
+    }));
   }
 
   /** What RAM decides for the function role's calls; other principals are not restricted here. */

@@ -20,7 +20,8 @@ export const bundleOptions = {
   logLevel: 'warning',
   // urllib requires proxy-agent only when ali-oss is given `enableProxy`, which ossguard never sets.
   external: ['proxy-agent'],
-  // gateway-sls (under @alicloud/sls20201230) imports lz4-napi, whose native binary cannot be bundled.
+  // gateway-sls (under @alicloud/sls20201230) imports lz4-napi, whose native binary cannot be bundled: the shim
+  // adapts lz4js (plain JS) to lz4-napi's calling convention.
   alias: { 'lz4-napi': join(root, 'scripts', 'shims', 'lz4-napi.cjs') },
   define: { OSSGUARD_VERSION: JSON.stringify(process.env.npm_package_version ?? '0.0.0') },
 };

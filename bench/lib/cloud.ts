@@ -26,14 +26,9 @@ export function startBenchCloud(
   });
 }
 
-/** Setup that must not reach the functions: with the bus paused, its events are recorded, never delivered. */
-export async function unseen<T>(cloud: LocalCloud, work: () => Promise<T>): Promise<T> {
-  cloud.bus.pause();
-  try {
-    return await work();
-  } finally {
-    cloud.bus.resume();
-  }
+/** Setup that must not reach the functions: neither the bus nor the trail delivers its events. */
+export function unseen<T>(cloud: LocalCloud, work: () => Promise<T>): Promise<T> {
+  return cloud.unobserved(work);
 }
 
 export interface Handoff {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
+import { feedSettings } from '../../deploy/feed';
+import { planFeed } from '../../deploy/feed-plan';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
 import {
   POLICY_NAME,
@@ -10,6 +12,8 @@ import {
   renderRolePolicy,
   TRUST_POLICY,
 } from '../../deploy/role';
+import { createSlsAdmin } from '../../deploy/sls-admin';
+import { createTrailApi } from '../../deploy/trail-api';
 import { OssClientFactory } from '../../shared/clients/oss';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
@@ -21,12 +25,14 @@ import { checkoutPaths } from './local';
 
 /**
  * `ossguard bootstrap`: what `s deploy` cannot create, made idempotently before it runs (s.yaml's pre-deploy
- * action): the function role with its trust and permission policies, and the private audit bucket.
+ * action): the function role with its trust and permission policies, the private audit bucket, and the feed
+ * (deploy/feed-plan.ts): the SLS project, the trail with its OSS data events, the trail logstore's TTL and the
+ * trigger-log logstore.
  */
 
 /**
  * The credentials `s` uses: the env triple AccountID / AccessKeyID / AccessKeySecret (+ SecurityToken) that
- * Serverless Devs reads before any alias (deploy.md §3.4), else the ALIBABA_CLOUD_* convention of the SDKs.
+ * Serverless Devs reads before any alias (F-SDEVS-CREDENTIALS-ENV), else the SDKs' ALIBABA_CLOUD_* names.
  */
 export function deployTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): CloudTarget {
   const sStyle = env.AccessKeyID && env.AccessKeySecret;
@@ -211,12 +217,46 @@ function auditRegion(config: OssguardConfig, regions: readonly string[]): string
   return only;
 }
 
+/**
+ * The account id, for the trail's SlsProjectArn: the local cloud's, else `AccountID` (the variable `s` reads),
+ * else the uid in the function role's ARN (the role exists by the time the trail step applies).
+ */
+async function accountIdOf(target: CloudTarget, ram: Ram, env: NodeJS.ProcessEnv): Promise<string> {
+  if (target.local?.accountId) return target.local.accountId;
+  if (env.AccountID) return env.AccountID;
+  const role = await ram.getRole(new $Ram.GetRoleRequest({ roleName: ROLE_NAME }));
+  const uid = /^acs:ram::(\d+):/.exec(role.body?.role?.arn ?? '')?.[1];
+  if (!uid) throw new Error('cannot tell the account id: set AccountID');
+  return uid;
+}
+
+/** The feed's clients; the local cloud must name its own endpoints, so nothing reaches Alibaba Cloud by mistake. */
+function feedClients(target: CloudTarget, region: string, ram: Ram, env: NodeJS.ProcessEnv) {
+  const { actiontrail, sls } = target.endpoints;
+  if (target.kind === 'local' && (!actiontrail || !sls)) {
+    throw new Error('the local cloud named no ActionTrail or SLS endpoint: restart `ossguard local`');
+  }
+  return {
+    trail: createTrailApi(target.credentials, region, actiontrail),
+    sls: createSlsAdmin(target.credentials, region, sls),
+    accountId: () => accountIdOf(target, ram, env),
+  };
+}
+
 export interface BootstrapInput {
   target: CloudTarget;
   config: OssguardConfig;
   /** Regions the s.yaml deploys functions to. */
   functionRegions: readonly string[];
   rolePolicyTemplate?: string;
+  /**
+   * Where trail-guard runs, and so the trail's SLS project (F-FC-LOGTRIGGER-SAME-REGION): OSSGUARD_HOME_REGION,
+   * else the first region of OSSGUARD_REGIONS, as deploy/deploy.sh decides. `trail.region` overrides it.
+   * Default: the audit region.
+   */
+  homeRegion?: string;
+  /** Read for AccountID. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The changes bootstrap would make; applying the steps in order makes them. */
@@ -233,9 +273,17 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
     credentials: target.credentials,
     ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),
   }).client(region);
+  const ram = ramClient(target);
+  if (config.trail.region && input.homeRegion && config.trail.region !== input.homeRegion) {
+    throw new Error(
+      `trail.region is ${config.trail.region} but the home region is ${input.homeRegion}: trail-guard must run where the trail's project is (set OSSGUARD_HOME_REGION or trail.region so they agree)`,
+    );
+  }
+  const feed = feedSettings(config, input.homeRegion ?? region);
   return [
-    ...(await roleSteps(ramClient(target), rolePolicy)),
+    ...(await roleSteps(ram, rolePolicy)),
     ...(await bucketSteps(oss, config.audit.bucket, region)),
+    ...(await planFeed(feedClients(target, feed.region, ram, input.env ?? process.env), feed)),
   ];
 }
 
@@ -251,7 +299,10 @@ export const registerBootstrap: RegisterCommand = (program) => {
       .command('bootstrap')
       .description(
         `Create or update, idempotently, what s.yaml needs before it deploys: the ${ROLE_NAME} role (trust ` +
-          'deploy/trust-policy.json, permissions deploy/role-policy.json) and the private audit bucket of the config. ' +
+          'deploy/trust-policy.json, permissions deploy/role-policy.json), the private audit bucket of the config, ' +
+          'and the feed: the SLS project of the trail (home region), the ActionTrail trail (all regions, all ' +
+          'management events, logging) with its OSS data-event selector, the TTL of its logstore ' +
+          'actiontrail_<trail> and the trigger-log logstore. `ossguard doctor` checks the result. ' +
           'Uses the credentials `s` uses: AccessKeyID/AccessKeySecret, else ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET.',
       ),
   )
@@ -268,14 +319,16 @@ export const registerBootstrap: RegisterCommand = (program) => {
       const target = deployTarget(options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseConfig(readFileSync(configFile, 'utf8'));
+      const regions = deployRegions(process.env.OSSGUARD_REGIONS ?? process.env.OSSGUARD_REGION);
       const functions = await deployedFunctions(
         { ...checkoutPaths(), ...(options.sYaml ? { sYaml: options.sYaml } : {}) },
-        deployRegions(process.env.OSSGUARD_REGIONS ?? process.env.OSSGUARD_REGION),
+        regions,
       );
       const steps = await planBootstrap({
         target,
         config,
         functionRegions: [...new Set(functions.map((fn) => fn.region))],
+        homeRegion: process.env.OSSGUARD_HOME_REGION ?? regions[0] ?? 'cn-hangzhou',
       });
       for (const step of steps) {
         if (!options.dryRun && step.apply) await step.apply();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAudit } from './audit';
 import { registerBootstrap } from './bootstrap';
 import { registerCheckPolicy } from './check-policy';
+import { registerDoctor } from './doctor';
 import { registerInvoke } from './invoke';
 import { registerLocal } from './local';
 import { registerReplay } from './replay';
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   registerScan,
   registerBootstrap,
   registerVerify,
+  registerDoctor,
 ];

@@ -1,8 +1,7 @@
 /**
  * Errors of Alibaba Cloud's POP API gateway (the front of RAM, IMS, ActionTrail, …) and the JSON body it answers
- * them with: `{RequestId, HostId, Code, Message, Recommend}` with a 4xx/5xx status (AlibabaCloudDocs/ram
- * `intl.en-US/API Reference/API Reference (RAM)/Calling methods/Responses.md`), which openapi-core turns into
- * `ClientError` / `ServerError` / `ThrottlingError` with `code` = `Code` (openapi-core `src/client.ts`, doRequest).
+ * them with: `{RequestId, HostId, Code, Message, Recommend}` with a 4xx/5xx status (F-POP-ERROR-BODY), which
+ * openapi-core turns into `ClientError` / `ServerError` / `ThrottlingError` with `code` = `Code` (openapi-core `src/client.ts`, doRequest).
  */
 export interface ErrorSpec {
   status: number;

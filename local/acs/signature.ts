@@ -3,7 +3,8 @@ import type { Caller, IdentityStore } from '../identity';
 import { AcsError, GATEWAY_ERRORS } from './errors';
 
 /**
- * Signature V3 (`ACS3-HMAC-SHA256`), as documented in "Request syntax and signature method V3"
+ * Signature V3 (`ACS3-HMAC-SHA256`, F-POP-ACS3-SIGNATURE), as documented in "Request syntax and signature
+ * method V3"
  * (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature) and as
  * `@alicloud/openapi-core` 1.0.x computes it (`src/utils.ts` getAuthorization). openapi-core signs every call
  * this way unless the client sets `signatureAlgorithm: 'v2'`, RPC-style generic `callApi` with

@@ -4,12 +4,13 @@ import type { EmittedRecord } from '../actiontrail';
 import type { IdentityStore } from '../identity';
 import { lookupEvents } from './lookup';
 import { RateLimiter, type ThrottleStats } from './throttle';
+import type { TrailCatalog } from './trails';
 
 export interface ActionTrailEmulatorOptions {
   identities: IdentityStore;
   /** Every record the local bus has seen, oldest first. */
   history: () => readonly EmittedRecord[];
-  /** LookupEvents calls each caller may make per second: 2 (actiontrail-events.md §4). */
+  /** LookupEvents calls each caller may make per second: 2 (F-ACTIONTRAIL-LOOKUP-RATE). */
   ratePerSecond?: number;
   /** Delay before each answer. */
   latencyMs?: number;
@@ -17,13 +18,15 @@ export interface ActionTrailEmulatorOptions {
   intercept?: Intercept;
   /** The server clock: the signature's x-acs-date check, LookupEvents' default window and the throttle. */
   clock?: () => Date;
+  /** The trail operations (CreateTrail, GetTrailStatus, PutDataEventSelector, …), when the cloud models trails. */
+  trails?: TrailCatalog;
 }
 
 const VERSION = '2020-07-06';
 const DEFAULT_RATE_PER_SECOND = 2;
 
 /**
- * UNVERIFIED: the status. The code and message are the flow-control ones of Alibaba's error tables;
+ * UNVERIFIED: the status and message (F-ACTIONTRAIL-THROTTLING-CODES). The code is the flow-control one;
  * openapi-core raises any code containing "Throttling" as ThrottlingError.
  */
 const THROTTLING = { status: 400, code: 'Throttling', message: 'Request was denied due to flow control.' };
@@ -52,7 +55,7 @@ export class ActionTrailEmulator {
               if (wait > 0) throw new AcsError(THROTTLING, undefined, { retryAfterMs: wait });
               return { ...lookupEvents(options.history(), call.params, now) };
             }
-          : undefined,
+          : options.trails?.handler(action),
       clock,
       ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
       ...(options.intercept ? { intercept: options.intercept } : {}),

@@ -3,8 +3,7 @@ import { invalidParameter } from '../acs/errors';
 import type { EmittedRecord } from '../actiontrail';
 
 /**
- * LookupEvents 2020-07-06 over the records the local bus has seen (actiontrail-events.md §4; request and
- * response models: aliyun/alibabacloud-typescript-sdk `actiontrail-20200706/src/models/LookupEvents*.ts`).
+ * LookupEvents 2020-07-06 over the records the local bus has seen (F-ACTIONTRAIL-LOOKUP-API).
  */
 type Params = Readonly<Record<string, string>>;
 
@@ -20,7 +19,7 @@ const ATTRIBUTES: Readonly<Record<string, (record: EmittedRecord) => readonly st
   User: (r) => str(r.userIdentity.userName),
   PrincipalId: (r) => str(r.userIdentity.principalId),
   EventAccessKeyId: (r) => str(r.userIdentity.accessKeyId),
-  // An assumed role's userName is `RoleName:RoleSessionName` (actiontrail-events.md §1.2).
+  // An assumed role's userName is `RoleName:RoleSessionName` (F-ACTIONTRAIL-USER-IDENTITY).
   RoleName: (r) =>
     r.userIdentity.type === 'assumed-role'
       ? str(r.userIdentity.userName).map((n) => n.split(':')[0] ?? n)

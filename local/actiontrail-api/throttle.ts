@@ -10,7 +10,7 @@ const WINDOW_MS = 1000;
 
 const recent = (times: number[], nowMs: number): number[] => times.filter((t) => nowMs - t < WINDOW_MS);
 
-/** A sliding one-second window per caller; refused calls do not use up the allowance. */
+/** A sliding one-second window per caller (F-ACTIONTRAIL-LOOKUP-RATE); refused calls use no allowance. */
 export class RateLimiter {
   private readonly admitted = new Map<string, number[]>();
   private readonly attempted = new Map<string, number[]>();

@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { closeServer, listenOn } from '../http';
 
 /**
- * A local DingTalk custom robot webhook (`POST /robot/send?access_token=…`), behaving as
- * ../../shared/reference/deploy.md §5 describes the real one: failures are HTTP 200 with an errcode, 加签
- * signatures are checked (and timestamps older than an hour refused), 20 messages per minute per robot, then
+ * A local DingTalk custom robot webhook (`POST /robot/send?access_token=…`), behaving like the real one
+ * (F-DINGTALK-WEBHOOK, F-DINGTALK-RATE-LIMIT): failures are HTTP 200 with an errcode, 加签 signatures are
+ * checked (and timestamps older than an hour refused), 20 messages per minute per robot, then
  * a 10-minute block. It keeps what it accepted, for tests and the local demo.
  */
 
@@ -53,7 +53,7 @@ export interface SinkRequest {
 const LIMIT_BYTES = 20_000;
 const HOUR_MS = 3_600_000;
 
-// Real DingTalk errors (deploy.md §5); 40035's wording for a malformed body is this emulator's own.
+// Real DingTalk errors (F-DINGTALK-ERRORS); 40035's wording for a malformed body is this emulator's own.
 const ERRORS = {
   missingToken: { errcode: 40035, errmsg: 'missing parameter access_token' },
   unknownToken: { errcode: 300005, errmsg: 'token is not exist' },

@@ -6,7 +6,7 @@ import type { EventBridgeTrigger, FunctionSpec } from './triggers';
  * The account's default EventBridge bus with the rules the s.yaml's eventbridge triggers create. Each
  * published event goes to every enabled trigger whose pattern matches, as a CloudEvents JSON Buffer, off the
  * publisher's call stack. A failed invocation is redelivered with the same event like the BACKOFF_RETRY
- * policy (3 retries, 10-20 s apart; actiontrail-events.md §3), then dead-lettered.
+ * policy (3 retries, 10-20 s apart; F-EVENTBRIDGE-RETRY-POLICY), then dead-lettered.
  */
 
 export interface Delivery {

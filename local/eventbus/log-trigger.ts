@@ -7,8 +7,8 @@ import type { FunctionSpec, LogTrigger } from './triggers';
 /**
  * The SLS side of the s.yaml's log triggers: for every enabled trigger on a logstore, a per-shard job that
  * waits one trigger interval after new logs land, then invokes the function with the shard's cursor range
- * since its last checkpoint, in the documented log-trigger event shape. A failed invocation is retried
- * `maxRetryTime` times with the same range; after that the range is dead-lettered and skipped, so one
+ * since its last checkpoint, in the documented log-trigger event shape (F-FC-LOGTRIGGER-INVOCATION). A failed
+ * invocation is retried `maxRetryTime` times with the same range; after that the range is dead-lettered and skipped, so one
  * poisoned range cannot stall the shard. Checkpoints start at the beginning of each shard: the local
  * logstore is created empty with the cloud, so that is "new data only", as for a trigger without `startTime`.
  */

@@ -1,5 +1,5 @@
 /**
- * EventBridge event-pattern matching, following Alibaba Cloud EventBridge "Event patterns"
+ * EventBridge event-pattern matching (F-EVENTBRIDGE-EVENT-PATTERN), following EventBridge "Event patterns"
  * (https://www.alibabacloud.com/help/en/eventbridge/user-guide/event-patterns, doc-detail/181432):
  * - a pattern has the nested structure of the events it matches; keys are ANDed, the values in a key's
  *   array are ORed; matching is exact and case-sensitive;

@@ -9,13 +9,13 @@ import { compilePattern, type EventMatcher } from './pattern';
 
 /**
  * The functions and triggers an s.yaml deploys, read from Serverless Devs' own rendering
- * (`s preview -o json --silent`, ../../shared/reference/deploy.md §3.3) so that vars, templates, `${env()}`
+ * (`s preview -o json --silent`, F-SDEVS-PREVIEW) so that vars, templates, `${env()}`
  * and the other magic variables resolve exactly as `s deploy` would resolve them. `s preview` prints the
  * whole spec (`{edition, name, access, vars, resources: {<name>: {component, props}}}`) and leaves what
  * it cannot resolve offline, such as `${config('AccountID')}` without credentials, as literal text.
  */
 
-/** fc3's `ITriggerType` enum (fc3 schema, deploy.md §1.4). */
+/** fc3's `ITriggerType` enum (F-FC-TRIGGER-TYPES). */
 export const TRIGGER_TYPES = [
   'eventbridge',
   'timer',
@@ -165,23 +165,31 @@ const fc3Props = z.looseObject({
     .default([]),
 });
 
+/** fc3's eventbridge trigger config (F-FC-EVENTBRIDGE-TRIGGER). */
 const eventBridgeConfig = z.looseObject({
   triggerEnable: z.boolean().default(true),
   eventRuleFilterPattern: z.string(),
   eventSourceConfig: z.looseObject({ eventSourceType: z.string() }).optional(),
 });
 
+/** fc3's timer trigger config (F-FC-TIMER-TRIGGER). */
 const timerConfig = z.looseObject({
   cronExpression: z.string().min(1),
   enable: z.boolean().default(true),
   payload: z.string().optional(),
 });
 
-/** fc3 types both jobConfig fields as strings; YAML may give numbers. Defaults are the FC console's (60 s, 3). */
+/**
+ * The FC API types both jobConfig fields as integers, and fc3 sends the YAML values unchanged; fc3's own
+ * schema says strings but only logs that check (F-FC-LOGTRIGGER-JOBCONFIG). A string is refused here as the
+ * API's types say. Defaults are the FC console's (60 s, 3).
+ */
 const jobNumber = (fallback: number, min: number, max: number) =>
   z
-    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-    .pipe(z.number().int().min(min).max(max))
+    .number({ error: 'must be an integer (the FC API types jobConfig fields as integers)' })
+    .int()
+    .min(min)
+    .max(max)
     .default(fallback);
 
 const logConfig = z.looseObject({
@@ -193,7 +201,7 @@ const logConfig = z.looseObject({
   functionParameter: z.record(z.string(), z.unknown()).default({}),
 });
 
-const LOG_SOURCE_ARN = /^acs:log:[^:]*:[^:]*:project\/([^/]+)$/;
+const LOG_SOURCE_ARN = /^acs:log:([^:]*):[^:]*:project\/([^/]+)$/;
 
 const rendered = z.looseObject({
   resources: z.record(z.string(), z.looseObject({ component: z.string(), props: z.unknown() })).default({}),
@@ -209,7 +217,11 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   throw new SYamlError(issues.join('; '));
 }
 
-function toTrigger(raw: z.infer<typeof fc3Props>['triggers'][number], where: string): FunctionTrigger {
+function toTrigger(
+  raw: z.infer<typeof fc3Props>['triggers'][number],
+  where: string,
+  functionRegion: string,
+): FunctionTrigger {
   const name = raw.triggerName;
   if (raw.triggerType === 'eventbridge') {
     const config = parse(eventBridgeConfig, raw.triggerConfig, `${where}.triggerConfig`);
@@ -246,9 +258,15 @@ function toTrigger(raw: z.infer<typeof fc3Props>['triggers'][number], where: str
   }
   if (raw.triggerType === 'log') {
     const config = parse(logConfig, raw.triggerConfig, `${where}.triggerConfig`);
-    const project = LOG_SOURCE_ARN.exec(raw.sourceArn ?? '')?.[1];
+    const [, region, project] = LOG_SOURCE_ARN.exec(raw.sourceArn ?? '') ?? [];
     if (!project) {
       throw new SYamlError(`${where}.sourceArn must be acs:log:<region>:<account>:project/<project>`);
+    }
+    // "The project and the Function Compute service must be in the same region" (F-FC-LOGTRIGGER-SAME-REGION).
+    if (region !== functionRegion) {
+      throw new SYamlError(
+        `${where}.sourceArn names a project in ${region || 'no region'}, but the function is in ${functionRegion}`,
+      );
     }
     return {
       type: 'log',
@@ -291,7 +309,9 @@ export function functionsFromRendered(spec: unknown, baseDir: string): FunctionS
         ...(typeof props.logConfig === 'object'
           ? { logConfig: { project: props.logConfig.project, logstore: props.logConfig.logstore } }
           : {}),
-        triggers: props.triggers.map((trigger, i) => toTrigger(trigger, `${where}.triggers[${i}]`)),
+        triggers: props.triggers.map((trigger, i) =>
+          toTrigger(trigger, `${where}.triggers[${i}]`, props.region),
+        ),
       };
     });
 }

@@ -43,7 +43,7 @@ function headersOf(request: IncomingMessage): Record<string, string | undefined>
   );
 }
 
-/** fc3 completes a bare role name to an ARN with the deployer's account and lower-cases it (deploy.md §1.5). */
+/** fc3 completes a bare role name to an ARN with the deployer's account, lower-cased (F-FC-ROLE-ARN). */
 const roleArn = (role: string | undefined, accountId: string): string =>
   role === undefined
     ? ''
@@ -116,7 +116,13 @@ export class FcApiEmulator extends HttpEmulator {
           { 'x-fc-request-id': result.requestId, 'x-fc-error-type': 'UnhandledInvocationError' },
         );
       }
-      if (route === 'GET /triggers') return json(200, { triggers: fn.triggers.map(renderTrigger) });
+      if (route === 'GET /triggers') {
+        // A log trigger's source is its project, as `sourceArn` (acs:log:<region>:<uid>:project/<name>).
+        const accountId = this.options.identities.accountId;
+        const sourceArn = (t: FunctionTrigger) =>
+          t.type === 'log' ? { sourceArn: `acs:log:${fn.region}:${accountId}:project/${t.project}` } : {};
+        return json(200, { triggers: fn.triggers.map((t) => ({ ...renderTrigger(t), ...sourceArn(t) })) });
+      }
       if (route === 'GET ') return json(200, this.renderFunction(fn));
       throw new AcsError(METHOD_NOT_ALLOWED, route);
     } catch (error) {

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The local Function Compute: runs a function's bundle the way the FC nodejs runtime does (see
- * ../../shared/reference/actiontrail-events.md §3): each instance is a fresh Node process (worker.cjs) that
+ * The local Function Compute: runs a function's bundle the way the FC nodejs runtime does
+ * (F-FC-HANDLER-SIGNATURE, F-FC-CONTEXT-FIELDS): each instance is a fresh Node process (worker.cjs) that
  * `require`s the bundle and calls the handler with a Buffer event and an FC-shaped `context`. Instances stay
  * warm and take one invocation at a time; further invocations queue, or start another instance up to
  * `maxInstances`. An invocation that outlives the function's `timeout` kills its instance and fails.

@@ -4,7 +4,7 @@ import { ERR, OssError } from './errors';
 import type { OssRequest } from './request';
 import { readSignature, type SignatureClaim, stringToSignBytes } from './signature';
 
-/** OSS rejects a signed request whose time is more than 15 minutes off the server clock (oss-api.md §1.1). */
+/** OSS rejects a signed request whose time is over 15 minutes off the server clock (F-OSS-CLOCK-SKEW). */
 const MAX_SKEW_MS = 15 * 60_000;
 
 const sameText = (a: string, b: string): boolean => {

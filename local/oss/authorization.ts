@@ -4,7 +4,7 @@ import type { OperationName } from './operations';
 /**
  * What a RAM policy is checked against for an OSS request: the action (`oss:<ApiName>`, except where the API
  * reference names another permission) and the resource ARN `acs:oss:{region}:{owner}:{bucket}[/{key}]`
- * (oss-api.md §"RAM policies"; https://www.alibabacloud.com/help/en/oss/user-guide/how-oss-works-with-ram).
+ * (F-OSS-RAM-ACTIONS).
  */
 export type Authorize = (caller: Caller, action: string, resource: string) => boolean;
 

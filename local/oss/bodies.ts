@@ -3,7 +3,7 @@ import { ERR, OssError } from './errors';
 
 /**
  * Request bodies of the XML operations. ali-oss writes some without an XML declaration and without escaping
- * (Tagging, oss-api.md §2), so a tag value like `v&<` arrives as malformed XML and is refused as such.
+ * (Tagging, F-OSS-TAGGING), so a tag value like `v&<` arrives as malformed XML and is refused as such.
  */
 const parser = new XMLParser({
   ignoreDeclaration: true,

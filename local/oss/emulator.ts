@@ -236,8 +236,8 @@ export class OssEmulator {
   /**
    * What ActionTrail records of an authenticated call: bucket and account writes as management events on the
    * event bus, and every object-level call (reads included) as a data event for the trail's logstore, which
-   * is the only place a trail delivers data events (actiontrail-events.md §1.3). Without a `dataEvents` sink
-   * (a bare emulator in the OSS tests), object writes go to the bus too, so one stream shows every write.
+   * is the only place a trail delivers data events (F-ACTIONTRAIL-OSS-DATA-EVENTS). Without a `dataEvents`
+   * sink (a bare emulator in the OSS tests), object writes go to the bus too, so one stream shows every write.
    */
   private record(
     operation: OperationName,
@@ -280,7 +280,7 @@ function asOssError(error: unknown): OssError {
   return new OssError(ERR.InternalError);
 }
 
-/** HEAD responses have no body, so OSS sends the error document base64-encoded in `x-oss-err` (oss-api.md §3). */
+/** HEAD has no body: OSS sends the error document base64-encoded in `x-oss-err` (F-OSS-ERROR-FORMAT). */
 function errorReply(error: OssError, method: string, requestId: string, hostId: string): OssReply {
   const document = renderError(error, requestId, hostId);
   if (method === 'HEAD') {

@@ -1,7 +1,7 @@
 import { element, xmlDocument } from './xml';
 
 /**
- * OSS error codes as the emulator answers them (../../shared/reference/oss-api.md §3).
+ * OSS error codes as the emulator answers them (F-OSS-ERROR-FORMAT, F-OSS-ERROR-CODES).
  *
  * EC values are filled in where a public source names them. OSS puts an EC on every error, so the rest carry
  * PLACEHOLDER_EC rather than no EC at all: a recognisably fake value is safer than a plausible invented one.

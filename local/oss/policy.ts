@@ -4,7 +4,7 @@ import { ERR, OssError } from './errors';
 /**
  * Bucket policies: the checks PutBucketPolicy applies, what OSS calls a public policy (GetBucketPolicyStatus,
  * Block Public Access), and the statements that can let an anonymous request in. Syntax and the "public"
- * rules follow oss-api.md §7.
+ * rules follow F-OSS-POLICY-GRAMMAR and F-OSS-PUBLIC-DEFINITION.
  */
 export interface PolicyStatement {
   effect: 'Allow' | 'Deny';
@@ -21,7 +21,7 @@ export interface ConditionClause {
   values: string[];
 }
 
-/** Multiple policies of one bucket may total 16 KB (oss-api.md §7). */
+/** Multiple policies of one bucket may total 16 KB (F-OSS-POLICY-SIZE). */
 const MAX_POLICY_BYTES = 16 * 1024;
 
 const invalid = (reason: string): OssError =>

@@ -4,8 +4,8 @@ import { anonymousDecision, parsePolicy } from './policy';
 import type { BucketAcl, BucketState, ObjectAcl } from './state';
 
 /**
- * Public access as OSS defines it (oss-api.md §7): public ACLs and public bucket policies, both switched off
- * by Block Public Access at account or bucket level, which also refuses granting new public access.
+ * Public access as OSS defines it (F-OSS-PUBLIC-DEFINITION, F-OSS-BPA): public ACLs and public bucket
+ * policies, both switched off by Block Public Access at account or bucket level, which also refuses granting new public access.
  */
 export const isPublicAcl = (acl: BucketAcl | ObjectAcl): boolean =>
   acl === 'public-read' || acl === 'public-read-write';

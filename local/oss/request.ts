@@ -26,7 +26,7 @@ export const hasParam = (request: OssRequest, name: string): boolean => param(re
 
 /**
  * `<bucket>.oss-<region>[-internal].aliyuncs.com` is virtual-hosted; ali-oss with an IP endpoint sends
- * `.oss-<region>.aliyuncs.com` (empty bucket label) for service-level calls (oss-api.md §0).
+ * `.oss-<region>.aliyuncs.com` (empty bucket label) for service-level calls (F-OSS-ADDRESSING).
  */
 const VIRTUAL_HOST = /^(?:([^.]*)\.)?oss-[a-z0-9-]+\.aliyuncs\.com$/;
 
@@ -39,7 +39,7 @@ export function decodeComponent(text: string): string {
 }
 
 /**
- * Addressing per oss-api.md §0: an OSS host name carries the bucket in its first label (virtual-hosted);
+ * Addressing per F-OSS-ADDRESSING: an OSS host name carries the bucket in its first label (virtual-hosted);
  * any other host (IP literal, localhost, a container name) means path-style `/<bucket>/<key>`.
  */
 export function parseTarget(host: string, url: string): Pick<OssRequest, 'bucket' | 'key' | 'query'> {

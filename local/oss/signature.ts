@@ -4,7 +4,8 @@ import { type OssRequest, param } from './request';
 
 /**
  * Server-side recomputation of the OSS V1 and V4 signatures exactly as ali-oss 6.x and the Go SDK v2 build
- * them (oss-api.md §1): the emulator never trusts a signature it cannot reproduce byte for byte.
+ * them (F-OSS-SIGNATURE-V1, F-OSS-SIGNATURE-V4): the emulator never trusts a signature it cannot reproduce
+ * byte for byte.
  */
 
 /** What a request claims about its signer, and how to recompute the signature once the secret is known. */

@@ -1,5 +1,6 @@
 import { ERR, OssError } from './errors';
 
+/** ACL values OSS accepts (F-OSS-ACL-VALUES); a new object's is `default` (F-OSS-GETOBJECTACL-DEFAULT). */
 export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
 export const OBJECT_ACLS = ['default', ...BUCKET_ACLS] as const;
 export type BucketAcl = (typeof BUCKET_ACLS)[number];

@@ -17,7 +17,7 @@ export interface TrailInput {
 
 /**
  * The ActionTrail record of one OSS write. requestParameters carry the bucket, the object key and the ACL
- * header the caller sent; real ActionTrail may well leave these out (actiontrail-events.md §1.3), so
+ * header the caller sent; real ActionTrail may well leave these out (F-ACTIONTRAIL-OSS-ACL-HEADER), so
  * consumers must treat them as hints and re-read the live state.
  */
 export function ossRecord({

@@ -3,7 +3,7 @@ import type { IdentityStore, RamUser } from '../identity';
 /**
  * The two APIs over the same users and keys: RAM 2015-05-01 names users by `UserName`, IMS 2019-08-15 by the
  * logon name `UserPrincipalName` (`<user>@<account>.onaliyun.com`). ActionTrail records them as different
- * services (actiontrail-events.md §1.4).
+ * services (F-ACTIONTRAIL-RAM-EVENTS, F-ACTIONTRAIL-IMS-EVENTS).
  */
 export interface RamApi {
   serviceName: 'Ram' | 'Ims';

@@ -32,7 +32,7 @@ export interface RamEmulatorOptions {
   authorize?: (caller: Caller, action: string, resource: string) => boolean;
 }
 
-/** RAM and IMS are global; ActionTrail records their events in cn-shanghai (actiontrail-events.md §1.4). */
+/** RAM and IMS are global; their events are recorded in cn-shanghai (F-ACTIONTRAIL-GLOBAL-REGION). */
 const EVENT_REGION = 'cn-shanghai';
 
 const endpointOf = (api: RamApi, actions: ActionTable) =>
@@ -103,6 +103,47 @@ export class RamEmulator {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+
+  /**
+   * What fc3 does when a log trigger names no `invocationRole` (F-FC-LOGTRIGGER-ROLE): if AliyunLogETLRole is
+   * missing, create it trusted by log.aliyuncs.com and attach the system policy AliyunLogETLRolePolicy.
+   */
+  ensureLogTriggerRole(): void {
+    this.ensureRole(
+      'AliyunLogETLRole',
+      JSON.stringify({
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['log.aliyuncs.com'] } },
+        ],
+        Version: '1',
+      }),
+      'Log Service ETL role, created by fc3 for a log trigger',
+      [{ policyType: 'System', policyName: 'AliyunLogETLRolePolicy' }],
+    );
+  }
+
+  /** Creates a role with its trust policy and attachments, unless one of that name exists (setup, not a call). */
+  ensureRole(
+    roleName: string,
+    trust: string,
+    description: string,
+    policies: ReadonlyArray<{ policyType: 'System' | 'Custom'; policyName: string }> = [],
+  ): void {
+    if (this.options.identities.roles.has(roleName) && this.catalog.roles.has(roleName)) return;
+    this.options.identities.createRole(roleName);
+    const created = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.catalog.roles.set(roleName, {
+      assumeRolePolicyDocument: trust,
+      description,
+      maxSessionDuration: 3600,
+      createDate: created,
+      updateDate: created,
+    });
+    this.catalog.attachments.set(
+      roleName,
+      policies.map((p) => ({ ...p, attachDate: created })),
+    );
   }
 
   private route(version: string, action: string): PopHandler | undefined {

@@ -3,8 +3,8 @@ import type { ErrorSpec } from '../acs/errors';
 const spec = (status: number, code: string, message: string): ErrorSpec => ({ status, code, message });
 
 /**
- * RAM's service errors, with the statuses and messages of the RAM API reference's "Error messages" page (as
- * mirrored in the AlibabaCloudDocs/ram repository; per-operation pages such as UpdateAccessKey list the same).
+ * RAM's service errors, with the statuses and messages of the RAM API reference's "Error messages" page
+ * (F-RAM-ERROR-CODES; per-operation pages such as UpdateAccessKey list the same).
  * IMS answers the same codes for the same conditions: UNVERIFIED, the IMS pages only link the error center.
  */
 export const RAM_ERRORS = {
@@ -28,7 +28,7 @@ export const RAM_ERRORS = {
     'EntityAlreadyExists.User.LoginProfile',
     'The user login profile does already EXIST.',
   ),
-  // "The maximum number of AKs allowed is 2"; whether the root account has the same limit is UNVERIFIED.
+  // "The maximum number of AKs allowed is 2" (F-RAM-ACCESSKEY-LIMIT); the root account's limit is UNVERIFIED.
   LimitExceededUserAccessKey: spec(
     409,
     'LimitExceeded.User.AccessKey',

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compress as lz4Compress } from 'lz4-napi';
+import { lz4Compress } from '../../shared/clients/lz4';
 import { HttpEmulator } from '../http';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { SLS_ERRORS, SlsError, type SlsErrorSpec } from './errors';
+import { isManagementRequest, SlsManagement } from './management';
+import { encodeLogGroupList } from './protobuf';
 import { parseAuthorization, signLog, stringToSign } from './signature';
-import { positionOf, SlsStore } from './store';
+import { positionOf, SlsStore, type StoredGroup } from './store';
 
 export type SlsAuthorize = (caller: Caller, action: string, resource: string) => boolean;
 
@@ -23,13 +25,35 @@ export interface SlsEmulatorOptions {
   }) => SlsErrorSpec | undefined;
   latencyMs?: number;
   now?: () => Date;
+  /**
+   * What PullLogs does with a request that asks for JSON (`accept: application/json`, what
+   * @alicloud/sls20201230 sends). The API reference says PullLogs reads "only the Protocol Buffer format" and is
+   * "not supported by the OpenAPI SDK" (F-SLS-PULLLOGS-FORMAT); whether the service refuses JSON, ignores
+   * the Accept header or serves JSON anyway is UNVERIFIED, so the emulator can do each:
+   * - `served` (default): JSON, as the SDK expects;
+   * - `refused`: the error `JSON_REFUSED` below;
+   * - `protobuf`: the protobuf body regardless of Accept, with `content-type: application/x-protobuf`.
+   */
+  pullLogsJson?: 'served' | 'refused' | 'protobuf';
 }
+
+/**
+ * The answer `pullLogsJson: 'refused'` gives. UNVERIFIED (F-SLS-PULLLOGS-FORMAT): no source shows what SLS
+ * answers a PullLogs that asks for JSON, if it refuses one; a 400 `ParameterInvalid` naming the Accept header
+ * is the shape of SLS's other refusals of a request parameter. The client falls back on it and on any answer
+ * that does not decode as JSON (shared/clients/sls.ts).
+ */
+export const JSON_REFUSED: SlsErrorSpec = {
+  status: 400,
+  code: 'ParameterInvalid',
+  message: 'Accept application/json is not supported by PullLogs; use application/x-protobuf.',
+};
 
 /** SLS refuses requests whose `Date` is this far from its clock (RequestTimeExpired). */
 const MAX_SKEW_MS = 15 * 60_000;
-/** Largest `count` PullLogs accepts (API reference: 1 to 1000). */
+/** Largest `count` PullLogs accepts: 1 to 1000 (F-SLS-PULLLOGS-COUNT). */
 const MAX_COUNT = 1000;
-/** PullLogs is authorised as log:GetCursorOrData (SLS "RAM authorization" action list). */
+/** PullLogs is authorised as log:GetCursorOrData (F-SLS-PULLLOGS-RAM-ACTION). */
 export const PULL_LOGS_ACTION = 'log:GetCursorOrData';
 
 interface Target {
@@ -40,21 +64,38 @@ interface Target {
 }
 
 /**
- * The local Simple Log Service, for exactly the call ossguard makes: PullLogs, in the JSON form the
- * generated SDK asks for (`accept: application/json`, body `{logGroupList: [...]}`) and, when the client
- * accepts it, lz4-compressed with `x-log-compresstype` / `x-log-bodyrawsize`. Requests must carry the LOG
- * signature of a key the IdentityStore knows (with its STS token for role sessions).
+ * The local Simple Log Service, for exactly the call ossguard makes: PullLogs, in the form the request's
+ * `Accept` asks for: the JSON the generated SDK wants (`accept: application/json`, body `{logGroupList: [...]}`)
+ * or the documented `LogGroupList` protobuf (`accept: application/x-protobuf`, F-SLS-PULLLOGS-FORMAT), and,
+ * when the client accepts it, lz4-compressed with `x-log-compresstype` / `x-log-bodyrawsize`. Requests must
+ * carry the LOG signature of a key the IdentityStore knows (with its STS token for role sessions,
+ * F-SLS-LOG-SIGNATURE).
  */
 export class SlsEmulator extends HttpEmulator {
   readonly store = new SlsStore();
   readonly region: string;
+  /** Projects and logstores with their TTL (CreateProject, GetLogStore, UpdateLogStore, …): management.ts. */
+  readonly management: SlsManagement;
   private readonly now: () => Date;
   private pulls = 0;
+  /** What PullLogs does with a JSON request (the option of that name); may be changed while serving. */
+  pullLogsJson: NonNullable<SlsEmulatorOptions['pullLogsJson']>;
+  /** PullLogs answers by form: JSON pages, protobuf pages, and JSON requests refused (`pullLogsJson`). */
+  readonly answers = { json: 0, protobuf: 0, refused: 0 };
 
   constructor(private readonly options: SlsEmulatorOptions) {
     super();
     this.region = options.region ?? 'cn-hangzhou';
+    this.pullLogsJson = options.pullLogsJson ?? 'served';
     this.now = options.now ?? (() => new Date());
+    this.management = new SlsManagement({
+      store: this.store,
+      identities: options.identities,
+      region: this.region,
+      now: this.now,
+      ...(options.authorize ? { authorize: options.authorize } : {}),
+      ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}),
+    });
   }
 
   /** PullLogs calls answered so far, successful or not. */
@@ -63,6 +104,7 @@ export class SlsEmulator extends HttpEmulator {
   }
 
   protected async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (isManagementRequest(request)) return this.management.serve(request, response);
     const requestId = newRequestId();
     for await (const _ of request) {
       // PullLogs has no body; drain whatever came so the socket can be reused.
@@ -90,14 +132,27 @@ export class SlsEmulator extends HttpEmulator {
         logstore: target.logstore,
       });
       if (fault) throw new SlsError(fault);
+      const protobuf = acceptsProtobuf(request.headers.accept) || this.pullLogsJson === 'protobuf';
+      if (!protobuf && this.pullLogsJson === 'refused') {
+        this.answers.refused++;
+        throw new SlsError(JSON_REFUSED);
+      }
       const page = this.pull(target);
       headers['x-log-cursor'] = page.next;
       headers['x-log-count'] = String(page.groups.length);
-      const raw = Buffer.from(JSON.stringify({ logGroupList: page.groups }));
+      let raw: Buffer;
+      if (protobuf) {
+        this.answers.protobuf++;
+        raw = encodeLogGroupList(page.groups);
+        headers['content-type'] = 'application/x-protobuf';
+      } else {
+        this.answers.json++;
+        raw = Buffer.from(JSON.stringify({ logGroupList: page.groups.map(jsonGroup) }));
+      }
       body = raw;
       if (acceptsLz4(request.headers['accept-encoding'])) {
-        // lz4-napi prefixes the raw size; SLS sends it in x-log-bodyrawsize instead.
-        body = (await lz4Compress(raw)).subarray(4);
+        // SLS sends the decoded size in x-log-bodyrawsize, not in front of the block.
+        body = lz4Compress(raw);
         headers['x-log-compresstype'] = 'lz4';
       }
       headers['x-log-bodyrawsize'] = String(raw.length);
@@ -189,24 +244,30 @@ export class SlsEmulator extends HttpEmulator {
     if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
       throw new SlsError(SLS_ERRORS.ParameterInvalid, `count ${param('count')}`);
     }
+    // `count` counts log groups, not logs (F-SLS-PULLLOGS-COUNT).
     const to = Math.min(end, from + count);
-    return {
-      next: Buffer.from(String(to)).toString('base64'),
-      groups: groups.slice(from, to).map((group) => ({
-        Topic: group.topic,
-        Source: group.source,
-        LogTags: [],
-        LogItems: group.logs.map((log) => ({
-          Time: group.time,
-          Contents: Object.entries(log).map(([Key, Value]) => ({ Key, Value })),
-        })),
-      })),
-    };
+    return { next: Buffer.from(String(to)).toString('base64'), groups: groups.slice(from, to) };
   }
 }
 
+/** A log group as the SDK's JSON model names it (`LogGroup`/`LogItem`/`LogContent`/`LogTag` in sls20201230). */
+const jsonGroup = (group: StoredGroup) => ({
+  Topic: group.topic,
+  Source: group.source,
+  LogTags: Object.entries(group.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  LogItems: group.logs.map((log) => ({
+    Time: group.time,
+    Contents: Object.entries(log).map(([Key, Value]) => ({ Key, Value })),
+  })),
+});
+
 const acceptsLz4 = (header: string | undefined): boolean =>
   (header ?? '').split(',').some((value) => value.trim().toLowerCase() === 'lz4');
+
+const acceptsProtobuf = (header: string | undefined): boolean =>
+  (header ?? '')
+    .split(',')
+    .some((value) => value.split(';')[0]?.trim().toLowerCase() === 'application/x-protobuf');
 
 /** Query parameters percent-decoded but with `+` kept: base64 cursors carry `+`, which the SDK encodes. */
 function rawQuery(url: string): Array<[string, string]> {

@@ -1,7 +1,7 @@
 /**
  * SLS answers errors as JSON `{errorCode, errorMessage}` with the request id in `x-log-requestid`, which
  * gateway-sls turns into an error with `code` = errorCode and `data.statusCode`. Codes and statuses from the
- * SLS API "Error codes" page as recalled; the messages are UNVERIFIED paraphrases.
+ * SLS API "Error codes" page (F-SLS-ERROR-CODES); the messages are UNVERIFIED paraphrases.
  */
 export interface SlsErrorSpec {
   status: number;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * The `LOG <AccessKeyId>:<signature>` scheme (v1) as @alicloud/gateway-sls 0.3.x computes it
+ * The `LOG <AccessKeyId>:<signature>` scheme (F-SLS-LOG-SIGNATURE) as @alicloud/gateway-sls 0.3.x computes it
  * (`getSignature`, `buildCanonicalizedHeaders`, `buildCanonicalizedResource` in its src/client.ts):
  *
  *   METHOD \n content-md5 \n content-type \n date \n

@@ -8,6 +8,8 @@ export interface StoredGroup {
   time: number;
   topic: string;
   source: string;
+  /** The group's LogTags (`__tag__:<key>` in query results); trails set `__receive_time__` etc. */
+  tags?: Record<string, string>;
   logs: Array<Record<string, string>>;
 }
 
@@ -38,6 +40,24 @@ export class SlsStore {
         logstore,
         Array.from({ length: shards }, () => []),
       );
+  }
+
+  /** An empty project (SLS CreateProject); logstores come later. */
+  createProject(project: string): void {
+    if (!this.projects.has(project)) this.projects.set(project, new Map());
+  }
+
+  hasProject(project: string): boolean {
+    return this.projects.has(project);
+  }
+
+  hasLogstore(project: string, logstore: string): boolean {
+    return this.projects.get(project)?.has(logstore) ?? false;
+  }
+
+  /** Drops a logstore and everything in it; later writes to it fail until it is created again. */
+  deleteLogstore(project: string, logstore: string): boolean {
+    return this.projects.get(project)?.delete(logstore) ?? false;
   }
 
   /** The shards of a logstore, or why there are none. */

@@ -1,24 +1,13 @@
 import type { EmittedRecord } from '../actiontrail';
 
-/** The topic ActionTrail gives the logs it delivers (AlibabaCloudDocs/sls "Log fields/ActionTrail.md"). */
-export const TRAIL_TOPIC = 'actiontrail_event';
+/** The `__topic__` a trail gives the logs it delivers to SLS (F-SLS-TRAIL-TOPIC). */
+export const TRAIL_TOPIC = 'actiontrail_audit_event';
 
 /**
- * An ActionTrail record as a trail logstore holds it: `event.`-prefixed dotted fields, one per scalar, with
- * lists kept as JSON text, plus `owner_id` (the field list of AlibabaCloudDocs/sls "Log fields/ActionTrail.md").
- * UNVERIFIED that real trails flatten nested objects this way rather than keep `event` as one JSON field;
- * ossguard's parser reads both.
+ * An ActionTrail record as a trail's logstore holds it: the whole record as JSON text in the field `event`
+ * (F-SLS-TRAIL-EVENT-FIELD). The dotted `event.*` names of the SLS field list are index subfields of that
+ * JSON, not fields of the log (F-SLS-TRAIL-INDEX-FIELDS), so none are written.
  */
-export function flattenRecord(record: EmittedRecord, ownerId: string): Record<string, string> {
-  const log: Record<string, string> = { owner_id: ownerId };
-  const walk = (value: unknown, path: string): void => {
-    if (value === undefined || value === null) return;
-    if (typeof value === 'object' && !Array.isArray(value)) {
-      for (const [key, child] of Object.entries(value)) walk(child, `${path}.${key}`);
-    } else {
-      log[path] = typeof value === 'string' ? value : JSON.stringify(value);
-    }
-  };
-  walk(record, 'event');
-  return log;
+export function trailLog(record: EmittedRecord): Record<string, string> {
+  return { event: JSON.stringify(record) };
 }

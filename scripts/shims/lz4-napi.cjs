@@ -1,103 +1,12 @@
 'use strict';
-// The bundles alias lz4-napi to this file. @alicloud/gateway-sls imports it (through gateway-sls-util) to
-// decompress PullLogs bodies; the real package loads a per-platform native `.node` binary that esbuild
-// cannot bundle and FC would not find next to index.js. This is the LZ4 *block* format in plain JS, with
-// lz4-napi's calling convention: `compress` prepends the raw size as 4 bytes little-endian and
+// The bundles alias lz4-napi to this file. @alicloud/gateway-sls-util 0.3.x (under @alicloud/sls20201230's
+// gateway) `require`s lz4-napi at load, in compress.js and decompress.js, to decompress lz4 PullLogs bodies on
+// the SDK's JSON path; the real package loads a per-platform native `.node` binary that esbuild cannot bundle
+// and FC would not find next to index.js. So the shim stays, but only as an adapter: the LZ4 block codec is
+// lz4js (plain JS, the one shared/clients/lz4.ts uses on the protobuf path and the local SLS uses to answer),
+// called with lz4-napi's convention: `compress` prepends the raw size as 4 bytes little-endian and
 // `uncompress` expects it (gateway-sls-util strips and re-adds that prefix around the wire body).
-
-const MIN_MATCH = 4;
-const LAST_LITERALS = 5;
-const MATCH_FIND_LIMIT = 12;
-const MAX_OFFSET = 0xffff;
-
-function readLength(src, at, base) {
-  let length = base;
-  let position = at;
-  if (base === 15) {
-    let byte;
-    do {
-      if (position >= src.length) throw new Error('lz4: truncated length');
-      byte = src[position++];
-      length += byte;
-    } while (byte === 255);
-  }
-  return [length, position];
-}
-
-function decodeBlock(src, size) {
-  const out = Buffer.alloc(size);
-  let s = 0;
-  let d = 0;
-  while (s < src.length) {
-    const token = src[s++];
-    let literals;
-    [literals, s] = readLength(src, s, token >>> 4);
-    if (s + literals > src.length || d + literals > size) throw new Error('lz4: literals overrun');
-    src.copy(out, d, s, s + literals);
-    s += literals;
-    d += literals;
-    if (s === src.length) break;
-    if (s + 2 > src.length) throw new Error('lz4: truncated offset');
-    const offset = src[s] | (src[s + 1] << 8);
-    s += 2;
-    if (offset === 0 || offset > d) throw new Error('lz4: bad match offset');
-    let match;
-    [match, s] = readLength(src, s, token & 15);
-    match += MIN_MATCH;
-    if (d + match > size) throw new Error('lz4: match overrun');
-    // Byte by byte: a match may overlap the bytes it is producing.
-    for (let i = 0; i < match; i++) out[d + i] = out[d - offset + i];
-    d += match;
-  }
-  if (d !== size) throw new Error(`lz4: decoded ${d} bytes, expected ${size}`);
-  return out;
-}
-
-function writeLength(out, length) {
-  let rest = length - 15;
-  while (rest >= 255) {
-    out.push(255);
-    rest -= 255;
-  }
-  out.push(rest);
-}
-
-function emit(out, input, from, to, offset, match) {
-  const literals = to - from;
-  const matchCode = match === 0 ? 0 : match - MIN_MATCH;
-  out.push((Math.min(literals, 15) << 4) | Math.min(matchCode, 15));
-  if (literals >= 15) writeLength(out, literals);
-  for (let i = from; i < to; i++) out.push(input[i]);
-  if (match === 0) return;
-  out.push(offset & 0xff, offset >>> 8);
-  if (matchCode >= 15) writeLength(out, matchCode);
-}
-
-/** Greedy single-pass compressor: valid LZ4 blocks, not the smallest ones. */
-function encodeBlock(input) {
-  const n = input.length;
-  const out = [];
-  const table = new Int32Array(1 << 16).fill(-1);
-  let anchor = 0;
-  let i = 0;
-  while (i < n - MATCH_FIND_LIMIT) {
-    const sequence = input.readUInt32LE(i);
-    const hash = Math.imul(sequence, 2654435761) >>> 16;
-    const candidate = table[hash];
-    table[hash] = i;
-    if (candidate >= 0 && i - candidate <= MAX_OFFSET && input.readUInt32LE(candidate) === sequence) {
-      let length = MIN_MATCH;
-      while (i + length < n - LAST_LITERALS && input[candidate + length] === input[i + length]) length++;
-      emit(out, input, anchor, i, i - candidate, length);
-      i += length;
-      anchor = i;
-    } else {
-      i++;
-    }
-  }
-  emit(out, input, anchor, n, 0, 0);
-  return Buffer.from(out);
-}
+const { compressBlock, compressBound, decompressBlock } = require('lz4js');
 
 function toBuffer(data) {
   return typeof data === 'string'
@@ -105,19 +14,37 @@ function toBuffer(data) {
     : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** A block of literals only: what lz4js leaves to its caller when it finds no match (short or random input). */
+function literalsOnly(input) {
+  const header = [Math.min(input.length, 15) << 4];
+  if (input.length >= 15) {
+    let rest = input.length - 15;
+    for (; rest >= 255; rest -= 255) header.push(255);
+    header.push(rest);
+  }
+  return Buffer.concat([Buffer.from(header), input]);
+}
+
 function compressSync(data, dict) {
   if (dict) throw new Error('lz4 shim: dictionaries are not supported');
   const input = toBuffer(data);
+  const out = Buffer.allocUnsafe(compressBound(input.length) + 16);
+  const length = compressBlock(input, out, 0, input.length, new Uint32Array(1 << 16));
   const size = Buffer.alloc(4);
   size.writeUInt32LE(input.length, 0);
-  return Buffer.concat([size, encodeBlock(input)]);
+  return Buffer.concat([size, length > 0 ? out.subarray(0, length) : literalsOnly(input)]);
 }
 
 function uncompressSync(data, dict) {
   if (dict) throw new Error('lz4 shim: dictionaries are not supported');
   const input = toBuffer(data);
   if (input.length < 4) throw new Error('lz4: missing size prefix');
-  return decodeBlock(input.subarray(4), input.readUInt32LE(0));
+  const size = input.readUInt32LE(0);
+  const out = Buffer.allocUnsafe(size);
+  // lz4js checks no bounds (writes past `out` are dropped), so a corrupt block shows as a wrong length.
+  const written = decompressBlock(input, out, 4, input.length - 4, 0);
+  if (written !== size) throw new Error(`lz4: decoded ${written} bytes, expected ${size}`);
+  return out;
 }
 
 exports.compressSync = compressSync;

@@ -14,7 +14,7 @@ import { describeFailure, redact, singleLine, stableId } from './text';
 import type { Alert, AlertChannel, DeliveryResult } from './types';
 
 /**
- * DingTalk custom robot (webhook), per ../../shared/reference/deploy.md §5: markdown messages, 加签 signing,
+ * DingTalk custom robot (webhook; F-DINGTALK-WEBHOOK, F-DINGTALK-RATE-LIMIT): markdown messages, 加签 signing,
  * errcode checking (failures mostly come back as HTTP 200), and the robot's limit of 20 messages per minute,
  * after which it blocks for 10 minutes. A burst beyond that budget goes out as digests, never dropped.
  */
@@ -59,10 +59,10 @@ export interface DingTalkMessageBody {
   markdown: { title: string; text: string };
   at: { atMobiles: string[]; atUserIds: string[]; isAtAll: boolean };
   /**
-   * Idempotency key, so a retry after a lost response does not post twice. UNVERIFIED: the reference notes
-   * (deploy.md §5) cite DingTalk's custom-robots-send-group-messages page for it, but no public source
-   * reachable here (official SDK request classes, client code) shows the field. If DingTalk ignores it, a
-   * retry can duplicate a message, which beats losing an alert; the local sink honours it.
+   * Idempotency key, so a retry after a lost response does not post twice. UNVERIFIED (F-DINGTALK-MSGUUID):
+   * DingTalk's custom-robots-send-group-messages page is cited for it, but no public source reachable here
+   * (official SDK request classes, client code) shows the field. If DingTalk ignores it, a retry can
+   * duplicate a message, which beats losing an alert; the local sink honours it.
    */
   msgUuid: string;
 }

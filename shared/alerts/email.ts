@@ -8,7 +8,7 @@ import type { Alert, AlertChannel, DeliveryResult } from './types';
 
 /**
  * Alert email over SMTP (DirectMail: smtpdm.aliyun.com, port 465 with implicit TLS, user = sender address;
- * ../../shared/reference/deploy.md §6). Text and HTML parts carry the same content; transient failures
+ * F-DM-SMTP). Text and HTML parts carry the same content; transient failures
  * (4xx replies, connection trouble) are retried, permanent ones (5xx) are not.
  */
 

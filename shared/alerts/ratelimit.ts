@@ -1,7 +1,8 @@
 /**
  * At most `limit` sends in any `windowMs`. A sliding log rather than a token bucket: a bucket holding 20
  * tokens that refills at 20 per minute admits up to 40 sends within one minute (a full bucket, then the
- * refill), which DingTalk's "20 messages per minute" would punish with a 10-minute block.
+ * refill), which DingTalk's "20 messages per minute" would punish with a 10-minute block
+ * (F-DINGTALK-RATE-LIMIT).
  */
 export class SlidingWindowLimiter {
   private readonly sent: number[] = [];

@@ -22,7 +22,7 @@ interface AliOssWormResult {
   res?: { status?: number };
 }
 
-/** @types/ali-oss lacks the WORM methods that ali-oss 6 has (../shared/reference/oss-api.md §2). */
+/** @types/ali-oss lacks the WORM methods that ali-oss 6 has (F-OSS-WORM). */
 interface AliOssWorm {
   initiateBucketWorm(name: string, days: string): Promise<AliOssWormResult & { wormId?: string }>;
   completeBucketWorm(name: string, wormId: string): Promise<AliOssWormResult>;

@@ -79,7 +79,7 @@ export class OssClientFactory {
 
 /**
  * A host name endpoint goes path-style (`sldEnable`), an IP endpoint keeps the bucket in the Host header;
- * combining an IP with `sldEnable` would put the bucket in both (../shared/reference/oss-api.md §0).
+ * combining an IP with `sldEnable` would put the bucket in both (F-OSS-ADDRESSING).
  */
 function endpointOptions(endpoint: string): { endpoint: string; sldEnable?: boolean } {
   const host = new URL(endpoint).hostname;
@@ -162,8 +162,9 @@ export class OssGateway {
   }
 
   /**
-   * The policy text as OSS stores it, or null when the bucket has none. Not ali-oss's getBucketPolicy: it
-   * sets successStatuses only after sending, so an AccessDenied or a 503 would read as "no policy".
+   * The policy text as OSS stores it, or null when the bucket has none (F-OSS-GETBUCKETPOLICY). Not ali-oss's
+   * getBucketPolicy: it sets successStatuses only after sending, so an AccessDenied or a 503 would read as
+   * "no policy".
    */
   async getBucketPolicy(bucket: string): Promise<string | null> {
     try {
@@ -183,6 +184,7 @@ export class OssGateway {
     await this.call('DeleteBucketPolicy', { bucket }, (c) => c.deleteBucketPolicy(bucket));
   }
 
+  /** OSS's own verdict, `IsPublic` (F-OSS-POLICY-STATUS). */
   async getBucketPolicyStatus(bucket: string): Promise<boolean> {
     const result = await this.rawRequest('GetBucketPolicyStatus', bucket, 'GET', 'policyStatus');
     return String((result.data as { IsPublic?: unknown } | undefined)?.IsPublic) === 'true';

@@ -6,7 +6,7 @@ import type { CloudCredentials } from './oss';
 import { popConfig } from './pop';
 import type { RamApi } from './ram';
 
-/** RAM and IMS are global; ActionTrail records their events in cn-shanghai (actiontrail-events.md §1.4). */
+/** RAM and IMS are global (F-RAM-GLOBAL-ENDPOINT); events are in cn-shanghai (F-ACTIONTRAIL-IMS-EVENTS). */
 const GLOBAL_REGION = 'cn-shanghai';
 
 /**

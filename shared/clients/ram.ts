@@ -86,6 +86,7 @@ export class RamGateway {
     }
   }
 
+  /** RAM UpdateAccessKey to Inactive (F-RAM-UPDATEACCESSKEY). */
   async disableAccessKey(userName: string, accessKeyId: string): Promise<void> {
     await popCall('ram', 'UpdateAccessKey', this.log, this.retry, () =>
       this.api.updateAccessKey(userName, accessKeyId, 'Inactive'),

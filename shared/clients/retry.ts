@@ -38,7 +38,7 @@ export async function withRetry<T>(
 const RETRYABLE_SERVICE_CODES = new Set([
   'InternalError',
   'ServiceUnavailable',
-  'Throttling',
+  'Throttling', // the POP throttling codes (F-ACTIONTRAIL-THROTTLING-CODES)
   'Throttling.User',
   'Throttling.Api',
   'RequestTimeout',

@@ -172,6 +172,43 @@ export function configSchema(ruleIds: readonly string[]) {
       }),
       {},
     ),
+    /**
+     * The one trail feed (README "Deploy"): an ActionTrail trail over all regions that writes to the logstore
+     * `actiontrail_<name>` in the SLS project `project`, in the home region `region`, where the log-triggered
+     * trail-guard runs (F-FC-LOGTRIGGER-SAME-REGION). `ossguard bootstrap` creates or adopts it.
+     */
+    trail: z._default(
+      z.strictObject({
+        name: z._default(
+          z.string().check(z.regex(/^[a-z][a-z0-9_-]{5,35}$/, 'must be 6-36 of a-z, 0-9, _ and -')),
+          'ossguard',
+        ),
+        /** Home region: the SLS project and trail-guard live here. Default: the function's own region. */
+        region: z.optional(
+          z.string().check(z.regex(/^[a-z]+-[a-z0-9-]+$/, 'must be a region id such as cn-hangzhou')),
+        ),
+        project: z._default(
+          z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be an SLS project name')),
+          'ossguard-trail',
+        ),
+        /** Days the trail logstore keeps logs; ActionTrail creates it with no expiry (F-SLS-TRAIL-LOGSTORE). */
+        retentionDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 180),
+        /** Also record OSS read data events (GetObject, …): they cost money and ossguard does not need them. */
+        ossReadEvents: z._default(z.boolean(), false),
+        /**
+         * Re-read the ACL of each object written with no ACL in its record (one GetObjectAcl per upload): off
+         * only once a live check shows the trail's records carry `x-oss-object-acl` (F-ACTIONTRAIL-OSS-ACL-HEADER).
+         */
+        recheckObjectWrites: z._default(z.boolean(), true),
+      }),
+      {
+        name: 'ossguard',
+        project: 'ossguard-trail',
+        retentionDays: 180,
+        ossReadEvents: false,
+        recheckObjectWrites: true,
+      },
+    ),
     accessKeys: z._default(
       z.strictObject({
         /** Source networks from which creating an AccessKey is expected. Empty: the untrusted-source rule has nothing to judge by. */

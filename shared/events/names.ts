@@ -1,10 +1,9 @@
 /**
  * The ActionTrail event names each guard handles. OSS event names are the OSS API names
- * (../shared/reference/actiontrail-events.md §1.3); account-level Block Public Access uses the
- * un-prefixed `PutPublicAccessBlock` / `DeletePublicAccessBlock` API names.
+ * (F-ACTIONTRAIL-OSS-EVENT-NAMES); account-level Block Public Access uses the un-prefixed
+ * `PutPublicAccessBlock` / `DeletePublicAccessBlock` API names.
  *
- * oss-acl-guard's management events: what its EventBridge filter selects and `replay` looks up. Object ACL
- * changes are data events, never on EventBridge nor in LookupEvents: see OBJECT_ACL_EVENTS.
+ * oss-acl-guard's management events: what its EventBridge filter selects and `replay` looks up.
  */
 export const ACL_GUARD_EVENTS = [
   'PutBucket',
@@ -16,11 +15,25 @@ export const ACL_GUARD_EVENTS = [
 ] as const;
 
 /**
- * Object-level ACL changes: OSS data events, which a trail delivers only to its SLS logstore
- * (actiontrail-events.md §1.3). PutObject, CopyObject and AppendObject change the ACL only when the caller
- * sent `x-oss-object-acl`.
+ * Calls that create an object and may give it an ACL in the same request (`x-oss-object-acl`). Whether a
+ * trail records all of them, and whether its records show that header, is unverified
+ * (F-ACTIONTRAIL-OSS-DATA-EVENTS, F-ACTIONTRAIL-OSS-ACL-HEADER): a write that shows no ACL is re-checked.
  */
-export const OBJECT_ACL_EVENTS = ['PutObjectAcl', 'PutObject', 'CopyObject', 'AppendObject'] as const;
+export const OBJECT_WRITE_EVENTS = [
+  'PutObject',
+  'CopyObject',
+  'AppendObject',
+  'PostObject',
+  'CompleteMultipartUpload',
+  'PutSymlink',
+] as const;
+
+/**
+ * Object-level ACL changes: PutObjectAcl, and the object writes. They are OSS data events, which a trail
+ * delivers to its SLS logstore (F-ACTIONTRAIL-DATA-EVENTS-SLS-ONLY); whether PutObjectAcl is a data or a
+ * management event is unverified, so it is read wherever it arrives.
+ */
+export const OBJECT_ACL_EVENTS = ['PutObjectAcl', ...OBJECT_WRITE_EVENTS] as const;
 
 export const POLICY_GUARD_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
 

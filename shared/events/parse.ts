@@ -72,16 +72,19 @@ export function parseEvents(body: Buffer | string | unknown, options: ParseOptio
 
 function parseOne(value: unknown, index: number, origin: EventOrigin, options: ParseOptions): ParsedItem {
   try {
-    const record = isCloudEvent(value) ? fromCloudEvent(value, index) : fromRecord(value, index, origin);
-    if (options.accept && !options.accept.has(record.eventName)) {
+    // Whether this function handles the event is decided before the fields it would need are validated: a
+    // record of another event (a legacy one without acsRegion, say) is skipped, not failed.
+    const peeked = peek(value);
+    if (options.accept && peeked.eventName && !options.accept.has(peeked.eventName)) {
       return {
         kind: 'ignored',
         index,
-        reason: `event ${record.eventName} is not handled by this function`,
-        eventId: record.eventId,
-        eventName: record.eventName,
+        reason: `event ${peeked.eventName} is not handled by this function`,
+        ...(peeked.eventId ? { eventId: peeked.eventId } : {}),
+        eventName: peeked.eventName,
       };
     }
+    const record = isCloudEvent(value) ? fromCloudEvent(value, index) : fromRecord(value, index, origin);
     return { kind: 'change', index, record };
   } catch (error) {
     if (error instanceof EventParseError) return { kind: 'invalid', index, error };
@@ -93,11 +96,32 @@ function invalid(index: number, message: string, cause?: unknown): ParsedItem {
   return { kind: 'invalid', index, error: new EventParseError(message, { index, cause }) };
 }
 
-/** What a CloudEvent is deduplicated (and audited) by: a bare record goes by its eventId instead. */
+/**
+ * What a CloudEvent without an ActionTrail eventId is deduplicated (and audited) by. One that carries the
+ * record's eventId (F-EVENTBRIDGE-ACTIONTRAIL-DATA) goes by that, like the trail and LookupEvents paths, so
+ * that a change seen on two paths is acted on once (source + id: F-EVENTBRIDGE-DEDUPE).
+ */
 export const cloudEventDedupeKey = (event: { source: string; id: string }): string =>
   `${event.source}/${event.id}`;
 
 const isCloudEvent = (value: unknown): value is Json => isObject(value) && 'specversion' in value;
+
+/** The event name and id of a record or CloudEvent, read without judging anything else. */
+function peek(value: unknown): { eventName?: string; eventId?: string } {
+  if (!isObject(value)) return {};
+  let data: unknown = isCloudEvent(value) ? value.data : value;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      return {};
+    }
+  }
+  if (!isObject(data)) return {};
+  const eventName = str(data.eventName);
+  const eventId = str(data.eventId) ?? (isCloudEvent(value) ? str(value.id) : undefined);
+  return { ...(eventName ? { eventName } : {}), ...(eventId ? { eventId } : {}) };
+}
 
 function fromCloudEvent(event: Json, index: number): ChangeRecord {
   const id = str(event.id);
@@ -122,7 +146,7 @@ function fromCloudEvent(event: Json, index: number): ChangeRecord {
     throw new EventParseError(`CloudEvent ${id} has no ActionTrail record in data`, { index, eventId: id });
   }
   const record = fromRecord(data, index, 'cloudevent', {
-    dedupeKey: cloudEventDedupeKey({ source, id }),
+    dedupeKey: str(data.eventId) ?? cloudEventDedupeKey({ source, id }),
     region: str(event.aliyunregionid),
     accountId: str(event.aliyunaccountid),
     time: str(event.time),
@@ -155,7 +179,7 @@ function fromRecord(
   }
   const eventId = str(value.eventId) ?? envelope?.dedupeKey;
   if (!eventId) throw new EventParseError(`${eventName} record has no eventId`, { index });
-  const version = value.eventVersion;
+  const version = value.eventVersion; // 1 or "1" (F-ACTIONTRAIL-EVENT-VERSION)
   if (version !== undefined && String(version) !== '1') {
     throw new EventParseError(`${eventName} record has unsupported eventVersion ${String(version)}`, {
       index,
@@ -172,15 +196,16 @@ function fromRecord(
 
   const identity = isObject(value.userIdentity) ? value.userIdentity : {};
   const requestParameters = isObject(value.requestParameters) ? value.requestParameters : {};
+  // Records from 2015-2016 name the account only in recipientAccountId (F-ACTIONTRAIL-LEGACY-RECORD).
   const accountId = str(identity.accountId) ?? envelope?.accountId ?? str(value.recipientAccountId);
-  const errorCode = str(value.errorCode);
+  const errorCode = str(value.errorCode); // "" on success in some samples (F-ACTIONTRAIL-ERROR-FIELDS)
   const errorMessage = str(value.errorMessage);
 
   return {
     dedupeKey: envelope?.dedupeKey ?? eventId,
     eventId,
     eventName,
-    eventType: str(value.eventType) ?? envelope?.eventType ?? 'ApiCall',
+    eventType: str(value.eventType) ?? envelope?.eventType ?? 'ApiCall', // F-ACTIONTRAIL-EVENT-TYPES
     service,
     region,
     ...(accountId ? { accountId } : {}),
@@ -236,7 +261,7 @@ function resourcesOf(record: Json, params: Json, eventSource: string | undefined
     str(params.BucketName) ??
     bucketFromEventSource(eventSource);
   const objectRef = first('ACS::OSS::Object');
-  // UNVERIFIED whether ActionTrail writes object references as `bucket/key` or as the bare key: accept both.
+  // UNVERIFIED: object references as `bucket/key` or the bare key (F-ACTIONTRAIL-REFERENCED-RESOURCES).
   const objectKey =
     (objectRef && bucket && objectRef.startsWith(`${bucket}/`)
       ? objectRef.slice(bucket.length + 1)
@@ -245,6 +270,7 @@ function resourcesOf(record: Json, params: Json, eventSource: string | undefined
     str(params.ObjectName);
   const principalName = str(params.UserPrincipalName) ?? first('ACS::RAM::User');
   const ramUser = str(params.UserName) ?? principalName?.split('@')[0];
+  // Where a new key's id sits is unverified (F-ACTIONTRAIL-CREATEACCESSKEY-RESPONSE).
   const accessKeyId =
     str(createdKey.AccessKeyId) ?? str(params.UserAccessKeyId) ?? first('ACS::RAM::AccessKey');
 
@@ -257,7 +283,7 @@ function resourcesOf(record: Json, params: Json, eventSource: string | undefined
   };
 }
 
-/** `resourceType` and `resourceName`: types separated by `;`, ids of one type by `,` (actiontrail-events.md §1.1). */
+/** `resourceType` and `resourceName`: types separated by `;`, ids of one type by `,` (F-ACTIONTRAIL-RESOURCE-NAME). */
 function resourceNameMap(record: Json): Map<string, string> {
   const types = str(record.resourceType)?.split(';') ?? [];
   const names = str(record.resourceName)?.split(';') ?? [];
@@ -269,7 +295,10 @@ function resourceNameMap(record: Json): Map<string, string> {
   return map;
 }
 
-/** `<bucket>.oss-<region>[-internal|-cross].aliyuncs.com`; service-level hosts have no bucket label. */
+/**
+ * `<bucket>.oss-<region>[-internal|-cross].aliyuncs.com` (F-ACTIONTRAIL-OSS-EVENT-SHAPE); service-level hosts
+ * have no bucket label.
+ */
 const OSS_HOST =
   /^(?:([a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.)?oss-([a-z0-9-]+?)(?:-internal|-cross)?\.aliyuncs\.com$/;
 

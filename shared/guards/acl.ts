@@ -23,8 +23,8 @@ const OBJECT_EVENTS: ReadonlySet<string> = new Set(OBJECT_ACL_EVENTS);
  */
 export const aclGuard: Guard<AclState> = {
   name: 'oss-acl-guard',
-  // Object changes too, should EventBridge ever carry them (UNVERIFIED; §1.3 says data events go only to
-  // the logstore): the judging is the same, and the batch benchmark hands them over directly.
+  // Object changes arrive from the trail's logstore (trail-guard), and on EventBridge too should PutObjectAcl
+  // turn out to be a management event (F-ACTIONTRAIL-OSS-DATA-EVENTS).
   events: [...ACL_GUARD_EVENTS, ...OBJECT_ACL_EVENTS],
 
   async observe(change, { oss }): Promise<Observation<AclState>> {
@@ -135,9 +135,3 @@ function describeSubject(change: ChangeRecord): string {
     ? `object ${objectKey} in bucket ${bucket}`
     : `bucket ${bucket}`;
 }
-
-/**
- * The same guard fed from the trail's logstore (oss-object-acl-guard): object ACL changes only, including
- * PutObject, CopyObject and AppendObject with `x-oss-object-acl`, which never reach EventBridge.
- */
-export const objectAclGuard: Guard<AclState> = { ...aclGuard, events: OBJECT_ACL_EVENTS };

@@ -12,7 +12,7 @@ interface KeyState {
   owner?: KeyOwner;
 }
 
-/** What a person must do by hand: a role cannot disable the account's own AccessKey (actiontrail-events.md §6). */
+/** What a person must do by hand: no role can disable the account's own AccessKey (F-IMS-UPDATEACCESSKEY). */
 const ROOT_KEY_STEPS = [
   'A role cannot disable an AccessKey of the Alibaba Cloud account itself. The account owner must do it:',
   '1. Sign in to the Alibaba Cloud console as the account owner (root), with MFA.',

@@ -5,7 +5,7 @@ import { EventParseError } from '../errors';
 
 /**
  * The event an FC log (SLS) trigger invokes a function with: one shard's cursor range, written since the
- * trigger last fired. Shape from the FC "trigger event format" page (SLS trigger section):
+ * trigger last fired. Shape from the FC "trigger event format" page (F-FC-LOGTRIGGER-PAYLOAD):
  * `{parameter, source: {endpoint, projectName, logstoreName, shardId, beginCursor, endCursor}, jobName,
  * taskId, cursorTime}`, with `shardId` and `cursorTime` (Unix seconds) as numbers and `endpoint` as an
  * http URL of the region's intranet endpoint. Numbers given as strings and an endpoint without a scheme

@@ -1,50 +1,87 @@
+import { createAlertDispatcher } from '../alerts/dispatch';
 import { CallLog } from '../clients/calllog';
-import type { CloudCredentials } from '../clients/oss';
-import { pullRange, type ShardRange, type SlsApi } from '../clients/sls';
+import { type CloudCredentials, isNotFound, OssClientFactory, OssGateway } from '../clients/oss';
+import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
 import { loadRuntime, type Runtime } from '../config/load';
 import { CloudApiError, describeError } from '../errors';
-import { selectObjectAclChanges } from '../events/flattened';
-import { objectAclGuard } from '../guards/acl';
-import { createLogger } from '../log';
+import { parseEvents } from '../events/parse';
+import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
+import { aclGuard } from '../guards/acl';
+import { keyGuard } from '../guards/keys';
+import { policyGuard } from '../guards/policy';
+import { createLogger, type Logger } from '../log';
 import {
   createGuardInvoker,
   type FcContext,
+  type GuardInvoker,
+  type HandlerClients,
   InvocationFailedError,
   roleCredentials,
 } from '../pipeline/handler';
-import type { InvocationResult } from '../pipeline/run';
+import { forEachLimited, type InvocationResult, isOwnRole } from '../pipeline/run';
 import { parseLogTriggerEvent } from './event';
 
 export interface LogTriggerResult extends InvocationResult {
-  /** Logs in the range, and how many of them were other events (GetObject, plain PutObject, …). */
+  /** Logs in the range, and how many of them were events no guard handles (GetObject, ListBuckets, …). */
   logs: number;
   ignored: number;
   malformed: number;
+  /** Object writes whose record shows no ACL, and how many of those objects the re-check found public. */
+  rechecked: number;
+  recheckedPublic: number;
 }
 
 export type LogTriggerHandler = (event: Buffer | string, context: FcContext) => Promise<LogTriggerResult>;
 
+/** GetObjectAcl calls in flight at once while re-checking a range's object writes. */
+const RECHECK_CONCURRENCY = 16;
+
+type GuardRoute = Exclude<TrailRoute, 'object-acl-recheck'>;
+
+const emptySelection = (): TrailLogSelection => ({ routes: new Map(), ignored: 0, malformed: [] });
+
 /**
- * oss-object-acl-guard: an FC log trigger on the trail's logstore names a shard range; this reads exactly
- * that range with PullLogs and feeds the object ACL changes in it through the ACL guard's pipeline, so
- * exceptions, dry-run, the blast-radius cap, audit and alerts apply as for EventBridge events. A range
- * read twice (the trigger retries failed invocations) finds the audit records and does nothing again.
+ * trail-guard: an FC log trigger on the trail's logstore names a shard range; this reads exactly that range
+ * with PullLogs and routes every record, management and data events alike, to the guard that handles its
+ * event name, through the same pipeline as EventBridge events: exceptions, dry-run, the blast-radius cap,
+ * audit and alerts apply alike, and a change already handled on the EventBridge path (same ActionTrail
+ * eventId) is a duplicate here. A range read twice (the trigger retries failed invocations) finds the audit
+ * records and does nothing again.
+ *
+ * Object writes whose record shows no ACL are re-checked with GetObjectAcl (unless `trail.recheckObjectWrites`
+ * is off), and only those found public enter the pipeline: whether a trail shows the ACL header is
+ * unverified (F-ACTIONTRAIL-OSS-ACL-HEADER), and an audit record per upload would double the writes.
  */
 export function createLogTriggerHandler(
   sls: (credentials: CloudCredentials, endpoint: string) => SlsApi,
+  clients: HandlerClients = {},
   runtime: Runtime = loadRuntime(),
 ): LogTriggerHandler {
-  const invoke = createGuardInvoker(objectAclGuard, {}, runtime);
-  let cached: { key: string; api: SlsApi } | undefined;
+  const dispatch = createAlertDispatcher(runtime);
+  const invokers: Record<GuardRoute, GuardInvoker> = {
+    'oss-acl-guard': createGuardInvoker(aclGuard, {}, runtime, dispatch),
+    'oss-policy-guard': createGuardInvoker(policyGuard, {}, runtime, dispatch),
+    'access-key-guard': createGuardInvoker(keyGuard, clients, runtime, dispatch),
+  };
+  let cached: { key: string; api: SlsApi; oss: OssClientFactory } | undefined;
 
   return async (event, context) => {
-    const log = createLogger({ guard: 'oss-object-acl-guard', requestId: context.requestId });
+    const log = createLogger({ guard: 'trail-guard', requestId: context.requestId });
     const { source } = parseLogTriggerEvent(event);
     const credentials = roleCredentials(context);
     const endpoint = runtime.endpoints.sls ?? source.endpoint;
-    // STS credentials rotate; reuse the client only while FC hands us the same ones.
+    // STS credentials rotate; reuse the clients only while FC hands us the same ones.
     const key = `${credentials.accessKeyId}@${endpoint}`;
-    if (cached?.key !== key) cached = { key, api: sls(credentials, endpoint) };
+    if (cached?.key !== key) {
+      cached = {
+        key,
+        api: sls(credentials, endpoint),
+        oss: new OssClientFactory({
+          credentials,
+          ...(runtime.endpoints.oss ? { endpoint: runtime.endpoints.oss } : {}),
+        }),
+      };
+    }
 
     const range: ShardRange = {
       project: source.projectName,
@@ -55,9 +92,14 @@ export function createLogTriggerHandler(
     };
     const rangeId = `sls:${range.project}/${range.logstore}/${range.shardId}/${range.cursor}`;
     const calls = new CallLog();
-    let logs: Awaited<ReturnType<typeof pullRange>>;
+    // Sorted page by page, so that only the records a guard takes stay in memory, not the whole range.
+    const selection = emptySelection();
+    let logs = 0;
     try {
-      logs = await pullRange(cached.api, range, calls);
+      for await (const page of pullPages(cached.api, range, calls)) {
+        selectTrailRecords(page, selection, logs);
+        logs += page.length;
+      }
     } catch (error) {
       log.error('PullLogs failed after retries; failing the invocation so the trigger retries the range', {
         range: rangeId,
@@ -68,26 +110,121 @@ export function createLogTriggerHandler(
       throw new InvocationFailedError([{ eventId: rangeId, error: describeError(error) }]);
     }
 
-    const selection = selectObjectAclChanges(logs);
-    for (const { position, reason } of selection.malformed) {
-      log.warn('malformed trail log', { range: rangeId, position, error: reason });
+    for (const { index, reason } of selection.malformed) {
+      log.warn('malformed trail log', { range: rangeId, index, error: reason });
     }
+    const writes = selection.routes.get('object-acl-recheck') ?? [];
+    const recheck = runtime.config.trail.recheckObjectWrites
+      ? await publicObjectWrites(
+          writes,
+          objectsNamed(selection.routes.get('oss-acl-guard') ?? []),
+          cached.oss,
+          runtime,
+          context.region,
+          log,
+        )
+      : { public: [], failed: [] };
+    const routed: Array<[GuardRoute, unknown[]]> = [
+      ['oss-acl-guard', [...(selection.routes.get('oss-acl-guard') ?? []), ...recheck.public]],
+      ['oss-policy-guard', selection.routes.get('oss-policy-guard') ?? []],
+      ['access-key-guard', selection.routes.get('access-key-guard') ?? []],
+    ];
     log.info('read trail range', {
       range: rangeId,
-      logs: logs.length,
-      changes: selection.records.length - selection.malformed.length,
+      logs,
+      ...Object.fromEntries(routed.map(([route, records]) => [route, records.length])),
+      rechecked: writes.length,
       ignored: selection.ignored,
       malformed: selection.malformed.length,
     });
-    const result =
-      selection.records.length > 0
-        ? await invoke(selection.records, context, rangeId)
-        : { decisions: [], retryableFailures: [] };
+
+    const result: InvocationResult = { decisions: [], retryableFailures: [...recheck.failed] };
+    for (const [route, records] of routed) {
+      if (records.length === 0) continue;
+      try {
+        const part = await invokers[route](records, context, `${rangeId}/${route}`);
+        result.decisions.push(...part.decisions);
+      } catch (error) {
+        // The other routes still run: one guard's cloud faults must not hold back another's changes.
+        if (!(error instanceof InvocationFailedError)) throw error;
+        result.retryableFailures.push(...error.failures);
+      }
+    }
+    if (result.retryableFailures.length > 0) throw new InvocationFailedError(result.retryableFailures);
     return {
       ...result,
-      logs: logs.length,
+      logs,
       ignored: selection.ignored,
       malformed: selection.malformed.length,
+      rechecked: writes.length,
+      recheckedPublic: recheck.public.length,
     };
   };
+}
+
+const objectId = (region: string, bucket: string, key: string): string => `${region}/${bucket}/${key}`;
+
+/** The objects that records already bound for the ACL guard name: their own change covers them. */
+function objectsNamed(records: readonly unknown[]): Set<string> {
+  const named = new Set<string>();
+  for (const item of parseEvents(records as unknown[])) {
+    const { bucket, objectKey } = item.kind === 'change' ? item.record.resources : {};
+    if (item.kind === 'change' && bucket && objectKey !== undefined) {
+      named.add(objectId(item.record.region, bucket, objectKey));
+    }
+  }
+  return named;
+}
+
+/**
+ * Of the object writes whose record shows no ACL, those whose object is public now: each distinct object is
+ * read once (GetObjectAcl), an object another record of the range already hands to the ACL guard (a
+ * PutObjectAcl after the upload) is left to that record so the exposure is handled once, ossguard's own writes
+ * (its audit records) are not read at all, and an object already deleted is nothing to revert. A read that
+ * fails after retries fails the invocation, so the range is read again and nothing is lost.
+ */
+async function publicObjectWrites(
+  records: readonly unknown[],
+  covered: ReadonlySet<string>,
+  oss: OssClientFactory,
+  runtime: Runtime,
+  defaultRegion: string,
+  log: Logger,
+): Promise<{ public: unknown[]; failed: InvocationResult['retryableFailures'] }> {
+  const distinct = new Map<string, { raw: unknown; bucket: string; key: string; region: string }>();
+  for (const item of parseEvents(records as unknown[])) {
+    if (item.kind !== 'change') continue;
+    const { record } = item;
+    const { bucket, objectKey } = record.resources;
+    if (!bucket || objectKey === undefined || isOwnRole(record.actor, runtime.config.ownRoleName)) continue;
+    const id = objectId(record.region, bucket, objectKey);
+    if (covered.has(id)) continue;
+    distinct.set(id, {
+      raw: records[item.index],
+      bucket,
+      key: objectKey,
+      region: record.region || defaultRegion,
+    });
+  }
+  const found: unknown[] = [];
+  const failed: InvocationResult['retryableFailures'] = [];
+  await forEachLimited([...distinct.values()], RECHECK_CONCURRENCY, async (write) => {
+    try {
+      const acl = await new OssGateway(oss, write.region, new CallLog()).getObjectAcl(
+        write.bucket,
+        write.key,
+      );
+      if (acl === 'public-read' || acl === 'public-read-write') found.push(write.raw);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      log.warn('object ACL re-check failed', {
+        bucket: write.bucket,
+        key: write.key,
+        error: describeError(error),
+      });
+      const eventId = (write.raw as { eventId?: string }).eventId ?? `${write.bucket}/${write.key}`;
+      failed.push({ eventId, error: `GetObjectAcl: ${describeError(error)}` });
+    }
+  });
+  return { public: found, failed };
 }

@@ -1,4 +1,4 @@
-import { createAlertDispatcher } from '../alerts/dispatch';
+import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatch';
 import { type CloudCredentials, OssClientFactory } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
@@ -7,7 +7,7 @@ import { createLogger } from '../log';
 import { type InvocationResult, runGuard } from './run';
 import type { Guard } from './types';
 
-/** The FC `context` fields ossguard uses (../shared/reference/actiontrail-events.md §3). */
+/** The FC `context` fields ossguard uses (F-FC-CONTEXT-FIELDS). */
 export interface FcContext {
   requestId: string;
   region: string;
@@ -71,8 +71,9 @@ export function createGuardInvoker<State>(
   guard: Guard<State>,
   clients: HandlerClients,
   runtime: Runtime,
+  /** One per function: guards sharing a function share its channels' rate limits (DingTalk's per robot). */
+  dispatch: AlertDispatcher = createAlertDispatcher(runtime),
 ): GuardInvoker {
-  const dispatch = createAlertDispatcher(runtime);
   let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
 
   return async (event, context, invocationId = context.requestId) => {

@@ -167,11 +167,13 @@ async function handleItem<State>(
     const reason = item.kind === 'ignored' ? item.reason : `invalid event: ${item.error.message}`;
     if (item.kind === 'invalid')
       deps.log.warn('invalid event', { eventId, index: item.index, error: item.error.message });
+    // Keyed apart from the change itself: a guard that does not handle an event (or cannot read it) must
+    // not leave a record that the guard handling it, on another path, would take for its own.
     const record = baseRecord(
       guard.name,
       {
         eventId,
-        dedupeKey: eventId,
+        dedupeKey: notJudgedKey(item.kind, guard.name, eventId),
         eventName: item.kind === 'ignored' ? (item.eventName ?? 'unknown') : 'unknown',
       },
       now(),
@@ -257,11 +259,43 @@ async function handleItem<State>(
     }
     if (decision.decision === 'skipped') {
       const completed = await completeFromIntent(auditGateway, config.audit.bucket, intent, decision, calls);
+      // Another path (EventBridge and the trail deliver the same change) may be sending its alert right now:
+      // its record is the true one. Only a delivery that died leaves the intent without a record.
+      if (completed && (await recordAppears(auditGateway, config.audit.bucket, key))) {
+        return {
+          kind: 'duplicate',
+          summary: { ...summaryOf(record, 'duplicate', key), reason: 'already handled by another delivery' },
+        };
+      }
       if (completed) return { kind: 'record', pending: { key, record: completed } };
     }
-    const alert = ['remediated', 'alerted', 'dry-run'].includes(decision.decision)
-      ? { alert: { advice: decision.advice ?? [] } }
-      : {};
+    const alerting = ['remediated', 'alerted', 'dry-run'].includes(decision.decision);
+    if (alerting && decision.decision !== 'remediated') {
+      // No revert announced an intent: claim the change before alerting, so that a second path delivering
+      // the same event (EventBridge and the trail) does not alert again while this one is under way. A claim
+      // whose record never appears was left by a delivery that died; this one takes over.
+      const claim = JSON.stringify(sign(withDecision(record, decision, calls)));
+      const claimed = await auditGateway.putObjectIfAbsent(config.audit.bucket, intent, claim);
+      if (claimed === 'exists') {
+        if (await recordAppears(auditGateway, config.audit.bucket, key)) {
+          return {
+            kind: 'duplicate',
+            summary: {
+              ...summaryOf(record, 'duplicate', key),
+              reason: 'already handled by another delivery',
+            },
+          };
+        }
+        // Still under way (alerts may wait on a channel's rate limit): try again later rather than alert twice.
+        if (!(await claimOutlivedItsHolder(auditGateway, config.audit.bucket, intent, now()))) {
+          return {
+            kind: 'retry',
+            failure: { eventId: change.eventId, error: 'another delivery of this event is alerting on it' },
+          };
+        }
+      }
+    }
+    const alert = alerting ? { alert: { advice: decision.advice ?? [] } } : {};
     return { kind: 'record', pending: { key, record: withDecision(record, decision, calls), ...alert } };
   } catch (error) {
     if (error instanceof CloudApiError && error.retryable) {
@@ -275,6 +309,37 @@ async function handleItem<State>(
       error: errorFields(error),
     };
     return { kind: 'record', pending: { key, record: failed, alert: { advice: [] } } };
+  }
+}
+
+/** How long a delivery that found another's intent waits for that delivery's record: its alert and write. */
+const INTENT_RECORD_WAIT_MS = 10_000;
+const INTENT_RECORD_FIRST_POLL_MS = 100;
+const INTENT_RECORD_MAX_POLL_MS = 1_000;
+
+async function recordAppears(gateway: OssGateway, bucket: string, key: string): Promise<boolean> {
+  let delay = INTENT_RECORD_FIRST_POLL_MS;
+  for (let waited = 0; waited < INTENT_RECORD_WAIT_MS; waited += delay) {
+    delay = Math.min(delay * 2, INTENT_RECORD_MAX_POLL_MS);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (await gateway.objectExists(bucket, key)) return true;
+  }
+  return false;
+}
+
+/**
+ * A delivery cannot run longer than its function's timeout (60 s for the event guards in s.yaml): a claim
+ * older than that, with no record, was left by a delivery that died.
+ */
+const CLAIM_LIFETIME_MS = 60_000;
+
+async function claimOutlivedItsHolder(gateway: OssGateway, bucket: string, key: string, now: Date) {
+  try {
+    const { record } = parseStored(key, await gateway.getObject(bucket, key));
+    return !record || now.getTime() - Date.parse(record.decidedAt) > CLAIM_LIFETIME_MS;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    throw error;
   }
 }
 
@@ -310,6 +375,13 @@ async function completeFromIntent(
     completedFrom: key,
   };
 }
+
+/** The dedupe key of an event a guard did not judge: ignored (not its event) or invalid (unreadable). */
+export const notJudgedKey = (kind: 'ignored' | 'invalid', guard: string, eventId: string): string =>
+  `${kind}:${guard}:${eventId}`;
+
+/** Whether an audit record's dedupe key is that of a judged change, not of an event left unjudged. */
+export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid):/.test(dedupeKey);
 
 /** Changes that must not be judged: failed calls changed nothing, and our own reverts must not loop. */
 export function skipReason(change: ChangeRecord, ownRoleName: string): string | undefined {
@@ -405,7 +477,7 @@ function summaryOf(
   };
 }
 
-async function forEachLimited<T>(
+export async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,

@@ -7,7 +7,7 @@ export interface ConditionEntry {
   values: string[];
 }
 
-/** RAM condition operators (https://www.alibabacloud.com/help/en/ram/conditional-operator). */
+/** RAM condition operators (F-OSS-POLICY-CONDITIONS). */
 export const CONDITION_OPERATORS: ReadonlySet<string> = new Set([
   'StringEquals',
   'StringNotEquals',

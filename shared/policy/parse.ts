@@ -290,7 +290,7 @@ function checkConditions(entries: readonly ConditionEntry[], index: number, sink
       'medium',
     );
   // "When you specify acs:SourceIp in a bucket policy, you must also specify acs:SourceVpc": PutBucketPolicy
-  // fails with EC 0030-00000008 for new or modified policies (https://help.aliyun.com/zh/oss/user-guide/0030-00000008).
+  // fails with EC 0030-00000008 for new or modified policies (F-OSS-POLICY-SOURCEIP-VPC).
   const keys = new Set(entries.map((e) => e.key));
   if (keys.has('acs:sourceip') && !keys.has('acs:sourcevpc'))
     sink.add(

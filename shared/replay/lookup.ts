@@ -6,7 +6,7 @@ import { popCall, popConfig } from '../clients/pop';
 import { CloudApiError } from '../errors';
 import { CallPacer } from './pacer';
 
-/** One LookupEvents answer (API 2020-07-06, actiontrail-events.md §4). */
+/** One LookupEvents answer (API 2020-07-06, F-ACTIONTRAIL-LOOKUP-API). */
 export interface LookupPage {
   nextToken: string;
   events: unknown[];
@@ -93,8 +93,8 @@ export function lookupTime(date: Date, round: 'down' | 'up'): string {
 
 /**
  * Pages through LookupEvents for one event name in a window, oldest first. Every call waits for the pacer
- * (2 per second); a Throttling answer holds the pacer off for the server's `x-acs-retry-after` or an
- * exponential backoff, whichever is longer, then retries the same page.
+ * (2 per second, F-ACTIONTRAIL-LOOKUP-RATE); a Throttling answer holds the pacer off for the server's
+ * `x-acs-retry-after` or an exponential backoff, whichever is longer, then retries the same page.
  */
 export class PagedLookup {
   readonly stats: LookupStats = { calls: 0, throttled: 0 };

@@ -6,7 +6,7 @@ import { describeError } from '../errors';
 import { ACL_GUARD_EVENTS, KEY_GUARD_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
 import { parseEvents } from '../events/parse';
 import type { ChangeResources } from '../events/types';
-import type { DecisionSummary } from '../pipeline/run';
+import { type DecisionSummary, wasJudged } from '../pipeline/run';
 import type { GuardName } from '../rules/types';
 import type { PagedLookup } from './lookup';
 
@@ -96,7 +96,10 @@ export async function handledEventIds(
   const plan = planListing(store.prefix, since, until);
   const keys = await store.listKeys(plan.prefixes, plan.inRange);
   const objects = await store.read(keys, onProgress);
-  return new Set(objects.flatMap((o) => (o.record ? [o.record.eventId] : [])));
+  // A record of an event some guard did not judge (not its event, unreadable) does not mean it was handled.
+  return new Set(
+    objects.flatMap((o) => (o.record && wasJudged(o.record.dedupeKey) ? [o.record.eventId] : [])),
+  );
 }
 
 const OUTCOME: Record<DecisionKind | 'duplicate', ReplayOutcome> = {

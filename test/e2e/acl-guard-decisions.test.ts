@@ -189,9 +189,7 @@ describe('oss-acl-guard decisions beyond remediation, through the bundled functi
     cloud.logTriggers.resume();
     await cloud.settle();
 
-    const invocations = cloud.logTriggers
-      .deliveries()
-      .filter((d) => d.functionName === 'oss-object-acl-guard');
+    const invocations = cloud.logTriggers.deliveries().filter((d) => d.functionName === 'trail-guard');
     expect(invocations.at(-1)).toMatchObject({ ok: true });
     const records = await decisionsFor(cloud, 'PutObjectAcl', 'capped');
     expect(records.map((r) => r.decision).sort()).toEqual(['alerted', 'alerted', 'remediated']);

@@ -102,9 +102,9 @@ describe('the function bundles in dist/, loaded the way FC loads them', () => {
 
   // A change to a bucket that does not exist: a guard that handles it finds nothing to judge, the others
   // ignore the event; either way it is skipped, and nothing in the account changes.
-  // The sweeper runs on a timer and oss-object-acl-guard on a log trigger, not on EventBridge events: the
-  // sweeper's own tests (test/e2e/sweep*) cover its payloads, the log-trigger range is below.
-  const EVENT_BUNDLES = BUNDLES.filter((fn) => fn !== 'oss-sweeper' && fn !== 'oss-object-acl-guard');
+  // The sweeper runs on a timer and trail-guard on a log trigger, not on EventBridge events: the sweeper's
+  // own tests (test/e2e/sweep*) cover its payloads, the log-trigger range is below.
+  const EVENT_BUNDLES = BUNDLES.filter((fn) => fn !== 'oss-sweeper' && fn !== 'trail-guard');
 
   it.each(EVENT_BUNDLES)('%s handles a canary event for a missing bucket as skipped', async (fn) => {
     const canary = ossChangeEvent(cloud, {
@@ -126,9 +126,9 @@ describe('the function bundles in dist/, loaded the way FC loads them', () => {
     expect(outcome.stdout).toContain('"decision":"skipped"');
   });
 
-  it('oss-object-acl-guard reads a log-trigger range with PullLogs and skips the uploads in it', async () => {
+  it('trail-guard reads a log-trigger range with PullLogs, re-checks the private upload in it and acts on nothing', async () => {
     await cloud.adminClient(cloud.auditBucket).put('canary/plain.txt', Buffer.from('no ACL header'));
-    const fn = 'oss-object-acl-guard';
+    const fn = 'trail-guard';
     const event = {
       parameter: {},
       source: {
@@ -148,7 +148,14 @@ describe('the function bundles in dist/, loaded the way FC loads them', () => {
 
     // The range also holds the other canaries' object reads and audit writes: all of them skipped.
     expect(outcome).toMatchObject({ ok: true, result: { decisions: [], malformed: 0 } });
-    expect((outcome.result as unknown as { ignored: number }).ignored).toBeGreaterThan(0);
+    const result = outcome.result as unknown as {
+      ignored: number;
+      rechecked: number;
+      recheckedPublic: number;
+    };
+    expect(result.ignored).toBeGreaterThan(0);
+    expect(result.rechecked).toBeGreaterThan(0);
+    expect(result.recheckedPublic).toBe(0);
     expect(outcome.stdout).toContain('"message":"read trail range"');
   });
 

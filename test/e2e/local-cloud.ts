@@ -13,7 +13,7 @@ import type { AuditRecord } from '../../shared/audit/record';
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
-  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy'> = {},
+  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy' | 'eventBridge' | 'trailModel'> = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
     config,
@@ -142,4 +142,14 @@ export async function decisionsFor(
   return (await auditRecords(cloud)).filter(
     (r) => r.eventName === eventName && r.resource.bucket === bucket && r.actor.type !== 'assumed-role',
   );
+}
+
+/** What trail-guard decided about one ActionTrail event, over all its successful log-trigger invocations. */
+export function trailDecisions(cloud: LocalCloud, eventId: string): string[] {
+  return cloud.logTriggers
+    .deliveries()
+    .filter((d) => d.ok)
+    .flatMap((d) => (d.result as { decisions: Array<{ eventId: string; decision: string }> }).decisions)
+    .filter((d) => d.eventId === eventId)
+    .map((d) => d.decision);
 }

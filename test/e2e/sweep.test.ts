@@ -89,7 +89,7 @@ describe('the sweep over 1,000 buckets: ossguard scan and the oss-sweeper functi
     cloud.oss.raiseBucketQuota(BUCKETS + 10);
     useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-sweep-')));
     // Nothing announces these changes: that is what a sweep is for.
-    cloud.bus.pause();
+    cloud.stopWatching();
     const alice = userClient(cloud, 'alice');
     await mapLimited(
       indexes(() => true),

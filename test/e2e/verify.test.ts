@@ -84,7 +84,7 @@ describe('ossguard verify', () => {
   it('prints one block per function and exits 0 from the command line', async () => {
     const { code, stdout } = await runCli('verify', '--local', '--regions', 'cn-hangzhou');
     expect(stdout).toMatch(/^ok {3}oss-acl-guard \(cn-hangzhou\)$/m);
-    expect(stdout).toMatch(/^ok {3}access-key-guard \(cn-shanghai\)$/m);
+    expect(stdout).toMatch(/^ok {3}access-key-guard \(cn-hangzhou\)$/m);
     expect(stdout).toContain('✓ canary');
     expect(code).toBe(0);
   }, 60_000);

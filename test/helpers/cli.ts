@@ -49,6 +49,12 @@ export function rootTarget(cloud: LocalCloud): CloudTarget {
     kind: 'local',
     region: cloud.region,
     credentials: { accessKeyId: rootKey.accessKeyId, accessKeySecret: rootKey.accessKeySecret },
-    endpoints: { oss: cloud.endpoints.oss, ram: cloud.endpoints.ram, ims: cloud.endpoints.ram },
+    endpoints: {
+      oss: cloud.endpoints.oss,
+      ram: cloud.endpoints.ram,
+      ims: cloud.endpoints.ram,
+      actiontrail: cloud.endpoints.actiontrail,
+      sls: cloud.endpoints.sls,
+    },
   };
 }

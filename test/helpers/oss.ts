@@ -15,7 +15,7 @@ interface Res {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** ali-oss 6.x methods the tests drive, with the shapes ali-oss really returns (oss-api.md §2). */
+/** ali-oss 6.x methods the tests drive, with the shapes ali-oss really returns (F-OSS-ALIOSS-SHAPES). */
 export interface OssClient {
   options: { amendTimeSkewed?: number };
   useBucket(name: string): void;
@@ -86,7 +86,7 @@ export interface OssClient {
     nextContinuationToken: string | null;
   }>;
   signatureUrl(name: string, options?: { expires?: number; method?: string }): string;
-  /** The signed low-level route, for the APIs ali-oss 6.x has no method for (oss-api.md §8). */
+  /** The signed low-level route, for the APIs ali-oss 6.x has no method for (F-OSS-ALIOSS-SHAPES). */
   request(params: {
     method: string;
     bucket?: string;

@@ -59,7 +59,7 @@ interface LookupBody {
   Events: EmittedRecord[];
 }
 
-/** LookupEvents through openapi-core's generic callApi, as actiontrail-events.md §4 describes it. */
+/** LookupEvents through openapi-core's generic callApi, as F-ACTIONTRAIL-LOOKUP-API describes it. */
 async function lookup(
   query: Record<string, unknown> = {},
   key: { accessKeyId: string; accessKeySecret: string } = auditor,

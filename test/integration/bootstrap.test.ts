@@ -12,11 +12,12 @@ import {
   renderRolePolicy,
   TRUST_POLICY,
 } from '../../deploy/role';
-import type { LocalCloud } from '../../local/cloud';
+import { createSlsAdmin } from '../../deploy/sls-admin';
+import { createTrailApi } from '../../deploy/trail-api';
+import { LocalCloud } from '../../local/cloud';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
-import { startCloud } from '../e2e/local-cloud';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 
 const AUDIT_BUCKET = 'corp-ossguard-audit';
@@ -30,6 +31,16 @@ let dir: string;
 const plan = (overrides: Partial<Parameters<typeof planBootstrap>[0]> = {}) =>
   planBootstrap({ target, config, functionRegions: ['cn-hangzhou', 'cn-shanghai'], ...overrides });
 const changes = (steps: Step[]) => steps.map((s) => `${s.what}: ${s.change}`);
+/** What bootstrap creates on a new account besides the role and the bucket: the feed. */
+const FEED = [
+  'SLS project ossguard-trail (cn-hangzhou)',
+  'trail ossguard (home cn-hangzhou)',
+  'logging of trail ossguard',
+  'OSS data events of trail ossguard',
+  'retention of logstore actiontrail_ossguard',
+  'logstore ossguard-trigger-logs',
+];
+const unchanged = (n: number) => Array.from({ length: n }, () => 'none');
 const apply = async (steps: Step[]) => {
   for (const step of steps) await step.apply?.();
 };
@@ -38,7 +49,11 @@ const writes = () => cloud.bus.history().length;
 const sameJson = (a: string | undefined, b: string) => expect(JSON.parse(a ?? '')).toEqual(JSON.parse(b));
 
 beforeAll(async () => {
-  cloud = await startCloud();
+  // A new account: no role, no bucket, no trail, no SLS project.
+  cloud = await LocalCloud.start({
+    bare: true,
+    stateDir: mkdtempSync(join(tmpdir(), 'ossguard-bootstrap-state-')),
+  });
   // Bootstrap's own writes are ActionTrail events; no function needs to judge them here.
   cloud.bus.pause();
   target = rootTarget(cloud);
@@ -60,6 +75,7 @@ describe('ossguard bootstrap', () => {
       `policy ${POLICY_NAME}: create`,
       `attachment ${POLICY_NAME} → ${ROLE_NAME}: create`,
       `audit bucket ${AUDIT_BUCKET} (cn-hangzhou): create`,
+      ...FEED.map((what) => `${what}: create`),
     ]);
     await apply(steps);
 
@@ -79,10 +95,64 @@ describe('ossguard bootstrap', () => {
     expect((await cloud.adminClient().getBucketACL(AUDIT_BUCKET)).acl).toBe('private');
   });
 
+  it('creates the feed: the project, a logging trail over all regions with OSS write data events, the TTL and the trigger-log logstore', async () => {
+    const trails = createTrailApi(target.credentials, 'cn-hangzhou', cloud.endpoints.actiontrail);
+    const sls = createSlsAdmin(target.credentials, 'cn-hangzhou', cloud.endpoints.sls);
+    expect(await sls.getProject('ossguard-trail')).toMatchObject({ region: 'cn-hangzhou' });
+    expect(await trails.describeTrail('ossguard')).toMatchObject({
+      HomeRegion: 'cn-hangzhou',
+      TrailRegion: 'All',
+      EventRW: 'All',
+      SlsProjectArn: `acs:log:cn-hangzhou:${cloud.identities.accountId}:project/ossguard-trail`,
+      Status: 'Enable',
+    });
+    expect((await trails.getTrailStatus('ossguard')).IsLogging).toBe(true);
+    const selector = await trails.getDataEventSelector('ossguard');
+    expect(JSON.parse(selector?.DataEventSelectors ?? '')).toEqual([
+      { ServiceName: 'Oss', ReadWriteType: 'Write' },
+    ]);
+    expect(selector?.IsTrailAllRegion).toBe(true);
+    expect((await sls.getLogStore('ossguard-trail', 'actiontrail_ossguard'))?.ttl).toBe(180);
+    expect((await sls.getLogStore('ossguard-trail', 'ossguard-trigger-logs'))?.ttl).toBe(30);
+
+    // The trail now delivers: an object write lands in actiontrail_ossguard, an object read does not.
+    await cloud.adminClient().putBucket('feed-check');
+    const client = cloud.adminClient('feed-check');
+    const before = cloud.trailDataEvents().length;
+    await client.put('a.txt', Buffer.from('a'));
+    await client.get('a.txt');
+    expect(
+      cloud
+        .trailDataEvents()
+        .slice(before)
+        .map((e) => e.record.eventName),
+    ).toEqual(['PutObject']);
+  });
+
+  it('has the local trail deliver nothing while it is stopped, and nothing to a deleted logstore', async () => {
+    const trails = createTrailApi(target.credentials, 'cn-hangzhou', cloud.endpoints.actiontrail);
+    const sls = createSlsAdmin(target.credentials, 'cn-hangzhou', cloud.endpoints.sls);
+    const client = cloud.adminClient('feed-check');
+    const delivered = async (key: string) => {
+      const before = cloud.trailDataEvents().length;
+      await client.put(key, Buffer.from(key));
+      return cloud.trailDataEvents().length - before;
+    };
+    await trails.stopLogging('ossguard');
+    expect(await delivered('stopped.txt')).toBe(0);
+    await trails.startLogging('ossguard');
+    expect(await delivered('started.txt')).toBe(1);
+    await sls.deleteLogStore('ossguard-trail', 'actiontrail_ossguard');
+    expect(await delivered('no-logstore.txt')).toBe(0);
+    // Whether ActionTrail recreates a deleted logstore is unverified; the local trail does not, so put it back.
+    cloud.sls.management.createLogstore('ossguard-trail', 'actiontrail_ossguard', 180);
+    expect(await delivered('back.txt')).toBe(1);
+  });
+
   it('changes nothing, and writes nothing to the trail, when run again', async () => {
     const before = writes();
     const steps = await plan();
-    expect(steps.map((s) => s.change)).toEqual(['none', 'none', 'none', 'none']);
+    expect(steps.map((s) => s.change)).toEqual(unchanged(4 + FEED.length));
     await apply(steps);
     expect(writes()).toBe(before);
   });
@@ -102,9 +172,15 @@ describe('ossguard bootstrap', () => {
     await cloud.adminClient().putBucketACL(AUDIT_BUCKET, 'public-read');
 
     const steps = await plan();
-    expect(steps.map((s) => s.change)).toEqual(['update', 'update', 'none', 'update']);
+    expect(steps.map((s) => s.change)).toEqual([
+      'update',
+      'update',
+      'none',
+      'update',
+      ...unchanged(FEED.length),
+    ]);
     await apply(steps);
-    expect((await plan()).map((s) => s.change)).toEqual(['none', 'none', 'none', 'none']);
+    expect((await plan()).map((s) => s.change)).toEqual(unchanged(4 + FEED.length));
     expect((await cloud.adminClient().getBucketACL(AUDIT_BUCKET)).acl).toBe('private');
     const policy = await ram.getPolicy(
       new $Ram.GetPolicyRequest({ policyName: POLICY_NAME, policyType: 'Custom' }),
@@ -112,10 +188,64 @@ describe('ossguard bootstrap', () => {
     expect(policy.body?.defaultPolicyVersion?.versionId).toBe('v3');
   });
 
+  it('adopts a trail that exists under the name, and puts back what drifted in the feed', async () => {
+    const trails = createTrailApi(target.credentials, 'cn-hangzhou', cloud.endpoints.actiontrail);
+    const sls = createSlsAdmin(target.credentials, 'cn-hangzhou', cloud.endpoints.sls);
+    await trails.updateTrail({
+      Name: 'ossguard',
+      SlsProjectArn: `acs:log:cn-hangzhou:${cloud.identities.accountId}:project/ossguard-trail`,
+      TrailRegion: 'cn-hangzhou',
+      EventRW: 'Write',
+    });
+    await trails.stopLogging('ossguard');
+    await trails.deleteDataEventSelector('ossguard');
+    await sls.updateLogStoreTtl('ossguard-trail', 'actiontrail_ossguard', 3650);
+    await sls.deleteLogStore('ossguard-trail', 'ossguard-trigger-logs');
+
+    const steps = await plan();
+    expect(changes(steps).slice(4)).toEqual([
+      'SLS project ossguard-trail (cn-hangzhou): none',
+      'trail ossguard (home cn-hangzhou): update',
+      'logging of trail ossguard: update',
+      'OSS data events of trail ossguard: create',
+      'retention of logstore actiontrail_ossguard: update',
+      'logstore ossguard-trigger-logs: create',
+    ]);
+    await apply(steps);
+    expect((await plan()).map((s) => s.change)).toEqual(unchanged(4 + FEED.length));
+    expect(await trails.describeTrail('ossguard')).toMatchObject({ TrailRegion: 'All', EventRW: 'All' });
+  });
+
+  it('plans the whole feed with --dry-run on a new account and changes nothing', async () => {
+    const fresh = await LocalCloud.start({
+      bare: true,
+      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-bootstrap-dry-')),
+    });
+    try {
+      const freshTarget = rootTarget(fresh);
+      const steps = await planBootstrap({ target: freshTarget, config, functionRegions: ['cn-hangzhou'] });
+      expect(steps.map((s) => s.change)).toEqual(Array.from(steps, () => 'create'));
+      useLocalState(fresh, dir);
+      const configFile = join(dir, 'dry.config.yaml');
+      writeFileSync(configFile, `audit:\n  bucket: ${AUDIT_BUCKET}\n  region: cn-hangzhou\n`);
+      const dry = await runCli('bootstrap', '--local', '--config', configFile, '--dry-run');
+      expect(dry.code).toBe(0);
+      for (const what of FEED) expect(dry.stdout).toContain(`${what}: would create`);
+      const sls = createSlsAdmin(freshTarget.credentials, 'cn-hangzhou', fresh.endpoints.sls);
+      expect(await sls.getProject('ossguard-trail')).toBeUndefined();
+      expect(fresh.trails.trails.size).toBe(0);
+      expect(fresh.oss.bucket(AUDIT_BUCKET)).toBeUndefined();
+    } finally {
+      await fresh.stop();
+    }
+  }, 60_000);
+
   it('refuses when the functions span regions and the config does not say where the audit bucket is', async () => {
     const unplaced = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n`);
     await expect(plan({ config: unplaced })).rejects.toThrow(/set audit.region/);
-    await expect(plan({ config: unplaced, functionRegions: ['cn-hangzhou'] })).resolves.toHaveLength(4);
+    await expect(plan({ config: unplaced, functionRegions: ['cn-hangzhou'] })).resolves.toHaveLength(
+      4 + FEED.length,
+    );
   });
 
   it('refuses a config whose ownRoleName is not the role the functions run as', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * deploy/deploy.sh drives the real `s` CLI over the project's s.yaml, once per region of OSSGUARD_REGIONS.
  * Deploying needs Alibaba Cloud, so the fc3 component is swapped for a local stand-in (Serverless Devs loads
- * a component from a path without the network, deploy.md §3.2) that records each call; everything else,
+ * a component from a path offline, F-SDEVS-COMPONENT-PATH) that records each call; everything else,
  * the rendering, the resource selection, the global pre-deploy actions, is what a real run does.
  */
 const run = promisify(execFile);
@@ -79,16 +79,17 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The EventBridge fast-path functions: those whose region follows OSSGUARD_REGION in s.yaml. */
+const FAST_PATH = ['oss-acl-guard', 'oss-policy-guard'];
+const HOME_ONLY = ['access-key-guard', 'oss-sweeper', 'trail-guard'];
+
 describe('deploy/deploy.sh', () => {
-  it('deploys the regional functions to every listed region, access-key-guard once, and runs pre-deploy once', async () => {
+  it('deploys everything to the home region, the fast path to the other supported regions, and runs pre-deploy once', async () => {
     const { calls: made } = await deploySh('deploy', 'cn-hangzhou, cn-beijing');
-    const rendered = readFileSync(join(dir, 's.yaml'), 'utf8');
-    const functions = [...rendered.matchAll(/functionName: (\S+)/g)].map((m) => m[1] ?? '');
-    const regional = functions.filter((f) => f !== 'access-key-guard');
     expect(callsOf(made, 'deploy')).toEqual(
       [
-        'access-key-guard@cn-shanghai',
-        ...regional.flatMap((f) => [`${f}@cn-hangzhou`, `${f}@cn-beijing`]),
+        ...[...HOME_ONLY, ...FAST_PATH].map((f) => `${f}@cn-hangzhou`),
+        ...FAST_PATH.map((f) => `${f}@cn-beijing`),
       ].sort(),
     );
     expect(made.filter((c) => c.command === 'pre-deploy')).toHaveLength(1);
@@ -103,8 +104,15 @@ describe('deploy/deploy.sh', () => {
 
   it('deploys to one region when OSSGUARD_REGIONS names one', async () => {
     const { calls: made } = await deploySh('deploy', 'ap-southeast-1');
-    expect(new Set(callsOf(made, 'deploy').map((c) => c.split('@')[1]))).toEqual(
-      new Set(['ap-southeast-1', 'cn-shanghai']),
-    );
+    expect(new Set(callsOf(made, 'deploy').map((c) => c.split('@')[1]))).toEqual(new Set(['ap-southeast-1']));
   }, 120_000);
+
+  it('puts no EventBridge function where the bus receives no OSS events, and says the trail covers it', async () => {
+    const { calls: made, stderr } = await deploySh('deploy', 'eu-central-1 cn-beijing me-east-1');
+    expect(callsOf(made, 'deploy')).toEqual(
+      [...HOME_ONLY.map((f) => `${f}@eu-central-1`), ...FAST_PATH.map((f) => `${f}@cn-beijing`)].sort(),
+    );
+    expect(made.filter((c) => c.command === 'pre-deploy')).toHaveLength(1);
+    expect(stderr).toMatch(/me-east-1 receives no OSS events on EventBridge; the trail's logstore/);
+  }, 180_000);
 });

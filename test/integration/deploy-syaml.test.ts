@@ -27,7 +27,8 @@ type Service = 'Oss' | 'Ram' | 'Ims';
 
 /** Each guard's events and the services that emit them; a new guard adds its row. */
 const GUARD_EVENTS: Record<string, { events: readonly string[]; services: Service[] }> = {
-  'oss-acl-guard': { events: ACL_GUARD_EVENTS, services: ['Oss'] },
+  // PutObjectAcl too, should OSS record it as a management event (F-ACTIONTRAIL-OSS-DATA-EVENTS).
+  'oss-acl-guard': { events: [...ACL_GUARD_EVENTS, 'PutObjectAcl'], services: ['Oss'] },
   'oss-policy-guard': { events: POLICY_GUARD_EVENTS, services: ['Oss'] },
   'access-key-guard': { events: KEY_GUARD_EVENTS, services: ['Ram', 'Ims'] },
 };
@@ -149,14 +150,38 @@ describe('s.yaml', () => {
     }
   });
 
-  it('deploys the OSS guards to the region of the run and access-key-guard to cn-shanghai only', () => {
+  it('deploys the EventBridge OSS guards to the region of the run and everything else to the home region', () => {
+    const home = ['trail-guard', 'oss-sweeper', 'access-key-guard'];
     for (const [rendered, region] of [
       [hangzhou, 'cn-hangzhou'],
       [beijing, 'cn-beijing'],
     ] as const) {
       for (const [name, { props }] of Object.entries(rendered.resources)) {
-        expect(props.region, name).toBe(name === 'access-key-guard' ? 'cn-shanghai' : region);
+        expect(props.region, name).toBe(home.includes(name) ? 'cn-hangzhou' : region);
       }
+    }
+  });
+
+  it('gives trail-guard one log trigger on the home project, numeric jobConfig, and no named invocation role', () => {
+    for (const rendered of [hangzhou, beijing]) {
+      const logTriggers = Object.entries(rendered.resources).flatMap(([name, { props }]) =>
+        (props.triggers ?? []).filter((t) => t.triggerType === 'log').map((t) => ({ name, props, t })),
+      );
+      expect(logTriggers.map((l) => l.name)).toEqual(['trail-guard']);
+      const [found] = logTriggers;
+      const props = found?.props ?? {};
+      const trigger = (found?.t ?? {}) as Trigger & { sourceArn?: string; invocationRole?: string };
+      // A log trigger reads a project in its function's region (F-FC-LOGTRIGGER-SAME-REGION).
+      // The account id stays a `${config('AccountID')}` reference in an offline preview.
+      expect(trigger.sourceArn).toMatch(/^acs:log:cn-hangzhou:[^:]+:project\/ossguard-trail$/);
+      expect(props.region).toBe('cn-hangzhou');
+      // Left out so that fc3 creates AliyunLogETLRole (F-FC-LOGTRIGGER-ROLE).
+      expect(trigger.invocationRole).toBeUndefined();
+      expect(trigger.triggerConfig.jobConfig).toEqual({ triggerInterval: 10, maxRetryTime: 5 });
+      expect(trigger.triggerConfig.logConfig).toEqual({
+        project: 'ossguard-trail',
+        logstore: 'ossguard-trigger-logs',
+      });
     }
   });
 

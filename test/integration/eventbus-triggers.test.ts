@@ -26,7 +26,7 @@ describe('loadFunctions on the fixture s.yaml, rendered by the real s preview', 
       timeout: 10,
       environmentVariables: { MODE: 'dev' },
       logConfig: { project: 'fx-logs', logstore: 'fx-store' },
-      // Without credentials s preview leaves config() unresolved, as deploy.md §3.3 says.
+      // Without credentials s preview leaves config() unresolved, as F-SDEVS-PREVIEW says.
       // biome-ignore lint/suspicious/noTemplateCurlyInString: s.yaml syntax, not a JavaScript template.
       role: "acs:ram::${config('AccountID')}:role/ossguard-fn",
     });

@@ -10,7 +10,7 @@ const statement = (fields: Record<string, unknown>) => ({
   ...fields,
 });
 
-/** The public / non-public criteria of OSS's Block Public Access page (oss-api.md §7), one case each. */
+/** The public / non-public criteria of Block Public Access (F-OSS-PUBLIC-DEFINITION), one case each. */
 const POLICY_STATUS_CASES: Array<[string, boolean, unknown[]]> = [
   ['Principal * without conditions', true, [statement({})]],
   ['Principal [] (everyone)', true, [statement({ Principal: [] })]],

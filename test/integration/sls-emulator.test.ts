@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { compress, uncompress } from 'lz4-napi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityStore } from '../../local/identity';
-import { SlsEmulator } from '../../local/sls/emulator';
+import { JSON_REFUSED, SlsEmulator, type SlsEmulatorOptions } from '../../local/sls/emulator';
 import type { SlsErrorSpec } from '../../local/sls/errors';
+import { signLog, stringToSign } from '../../local/sls/signature';
 import { cursorAt } from '../../local/sls/store';
 import { CallLog } from '../../shared/clients/calllog';
+import { lz4Decompress } from '../../shared/clients/lz4';
 import { createSlsApi, pullRange, type ShardRange } from '../../shared/clients/sls';
+import { decodeLogGroupList } from '../../shared/clients/sls-protobuf';
 import { CloudApiError } from '../../shared/errors';
 
 const PROJECT = 'corp-trail';
@@ -134,6 +138,133 @@ describe('PullLogs with @alicloud/sls20201230 against the local SLS', () => {
       new CallLog(),
     ).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 'LogStoreNotExist', status: 404 });
+  });
+});
+
+describe('the local SLS answers PullLogs in the form the Accept header asks for', () => {
+  const identities = new IdentityStore();
+  const key = identities.userWithKey('reader').key;
+  const group = {
+    time: 1767225600,
+    topic: 'actiontrail_audit_event',
+    source: '10.1.2.3',
+    tags: { __receive_time__: '1767225601' },
+    logs: [{ event: '{"eventName":"PutObjectAcl"}' }, { event: '{"eventName":"GetObject"}' }],
+  };
+
+  /** A PullLogs GET signed like the SDKs sign it (LOG v1), with the given Accept and Accept-Encoding. */
+  const pull = (endpoint: string, accept: string, encoding?: string) =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const path = `/logstores/${LOGSTORE}/shards/0`;
+      const query: Array<[string, string]> = [
+        ['type', 'log'],
+        ['cursor', cursorAt(0)],
+        ['end_cursor', cursorAt(1)],
+        ['count', '10'],
+      ];
+      const headers: Record<string, string> = {
+        accept,
+        date: new Date().toUTCString(),
+        'x-log-apiversion': '0.6.0',
+        'x-log-bodyrawsize': '0',
+        'x-log-signaturemethod': 'hmac-sha256',
+        ...(encoding ? { 'accept-encoding': encoding } : {}),
+      };
+      headers.authorization = `LOG ${key.accessKeyId}:${signLog(stringToSign('GET', path, query, headers), key.accessKeySecret)}`;
+      const search = query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+      const request = httpRequest(`${endpoint}${path}?${search}`, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      });
+      request.on('error', reject);
+      request.end();
+    });
+
+  const started: SlsEmulator[] = [];
+  const start = async (pullLogsJson?: SlsEmulatorOptions['pullLogsJson']) => {
+    const sls = new SlsEmulator({ identities, ...(pullLogsJson ? { pullLogsJson } : {}) });
+    started.push(sls);
+    const endpoint = await sls.listen();
+    sls.store.createLogstore(PROJECT, LOGSTORE);
+    sls.store.append(PROJECT, LOGSTORE, group);
+    return { sls, endpoint };
+  };
+  afterAll(async () => {
+    await Promise.all(started.map((sls) => sls.close()));
+  });
+
+  const expectedLogs = group.logs.map((log) => ({
+    __topic__: group.topic,
+    __source__: group.source,
+    '__tag__:__receive_time__': '1767225601',
+    __time__: String(group.time),
+    ...log,
+  }));
+
+  it('answers application/x-protobuf with a LogGroupList, lz4-compressed when asked', async () => {
+    const { endpoint, sls } = await start();
+    const plain = await pull(endpoint, 'application/x-protobuf');
+    expect(plain.status).toBe(200);
+    expect(plain.headers).toMatchObject({
+      'content-type': 'application/x-protobuf',
+      'x-log-cursor': cursorAt(1),
+      'x-log-count': '1',
+      'x-log-bodyrawsize': String(plain.body.length),
+    });
+    expect(plain.headers['x-log-compresstype']).toBeUndefined();
+    expect(decodeLogGroupList(plain.body)).toEqual(expectedLogs);
+
+    const lz4 = await pull(endpoint, 'application/x-protobuf', 'lz4');
+    expect(lz4.headers['x-log-compresstype']).toBe('lz4');
+    const raw = lz4Decompress(lz4.body, Number(lz4.headers['x-log-bodyrawsize']));
+    expect(raw.equals(plain.body)).toBe(true);
+    expect(sls.answers).toEqual({ json: 0, protobuf: 2, refused: 0 });
+  });
+
+  it('answers application/json with the SDK model, tags included', async () => {
+    const { endpoint } = await start();
+    const json = await pull(endpoint, 'application/json');
+    expect(json.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(json.body.toString())).toEqual({
+      logGroupList: [
+        {
+          Topic: group.topic,
+          Source: group.source,
+          LogTags: [{ Key: '__receive_time__', Value: '1767225601' }],
+          LogItems: group.logs.map((log) => ({
+            Time: group.time,
+            Contents: Object.entries(log).map(([Key, Value]) => ({ Key, Value })),
+          })),
+        },
+      ],
+    });
+  });
+
+  it('refuses a JSON request when told to, as the API reference suggests, and still serves protobuf', async () => {
+    const { endpoint, sls } = await start('refused');
+    const refused = await pull(endpoint, 'application/json', 'lz4');
+    expect(refused.status).toBe(JSON_REFUSED.status);
+    expect(JSON.parse(refused.body.toString())).toEqual({
+      errorCode: JSON_REFUSED.code,
+      errorMessage: JSON_REFUSED.message,
+    });
+    const served = await pull(endpoint, 'application/x-protobuf');
+    expect(decodeLogGroupList(served.body)).toEqual(expectedLogs);
+    expect(sls.answers).toEqual({ json: 0, protobuf: 1, refused: 1 });
+  });
+
+  it('answers protobuf whatever the Accept header when told to', async () => {
+    const { endpoint } = await start('protobuf');
+    const answer = await pull(endpoint, 'application/json');
+    expect(answer.headers['content-type']).toBe('application/x-protobuf');
+    expect(decodeLogGroupList(answer.body)).toEqual(expectedLogs);
   });
 });
 

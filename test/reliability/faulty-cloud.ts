@@ -6,7 +6,6 @@ import { type ConfigPatch, LocalCloud } from '../../local/cloud';
 import { type FaultCall, FaultInjector, type FaultPlan } from '../../local/faults';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
-import { cloudEventDedupeKey } from '../../shared/events';
 
 /** A local cloud whose OSS and RAM answer through a fault injector (rate faults off until a test turns them on). */
 export async function startFaultyCloud(
@@ -62,9 +61,9 @@ export function dataEventOf(cloud: LocalCloud, result: unknown): EmittedRecord {
   return found.record;
 }
 
-/** The audit records' dedupeKey: `<source>/<id>` of a CloudEvent, the eventId of a record read from the trail. */
+/** The audit records' dedupeKey: the ActionTrail eventId, whichever path delivered the record. */
 export const dedupeKeyOf = (event: CloudEvent | EmittedRecord): string =>
-  'specversion' in event ? cloudEventDedupeKey(event) : event.eventId;
+  'specversion' in event ? event.data.eventId : event.eventId;
 
 /** Read from the emulator's store, not through the cloud whose faults the test injects. */
 export function recordsFor(cloud: LocalCloud, event: CloudEvent | EmittedRecord): AuditRecord[] {

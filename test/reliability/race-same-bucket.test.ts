@@ -34,13 +34,13 @@ describe('two events for the same bucket handled at once', () => {
   ): Promise<CloudEvent[]> {
     await alice.putBucket(bucket);
     await cloud.settle();
-    cloud.bus.pause();
+    const watch = cloud.stopWatching();
     try {
       const events: CloudEvent[] = [];
       for (const acl of acls) events.push(eventOf(cloud, await alice.putBucketACL(bucket, acl)));
       return events;
     } finally {
-      cloud.bus.resume();
+      watch();
     }
   }
 

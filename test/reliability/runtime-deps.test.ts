@@ -19,6 +19,8 @@ const RUNTIME: Readonly<Record<string, string>> = {
   '@alicloud/fc20230330': 'FC 3.0: `ossguard verify` reads the deployed functions and triggers',
   '@darabonba/typescript': 'the runtime of the Alibaba SDKs, imported for its request options',
   nodemailer: 'email alerts',
+  lz4js: 'SLS: lz4 block bodies of PullLogs, plain JS (also behind the lz4-napi shim the SDK gateway loads)',
+  pbf: 'SLS: the LogGroupList protobuf PullLogs documents (read when JSON is not served)',
   zod: 'config validation',
   yaml: 'config parsing',
   commander: 'the CLI',

@@ -1,7 +1,7 @@
 import { wrapCloudEvent } from '../../local/actiontrail';
 import type { FaultKind } from '../../local/faults';
 import type { AuditRecord, DecisionKind } from '../../shared/audit/record';
-import { isObjectAclChange } from '../../shared/events/flattened';
+import { isObjectAclChange } from '../../shared/events/trail-log';
 import type { MadeChange, SoakRun } from './run';
 import { attemptsOf, rangeHolds, trackBus, trackTrail } from './tracker';
 import {

@@ -2,7 +2,6 @@ import type { CloudEvent } from '../../local/actiontrail';
 import type { LocalCloud, TrailDataEvent } from '../../local/cloud';
 import type { LogDelivery } from '../../local/eventbus/log-trigger';
 import { positionOf } from '../../local/sls/store';
-import { cloudEventDedupeKey } from '../../shared/events';
 
 export type Settlement = 'handled' | 'dead-lettered';
 
@@ -24,7 +23,7 @@ export interface Attempt {
 
 export function trackBus(event: CloudEvent): TrackedEvent {
   const { eventName } = event.data;
-  return { via: 'bus', key: cloudEventDedupeKey(event), id: event.id, eventName, event };
+  return { via: 'bus', key: event.data.eventId, id: event.id, eventName, event };
 }
 
 export function trackTrail(data: TrailDataEvent): TrackedEvent {

@@ -96,7 +96,7 @@ describe('parsing the real ActionTrail samples', () => {
     if (items[0]?.kind === 'invalid') expect(items[0].error.message).toMatch(/eventName is missing/);
   });
 
-  it('unwraps the real PutBucket record from a CloudEvent and keys it by source and id', () => {
+  it('unwraps the real PutBucket record from a CloudEvent and keys it by the ActionTrail eventId, as every path does', () => {
     const record = changeOf(
       parseEvents(
         cloudEvent(fixture('actiontrail-PutBucket-root-account.json'), {
@@ -105,7 +105,7 @@ describe('parsing the real ActionTrail samples', () => {
       ),
     );
     expect(record).toMatchObject({
-      dedupeKey: 'acs.oss/evt-1',
+      dedupeKey: '6110E64B004C4034363CDC5E',
       eventId: '6110E64B004C4034363CDC5E',
       eventName: 'PutBucket',
       origin: 'cloudevent',
@@ -196,18 +196,23 @@ describe('accepting every shape that reaches a function', () => {
 
   it.each([
     ['a bare record (RawData schema)', record, ['r1']],
-    ['a CloudEvent', cloudEvent(record), ['acs.oss/evt-1']],
+    ['a CloudEvent', cloudEvent(record), ['r1']],
     [
       'a batch of CloudEvents',
-      [cloudEvent(record, { id: 'a' }), cloudEvent(record, { id: 'b' })],
-      ['acs.oss/a', 'acs.oss/b'],
+      [cloudEvent(record, { id: 'a' }), cloudEvent({ ...record, eventId: 'r2' }, { id: 'b' })],
+      ['r1', 'r2'],
+    ],
+    [
+      'a CloudEvent whose record has no eventId',
+      cloudEvent({ ...record, eventId: undefined }),
+      ['acs.oss/evt-1'],
     ],
     [
       'a LookupEvents page',
       { RequestId: 'x', NextToken: '', Events: [record, { ...record, eventId: 'r2' }] },
       ['r1', 'r2'],
     ],
-    ['a CloudEvent whose data is a JSON string', cloudEvent(JSON.stringify(record)), ['acs.oss/evt-1']],
+    ['a CloudEvent whose data is a JSON string', cloudEvent(JSON.stringify(record)), ['r1']],
   ])('parses %s', (_shape, body, keys) => {
     const items = parseEvents(Buffer.from(JSON.stringify(body)));
     expect(items.map((i) => (i.kind === 'change' ? i.record.dedupeKey : i.kind))).toEqual(keys);

@@ -49,7 +49,7 @@ function createBucket(
   return bucket;
 }
 
-/** ali-oss reads the created bucket's name from `Location: /<bucket>` (oss-api.md §2). */
+/** ali-oss reads the created bucket's name from `Location: /<bucket>` (F-OSS-PUTBUCKETACL-CREATES). */
 const locationOf = (ctx: OpContext) => ({ location: `/${ctx.bucketName}` });
 
 const PutBucket: Operation = {

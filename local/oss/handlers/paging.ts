@@ -4,7 +4,7 @@ import { type OssRequest, param } from '../request';
 /** OSS lists in UTF-8 byte order of the names. */
 export const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-/** `max-keys`: 100 by default, at most 1000 (ListBuckets, ListObjects, ListObjectsV2 docs). */
+/** `max-keys`: 100 by default, at most 1000 (F-OSS-LISTING). */
 export function maxKeys(request: OssRequest): number {
   const raw = param(request, 'max-keys');
   if (raw === undefined || raw === '') return 100;

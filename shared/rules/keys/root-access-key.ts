@@ -10,7 +10,7 @@ export const rootAccessKey: Rule<KeySubject> = {
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/create-an-accesskey-pair',
   severity: 'critical',
   guard: 'access-key-guard',
-  // A role cannot disable the account's own key (actiontrail-events.md §6): this rule can only alert.
+  // A role cannot disable the account's own key (F-IMS-UPDATEACCESSKEY): this rule can only alert.
   defaultMode: 'alert',
   readActions: ['ram:ListAccessKeys'],
   evaluate: (s) =>

@@ -1,5 +1,6 @@
 import { policyRule } from './rule';
 
+/** Principal `*` reaches anonymous callers (F-OSS-POLICY-PRINCIPAL-STAR). */
 export const anonymousPrincipal = policyRule('anonymous-principal', {
   title: 'Bucket policy grants access to anyone',
   rationale:

@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { EventParseError } from '../../shared/errors';
+import { parseEvents } from '../../shared/events/parse';
 import {
   isObjectAclChange,
   recordFromTrailLog,
-  selectObjectAclChanges,
+  routeOf,
+  selectTrailRecords,
   type TrailLog,
-} from '../../shared/events/flattened';
-import { parseEvents } from '../../shared/events/parse';
+} from '../../shared/events/trail-log';
 import { parseLogTriggerEvent } from '../../shared/logtrigger/event';
 
-/** A PutObjectAcl data event as a trail logstore holds it: dotted `event.*` fields, lists as JSON text. */
+/**
+ * A PutObjectAcl data event with dotted `event.*` fields, lists as JSON text: the layout a logstore would hold
+ * if the SLS field list's index subfields were fields of their own (F-SLS-TRAIL-INDEX-FIELDS).
+ */
 const putObjectAcl: TrailLog = {
   __topic__: 'actiontrail_event',
   __source__: 'actiontrail',
@@ -63,7 +67,7 @@ describe('trail logs rebuilt as ActionTrail records', () => {
 
   it('reads the record from a JSON `event` field and from JSON text in a dotted field alike', () => {
     const nested = recordFromTrailLog(putObjectAcl);
-    const whole: TrailLog = { __topic__: 'actiontrail_event', event: JSON.stringify(nested) };
+    const whole: TrailLog = { __topic__: 'actiontrail_audit_event', event: JSON.stringify(nested) };
     const requestParameters = JSON.stringify(nested.requestParameters);
     const mixed: TrailLog = {
       ...without(
@@ -80,7 +84,7 @@ describe('trail logs rebuilt as ActionTrail records', () => {
 
   it.each<[string, TrailLog, RegExp]>([
     ['another topic', { ...putObjectAcl, __topic__: 'nginx_access' }, /topic nginx_access/],
-    ['no event fields at all', { __topic__: 'actiontrail_event', owner_id: '1' }, /no event fields/],
+    ['no event fields at all', { __topic__: 'actiontrail_audit_event', owner_id: '1' }, /no `event` field/],
     ['an `event` field that is not JSON', { event: '{"eventName": ' }, /not a JSON object/],
     ['a field nested under a scalar', { 'event.eventName': 'X', 'event.eventName.y': 'z' }, /not an object/],
   ])('refuses a log with %s', (_what, log, message) => {
@@ -103,6 +107,7 @@ describe('which trail logs are object ACL changes', () => {
     ['CopyObject with x-oss-object-acl', log('CopyObject', 'public-read-write'), true],
     ['AppendObject with x-oss-object-acl', log('AppendObject', 'public-read'), true],
     ['PutObject without an ACL header', log('PutObject'), false],
+    ['PostObject with x-oss-object-acl', log('PostObject', 'public-read'), true],
     ['GetObject', log('GetObject'), false],
     ['DeleteObject, even with the header', log('DeleteObject', 'public-read'), false],
     ['PutBucketAcl (a management event)', log('PutBucketAcl', 'public-read'), false],
@@ -110,20 +115,42 @@ describe('which trail logs are object ACL changes', () => {
     expect(isObjectAclChange(recordFromTrailLog(entry))).toBe(expected);
   });
 
-  it('keeps changes and malformed logs in order, counts the rest, and never drops a good record', () => {
-    const broken: TrailLog = { __topic__: 'actiontrail_event', event: 'not json' };
+  it.each<[string, TrailLog, string | undefined]>([
+    ['PutBucketAcl goes to the ACL guard', log('PutBucketAcl'), 'oss-acl-guard'],
+    ['PutObjectAcl goes to the ACL guard', putObjectAcl, 'oss-acl-guard'],
+    ['PutBucketPolicy goes to the policy guard', log('PutBucketPolicy'), 'oss-policy-guard'],
+    ['CreateAccessKey goes to the key guard', log('CreateAccessKey'), 'access-key-guard'],
+    ['a PutObject showing no ACL is re-checked', log('PutObject'), 'object-acl-recheck'],
+    ['a CompleteMultipartUpload is re-checked', log('CompleteMultipartUpload'), 'object-acl-recheck'],
+    [
+      'a failed PutObject is not re-checked',
+      { ...log('PutObject'), 'event.errorCode': 'AccessDenied' },
+      undefined,
+    ],
+    ['GetObject goes nowhere', log('GetObject'), undefined],
+  ])('%s', (_what, entry, expected) => {
+    expect(routeOf(recordFromTrailLog(entry))).toBe(expected);
+  });
+
+  it('keeps every route in log order, counts the rest, and never drops a good record', () => {
+    const broken: TrailLog = { __topic__: 'actiontrail_audit_event', event: 'not json' };
     const nameless = without(putObjectAcl, 'event.eventName');
-    const selection = selectObjectAclChanges([
+    const selection = selectTrailRecords([
       log('GetObject'),
       putObjectAcl,
       broken,
       log('PutObject'),
       nameless,
       log('PutObject', 'public-read'),
+      log('PutBucketPolicy'),
     ]);
-    expect(selection.ignored).toBe(2);
-    expect(selection.malformed.map((m) => m.position)).toEqual([1, 2]);
-    const items = parseEvents(selection.records, { accept: new Set(['PutObjectAcl', 'PutObject']) });
+    expect(selection.ignored).toBe(1);
+    expect(selection.malformed.map((m) => m.index)).toEqual([2, 4]);
+    expect(selection.routes.get('object-acl-recheck')).toHaveLength(1);
+    expect(selection.routes.get('oss-policy-guard')).toHaveLength(1);
+    const items = parseEvents(selection.routes.get('oss-acl-guard') ?? [], {
+      accept: new Set(['PutObjectAcl', 'PutObject']),
+    });
     expect(items.map((i) => i.kind)).toEqual(['change', 'invalid', 'invalid', 'change']);
   });
 });

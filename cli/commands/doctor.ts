@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { DOCTOR_CHECKS, runDoctor } from '../../deploy/doctor';
+import { deployedFunctions, deployRegions } from '../../deploy/regions';
+import { parseConfig } from '../../shared/config/load';
+import { withTargetOptions } from '../target';
+import { deployTarget } from './bootstrap';
+import type { RegisterCommand } from './index';
+import { checkoutPaths } from './local';
+
+/**
+ * `ossguard doctor`: read-only checks of everything ossguard needs in an account (deploy/doctor.ts), one line
+ * each, ✓ or ✗ with a one-line fix. Exit 1 when any check fails, as `verify` does.
+ */
+
+interface DoctorOptions {
+  local?: boolean;
+  region?: string;
+  regions?: string;
+  config?: string;
+  sYaml?: string;
+  json?: boolean;
+}
+
+const helpText = (): string => {
+  const width = Math.max(...DOCTOR_CHECKS.map(([id]) => id.length));
+  return [
+    '',
+    'Checks (each prints ✓ or ✗; a ✗ line ends with its fix):',
+    ...DOCTOR_CHECKS.map(([id, explains]) => `  ${id.padEnd(width)}  ${explains}`),
+    '',
+    'The trail settings come from the config (`trail`: name, region, project, retentionDays, ossReadEvents).',
+    'Nothing is changed: `ossguard bootstrap`, `s deploy` and `ossguard audit lock` make the checks pass.',
+    'Exit codes: 0 all checks pass, 1 a check fails, 2 unusable input.',
+  ].join('\n');
+};
+
+export const registerDoctor: RegisterCommand = (program, setExit) => {
+  withTargetOptions(
+    program
+      .command('doctor')
+      .description(
+        'Read-only checks that the account has what ossguard needs: the trail (logging, all regions, all ' +
+          'management events, OSS data events) writing to the logstore the log trigger reads, its TTL, the ' +
+          'trigger-log logstore, the roles and their trust, the deployed functions and triggers, the path ' +
+          'each region is guarded by, and the audit bucket with its retention.',
+      ),
+  )
+    .option('--regions <list>', 'regions deployed to (default: OSSGUARD_REGIONS, else cn-hangzhou)')
+    .option(
+      '--config <file>',
+      "ossguard config (default: the local cloud's with --local, else ossguard.config.yaml)",
+    )
+    .option('--s-yaml <file>', "the s.yaml (default: the checkout's)")
+    .option('--json', 'one JSON object per check')
+    .addHelpText('after', helpText)
+    .action(async (options: DoctorOptions) => {
+      const target = deployTarget(options);
+      const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
+      const config = parseConfig(readFileSync(configFile, 'utf8'));
+      const regions = deployRegions(options.regions ?? process.env.OSSGUARD_REGIONS);
+      const functions = await deployedFunctions(
+        { ...checkoutPaths(), ...(options.sYaml ? { sYaml: options.sYaml } : {}) },
+        regions,
+      );
+      const checks = await runDoctor({
+        credentials: target.credentials,
+        endpoints: { ...target.endpoints, ...(target.local?.fc ? { fc: target.local.fc } : {}) },
+        ...(target.local ? { local: { accountId: target.local.accountId } } : {}),
+        config,
+        functions,
+        regions,
+        ...(process.env.OSSGUARD_HOME_REGION ? { homeRegion: process.env.OSSGUARD_HOME_REGION } : {}),
+        env: process.env,
+      });
+      for (const check of checks) {
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(check)}\n`);
+          continue;
+        }
+        const fix = check.ok || !check.fix ? '' : ` → fix: ${check.fix}`;
+        process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.title}: ${check.detail}${fix}\n`);
+      }
+      if (checks.some((c) => !c.ok)) setExit(1);
+    });
+};

@@ -1,0 +1,475 @@
+import FC, * as $FC from '@alicloud/fc20230330';
+import Ram, * as $Ram from '@alicloud/ram20150501';
+import type OSS from 'ali-oss';
+import type { FunctionSpec } from '../local/eventbus/triggers';
+import { AuditWorm } from '../shared/audit/worm';
+import { type CloudCredentials, OssClientFactory } from '../shared/clients/oss';
+import { popConfig } from '../shared/clients/pop';
+import { sdkClient } from '../shared/clients/ram-sdk';
+import type { Endpoints } from '../shared/config/load';
+import type { OssguardConfig } from '../shared/config/schema';
+import {
+  FC_SERVICE_PRINCIPAL,
+  type FeedSettings,
+  feedSettings,
+  LOG_SERVICE_PRINCIPAL,
+  LOG_TRIGGER_ROLE,
+  PERMANENT_TTL_DAYS,
+  parseSelectors,
+  parseSlsProjectArn,
+  selectsOssWrites,
+  TRIGGER_LOG_LOGSTORE,
+  trustsService,
+} from './feed';
+import { OSS_EVENTBRIDGE_REGIONS } from './regions';
+import { ROLE_NAME } from './role';
+import { createSlsAdmin, type SlsAdmin } from './sls-admin';
+import { createTrailApi, type DataEventSelectorInfo, type TrailApi, type TrailInfo } from './trail-api';
+
+/**
+ * `ossguard doctor`: read-only checks that everything ossguard depends on is in place in an account, each
+ * with a one-line fix. Nothing here writes.
+ */
+export interface DoctorCheck {
+  /** Stable id, as `--help` lists them (`function:<name>@<region>` and `region:<id>` per item). */
+  id: string;
+  title: string;
+  ok: boolean;
+  detail: string;
+  /** What to do, when not ok. */
+  fix?: string;
+}
+
+/** Every check, in the order doctor prints them, with what it looks at (for `--help`). */
+export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string]> = [
+  ['trail', 'the ActionTrail trail `trail.name` exists, with its home in the home region'],
+  ['trail-logging', 'the trail is logging (GetTrailStatus IsLogging)'],
+  ['trail-all-regions', 'the trail records every region (TrailRegion All)'],
+  ['trail-event-rw', 'the trail records read and write management events (EventRW All)'],
+  [
+    'trail-destination',
+    'the trail writes to the SLS project `trail.project` in the home region, i.e. to logstore actiontrail_<trail> there',
+  ],
+  [
+    'trail-data-events',
+    'a data-event selector records OSS writes (and reads with trail.ossReadEvents) in all regions',
+  ],
+  ['trail-logstore', 'the logstore actiontrail_<trail> exists in the project'],
+  ['trail-logstore-ttl', 'that logstore has a TTL (ActionTrail creates it with permanent retention)'],
+  ['trigger-logstore', `the trigger-log logstore ${TRIGGER_LOG_LOGSTORE} exists in the project`],
+  ['role-function', `the role ${ROLE_NAME} exists and is trusted by ${FC_SERVICE_PRINCIPAL}`],
+  ['role-log-trigger', `the role ${LOG_TRIGGER_ROLE} exists and is trusted by ${LOG_SERVICE_PRINCIPAL}`],
+  [
+    'function:<name>@<region>',
+    "each function of the s.yaml is deployed, runs as the function role, and has the s.yaml's triggers, enabled; " +
+      'the log-triggered one runs in the home region and reads actiontrail_<trail> of the project',
+  ],
+  [
+    'region:<id>',
+    'each region of OSSGUARD_REGIONS publishes OSS events to EventBridge (fast path), or is covered by the trail path',
+  ],
+  ['audit-bucket', "the audit bucket exists and is the account's own"],
+  ['audit-retention', 'the audit bucket has a locked WORM retention policy (`ossguard audit lock`)'],
+];
+
+export interface DoctorInput {
+  credentials: CloudCredentials;
+  endpoints: Endpoints & { fc?: string };
+  /** Set for the local cloud: every service must then have a local endpoint. */
+  local?: { accountId: string };
+  config: OssguardConfig;
+  /** What the s.yaml deploys, rendered once per region of `regions`. */
+  functions: readonly FunctionSpec[];
+  /** OSSGUARD_REGIONS. */
+  regions: readonly string[];
+  /** Where trail-guard runs: OSSGUARD_HOME_REGION, else the first of `regions` (deploy/deploy.sh). */
+  homeRegion?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const BOOTSTRAP = 'run `ossguard bootstrap`';
+const DEPLOY = 'run `deploy/deploy.sh` (s deploy for every region)';
+
+const errorText = (error: unknown): string =>
+  ((error as { code?: string }).code ? `${(error as { code: string }).code}: ` : '') +
+  (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a read; its failure becomes the value `failed` so one broken API fails only its own lines. */
+async function attempt<T>(read: () => Promise<T>): Promise<T | { failed: string }> {
+  try {
+    return await read();
+  } catch (error) {
+    return { failed: errorText(error) };
+  }
+}
+
+const failed = (value: unknown): value is { failed: string } =>
+  typeof value === 'object' && value !== null && 'failed' in value;
+
+export interface TrailState {
+  trail: TrailInfo | undefined | { failed: string };
+  logging: boolean | { failed: string };
+  selector: DataEventSelectorInfo | undefined | { failed: string };
+}
+
+async function trailState(api: TrailApi, feed: FeedSettings): Promise<TrailState> {
+  const trail = await attempt(() => api.describeTrail(feed.trailName));
+  if (failed(trail) || !trail) return { trail, logging: false, selector: undefined };
+  return {
+    trail,
+    logging: await attempt(async () => (await api.getTrailStatus(feed.trailName)).IsLogging === true),
+    selector: await attempt(() => api.getDataEventSelector(feed.trailName)),
+  };
+}
+
+function trailChecks(state: TrailState, feed: FeedSettings): DoctorCheck[] {
+  const name = feed.trailName;
+  const kind = feed.ossReadEvents ? 'reads and writes' : 'writes';
+  const titles: Record<string, string> = {
+    trail: `trail ${name} exists`,
+    'trail-logging': `trail ${name} is logging`,
+    'trail-all-regions': `trail ${name} covers all regions`,
+    'trail-event-rw': `trail ${name} records all management events`,
+    'trail-destination': `trail ${name} writes to ${feed.logstore} in ${feed.project} (${feed.region})`,
+    'trail-data-events': `trail ${name} records OSS ${kind} (data events) in all regions`,
+  };
+  const check = (id: string, ok: boolean, detail: string, fix: string): DoctorCheck => ({
+    id,
+    title: titles[id] ?? id,
+    ok,
+    detail,
+    ...(ok ? {} : { fix }),
+  });
+  const { trail } = state;
+  if (failed(trail) || !trail) {
+    const detail = failed(trail) ? trail.failed : 'no such trail';
+    return [
+      check('trail', false, detail, `${BOOTSTRAP}: it creates the trail in ${feed.region}`),
+      ...Object.keys(titles)
+        .slice(1)
+        .map((id) => check(id, false, 'no trail to check', BOOTSTRAP)),
+    ];
+  }
+  const home = trail.HomeRegion ?? '?';
+  const arn = parseSlsProjectArn(trail.SlsProjectArn);
+  const selectors = failed(state.selector) ? [] : parseSelectors(state.selector?.DataEventSelectors);
+  const allRegions = !failed(state.selector) && state.selector?.IsTrailAllRegion === true;
+  return [
+    check(
+      'trail',
+      home === feed.region,
+      `home region ${home}`,
+      `the home region must be ${feed.region}: set trail.region to ${home}, or trail.name to a new trail`,
+    ),
+    check(
+      'trail-logging',
+      state.logging === true,
+      failed(state.logging) ? state.logging.failed : state.logging ? 'logging' : 'not logging',
+      `${BOOTSTRAP} (StartLogging), or \`aliyun actiontrail StartLogging --Name ${name}\``,
+    ),
+    check(
+      'trail-all-regions',
+      trail.TrailRegion === 'All',
+      `TrailRegion ${trail.TrailRegion ?? '?'}`,
+      `${BOOTSTRAP} (UpdateTrail TrailRegion=All)`,
+    ),
+    check(
+      'trail-event-rw',
+      trail.EventRW === 'All',
+      `EventRW ${trail.EventRW ?? '?'}`,
+      `${BOOTSTRAP} (UpdateTrail EventRW=All)`,
+    ),
+    check(
+      'trail-destination',
+      arn?.project === feed.project && arn.region === feed.region,
+      `SlsProjectArn ${trail.SlsProjectArn || 'none'}`,
+      `${BOOTSTRAP} (UpdateTrail SlsProjectArn), or set trail.project/trail.region to where the trail writes`,
+    ),
+    check(
+      'trail-data-events',
+      selectsOssWrites(selectors, feed.ossReadEvents) && allRegions,
+      failed(state.selector)
+        ? state.selector.failed
+        : state.selector
+          ? `${state.selector.DataEventSelectors}, IsTrailAllRegion ${state.selector.IsTrailAllRegion}`
+          : 'no data-event selector: object writes are not recorded',
+      `${BOOTSTRAP} (PutDataEventSelector Oss/${feed.ossReadEvents ? 'All' : 'Write'}, IsTrailAllRegion)`,
+    ),
+  ];
+}
+
+async function logstoreChecks(sls: SlsAdmin, feed: FeedSettings): Promise<DoctorCheck[]> {
+  const trailStore = await attempt(() => sls.getLogStore(feed.project, feed.logstore));
+  const triggerStore = await attempt(() => sls.getLogStore(feed.project, TRIGGER_LOG_LOGSTORE));
+  const where = `in ${feed.project} (${feed.region})`;
+  const exists = !failed(trailStore) && trailStore !== undefined;
+  const ttl = exists ? trailStore.ttl : undefined;
+  const hasTtl = ttl !== undefined && ttl < PERMANENT_TTL_DAYS;
+  const triggerExists = !failed(triggerStore) && triggerStore !== undefined;
+  return [
+    {
+      id: 'trail-logstore',
+      title: `logstore ${feed.logstore} exists ${where}`,
+      ok: exists,
+      detail: failed(trailStore) ? trailStore.failed : exists ? 'exists' : 'missing',
+      ...(exists ? {} : { fix: `${BOOTSTRAP}: the trail creates it once it writes to the project` }),
+    },
+    {
+      id: 'trail-logstore-ttl',
+      title: `logstore ${feed.logstore} has a TTL`,
+      ok: hasTtl,
+      detail: !exists ? 'no logstore' : hasTtl ? `${ttl} days` : 'permanent retention (ttl 3650)',
+      ...(hasTtl
+        ? {}
+        : { fix: `${BOOTSTRAP} (UpdateLogStore ttl=${feed.retentionDays}, trail.retentionDays)` }),
+    },
+    {
+      id: 'trigger-logstore',
+      title: `logstore ${TRIGGER_LOG_LOGSTORE} exists ${where}`,
+      ok: triggerExists,
+      detail: failed(triggerStore) ? triggerStore.failed : triggerExists ? 'exists' : 'missing',
+      ...(triggerExists ? {} : { fix: `${BOOTSTRAP}: the log trigger records its runs there` }),
+    },
+  ];
+}
+
+async function roleCheck(
+  ram: Ram,
+  id: string,
+  roleName: string,
+  service: string,
+  fix: string,
+): Promise<{ check: DoctorCheck; arn?: string }> {
+  const title = `role ${roleName} exists, trusted by ${service}`;
+  try {
+    const role = (await ram.getRole(new $Ram.GetRoleRequest({ roleName }))).body?.role;
+    const ok = trustsService(role?.assumeRolePolicyDocument, service);
+    return {
+      check: {
+        id,
+        title,
+        ok,
+        detail: ok ? 'exists' : `trust policy does not let ${service} assume it`,
+        ...(ok ? {} : { fix }),
+      },
+      ...(role?.arn ? { arn: role.arn } : {}),
+    };
+  } catch (error) {
+    const missing = (error as { code?: string }).code === 'EntityNotExist.Role';
+    return { check: { id, title, ok: false, detail: missing ? 'missing' : errorText(error), fix } };
+  }
+}
+
+function fcClient(input: DoctorInput, region: string): FC {
+  return sdkClient(
+    FC,
+    popConfig(input.credentials, `fcv3.${region}.aliyuncs.com`, region, input.endpoints.fc),
+  );
+}
+
+interface LogTriggerConfig {
+  enable?: boolean;
+  triggerEnable?: boolean;
+  sourceConfig?: { logstore?: string };
+}
+
+async function functionCheck(
+  input: DoctorInput,
+  spec: FunctionSpec,
+  feed: FeedSettings,
+): Promise<DoctorCheck> {
+  const { functionName, region } = spec;
+  const id = `function:${functionName}@${region}`;
+  const title = `function ${functionName} (${region}) is deployed with its triggers enabled`;
+  const fail = (detail: string, fix = DEPLOY): DoctorCheck => ({ id, title, ok: false, detail, fix });
+  const fc = fcClient(input, region);
+  let fn: $FC.Function | undefined;
+  try {
+    fn = (await fc.getFunction(functionName, new $FC.GetFunctionRequest({}))).body;
+  } catch (error) {
+    return fail((error as { code?: string }).code === 'FunctionNotFound' ? 'not deployed' : errorText(error));
+  }
+  if (!fn?.role?.endsWith(`:role/${ROLE_NAME}`))
+    return fail(`runs as ${fn?.role || 'no role'}, not ${ROLE_NAME}`);
+  let deployed: $FC.Trigger[];
+  try {
+    deployed =
+      (await fc.listTriggers(functionName, new $FC.ListTriggersRequest({ limit: 100 }))).body?.triggers ?? [];
+  } catch (error) {
+    return fail(errorText(error));
+  }
+  const notes: string[] = [];
+  for (const expected of spec.triggers) {
+    const found = deployed.find((t) => t.triggerName === expected.name);
+    if (!found) return fail(`trigger ${expected.name} is not deployed`);
+    const config = (parseJson(found.triggerConfig) ?? {}) as LogTriggerConfig;
+    const enabled = expected.type === 'eventbridge' ? config.triggerEnable : config.enable;
+    if (enabled === false) {
+      return fail(`trigger ${expected.name} is disabled`, `enable trigger ${expected.name}, or ${DEPLOY}`);
+    }
+    if (expected.type === 'log') {
+      const source = parseSlsProjectArn(found.sourceArn);
+      const logstore = config.sourceConfig?.logstore;
+      if (region !== feed.region) {
+        return fail(
+          `log trigger in ${region}, but the trail's project is in ${feed.region}`,
+          `deploy ${functionName} in ${feed.region} (trail.region): the project must be in the function's region`,
+        );
+      }
+      if (logstore !== feed.logstore || (source && source.project !== feed.project)) {
+        return fail(
+          `log trigger reads ${source?.project ?? '?'}/${logstore ?? '?'}, the trail writes ${feed.project}/${feed.logstore}`,
+        );
+      }
+      notes.push(`log trigger on ${feed.project}/${feed.logstore}`);
+    } else {
+      notes.push(`${expected.type} trigger ${expected.name}`);
+    }
+  }
+  return { id, title, ok: true, detail: notes.join(', ') || 'no triggers' };
+}
+
+/** Per region: the EventBridge fast path where OSS publishes there (F-EVENTBRIDGE-OSS-REGIONS), else the trail. */
+export function regionChecks(regions: readonly string[], state: TrailState): DoctorCheck[] {
+  const trail = failed(state.trail) ? undefined : state.trail;
+  const selector = failed(state.selector) ? undefined : state.selector;
+  const trailCovers =
+    trail !== undefined &&
+    state.logging === true &&
+    trail.TrailRegion === 'All' &&
+    selector?.IsTrailAllRegion === true &&
+    selectsOssWrites(parseSelectors(selector.DataEventSelectors), false);
+  return regions.map((region) => {
+    const fast = OSS_EVENTBRIDGE_REGIONS.includes(region);
+    const ok = fast || trailCovers;
+    return {
+      id: `region:${region}`,
+      title: `region ${region} is guarded`,
+      ok,
+      detail: fast
+        ? `OSS publishes to EventBridge here (fast path)${trailCovers ? ', and the trail covers it' : ''}`
+        : trailCovers
+          ? 'OSS does not publish to EventBridge here: covered by the trail path only'
+          : 'OSS does not publish to EventBridge here, and the trail does not cover it',
+      ...(ok
+        ? {}
+        : { fix: `${BOOTSTRAP}: the trail path (all regions, OSS data events) is the only one here` }),
+    };
+  });
+}
+
+async function auditChecks(
+  input: DoctorInput,
+  region: string,
+  accountId: string | undefined,
+): Promise<DoctorCheck[]> {
+  const bucket = input.config.audit.bucket;
+  const factory = new OssClientFactory({
+    credentials: input.credentials,
+    ...(input.endpoints.oss ? { endpoint: input.endpoints.oss } : {}),
+  });
+  const oss: OSS = factory.client(region);
+  const bucketTitle = `audit bucket ${bucket} (${region}) is the account's own`;
+  let owner: string | undefined;
+  try {
+    const info = (await oss.getBucketInfo(bucket)) as { bucket?: { Owner?: { ID?: string } } };
+    owner = String(info.bucket?.Owner?.ID ?? '');
+  } catch (error) {
+    const missing = (error as { code?: string }).code === 'NoSuchBucket';
+    const detail = missing ? 'missing' : errorText(error);
+    return [
+      {
+        id: 'audit-bucket',
+        title: bucketTitle,
+        ok: false,
+        detail,
+        fix: `${BOOTSTRAP}: it creates the bucket`,
+      },
+      {
+        id: 'audit-retention',
+        title: `audit bucket ${bucket} has a locked retention policy`,
+        ok: false,
+        detail: 'no bucket',
+        fix: `${BOOTSTRAP}, then \`ossguard audit lock\``,
+      },
+    ];
+  }
+  const own = accountId === undefined || owner === accountId;
+  const checks: DoctorCheck[] = [
+    {
+      id: 'audit-bucket',
+      title: bucketTitle,
+      ok: own,
+      detail: accountId ? `owner ${owner}` : `owner ${owner} (account id unknown: set AccountID to compare)`,
+      ...(own ? {} : { fix: 'audit.bucket names a bucket of another account: pick a name of your own' }),
+    },
+  ];
+  const worm = await attempt(() => new AuditWorm(factory, region, bucket).status());
+  const locked = !failed(worm) && worm.state === 'Locked';
+  checks.push({
+    id: 'audit-retention',
+    title: `audit bucket ${bucket} has a locked retention policy`,
+    ok: locked,
+    detail: failed(worm)
+      ? worm.failed
+      : worm.state === 'none'
+        ? 'no WORM policy: records can be deleted'
+        : `${worm.state === 'Locked' ? 'locked' : 'in progress, not locked'}, ${worm.days} days`,
+    ...(locked ? {} : { fix: 'run `ossguard audit lock`' }),
+  });
+  return checks;
+}
+
+export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
+  const { config, regions, endpoints } = input;
+  if (input.local && (!endpoints.actiontrail || !endpoints.sls || !endpoints.ram || !endpoints.fc)) {
+    throw new Error(
+      'the local cloud named no ActionTrail, SLS, RAM or FC endpoint: restart `ossguard local`',
+    );
+  }
+  const home = input.homeRegion ?? regions[0] ?? 'cn-hangzhou';
+  const feed = feedSettings(config, home);
+  const auditRegion = config.audit.region ?? home;
+  const trailApi = createTrailApi(input.credentials, feed.region, endpoints.actiontrail);
+  const sls = createSlsAdmin(input.credentials, feed.region, endpoints.sls);
+  const ram = sdkClient(Ram, popConfig(input.credentials, 'ram.aliyuncs.com', 'cn-shanghai', endpoints.ram));
+
+  const state = await trailState(trailApi, feed);
+  const fnRole = await roleCheck(
+    ram,
+    'role-function',
+    ROLE_NAME,
+    FC_SERVICE_PRINCIPAL,
+    `${BOOTSTRAP}: it creates ${ROLE_NAME} with deploy/trust-policy.json`,
+  );
+  const logRole = await roleCheck(
+    ram,
+    'role-log-trigger',
+    LOG_TRIGGER_ROLE,
+    LOG_SERVICE_PRINCIPAL,
+    `${DEPLOY}: fc3 creates it when s.yaml names no invocationRole (the deployer needs ram:CreateRole, ram:AttachPolicyToRole)`,
+  );
+  const accountId =
+    input.local?.accountId ??
+    input.env?.AccountID ??
+    /^acs:ram::(\d+):/.exec(fnRole.arn ?? '')?.[1] ??
+    undefined;
+  const functions = await Promise.all(input.functions.map((spec) => functionCheck(input, spec, feed)));
+  return [
+    ...trailChecks(state, feed),
+    ...(await logstoreChecks(sls, feed)),
+    fnRole.check,
+    logRole.check,
+    ...functions,
+    ...regionChecks(regions, state),
+    ...(await auditChecks(input, auditRegion, accountId)),
+  ];
+}
