@@ -53,6 +53,8 @@ export const JSON_REFUSED: SlsErrorSpec = {
 const MAX_SKEW_MS = 15 * 60_000;
 /** Largest `count` PullLogs accepts: 1 to 1000 (F-SLS-PULLLOGS-COUNT). */
 const MAX_COUNT = 1000;
+const PULL_TYPES: ReadonlySet<string> = new Set(['log', 'logs']);
+
 /** PullLogs is authorised as log:GetCursorOrData (F-SLS-PULLLOGS-RAM-ACTION). */
 export const PULL_LOGS_ACTION = 'log:GetCursorOrData';
 
@@ -172,7 +174,8 @@ export class SlsEmulator extends HttpEmulator {
     const match = /^\/logstores\/([^/]+)\/shards\/(\d+)$/.exec(url.pathname);
     const query = rawQuery(request.url ?? '');
     const type = query.find(([name]) => name === 'type')?.[1];
-    if (request.method !== 'GET' || !match?.[1] || match[2] === undefined || type !== 'log') {
+    // The request syntax says `type=log`, the same page's example `type=logs` (F-SLS-PULLLOGS-COUNT): both.
+    if (request.method !== 'GET' || !match?.[1] || match[2] === undefined || !PULL_TYPES.has(type ?? '')) {
       throw new SlsError(SLS_ERRORS.NotFound, `${request.method} ${url.pathname}`);
     }
     const logstore = decodeURIComponent(match[1]);
