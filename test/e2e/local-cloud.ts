@@ -13,7 +13,10 @@ import type { AuditRecord } from '../../shared/audit/record';
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
-  options: Pick<LocalCloudOptions, 'sYaml' | 'rolePolicy' | 'eventBridge' | 'trailModel'> = {},
+  options: Pick<
+    LocalCloudOptions,
+    'sYaml' | 'rolePolicy' | 'eventBridge' | 'trailModel' | 'slsPullLogsJson'
+  > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
     config,

@@ -208,6 +208,40 @@ describe.each<[string, TrailModel]>([
   }, 60_000);
 });
 
+describe.each([
+  ['refuses the JSON the SDK asks for', 'refused'],
+  ['answers protobuf whatever is asked', 'protobuf'],
+] as const)('the trail read when SLS %s (F-SLS-PULLLOGS-FORMAT)', (_what, slsPullLogsJson) => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud({}, { slsPullLogsJson, eventBridge: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('reads the range as the documented protobuf and reverts the public object and bucket in it', async () => {
+    const alice = userClient(cloud, 'alice', 'protobuf-only');
+    await alice.putBucket('protobuf-only');
+    await alice.put('x.txt', Buffer.from('x'));
+    await alice.putACL('x.txt', 'public-read');
+    await alice.putBucketACL('protobuf-only', 'public-read');
+    await cloud.settle();
+
+    expect(cloud.oss.object('protobuf-only', 'x.txt')?.acl).toBe('private');
+    expect(cloud.oss.bucket('protobuf-only')?.acl).toBe('private');
+    expect(cloud.logTriggers.deadLetters()).toEqual([]);
+    const reverted = await auditRecords(cloud);
+    expect(
+      reverted.filter((r) => r.eventName === 'PutBucketAcl' && r.decision === 'remediated'),
+    ).toHaveLength(1);
+    expect(cloud.sls.answers.json).toBe(0);
+    expect(cloud.sls.answers.protobuf).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 describe('a log-triggered invocation whose PullLogs is refused', () => {
   let cloud: LocalCloud;
 
