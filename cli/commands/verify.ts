@@ -7,11 +7,9 @@ import { compilePattern } from '../../local/eventbus/pattern';
 import type { EventBridgeTrigger, FunctionSpec } from '../../local/eventbus/triggers';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
+import type { RegisterCommand } from '../command';
 import type { CloudTarget } from '../target';
-import { withTargetOptions } from '../target';
-import { deployTarget } from './bootstrap';
-import type { RegisterCommand } from './index';
-import { checkoutPaths } from './local';
+import { checkoutPaths, deployTarget, withTargetOptions } from '../target';
 
 /**
  * `ossguard verify`: after `s deploy`, asks FC 3.0 (`@alicloud/fc20230330`; fc3 deploys FC 3.0 functions,

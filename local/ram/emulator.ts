@@ -11,8 +11,9 @@ import {
   type Resources,
 } from './actions';
 import { IMS, RAM, type RamApi } from './apis';
+import { RoleCatalog } from './catalog';
 import { RAM_ERRORS } from './errors';
-import { ROLE_ACTIONS, RoleCatalog } from './roles';
+import { ROLE_ACTIONS } from './roles';
 import { USER_ACTIONS, USER_TAG_ACTIONS } from './users';
 
 export interface RamEmulatorOptions {

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployTarget, planBootstrap, type Step } from '../../cli/commands/bootstrap';
+import { planBootstrap, type Step } from '../../cli/commands/bootstrap';
 import type { CloudTarget } from '../../cli/target';
+import { deployTarget } from '../../cli/target';
 import {
   POLICY_NAME,
   ROLE_NAME,
