@@ -21,19 +21,21 @@ module.exports = {
       name: 'functions-import-only-shared',
       comment: 'A function is a thin entry point over shared/; anything else would be bundled into it.',
       severity: 'error',
-      from: { path: '^functions/' },
-      to: { path: '^(cli|local|deploy|bench|scripts|test)/' },
+      from: { path: '^functions/([^/]+)/' },
+      to: { pathNot: ['^shared/', '^node_modules/', '^functions/$1/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'deploy-does-not-import-local',
-      comment: 'deploy/ talks to the real cloud; what it shares with the emulator lives in shared/ or is data.',
+      comment:
+        'deploy/ talks to the real cloud; what it shares with the emulator lives in shared/ or is data.',
       severity: 'error',
       from: { path: '^deploy/' },
       to: { path: '^local/' },
     },
     {
       name: 'local-does-not-import-deploy-code',
-      comment: 'The local cloud reads the role and trust policies as data (deploy/*.json), never deploy/ code.',
+      comment:
+        'The local cloud reads the role and trust policies as data (deploy/*.json), never deploy/ code.',
       severity: 'error',
       from: { path: '^local/' },
       to: { path: '^deploy/', pathNot: '\\.json$' },

@@ -4,14 +4,7 @@ import type OSS from 'ali-oss';
 import { feedSettings } from '../../deploy/feed';
 import { planFeed } from '../../deploy/feed-plan';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
-import {
-  POLICY_NAME,
-  ROLE_DESCRIPTION,
-  ROLE_NAME,
-  ROLE_POLICY_TEMPLATE,
-  renderRolePolicy,
-  TRUST_POLICY,
-} from '../../deploy/role';
+import { ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { createSlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi } from '../../deploy/trail-api';
 import { OssClientFactory } from '../../shared/clients/oss';
@@ -19,6 +12,8 @@ import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
 import type { OssguardConfig } from '../../shared/config/schema';
+import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME } from '../../shared/deployment/names';
+import { renderRolePolicy } from '../../shared/deployment/role-policy';
 import type { RegisterCommand } from '../command';
 import {
   type CloudTarget,

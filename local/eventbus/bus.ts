@@ -1,6 +1,7 @@
-import type { CloudEvent, EmittedRecord, EventSink } from '../actiontrail';
+import type { EventBridgeTrigger, FunctionSpec } from '../../shared/deployment/syaml';
+import type { CloudEvent, EmittedRecord } from '../../shared/events/actiontrail-event';
+import type { EventSink } from '../actiontrail';
 import type { InvokeError, InvokeResult, Invoker } from '../fc/host';
-import type { EventBridgeTrigger, FunctionSpec } from './triggers';
 
 /**
  * The account's default EventBridge bus with the rules the s.yaml's eventbridge triggers create. Each

@@ -6,7 +6,7 @@ import { type FunctionReport, verifyFunction } from '../../cli/commands/verify';
 import { deployTarget } from '../../cli/target';
 import { deployedFunctions } from '../../deploy/regions';
 import type { LocalCloud } from '../../local/cloud';
-import type { FunctionSpec } from '../../local/eventbus/triggers';
+import type { FunctionSpec } from '../../shared/deployment/syaml';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, startCloud } from './local-cloud';
 
