@@ -10,11 +10,10 @@ import { isAllowed, parseRamPolicy, type RamStatement } from '../shared/deployme
 import { renderRolePolicy } from '../shared/deployment/role-policy';
 import { type FunctionSpec, type FunctionTrigger, loadFunctions } from '../shared/deployment/syaml';
 import { type CloudEvent, type EmittedRecord, wrapCloudEvent } from '../shared/events/actiontrail-event';
-import type { EventSink } from './actiontrail';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
 import { TrailCatalog } from './actiontrail-api/trails';
 import { DingTalkSink } from './dingtalk/sink';
-import { LocalEventBus } from './eventbus/bus';
+import { type EventSink, LocalEventBus } from './eventbus/bus';
 import { LogTriggerRunner } from './eventbus/log-trigger';
 import { FcApiEmulator } from './fc/api';
 import { FcHost } from './fc/host';

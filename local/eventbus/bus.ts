@@ -1,6 +1,5 @@
 import type { EventBridgeTrigger, FunctionSpec } from '../../shared/deployment/syaml';
 import type { CloudEvent, EmittedRecord } from '../../shared/events/actiontrail-event';
-import type { EventSink } from '../actiontrail';
 import type { InvokeError, InvokeResult, Invoker } from '../fc/host';
 
 /**
@@ -9,6 +8,11 @@ import type { InvokeError, InvokeResult, Invoker } from '../fc/host';
  * publisher's call stack. A failed invocation is redelivered with the same event like the BACKOFF_RETRY
  * policy (3 retries, 10-20 s apart; F-EVENTBRIDGE-RETRY-POLICY), then dead-lettered.
  */
+
+/** Where emulators publish events; the local event bus implements it. */
+export interface EventSink {
+  publish(event: CloudEvent): void;
+}
 
 export interface Delivery {
   eventId: string;

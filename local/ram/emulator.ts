@@ -1,7 +1,7 @@
 import { buildRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { AcsError, asAcsError } from '../acs/errors';
 import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
-import type { EventSink } from '../actiontrail';
+import type { EventSink } from '../eventbus/bus';
 import type { Caller, IdentityStore } from '../identity';
 import {
   type ActionResult,

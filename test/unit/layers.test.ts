@@ -21,7 +21,7 @@ const tag = randomBytes(4).toString('hex');
 const probe = (folder: string, what: string) => `${folder}/layers-probe-${what}-${tag}.ts`;
 const PROBES: Record<string, string> = {
   [probe('shared', 'local')]:
-    "import type { EventSink } from '../local/actiontrail';\nexport type Sink = EventSink;\n",
+    "import type { EventSink } from '../local/eventbus/bus';\nexport type Sink = EventSink;\n",
   [probe('shared', 'cli')]:
     "import type { RegisterCommand } from '../cli/command';\nexport type R = RegisterCommand;\n",
   [probe('deploy', 'local')]: "export { FUNCTION_ROLE } from '../local/cloud';\n",
