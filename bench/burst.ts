@@ -1,6 +1,6 @@
-import { type CloudEvent, wrapCloudEvent } from '../local/actiontrail';
 import type { LocalCloud } from '../local/cloud';
 import { MAX_EVENT_BODY_BYTES } from '../shared/events';
+import { type CloudEvent, wrapCloudEvent } from '../shared/events/actiontrail-event';
 import { cpuMs, inParallel, peakRssMb, startBenchCloud } from './lib/cloud';
 import { buildFloor, contextFor, runInstance } from './lib/instances';
 import { type BenchLine, note, SMOKE, scaled } from './lib/report';

@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Ram, * as $Ram from '@alicloud/ram20150501';
-import type { CloudEvent } from '../local/actiontrail';
 import type { LocalCloud } from '../local/cloud';
+import type { CloudEvent } from '../shared/events/actiontrail-event';
 import { ROOT, startBenchCloud } from './lib/cloud';
 import { buildFloor, contextFor, runInstance } from './lib/instances';
 import { type BenchLine, note, SMOKE, scaled } from './lib/report';

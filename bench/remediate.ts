@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import Ims, * as $Ims from '@alicloud/ims20190815';
 import Ram, * as $Ram from '@alicloud/ram20150501';
-import type { CloudEvent } from '../local/actiontrail';
 import type { LocalCloud } from '../local/cloud';
+import type { CloudEvent } from '../shared/events/actiontrail-event';
 import {
   acknowledged,
   type Handoff,

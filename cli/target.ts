@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CloudCredentials } from '../shared/clients/oss';
 import type { Endpoints } from '../shared/config/load';
@@ -102,5 +103,38 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
     region: options.region ?? env.ALIBABA_CLOUD_REGION_ID ?? 'cn-hangzhou',
     credentials: { accessKeyId, accessKeySecret, ...(token ? { securityToken: token } : {}) },
     endpoints: {},
+  };
+}
+
+/**
+ * The credentials `s` uses: the env triple AccountID / AccessKeyID / AccessKeySecret (+ SecurityToken) that
+ * Serverless Devs reads before any alias (F-SDEVS-CREDENTIALS-ENV), else the SDKs' ALIBABA_CLOUD_* names.
+ */
+export function deployTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): CloudTarget {
+  const sStyle = env.AccessKeyID && env.AccessKeySecret;
+  return resolveTarget(
+    options,
+    sStyle
+      ? {
+          ...env,
+          ALIBABA_CLOUD_ACCESS_KEY_ID: env.AccessKeyID,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: env.AccessKeySecret,
+          ALIBABA_CLOUD_SECURITY_TOKEN: env.SecurityToken,
+          ALIBABA_CLOUD_REGION_ID: env.OSSGUARD_REGION ?? env.ALIBABA_CLOUD_REGION_ID,
+        }
+      : env,
+  );
+}
+
+/** Files the bundled CLI cannot find through `import.meta.url`: they live in the checkout next to dist/. */
+export function checkoutPaths() {
+  const root = resolve(distDir(), '..');
+  const require = createRequire(join(root, 'package.json'));
+  const manifest = require.resolve('@serverless-devs/s/package.json');
+  const { bin } = require(manifest) as { bin: { s: string } };
+  return {
+    sYaml: join(root, 's.yaml'),
+    workerScript: join(root, 'local', 'fc', 'worker.cjs'),
+    sBin: resolve(dirname(manifest), bin.s),
   };
 }

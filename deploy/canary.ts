@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { buildRecord, type CloudEvent, wrapCloudEvent } from '../local/actiontrail';
+import { buildRecord, type CloudEvent, wrapCloudEvent } from '../shared/events/actiontrail-event';
 import { KEY_GUARD_EVENTS } from '../shared/events/names';
 
 /**

@@ -1,13 +1,14 @@
 import FC, * as $FC from '@alicloud/fc20230330';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
-import type { FunctionSpec } from '../local/eventbus/triggers';
 import { AuditWorm } from '../shared/audit/worm';
 import { type CloudCredentials, OssClientFactory } from '../shared/clients/oss';
 import { popConfig } from '../shared/clients/pop';
 import { sdkClient } from '../shared/clients/ram-sdk';
 import type { Endpoints } from '../shared/config/load';
 import type { OssguardConfig } from '../shared/config/schema';
+import { ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
+import type { FunctionSpec } from '../shared/deployment/syaml';
 import {
   FC_SERVICE_PRINCIPAL,
   type FeedSettings,
@@ -18,11 +19,9 @@ import {
   parseSelectors,
   parseSlsProjectArn,
   selectsOssWrites,
-  TRIGGER_LOG_LOGSTORE,
   trustsService,
 } from './feed';
 import { OSS_EVENTBRIDGE_REGIONS } from './regions';
-import { ROLE_NAME } from './role';
 import { createSlsAdmin, type SlsAdmin } from './sls-admin';
 import { createTrailApi, type DataEventSelectorInfo, type TrailApi, type TrailInfo } from './trail-api';
 

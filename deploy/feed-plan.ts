@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
 import {
   type DataEventSelector,
   type FeedSettings,
@@ -7,7 +8,6 @@ import {
   parseSlsProjectArn,
   selectsOssWrites,
   slsProjectArn,
-  TRIGGER_LOG_LOGSTORE,
   TRIGGER_LOG_TTL_DAYS,
 } from './feed';
 import type { SlsAdmin } from './sls-admin';

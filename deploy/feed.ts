@@ -6,8 +6,6 @@ import type { OssguardConfig } from '../shared/config/schema';
  * `ossguard bootstrap` creates it and `ossguard doctor` checks it; both read the names from here.
  */
 
-/** Where the FC log trigger records its own runs and errors (s.yaml `logConfig`); fc3 does not create it. */
-export const TRIGGER_LOG_LOGSTORE = 'ossguard-trigger-logs';
 /** Days the trigger-log logstore keeps its records: operational logs, not evidence. */
 export const TRIGGER_LOG_TTL_DAYS = 30;
 /** SLS stores a logstore's data permanently when its ttl is 3650 (F-SLS-LOGSTORE-TTL). */

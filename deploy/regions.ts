@@ -1,4 +1,4 @@
-import { type FunctionSpec, loadFunctions } from '../local/eventbus/triggers';
+import { type FunctionSpec, loadFunctions } from '../shared/deployment/syaml';
 import eventBridgeOssRegions from './eventbridge-oss-regions.json';
 
 /**

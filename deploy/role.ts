@@ -1,20 +1,14 @@
-import { SNAPSHOT_PREFIX } from '../shared/guards/policy-snapshots';
+import { parseRamPolicy } from '../shared/deployment/ram-policy';
 import { registry } from '../shared/rules';
 import type { Rule } from '../shared/rules/types';
-import { SWEEP_PREFIX } from '../shared/sweep/checkpoint';
-import { parseRamPolicy } from './ram-policy';
 import rolePolicy from './role-policy.json';
 import trustPolicy from './trust-policy.json';
 
 /**
- * ossguard's function role: one role for every function, its permission policy (deploy/role-policy.json) and
- * trust policy (deploy/trust-policy.json). `ossguard bootstrap` creates them, s.yaml names the role, and the
- * local cloud enforces the same policy on every call the functions make.
+ * The function role's policies, for bootstrap and the checks of what the code declares. Its name is in
+ * shared/deployment/names.ts; the local cloud reads the same JSON files and renders them with
+ * shared/deployment/role-policy.ts.
  */
-export const ROLE_NAME = 'ossguard-fn';
-export const POLICY_NAME = 'ossguard-fn-policy';
-export const ROLE_DESCRIPTION =
-  'ossguard functions: re-read OSS and RAM state, remediate, write audit records';
 
 /** The repo's policy files, as text. */
 export const ROLE_POLICY_TEMPLATE = JSON.stringify(rolePolicy, null, 2);
@@ -34,33 +28,6 @@ export const PIPELINE_ACTIONS: Readonly<Record<string, string>> = {
   // trail logstores are named actiontrail_<trail>, which the policy's resource pins.
   'log:GetCursorOrData': 'trail-guard: PullLogs over the trail logstore range its log trigger names',
 };
-
-/** Where the audit records go: the policy's write path is rendered from the config's `audit` block. */
-export interface AuditLocation {
-  bucket: string;
-  prefix: string;
-}
-
-/**
- * Fills in the audit bucket and the prefixes the functions write there (`${audit.bucket}`, `${audit.prefix}`
- * from the config; `${snapshot.prefix}` and `${sweep.prefix}` from the code that writes them), then checks
- * the result parses as a RAM policy.
- */
-export function renderRolePolicy(template: string, audit: AuditLocation): string {
-  const values: Record<string, string> = {
-    'audit.bucket': audit.bucket,
-    'audit.prefix': audit.prefix,
-    'snapshot.prefix': SNAPSHOT_PREFIX,
-    'sweep.prefix': SWEEP_PREFIX,
-  };
-  const rendered = template.replace(/\$\{([a-z.]+)\}/g, (whole, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`role policy: unknown placeholder ${whole}`);
-    return value;
-  });
-  parseRamPolicy(rendered);
-  return rendered;
-}
 
 /** Every action the code declares it calls: rule reads and remediations, plus the pipeline's own. */
 export function declaredActions(rules: readonly Rule<never>[] = registry): string[] {

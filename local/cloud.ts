@@ -2,23 +2,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import OSS from 'ali-oss';
 import { stringify as toYaml } from 'yaml';
-import { TRIGGER_LOG_LOGSTORE } from '../deploy/feed';
-import { isAllowed, parseRamPolicy, type RamStatement } from '../deploy/ram-policy';
-import {
-  ROLE_DESCRIPTION,
-  ROLE_NAME,
-  ROLE_POLICY_TEMPLATE,
-  renderRolePolicy,
-  TRUST_POLICY,
-} from '../deploy/role';
+import rolePolicy from '../deploy/role-policy.json';
+import trustPolicy from '../deploy/trust-policy.json';
 import { DEFAULT_AUDIT_PREFIX } from '../shared/config';
-import { type CloudEvent, type EmittedRecord, type EventSink, wrapCloudEvent } from './actiontrail';
+import { ROLE_DESCRIPTION, ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
+import { isAllowed, parseRamPolicy, type RamStatement } from '../shared/deployment/ram-policy';
+import { renderRolePolicy } from '../shared/deployment/role-policy';
+import { type FunctionSpec, type FunctionTrigger, loadFunctions } from '../shared/deployment/syaml';
+import { type CloudEvent, type EmittedRecord, wrapCloudEvent } from '../shared/events/actiontrail-event';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
 import { TrailCatalog } from './actiontrail-api/trails';
 import { DingTalkSink } from './dingtalk/sink';
-import { LocalEventBus } from './eventbus/bus';
+import { type EventSink, LocalEventBus } from './eventbus/bus';
 import { LogTriggerRunner } from './eventbus/log-trigger';
-import { type FunctionSpec, type FunctionTrigger, loadFunctions } from './eventbus/triggers';
 import { FcApiEmulator } from './fc/api';
 import { FcHost } from './fc/host';
 import { type AccessKey, type Caller, IdentityStore } from './identity';
@@ -28,6 +24,13 @@ import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
 import { TRAIL_TOPIC, trailLog } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
+
+/**
+ * The function role's policies as `ossguard bootstrap` sends them: the same files (deploy/*.json), read as
+ * data because the local cloud imports no deploy/ code.
+ */
+const ROLE_POLICY_TEMPLATE = JSON.stringify(rolePolicy, null, 2);
+const TRUST_POLICY = JSON.stringify(trustPolicy, null, 2);
 
 /** ossguard's function role in the local account; its sessions are what FC hands the functions. */
 export const FUNCTION_ROLE = ROLE_NAME;

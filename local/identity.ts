@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { ActingPrincipal } from '../shared/events/actiontrail-event';
 
 /**
  * The emulated account's principals and their keys. It is the RAM emulator's data model and the
  * credential store every emulator verifies signatures against, so a key created through the RAM API
  * can sign OSS requests, and a key disabled through RAM stops working everywhere.
  */
-export type PrincipalKind = 'root-account' | 'ram-user' | 'assumed-role';
+export type PrincipalKind = ActingPrincipal['kind'];
 
 export interface AccessKey {
   accessKeyId: string;
@@ -37,13 +38,7 @@ export interface RoleSession {
 }
 
 /** The principal behind a verified request, as the emulators record it in ActionTrail events. */
-export interface Caller {
-  kind: PrincipalKind;
-  accountId: string;
-  principalId: string;
-  userName: string;
-  accessKeyId: string;
-  mfa: boolean;
+export interface Caller extends ActingPrincipal {
   /** Set for assumed-role callers. */
   roleName?: string;
   /** Set for RAM users. */

@@ -1,5 +1,5 @@
 import OSS from 'ali-oss';
-import type { EmittedRecord } from '../../local/actiontrail';
+import type { EmittedRecord } from '../../shared/events/actiontrail-event';
 
 export interface FloorContext {
   region: string;

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
-import type { FcFunctionConfig } from '../../local/fc/host';
+import type { FcFunctionConfig } from '../../shared/deployment/syaml';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 

@@ -25,8 +25,8 @@ import { type AuditLocationOptions, resolveAuditLocation } from '../audit/locati
 import { ProgressBar } from '../audit/progress';
 import { renderTable } from '../audit/table';
 import { sanitize, terminalSafeJson } from '../audit/text';
+import type { RegisterCommand } from '../command';
 import { withTargetOptions } from '../target';
-import type { RegisterCommand } from './index';
 
 interface FilterOptions {
   since?: Date;

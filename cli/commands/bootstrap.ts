@@ -4,14 +4,7 @@ import type OSS from 'ali-oss';
 import { feedSettings } from '../../deploy/feed';
 import { planFeed } from '../../deploy/feed-plan';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
-import {
-  POLICY_NAME,
-  ROLE_DESCRIPTION,
-  ROLE_NAME,
-  ROLE_POLICY_TEMPLATE,
-  renderRolePolicy,
-  TRUST_POLICY,
-} from '../../deploy/role';
+import { ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { createSlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi } from '../../deploy/trail-api';
 import { OssClientFactory } from '../../shared/clients/oss';
@@ -19,9 +12,16 @@ import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
 import type { OssguardConfig } from '../../shared/config/schema';
-import { type CloudTarget, resolveTarget, type TargetOptions, withTargetOptions } from '../target';
-import type { RegisterCommand } from './index';
-import { checkoutPaths } from './local';
+import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME } from '../../shared/deployment/names';
+import { renderRolePolicy } from '../../shared/deployment/role-policy';
+import type { RegisterCommand } from '../command';
+import {
+  type CloudTarget,
+  checkoutPaths,
+  deployTarget,
+  type TargetOptions,
+  withTargetOptions,
+} from '../target';
 
 /**
  * `ossguard bootstrap`: what `s deploy` cannot create, made idempotently before it runs (s.yaml's pre-deploy
@@ -29,26 +29,6 @@ import { checkoutPaths } from './local';
  * (deploy/feed-plan.ts): the SLS project, the trail with its OSS data events, the trail logstore's TTL and the
  * trigger-log logstore.
  */
-
-/**
- * The credentials `s` uses: the env triple AccountID / AccessKeyID / AccessKeySecret (+ SecurityToken) that
- * Serverless Devs reads before any alias (F-SDEVS-CREDENTIALS-ENV), else the SDKs' ALIBABA_CLOUD_* names.
- */
-export function deployTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): CloudTarget {
-  const sStyle = env.AccessKeyID && env.AccessKeySecret;
-  return resolveTarget(
-    options,
-    sStyle
-      ? {
-          ...env,
-          ALIBABA_CLOUD_ACCESS_KEY_ID: env.AccessKeyID,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: env.AccessKeySecret,
-          ALIBABA_CLOUD_SECURITY_TOKEN: env.SecurityToken,
-          ALIBABA_CLOUD_REGION_ID: env.OSSGUARD_REGION ?? env.ALIBABA_CLOUD_REGION_ID,
-        }
-      : env,
-  );
-}
 
 export interface Step {
   what: string;

@@ -11,7 +11,7 @@ import {
   type PolicyFinding,
 } from '../../shared/policy';
 import { SEVERITIES, type Severity, severityRank } from '../../shared/severity';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from '../command';
 
 interface CheckPolicyOptions {
   json?: boolean;

@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import { DOCTOR_CHECKS, runDoctor } from '../../deploy/doctor';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
 import { parseConfig } from '../../shared/config/load';
-import { withTargetOptions } from '../target';
-import { deployTarget } from './bootstrap';
-import type { RegisterCommand } from './index';
-import { checkoutPaths } from './local';
+import type { RegisterCommand } from '../command';
+import { checkoutPaths, deployTarget, withTargetOptions } from '../target';
 
 /**
  * `ossguard doctor`: read-only checks of everything ossguard needs in an account (deploy/doctor.ts), one line

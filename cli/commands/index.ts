@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { RegisterCommand } from '../command';
 import { registerAudit } from './audit';
 import { registerBootstrap } from './bootstrap';
 import { registerCheckPolicy } from './check-policy';
@@ -8,9 +8,6 @@ import { registerLocal } from './local';
 import { registerReplay } from './replay';
 import { registerScan } from './scan';
 import { registerVerify } from './verify';
-
-/** A CLI command registers itself on the program; `setExit` raises the process exit code. */
-export type RegisterCommand = (program: Command, setExit: (code: number) => void) => void;
 
 export const commands: RegisterCommand[] = [
   registerLocal,

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ENDPOINT_ENV } from '../../shared/config/load';
 import type { FcHandler } from '../../shared/pipeline/handler';
+import type { RegisterCommand } from '../command';
 import { distDir, resolveTarget, withTargetOptions } from '../target';
-import type { RegisterCommand } from './index';
 
 interface InvokeOptions {
   local?: boolean;

@@ -1,30 +1,16 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { LocalCloud } from '../../local/cloud';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
-import { distDir, localStatePath } from '../target';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from '../command';
+import { checkoutPaths, localStatePath } from '../target';
 
 interface LocalOptions {
   port: string;
   demo: boolean;
   latency?: string;
-}
-
-/** Files the bundled CLI cannot find through `import.meta.url`: they live in the checkout next to dist/. */
-export function checkoutPaths() {
-  const root = resolve(distDir(), '..');
-  const require = createRequire(join(root, 'package.json'));
-  const manifest = require.resolve('@serverless-devs/s/package.json');
-  const { bin } = require(manifest) as { bin: { s: string } };
-  return {
-    sYaml: join(root, 's.yaml'),
-    workerScript: join(root, 'local', 'fc', 'worker.cjs'),
-    sBin: resolve(dirname(manifest), bin.s),
-  };
 }
 
 const say = (line = '') => process.stdout.write(`${line}\n`);

@@ -22,8 +22,8 @@ import {
 } from '../../shared/replay/replay';
 import { ProgressBar } from '../audit/progress';
 import { sanitize, terminalSafeJson } from '../audit/text';
+import type { RegisterCommand } from '../command';
 import { type CloudTarget, distDir, resolveTarget, type TargetOptions, withTargetOptions } from '../target';
-import type { RegisterCommand } from './index';
 
 interface ReplayCliOptions extends TargetOptions {
   since: Date;

@@ -9,8 +9,8 @@ import { bucketPages } from '../../shared/sweep/sweep';
 import { ProgressBar } from '../audit/progress';
 import { renderTable } from '../audit/table';
 import { terminalSafeJson } from '../audit/text';
+import type { RegisterCommand } from '../command';
 import { resolveTarget, type TargetOptions, withTargetOptions } from '../target';
-import type { RegisterCommand } from './index';
 
 interface ScanOptions extends TargetOptions {
   config?: string;

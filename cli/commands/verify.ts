@@ -2,16 +2,14 @@ import { Readable } from 'node:stream';
 import FC, * as $FC from '@alicloud/fc20230330';
 import { type Canary, canaryFor } from '../../deploy/canary';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
-import { ROLE_NAME } from '../../deploy/role';
-import { compilePattern } from '../../local/eventbus/pattern';
-import type { EventBridgeTrigger, FunctionSpec } from '../../local/eventbus/triggers';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
+import { ROLE_NAME } from '../../shared/deployment/names';
+import type { EventBridgeTrigger, FunctionSpec } from '../../shared/deployment/syaml';
+import { compilePattern } from '../../shared/events/eventbridge-pattern';
+import type { RegisterCommand } from '../command';
 import type { CloudTarget } from '../target';
-import { withTargetOptions } from '../target';
-import { deployTarget } from './bootstrap';
-import type { RegisterCommand } from './index';
-import { checkoutPaths } from './local';
+import { checkoutPaths, deployTarget, withTargetOptions } from '../target';
 
 /**
  * `ossguard verify`: after `s deploy`, asks FC 3.0 (`@alicloud/fc20230330`; fc3 deploys FC 3.0 functions,

@@ -1,6 +1,6 @@
+import type { EmittedRecord } from '../../shared/events/actiontrail-event';
 import { AcsError } from '../acs/errors';
 import { type Intercept, PopServer } from '../acs/server';
-import type { EmittedRecord } from '../actiontrail';
 import type { IdentityStore } from '../identity';
 import { lookupEvents } from './lookup';
 import { RateLimiter, type ThrottleStats } from './throttle';

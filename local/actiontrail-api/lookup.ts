@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { EmittedRecord } from '../../shared/events/actiontrail-event';
 import { invalidParameter } from '../acs/errors';
-import type { EmittedRecord } from '../actiontrail';
 
 /**
  * LookupEvents 2020-07-06 over the records the local bus has seen (F-ACTIONTRAIL-LOOKUP-API).

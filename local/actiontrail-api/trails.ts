@@ -1,6 +1,6 @@
+import type { EmittedRecord } from '../../shared/events/actiontrail-event';
 import { AcsError, invalidParameter, missingParameter } from '../acs/errors';
 import type { PopCall } from '../acs/server';
-import type { EmittedRecord } from '../actiontrail';
 
 /**
  * ActionTrail's trail operations (2020-07-06) over a local trail catalog: CreateTrail, UpdateTrail,

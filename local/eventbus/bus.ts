@@ -1,6 +1,6 @@
-import type { CloudEvent, EmittedRecord, EventSink } from '../actiontrail';
+import type { EventBridgeTrigger, FunctionSpec } from '../../shared/deployment/syaml';
+import type { CloudEvent, EmittedRecord } from '../../shared/events/actiontrail-event';
 import type { InvokeError, InvokeResult, Invoker } from '../fc/host';
-import type { EventBridgeTrigger, FunctionSpec } from './triggers';
 
 /**
  * The account's default EventBridge bus with the rules the s.yaml's eventbridge triggers create. Each
@@ -8,6 +8,11 @@ import type { EventBridgeTrigger, FunctionSpec } from './triggers';
  * publisher's call stack. A failed invocation is redelivered with the same event like the BACKOFF_RETRY
  * policy (3 retries, 10-20 s apart; F-EVENTBRIDGE-RETRY-POLICY), then dead-lettered.
  */
+
+/** Where emulators publish events; the local event bus implements it. */
+export interface EventSink {
+  publish(event: CloudEvent): void;
+}
 
 export interface Delivery {
   eventId: string;

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { FunctionSpec, LogTrigger } from '../../shared/deployment/syaml';
 import type { LogTriggerEvent } from '../../shared/logtrigger/event';
 import type { InvokeError, Invoker } from '../fc/host';
 import { type AppendedRange, cursorAt, positionOf, type SlsStore } from '../sls/store';
-import type { FunctionSpec, LogTrigger } from './triggers';
 
 /**
  * The SLS side of the s.yaml's log triggers: for every enabled trigger on a logstore, a per-shard job that

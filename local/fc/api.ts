@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FunctionSpec, FunctionTrigger } from '../../shared/deployment/syaml';
 import { AcsError, asAcsError, GATEWAY_ERRORS } from '../acs/errors';
 import { authenticate, NonceRegistry } from '../acs/signature';
-import type { FunctionSpec, FunctionTrigger } from '../eventbus/triggers';
 import { HttpEmulator } from '../http';
 import type { IdentityStore } from '../identity';
 import type { InvokeResult } from './host';

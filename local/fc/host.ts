@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { FcFunctionConfig } from '../../shared/deployment/syaml';
 
 /**
  * The local Function Compute: runs a function's bundle the way the FC nodejs runtime does
@@ -14,20 +15,6 @@ export interface FcCredentials {
   accessKeyId: string;
   accessKeySecret: string;
   securityToken: string;
-}
-
-/** What FC needs to run a function: the fc3 props, with `code` resolved to an absolute directory. */
-export interface FcFunctionConfig {
-  functionName: string;
-  region: string;
-  /** `<file>.<export>`, e.g. `index.handler`. */
-  handler: string;
-  codeDir: string;
-  memorySize: number;
-  /** Seconds. */
-  timeout: number;
-  environmentVariables: Record<string, string>;
-  logConfig?: { project: string; logstore: string };
 }
 
 export interface InvokeError {

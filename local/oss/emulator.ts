@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type EmittedRecord, type EventSink, wrapCloudEvent } from '../actiontrail';
+import { type EmittedRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
+import type { EventSink } from '../eventbus/bus';
 import { closeServer, listenOn } from '../http';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { authenticate } from './auth';

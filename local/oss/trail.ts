@@ -1,4 +1,4 @@
-import { buildRecord, type EmittedRecord } from '../actiontrail';
+import { buildRecord, type EmittedRecord } from '../../shared/events/actiontrail-event';
 import type { Caller } from '../identity';
 import type { OssRequest } from './request';
 

@@ -1,7 +1,7 @@
 import { invalidParameter, missingParameter } from '../acs/errors';
 import type { Caller, IdentityStore } from '../identity';
 import type { RamApi } from './apis';
-import type { RoleCatalog } from './roles';
+import type { RoleCatalog } from './catalog';
 
 export type Params = Readonly<Record<string, string>>;
 

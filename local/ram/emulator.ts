@@ -1,6 +1,7 @@
+import { buildRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { AcsError, asAcsError } from '../acs/errors';
 import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
-import { buildRecord, type EventSink, wrapCloudEvent } from '../actiontrail';
+import type { EventSink } from '../eventbus/bus';
 import type { Caller, IdentityStore } from '../identity';
 import {
   type ActionResult,
@@ -11,8 +12,9 @@ import {
   type Resources,
 } from './actions';
 import { IMS, RAM, type RamApi } from './apis';
+import { RoleCatalog } from './catalog';
 import { RAM_ERRORS } from './errors';
-import { ROLE_ACTIONS, RoleCatalog } from './roles';
+import { ROLE_ACTIONS } from './roles';
 import { USER_ACTIONS, USER_TAG_ACTIONS } from './users';
 
 export interface RamEmulatorOptions {

@@ -9,49 +9,14 @@ import {
   write,
 } from './actions';
 import { isoSeconds } from './apis';
+import type { CustomPolicy, PolicyVersion, RoleDetails } from './catalog';
 import { RAM_ERRORS } from './errors';
 
 /**
  * Roles and custom policies (RAM 2015-05-01 only), enough for an idempotent bootstrap of the function role.
  * Role existence is the identity store's (so STS sessions and RAM agree); the attributes RAM returns for a role
- * live here. System policies are not modelled: they can be attached by name, not read.
+ * live in catalog.ts. System policies are not modelled: they can be attached by name, not read.
  */
-interface RoleDetails {
-  assumeRolePolicyDocument: string;
-  description: string;
-  maxSessionDuration: number;
-  createDate: string;
-  updateDate: string;
-}
-
-interface PolicyVersion {
-  versionId: string;
-  document: string;
-  createDate: string;
-}
-
-interface CustomPolicy {
-  policyName: string;
-  description: string;
-  createDate: string;
-  updateDate: string;
-  defaultVersion: string;
-  versions: PolicyVersion[];
-  /** Version ids are never reused, even after rotation deletes old ones. */
-  nextVersion: number;
-}
-
-interface Attachment {
-  policyType: 'System' | 'Custom';
-  policyName: string;
-  attachDate: string;
-}
-
-export class RoleCatalog {
-  readonly roles = new Map<string, RoleDetails>();
-  readonly policies = new Map<string, CustomPolicy>();
-  readonly attachments = new Map<string, Attachment[]>();
-}
 
 const DEFAULT_MAX_SESSION_SECONDS = 3600;
 const MAX_POLICY_VERSIONS = 5;

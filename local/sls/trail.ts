@@ -1,4 +1,4 @@
-import type { EmittedRecord } from '../actiontrail';
+import type { EmittedRecord } from '../../shared/events/actiontrail-event';
 
 /** The `__topic__` a trail gives the logs it delivers to SLS (F-SLS-TRAIL-TOPIC). */
 export const TRAIL_TOPIC = 'actiontrail_audit_event';

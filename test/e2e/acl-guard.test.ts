@@ -1,8 +1,8 @@
 import type OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { CloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
 import type { AuditRecord, StateSnapshot } from '../../shared/audit/record';
+import type { CloudEvent } from '../../shared/events/actiontrail-event';
 import type { InvocationResult } from '../../shared/pipeline/run';
 import type { Severity } from '../../shared/severity';
 import {

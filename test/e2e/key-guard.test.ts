@@ -2,11 +2,11 @@ import Ims, * as $Ims from '@alicloud/ims20190815';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
 import type { AccessKey } from '../../local/identity';
 import { userPrincipalName } from '../../local/ram/apis';
 import type { AuditRecord } from '../../shared/audit/record';
+import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { auditRecords, startCloud } from './local-cloud';
 
 type Key = Pick<AccessKey, 'accessKeyId' | 'accessKeySecret'>;

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type OSS from 'ali-oss';
 import { vi } from 'vitest';
-import { type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
 import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import { type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '../../local/actiontrail';
 import { type LocalCloud, TRAIL_LOGSTORE, TRAIL_PROJECT } from '../../local/cloud';
 import { positionOf } from '../../local/sls/store';
 import { TRAIL_TOPIC } from '../../local/sls/trail';
 import { isRecordKey } from '../../shared/audit/query';
 import { type AuditRecord, DECISIONS } from '../../shared/audit/record';
+import type { CloudEvent } from '../../shared/events/actiontrail-event';
 import {
   ACL_GUARD_EVENTS,
   KEY_GUARD_EVENTS,

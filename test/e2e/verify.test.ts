@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployTarget } from '../../cli/commands/bootstrap';
 import { type FunctionReport, verifyFunction } from '../../cli/commands/verify';
+import { deployTarget } from '../../cli/target';
 import { deployedFunctions } from '../../deploy/regions';
 import type { LocalCloud } from '../../local/cloud';
-import type { FunctionSpec } from '../../local/eventbus/triggers';
+import type { FunctionSpec } from '../../shared/deployment/syaml';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, startCloud } from './local-cloud';
 

@@ -1,9 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import OSS from 'ali-oss';
 import { expect } from 'vitest';
-import type { CloudEvent } from '../../local/actiontrail';
 import { IdentityStore } from '../../local/identity';
 import { OssEmulator, type OssEmulatorOptions } from '../../local/oss';
+import type { CloudEvent } from '../../shared/events/actiontrail-event';
 
 /**
  * Test rig for the OSS emulator: a running emulator with its identities and captured CloudEvents, and real

@@ -1,9 +1,9 @@
 import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
 import { RuntimeOptions } from '@darabonba/typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildRecord, type EmittedRecord, type RecordInput } from '../../local/actiontrail';
 import { ActionTrailEmulator, type ActionTrailEmulatorOptions } from '../../local/actiontrail-api/emulator';
 import { type AccessKey, IdentityStore } from '../../local/identity';
+import { buildRecord, type EmittedRecord, type RecordInput } from '../../shared/events/actiontrail-event';
 import { LOOKUP_PARAMS } from '../../shared/replay/lookup';
 
 let identities: IdentityStore;

@@ -3,21 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployTarget, planBootstrap, type Step } from '../../cli/commands/bootstrap';
+import { planBootstrap, type Step } from '../../cli/commands/bootstrap';
 import type { CloudTarget } from '../../cli/target';
-import {
-  POLICY_NAME,
-  ROLE_NAME,
-  ROLE_POLICY_TEMPLATE,
-  renderRolePolicy,
-  TRUST_POLICY,
-} from '../../deploy/role';
+import { deployTarget } from '../../cli/target';
+import { ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { createSlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi } from '../../deploy/trail-api';
 import { LocalCloud } from '../../local/cloud';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
+import { POLICY_NAME, ROLE_NAME } from '../../shared/deployment/names';
+import { renderRolePolicy } from '../../shared/deployment/role-policy';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 
 const AUDIT_BUCKET = 'corp-ossguard-audit';

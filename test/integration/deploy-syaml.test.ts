@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildRecord, wrapCloudEvent } from '../../local/actiontrail';
-import { compilePattern } from '../../local/eventbus/pattern';
-import { renderSYaml } from '../../local/eventbus/triggers';
+import { renderSYaml } from '../../shared/deployment/syaml';
+import { buildRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
+import { compilePattern } from '../../shared/events/eventbridge-pattern';
 import { ACL_GUARD_EVENTS, KEY_GUARD_EVENTS, POLICY_GUARD_EVENTS } from '../../shared/events/names';
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FunctionSpec, loadFunctions } from '../../local/eventbus/triggers';
 import { type FcCredentials, FcHost, type FcHostOptions, type InvokeResult } from '../../local/fc/host';
 import { IdentityStore } from '../../local/identity';
+import { type FunctionSpec, loadFunctions } from '../../shared/deployment/syaml';
 import { fixtureSYaml, type HandlerReport } from '../fixtures/eventbus/fixture';
 
 let functions: Record<string, FunctionSpec>;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { functionsFromRendered, loadFunctions, SYamlError } from '../../local/eventbus/triggers';
+import { functionsFromRendered, loadFunctions, SYamlError } from '../../shared/deployment/syaml';
 import { copyFixture, fixtureSYaml } from '../fixtures/eventbus/fixture';
 
 const fakeAccount = {

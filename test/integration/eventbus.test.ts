@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalEventBus, type LocalEventBusOptions } from '../../local/eventbus/bus';
-import { loadFunctions } from '../../local/eventbus/triggers';
 import { FcHost } from '../../local/fc/host';
 import { IdentityStore } from '../../local/identity';
+import { loadFunctions } from '../../shared/deployment/syaml';
 import {
   actionTrailEvent,
   copyFixture,

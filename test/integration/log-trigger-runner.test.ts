@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LogTriggerRunner } from '../../local/eventbus/log-trigger';
-import type { FunctionSpec } from '../../local/eventbus/triggers';
 import type { InvokeResult } from '../../local/fc/host';
 import { positionOf, SlsStore } from '../../local/sls/store';
+import type { FunctionSpec } from '../../shared/deployment/syaml';
 import type { LogTriggerEvent } from '../../shared/logtrigger/event';
 
 const PROJECT = 'trail';

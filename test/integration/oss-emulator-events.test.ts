@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '../../local/actiontrail';
+import type { CloudEvent } from '../../shared/events/actiontrail-event';
 import { type Credentials, type OssClient, OssRig, PUBLIC_ACCESS_BLOCK, SIGNERS } from '../helpers/oss';
 
 /** Each authenticated OSS write publishes exactly one ActionTrail record, wrapped as an EventBridge CloudEvent. */

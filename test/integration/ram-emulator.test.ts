@@ -5,10 +5,10 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalRequest, sha256Hex, signature, stringToSign } from '../../local/acs/signature';
-import type { CloudEvent } from '../../local/actiontrail';
 import { IdentityStore } from '../../local/identity';
 import { userPrincipalName } from '../../local/ram/apis';
 import { RamEmulator, type RamEmulatorOptions } from '../../local/ram/emulator';
+import type { CloudEvent } from '../../shared/events/actiontrail-event';
 
 interface Credentials {
   accessKeyId: string;

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildRecord, type EmittedRecord } from '../../local/actiontrail';
 import { ActionTrailEmulator } from '../../local/actiontrail-api/emulator';
 import { type AccessKey, IdentityStore } from '../../local/identity';
 import { CloudApiError } from '../../shared/errors';
+import { buildRecord, type EmittedRecord } from '../../shared/events/actiontrail-event';
 import { actionTrailLookup, type LookupEvents, PagedLookup } from '../../shared/replay/lookup';
 import { CallPacer } from '../../shared/replay/pacer';
 

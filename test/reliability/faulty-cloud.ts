@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CloudEvent, EmittedRecord } from '../../local/actiontrail';
 import { type ConfigPatch, LocalCloud } from '../../local/cloud';
 import { type FaultCall, FaultInjector, type FaultPlan } from '../../local/faults';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import type { CloudEvent, EmittedRecord } from '../../shared/events/actiontrail-event';
 
 /** A local cloud whose OSS and RAM answer through a fault injector (rate faults off until a test turns them on). */
 export async function startFaultyCloud(

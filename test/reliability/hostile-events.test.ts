@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
 import type { Caller } from '../../local/identity';
 import { EventParseError } from '../../shared/errors';
 import { MAX_EVENT_BODY_BYTES, type ParsedItem, parseEvents } from '../../shared/events';
+import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { hostileJson, hostileText } from './hostile-strings';
 
 /** Stands for every secret an event can carry; it must never come out of the parser. */

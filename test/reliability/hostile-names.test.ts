@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CloudEvent, type EmittedRecord, wrapCloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import { type CloudEvent, type EmittedRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { dataEventOf, dedupeKeyOf, recordsFor, startFaultyCloud } from './faulty-cloud';
 
 /**

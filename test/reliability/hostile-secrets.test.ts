@@ -1,10 +1,10 @@
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wrapCloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
 import type { FaultInjector } from '../../local/faults';
 import { LocalSmtpServer } from '../../local/smtp/server';
+import { wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { eventOf, startFaultyCloud } from './faulty-cloud';
 
 const SMTP_USER = 'ossguard@local.test';

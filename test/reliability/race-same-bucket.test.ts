@@ -1,8 +1,8 @@
 import type OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '../../local/actiontrail';
 import type { LocalCloud } from '../../local/cloud';
 import type { FaultInjector } from '../../local/faults';
+import type { CloudEvent } from '../../shared/events/actiontrail-event';
 import { alertCopies, eventOf, recordsFor, startFaultyCloud } from './faulty-cloud';
 
 /**

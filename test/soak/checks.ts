@@ -1,6 +1,6 @@
-import { wrapCloudEvent } from '../../local/actiontrail';
 import type { FaultKind } from '../../local/faults';
 import type { AuditRecord, DecisionKind } from '../../shared/audit/record';
+import { wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { isObjectAclChange } from '../../shared/events/trail-log';
 import type { MadeChange, SoakRun } from './run';
 import { attemptsOf, rangeHolds, trackBus, trackTrail } from './tracker';

@@ -1,7 +1,7 @@
-import type { CloudEvent } from '../../local/actiontrail';
 import type { LocalCloud, TrailDataEvent } from '../../local/cloud';
 import type { LogDelivery } from '../../local/eventbus/log-trigger';
 import { positionOf } from '../../local/sls/store';
+import type { CloudEvent } from '../../shared/events/actiontrail-event';
 
 export type Settlement = 'handled' | 'dead-lettered';
 

@@ -4,7 +4,7 @@ import {
   InvalidPatternError,
   matchesPattern,
   validatePattern,
-} from '../../local/eventbus/pattern';
+} from '../../shared/events/eventbridge-pattern';
 
 const event = {
   id: 'e-1',

@@ -3,7 +3,6 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Intercept } from '../../local/acs/server';
-import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../local/actiontrail';
 import { type AccessKey, IdentityStore } from '../../local/identity';
 import { userPrincipalName } from '../../local/ram/apis';
 import { RamEmulator } from '../../local/ram/emulator';
@@ -13,6 +12,7 @@ import { RamGateway } from '../../shared/clients/ram';
 import { createRamApi } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
 import { CloudApiError, EventParseError } from '../../shared/errors';
+import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { parseEvents } from '../../shared/events/parse';
 import type { ChangeRecord } from '../../shared/events/types';
 import { keyGuard } from '../../shared/guards/keys';
@@ -186,7 +186,6 @@ describe('access-key-guard: whose key it judges', () => {
         userName: 'ops:s1',
         accessKeyId: session.accessKeyId,
         mfa: false,
-        roleName: 'ops',
       },
       eventName: 'CreateAccessKey',
       serviceName: 'Ims',

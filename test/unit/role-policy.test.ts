@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowed, parseRamPolicy, RamPolicyError } from '../../deploy/ram-policy';
-import {
-  declaredActions,
-  grantedActions,
-  ROLE_POLICY_TEMPLATE,
-  renderRolePolicy,
-  TRUST_POLICY,
-} from '../../deploy/role';
+import { declaredActions, grantedActions, ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { ramActionOf } from '../../local/oss/authorization';
 import { auditKey } from '../../shared/audit/record';
+import { isAllowed, parseRamPolicy, RamPolicyError } from '../../shared/deployment/ram-policy';
+import { renderRolePolicy } from '../../shared/deployment/role-policy';
 import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import { SWEEP_PREFIX } from '../../shared/sweep/checkpoint';
 

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Caller } from './identity';
 
 /**
- * ActionTrail records and their EventBridge envelope, as the emulators emit them. The field set follows
- * F-ACTIONTRAIL-RECORD-FIELDS and F-EVENTBRIDGE-CLOUDEVENT-ENVELOPE.
+ * ActionTrail records and their EventBridge envelope, as the emulators emit them and as `ossguard verify`
+ * sends its canary. The field set follows F-ACTIONTRAIL-RECORD-FIELDS and F-EVENTBRIDGE-CLOUDEVENT-ENVELOPE.
  */
 export interface EmittedRecord {
   eventId: string;
@@ -45,12 +44,17 @@ export interface CloudEvent {
   data: EmittedRecord;
 }
 
-/** Where emulators publish events; the local event bus implements it. */
-export interface EventSink {
-  publish(event: CloudEvent): void;
+/** Who made the call a record describes: the fields of `userIdentity`. */
+export interface ActingPrincipal {
+  kind: 'root-account' | 'ram-user' | 'assumed-role';
+  accountId: string;
+  principalId: string;
+  userName: string;
+  accessKeyId: string;
+  mfa: boolean;
 }
 
-export function userIdentityOf(caller: Caller): Record<string, unknown> {
+export function userIdentityOf(caller: ActingPrincipal): Record<string, unknown> {
   return {
     type: caller.kind,
     principalId: caller.principalId,
@@ -68,7 +72,7 @@ export function userIdentityOf(caller: Caller): Record<string, unknown> {
 }
 
 export interface RecordInput {
-  caller: Caller;
+  caller: ActingPrincipal;
   eventName: string;
   serviceName: 'Oss' | 'Ram' | 'Ims';
   eventSource: string;

@@ -4,8 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import type { FcFunctionConfig } from '../fc/host';
-import { compilePattern, type EventMatcher } from './pattern';
+import { compilePattern, type EventMatcher } from '../events/eventbridge-pattern';
 
 /**
  * The functions and triggers an s.yaml deploys, read from Serverless Devs' own rendering
@@ -73,6 +72,20 @@ export interface OtherTrigger {
 }
 
 export type FunctionTrigger = EventBridgeTrigger | TimerTrigger | LogTrigger | OtherTrigger;
+
+/** What FC needs to run a function: the fc3 props, with `code` resolved to an absolute directory. */
+export interface FcFunctionConfig {
+  functionName: string;
+  region: string;
+  /** `<file>.<export>`, e.g. `index.handler`. */
+  handler: string;
+  codeDir: string;
+  memorySize: number;
+  /** Seconds. */
+  timeout: number;
+  environmentVariables: Record<string, string>;
+  logConfig?: { project: string; logstore: string };
+}
 
 export interface FunctionSpec extends FcFunctionConfig {
   /** The key under `resources:`. */

@@ -1,0 +1,18 @@
+/**
+ * Names the deployment gives things, which s.yaml, `ossguard bootstrap`, `ossguard doctor` and the local cloud
+ * must agree on. They live here rather than in deploy/ because the local cloud, which must not import
+ * deploy/, provisions the same things.
+ */
+
+/**
+ * ossguard's function role: one role for every function, with the permission policy deploy/role-policy.json
+ * and the trust policy deploy/trust-policy.json. `ossguard bootstrap` creates it, s.yaml names it, and the
+ * local cloud enforces the same policy on every call the functions make.
+ */
+export const ROLE_NAME = 'ossguard-fn';
+export const POLICY_NAME = 'ossguard-fn-policy';
+export const ROLE_DESCRIPTION =
+  'ossguard functions: re-read OSS and RAM state, remediate, write audit records';
+
+/** Where the FC log trigger records its own runs and errors (s.yaml `logConfig`); fc3 does not create it. */
+export const TRIGGER_LOG_LOGSTORE = 'ossguard-trigger-logs';
