@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { wildcardMatches } from '../../shared/wildcard';
 import { ERR, OssError } from './errors';
 
 /**
@@ -129,14 +130,9 @@ export interface AnonymousRequest {
   now: Date;
 }
 
-const globMatches = (pattern: string, text: string): boolean =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replaceAll('*', '.*')
-      .replaceAll('?', '.')}$`,
-    'i',
-  ).test(text);
+/** The emulator compares actions, resources and `StringLike` values ignoring case. */
+const matchesIgnoringCase = (pattern: string, text: string): boolean =>
+  wildcardMatches(pattern, text, { ignoreCase: true });
 
 function inNetworks(ip: string, values: string[]): boolean {
   const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
@@ -173,7 +169,7 @@ function contextValue(key: string, request: AnonymousRequest): string | undefine
 const STRING_TESTS: Record<string, (actual: string, expected: string) => boolean> = {
   stringequals: (a, e) => a === e,
   stringequalsignorecase: (a, e) => a.toLowerCase() === e.toLowerCase(),
-  stringlike: (a, e) => globMatches(e, a),
+  stringlike: (a, e) => matchesIgnoringCase(e, a),
   bool: (a, e) => a === e.toLowerCase(),
 };
 
@@ -207,8 +203,8 @@ export function anonymousDecision(
   const applicable = statements.filter(
     (s) =>
       s.principals.includes('*') &&
-      s.actions.some((a) => globMatches(a, request.action)) &&
-      s.resources.some((r) => globMatches(r, request.resource)),
+      s.actions.some((a) => matchesIgnoringCase(a, request.action)) &&
+      s.resources.some((r) => matchesIgnoringCase(r, request.resource)),
   );
   if (applicable.some((s) => s.effect === 'Deny' && conditionsHold(s, request) !== false)) return 'deny';
   return applicable.some((s) => s.effect === 'Allow' && conditionsHold(s, request) === true)

@@ -1,11 +1,10 @@
 import type { Severity } from '../severity';
+import { hasWildcard, wildcardMatches } from '../wildcard';
 import {
   actionsIn,
   categoriesOf,
   DATA_OPERATIONS,
   DATA_READS,
-  globMatch,
-  hasWildcard,
   isFullWildcard,
   isWriteAction,
 } from './actions';
@@ -173,7 +172,7 @@ const wholeBucketResource: StatementRule = (s, { ctx }) => {
 };
 
 const matchesAll = (patterns: readonly string[], values: readonly string[], ignoreCase: boolean): boolean =>
-  values.every((v) => patterns.some((p) => globMatch(p, v, ignoreCase)));
+  values.every((v) => patterns.some((p) => wildcardMatches(p, v, { ignoreCase })));
 
 /** A Deny covers an Allow when its principals, actions and resources include the Allow's. */
 const covers = (deny: NormalStatement, allow: NormalStatement): boolean =>
