@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { networkContains, parseNetwork } from '../../shared/network';
 import { wildcardMatches } from '../../shared/wildcard';
 import { ERR, OssError } from './errors';
 
@@ -90,11 +90,8 @@ const NETWORK_KEYS = new Set(['acs:sourceip', 'acs:sourcevpcip']);
 
 /** IPv4 masks of at least /8 and IPv6 masks of at least /32 count as a bounded network. */
 function isBoundedNetwork(value: string): boolean {
-  const [address = '', maskText] = value.split('/');
-  const family = isIP(address);
-  if (family === 0) return false;
-  const mask = maskText === undefined ? (family === 4 ? 32 : 128) : Number(maskText);
-  return Number.isInteger(mask) && mask >= (family === 4 ? 8 : 32);
+  const network = parseNetwork(value);
+  return network !== undefined && network.bits >= (network.family === 4 ? 8 : 32);
 }
 
 function restrictsCaller(clause: ConditionClause): boolean {
@@ -135,16 +132,10 @@ const matchesIgnoringCase = (pattern: string, text: string): boolean =>
   wildcardMatches(pattern, text, { ignoreCase: true });
 
 function inNetworks(ip: string, values: string[]): boolean {
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
   return values.some((value) => {
     if (value === '*') return true;
-    const [address = '', mask] = value.split('/');
-    const addressFamily = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (isIP(address) === 0 || addressFamily !== family) return false;
-    const list = new BlockList();
-    if (mask === undefined) list.addAddress(address, addressFamily);
-    else list.addSubnet(address, Number(mask), addressFamily);
-    return list.check(ip, family);
+    const network = parseNetwork(value);
+    return network !== undefined && networkContains(network, ip);
   });
 }
 

@@ -24,6 +24,8 @@ const RUNTIME: Readonly<Record<string, string>> = {
   zod: 'config validation',
   yaml: 'config parsing',
   commander: 'the CLI',
+  'ipaddr.js': 'IP addresses and CIDR blocks (shared/network.ts), IPv4-mapped IPv6 included',
+  'p-limit': 'the concurrency pool of the pipeline and sweep code (put to use by the pipeline refactoring)',
 };
 
 const root = process.cwd();
