@@ -25,7 +25,7 @@ const RUNTIME: Readonly<Record<string, string>> = {
   yaml: 'config parsing',
   commander: 'the CLI',
   'ipaddr.js': 'IP addresses and CIDR blocks (shared/network.ts), IPv4-mapped IPv6 included',
-  'p-limit': 'the concurrency pool of the pipeline and sweep code (put to use by the pipeline refactoring)',
+  'p-limit': 'bounded concurrency: mapLimited (audit reads, `ossguard scan`) and the pipeline and sweep pools',
 };
 
 const root = process.cwd();
