@@ -25,7 +25,9 @@ const RUNTIME: Readonly<Record<string, string>> = {
   yaml: 'config parsing',
   commander: 'the CLI',
   'ipaddr.js': 'IP addresses and CIDR blocks (shared/network.ts), IPv4-mapped IPv6 included',
-  'p-limit': 'bounded concurrency: mapLimited (audit reads, `ossguard scan`) and the pipeline and sweep pools',
+  'escape-html': 'HTML escaping of untrusted values in email alerts and `ossguard audit report --html`',
+  'p-limit':
+    'bounded concurrency: mapLimited (audit reads, `ossguard scan`) and the pipeline and sweep pools',
 };
 
 const root = process.cwd();
