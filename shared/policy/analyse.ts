@@ -9,7 +9,13 @@ import {
   isWriteAction,
 } from './actions';
 import { onlyMatchesHttp, pinsCaller, pinsNetwork, requiresHttps } from './conditions';
-import { describe, isRecord, type NormalStatement, parsePolicy, parseResourceArn } from './parse';
+import {
+  describe,
+  isRecord,
+  type NormalStatement,
+  parsePolicy,
+  parseResourceArn,
+} from './parse-bucket-policy';
 import {
   POLICY_RULE_IDS,
   type PolicyAnalysis,

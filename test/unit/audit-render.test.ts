@@ -4,7 +4,7 @@ import { escapeHtml, renderReport } from '../../cli/audit/html';
 import { PROGRESS_THRESHOLD, ProgressBar } from '../../cli/audit/progress';
 import { renderTable } from '../../cli/audit/table';
 import { displayWidth, sanitize, terminalSafeJson, truncate } from '../../cli/audit/text';
-import { buildCheckpoint, parseCheckpoint } from '../../shared/audit/checkpoint';
+import { buildCheckpoint, parseCheckpoint } from '../../shared/audit/integrity-checkpoint';
 import { type AuditRecord, sign } from '../../shared/audit/record';
 
 const hostile = 'evil\x1b[2J\x1b]0;pwned\x07\x1b[31m-bucket\r\nline2\u202eexe.txt\u009b';
