@@ -1,3 +1,5 @@
+import { wildcardMatches } from './wildcard';
+
 /**
  * Exceptions: resources a user decided may stay as they are. A config entry (name glob) or a tag on the
  * resource (`ossguard-exception: until=2027-01-31;reason=public website`) grants one. Expired or malformed
@@ -20,15 +22,6 @@ export interface IgnoredException {
 export interface ExceptionOutcome {
   applied?: AppliedException;
   ignored: IgnoredException[];
-}
-
-/** `*` matches any run of characters, `?` one character; everything else is literal. */
-export function globMatches(pattern: string, name: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${source}$`).test(name);
 }
 
 /** An exception holds through the whole of its `until` day, in UTC. */
@@ -69,7 +62,7 @@ export function evaluateExceptions(
 ): ExceptionOutcome {
   const ignored: IgnoredException[] = [];
   for (const rule of configured) {
-    if (!globMatches(rule.pattern, name)) continue;
+    if (!wildcardMatches(rule.pattern, name)) continue;
     if (rule.until && expired(rule.until, now)) {
       ignored.push({ source: 'config', match: rule.pattern, why: `expired on ${rule.until}` });
       continue;

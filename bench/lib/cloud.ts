@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pLimit from 'p-limit';
 import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import type { FcFunctionConfig } from '../../shared/deployment/syaml';
 
@@ -105,15 +106,7 @@ export async function inParallel<T>(
   limit: number,
   work: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index] as T, index);
-      }
-    }),
-  );
+  await pLimit(limit).map(items, work);
 }
 
 /** CPU time (user + system) a process has used so far, in ms: this one's, or another's from /proc (Linux). */

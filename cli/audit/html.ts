@@ -1,3 +1,4 @@
+import escapeHtmlEntities from 'escape-html';
 import { type AuditRecord, DECISIONS, type DecisionKind } from '../../shared/audit/record';
 import { actorLabel, digestMatches, resourceLabel, shortTime, stateRows } from './format';
 import { sanitize } from './text';
@@ -16,10 +17,7 @@ export interface ReportInput {
 
 /** Everything user-controlled passes through here: sanitised to one line, then HTML-escaped. */
 export function escapeHtml(value: unknown): string {
-  return sanitize(String(value)).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+  return escapeHtmlEntities(sanitize(String(value)));
 }
 
 const DECISION_COLOURS: Record<DecisionKind, string> = {

@@ -1,3 +1,5 @@
+import stringWidth from 'string-width';
+
 /**
  * Audit records carry attacker-chosen text (bucket names, object keys, user agents, reasons quoting them).
  * Printed raw, an escape sequence in a bucket name could recolour, move the cursor, rewrite earlier lines
@@ -14,14 +16,25 @@ export function sanitize(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, ' ');
 }
 
-/** At most `width` code points, ending in `…` when cut (never splitting a surrogate pair). */
-export function truncate(text: string, width: number): string {
-  const chars = Array.from(text);
-  if (chars.length <= width) return text;
-  return width <= 0 ? '' : `${chars.slice(0, width - 1).join('')}…`;
-}
+/** Terminal columns `text` takes: two for CJK and most emoji, none for combining marks. */
+export const displayWidth = (text: string): number => stringWidth(text);
 
-export const displayWidth = (text: string): number => Array.from(text).length;
+const CHARACTERS = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** At most `width` terminal columns, ending in `…` when cut (never splitting a character, an emoji included). */
+export function truncate(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  if (width <= 0) return '';
+  let kept = '';
+  let used = 0;
+  for (const { segment } of CHARACTERS.segment(text)) {
+    const columns = displayWidth(segment);
+    if (used + columns > width - 1) break;
+    kept += segment;
+    used += columns;
+  }
+  return `${kept}…`;
+}
 
 /**
  * JSON whose text is safe on a terminal and still parses to the same value: JSON.stringify already

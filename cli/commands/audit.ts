@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { checkpointPrefix } from '../../shared/audit/checkpoint';
+import { checkpointPrefix } from '../../shared/audit/integrity-checkpoint';
 import {
   type AuditFilter,
   matchesFilter,

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { networkContains, parseNetwork } from '../../shared/network';
+import { wildcardMatches } from '../../shared/wildcard';
 import { ERR, OssError } from './errors';
 
 /**
@@ -89,11 +90,8 @@ const NETWORK_KEYS = new Set(['acs:sourceip', 'acs:sourcevpcip']);
 
 /** IPv4 masks of at least /8 and IPv6 masks of at least /32 count as a bounded network. */
 function isBoundedNetwork(value: string): boolean {
-  const [address = '', maskText] = value.split('/');
-  const family = isIP(address);
-  if (family === 0) return false;
-  const mask = maskText === undefined ? (family === 4 ? 32 : 128) : Number(maskText);
-  return Number.isInteger(mask) && mask >= (family === 4 ? 8 : 32);
+  const network = parseNetwork(value);
+  return network !== undefined && network.bits >= (network.family === 4 ? 8 : 32);
 }
 
 function restrictsCaller(clause: ConditionClause): boolean {
@@ -129,26 +127,15 @@ export interface AnonymousRequest {
   now: Date;
 }
 
-const globMatches = (pattern: string, text: string): boolean =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replaceAll('*', '.*')
-      .replaceAll('?', '.')}$`,
-    'i',
-  ).test(text);
+/** The emulator compares actions, resources and `StringLike` values ignoring case. */
+const matchesIgnoringCase = (pattern: string, text: string): boolean =>
+  wildcardMatches(pattern, text, { ignoreCase: true });
 
 function inNetworks(ip: string, values: string[]): boolean {
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
   return values.some((value) => {
     if (value === '*') return true;
-    const [address = '', mask] = value.split('/');
-    const addressFamily = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (isIP(address) === 0 || addressFamily !== family) return false;
-    const list = new BlockList();
-    if (mask === undefined) list.addAddress(address, addressFamily);
-    else list.addSubnet(address, Number(mask), addressFamily);
-    return list.check(ip, family);
+    const network = parseNetwork(value);
+    return network !== undefined && networkContains(network, ip);
   });
 }
 
@@ -173,7 +160,7 @@ function contextValue(key: string, request: AnonymousRequest): string | undefine
 const STRING_TESTS: Record<string, (actual: string, expected: string) => boolean> = {
   stringequals: (a, e) => a === e,
   stringequalsignorecase: (a, e) => a.toLowerCase() === e.toLowerCase(),
-  stringlike: (a, e) => globMatches(e, a),
+  stringlike: (a, e) => matchesIgnoringCase(e, a),
   bool: (a, e) => a === e.toLowerCase(),
 };
 
@@ -207,8 +194,8 @@ export function anonymousDecision(
   const applicable = statements.filter(
     (s) =>
       s.principals.includes('*') &&
-      s.actions.some((a) => globMatches(a, request.action)) &&
-      s.resources.some((r) => globMatches(r, request.resource)),
+      s.actions.some((a) => matchesIgnoringCase(a, request.action)) &&
+      s.resources.some((r) => matchesIgnoringCase(r, request.resource)),
   );
   if (applicable.some((s) => s.effect === 'Deny' && conditionsHold(s, request) !== false)) return 'deny';
   return applicable.some((s) => s.effect === 'Allow' && conditionsHold(s, request) === true)

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { type AttemptOutcome, backoff, defaultSleep, withRetries } from '../retry';
 import type { Severity } from '../severity';
 import { type PostAnswer, postJson } from './post';
 import { SlidingWindowLimiter } from './ratelimit';
@@ -9,7 +10,6 @@ import {
   renderDingTalkDigestEntry,
   renderDingTalkMarkdown,
 } from './render';
-import { type AttemptOutcome, backoff, defaultSleep, withRetries } from './retry';
 import { describeFailure, redact, singleLine, stableId } from './text';
 import type { Alert, AlertChannel, DeliveryResult } from './types';
 

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { createTransport, type Transporter } from 'nodemailer';
+import { type AttemptOutcome, backoff, type Delivery, defaultSleep, withRetries } from '../retry';
 import type { Severity } from '../severity';
 import { highestSeverity, type RenderedEmail, renderEmail, renderEmailDigest } from './render';
-import { type AttemptOutcome, backoff, type Delivery, defaultSleep, withRetries } from './retry';
 import { describeFailure, redact, stableId } from './text';
 import type { Alert, AlertChannel, DeliveryResult } from './types';
 

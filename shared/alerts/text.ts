@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import escapeHtmlEntities from 'escape-html';
 
 /**
  * Escaping of untrusted values (bucket names, object keys, user names, error texts) for each alert format.
@@ -34,17 +35,9 @@ export function escapeMarkdown(value: string, maxChars = MAX_VALUE_CHARS): strin
   return singleLine(value, maxChars).replace(MARKDOWN_SPECIAL, '\\$&');
 }
 
-const HTML_ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
 /** A value as literal text in HTML element content or a quoted attribute. */
 export function escapeHtml(value: string, maxChars = MAX_VALUE_CHARS): string {
-  return singleLine(value, maxChars).replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
+  return escapeHtmlEntities(singleLine(value, maxChars));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { globMatches } from '../exceptions';
+import { wildcardMatches } from '../wildcard';
 import { type AuditRecord, DECISIONS, type DecisionKind } from './record';
 
 /** What `audit list`, `report` and `show` select; every field narrows, none set means everything. */
@@ -57,7 +57,7 @@ export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean
   if (filter.decisions && !filter.decisions.includes(record.decision)) return false;
   if (filter.buckets) {
     const bucket = record.resource?.bucket;
-    if (bucket === undefined || !filter.buckets.some((glob) => globMatches(glob, bucket))) return false;
+    if (bucket === undefined || !filter.buckets.some((glob) => wildcardMatches(glob, bucket))) return false;
   }
   if (filter.rules && !record.rules.some((r) => filter.rules?.includes(r.ruleId))) return false;
   if (filter.actor) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { OssGateway } from '../clients/oss';
 import { type AuditRecord, DECISIONS } from './record';
 
@@ -92,19 +93,8 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Like `Promise.all(items.map(fn))`, with at most `limit` calls in flight; results keep input order. */
-export async function mapLimited<T, R>(
+export const mapLimited = <T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+): Promise<R[]> => pLimit(limit).map(items, (item) => fn(item));

@@ -4,7 +4,7 @@ import {
   checkpointKey,
   checkpointPrefix,
   parseCheckpoint,
-} from './checkpoint';
+} from './integrity-checkpoint';
 import { auditKey, digestOf, INTENT_DIR } from './record';
 import { type AuditStore, mapLimited, type ReadProgress, type StoredObject } from './store';
 

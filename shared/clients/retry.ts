@@ -1,4 +1,5 @@
 import { CloudApiError } from '../errors';
+import { withRetries } from '../retry';
 
 export interface RetryOptions {
   /** Total attempts, the first included. */
@@ -10,8 +11,6 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 150, maxDelayMs: 2_000 };
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Retries cloud faults (5xx, throttling, timeouts, resets) with full-jitter exponential backoff; refusals
  * (4xx such as AccessDenied, NoSuchBucket) fail at once. What still fails after the last attempt propagates,
@@ -21,17 +20,24 @@ export async function withRetry<T>(
   call: () => Promise<T>,
   options: RetryOptions = DEFAULT_RETRY,
 ): Promise<T> {
-  const sleep = options.sleep ?? defaultSleep;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const retryable = error instanceof CloudApiError && error.retryable;
-      if (!retryable || attempt >= options.attempts) throw error;
-      const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(Math.random() * ceiling);
-    }
-  }
+  let answer: { value: T } | undefined;
+  let lastError: unknown;
+  await withRetries(
+    async (attempt) => {
+      try {
+        answer = { value: await call() };
+        return { ok: true };
+      } catch (error) {
+        lastError = error;
+        if (!(error instanceof CloudApiError && error.retryable)) return { ok: false, error: String(error) };
+        const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+        return { ok: false, error: String(error), retryAfterMs: Math.random() * ceiling };
+      }
+    },
+    { maxAttempts: options.attempts, sleep: options.sleep },
+  );
+  if (answer) return answer.value;
+  throw lastError;
 }
 
 /** Vendor codes that mean "try again" even when the HTTP status alone would not (POP throttles with a 400). */

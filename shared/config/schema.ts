@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { en } from 'zod/locales';
 // zod/mini, not classic zod: the same checks and issues, but a schema does not carry its ~50 chainable
 // methods, so building one of this size at cold start costs ~4 ms instead of ~10, and each bundle is
@@ -6,6 +5,7 @@ import { en } from 'zod/locales';
 // Classic zod loads the English messages itself; mini needs them set, or every message is "Invalid input".
 import * as z from 'zod/mini';
 import { parseWebhook } from '../alerts/dingtalk';
+import { isIpAddress, parseNetwork } from '../network';
 import { SEVERITIES } from '../severity';
 
 z.config(en());
@@ -43,17 +43,9 @@ const reason = z.string().check(z.minLength(3, 'say why the exception exists'));
 const bucketException = z.strictObject({ bucket: glob, reason, until: z.optional(isoDate) });
 const userException = z.strictObject({ user: glob, reason, until: z.optional(isoDate) });
 
-const cidr = z.string().check(
-  z.refine((text) => {
-    const [address, bits, extra] = text.split('/');
-    if (extra !== undefined || !address) return false;
-    const family = isIP(address);
-    if (family === 0) return false;
-    if (bits === undefined) return true;
-    const n = Number(bits);
-    return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
-  }, 'must be an IPv4/IPv6 address or CIDR block'),
-);
+const cidr = z
+  .string()
+  .check(z.refine((text) => parseNetwork(text) !== undefined, 'must be an IPv4/IPv6 address or CIDR block'));
 
 /**
  * The robot URL as DingTalk issues it: https only (plain http only to the local cloud), so alerts never leak
@@ -79,7 +71,7 @@ const hostname = z
       (text) =>
         /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
           text,
-        ) || isIP(text.replace(/^\[(.*)\]$/, '$1')) !== 0,
+        ) || isIpAddress(text.replace(/^\[(.*)\]$/, '$1')),
       'must be a host name or IP address',
     ),
   );

@@ -1,3 +1,5 @@
+import { wildcardMatches } from '../shared/wildcard';
+
 /**
  * Identity-based RAM policies (the kind attached to ossguard's function role), read and evaluated the way RAM
  * does for a request: an explicit Deny wins, then an explicit Allow, else the request is denied
@@ -58,18 +60,9 @@ export function parseRamPolicy(text: string): RamStatement[] {
   });
 }
 
-function wildcard(pattern: string, flags: string): RegExp {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  // `s`: object keys may hold line breaks, and RAM's `*` matches them too.
-  return new RegExp(`^${body}$`, `${flags}s`);
-}
-
 const matches = (statement: RamStatement, action: string, resource: string): boolean =>
-  statement.actions.some((a) => wildcard(a, 'i').test(action)) &&
-  statement.resources.some((r) => wildcard(r, '').test(resource));
+  statement.actions.some((a) => wildcardMatches(a, action, { ignoreCase: true })) &&
+  statement.resources.some((r) => wildcardMatches(r, resource));
 
 export function isAllowed(statements: readonly RamStatement[], action: string, resource: string): boolean {
   const applicable = statements.filter((statement) => matches(statement, action, resource));

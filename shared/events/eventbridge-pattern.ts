@@ -13,6 +13,7 @@
  * A pattern is compiled once; a malformed one throws InvalidPatternError naming the offending path, so a bad
  * `eventRuleFilterPattern` in s.yaml fails loudly instead of matching nothing.
  */
+import { networkContains, parseNetwork } from '../../shared/network';
 
 export type EventMatcher = (event: unknown) => boolean;
 
@@ -146,28 +147,17 @@ function compileNumeric(argument: unknown, path: string): Condition {
   );
 }
 
-function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
 function compileCidr(argument: unknown, path: string): Condition {
   const block = stringArgument(argument, path, 'cidr');
   if (block.includes(':'))
     throw new InvalidPatternError(path, `EventBridge cidr supports IPv4 blocks only, got "${block}"`);
-  const match = /^([^/]+)\/(\d{1,2})$/.exec(block);
-  const base = match ? parseIpv4(match[1]!) : undefined;
-  const bits = match ? Number(match[2]) : Number.NaN;
-  if (base === undefined || bits > 32)
+  const network = block.includes('/') ? parseNetwork(block) : undefined;
+  if (network === undefined)
     throw new InvalidPatternError(path, `cidr needs an IPv4 block like "10.0.0.0/24", got "${block}"`);
-  // 2 ** (32 - bits) addresses per block: integer division keeps this exact without 32-bit bitwise overflow.
-  const size = 2 ** (32 - bits);
-  const network = Math.floor(base / size);
-  return onValue((value) => {
-    const address = typeof value === 'string' ? parseIpv4(value) : undefined;
-    return address !== undefined && Math.floor(address / size) === network;
-  });
+  // IPv4 values only, like the blocks: how EventBridge treats an IPv6 or mapped value is not documented.
+  return onValue(
+    (value) => typeof value === 'string' && !value.includes(':') && networkContains(network, value),
+  );
 }
 
 function compileExists(argument: unknown, path: string): Condition {

@@ -1,3 +1,5 @@
+import { hasWildcard, wildcardMatches } from '../wildcard';
+
 /** What an OSS action touches; `bucket-admin` can change who has access or destroy the bucket. */
 export type ActionCategory = 'object-read' | 'list' | 'object-write' | 'bucket-read' | 'bucket-admin';
 
@@ -96,36 +98,6 @@ const KNOWN: ReadonlyMap<string, { name: string; category: ActionCategory }> = n
 
 const WRITE_CATEGORIES: ReadonlySet<ActionCategory> = new Set(['object-write', 'bucket-admin']);
 
-/**
- * RAM wildcards: `*` is any run (also empty), `?` exactly one character. Iterative matching with one
- * backtrack point keeps it O(pattern × text): a policy is attacker-influenced input, and a regex built from
- * `*a*a*a…` would backtrack exponentially.
- */
-export function globMatch(pattern: string, text: string, ignoreCase: boolean): boolean {
-  const p = ignoreCase ? pattern.toLowerCase() : pattern;
-  const t = ignoreCase ? text.toLowerCase() : text;
-  let pi = 0;
-  let ti = 0;
-  let star = -1;
-  let resume = 0;
-  while (ti < t.length) {
-    if (pi < p.length && (p[pi] === '?' || (p[pi] === t[ti] && p[pi] !== '*'))) {
-      pi++;
-      ti++;
-    } else if (pi < p.length && p[pi] === '*') {
-      star = pi++;
-      resume = ti;
-    } else if (star >= 0) {
-      pi = star + 1;
-      ti = ++resume;
-    } else return false;
-  }
-  while (p[pi] === '*') pi++;
-  return pi === p.length;
-}
-
-export const hasWildcard = (text: string): boolean => /[*?]/.test(text);
-
 /** `*` and `oss:*` grant every OSS operation. */
 export const isFullWildcard = (action: string): boolean => /^(oss:)?\*+$/i.test(action);
 
@@ -143,7 +115,9 @@ function categoryOf(action: string): ActionCategory {
 /** The catalogued actions an action pattern matches (RAM matches action names case-insensitively). */
 export function expandAction(pattern: string): string[] {
   if (!hasWildcard(pattern)) return [KNOWN.get(pattern.toLowerCase())?.name ?? pattern];
-  return [...KNOWN.values()].filter((a) => globMatch(pattern, a.name, true)).map((a) => a.name);
+  return [...KNOWN.values()]
+    .filter((a) => wildcardMatches(pattern, a.name, { ignoreCase: true }))
+    .map((a) => a.name);
 }
 
 export const categoriesOf = (pattern: string): Set<ActionCategory> =>

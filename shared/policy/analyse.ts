@@ -1,16 +1,21 @@
 import type { Severity } from '../severity';
+import { hasWildcard, wildcardMatches } from '../wildcard';
 import {
   actionsIn,
   categoriesOf,
   DATA_OPERATIONS,
   DATA_READS,
-  globMatch,
-  hasWildcard,
   isFullWildcard,
   isWriteAction,
 } from './actions';
 import { onlyMatchesHttp, pinsCaller, pinsNetwork, requiresHttps } from './conditions';
-import { describe, isRecord, type NormalStatement, parsePolicy, parseResourceArn } from './parse';
+import {
+  describe,
+  isRecord,
+  type NormalStatement,
+  parsePolicy,
+  parseResourceArn,
+} from './parse-bucket-policy';
 import {
   POLICY_RULE_IDS,
   type PolicyAnalysis,
@@ -173,7 +178,7 @@ const wholeBucketResource: StatementRule = (s, { ctx }) => {
 };
 
 const matchesAll = (patterns: readonly string[], values: readonly string[], ignoreCase: boolean): boolean =>
-  values.every((v) => patterns.some((p) => globMatch(p, v, ignoreCase)));
+  values.every((v) => patterns.some((p) => wildcardMatches(p, v, { ignoreCase })));
 
 /** A Deny covers an Allow when its principals, actions and resources include the Allow's. */
 const covers = (deny: NormalStatement, allow: NormalStatement): boolean =>

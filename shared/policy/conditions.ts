@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { parseNetwork } from '../network';
 
 /** One key of one operator block; keys are lower-cased because RAM condition keys are case-insensitive. */
 export interface ConditionEntry {
@@ -47,23 +47,6 @@ export const IP_KEYS: ReadonlySet<string> = new Set(['acs:sourceip', 'acs:source
 const VPC_KEYS: ReadonlySet<string> = new Set(['acs:sourcevpc', 'acs:sourcevpcid']);
 const IDENTITY_KEYS: ReadonlySet<string> = new Set([...VPC_KEYS, 'acs:accessid']);
 
-export interface Cidr {
-  family: 4 | 6;
-  bits: number;
-}
-
-/** An address without a mask is a single host (/32 or /128). */
-export function parseCidr(text: string): Cidr | undefined {
-  const [address = '', bits, ...rest] = text.trim().split('/');
-  const version = isIP(address);
-  if (version === 0 || rest.length > 0) return undefined;
-  const family = version === 4 ? 4 : 6;
-  const max = family === 4 ? 32 : 128;
-  if (bits === undefined) return { family, bits: max };
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return undefined;
-  return { family, bits: Number(bits) };
-}
-
 /**
  * Block Public Access: a source network narrower than IPv4 /8 or IPv6 /32 makes a statement non-public
  * (https://www.alibabacloud.com/help/en/oss/user-guide/block-public-access). Every listed value must be,
@@ -75,8 +58,8 @@ function narrowNetwork(entry: ConditionEntry): boolean {
     IP_KEYS.has(entry.key) &&
     entry.values.length > 0 &&
     entry.values.every((v) => {
-      const cidr = parseCidr(v);
-      return cidr !== undefined && cidr.bits >= (cidr.family === 4 ? 8 : 32);
+      const network = parseNetwork(v.trim());
+      return network !== undefined && network.bits >= (network.family === 4 ? 8 : 32);
     })
   );
 }

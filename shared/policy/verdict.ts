@@ -1,6 +1,6 @@
 import { GuardError } from '../errors';
 import { atLeast, type Severity } from '../severity';
-import { isRecord, parseResourceArn } from './parse';
+import { isRecord, parseResourceArn } from './parse-bucket-policy';
 import type { PolicyAnalysis, PolicyFinding } from './types';
 
 /** The document is not a JSON object with a Statement list, so statements cannot be taken out of it. */

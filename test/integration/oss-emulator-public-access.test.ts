@@ -48,6 +48,11 @@ const POLICY_STATUS_CASES: Array<[string, boolean, unknown[]]> = [
     [statement({ Condition: { IpAddress: { 'acs:SourceIp': ['10.0.0.0/7'] } } })],
   ],
   [
+    'Principal * from every IPv4 address written as the mapped IPv6 block ::ffff:0.0.0.0/96',
+    true,
+    [statement({ Condition: { IpAddress: { 'acs:SourceIp': ['::ffff:0.0.0.0/96'] } } })],
+  ],
+  [
     'Principal * from anywhere (0.0.0.0/0)',
     true,
     [statement({ Condition: { IpAddress: { 'acs:SourceIp': ['0.0.0.0/0'] } } })],

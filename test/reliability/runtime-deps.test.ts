@@ -24,6 +24,11 @@ const RUNTIME: Readonly<Record<string, string>> = {
   zod: 'config validation',
   yaml: 'config parsing',
   commander: 'the CLI',
+  'ipaddr.js': 'IP addresses and CIDR blocks (shared/network.ts), IPv4-mapped IPv6 included',
+  'escape-html': 'HTML escaping of untrusted values in email alerts and `ossguard audit report --html`',
+  'string-width': 'terminal columns of CJK and emoji names, so CLI tables align',
+  'p-limit':
+    'bounded concurrency: mapLimited (audit reads, `ossguard scan`) and the pipeline and sweep pools',
 };
 
 const root = process.cwd();

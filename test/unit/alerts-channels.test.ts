@@ -9,9 +9,9 @@ import {
 } from '../../shared/alerts/dingtalk';
 import { EmailChannel, type EmailChannelOptions } from '../../shared/alerts/email';
 import { SlidingWindowLimiter } from '../../shared/alerts/ratelimit';
-import { type AttemptOutcome, withRetries } from '../../shared/alerts/retry';
 import { type AlertRoute, AlertRouter } from '../../shared/alerts/router';
 import type { Alert, AlertChannel, DeliveryResult } from '../../shared/alerts/types';
+import { type AttemptOutcome, withRetries } from '../../shared/retry';
 import { fakeClock, makeAlert, manyAlerts } from './alerts-fixtures';
 
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');

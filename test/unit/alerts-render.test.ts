@@ -92,6 +92,11 @@ describe('escaping a hostile value', () => {
     expect(Array.from(shown)).toHaveLength(500);
     expect(shown.endsWith('…')).toBe(true);
   });
+
+  it('caps a long value before escaping it for HTML, so no entity is cut in half', () => {
+    const shown = escapeHtml('<&'.repeat(100), 9);
+    expect(shown).toBe('&lt;&amp;&lt;&amp;&lt;&amp;&lt;&amp;…');
+  });
 });
 
 const hostileText = fc.oneof(

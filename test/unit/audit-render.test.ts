@@ -3,8 +3,8 @@ import { renderRecordText } from '../../cli/audit/format';
 import { escapeHtml, renderReport } from '../../cli/audit/html';
 import { PROGRESS_THRESHOLD, ProgressBar } from '../../cli/audit/progress';
 import { renderTable } from '../../cli/audit/table';
-import { sanitize, terminalSafeJson, truncate } from '../../cli/audit/text';
-import { buildCheckpoint, parseCheckpoint } from '../../shared/audit/checkpoint';
+import { displayWidth, sanitize, terminalSafeJson, truncate } from '../../cli/audit/text';
+import { buildCheckpoint, parseCheckpoint } from '../../shared/audit/integrity-checkpoint';
 import { type AuditRecord, sign } from '../../shared/audit/record';
 
 const hostile = 'evil\x1b[2J\x1b]0;pwned\x07\x1b[31m-bucket\r\nline2\u202eexe.txt\u009b';
@@ -76,6 +76,44 @@ describe('tables', () => {
 
   it('leaves a table that fits untouched', () => {
     expect(renderTable(columns, [['t', 'b', 'r']], 200)).toBe('time  resource  reason\nt     b         r\n');
+  });
+
+  it('aligns columns after CJK and emoji bucket and user names, counting wide characters as two columns', () => {
+    const named = [
+      { header: 'bucket', min: 6 },
+      { header: 'user', min: 4 },
+      { header: 'decision', min: 8 },
+    ];
+    const text = renderTable(
+      named,
+      [
+        ['财务-报表', '张三', 'remediated'],
+        ['logs', 'ユーザー', 'alerted'],
+        ['🚀-launch', 'bob', 'skipped'],
+      ],
+      200,
+    );
+    const lines = text.trimEnd().split('\n');
+    const columnStarts = (line: string) =>
+      ['user', '张三', 'ユーザー', 'bob'].flatMap((cell) =>
+        line.includes(cell) ? [displayWidth(line.slice(0, line.indexOf(cell)))] : [],
+      );
+    expect(lines.map(columnStarts)).toEqual([[11], [11], [11], [11]]);
+  });
+
+  it('cuts a wide name to the column width in terminal columns, never half a character', () => {
+    const lines = renderTable(
+      [
+        { header: 'bucket', min: 4 },
+        { header: 'n', min: 1 },
+      ],
+      [['数据仓库生产环境备份', '1']],
+      12,
+    )
+      .trimEnd()
+      .split('\n');
+    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(12);
+    expect(lines[1]).toBe('数据仓库…  1');
   });
 
   it('cannot be broken by a cell that contains escapes or newlines', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateExceptions, globMatches, parseExceptionTag } from '../../shared/exceptions';
+import { evaluateExceptions, parseExceptionTag } from '../../shared/exceptions';
+import { wildcardMatches } from '../../shared/wildcard';
 
 const now = new Date('2026-11-28T12:00:00Z');
 
@@ -11,7 +12,7 @@ describe('exception globs', () => {
     ['a.b', 'axb', false],
     ['exact', 'exact', true],
   ])('%s against %s → %s', (pattern, name, expected) => {
-    expect(globMatches(pattern, name)).toBe(expected);
+    expect(wildcardMatches(pattern, name)).toBe(expected);
   });
 });
 

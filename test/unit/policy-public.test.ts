@@ -64,6 +64,16 @@ const table: Array<[string, unknown, boolean]> = [
   ['"*" with IPv6 /32 is not public', policy(allow('*', ip('2001:db8::/32'))), false],
   ['"*" with IPv6 /31 is public', policy(allow('*', ip('2001:db8::/31'))), true],
   [
+    '"*" with the IPv4-mapped block ::ffff:0.0.0.0/96 (every IPv4 address) is public',
+    policy(allow('*', ip('::ffff:0.0.0.0/96'))),
+    true,
+  ],
+  [
+    '"*" with the IPv4-mapped block ::ffff:10.0.0.0/104 (a /8) is not public',
+    policy(allow('*', ip('::ffff:10.0.0.0/104'))),
+    false,
+  ],
+  [
     '"*" with acs:SourceVpcIp /16 is not public',
     policy(allow('*', { IpAddress: { 'acs:SourceVpcIp': ['172.16.0.0/16'] } })),
     false,

@@ -1,5 +1,6 @@
+import { parseNetwork } from '../network';
 import type { Severity } from '../severity';
-import { CONDITION_OPERATORS, type ConditionEntry, IP_KEYS, parseCidr } from './conditions';
+import { CONDITION_OPERATORS, type ConditionEntry, IP_KEYS } from './conditions';
 import type { PolicyContext, PolicyFinding } from './types';
 
 /**
@@ -281,7 +282,7 @@ function readConditions(raw: Record<string, unknown>, index: number, sink: Issue
 function checkConditions(entries: readonly ConditionEntry[], index: number, sink: IssueSink): void {
   const bad = entries
     .filter((e) => IP_KEYS.has(e.key))
-    .flatMap((e) => e.values.filter((v) => v !== '*' && !parseCidr(v)));
+    .flatMap((e) => e.values.filter((v) => v !== '*' && !parseNetwork(v.trim())));
   if (bad.length > 0)
     sink.add(
       index,
