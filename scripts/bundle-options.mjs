@@ -19,7 +19,9 @@ export const bundleOptions = {
   legalComments: 'none',
   logLevel: 'warning',
   // urllib requires proxy-agent only when ali-oss is given `enableProxy`, which ossguard never sets.
-  external: ['proxy-agent'],
+  // debug and mz try supports-color and graceful-fs and fall back when they are missing: they are in
+  // node_modules only for dev tools (dependency-cruiser), and must not ride along in the functions.
+  external: ['proxy-agent', 'supports-color', 'graceful-fs'],
   // gateway-sls (under @alicloud/sls20201230) imports lz4-napi, whose native binary cannot be bundled: the shim
   // adapts lz4js (plain JS) to lz4-napi's calling convention.
   alias: { 'lz4-napi': join(root, 'scripts', 'shims', 'lz4-napi.cjs') },

@@ -1,4 +1,4 @@
-import { wildcardMatches } from '../shared/wildcard';
+import { wildcardMatches } from '../wildcard';
 
 /**
  * Identity-based RAM policies (the kind attached to ossguard's function role), read and evaluated the way RAM

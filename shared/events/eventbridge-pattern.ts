@@ -13,7 +13,7 @@
  * A pattern is compiled once; a malformed one throws InvalidPatternError naming the offending path, so a bad
  * `eventRuleFilterPattern` in s.yaml fails loudly instead of matching nothing.
  */
-import { networkContains, parseNetwork } from '../../shared/network';
+import { networkContains, parseNetwork } from '../network';
 
 export type EventMatcher = (event: unknown) => boolean;
 
