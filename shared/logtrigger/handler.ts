@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { createAlertDispatcher } from '../alerts/dispatch';
 import { CallLog } from '../clients/calllog';
 import { type CloudCredentials, isNotFound, OssClientFactory, OssGateway } from '../clients/oss';
@@ -18,7 +19,7 @@ import {
   InvocationFailedError,
   roleCredentials,
 } from '../pipeline/handler';
-import { forEachLimited, type InvocationResult, isOwnRole } from '../pipeline/run';
+import { type InvocationResult, isOwnRole } from '../pipeline/run';
 import { parseLogTriggerEvent } from './event';
 
 export interface LogTriggerResult extends InvocationResult {
@@ -183,6 +184,14 @@ function objectsNamed(records: readonly unknown[]): Set<string> {
  * (its audit records) are not read at all, and an object already deleted is nothing to revert. A read that
  * fails after retries fails the invocation, so the range is read again and nothing is lost.
  */
+/** An object write whose record shows no ACL: the object may have been uploaded public. */
+interface PossibleExposure {
+  raw: unknown;
+  bucket: string;
+  key: string;
+  region: string;
+}
+
 async function publicObjectWrites(
   records: readonly unknown[],
   covered: ReadonlySet<string>,
@@ -191,7 +200,7 @@ async function publicObjectWrites(
   defaultRegion: string,
   log: Logger,
 ): Promise<{ public: unknown[]; failed: InvocationResult['retryableFailures'] }> {
-  const distinct = new Map<string, { raw: unknown; bucket: string; key: string; region: string }>();
+  const distinct = new Map<string, PossibleExposure>();
   for (const item of parseEvents(records as unknown[])) {
     if (item.kind !== 'change') continue;
     const { record } = item;
@@ -208,7 +217,8 @@ async function publicObjectWrites(
   }
   const found: unknown[] = [];
   const failed: InvocationResult['retryableFailures'] = [];
-  await forEachLimited([...distinct.values()], RECHECK_CONCURRENCY, async (write) => {
+  const limit = pLimit(RECHECK_CONCURRENCY);
+  const recheck = async (write: PossibleExposure): Promise<void> => {
     try {
       const acl = await new OssGateway(oss, write.region, new CallLog()).getObjectAcl(
         write.bucket,
@@ -225,6 +235,7 @@ async function publicObjectWrites(
       const eventId = (write.raw as { eventId?: string }).eventId ?? `${write.bucket}/${write.key}`;
       failed.push({ eventId, error: `GetObjectAcl: ${describeError(error)}` });
     }
-  });
+  };
+  await Promise.all([...distinct.values()].map((write) => limit(() => recheck(write))));
   return { public: found, failed };
 }
