@@ -3,7 +3,6 @@ import { auditKey, type DecisionKind, intentKey } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { CloudApiError, describeError } from '../errors';
-import { parseEvents } from '../events/parse';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
 import { dedupeBatch, skipReason } from './dedupe';
@@ -38,13 +37,15 @@ interface Invocation<State> {
 }
 
 /**
- * The pipeline every guard shares: parse → dedupe → skip what must be skipped → resolve (audit record,
- * intents and claims) alongside re-reading live state → evaluate (pure) → plan → act → alert → audit.
+ * The pipeline every guard shares, over the typed changes of one source: dedupe → skip what must be skipped
+ * → resolve (audit record, intents and claims) alongside re-reading live state → evaluate (pure) → plan
+ * → act → alert → audit.
  * A bad element, an unknown event or a failing channel never stops the rest of the batch.
  */
 export async function runGuard<State>(
   guard: Guard<State>,
-  body: unknown,
+  /** Typed changes from a source adapter; ignored and invalid items are recorded as not judged. */
+  items: readonly ParsedItem[],
   deps: InvocationDeps,
 ): Promise<InvocationResult> {
   const { config } = deps.runtime;
@@ -58,7 +59,6 @@ export async function runGuard<State>(
     now,
   };
 
-  const items = parseEvents(body, { accept: new Set(guard.events) });
   const { unique, repeats } = dedupeBatch(items, guard.name, config.audit.prefix, now());
   const limit = pLimit(CONCURRENCY);
   const outcomes = await Promise.all(unique.map((item) => limit(() => handleItem(invocation, item))));
