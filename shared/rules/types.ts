@@ -34,3 +34,13 @@ export interface Rule<Subject> {
   /** Pure. Rules that judge parts of a resource (policy statements) may return several findings. */
   evaluate(subject: Subject): RuleFinding | readonly RuleFinding[] | undefined;
 }
+
+/**
+ * A rule's table of cases, in `<rule>.cases.ts` beside the rule: states it must fire on and states it must
+ * stay silent on. The registry meta-test (test/unit/rule-cases.test.ts) walks every rule through its table.
+ */
+export interface RuleCases<Subject> {
+  rule: Rule<Subject>;
+  fires: ReadonlyArray<{ name: string; subject: Subject }>;
+  silent: ReadonlyArray<{ name: string; subject: Subject }>;
+}
