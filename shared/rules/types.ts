@@ -24,6 +24,10 @@ export interface Rule<Subject> {
   /** The Alibaba Cloud document the rule rests on. */
   docUrl: string;
   severity: Severity;
+  /** When the rule fires, in one line: the README's rules tables are rendered from it (`npm run docs:rules`). */
+  firesWhen: string;
+  /** How the finding's severity varies, when it does (`high (critical for public-read-write)`). */
+  severityNote?: string;
   guard: GuardName;
   /** The mode used when the config does not name the rule. */
   defaultMode: RuleMode;
