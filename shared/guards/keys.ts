@@ -126,6 +126,6 @@ function rootSubject(change: ChangeRecord, accessKeyId: string): KeyState['subje
 
 function requireRam(scope: ChangeScope): RamGateway {
   if (!scope.ram)
-    throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createHandler');
+    throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler');
   return scope.ram;
 }
