@@ -1,8 +1,9 @@
 import { createRamApi } from '../../shared/clients/ram-sdk';
 import { keyGuard } from '../../shared/guards/keys';
 import { sizeHeapForSmallInstance } from '../../shared/heap';
-import { createHandler } from '../../shared/pipeline/handler';
+import { eventBridgeSource } from '../../shared/pipeline/eventbridge';
+import { createFunctionHandler } from '../../shared/pipeline/handler';
 
 sizeHeapForSmallInstance();
 
-export const handler = createHandler(keyGuard, { ram: createRamApi });
+export const handler = createFunctionHandler(eventBridgeSource(keyGuard), { ram: createRamApi });

@@ -1,7 +1,8 @@
 import { aclGuard } from '../../shared/guards/acl';
 import { sizeHeapForSmallInstance } from '../../shared/heap';
-import { createHandler } from '../../shared/pipeline/handler';
+import { eventBridgeSource } from '../../shared/pipeline/eventbridge';
+import { createFunctionHandler } from '../../shared/pipeline/handler';
 
 sizeHeapForSmallInstance();
 
-export const handler = createHandler(aclGuard);
+export const handler = createFunctionHandler(eventBridgeSource(aclGuard));

@@ -1,7 +1,8 @@
 import { policyGuard } from '../../shared/guards/policy';
 import { sizeHeapForSmallInstance } from '../../shared/heap';
-import { createHandler } from '../../shared/pipeline/handler';
+import { eventBridgeSource } from '../../shared/pipeline/eventbridge';
+import { createFunctionHandler } from '../../shared/pipeline/handler';
 
 sizeHeapForSmallInstance();
 
-export const handler = createHandler(policyGuard);
+export const handler = createFunctionHandler(eventBridgeSource(policyGuard));

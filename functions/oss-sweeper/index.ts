@@ -1,3 +1,4 @@
-import { createSweepHandler } from '../../shared/sweep/handler';
+import { createFunctionHandler } from '../../shared/pipeline/handler';
+import { sweepTimerSource } from '../../shared/sweep/handler';
 
-export const handler = createSweepHandler();
+export const handler = createFunctionHandler(sweepTimerSource());

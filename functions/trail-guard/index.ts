@@ -1,8 +1,9 @@
 import { createRamApi } from '../../shared/clients/ram-sdk';
 import { createSlsApi } from '../../shared/clients/sls';
 import { sizeHeapForSmallInstance } from '../../shared/heap';
-import { createLogTriggerHandler } from '../../shared/logtrigger/handler';
+import { logTriggerSource } from '../../shared/logtrigger/handler';
+import { createFunctionHandler } from '../../shared/pipeline/handler';
 
 sizeHeapForSmallInstance();
 
-export const handler = createLogTriggerHandler(createSlsApi, { ram: createRamApi });
+export const handler = createFunctionHandler(logTriggerSource(createSlsApi), { ram: createRamApi });

@@ -27,7 +27,8 @@ export interface ChangeResources {
 }
 
 /** How the record reached us; decides the dedupe key and helps when reading the audit log. */
-export type EventOrigin = 'cloudevent' | 'record' | 'lookup-events';
+/** `sweep`: a finding of the sweep, which no API call and no ActionTrail record stand behind. */
+export type EventOrigin = 'cloudevent' | 'record' | 'lookup-events' | 'sweep';
 
 /** One ActionTrail change, validated, with only allow-listed fields kept (no secrets, no raw payload). */
 export interface ChangeRecord {

@@ -1,10 +1,11 @@
 import { isNotFound } from '../clients/oss';
+import type { OssguardConfig } from '../config/schema';
 import { EventParseError } from '../errors';
 import { ACL_GUARD_EVENTS, OBJECT_ACL_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { type ExceptionOutcome, evaluateExceptions } from '../exceptions';
-import { evaluateRules, type Resolution, resolve } from '../pipeline/resolve';
-import type { ChangeScope, Decision, Guard, Observation } from '../pipeline/types';
+import { evaluateRules } from '../pipeline/evaluate';
+import type { Evaluation, Guard, Observation } from '../pipeline/types';
 import { type AclSubject, aclRules } from '../rules';
 
 interface AclState {
@@ -64,9 +65,7 @@ export const aclGuard: Guard<AclState> = {
     }
   },
 
-  decide(_change, { subject, tags }, scope): Promise<Decision> {
-    const { config } = scope;
-    const findings = evaluateRules(aclRules, subject, config);
+  evaluate(_change, { subject, tags }, { config, now }): Evaluation {
     const exceptions: ExceptionOutcome =
       subject.kind === 'account-bpa'
         ? { ignored: [] }
@@ -75,55 +74,57 @@ export const aclGuard: Guard<AclState> = {
             config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
             tags,
             config.exceptions.tagKey,
-            scope.now,
+            now,
           );
-    return resolve({ findings, exceptions, ...remediationFor(subject, scope) }, config, scope.budget);
+    return { findings: evaluateRules(aclRules, subject, config), exceptions, ...fixFor(subject, config) };
   },
 };
 
-function remediationFor(
+function fixFor(
   subject: AclSubject,
-  { oss, config }: ChangeScope,
-): Omit<Resolution, 'findings' | 'exceptions'> {
+  config: OssguardConfig,
+): Pick<Evaluation, 'before' | 'fix' | 'compliantReason'> {
   switch (subject.kind) {
     case 'bucket':
       return {
         before: { acl: subject.acl },
-        remediation: 'set the bucket ACL to private',
         compliantReason: `bucket ACL is ${subject.acl}`,
-        remediate: async () => {
-          await oss.putBucketAcl(subject.bucket, 'private');
-          return { acl: 'private' };
+        fix: {
+          description: 'set the bucket ACL to private',
+          actions: [{ kind: 'put-bucket-acl', bucket: subject.bucket, acl: 'private' }],
+          after: { acl: 'private' },
         },
       };
     case 'object':
       return {
         before: { acl: subject.acl },
-        remediation: `set the object ACL to ${config.objectAclTarget}`,
         compliantReason: `object ACL is ${subject.acl}`,
-        remediate: async () => {
-          await oss.putObjectAcl(subject.bucket, subject.key, config.objectAclTarget);
-          return { acl: config.objectAclTarget };
+        fix: {
+          description: `set the object ACL to ${config.objectAclTarget}`,
+          actions: [
+            { kind: 'put-object-acl', bucket: subject.bucket, key: subject.key, acl: config.objectAclTarget },
+          ],
+          after: { acl: config.objectAclTarget },
         },
       };
     case 'bucket-bpa':
       return {
         before: { blockPublicAccess: subject.blockPublicAccess },
-        remediation: 'switch Block Public Access back on for the bucket',
         compliantReason: 'Block Public Access is on for the bucket',
-        remediate: async () => {
-          await oss.putBucketPublicAccessBlock(subject.bucket, true);
-          return { blockPublicAccess: true };
+        fix: {
+          description: 'switch Block Public Access back on for the bucket',
+          actions: [{ kind: 'put-bucket-public-access-block', bucket: subject.bucket }],
+          after: { blockPublicAccess: true },
         },
       };
     case 'account-bpa':
       return {
         before: { blockPublicAccess: subject.blockPublicAccess },
-        remediation: 'switch account-level Block Public Access back on',
         compliantReason: 'Block Public Access is on for the account',
-        remediate: async () => {
-          await oss.putAccountPublicAccessBlock(true);
-          return { blockPublicAccess: true };
+        fix: {
+          description: 'switch account-level Block Public Access back on',
+          actions: [{ kind: 'put-account-public-access-block' }],
+          after: { blockPublicAccess: true },
         },
       };
   }

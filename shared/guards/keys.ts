@@ -3,8 +3,8 @@ import { EventParseError } from '../errors';
 import { KEY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateExceptions } from '../exceptions';
-import { evaluateRules, resolve } from '../pipeline/resolve';
-import type { ChangeScope, Decision, Guard, Observation } from '../pipeline/types';
+import { evaluateRules } from '../pipeline/evaluate';
+import type { ChangeScope, Evaluation, Guard, Observation } from '../pipeline/types';
 import { type KeySubject, keyRules } from '../rules';
 
 interface KeyState {
@@ -65,20 +65,17 @@ export const keyGuard: Guard<KeyState> = {
     };
   },
 
-  async decide(_change, { subject, owner }, scope): Promise<Decision> {
-    const { config } = scope;
+  evaluate(_change, { subject, owner }, { config, now }): Evaluation {
     const full: KeySubject = { ...subject, allowedSourceCidrs: config.accessKeys.allowedSourceCidrs };
     const findings = evaluateRules(keyRules, full, config);
     if (subject.isRootKey || !owner) {
       // Nothing to enforce with: every finding is an alert, with the steps a person must take.
       return {
-        decision: findings.length > 0 ? 'alerted' : 'skipped',
-        reason:
-          findings.length > 0
-            ? 'a root AccessKey cannot be disabled by a role: the account owner must disable it'
-            : 'no rule fired',
         findings: findings.map((f) => ({ ...f, mode: 'alert' })),
+        exceptions: { ignored: [] },
         before: { accessKeyId: subject.accessKeyId, status: 'Active' },
+        compliantReason: 'no rule fired',
+        alertReason: 'a root AccessKey cannot be disabled by a role: the account owner must disable it',
         advice: ROOT_KEY_STEPS,
       };
     }
@@ -88,25 +85,18 @@ export const keyGuard: Guard<KeyState> = {
       config.exceptions.users.map((e) => ({ pattern: e.user, reason: e.reason, until: e.until })),
       owner.tags,
       tagKey,
-      scope.now,
-    );
-    const decision = await resolve(
-      {
-        findings,
-        exceptions,
-        before: { accessKeyId: subject.accessKeyId, status: 'Active', activeKeys: subject.activeKeys },
-        remediation: `disable AccessKey ${subject.accessKeyId}`,
-        compliantReason: 'no rule fired: the key was created by its owner, with MFA, from an allowed network',
-        remediate: async () => {
-          await requireRam(scope).disableAccessKey(owner.userName, subject.accessKeyId);
-          return { accessKeyId: subject.accessKeyId, status: 'Inactive' };
-        },
-      },
-      config,
-      scope.budget,
+      now,
     );
     return {
-      ...decision,
+      findings,
+      exceptions,
+      before: { accessKeyId: subject.accessKeyId, status: 'Active', activeKeys: subject.activeKeys },
+      compliantReason: 'no rule fired: the key was created by its owner, with MFA, from an allowed network',
+      fix: {
+        description: `disable AccessKey ${subject.accessKeyId}`,
+        actions: [{ kind: 'disable-access-key', userName: owner.userName, accessKeyId: subject.accessKeyId }],
+        after: { accessKeyId: subject.accessKeyId, status: 'Inactive' },
+      },
       advice: [
         `To allow keys for ${owner.userName} on purpose, tag the RAM user: ${tagKey} = until=YYYY-MM-DD;reason=<why> (or add the user to exceptions.users in the config).`,
       ],
@@ -136,6 +126,6 @@ function rootSubject(change: ChangeRecord, accessKeyId: string): KeyState['subje
 
 function requireRam(scope: ChangeScope): RamGateway {
   if (!scope.ram)
-    throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createHandler');
+    throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler');
   return scope.ram;
 }

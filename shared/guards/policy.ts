@@ -5,8 +5,17 @@ import { EventParseError } from '../errors';
 import { POLICY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateExceptions } from '../exceptions';
-import { evaluateRules, resolve } from '../pipeline/resolve';
-import type { ChangeScope, Decision, Guard, ModedFinding, Observation } from '../pipeline/types';
+import { evaluateRules } from '../pipeline/evaluate';
+import type {
+  ChangeScope,
+  CloudAction,
+  Evaluation,
+  EvaluationContext,
+  Guard,
+  ModedFinding,
+  Observation,
+  PlannedFix,
+} from '../pipeline/types';
 import {
   analysePolicy,
   type PolicyAnalysis,
@@ -16,7 +25,7 @@ import {
 } from '../policy';
 import { policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
-import { keepSnapshot, latestSnapshot } from './policy-snapshots';
+import { latestSnapshot } from './policy-snapshots';
 
 interface PolicyState {
   bucket: string;
@@ -25,16 +34,15 @@ interface PolicyState {
   /** GetBucketPolicyStatus: whether OSS itself calls the policy public. */
   ossIsPublic: boolean;
   tags: Record<string, string>;
+  /**
+   * `policy.mode: restore` only, read when a repair is due: the newest snapshot of a policy that passed,
+   * undefined when there is none. Read in `observe` so that `evaluate` needs no I/O.
+   */
+  restorePoint?: { found: Awaited<ReturnType<typeof latestSnapshot>> };
 }
 
-/** Every repair sets the policy to something: a snapshot, the policy minus some statements, or nothing. */
-interface Repair {
-  description: string;
-  run: () => Promise<StateSnapshot>;
-}
-
-/** A repair, or why policy.mode cannot repair this policy (then the guard alerts and says so). */
-type RepairPlan = Repair | { unavailable: string };
+/** A repair (the fix as data: every repair sets the policy to something), or why policy.mode cannot repair this policy (then the guard alerts and says so). */
+type RepairPlan = PlannedFix | { unavailable: string };
 
 /**
  * oss-policy-guard: PutBucketPolicy and DeleteBucketPolicy. The event only names the bucket; the policy and
@@ -45,86 +53,90 @@ export const policyGuard: Guard<PolicyState> = {
   name: 'oss-policy-guard',
   events: POLICY_GUARD_EVENTS,
 
-  async observe(change, { oss }): Promise<Observation<PolicyState>> {
+  async observe(change, scope): Promise<Observation<PolicyState>> {
+    const { oss, config } = scope;
     const bucket = change.resources.bucket;
     if (!bucket)
       throw new EventParseError(`${change.eventName} event names no bucket`, { eventId: change.eventId });
+    let state: PolicyState;
     try {
       const [policy, ossIsPublic, tags] = await Promise.all([
         oss.getBucketPolicy(bucket),
         oss.getBucketPolicyStatus(bucket),
         oss.getBucketTags(bucket),
       ]);
-      return { kind: 'present', state: { bucket, policy, ossIsPublic, tags } };
+      state = { bucket, policy, ossIsPublic, tags };
     } catch (error) {
       if (isNotFound(error)) return { kind: 'gone', reason: `bucket ${bucket} no longer exists` };
       throw error;
     }
+    if (
+      config.policy.mode === 'restore' &&
+      state.policy !== null &&
+      judgeState(change, state, scope).repairDue
+    ) {
+      state.restorePoint = { found: await latestSnapshot(auditGateway(scope), config.audit.bucket, bucket) };
+    }
+    return { kind: 'present', state };
   },
 
-  async decide(change, state, scope): Promise<Decision> {
-    const { config } = scope;
+  evaluate(change, state, context): Evaluation {
+    const { config, now } = context;
     const { failOn, mode } = config.policy;
     if (state.policy === null) {
       // No policy grants nothing, so it passes: restoring it later means deleting whatever replaced it.
-      await snapshotPassing(change, state, scope);
       return {
-        decision: 'skipped',
-        reason: `bucket ${state.bucket} has no policy`,
         findings: [],
+        exceptions: { ignored: [] },
         before: { policy: null, ossIsPublic: state.ossIsPublic },
+        compliantReason: `bucket ${state.bucket} has no policy`,
+        bookkeeping: [snapshotOf(change, state, now)],
       };
     }
-    const analysis = analyse(state.policy, change, config);
-    const judged = judge(analysis, config);
-    const failingAsConfigured = failingOf(judged, failOn);
-    const exceptions = evaluateExceptions(
-      state.bucket,
-      config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
-      state.tags,
-      config.exceptions.tagKey,
-      scope.now,
+    const { analysis, judged, failingAsConfigured, exceptions, repairDue } = judgeState(
+      change,
+      state,
+      context,
     );
-    const plan =
-      !exceptions.applied && failingAsConfigured.some((f) => f.mode === 'enforce')
-        ? await planRepair(change, state.policy, analysis, failingAsConfigured, scope)
-        : undefined;
-    const repair = plan && 'run' in plan ? plan : undefined;
+    const plan = repairDue ? planRepair(change, state, analysis, failingAsConfigured, config) : undefined;
+    const fix = plan && 'actions' in plan ? plan : undefined;
     const unavailable = plan && 'unavailable' in plan ? plan.unavailable : undefined;
     // A mode that cannot repair this policy alerts instead, and the record says the mode that applied.
     const findings = unavailable ? judged.map(asAlert) : judged;
     const failing = failingOf(findings, failOn);
-
-    const decision = await resolve(
-      {
-        findings: failing,
-        exceptions,
-        before: beforeOf(state, analysis, scope),
-        remediation: repair?.description ?? '',
-        compliantReason:
-          `the policy passes: no finding at or above ${failOn}` +
-          (findings.length > 0 ? `; ${findings.length} lower finding(s) recorded` : ''),
-        remediate: repair?.run ?? noRepair,
-      },
-      config,
-      scope.budget,
-    );
-    if (failing.length === 0) await snapshotPassing(change, state, scope);
-    const alertOnly = decision.decision === 'alerted' && !repair;
     return {
-      ...decision,
-      findings,
-      ...(alertOnly
-        ? {
-            reason: unavailable
-              ? `policy.mode ${mode} cannot repair this policy: ${unavailable}; alerting instead`
-              : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
-          }
-        : {}),
+      findings: failing,
+      recorded: findings,
+      exceptions,
+      before: beforeOf(state, analysis, context),
+      ...(fix ? { fix } : {}),
+      compliantReason:
+        `the policy passes: no finding at or above ${failOn}` +
+        (findings.length > 0 ? `; ${findings.length} lower finding(s) recorded` : ''),
+      alertReason: unavailable
+        ? `policy.mode ${mode} cannot repair this policy: ${unavailable}; alerting instead`
+        : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
       advice: findings.map(fixOf),
+      ...(failing.length === 0 ? { bookkeeping: [snapshotOf(change, state, now)] } : {}),
     };
   },
 };
+
+/** The policy judged under the config, and whether a repair is due: an enforced failing finding, no exception. */
+function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: EvaluationContext) {
+  const analysis = analyse(state.policy ?? '', change, config);
+  const judged = judge(analysis, config);
+  const failingAsConfigured = failingOf(judged, config.policy.failOn);
+  const exceptions = evaluateExceptions(
+    state.bucket,
+    config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
+    state.tags,
+    config.exceptions.tagKey,
+    now,
+  );
+  const repairDue = !exceptions.applied && failingAsConfigured.some((f) => f.mode === 'enforce');
+  return { analysis, judged, failingAsConfigured, exceptions, repairDue };
+}
 
 /** The analyser's fix, which the rule entry keeps in the finding's evidence, as an alert line. */
 function fixOf(f: ModedFinding): string {
@@ -159,15 +171,11 @@ const failingOf = (findings: readonly ModedFinding[], failOn: Severity): ModedFi
 
 const asAlert = (f: ModedFinding): ModedFinding => (f.mode === 'enforce' ? { ...f, mode: 'alert' } : f);
 
-const noRepair = (): Promise<StateSnapshot> => {
-  throw new Error('no repair was planned: resolve() enforces only findings whose repair exists');
-};
-
 /** The analyser's verdict and OSS's side by side: they should agree, and a disagreement is itself evidence. */
-function beforeOf(state: PolicyState, analysis: PolicyAnalysis, scope: ChangeScope): StateSnapshot {
+function beforeOf(state: PolicyState, analysis: PolicyAnalysis, { log }: EvaluationContext): StateSnapshot {
   const agree = analysis.public === state.ossIsPublic;
   if (!agree) {
-    scope.log.warn('the analyser and GetBucketPolicyStatus disagree on whether the policy is public', {
+    log.warn('the analyser and GetBucketPolicyStatus disagree on whether the policy is public', {
       bucket: state.bucket,
       analyserPublic: analysis.public,
       ossIsPublic: state.ossIsPublic,
@@ -182,32 +190,35 @@ function beforeOf(state: PolicyState, analysis: PolicyAnalysis, scope: ChangeSco
   };
 }
 
-async function snapshotPassing(change: ChangeRecord, state: PolicyState, scope: ChangeScope): Promise<void> {
-  await keepSnapshot(auditGateway(scope), scope.config.audit.bucket, {
-    bucket: state.bucket,
-    policy: state.policy,
-    takenAt: scope.now.toISOString(),
-    eventId: change.eventId,
-  });
+/** Passing policies are kept for `policy.mode: restore`, which puts the last one back. */
+function snapshotOf(change: ChangeRecord, state: PolicyState, now: Date): CloudAction {
+  return {
+    kind: 'keep-policy-snapshot',
+    snapshot: {
+      bucket: state.bucket,
+      policy: state.policy,
+      takenAt: now.toISOString(),
+      eventId: change.eventId,
+    },
+  };
 }
 
-async function planRepair(
+function planRepair(
   change: ChangeRecord,
-  policy: string,
+  state: PolicyState,
   analysis: PolicyAnalysis,
   failing: readonly ModedFinding[],
-  scope: ChangeScope,
-): Promise<RepairPlan> {
-  const { config, oss } = scope;
+  config: OssguardConfig,
+): RepairPlan {
   const { mode, failOn } = config.policy;
-  const bucket = change.resources.bucket ?? '';
+  const { bucket, policy } = state;
   switch (mode) {
     case 'alert':
       return {
         unavailable: 'alert mode never changes a policy (rules.<id>: enforce needs restore, strip or delete)',
       };
     case 'delete':
-      return setPolicy(oss, bucket, null, `delete the policy of bucket ${bucket}`, {});
+      return setPolicy(bucket, null, `delete the policy of bucket ${bucket}`, {});
     case 'strip': {
       // Only statements that enforced rules object to: a rule set to alert keeps its statements.
       const enforced = new Set(failing.filter((f) => f.mode === 'enforce').map((f) => f.ruleId));
@@ -223,14 +234,13 @@ async function planRepair(
       }
       let stripped: string | null;
       try {
-        stripped = stripStatements(policy, indexes);
+        stripped = stripStatements(policy ?? '', indexes);
       } catch (error) {
         if (error instanceof PolicyShapeError) return { unavailable: error.message };
         throw error;
       }
       const removed = indexes.join(', ');
       return setPolicy(
-        oss,
         bucket,
         stripped,
         stripped === null
@@ -240,7 +250,7 @@ async function planRepair(
       );
     }
     case 'restore': {
-      const latest = await latestSnapshot(auditGateway(scope), config.audit.bucket, bucket);
+      const latest = state.restorePoint?.found;
       if (!latest) return { unavailable: `no policy of bucket ${bucket} has passed since snapshots began` };
       const { key, snapshot } = latest;
       if (!snapshot) return { unavailable: `the newest snapshot ${key} is not a policy snapshot` };
@@ -250,7 +260,6 @@ async function planRepair(
       if (!stillPasses)
         return { unavailable: `the last policy that passed (${key}) fails under the current config` };
       return setPolicy(
-        oss,
         bucket,
         snapshot.policy,
         snapshot.policy === null
@@ -263,19 +272,19 @@ async function planRepair(
 }
 
 function setPolicy(
-  oss: OssGateway,
   bucket: string,
   policy: string | null,
   description: string,
   note: StateSnapshot,
-): Repair {
+): PlannedFix {
   return {
     description,
-    run: async () => {
-      if (policy === null) await oss.deleteBucketPolicy(bucket);
-      else await oss.putBucketPolicy(bucket, policy);
-      return { policy, ...note };
-    },
+    actions: [
+      policy === null
+        ? { kind: 'delete-bucket-policy', bucket }
+        : { kind: 'put-bucket-policy', bucket, policy },
+    ],
+    after: { policy, ...note },
   };
 }
 

@@ -1,8 +1,8 @@
-import { createAlertDispatcher } from '../alerts/dispatch';
+import pLimit from 'p-limit';
 import { CallLog } from '../clients/calllog';
-import { type CloudCredentials, isNotFound, OssClientFactory, OssGateway } from '../clients/oss';
+import { type CloudCredentials, isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
-import { loadRuntime, type Runtime } from '../config/load';
+import type { Runtime } from '../config/load';
 import { CloudApiError, describeError } from '../errors';
 import { parseEvents } from '../events/parse';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
@@ -10,15 +10,9 @@ import { aclGuard } from '../guards/acl';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
-import {
-  createGuardInvoker,
-  type FcContext,
-  type GuardInvoker,
-  type HandlerClients,
-  InvocationFailedError,
-  roleCredentials,
-} from '../pipeline/handler';
-import { forEachLimited, type InvocationResult, isOwnRole } from '../pipeline/run';
+import { judgeRecords } from '../pipeline/eventbridge';
+import { type ChangeSource, InvocationFailedError } from '../pipeline/handler';
+import { type InvocationDeps, type InvocationResult, isOwnRole } from '../pipeline/run';
 import { parseLogTriggerEvent } from './event';
 
 export interface LogTriggerResult extends InvocationResult {
@@ -31,12 +25,18 @@ export interface LogTriggerResult extends InvocationResult {
   recheckedPublic: number;
 }
 
-export type LogTriggerHandler = (event: Buffer | string, context: FcContext) => Promise<LogTriggerResult>;
-
 /** GetObjectAcl calls in flight at once while re-checking a range's object writes. */
 const RECHECK_CONCURRENCY = 16;
 
 type GuardRoute = Exclude<TrailRoute, 'object-acl-recheck'>;
+
+type Judge = (records: readonly unknown[], deps: InvocationDeps) => Promise<InvocationResult>;
+
+const JUDGES: Record<GuardRoute, Judge> = {
+  'oss-acl-guard': (records, deps) => judgeRecords(aclGuard, records, deps),
+  'oss-policy-guard': (records, deps) => judgeRecords(policyGuard, records, deps),
+  'access-key-guard': (records, deps) => judgeRecords(keyGuard, records, deps),
+};
 
 const emptySelection = (): TrailLogSelection => ({ routes: new Map(), ignored: 0, malformed: [] });
 
@@ -52,36 +52,21 @@ const emptySelection = (): TrailLogSelection => ({ routes: new Map(), ignored: 0
  * is off), and only those found public enter the pipeline: whether a trail shows the ACL header is
  * unverified (F-ACTIONTRAIL-OSS-ACL-HEADER), and an audit record per upload would double the writes.
  */
-export function createLogTriggerHandler(
+export function logTriggerSource(
   sls: (credentials: CloudCredentials, endpoint: string) => SlsApi,
-  clients: HandlerClients = {},
-  runtime: Runtime = loadRuntime(),
-): LogTriggerHandler {
-  const dispatch = createAlertDispatcher(runtime);
-  const invokers: Record<GuardRoute, GuardInvoker> = {
-    'oss-acl-guard': createGuardInvoker(aclGuard, {}, runtime, dispatch),
-    'oss-policy-guard': createGuardInvoker(policyGuard, {}, runtime, dispatch),
-    'access-key-guard': createGuardInvoker(keyGuard, clients, runtime, dispatch),
-  };
-  let cached: { key: string; api: SlsApi; oss: OssClientFactory } | undefined;
+): ChangeSource<LogTriggerResult> {
+  let cached: { key: string; api: SlsApi } | undefined;
 
-  return async (event, context) => {
-    const log = createLogger({ guard: 'trail-guard', requestId: context.requestId });
+  const run: ChangeSource<LogTriggerResult>['run'] = async (
+    event,
+    context,
+    { runtime, credentials, deps, log },
+  ) => {
     const { source } = parseLogTriggerEvent(event);
-    const credentials = roleCredentials(context);
     const endpoint = runtime.endpoints.sls ?? source.endpoint;
-    // STS credentials rotate; reuse the clients only while FC hands us the same ones.
+    // STS credentials rotate; reuse the client only while FC hands us the same ones.
     const key = `${credentials.accessKeyId}@${endpoint}`;
-    if (cached?.key !== key) {
-      cached = {
-        key,
-        api: sls(credentials, endpoint),
-        oss: new OssClientFactory({
-          credentials,
-          ...(runtime.endpoints.oss ? { endpoint: runtime.endpoints.oss } : {}),
-        }),
-      };
-    }
+    if (cached?.key !== key) cached = { key, api: sls(credentials, endpoint) };
 
     const range: ShardRange = {
       project: source.projectName,
@@ -118,7 +103,7 @@ export function createLogTriggerHandler(
       ? await publicObjectWrites(
           writes,
           objectsNamed(selection.routes.get('oss-acl-guard') ?? []),
-          cached.oss,
+          deps.oss,
           runtime,
           context.region,
           log,
@@ -141,14 +126,14 @@ export function createLogTriggerHandler(
     const result: InvocationResult = { decisions: [], retryableFailures: [...recheck.failed] };
     for (const [route, records] of routed) {
       if (records.length === 0) continue;
-      try {
-        const part = await invokers[route](records, context, `${rangeId}/${route}`);
-        result.decisions.push(...part.decisions);
-      } catch (error) {
-        // The other routes still run: one guard's cloud faults must not hold back another's changes.
-        if (!(error instanceof InvocationFailedError)) throw error;
-        result.retryableFailures.push(...error.failures);
-      }
+      // The other routes still run: one guard's cloud faults must not hold back another's changes.
+      const part = await JUDGES[route](records, {
+        ...deps,
+        log: createLogger({ guard: route, requestId: context.requestId }),
+        invocationId: `${rangeId}/${route}`,
+      });
+      result.decisions.push(...part.decisions);
+      result.retryableFailures.push(...part.retryableFailures);
     }
     if (result.retryableFailures.length > 0) throw new InvocationFailedError(result.retryableFailures);
     return {
@@ -160,6 +145,7 @@ export function createLogTriggerHandler(
       recheckedPublic: recheck.public.length,
     };
   };
+  return { name: 'trail-guard', run };
 }
 
 const objectId = (region: string, bucket: string, key: string): string => `${region}/${bucket}/${key}`;
@@ -183,6 +169,14 @@ function objectsNamed(records: readonly unknown[]): Set<string> {
  * (its audit records) are not read at all, and an object already deleted is nothing to revert. A read that
  * fails after retries fails the invocation, so the range is read again and nothing is lost.
  */
+/** An object write whose record shows no ACL: the object may have been uploaded public. */
+interface PossibleExposure {
+  raw: unknown;
+  bucket: string;
+  key: string;
+  region: string;
+}
+
 async function publicObjectWrites(
   records: readonly unknown[],
   covered: ReadonlySet<string>,
@@ -191,7 +185,7 @@ async function publicObjectWrites(
   defaultRegion: string,
   log: Logger,
 ): Promise<{ public: unknown[]; failed: InvocationResult['retryableFailures'] }> {
-  const distinct = new Map<string, { raw: unknown; bucket: string; key: string; region: string }>();
+  const distinct = new Map<string, PossibleExposure>();
   for (const item of parseEvents(records as unknown[])) {
     if (item.kind !== 'change') continue;
     const { record } = item;
@@ -208,7 +202,8 @@ async function publicObjectWrites(
   }
   const found: unknown[] = [];
   const failed: InvocationResult['retryableFailures'] = [];
-  await forEachLimited([...distinct.values()], RECHECK_CONCURRENCY, async (write) => {
+  const limit = pLimit(RECHECK_CONCURRENCY);
+  const recheck = async (write: PossibleExposure): Promise<void> => {
     try {
       const acl = await new OssGateway(oss, write.region, new CallLog()).getObjectAcl(
         write.bucket,
@@ -225,6 +220,7 @@ async function publicObjectWrites(
       const eventId = (write.raw as { eventId?: string }).eventId ?? `${write.bucket}/${write.key}`;
       failed.push({ eventId, error: `GetObjectAcl: ${describeError(error)}` });
     }
-  });
+  };
+  await Promise.all([...distinct.values()].map((write) => limit(() => recheck(write))));
   return { public: found, failed };
 }

@@ -1,11 +1,10 @@
-import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatch';
+import { createAlertDispatcher } from '../alerts/dispatch';
 import { type CloudCredentials, OssClientFactory } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
 import { GuardError } from '../errors';
-import { createLogger } from '../log';
-import { type InvocationResult, runGuard } from './run';
-import type { Guard } from './types';
+import { createLogger, type Logger } from '../log';
+import type { InvocationDeps, InvocationResult } from './invocation';
 
 /** The FC `context` fields ossguard uses (F-FC-CONTEXT-FIELDS). */
 export interface FcContext {
@@ -13,7 +12,8 @@ export interface FcContext {
   region: string;
   accountId?: string;
   credentials: CloudCredentials;
-  function?: { name?: string };
+  /** The function's settings; the sweeper reads its timeout. */
+  function?: { name?: string; timeout?: number };
 }
 
 /**
@@ -24,7 +24,10 @@ export interface HandlerClients {
   ram?: (credentials: CloudCredentials, endpoints: Endpoints) => RamApi;
 }
 
-export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<InvocationResult>;
+export type FcHandler<Result = InvocationResult> = (
+  event: Buffer | string,
+  context: FcContext,
+) => Promise<Result>;
 
 /**
  * Some changes could not be finished (cloud faults that outlasted the retries, or another delivery of the
@@ -44,39 +47,40 @@ export class InvocationFailedError extends GuardError {
   }
 }
 
-/** Runs the pipeline over a body the caller already has; FC handlers and the log-trigger handler share it. */
-export type GuardInvoker = (
-  body: unknown,
-  context: FcContext,
-  /** Names input without event ids in audit keys; default the FC request id. */
-  invocationId?: string,
-) => Promise<InvocationResult>;
-
-/**
- * Wraps a guard as an FC event handler. The config is loaded and validated when the module loads (cold
- * start), so a misconfigured guard fails at init. Credentials are the STS credentials FC passes for the
- * function's role: ossguard never holds an AccessKey of its own.
- */
-export function createHandler<State>(
-  guard: Guard<State>,
-  clients: HandlerClients = {},
-  runtime: Runtime = loadRuntime(),
-): FcHandler {
-  const invoke = createGuardInvoker(guard, clients, runtime);
-  return (event, context) => invoke(event, context);
+/** What the handler gives a source for one invocation: the role's clients and the pipeline's dependencies. */
+export interface SourceEnv {
+  runtime: Runtime;
+  credentials: CloudCredentials;
+  /** Pipeline dependencies; `invocationId` is the FC request id, `log` is bound to the source's name. */
+  deps: InvocationDeps;
+  log: Logger;
 }
 
-/** The pipeline behind an FC handler, taking the body as parsed input (records) or as FC's raw event. */
-export function createGuardInvoker<State>(
-  guard: Guard<State>,
-  clients: HandlerClients,
-  runtime: Runtime,
-  /** One per function: guards sharing a function share its channels' rate limits (DingTalk's per robot). */
-  dispatch: AlertDispatcher = createAlertDispatcher(runtime),
-): GuardInvoker {
+/**
+ * Where a function's changes come from (EventBridge or LookupEvents bodies, a log-trigger range, the sweep's
+ * timer): a small adapter that turns the FC event into typed changes and runs them through the pipeline.
+ */
+export interface ChangeSource<Result> {
+  /** Names the function in its logs. */
+  name: string;
+  run(event: Buffer | string, context: FcContext, env: SourceEnv): Promise<Result>;
+}
+
+/**
+ * The one FC handler factory: every function is a source adapter behind it. The config is loaded and
+ * validated when the module loads (cold start), so a misconfigured function fails at init. Credentials are
+ * the STS credentials FC passes for the function's role: ossguard never holds an AccessKey of its own.
+ */
+export function createFunctionHandler<Result>(
+  source: ChangeSource<Result>,
+  clients: HandlerClients = {},
+  runtime: Runtime = loadRuntime(),
+): FcHandler<Result> {
+  // One per function: guards sharing a function share its channels' rate limits (DingTalk's per robot).
+  const dispatch = createAlertDispatcher(runtime);
   let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
 
-  return async (event, context, invocationId = context.requestId) => {
+  return async (event, context) => {
     const credentials = roleCredentials(context);
     // STS credentials rotate; reuse clients only while FC hands us the same ones.
     if (factory?.accessKeyId !== credentials.accessKeyId) {
@@ -89,18 +93,17 @@ export function createGuardInvoker<State>(
         ...(clients.ram ? { ram: clients.ram(credentials, runtime.endpoints) } : {}),
       };
     }
-    const log = createLogger({ guard: guard.name, requestId: context.requestId });
-    const result = await runGuard(guard, event, {
+    const log = createLogger({ guard: source.name, requestId: context.requestId });
+    const deps: InvocationDeps = {
       runtime,
       oss: factory.oss,
       ...(factory.ram ? { ram: factory.ram } : {}),
       region: context.region,
       dispatch,
       log,
-      invocationId,
-    });
-    if (result.retryableFailures.length > 0) throw new InvocationFailedError(result.retryableFailures);
-    return result;
+      invocationId: context.requestId,
+    };
+    return source.run(event, context, { runtime, credentials, deps, log });
   };
 }
 

@@ -1,77 +1,155 @@
-import type { StateSnapshot } from '../audit/record';
-import type { OssguardConfig } from '../config/schema';
-import type { ExceptionOutcome } from '../exceptions';
-import { findingsOf } from '../rules';
-import type { Rule, RuleMode } from '../rules/types';
-import type { Decision, ModedFinding, RemediationGate } from './types';
+import { digestOf, sign, type UnsignedAuditRecord } from '../audit/record';
+import { parseStored } from '../audit/store';
+import type { CallLog } from '../clients/calllog';
+import { isNotFound, type OssGateway } from '../clients/oss';
+import { describeError } from '../errors';
+import type { Logger } from '../log';
+import { duplicateOf, type ItemOutcome, retryOf, withDecision } from './records';
+import type { Decision } from './types';
 
-/** Applies each rule to the subject and attaches the configured mode; rules switched off drop out. */
-export function evaluateRules<Subject>(
-  rules: readonly Rule<Subject>[],
-  subject: Subject,
-  config: OssguardConfig,
-  defaultMode?: (rule: Rule<Subject>) => RuleMode,
-): ModedFinding[] {
-  const findings: ModedFinding[] = [];
-  for (const rule of rules) {
-    const mode = config.rules[rule.id] ?? defaultMode?.(rule) ?? rule.defaultMode;
-    if (mode === 'off') continue;
-    for (const finding of findingsOf(rule, subject)) findings.push({ ...finding, mode });
-  }
-  return findings;
+/**
+ * Where one change's records live in the audit bucket: its audit record and its intent (written before a
+ * revert) or claim (written before an alert-only decision). A change reaches ossguard on two paths
+ * (EventBridge and the trail), keyed on the same eventId: these objects are how the second path knows it is one.
+ */
+export interface ChangeLedger {
+  gateway: OssGateway;
+  bucket: string;
+  recordKey: string;
+  intentKey: string;
 }
 
-export interface Resolution {
-  findings: ModedFinding[];
-  exceptions: ExceptionOutcome;
-  before: StateSnapshot;
-  /** Performs the revert and returns the state it set. Called only in enforce mode, outside dry-run, within budget. */
-  remediate: () => Promise<StateSnapshot>;
-  /** What enforce mode would do, for dry-run and alert-mode messages. */
-  remediation: string;
-  compliantReason: string;
+export const recordExists = (at: ChangeLedger): Promise<boolean> =>
+  at.gateway.objectExists(at.bucket, at.recordKey);
+
+/**
+ * The intent goes out before the revert: if the record is lost after the revert, the redelivery finds the
+ * resource fixed and finishes the record from the intent instead of recording `skipped`. The other delivery,
+ * reading the reverted state, must find the intent to know the revert was this one's. This costs the resource
+ * one round trip of exposure (measured with the intent sent alongside instead: time-to-remediate p50 27 → 40 ms
+ * at 10 ms per call). Returns whether another delivery of the event already holds the intent.
+ */
+export async function writeIntent(
+  at: ChangeLedger,
+  record: UnsignedAuditRecord,
+  planned: Decision,
+  calls: CallLog,
+  log: Logger,
+): Promise<boolean> {
+  const body = JSON.stringify(sign(withDecision(record, planned, calls)));
+  try {
+    return (await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, body)) === 'exists';
+  } catch (error) {
+    // The revert goes out regardless, and the record may still be written. Only if that fails too does the
+    // redelivery find a fixed resource without an intent, and record `skipped`.
+    log.warn('intent record could not be written', {
+      eventId: record.eventId,
+      intentKey: at.intentKey,
+      error: describeError(error),
+    });
+    return false;
+  }
 }
 
 /**
- * The decision ladder every guard shares: nothing fired → skipped; an exception applies → excepted; some
- * finding in enforce mode → remediated (or dry-run, or alerted when the blast-radius cap is spent);
- * otherwise alerted.
+ * A `skipped` change may be one whose revert an earlier delivery made but could not record. Another path
+ * (EventBridge and the trail deliver the same change) may be sending its alert right now: its record is the
+ * true one. Only a delivery that died leaves the intent without a record; this one then finishes it.
  */
-export async function resolve(
-  r: Resolution,
-  config: OssguardConfig,
-  budget: RemediationGate,
-): Promise<Decision> {
-  const ignoredExceptions =
-    r.exceptions.ignored.length > 0 ? { ignoredExceptions: r.exceptions.ignored } : {};
-  const base = { findings: r.findings, before: r.before, ...ignoredExceptions };
-  if (r.findings.length === 0) return { ...base, decision: 'skipped', reason: r.compliantReason };
-  if (r.exceptions.applied) {
-    const { applied } = r.exceptions;
-    return {
-      ...base,
-      decision: 'excepted',
-      exception: applied,
-      reason: `exception (${applied.source} ${applied.match}${applied.until ? `, until ${applied.until}` : ''}): ${applied.reason}`,
-    };
+export async function resolveSkipped(
+  at: ChangeLedger,
+  record: UnsignedAuditRecord,
+  now: Decision,
+  calls: CallLog,
+): Promise<ItemOutcome | undefined> {
+  const completed = await completeFromIntent(at, now, calls);
+  if (!completed) return undefined;
+  if (await recordAppears(at))
+    return duplicateOf(record, at.recordKey, 'already handled by another delivery');
+  return { kind: 'record', pending: { key: at.recordKey, record: completed } };
+}
+
+/**
+ * No revert announced an intent: claim the change before alerting, so that a second path delivering the same
+ * event (EventBridge and the trail) does not alert again while this one is under way. A claim whose record
+ * never appears was left by a delivery that died; this one takes over. Undefined: the claim is this delivery's.
+ */
+export async function claimAlert(
+  at: ChangeLedger,
+  record: UnsignedAuditRecord,
+  decision: Decision,
+  calls: CallLog,
+  now: Date,
+): Promise<ItemOutcome | undefined> {
+  const claim = JSON.stringify(sign(withDecision(record, decision, calls)));
+  if ((await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, claim)) !== 'exists') return undefined;
+  if (await recordAppears(at))
+    return duplicateOf(record, at.recordKey, 'already handled by another delivery');
+  // Still under way (alerts may wait on a channel's rate limit): try again later rather than alert twice.
+  if (!(await claimOutlivedItsHolder(at, now))) {
+    return retryOf(record.eventId, 'another delivery of this event is alerting on it');
   }
-  if (!r.findings.some((f) => f.mode === 'enforce')) {
-    return { ...base, decision: 'alerted', reason: `alert mode: would ${r.remediation}` };
+  return undefined;
+}
+
+/** How long a delivery that found another's intent waits for that delivery's record: its alert and write. */
+const INTENT_RECORD_WAIT_MS = 10_000;
+const INTENT_RECORD_FIRST_POLL_MS = 100;
+const INTENT_RECORD_MAX_POLL_MS = 1_000;
+
+async function recordAppears(at: ChangeLedger): Promise<boolean> {
+  let delay = INTENT_RECORD_FIRST_POLL_MS;
+  for (let waited = 0; waited < INTENT_RECORD_WAIT_MS; waited += delay) {
+    delay = Math.min(delay * 2, INTENT_RECORD_MAX_POLL_MS);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (await recordExists(at)) return true;
   }
-  if (config.dryRun) return { ...base, decision: 'dry-run', reason: `dry-run: would ${r.remediation}` };
-  if (!budget.take()) {
-    return {
-      ...base,
-      decision: 'alerted',
-      reason: `blast-radius cap of ${config.maxRemediationsPerInvocation} remediations per invocation reached: did not ${r.remediation}`,
-    };
+  return false;
+}
+
+/**
+ * A delivery cannot run longer than its function's timeout (60 s for the event guards in s.yaml): a claim
+ * older than that, with no record, was left by a delivery that died.
+ */
+const CLAIM_LIFETIME_MS = 60_000;
+
+async function claimOutlivedItsHolder(at: ChangeLedger, now: Date): Promise<boolean> {
+  try {
+    const { record } = parseStored(at.intentKey, await at.gateway.getObject(at.bucket, at.intentKey));
+    return !record || now.getTime() - Date.parse(record.decidedAt) > CLAIM_LIFETIME_MS;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    throw error;
   }
-  const planned: Decision = { ...base, decision: 'remediated', reason: r.remediation };
-  // The intent is written before the revert: a change reaches ossguard on two paths (EventBridge and the
-  // trail), and the other delivery, reading the reverted state, must find the intent to know the revert was
-  // this one's. This costs the resource one round trip of exposure (measured with the intent sent alongside
-  // instead: time-to-remediate p50 27 → 40 ms at 10 ms per call).
-  await budget.starting?.(planned);
-  const after = await r.remediate();
-  return { ...planned, after };
+}
+
+/**
+ * The record of a revert an earlier delivery made but could not record: its intent, with the live state
+ * read now as `after` (the revert is idempotent and the state now passes, so it took effect). No alert: the
+ * earlier delivery sent it before writing the record, and a second email cannot be taken back.
+ */
+async function completeFromIntent(
+  at: ChangeLedger,
+  now: Decision,
+  calls: CallLog,
+): Promise<UnsignedAuditRecord | undefined> {
+  let body: Buffer;
+  try {
+    body = await at.gateway.getObject(at.bucket, at.intentKey);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  const { record } = parseStored(at.intentKey, body);
+  if (!record) return undefined;
+  const { digest, ...planned } = record;
+  if (digestOf(planned) !== digest) return undefined;
+  return {
+    ...planned,
+    ...(now.before ? { after: now.before } : {}),
+    reason: `${planned.reason} (recorded by a redelivery: ${now.reason})`,
+    requestIds: [...planned.requestIds, ...calls.entries],
+    alerts: [],
+    completedFrom: at.intentKey,
+  };
 }

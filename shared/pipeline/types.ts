@@ -4,8 +4,10 @@ import type { OssGateway } from '../clients/oss';
 import type { RamGateway } from '../clients/ram';
 import type { OssguardConfig } from '../config/schema';
 import type { ChangeRecord } from '../events/types';
-import type { AppliedException, IgnoredException } from '../exceptions';
+import type { AppliedException, ExceptionOutcome, IgnoredException } from '../exceptions';
+import type { PolicySnapshot } from '../guards/policy-snapshots';
 import type { Logger } from '../log';
+import type { ObjectAcl } from '../rules';
 import type { GuardName, RuleFinding, RuleMode } from '../rules/types';
 
 export type ModedFinding = RuleFinding & { mode: RuleMode };
@@ -23,18 +25,52 @@ export interface Decision {
   advice?: string[];
 }
 
-/**
- * What `resolve` asks before it reverts: whether the blast-radius cap leaves room. `starting` hears what is
- * being done as the revert is sent and runs alongside it (the pipeline writes its intent record there); it
- * must not reject, since the revert it would abort may already have landed.
- */
-export interface RemediationGate {
-  take(): boolean;
-  starting?(planned: Decision): Promise<void>;
+/** One write ossguard may make, as data: `act` performs it, and nothing else decides whether it happens. */
+export type CloudAction =
+  | { kind: 'put-bucket-acl'; bucket: string; acl: 'private' }
+  | { kind: 'put-object-acl'; bucket: string; key: string; acl: ObjectAcl }
+  | { kind: 'put-bucket-public-access-block'; bucket: string }
+  | { kind: 'put-account-public-access-block' }
+  | { kind: 'put-bucket-policy'; bucket: string; policy: string }
+  | { kind: 'delete-bucket-policy'; bucket: string }
+  | { kind: 'disable-access-key'; userName: string; accessKeyId: string }
+  | { kind: 'keep-policy-snapshot'; snapshot: PolicySnapshot };
+
+/** The revert enforce mode would make: what it is called, the writes, and the state they leave. */
+export interface PlannedFix {
+  description: string;
+  actions: CloudAction[];
+  after: StateSnapshot;
+}
+
+/** A guard's judgement of live state, as data: `plan` turns it into a decision, `act` carries out the fix. */
+export interface Evaluation {
+  /** The findings that decide (the policy guard's: those at or above `policy.failOn`). */
+  findings: ModedFinding[];
+  /** The findings the record keeps when they are more than the deciding ones (lower policy findings). */
+  recorded?: ModedFinding[];
+  exceptions: ExceptionOutcome;
+  before: StateSnapshot;
+  /** Absent when no fix exists for this state; then enforce mode cannot apply and the guard alerts. */
+  fix?: PlannedFix;
+  /** The reason of a `skipped` decision: why the state passes. */
+  compliantReason: string;
+  /** The reason of an alert-mode decision, when the guard says more than "would <fix>". */
+  alertReason?: string;
+  advice?: string[];
+  /** Writes that follow from the judgement whatever the decision: snapshots of a passing bucket policy. */
+  bookkeeping?: CloudAction[];
+}
+
+/** What a guard's `evaluate` may use: configuration and the clock, never a cloud client. */
+export interface EvaluationContext {
+  config: OssguardConfig;
+  now: Date;
+  log: Logger;
 }
 
 /** The remediations left in this invocation (the blast-radius cap), shared by all its changes. */
-export class RemediationBudget implements RemediationGate {
+export class RemediationBudget {
   constructor(private remaining: number) {}
 
   take(): boolean {
@@ -44,9 +80,8 @@ export class RemediationBudget implements RemediationGate {
   }
 }
 
-/** Everything a guard may use for one change. Cloud access goes through the gateways, which log request ids. */
-export interface ChangeScope {
-  config: OssguardConfig;
+/** Everything a guard may use to read one change's state. Cloud access goes through the gateways, which log request ids. */
+export interface ChangeScope extends EvaluationContext {
   oss: OssGateway;
   /**
    * OSS in the audit bucket's region, for state a guard keeps beside the audit records (policy snapshots).
@@ -56,9 +91,6 @@ export interface ChangeScope {
   /** Present only in functions built with RAM clients (the AccessKey guard). */
   ram?: RamGateway;
   calls: CallLog;
-  budget: RemediationGate;
-  now: Date;
-  log: Logger;
 }
 
 /** Live state a guard read for a change, or the fact that the resource no longer exists. */
@@ -66,11 +98,12 @@ export type Observation<State> = { kind: 'present'; state: State } | { kind: 'go
 
 /**
  * A guard in two phases. `observe` only reads (the pipeline runs it in parallel with the audit-record
- * existence check, so a redelivered event costs no extra round trip); `decide` judges and acts.
+ * existence check, so a redelivered event costs no extra round trip); `evaluate` judges what it read without
+ * any I/O and returns the fix as data, which the pipeline plans and carries out.
  */
 export interface Guard<State> {
   name: GuardName;
   events: readonly string[];
   observe(change: ChangeRecord, scope: ChangeScope): Promise<Observation<State>>;
-  decide(change: ChangeRecord, state: State, scope: ChangeScope): Promise<Decision>;
+  evaluate(change: ChangeRecord, state: State, context: EvaluationContext): Evaluation;
 }

@@ -24,6 +24,10 @@ export interface Rule<Subject> {
   /** The Alibaba Cloud document the rule rests on. */
   docUrl: string;
   severity: Severity;
+  /** When the rule fires, in one line: the README's rules tables are rendered from it (`npm run docs:rules`). */
+  firesWhen: string;
+  /** How the finding's severity varies, when it does (`high (critical for public-read-write)`). */
+  severityNote?: string;
   guard: GuardName;
   /** The mode used when the config does not name the rule. */
   defaultMode: RuleMode;
@@ -33,4 +37,14 @@ export interface Rule<Subject> {
   remediation?: { id: string; description: string; actions: readonly string[] };
   /** Pure. Rules that judge parts of a resource (policy statements) may return several findings. */
   evaluate(subject: Subject): RuleFinding | readonly RuleFinding[] | undefined;
+}
+
+/**
+ * A rule's table of cases, in `<rule>.cases.ts` beside the rule: states it must fire on and states it must
+ * stay silent on. The registry meta-test (test/unit/rule-cases.test.ts) walks every rule through its table.
+ */
+export interface RuleCases<Subject> {
+  rule: Rule<Subject>;
+  fires: ReadonlyArray<{ name: string; subject: Subject }>;
+  silent: ReadonlyArray<{ name: string; subject: Subject }>;
 }

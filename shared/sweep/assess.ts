@@ -4,7 +4,7 @@ import type { OssguardConfig } from '../config/schema';
 import { describeError } from '../errors';
 import { type AppliedException, evaluateExceptions } from '../exceptions';
 import { analyseBucketPolicy, judge } from '../guards/policy';
-import { evaluateRules } from '../pipeline/resolve';
+import { evaluateRules } from '../pipeline/evaluate';
 import type { ModedFinding } from '../pipeline/types';
 import { aclRules, type BucketAcl } from '../rules';
 import { atLeast } from '../severity';

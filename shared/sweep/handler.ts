@@ -1,16 +1,8 @@
-import { createAlertDispatcher } from '../alerts/dispatch';
 import { CallLog } from '../clients/calllog';
-import { OssClientFactory, OssGateway } from '../clients/oss';
-import { loadRuntime, type Runtime } from '../config/load';
-import { createLogger } from '../log';
-import { type FcContext, InvocationFailedError } from '../pipeline/handler';
+import { OssGateway } from '../clients/oss';
+import type { ChangeSource } from '../pipeline/handler';
 import { SWEEP_PREFIX, SweepCheckpoints } from './checkpoint';
 import { type SweepResult, sweep } from './sweep';
-
-/** FC passes the function's settings in `context.function`; the sweep needs its timeout. */
-export type SweepContext = FcContext & { function?: { name?: string; timeout?: number } };
-
-export type SweepHandler = (event: Buffer | string, context: SweepContext) => Promise<SweepResult>;
 
 /** Without a timeout in the context, what s.yaml gives the sweeper. */
 const DEFAULT_TIMEOUT_S = 600;
@@ -43,35 +35,20 @@ function deadlineOf(event: Buffer | string): number | undefined {
   return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
-/** The oss-sweeper FC handler: one invocation sweeps until done or near the timeout, then checkpoints. */
-export function createSweepHandler(runtime: Runtime = loadRuntime()): SweepHandler {
-  const dispatch = createAlertDispatcher(runtime);
-  return async (event, context) => {
-    const startedAt = Date.now();
-    const { credentials } = context;
-    if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
-      throw new InvocationFailedError([
-        { eventId: context.requestId, error: 'FC passed no role credentials: give the function a role' },
-      ]);
-    }
-    const oss = new OssClientFactory({
-      credentials,
-      ...(runtime.endpoints.oss ? { endpoint: runtime.endpoints.oss } : {}),
-    });
-    const { audit } = runtime.config;
-    const auditGateway = new OssGateway(oss, audit.region ?? context.region, new CallLog());
-    return sweep({
-      deps: {
-        runtime,
-        oss,
-        region: context.region,
-        dispatch,
-        log: createLogger({ guard: 'oss-sweeper', requestId: context.requestId }),
-        invocationId: context.requestId,
-      },
-      accountId: context.accountId ?? '',
-      deadline: runDeadline(event, context.function?.timeout ?? DEFAULT_TIMEOUT_S, startedAt),
-      checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX),
-    });
+/** The oss-sweeper's source, its timer: one invocation sweeps until done or near the timeout, then checkpoints. */
+export function sweepTimerSource(): ChangeSource<SweepResult> {
+  return {
+    name: 'oss-sweeper',
+    run: (event, context, { runtime, deps }) => {
+      const startedAt = Date.now();
+      const { audit } = runtime.config;
+      const auditGateway = new OssGateway(deps.oss, audit.region ?? context.region, new CallLog());
+      return sweep({
+        deps,
+        accountId: context.accountId ?? '',
+        deadline: runDeadline(event, context.function?.timeout ?? DEFAULT_TIMEOUT_S, startedAt),
+        checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX),
+      });
+    },
   };
 }

@@ -1,9 +1,9 @@
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
+import type { ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { policyGuard } from '../guards/policy';
 import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
-import type { Guard } from '../pipeline/types';
 import { Assessor, type BucketRef, type Exposure } from './assess';
 import type { SweepCheckpoint, SweepCheckpoints } from './checkpoint';
 
@@ -14,22 +14,13 @@ import type { SweepCheckpoint, SweepCheckpoints } from './checkpoint';
  */
 export const SWEEP_EVENT = 'OssguardSweep';
 
-/** A guard that also accepts sweep changes; everything else about it is the guard itself. */
-const sweeping = <State>(guard: Guard<State>): Guard<State> => ({
-  ...guard,
-  events: [...guard.events, SWEEP_EVENT],
-});
-
-const sweepingAcl = sweeping(aclGuard);
-const sweepingPolicy = sweeping(policyGuard);
-
 /** Which guard judges which part of an exposure. */
 const HANDLERS: ReadonlyArray<{
   kind: 'acl' | 'policy';
-  run(records: unknown[], deps: InvocationDeps): Promise<InvocationResult>;
+  run(changes: readonly ParsedItem[], deps: InvocationDeps): Promise<InvocationResult>;
 }> = [
-  { kind: 'acl', run: (records, deps) => runGuard(sweepingAcl, records, deps) },
-  { kind: 'policy', run: (records, deps) => runGuard(sweepingPolicy, records, deps) },
+  { kind: 'acl', run: (changes, deps) => runGuard(aclGuard, changes, deps) },
+  { kind: 'policy', run: (changes, deps) => runGuard(policyGuard, changes, deps) },
 ];
 
 /**
@@ -283,12 +274,16 @@ class GuardQueue {
   private async run(exposures: readonly Exposure[]): Promise<void> {
     const { deps, accountId } = this.options;
     for (const { kind, run } of HANDLERS) {
-      const records = exposures
+      const changes: ParsedItem[] = exposures
         .filter((e) => e[kind].length > 0)
-        .map((e) => sweepRecord(this.runId, kind, e, accountId, this.now()));
-      if (records.length === 0) continue;
+        .map((e, index) => ({
+          kind: 'change',
+          index,
+          record: sweepChange(this.runId, kind, e, accountId, this.now()),
+        }));
+      if (changes.length === 0) continue;
       const config = { ...deps.runtime.config, maxRemediationsPerInvocation: this.remaining };
-      const outcome = await run(records, {
+      const outcome = await run(changes, {
         ...deps,
         runtime: { ...deps.runtime, config },
         invocationId: `${deps.invocationId}/${kind}`,
@@ -313,26 +308,30 @@ async function checkpoint(
 }
 
 /**
- * A bare ActionTrail-shaped record for one exposure. The eventId is unique per run, bucket and guard: a run
- * resumed after a hard kill may assess a bucket again, and the pipeline's audit check then makes it a duplicate.
+ * The change a sweep finding is: no API call, so no ActionTrail record, only the bucket to re-read. The
+ * eventId is unique per run, bucket and guard: a run resumed after a hard kill may assess a bucket again, and
+ * the pipeline's audit check then makes it a duplicate.
  */
-function sweepRecord(
+function sweepChange(
   runId: string,
   kind: string,
   exposure: Exposure,
   accountId: string,
   time: Date,
-): Record<string, unknown> {
+): ChangeRecord {
+  const eventId = `sweep-${runId}-${kind}-${exposure.bucket}`;
   return {
-    eventId: `sweep-${runId}-${kind}-${exposure.bucket}`,
-    eventVersion: 1,
+    dedupeKey: eventId,
+    eventId,
     eventName: SWEEP_EVENT,
     eventType: SWEEP_EVENT,
-    serviceName: 'Oss',
-    acsRegion: exposure.region,
-    eventTime: time.toISOString(),
-    ...(accountId ? { recipientAccountId: accountId } : {}),
-    userIdentity: { type: 'system', userName: 'oss-sweeper' },
-    referencedResources: { 'ACS::OSS::Bucket': [exposure.bucket] },
+    service: 'Oss',
+    region: exposure.region,
+    ...(accountId ? { accountId } : {}),
+    time: time.toISOString(),
+    actor: { type: 'system', userName: 'oss-sweeper' },
+    resources: { bucket: exposure.bucket },
+    requestParameters: {},
+    origin: 'sweep',
   };
 }

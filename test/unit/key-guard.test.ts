@@ -17,6 +17,8 @@ import { parseEvents } from '../../shared/events/parse';
 import type { ChangeRecord } from '../../shared/events/types';
 import { keyGuard } from '../../shared/guards/keys';
 import { createLogger } from '../../shared/log';
+import { act } from '../../shared/pipeline/act';
+import { plan } from '../../shared/pipeline/plan';
 import { type ChangeScope, type Decision, RemediationBudget } from '../../shared/pipeline/types';
 
 /**
@@ -101,7 +103,6 @@ function scopeFor(config: Record<string, unknown> = {}): ChangeScope {
     audit: nowhere,
     ram: new RamGateway(createRamApi(credentials, { ram: endpoint, ims: endpoint }), calls, FAST_RETRY),
     calls,
-    budget: new RemediationBudget(parsed.maxRemediationsPerInvocation),
     now: new Date('2026-06-01T00:00:00Z'),
     log: createLogger({}, () => {}),
   };
@@ -110,7 +111,13 @@ function scopeFor(config: Record<string, unknown> = {}): ChangeScope {
 async function judge(change: ChangeRecord, scope = scopeFor()): Promise<Decision> {
   const observed = await keyGuard.observe(change, scope);
   if (observed.kind === 'gone') throw new Error(`unexpectedly gone: ${observed.reason}`);
-  return keyGuard.decide(change, observed.state, scope);
+  const evaluation = keyGuard.evaluate(change, observed.state, scope);
+  const planned = plan(
+    evaluation,
+    scope.config,
+    new RemediationBudget(scope.config.maxRemediationsPerInvocation),
+  );
+  return act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
 }
 
 const statusOf = (userName: string, accessKeyId: string) =>

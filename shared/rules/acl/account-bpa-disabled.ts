@@ -9,6 +9,7 @@ export const accountBpaDisabled: Rule<AclSubject> = {
     'one switch that kept all public ACLs and policies in the account from taking effect.',
   docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/block-public-access',
   severity: 'critical',
+  firesWhen: 'Block Public Access was switched off for the account',
   guard: 'oss-acl-guard',
   defaultMode: 'enforce',
   readActions: ['oss:GetPublicAccessBlock'],

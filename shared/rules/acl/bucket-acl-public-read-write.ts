@@ -9,6 +9,7 @@ export const bucketAclPublicReadWrite: Rule<AclSubject> = {
     'and the owner pays for the storage and traffic. Alibaba Cloud warns against this ACL in every case.',
   docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/bucket-acl',
   severity: 'critical',
+  firesWhen: 'the bucket ACL is `public-read-write`',
   guard: 'oss-acl-guard',
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketAcl'],

@@ -9,6 +9,7 @@ export const bucketAclPublicRead: Rule<AclSubject> = {
     'Alibaba Cloud recommends private ACLs and granting access through RAM or bucket policies instead.',
   docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/bucket-acl',
   severity: 'high',
+  firesWhen: 'the bucket ACL is `public-read`',
   guard: 'oss-acl-guard',
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketAcl'],

@@ -13,6 +13,7 @@ export const bucketBpaDisabled: Rule<AclSubject> = {
     'whatever public grants exist and lets new ones take effect.',
   docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/block-public-access',
   severity: 'high',
+  firesWhen: 'Block Public Access was switched off on a bucket',
   guard: 'oss-acl-guard',
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketPublicAccessBlock'],

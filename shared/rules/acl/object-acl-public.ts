@@ -9,6 +9,8 @@ export const objectAclPublic: Rule<AclSubject> = {
     'who learns its URL, and object ACLs are easy to miss in reviews of bucket settings.',
   docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/object-acl',
   severity: 'high',
+  firesWhen: 'an object ACL is `public-read` or `public-read-write`',
+  severityNote: 'high (critical for public-read-write)',
   guard: 'oss-acl-guard',
   defaultMode: 'enforce',
   readActions: ['oss:GetObjectAcl'],

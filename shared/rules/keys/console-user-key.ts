@@ -10,6 +10,7 @@ export const consoleUserKey: Rule<KeySubject> = {
   docUrl:
     'https://www.alibabacloud.com/help/en/ram/security-and-compliance/best-practices-for-using-an-accesskey-pair',
   severity: 'medium',
+  firesWhen: 'the owner can also sign in to the console',
   ...KEY_RULE_BASE,
   readActions: ['ram:GetLoginProfile'],
   evaluate: (s) =>

@@ -9,6 +9,7 @@ export const keyForOtherUser: Rule<KeySubject> = {
     'and for keys nobody owns. Users should create their own keys, or use STS instead.',
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/create-an-accesskey-pair',
   severity: 'high',
+  firesWhen: "the creator is not the key's owner",
   ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
   evaluate: (s) => {

@@ -9,6 +9,7 @@ export const multipleActiveKeys: Rule<KeySubject> = {
     'and usually mean the old one was never retired.',
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/rotate-an-accesskey-pair',
   severity: 'medium',
+  firesWhen: 'the owner now holds more than one active key',
   ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
   evaluate: (s) =>

@@ -9,6 +9,7 @@ export const noMfa: Rule<KeySubject> = {
     'to mint new keys that outlive the original compromise.',
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/bind-an-mfa-device-to-a-ram-user',
   severity: 'medium',
+  firesWhen: "the creator's session was not MFA-authenticated",
   ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
   // Calls signed with an AccessKey carry no session context at all: that is "not MFA", not "unknown".

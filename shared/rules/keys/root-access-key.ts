@@ -9,6 +9,8 @@ export const rootAccessKey: Rule<KeySubject> = {
     'Cloud advises never to create one: use RAM users with least privilege, or STS tokens.',
   docUrl: 'https://www.alibabacloud.com/help/en/ram/user-guide/create-an-accesskey-pair',
   severity: 'critical',
+  firesWhen:
+    'a key was created for the Alibaba Cloud account itself; a role cannot disable it, so the alert gives the console steps',
   guard: 'access-key-guard',
   // A role cannot disable the account's own key (F-IMS-UPDATEACCESSKEY): this rule can only alert.
   defaultMode: 'alert',

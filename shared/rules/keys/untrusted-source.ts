@@ -34,6 +34,8 @@ export const untrustedSource: Rule<KeySubject> = {
   docUrl:
     'https://www.alibabacloud.com/help/en/actiontrail/user-guide/query-events-in-the-actiontrail-console',
   severity: 'high',
+  firesWhen:
+    'the source IP is outside `accessKeys.allowedSourceCidrs` (`Internal` and service callers are trusted)',
   ...KEY_RULE_BASE,
   readActions: ['ram:ListAccessKeys'],
   evaluate: (s) => {

@@ -5,4 +5,5 @@ export const noSourceRestriction = policyRule('no-source-restriction', {
   rationale:
     'Limiting callers outside the account to source addresses or VPCs means a leaked credential or a ' +
     'mistaken grant cannot be used from anywhere on the internet.',
+  firesWhen: 'a grant outside the account has no `acs:SourceIp` / `acs:SourceVpc` limit',
 });

@@ -5,4 +5,6 @@ export const publicWrite = policyRule('public-write', {
   rationale:
     'Whoever may write can overwrite or delete data, plant content for others to download, and run up ' +
     'storage and traffic bills that the bucket owner pays.',
+  firesWhen: 'anyone may write, delete or reconfigure',
+  severityNote: 'critical (high when the callers are pinned)',
 });

@@ -23,7 +23,7 @@ const toRuleFinding = (f: PolicyFinding): RuleFinding => ({
  */
 export function policyRule(
   id: PolicyRuleId,
-  text: { title: string; rationale: string },
+  text: { title: string; rationale: string; firesWhen: string; severityNote?: string },
 ): Rule<PolicyAnalysis> {
   const { severity, docUrl } = POLICY_RULES[id];
   return {

@@ -1,0 +1,43 @@
+import { keepSnapshot } from '../guards/policy-snapshots';
+import type { ChangeScope, CloudAction, Decision } from './types';
+
+/**
+ * Carries out what `plan` decided: the fix's writes when the decision is `remediated`, then the bookkeeping
+ * writes. It decides nothing; the intent record that must precede a revert is written before it is called.
+ */
+export async function act(
+  decision: Decision,
+  fix: { actions: readonly CloudAction[]; after: Decision['after'] } | undefined,
+  bookkeeping: readonly CloudAction[],
+  scope: ChangeScope,
+): Promise<Decision> {
+  for (const action of fix?.actions ?? []) await perform(action, scope);
+  for (const action of bookkeeping) await perform(action, scope);
+  return fix?.after ? { ...decision, after: fix.after } : decision;
+}
+
+async function perform(action: CloudAction, { oss, audit, ram, config }: ChangeScope): Promise<void> {
+  switch (action.kind) {
+    case 'put-bucket-acl':
+      return oss.putBucketAcl(action.bucket, action.acl);
+    case 'put-object-acl':
+      return oss.putObjectAcl(action.bucket, action.key, action.acl);
+    case 'put-bucket-public-access-block':
+      return oss.putBucketPublicAccessBlock(action.bucket, true);
+    case 'put-account-public-access-block':
+      return oss.putAccountPublicAccessBlock(true);
+    case 'put-bucket-policy':
+      return oss.putBucketPolicy(action.bucket, action.policy);
+    case 'delete-bucket-policy':
+      return oss.deleteBucketPolicy(action.bucket);
+    case 'disable-access-key':
+      if (!ram)
+        throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler');
+      return ram.disableAccessKey(action.userName, action.accessKeyId);
+    case 'keep-policy-snapshot':
+      if (!audit)
+        throw new Error('oss-policy-guard keeps policy snapshots in the audit bucket: pass scope.audit');
+      await keepSnapshot(audit, config.audit.bucket, action.snapshot);
+      return;
+  }
+}

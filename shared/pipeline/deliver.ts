@@ -1,0 +1,54 @@
+import pLimit from 'p-limit';
+import { alertFor } from '../alerts/build';
+import type { AlertDispatcher } from '../alerts/dispatch';
+import type { DeliveryResult } from '../alerts/types';
+import { sign } from '../audit/record';
+import type { OssGateway } from '../clients/oss';
+import { describeError } from '../errors';
+import type { Logger } from '../log';
+import { type DecisionSummary, type Pending, summaryOf } from './records';
+
+/** How many changes of one batch are worked on at once: enough to overlap round trips, bounded for memory. */
+export const CONCURRENCY = 16;
+
+/** Sends the batch's alerts in one dispatch (channels batch and rate-limit), keyed by dedupe key. */
+export async function sendAlerts(
+  pending: readonly Pending[],
+  dispatch: AlertDispatcher,
+): Promise<Map<string, DeliveryResult[]>> {
+  const alerts = pending.filter((p) => p.alert).map((p) => alertFor(p.record, p.alert?.advice));
+  return alerts.length > 0 ? dispatch(alerts) : new Map<string, DeliveryResult[]>();
+}
+
+/**
+ * Writes each record with the deliveries of its alert, write-once: a record that exists already was another
+ * delivery's, and this one is its duplicate. A failed write is a retryable failure (EventBridge redelivers).
+ */
+export async function writeRecords(
+  pending: readonly Pending[],
+  deliveries: ReadonlyMap<string, DeliveryResult[]>,
+  audit: { gateway: OssGateway; bucket: string; log: Logger },
+): Promise<{ decisions: DecisionSummary[]; failures: Array<{ eventId: string; error: string }> }> {
+  const decisions: DecisionSummary[] = [];
+  const failures: Array<{ eventId: string; error: string }> = [];
+  const limit = pLimit(CONCURRENCY);
+  await Promise.all(
+    pending.map(({ record, key }) =>
+      limit(async () => {
+        const signed = sign({ ...record, alerts: deliveries.get(record.dedupeKey) ?? [] });
+        try {
+          const written = await audit.gateway.putObjectIfAbsent(audit.bucket, key, JSON.stringify(signed));
+          decisions.push(summaryOf(signed, written === 'exists' ? 'duplicate' : signed.decision, key));
+        } catch (error) {
+          failures.push({ eventId: signed.eventId, error: `audit write failed: ${describeError(error)}` });
+          audit.log.error('audit record could not be written', {
+            eventId: signed.eventId,
+            auditKey: key,
+            error: describeError(error),
+          });
+        }
+      }),
+    ),
+  );
+  return { decisions, failures };
+}

@@ -1,0 +1,43 @@
+import type { AlertDispatcher } from '../alerts/dispatch';
+import { CallLog } from '../clients/calllog';
+import { type OssClientFactory, OssGateway } from '../clients/oss';
+import { type RamApi, RamGateway } from '../clients/ram';
+import type { Runtime } from '../config/load';
+import type { ChangeRecord } from '../events/types';
+import type { Logger } from '../log';
+import type { DecisionSummary } from './records';
+import type { ChangeScope } from './types';
+
+export interface InvocationDeps {
+  runtime: Runtime;
+  oss: OssClientFactory;
+  ram?: RamApi;
+  /** The function's region: where the audit bucket is unless the config names another. */
+  region: string;
+  dispatch: AlertDispatcher;
+  log: Logger;
+  /** Identifies the invocation, for audit keys of input that carries no event id. */
+  invocationId: string;
+  now?: () => Date;
+}
+
+export interface InvocationResult {
+  decisions: DecisionSummary[];
+  /** Changes not finished (cloud faults after retries, an intent held elsewhere); the handler fails the invocation so EventBridge redelivers. */
+  retryableFailures: Array<{ eventId: string; error: string }>;
+}
+
+/** The gateways one change is read and acted on with; they share a call log, whose request ids the record keeps. */
+export function changeScope(deps: InvocationDeps, change: ChangeRecord, now: Date): ChangeScope {
+  const { config } = deps.runtime;
+  const calls = new CallLog();
+  return {
+    config,
+    oss: new OssGateway(deps.oss, change.region, calls),
+    audit: new OssGateway(deps.oss, config.audit.region ?? deps.region, calls),
+    ...(deps.ram ? { ram: new RamGateway(deps.ram, calls) } : {}),
+    calls,
+    now,
+    log: deps.log,
+  };
+}

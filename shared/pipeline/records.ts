@@ -1,0 +1,177 @@
+import { type AuditRecord, auditKey, type DecisionKind, type UnsignedAuditRecord } from '../audit/record';
+import type { CallLog } from '../clients/calllog';
+import { CloudApiError, describeError, GuardError } from '../errors';
+import type { ChangeRecord, ParsedItem } from '../events/types';
+import type { Logger } from '../log';
+import { ossguardVersion } from '../version';
+import type { Decision } from './types';
+
+export interface DecisionSummary {
+  eventId: string;
+  eventName?: string;
+  decision: DecisionKind | 'duplicate';
+  reason: string;
+  rules: string[];
+  resource: ChangeRecord['resources'];
+  auditKey?: string;
+}
+
+/** A record to write, under its audit key, and whether it is alerted on first. */
+export interface Pending {
+  record: UnsignedAuditRecord;
+  key: string;
+  alert?: { advice: string[] };
+}
+
+/** How one change ended in the per-change stages: already handled, to be redelivered, or to be recorded. */
+export type ItemOutcome =
+  | { kind: 'duplicate'; summary: DecisionSummary }
+  | { kind: 'retry'; failure: { eventId: string; error: string } }
+  | { kind: 'record'; pending: Pending };
+
+/** The dedupe key of an event a guard did not judge: ignored (not its event) or invalid (unreadable). */
+export const notJudgedKey = (kind: 'ignored' | 'invalid', guard: string, eventId: string): string =>
+  `${kind}:${guard}:${eventId}`;
+
+/** Whether an audit record's dedupe key is that of a judged change, not of an event left unjudged. */
+export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid):/.test(dedupeKey);
+
+export function baseRecord(
+  guard: string,
+  ids: { eventId: string; dedupeKey: string; eventName: string },
+  now: Date,
+): UnsignedAuditRecord {
+  return {
+    schemaVersion: 1,
+    ...ids,
+    eventType: 'unknown',
+    time: now.toISOString(),
+    decidedAt: now.toISOString(),
+    guard,
+    region: 'unknown',
+    actor: { type: 'unknown' },
+    resource: {},
+    rules: [],
+    decision: 'skipped',
+    reason: '',
+    dryRun: false,
+    ossguardVersion,
+    requestIds: [],
+    alerts: [],
+  };
+}
+
+export function changeRecord(guard: string, change: ChangeRecord, now: Date): UnsignedAuditRecord {
+  return {
+    ...baseRecord(guard, change, now),
+    eventType: change.eventType,
+    time: change.time,
+    region: change.region,
+    ...(change.accountId ? { accountId: change.accountId } : {}),
+    actor: change.actor,
+    resource: change.resources,
+  };
+}
+
+export function withDecision(
+  record: UnsignedAuditRecord,
+  decision: Decision,
+  calls: CallLog,
+): UnsignedAuditRecord {
+  return {
+    ...record,
+    decision: decision.decision,
+    reason: decision.reason,
+    rules: decision.findings,
+    ...(decision.before ? { before: decision.before } : {}),
+    ...(decision.after ? { after: decision.after } : {}),
+    ...(decision.exception ? { exception: decision.exception } : {}),
+    ...(decision.ignoredExceptions ? { ignoredExceptions: decision.ignoredExceptions } : {}),
+    dryRun: decision.decision === 'dry-run',
+    requestIds: calls.entries,
+  };
+}
+
+export function pendingOf(record: UnsignedAuditRecord, prefix: string): ItemOutcome {
+  return { kind: 'record', pending: { key: auditKey(prefix, record.dedupeKey, record.time), record } };
+}
+
+export function failedRecord(
+  record: UnsignedAuditRecord,
+  error: unknown,
+  calls: CallLog,
+): UnsignedAuditRecord {
+  return {
+    ...record,
+    decision: 'failed',
+    reason: describeError(error),
+    requestIds: calls.entries,
+    error: errorFields(error),
+  };
+}
+
+function errorFields(error: unknown): NonNullable<AuditRecord['error']> {
+  if (error instanceof CloudApiError) return { name: error.name, message: error.message, code: error.code };
+  if (error instanceof GuardError) return { name: error.name, message: error.message };
+  return { name: 'Error', message: describeError(error) };
+}
+
+export function summaryOf(
+  record: UnsignedAuditRecord,
+  decision: DecisionSummary['decision'],
+  key: string,
+): DecisionSummary {
+  return {
+    eventId: record.eventId,
+    eventName: record.eventName,
+    decision,
+    reason: record.reason,
+    rules: record.rules.map((r) => r.ruleId),
+    resource: record.resource,
+    auditKey: key,
+  };
+}
+
+export const duplicateOf = (record: UnsignedAuditRecord, key: string, reason: string): ItemOutcome => ({
+  kind: 'duplicate',
+  summary: { ...summaryOf(record, 'duplicate', key), reason },
+});
+
+export const retryOf = (eventId: string, error: string): ItemOutcome => ({
+  kind: 'retry',
+  failure: { eventId, error },
+});
+
+/**
+ * An event the guard does not handle, or cannot read. Keyed apart from the change itself: a guard that does
+ * not handle an event (or cannot read it) must not leave a record that the guard handling it, on another
+ * path, would take for its own.
+ */
+export function notJudged(
+  guard: string,
+  item: Exclude<ParsedItem, { kind: 'change' }>,
+  at: { invocationId: string; auditPrefix: string; now: Date; log: Logger },
+): ItemOutcome {
+  const eventId =
+    (item.kind === 'ignored' ? item.eventId : item.error.context.eventId) ??
+    `${at.invocationId}#${item.index}`;
+  if (item.kind === 'invalid')
+    at.log.warn('invalid event', { eventId, index: item.index, error: item.error.message });
+  const ids = {
+    eventId,
+    dedupeKey: notJudgedKey(item.kind, guard, eventId),
+    eventName: item.kind === 'ignored' ? (item.eventName ?? 'unknown') : 'unknown',
+  };
+  const record = baseRecord(guard, ids, at.now);
+  return pendingOf(
+    item.kind === 'ignored'
+      ? { ...record, decision: 'skipped', reason: item.reason }
+      : {
+          ...record,
+          decision: 'failed',
+          reason: `invalid event: ${item.error.message}`,
+          error: { name: item.error.name, message: item.error.message },
+        },
+    at.auditPrefix,
+  );
+}
