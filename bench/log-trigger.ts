@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type { LocalCloud } from '../local/cloud';
 import { cursorAt, type StoredGroup } from '../local/sls/store';
 import type { EmittedRecord } from '../shared/events/actiontrail-event';
 import { BURST_RSS_GOAL_MB } from './burst';
-import { cpuMs, inParallel, peakRssMb, ROOT, startBenchCloud } from './lib/cloud';
+import { cpuMs, inParallel, peakRssMb, startBenchCloud } from './lib/cloud';
 import { buildFloor, contextFor, runInstance } from './lib/instances';
 import { type BenchLine, note, SMOKE, scaled } from './lib/report';
 import { popClient } from './lib/sdk';
@@ -29,13 +27,8 @@ const BUCKETS = 20;
 /** Share of the changes per kind; object ACLs (data events, the logstore is their only feed) the most. */
 const MIX = { objectAcl: 0.7, bucketAcl: 0.1, bucketPolicy: 0.1, accessKey: 0.1 } as const;
 
-/** The log-triggered function, by whichever name dist/ has (it was renamed from oss-object-acl-guard). */
-function functionName(): string {
-  const names = ['trail-guard', 'oss-object-acl-guard'];
-  const found = names.find((name) => existsSync(join(ROOT, 'dist', name, 'index.js')));
-  if (!found) throw new Error(`none of ${names.join(', ')} is built in dist/`);
-  return found;
-}
+/** The log-triggered function: it reads every range of the trail's logstore. */
+const FUNCTION = 'trail-guard';
 
 const PUBLIC_POLICY = (bucket: string) => ({
   Version: '1',
@@ -186,7 +179,7 @@ interface TriggerResult {
 export async function logTrigger(): Promise<BenchLine> {
   const total = scaled(100_000, 5_000);
   const changeCount = Math.round(total / 100);
-  const fn = functionName();
+  const fn = FUNCTION;
   const floorBundle = await buildFloor('log-trigger');
   const cloud = await startBenchCloud({
     config: {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DeliveryResult } from '../alerts/types';
 import type { CallEntry } from '../clients/calllog';
 import type { Actor, ChangeResources } from '../events/types';
-import type { AppliedException, IgnoredException } from '../exceptions';
+import type { AppliedException, IgnoredException } from '../rule-exceptions';
 import type { RuleFinding, RuleMode } from '../rules/types';
 
 export const DECISIONS = ['remediated', 'alerted', 'excepted', 'skipped', 'failed', 'dry-run'] as const;

@@ -1,5 +1,5 @@
 import { SNAPSHOT_PREFIX } from '../guards/policy-snapshots';
-import { SWEEP_PREFIX } from '../sweep/checkpoint';
+import { SWEEP_PREFIX } from '../sweep/progress-checkpoint';
 import { parseRamPolicy } from './ram-policy';
 
 /** Where the audit records go: the policy's write path is rendered from the config's `audit` block. */

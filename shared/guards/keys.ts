@@ -2,7 +2,7 @@ import type { KeyOwner, RamGateway } from '../clients/ram';
 import { EventParseError } from '../errors';
 import { KEY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
-import { evaluateExceptions } from '../exceptions';
+import { evaluateExceptions } from '../rule-exceptions';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { ChangeScope, Evaluation, Guard, Observation } from '../pipeline/types';
 import { type KeySubject, keyRules } from '../rules';
@@ -126,6 +126,8 @@ function rootSubject(change: ChangeRecord, accessKeyId: string): KeyState['subje
 
 function requireRam(scope: ChangeScope): RamGateway {
   if (!scope.ram)
-    throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler');
+    throw new Error(
+      'access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler',
+    );
   return scope.ram;
 }

@@ -4,7 +4,7 @@ import type { OssguardConfig } from '../config/schema';
 import { EventParseError } from '../errors';
 import { POLICY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
-import { evaluateExceptions } from '../exceptions';
+import { evaluateExceptions } from '../rule-exceptions';
 import { evaluateRules } from '../pipeline/evaluate';
 import type {
   ChangeScope,

@@ -4,7 +4,7 @@ import { type CloudCredentials, isNotFound, type OssClientFactory, OssGateway } 
 import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
 import type { Runtime } from '../config/load';
 import { CloudApiError, describeError } from '../errors';
-import { parseEvents } from '../events/parse';
+import { parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
 import { aclGuard } from '../guards/acl';
 import { keyGuard } from '../guards/keys';

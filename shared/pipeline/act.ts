@@ -32,7 +32,9 @@ async function perform(action: CloudAction, { oss, audit, ram, config }: ChangeS
       return oss.deleteBucketPolicy(action.bucket);
     case 'disable-access-key':
       if (!ram)
-        throw new Error('access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler');
+        throw new Error(
+          'access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler',
+        );
       return ram.disableAccessKey(action.userName, action.accessKeyId);
     case 'keep-policy-snapshot':
       if (!audit)

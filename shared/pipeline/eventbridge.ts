@@ -1,4 +1,4 @@
-import { parseEvents } from '../events/parse';
+import { parseEvents } from '../events/parse-actiontrail-events';
 import { type ChangeSource, InvocationFailedError } from './handler';
 import type { InvocationDeps, InvocationResult } from './invocation';
 import { runGuard } from './run';

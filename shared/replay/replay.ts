@@ -4,7 +4,7 @@ import { type AuditStore, parseStored, type ReadProgress } from '../audit/store'
 import { isNotFound } from '../clients/oss';
 import { describeError } from '../errors';
 import { ACL_GUARD_EVENTS, KEY_GUARD_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
-import { parseEvents } from '../events/parse';
+import { parseEvents } from '../events/parse-actiontrail-events';
 import type { ChangeResources } from '../events/types';
 import { type DecisionSummary, wasJudged } from '../pipeline/run';
 import type { GuardName } from '../rules/types';

@@ -1,7 +1,7 @@
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import type { ChangeSource } from '../pipeline/handler';
-import { SWEEP_PREFIX, SweepCheckpoints } from './checkpoint';
+import { SWEEP_PREFIX, SweepCheckpoints } from './progress-checkpoint';
 import { type SweepResult, sweep } from './sweep';
 
 /** Without a timeout in the context, what s.yaml gives the sweeper. */

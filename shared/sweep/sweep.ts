@@ -5,7 +5,7 @@ import { aclGuard } from '../guards/acl';
 import { policyGuard } from '../guards/policy';
 import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
 import { Assessor, type BucketRef, type Exposure } from './assess';
-import type { SweepCheckpoint, SweepCheckpoints } from './checkpoint';
+import type { SweepCheckpoint, SweepCheckpoints } from './progress-checkpoint';
 
 /**
  * The event name of the changes a sweep hands the guards. It names no API call because none happened: the

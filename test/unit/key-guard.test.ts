@@ -13,7 +13,7 @@ import { createRamApi } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
 import { CloudApiError, EventParseError } from '../../shared/errors';
 import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
-import { parseEvents } from '../../shared/events/parse';
+import { parseEvents } from '../../shared/events/parse-actiontrail-events';
 import type { ChangeRecord } from '../../shared/events/types';
 import { keyGuard } from '../../shared/guards/keys';
 import { createLogger } from '../../shared/log';

@@ -7,7 +7,7 @@ import {
   OBJECT_ACL_EVENTS,
   POLICY_GUARD_EVENTS,
 } from '../../shared/events/names';
-import { parseEvents } from '../../shared/events/parse';
+import { parseEvents } from '../../shared/events/parse-actiontrail-events';
 import { recordFromTrailLog, type TrailLog } from '../../shared/events/trail-log';
 import type { ParsedItem } from '../../shared/events/types';
 

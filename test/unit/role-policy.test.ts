@@ -5,7 +5,7 @@ import { auditKey } from '../../shared/audit/record';
 import { isAllowed, parseRamPolicy, RamPolicyError } from '../../shared/deployment/ram-policy';
 import { renderRolePolicy } from '../../shared/deployment/role-policy';
 import { snapshotKey } from '../../shared/guards/policy-snapshots';
-import { SWEEP_PREFIX } from '../../shared/sweep/checkpoint';
+import { SWEEP_PREFIX } from '../../shared/sweep/progress-checkpoint';
 
 const AUDIT = { bucket: 'corp-ossguard-audit', prefix: 'ossguard/audit/' };
 const policy = renderRolePolicy(ROLE_POLICY_TEMPLATE, AUDIT);

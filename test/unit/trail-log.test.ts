@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventParseError } from '../../shared/errors';
-import { parseEvents } from '../../shared/events/parse';
+import { parseEvents } from '../../shared/events/parse-actiontrail-events';
 import {
   isObjectAclChange,
   recordFromTrailLog,

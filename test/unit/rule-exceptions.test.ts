@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateExceptions, parseExceptionTag } from '../../shared/exceptions';
+import { evaluateExceptions, parseExceptionTag } from '../../shared/rule-exceptions';
 import { wildcardMatches } from '../../shared/wildcard';
 
 const now = new Date('2026-11-28T12:00:00Z');
