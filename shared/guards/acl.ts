@@ -3,9 +3,9 @@ import type { OssguardConfig } from '../config/schema';
 import { EventParseError } from '../errors';
 import { ACL_GUARD_EVENTS, OBJECT_ACL_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
-import { type ExceptionOutcome, evaluateExceptions } from '../rule-exceptions';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { Evaluation, Guard, Observation } from '../pipeline/types';
+import { type ExceptionOutcome, evaluateExceptions } from '../rule-exceptions';
 import { type AclSubject, aclRules } from '../rules';
 
 interface AclState {

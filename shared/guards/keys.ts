@@ -2,9 +2,9 @@ import type { KeyOwner, RamGateway } from '../clients/ram';
 import { EventParseError } from '../errors';
 import { KEY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
-import { evaluateExceptions } from '../rule-exceptions';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { ChangeScope, Evaluation, Guard, Observation } from '../pipeline/types';
+import { evaluateExceptions } from '../rule-exceptions';
 import { type KeySubject, keyRules } from '../rules';
 
 interface KeyState {

@@ -4,7 +4,6 @@ import type { OssguardConfig } from '../config/schema';
 import { EventParseError } from '../errors';
 import { POLICY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
-import { evaluateExceptions } from '../rule-exceptions';
 import { evaluateRules } from '../pipeline/evaluate';
 import type {
   ChangeScope,
@@ -23,6 +22,7 @@ import {
   statementsToStrip,
   stripStatements,
 } from '../policy';
+import { evaluateExceptions } from '../rule-exceptions';
 import { policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
 import { latestSnapshot } from './policy-snapshots';

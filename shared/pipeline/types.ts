@@ -4,9 +4,9 @@ import type { OssGateway } from '../clients/oss';
 import type { RamGateway } from '../clients/ram';
 import type { OssguardConfig } from '../config/schema';
 import type { ChangeRecord } from '../events/types';
-import type { AppliedException, ExceptionOutcome, IgnoredException } from '../rule-exceptions';
 import type { PolicySnapshot } from '../guards/policy-snapshots';
 import type { Logger } from '../log';
+import type { AppliedException, ExceptionOutcome, IgnoredException } from '../rule-exceptions';
 import type { ObjectAcl } from '../rules';
 import type { GuardName, RuleFinding, RuleMode } from '../rules/types';
 

@@ -2,10 +2,10 @@ import { CallLog } from '../clients/calllog';
 import { isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import type { OssguardConfig } from '../config/schema';
 import { describeError } from '../errors';
-import { type AppliedException, evaluateExceptions } from '../rule-exceptions';
 import { analyseBucketPolicy, judge } from '../guards/policy';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { ModedFinding } from '../pipeline/types';
+import { type AppliedException, evaluateExceptions } from '../rule-exceptions';
 import { aclRules, type BucketAcl } from '../rules';
 import { atLeast } from '../severity';
 
