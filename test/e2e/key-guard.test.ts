@@ -120,7 +120,14 @@ describe('access-key-guard through the router and the bundled function', () => {
     expect(await statusOf('carol', key.accessKeyId)).toBe('Inactive');
 
     const create = publishedEvent('CreateAccessKey', key.accessKeyId);
-    expect(deliveriesOf(create).map((d) => [d.functionName, d.ok])).toEqual([[GUARD, true]]);
+    // The trail delivers the same change to trail-guard: when it got there first and still held its intent,
+    // EventBridge's delivery failed once to come back as a duplicate (README, "Reliability").
+    const deliveries = deliveriesOf(create);
+    expect(deliveries.every((d) => d.functionName === GUARD)).toBe(true);
+    expect(deliveries.at(-1)?.ok).toBe(true);
+    for (const failed of deliveries.filter((d) => !d.ok)) {
+      expect(failed.error?.message).toMatch(/another delivery of this event/);
+    }
     const revert = publishedEvent('UpdateAccessKey', key.accessKeyId);
     expect(revert.data.userIdentity).toMatchObject({ type: 'assumed-role' });
     expect(deliveriesOf(revert)).toEqual([]);
