@@ -37,6 +37,10 @@ export const OBJECT_ACL_EVENTS = ['PutObjectAcl', ...OBJECT_WRITE_EVENTS] as con
 
 export const POLICY_GUARD_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
 
-export const KEY_GUARD_EVENTS = ['CreateAccessKey'] as const;
+/**
+ * A key's creation, and every change of its state: a key ossguard disabled must not come back unjudged
+ * (UpdateAccessKey `Status=Active`, F-RAM-UPDATEACCESSKEY, F-IMS-UPDATEACCESSKEY).
+ */
+export const KEY_GUARD_EVENTS = ['CreateAccessKey', 'UpdateAccessKey'] as const;
 
 export type AclGuardEvent = (typeof ACL_GUARD_EVENTS)[number];

@@ -21,8 +21,9 @@ const ROOT_KEY_STEPS = [
 ];
 
 /**
- * access-key-guard: CreateAccessKey from RAM or IMS. The event says which key was created and by whom; the
- * owner, its other keys and its console login come from the RAM/IMS APIs.
+ * access-key-guard: CreateAccessKey and UpdateAccessKey from RAM or IMS. The event says which key was created
+ * or switched, and by whom; the owner, its keys (with the key's status now) and its console login come from
+ * the RAM/IMS APIs, so a key switched back on is judged like a new one, and one switched off is skipped.
  */
 export const keyGuard: Guard<KeyState> = {
   name: 'access-key-guard',
@@ -32,10 +33,17 @@ export const keyGuard: Guard<KeyState> = {
     const ram = requireRam(scope);
     const accessKeyId = change.resources.accessKeyId;
     if (!accessKeyId) {
-      throw new EventParseError('CreateAccessKey event names no AccessKey id', { eventId: change.eventId });
+      throw new EventParseError(`${change.eventName} event names no AccessKey id`, {
+        eventId: change.eventId,
+      });
     }
     const target = targetOf(change);
     if (target.kind === 'root') {
+      // No role may read the account's own keys: the request's Status is the only hint of a root key being
+      // switched off, which leaves nothing to warn about (a root key switched on is alerted like a new one).
+      if (change.eventName === 'UpdateAccessKey' && change.requestParameters.Status !== 'Active') {
+        return { kind: 'gone', reason: `AccessKey ${accessKeyId} of the account was not switched on` };
+      }
       return { kind: 'present', state: { subject: rootSubject(change, accessKeyId) } };
     }
     // The user is named in the event: read owner, keys and login profile in one round trip.
@@ -115,7 +123,7 @@ function targetOf(change: ChangeRecord): { kind: 'root' } | { kind: 'user'; user
   if (userName) return { kind: 'user', userName };
   if (change.actor.type === 'root-account') return { kind: 'root' };
   throw new EventParseError(
-    'CreateAccessKey event names no user and was not made by a RAM user or the account',
+    `${change.eventName} event names no user and was not made by a RAM user or the account`,
     { eventId: change.eventId },
   );
 }

@@ -128,9 +128,65 @@ describe('access-key-guard through the router and the bundled function', () => {
     for (const failed of deliveries.filter((d) => !d.ok)) {
       expect(failed.error?.message).toMatch(/another delivery of this event/);
     }
+    // Its own UpdateAccessKey reaches it too (every state change of a key is watched), and is skipped.
     const revert = publishedEvent('UpdateAccessKey', key.accessKeyId);
     expect(revert.data.userIdentity).toMatchObject({ type: 'assumed-role' });
-    expect(deliveriesOf(revert)).toEqual([]);
+    const own = (await auditRecords(cloud)).filter((r) => r.eventId === revert.data.eventId);
+    expect(own.map((r) => [r.decision, r.reason])).toEqual([
+      ['skipped', expect.stringMatching(/own role .* \(loop prevention\)/)],
+    ]);
+  });
+
+  it('disables again a key someone switches back on, judged like a new one', async () => {
+    cloud.setConfig({ rules: { 'key-for-other-user': 'enforce' } });
+    const key = await createKeyFor('dave');
+    await decisionFor(key.accessKeyId);
+    expect(await statusOf('dave', key.accessKeyId)).toBe('Inactive');
+
+    await ram(alice()).updateAccessKey(
+      new $Ram.UpdateAccessKeyRequest({
+        userName: 'dave',
+        userAccessKeyId: key.accessKeyId,
+        status: 'Active',
+      }),
+    );
+    await cloud.settle();
+
+    expect(await statusOf('dave', key.accessKeyId)).toBe('Inactive');
+    const switchedOn = (await auditRecords(cloud)).filter(
+      (r) =>
+        r.eventName === 'UpdateAccessKey' &&
+        r.resource.accessKeyId === key.accessKeyId &&
+        r.actor.type === 'ram-user',
+    );
+    expect(switchedOn).toMatchObject([
+      {
+        decision: 'remediated',
+        after: { accessKeyId: key.accessKeyId, status: 'Inactive' },
+        rules: expect.arrayContaining([expect.objectContaining({ ruleId: 'key-for-other-user' })]),
+      },
+    ]);
+  });
+
+  it('records a key someone switches off as skipped: nothing to judge', async () => {
+    cloud.setConfig({ rules: {} });
+    const key = await createKeyFor('erin');
+    await decisionFor(key.accessKeyId);
+    await ram(alice()).updateAccessKey(
+      new $Ram.UpdateAccessKeyRequest({
+        userName: 'erin',
+        userAccessKeyId: key.accessKeyId,
+        status: 'Inactive',
+      }),
+    );
+    await cloud.settle();
+
+    const switchedOff = (await auditRecords(cloud)).filter(
+      (r) => r.eventName === 'UpdateAccessKey' && r.resource.accessKeyId === key.accessKeyId,
+    );
+    expect(switchedOff).toMatchObject([
+      { decision: 'skipped', reason: expect.stringMatching(/already Inactive/) },
+    ]);
   });
 
   it('raises a critical alert with the console steps for a key of the account itself', async () => {
