@@ -119,6 +119,7 @@ export interface TrailState {
   selector: DataEventSelectorInfo | undefined | { failed: string };
 }
 
+// DescribeTrails, GetTrailStatus and GetDataEventSelector fields (F-ACTIONTRAIL-TRAIL-STATUS).
 async function trailState(api: TrailApi, feed: FeedSettings): Promise<TrailState> {
   const trail = await attempt(() => api.describeTrail(feed.trailName));
   if (failed(trail) || !trail) return { trail, logging: false, selector: undefined };
@@ -129,6 +130,8 @@ async function trailState(api: TrailApi, feed: FeedSettings): Promise<TrailState
   };
 }
 
+// TrailRegion All (F-ACTIONTRAIL-TRAIL-ALL-REGIONS), EventRW and SlsProjectArn (F-ACTIONTRAIL-CREATETRAIL), the
+// selector (F-ACTIONTRAIL-DATA-EVENT-SELECTOR).
 function trailChecks(state: TrailState, feed: FeedSettings): DoctorCheck[] {
   const name = feed.trailName;
   const kind = feed.ossReadEvents ? 'reads and writes' : 'writes';
@@ -211,6 +214,7 @@ async function logstoreChecks(sls: SlsAdmin, feed: FeedSettings): Promise<Doctor
   const where = `in ${feed.project} (${feed.region})`;
   const exists = !failed(trailStore) && trailStore !== undefined;
   const ttl = exists ? trailStore.ttl : undefined;
+  // 3650 days means permanent (F-SLS-LOGSTORE-TTL).
   const hasTtl = ttl !== undefined && ttl < PERMANENT_TTL_DAYS;
   const triggerExists = !failed(triggerStore) && triggerStore !== undefined;
   return [
@@ -249,6 +253,7 @@ async function roleCheck(
 ): Promise<{ check: DoctorCheck; arn?: string }> {
   const title = `role ${roleName} exists, trusted by ${service}`;
   try {
+    // GetRole's Role.AssumeRolePolicyDocument; a missing role is EntityNotExist.Role (F-RAM-GETROLE).
     const role = (await ram.getRole(new $Ram.GetRoleRequest({ roleName }))).body?.role;
     const ok = trustsService(role?.assumeRolePolicyDocument, service);
     return {
@@ -267,6 +272,7 @@ async function roleCheck(
   }
 }
 
+/** FC 3.0's management endpoint, as fc3 uses it (F-FC-API-ENDPOINT-ERRORS). */
 function fcClient(input: DoctorInput, region: string): FC {
   return sdkClient(
     FC,
@@ -294,6 +300,7 @@ async function functionCheck(
   try {
     fn = (await fc.getFunction(functionName, new $FC.GetFunctionRequest({}))).body;
   } catch (error) {
+    // FC 3.0's code for a missing function (F-FC-API-ENDPOINT-ERRORS).
     return fail((error as { code?: string }).code === 'FunctionNotFound' ? 'not deployed' : errorText(error));
   }
   if (!fn?.role?.endsWith(`:role/${ROLE_NAME}`))
@@ -310,6 +317,7 @@ async function functionCheck(
     const found = deployed.find((t) => t.triggerName === expected.name);
     if (!found) return fail(`trigger ${expected.name} is not deployed`);
     const config = (parseJson(found.triggerConfig) ?? {}) as LogTriggerConfig;
+    // triggerConfig is JSON text; `triggerEnable` or `enable` switches it (F-FC-TRIGGER-ENABLE).
     const enabled = expected.type === 'eventbridge' ? config.triggerEnable : config.enable;
     if (enabled === false) {
       return fail(`trigger ${expected.name} is disabled`, `enable trigger ${expected.name}, or ${DEPLOY}`);
@@ -317,6 +325,7 @@ async function functionCheck(
     if (expected.type === 'log') {
       const source = parseSlsProjectArn(found.sourceArn);
       const logstore = config.sourceConfig?.logstore;
+      // The SLS project must be in the function's region (F-FC-LOGTRIGGER-SAME-REGION).
       if (region !== feed.region) {
         return fail(
           `log trigger in ${region}, but the trail's project is in ${feed.region}`,
@@ -382,7 +391,7 @@ async function auditChecks(
     const info = (await oss.getBucketInfo(bucket)) as { bucket?: { Owner?: { ID?: string } } };
     owner = String(info.bucket?.Owner?.ID ?? '');
   } catch (error) {
-    const missing = (error as { code?: string }).code === 'NoSuchBucket';
+    const missing = (error as { code?: string }).code === 'NoSuchBucket'; // F-OSS-ERROR-CODES
     const detail = missing ? 'missing' : errorText(error);
     return [
       {
@@ -411,6 +420,7 @@ async function auditChecks(
       ...(own ? {} : { fix: 'audit.bucket names a bucket of another account: pick a name of your own' }),
     },
   ];
+  // A locked retention policy cannot be aborted (F-OSS-WORM).
   const worm = await attempt(() => new AuditWorm(factory, region, bucket).status());
   const locked = !failed(worm) && worm.state === 'Locked';
   checks.push({
@@ -439,6 +449,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   const auditRegion = config.audit.region ?? home;
   const trailApi = createTrailApi(input.credentials, feed.region, endpoints.actiontrail);
   const sls = createSlsAdmin(input.credentials, feed.region, endpoints.sls);
+  // RAM is global (F-RAM-GLOBAL-ENDPOINT).
   const ram = sdkClient(Ram, popConfig(input.credentials, 'ram.aliyuncs.com', 'cn-shanghai', endpoints.ram));
 
   const state = await trailState(trailApi, feed);

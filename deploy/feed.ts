@@ -10,10 +10,11 @@ import type { OssguardConfig } from '../shared/config/schema';
 export const TRIGGER_LOG_TTL_DAYS = 30;
 /** SLS stores a logstore's data permanently when its ttl is 3650 (F-SLS-LOGSTORE-TTL). */
 export const PERMANENT_TTL_DAYS = 3650;
-/** The role SLS assumes to invoke a log-triggered function; fc3 creates it when s.yaml names none. */
+/** The role SLS assumes to invoke a log-triggered function; fc3 creates it when s.yaml names none (F-FC-LOGTRIGGER-ROLE). */
 export const LOG_TRIGGER_ROLE = 'AliyunLogETLRole';
 export const LOG_TRIGGER_ROLE_POLICY = 'AliyunLogETLRolePolicy';
 export const LOG_SERVICE_PRINCIPAL = 'log.aliyuncs.com';
+/** The service a function's role must trust (F-FC-FUNCTION-ROLE-TRUST). */
 export const FC_SERVICE_PRINCIPAL = 'fc.aliyuncs.com';
 
 export interface FeedSettings {

@@ -6,8 +6,8 @@ import type { CloudCredentials } from '../shared/clients/oss';
 /**
  * The SLS management calls bootstrap and doctor make, through `@alicloud/sls20201230` (ROA, LOG signature
  * by `@alicloud/gateway-sls`): GetProject, CreateProject, GetLogStore, CreateLogStore, UpdateLogStore,
- * DeleteLogStore. Each client is regional (`<region>.log.aliyuncs.com`): a project lives in one region, and
- * the project goes in the host (F-SLS-LOGSTORE-TTL).
+ * DeleteLogStore (paths and fields: F-SLS-MANAGEMENT-API). Each client is regional (`<region>.log.aliyuncs.com`):
+ * a project lives in one region, and the project goes in the host (F-SLS-LOGSTORE-TTL).
  */
 export interface ProjectInfo {
   projectName: string;
@@ -67,6 +67,7 @@ function sdkClient(config: $OpenApiUtil.Config, local: boolean): Sls {
   return new LocalSls(config);
 }
 
+// ProjectNotExist / LogStoreNotExist mean "missing" (F-SLS-ERROR-CODES).
 const codeOf = (error: unknown): string | undefined => (error as { code?: string }).code;
 
 async function unless<T>(read: Promise<T>, missing: string[]): Promise<T | undefined> {
@@ -128,7 +129,7 @@ export function createSlsAdmin(credentials: CloudCredentials, region: string, en
       );
     },
     async updateLogStoreTtl(project, logstore, ttl) {
-      // logstoreName and ttl are the required fields; the shard count cannot change here.
+      // logstoreName and ttl are the required fields; the shard count cannot change here (F-SLS-LOGSTORE-TTL).
       await client.updateLogStore(
         project,
         logstore,

@@ -104,7 +104,10 @@ export interface TrailModel {
   showsObjectAclHeader?: boolean;
 }
 
-/** A trigger as FC shows it once switched off: `enabled` false, and `enable` false in a log trigger's config. */
+/**
+ * A trigger as FC shows it once switched off: `enabled` false, and `enable` false in a log trigger's config
+ * (F-FC-TRIGGER-ENABLE).
+ */
 function disabled(trigger: FunctionTrigger): FunctionTrigger {
   if (trigger.type === 'eventbridge' || trigger.type === 'timer') return { ...trigger, enabled: false };
   if (trigger.type === 'log')

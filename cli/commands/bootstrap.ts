@@ -102,6 +102,8 @@ const ramClient = (target: CloudTarget): Ram =>
 async function roleSteps(ram: Ram, rolePolicy: string): Promise<Step[]> {
   const roleName = ROLE_NAME;
   const policyName = POLICY_NAME;
+  // A missing role is EntityNotExist.Role (F-RAM-GETROLE); the role is trusted by fc.aliyuncs.com
+  // (F-FC-FUNCTION-ROLE-TRUST).
   const role = await unlessMissing(ram.getRole(new $Ram.GetRoleRequest({ roleName })), 'EntityNotExist.Role');
   const trust = role?.body?.role?.assumeRolePolicyDocument;
   const roleStep = reconcile(`role ${roleName}`, role, canonical(trust) === canonical(TRUST_POLICY), {

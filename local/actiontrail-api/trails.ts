@@ -55,6 +55,7 @@ const SLS_PROJECT_MISSING = {
   message: 'The SLS project does not exist in the region the ARN names.',
 };
 
+/** CreateTrail's Name rule (F-ACTIONTRAIL-CREATETRAIL). */
 const NAME = /^[a-z][a-z0-9_-]{5,35}$/;
 const iso = (): string => `${new Date().toISOString().slice(0, 19)}Z`;
 const SLS_ARN = /^acs:log:([^:]+):[^:]*:project\/([^/]+)$/;
@@ -214,6 +215,7 @@ export class TrailCatalog {
       SlsProjectArn: trail.slsProjectArn ?? '',
       SlsWriteRoleArn: trail.slsWriteRoleArn ?? '',
       Status: trail.status,
+      // UNVERIFIED (F-ACTIONTRAIL-TRAIL-STATUS): the TrailArn format.
       TrailArn: `acs:actiontrail:${trail.homeRegion}:${this.accountId}:trail/${trail.name}`,
       IsOrganizationTrail: false,
       CreateTime: trail.createTime,

@@ -25,6 +25,7 @@ const VERSION = '2023-03-30';
 const ROUTE = /^\/2023-03-30\/functions\/([^/]+)(\/invocations|\/triggers)?$/;
 
 // FC 3.0 error codes as the API reference's error tables name them; statuses UNVERIFIED.
+// The code is FC 3.0's; the status and message are UNVERIFIED (F-FC-API-ENDPOINT-ERRORS).
 const FUNCTION_NOT_FOUND = { status: 404, code: 'FunctionNotFound', message: 'function does not exist' };
 const METHOD_NOT_ALLOWED = { status: 405, code: 'MethodNotAllowed', message: 'method not allowed' };
 
@@ -117,7 +118,8 @@ export class FcApiEmulator extends HttpEmulator {
         );
       }
       if (route === 'GET /triggers') {
-        // A log trigger's source is its project, as `sourceArn` (acs:log:<region>:<uid>:project/<name>).
+        // A log trigger's source is its project, as `sourceArn` (acs:log:<region>:<uid>:project/<name>,
+        // F-FC-LOGTRIGGER-SAME-REGION).
         const accountId = this.options.identities.accountId;
         const sourceArn = (t: FunctionTrigger) =>
           t.type === 'log' ? { sourceArn: `acs:log:${fn.region}:${accountId}:project/${t.project}` } : {};

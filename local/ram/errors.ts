@@ -70,7 +70,8 @@ export const RAM_ERRORS = {
     'The count of policy version beyond the current limits.',
   ),
   // The three role codes are what public clients match on (GetRole / CreateRole / AttachPolicyToRole
-  // idempotency); their statuses and messages are UNVERIFIED, modelled on the user codes.
+  // idempotency); their statuses and messages are UNVERIFIED, modelled on the user codes (EntityNotExist.Role's
+  // 404 is documented, its message is not this one: F-RAM-GETROLE).
   EntityNotExistRole: spec(404, 'EntityNotExist.Role', 'The role not exists.'),
   EntityAlreadyExistsRole: spec(409, 'EntityAlreadyExists.Role', 'The role does already EXIST.'),
   EntityAlreadyExistsRolePolicy: spec(

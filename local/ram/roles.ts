@@ -45,7 +45,7 @@ function maxSessionDuration(params: Params, name: string): number | undefined {
 function existingRole(ctx: ActionContext): { roleName: string; roleId: string; details: RoleDetails } {
   const roleName = required(ctx.params, 'RoleName');
   const role = ctx.identities.roles.get(roleName);
-  if (!role) throw new AcsError(RAM_ERRORS.EntityNotExistRole);
+  if (!role) throw new AcsError(RAM_ERRORS.EntityNotExistRole); // F-RAM-GETROLE
   // A role the store created for an STS session has no RAM attributes until RAM first shows it.
   const created = now();
   const details = ctx.catalog.roles.get(roleName) ?? {
@@ -63,7 +63,7 @@ function renderRole(ctx: ActionContext, role: { roleName: string; roleId: string
   return {
     RoleId: role.roleId,
     RoleName: role.roleName,
-    // UNVERIFIED: real ARNs appear with the role name in lower case.
+    // UNVERIFIED (F-RAM-GETROLE): real ARNs appear with the role name in lower case.
     Arn: `acs:ram::${ctx.identities.accountId}:role/${role.roleName.toLowerCase()}`,
     AssumeRolePolicyDocument: role.details.assumeRolePolicyDocument,
     Description: role.details.description,

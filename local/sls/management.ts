@@ -8,7 +8,8 @@ import { parseAuthorization, signLog, stringToSign } from './signature';
 import type { SlsStore } from './store';
 
 /**
- * The SLS management operations bootstrap and doctor call (@alicloud/sls20201230, ROA, LOG signature):
+ * The SLS management operations bootstrap and doctor call (@alicloud/sls20201230, ROA, LOG signature;
+ * paths, fields and RAM actions in F-SLS-MANAGEMENT-API):
  * CreateProject, GetProject, CreateLogStore, GetLogStore, UpdateLogStore and DeleteLogStore, over the same
  * store PullLogs reads. A logstore's TTL lives here; 3650 days means permanent, which is what ActionTrail gives
  * the trail logstore it creates (F-SLS-TRAIL-LOGSTORE, F-SLS-LOGSTORE-TTL).
@@ -22,7 +23,7 @@ const LOCAL_PROJECT_HEADER = 'x-ossguard-local-project';
 const MAX_SKEW_MS = 15 * 60_000;
 
 const spec = (status: number, code: string, message: string): SlsErrorSpec => ({ status, code, message });
-// Codes as the SLS error-code page names them; statuses and messages UNVERIFIED.
+// UNVERIFIED (F-SLS-MANAGEMENT-API): these codes, statuses and messages are the local SLS's own.
 const ERRORS = {
   ProjectAlreadyExist: spec(400, 'ProjectAlreadyExist', 'The project already exists.'),
   LogStoreAlreadyExist: spec(400, 'LogStoreAlreadyExist', 'The logstore already exists.'),
@@ -128,7 +129,7 @@ export class SlsManagement {
     }
     if (this.options.latencyMs) await sleep(this.options.latencyMs);
     response.writeHead(status, {
-      'x-log-requestid': requestId,
+      'x-log-requestid': requestId, // F-SLS-COMMON-HEADERS
       'content-type': 'application/json',
       'content-length': String(answer.length),
     });

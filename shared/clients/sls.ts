@@ -158,6 +158,7 @@ function protobufPuller(
         'accept-encoding': 'lz4',
         date: new Date().toUTCString(),
         host,
+        // Common headers (F-SLS-COMMON-HEADERS).
         'x-log-apiversion': '0.6.0',
         'x-log-bodyrawsize': '0',
         'x-log-signaturemethod': 'hmac-sha256',
