@@ -1,7 +1,5 @@
-import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
-import { RuntimeOptions } from '@darabonba/typescript';
+import { actionTrailCaller } from '../shared/clients/actiontrail';
 import type { CloudCredentials } from '../shared/clients/oss';
-import { popConfig } from '../shared/clients/pop';
 
 /**
  * The ActionTrail (2020-07-06) trail operations bootstrap and doctor call: CreateTrail, UpdateTrail,
@@ -59,10 +57,6 @@ export interface TrailApi {
   deleteDataEventSelector(name: string): Promise<void>;
 }
 
-const VERSION = '2020-07-06';
-
-type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
-
 /**
  * UNVERIFIED (F-ACTIONTRAIL-TRAIL-STATUS): the code GetDataEventSelector answers for a trail without a selector; any code naming a missing
  * selector counts as "none", and so does an answer whose DataEventSelectors is empty.
@@ -74,29 +68,7 @@ const NO_SELECTOR = /NotExist|NotFound|NoSuch/i;
  * endpoint is regional (`actiontrail.<region>.aliyuncs.com`) unless overridden (the local cloud).
  */
 export function createTrailApi(credentials: CloudCredentials, region: string, endpoint?: string): TrailApi {
-  const Client = (OpenApi as OpenApiClass & { default?: OpenApiClass }).default ?? OpenApi;
-  const client = new Client(
-    new $OpenApiUtil.Config(popConfig(credentials, `actiontrail.${region}.aliyuncs.com`, region, endpoint)),
-  );
-  const call = async (action: string, query: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const params = new $OpenApiUtil.Params({
-      action,
-      version: VERSION,
-      protocol: 'HTTPS',
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
-    const response = await client.callApi(
-      params,
-      new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
-      new RuntimeOptions({}),
-    );
-    return (response.body ?? {}) as Record<string, unknown>;
-  };
+  const call = actionTrailCaller(credentials, region, endpoint);
   const settingsQuery = (s: TrailSettings) => ({
     Name: s.Name,
     SlsProjectArn: s.SlsProjectArn,

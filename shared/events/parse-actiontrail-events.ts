@@ -262,12 +262,13 @@ function resourcesOf(record: Json, params: Json, eventSource: string | undefined
     bucketFromEventSource(eventSource);
   const objectRef = first('ACS::OSS::Object');
   // UNVERIFIED: object references as `bucket/key` or the bare key (F-ACTIONTRAIL-REFERENCED-RESOURCES).
+  // The key as sent comes first: a reference may be split on `,` and `;` (resourceName), which keys may hold.
   const objectKey =
+    str(params.objectKey) ??
+    str(params.ObjectName) ??
     (objectRef && bucket && objectRef.startsWith(`${bucket}/`)
       ? objectRef.slice(bucket.length + 1)
-      : objectRef) ??
-    str(params.objectKey) ??
-    str(params.ObjectName);
+      : objectRef);
   const principalName = str(params.UserPrincipalName) ?? first('ACS::RAM::User');
   const ramUser = str(params.UserName) ?? principalName?.split('@')[0];
   // Where a new key's id sits is unverified (F-ACTIONTRAIL-CREATEACCESSKEY-RESPONSE).

@@ -40,8 +40,10 @@ export const keyGuard: Guard<KeyState> = {
     const target = targetOf(change);
     if (target.kind === 'root') {
       // No role may read the account's own keys: the request's Status is the only hint of a root key being
-      // switched off, which leaves nothing to warn about (a root key switched on is alerted like a new one).
-      if (change.eventName === 'UpdateAccessKey' && change.requestParameters.Status !== 'Active') {
+      // switched off, which leaves nothing to warn about; anything else (on, or no Status) is alerted like a
+      // new root key.
+      const status = change.requestParameters.Status?.toLowerCase();
+      if (change.eventName === 'UpdateAccessKey' && status === 'inactive') {
         return { kind: 'gone', reason: `AccessKey ${accessKeyId} of the account was not switched on` };
       }
       return { kind: 'present', state: { subject: rootSubject(change, accessKeyId) } };

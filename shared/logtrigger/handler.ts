@@ -6,13 +6,13 @@ import type { Runtime } from '../config/load';
 import { CloudApiError, describeError } from '../errors';
 import { parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
+import type { ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
-import { judgeRecords } from '../pipeline/eventbridge';
 import { type ChangeSource, InvocationFailedError } from '../pipeline/handler';
-import { type InvocationDeps, type InvocationResult, isOwnRole } from '../pipeline/run';
+import { type InvocationDeps, type InvocationResult, isOwnRole, runGuard } from '../pipeline/run';
 import { parseLogTriggerEvent } from './event';
 
 export interface LogTriggerResult extends InvocationResult {
@@ -30,12 +30,13 @@ const RECHECK_CONCURRENCY = 16;
 
 type GuardRoute = Exclude<TrailRoute, 'object-acl-recheck'>;
 
-type Judge = (records: readonly unknown[], deps: InvocationDeps) => Promise<InvocationResult>;
+type Judge = (items: ParsedItem[], deps: InvocationDeps) => Promise<InvocationResult>;
 
+// Every record a route holds is one its guard handles (`routeOf` routes by the same event names).
 const JUDGES: Record<GuardRoute, Judge> = {
-  'oss-acl-guard': (records, deps) => judgeRecords(aclGuard, records, deps),
-  'oss-policy-guard': (records, deps) => judgeRecords(policyGuard, records, deps),
-  'access-key-guard': (records, deps) => judgeRecords(keyGuard, records, deps),
+  'oss-acl-guard': (items, deps) => runGuard(aclGuard, items, deps),
+  'oss-policy-guard': (items, deps) => runGuard(policyGuard, items, deps),
+  'access-key-guard': (items, deps) => runGuard(keyGuard, items, deps),
 };
 
 const emptySelection = (): TrailLogSelection => ({ routes: new Map(), ignored: 0, malformed: [] });
@@ -45,8 +46,8 @@ const emptySelection = (): TrailLogSelection => ({ routes: new Map(), ignored: 0
  * with PullLogs and routes every record, management and data events alike, to the guard that handles its
  * event name, through the same pipeline as EventBridge events: exceptions, dry-run, the blast-radius cap,
  * audit and alerts apply alike, and a change already handled on the EventBridge path (same ActionTrail
- * eventId) is a duplicate here. A range read twice (the trigger retries failed invocations) finds the audit
- * records and does nothing again.
+ * eventId) is a duplicate here. A range read twice (the trigger retries failed invocations,
+ * F-FC-LOGTRIGGER-INVOCATION) finds the audit records and does nothing again.
  *
  * Object writes whose record shows no ACL are re-checked with GetObjectAcl (unless `trail.recheckObjectWrites`
  * is off), and only those found public enter the pipeline: whether a trail shows the ACL header is
@@ -98,43 +99,45 @@ export function logTriggerSource(
     for (const { index, reason } of selection.malformed) {
       log.warn('malformed trail log', { range: rangeId, index, error: reason });
     }
-    const writes = selection.routes.get('object-acl-recheck') ?? [];
-    const recheck = runtime.config.trail.recheckObjectWrites
-      ? await publicObjectWrites(
-          writes,
-          objectsNamed(selection.routes.get('oss-acl-guard') ?? []),
-          deps.oss,
-          runtime,
-          context.region,
-          log,
-        )
-      : { public: [], failed: [] };
-    const routed: Array<[GuardRoute, unknown[]]> = [
-      ['oss-acl-guard', [...(selection.routes.get('oss-acl-guard') ?? []), ...recheck.public]],
-      ['oss-policy-guard', selection.routes.get('oss-policy-guard') ?? []],
-      ['access-key-guard', selection.routes.get('access-key-guard') ?? []],
-    ];
-    log.info('read trail range', {
-      range: rangeId,
-      logs,
-      ...Object.fromEntries(routed.map(([route, records]) => [route, records.length])),
-      rechecked: writes.length,
-      ignored: selection.ignored,
-      malformed: selection.malformed.length,
-    });
-
-    const result: InvocationResult = { decisions: [], retryableFailures: [...recheck.failed] };
-    for (const [route, records] of routed) {
-      if (records.length === 0) continue;
+    // Each routed record is parsed once, here, for the re-check and for its guard alike.
+    const parsed = (route: TrailRoute): ParsedItem[] => {
+      const records = selection.routes.get(route) ?? [];
+      return records.length > 0 ? parseEvents(records) : [];
+    };
+    const result: InvocationResult = { decisions: [], retryableFailures: [] };
+    const judge = async (route: GuardRoute, items: ParsedItem[], step: string = route): Promise<void> => {
+      if (items.length === 0) return;
       // The other routes still run: one guard's cloud faults must not hold back another's changes.
-      const part = await JUDGES[route](records, {
+      const part = await JUDGES[route](items, {
         ...deps,
         log: createLogger({ guard: route, requestId: context.requestId }),
-        invocationId: `${rangeId}/${route}`,
+        invocationId: `${rangeId}/${step}`,
       });
       result.decisions.push(...part.decisions);
       result.retryableFailures.push(...part.retryableFailures);
-    }
+    };
+
+    // The ACL changes first: an object they revert then reads back private in the re-check, so one exposure
+    // is handled once; and every upload is re-checked whatever else the range says of its object (a failed
+    // or already handled PutObjectAcl, or ossguard's own revert, says nothing of what the upload set).
+    await judge('oss-acl-guard', parsed('oss-acl-guard'));
+    const writes = parsed('object-acl-recheck');
+    const recheck = runtime.config.trail.recheckObjectWrites
+      ? await publicObjectWrites(writes, deps.oss, runtime, context.region, log)
+      : { public: [], failed: [] };
+    result.retryableFailures.push(...recheck.failed);
+    await judge('oss-acl-guard', recheck.public, 'object-acl-recheck');
+    await judge('oss-policy-guard', parsed('oss-policy-guard'));
+    await judge('access-key-guard', parsed('access-key-guard'));
+    log.info('read trail range', {
+      range: rangeId,
+      logs,
+      decisions: result.decisions.length,
+      rechecked: writes.length,
+      recheckedPublic: recheck.public.length,
+      ignored: selection.ignored,
+      malformed: selection.malformed.length,
+    });
     if (result.retryableFailures.length > 0) throw new InvocationFailedError(result.retryableFailures);
     return {
       ...result,
@@ -150,57 +153,44 @@ export function logTriggerSource(
 
 const objectId = (region: string, bucket: string, key: string): string => `${region}/${bucket}/${key}`;
 
-/** The objects that records already bound for the ACL guard name: their own change covers them. */
-function objectsNamed(records: readonly unknown[]): Set<string> {
-  const named = new Set<string>();
-  for (const item of parseEvents(records as unknown[])) {
-    const { bucket, objectKey } = item.kind === 'change' ? item.record.resources : {};
-    if (item.kind === 'change' && bucket && objectKey !== undefined) {
-      named.add(objectId(item.record.region, bucket, objectKey));
-    }
-  }
-  return named;
-}
-
-/**
- * Of the object writes whose record shows no ACL, those whose object is public now: each distinct object is
- * read once (GetObjectAcl), an object another record of the range already hands to the ACL guard (a
- * PutObjectAcl after the upload) is left to that record so the exposure is handled once, ossguard's own writes
- * (its audit records) are not read at all, and an object already deleted is nothing to revert. A read that
- * fails after retries fails the invocation, so the range is read again and nothing is lost.
- */
 /** An object write whose record shows no ACL: the object may have been uploaded public. */
 interface PossibleExposure {
-  raw: unknown;
+  change: ParsedItem;
+  eventId: string;
   bucket: string;
   key: string;
   region: string;
 }
 
+/**
+ * Of the object writes whose record shows no ACL, those whose object is public now: each distinct object is
+ * read once (GetObjectAcl), ossguard's own writes (its audit records) are not read at all, and an object
+ * already deleted is nothing to revert. A read that
+ * fails after retries fails the invocation, so the range is read again and nothing is lost.
+ */
 async function publicObjectWrites(
-  records: readonly unknown[],
-  covered: ReadonlySet<string>,
+  writes: readonly ParsedItem[],
   oss: OssClientFactory,
   runtime: Runtime,
   defaultRegion: string,
   log: Logger,
-): Promise<{ public: unknown[]; failed: InvocationResult['retryableFailures'] }> {
+): Promise<{ public: ParsedItem[]; failed: InvocationResult['retryableFailures'] }> {
   const distinct = new Map<string, PossibleExposure>();
-  for (const item of parseEvents(records as unknown[])) {
+  for (const item of writes) {
     if (item.kind !== 'change') continue;
     const { record } = item;
     const { bucket, objectKey } = record.resources;
     if (!bucket || objectKey === undefined || isOwnRole(record.actor, runtime.config.ownRoleName)) continue;
     const id = objectId(record.region, bucket, objectKey);
-    if (covered.has(id)) continue;
     distinct.set(id, {
-      raw: records[item.index],
+      change: item,
+      eventId: record.eventId,
       bucket,
       key: objectKey,
       region: record.region || defaultRegion,
     });
   }
-  const found: unknown[] = [];
+  const found: ParsedItem[] = [];
   const failed: InvocationResult['retryableFailures'] = [];
   const limit = pLimit(RECHECK_CONCURRENCY);
   const recheck = async (write: PossibleExposure): Promise<void> => {
@@ -209,7 +199,7 @@ async function publicObjectWrites(
         write.bucket,
         write.key,
       );
-      if (acl === 'public-read' || acl === 'public-read-write') found.push(write.raw);
+      if (acl === 'public-read' || acl === 'public-read-write') found.push(write.change);
     } catch (error) {
       if (isNotFound(error)) return;
       log.warn('object ACL re-check failed', {
@@ -217,8 +207,7 @@ async function publicObjectWrites(
         key: write.key,
         error: describeError(error),
       });
-      const eventId = (write.raw as { eventId?: string }).eventId ?? `${write.bucket}/${write.key}`;
-      failed.push({ eventId, error: `GetObjectAcl: ${describeError(error)}` });
+      failed.push({ eventId: write.eventId, error: `GetObjectAcl: ${describeError(error)}` });
     }
   };
   await Promise.all([...distinct.values()].map((write) => limit(() => recheck(write))));

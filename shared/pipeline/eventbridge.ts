@@ -1,6 +1,6 @@
 import { parseEvents } from '../events/parse-actiontrail-events';
 import { type ChangeSource, InvocationFailedError } from './handler';
-import type { InvocationDeps, InvocationResult } from './invocation';
+import type { InvocationResult } from './invocation';
 import { runGuard } from './run';
 import type { Guard } from './types';
 
@@ -13,17 +13,9 @@ export function eventBridgeSource<State>(guard: Guard<State>): ChangeSource<Invo
   return {
     name: guard.name,
     async run(event, _context, { deps }) {
-      const result = await judgeRecords(guard, event, deps);
+      const result = await runGuard(guard, parseEvents(event, { accept: new Set(guard.events) }), deps);
       if (result.retryableFailures.length > 0) throw new InvocationFailedError(result.retryableFailures);
       return result;
     },
   };
 }
-
-/** ActionTrail records or CloudEvents (a body, or records already read) judged by one guard. */
-export const judgeRecords = <State>(
-  guard: Guard<State>,
-  records: Buffer | string | readonly unknown[],
-  deps: InvocationDeps,
-): Promise<InvocationResult> =>
-  runGuard(guard, parseEvents(records, { accept: new Set(guard.events) }), deps);

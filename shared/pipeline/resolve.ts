@@ -98,11 +98,10 @@ const INTENT_RECORD_FIRST_POLL_MS = 100;
 const INTENT_RECORD_MAX_POLL_MS = 1_000;
 
 async function recordAppears(at: ChangeLedger): Promise<boolean> {
-  let delay = INTENT_RECORD_FIRST_POLL_MS;
-  for (let waited = 0; waited < INTENT_RECORD_WAIT_MS; waited += delay) {
-    delay = Math.min(delay * 2, INTENT_RECORD_MAX_POLL_MS);
+  for (let delay = INTENT_RECORD_FIRST_POLL_MS, waited = 0; waited < INTENT_RECORD_WAIT_MS; waited += delay) {
     await new Promise((resolve) => setTimeout(resolve, delay));
     if (await recordExists(at)) return true;
+    delay = Math.min(delay * 2, INTENT_RECORD_MAX_POLL_MS);
   }
   return false;
 }

@@ -1,8 +1,7 @@
-import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
-import { RuntimeOptions } from '@darabonba/typescript';
+import { actionTrailCaller, actionTrailParams } from '../clients/actiontrail';
 import { CallLog } from '../clients/calllog';
 import type { CloudCredentials } from '../clients/oss';
-import { popCall, popConfig } from '../clients/pop';
+import { popCall } from '../clients/pop';
 import { CloudApiError } from '../errors';
 import { CallPacer } from './pacer';
 
@@ -16,17 +15,7 @@ export interface LookupPage {
 export type LookupEvents = (query: Record<string, unknown>) => Promise<LookupPage>;
 
 /** LookupEvents as the generated ActionTrail client would call it; tests speak to the emulator with it too. */
-export const LOOKUP_PARAMS = {
-  action: 'LookupEvents',
-  version: '2020-07-06',
-  protocol: 'HTTPS',
-  pathname: '/',
-  method: 'POST',
-  authType: 'AK',
-  style: 'RPC',
-  reqBodyType: 'formData',
-  bodyType: 'json',
-};
+export const LOOKUP_PARAMS = actionTrailParams('LookupEvents');
 
 /** Documented: "at most twice per second" per caller. */
 export const LOOKUP_CALLS_PER_SECOND = 2;
@@ -37,33 +26,18 @@ export const LOOKUP_RETENTION_DAYS = 90;
 const MAX_RESULTS = '50';
 const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
-type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
-
-/**
- * LookupEvents through openapi-core's generic `callApi`: the per-product ActionTrail SDK is not in the
- * registry. The endpoint is regional (`actiontrail.<region>.aliyuncs.com`) unless overridden.
- */
+/** LookupEvents (F-ACTIONTRAIL-LOOKUP-API); the endpoint is regional unless overridden. */
 export function actionTrailLookup(
   credentials: CloudCredentials,
   region: string,
   endpoint?: string,
 ): LookupEvents {
-  // openapi-core is CommonJS with `exports.default`; see sdkClient in ../clients/ram-sdk.ts for why both forms.
-  const Client = (OpenApi as OpenApiClass & { default?: OpenApiClass }).default ?? OpenApi;
-  const client = new Client(
-    new $OpenApiUtil.Config(popConfig(credentials, `actiontrail.${region}.aliyuncs.com`, region, endpoint)),
-  );
-  const params = new $OpenApiUtil.Params(LOOKUP_PARAMS);
+  const call = actionTrailCaller(credentials, region, endpoint);
   const log = new CallLog();
   return async (query) => {
-    const response = await popCall('actiontrail', 'LookupEvents', log, NO_RETRY, () =>
-      client.callApi(
-        params,
-        new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
-        new RuntimeOptions({}),
-      ),
-    );
-    const body = (response.body ?? {}) as { NextToken?: unknown; Events?: unknown };
+    const { body } = await popCall('actiontrail', 'LookupEvents', log, NO_RETRY, async () => ({
+      body: await call('LookupEvents', query),
+    }));
     return {
       nextToken: typeof body.NextToken === 'string' ? body.NextToken : '',
       events: Array.isArray(body.Events) ? body.Events : [],

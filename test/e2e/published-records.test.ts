@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, TRAIL_LOGSTORE, TRAIL_PROJECT } from '../../local/cloud';
 import { positionOf } from '../../local/sls/store';
@@ -15,6 +13,7 @@ import {
 } from '../../shared/events/names';
 import type { LogTriggerResult } from '../../shared/logtrigger/handler';
 import type { DecisionSummary, InvocationResult } from '../../shared/pipeline/run';
+import { type Json, type PublishedFixture, publishedFixtures, sourceRow } from '../helpers/published';
 import { startCloud } from './local-cloud';
 
 /**
@@ -26,41 +25,9 @@ import { startCloud } from './local-cloud';
  * state, find nothing, and say so.
  */
 
-const DIR = join(__dirname, '..', 'fixtures', 'published');
-const SOURCES = readFileSync(join(DIR, 'SOURCES.md'), 'utf8');
+type Fixture = PublishedFixture;
 
-type Json = Record<string, unknown>;
-
-interface Fixture {
-  name: string;
-  kind: 'record' | 'cloudevent' | 'trail-log';
-  value: Json;
-  /** The ActionTrail record inside the fixture. */
-  record: Json;
-  /** SOURCES.md's table row for the file says it is malformed. */
-  malformed: boolean;
-}
-
-/** The file's row of the SOURCES.md table, which says where it comes from and whether it is malformed. */
-function sourceRow(name: string): string | undefined {
-  return SOURCES.split('\n').find((line) => line.startsWith('|') && line.split('|')[1]?.trim() === name);
-}
-
-const fixtures: Fixture[] = readdirSync(DIR)
-  .filter((name) => name.endsWith('.json'))
-  .sort()
-  .map((name) => {
-    const value = JSON.parse(readFileSync(join(DIR, name), 'utf8')) as Json;
-    const malformed = /\bmalformed\b/i.test(sourceRow(name) ?? '');
-    if ('specversion' in value) {
-      return { name, kind: 'cloudevent', value, record: value.data as Json, malformed };
-    }
-    if ('__topic__' in value) {
-      const record = JSON.parse(String(value.event)) as Json;
-      return { name, kind: 'trail-log', value, record, malformed };
-    }
-    return { name, kind: 'record', value, record: value, malformed };
-  });
+const fixtures = publishedFixtures();
 
 /** The guards events reach (oss-sweeper takes timer events, trail-guard log-trigger events). */
 const GUARDS = {

@@ -242,6 +242,36 @@ describe.each([
   }, 60_000);
 });
 
+describe('an upload that shows no ACL, in a range with other records about its object', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud({}, { trailModel: { showsObjectAclHeader: false }, eventBridge: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('is re-checked and reverted even when a failed PutObjectAcl on the same object follows it', async () => {
+    const alice = userClient(cloud, 'alice', 'decoy-acl');
+    await alice.putBucket('decoy-acl');
+    await cloud.settle();
+    cloud.logTriggers.pause();
+    await alice.put('leak.txt', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'public-read' } });
+    await expect(alice.putACL('leak.txt', 'bogus' as 'private')).rejects.toThrow();
+    cloud.logTriggers.resume();
+    await cloud.settle();
+
+    expect(cloud.oss.object('decoy-acl', 'leak.txt')?.acl).toBe('private');
+    const records = await objectDecisions(cloud, 'leak.txt', 'decoy-acl');
+    expect(records.map((r) => [r.eventName, r.decision]).sort()).toEqual([
+      ['PutObject', 'remediated'],
+      ['PutObjectAcl', 'skipped'],
+    ]);
+  }, 60_000);
+});
+
 describe('a log-triggered invocation whose PullLogs is refused', () => {
   let cloud: LocalCloud;
 

@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ACL_GUARD_EVENTS,
@@ -10,6 +8,7 @@ import {
 import { parseEvents } from '../../shared/events/parse-actiontrail-events';
 import { recordFromTrailLog, type TrailLog } from '../../shared/events/trail-log';
 import type { ParsedItem } from '../../shared/events/types';
+import { type Json, type PublishedFixture, publishedFixtures } from '../helpers/published';
 
 /**
  * Records as Alibaba Cloud publishes them (test/fixtures/published/SOURCES.md) through every parsing path:
@@ -19,33 +18,9 @@ import type { ParsedItem } from '../../shared/events/types';
  * without acsRegion (F-ACTIONTRAIL-LEGACY-RECORD) and the sign-in records (F-ACTIONTRAIL-CONSOLE-SIGNIN) included.
  */
 
-const DIR = join(__dirname, '..', 'fixtures', 'published');
+type Fixture = PublishedFixture;
 
-type Json = Record<string, unknown>;
-
-interface Fixture {
-  name: string;
-  kind: 'record' | 'cloudevent' | 'trail-log';
-  value: Json;
-  /** The ActionTrail record inside the fixture. */
-  record: Json;
-}
-
-function load(): Fixture[] {
-  return readdirSync(DIR)
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => {
-      const value = JSON.parse(readFileSync(join(DIR, name), 'utf8')) as Json;
-      if ('specversion' in value) return { name, kind: 'cloudevent', value, record: value.data as Json };
-      if ('__topic__' in value) {
-        return { name, kind: 'trail-log', value, record: JSON.parse(String(value.event)) as Json };
-      }
-      return { name, kind: 'record', value, record: value };
-    });
-}
-
-const fixtures = load();
+const fixtures = publishedFixtures();
 
 /** Every event name some guard handles, as the functions pass it to `parseEvents`. */
 const HANDLED: ReadonlySet<string> = new Set<string>([
