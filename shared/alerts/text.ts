@@ -30,9 +30,19 @@ export function singleLine(value: string, maxChars = MAX_VALUE_CHARS): string {
 // quote, code, a table cell, strikethrough or an HTML tag (DingTalk renders `<font>` tags).
 const MARKDOWN_SPECIAL = /[\\`*_[\]()#>!|~<]/g;
 
-/** A value as literal text inside one markdown line. */
+/** A list item (`- `, `+ `, `1. `), a setext underline or a heading-like marker where a line starts. */
+const LEADING_BLOCK_MARKER = /^(\s*)([-+=]|\d+(?=[.)]))/;
+
+/**
+ * A value as literal text inside one markdown line. A value can start the line (an alert's summary does), so a
+ * leading block marker is escaped too: `- !` must not turn the summary into a list item.
+ */
 export function escapeMarkdown(value: string, maxChars = MAX_VALUE_CHARS): string {
-  return singleLine(value, maxChars).replace(MARKDOWN_SPECIAL, '\\$&');
+  return singleLine(value, maxChars)
+    .replace(MARKDOWN_SPECIAL, '\\$&')
+    .replace(LEADING_BLOCK_MARKER, (_, space: string, marker: string) =>
+      /\d/.test(marker) ? `${space}${marker}\\` : `${space}\\${marker}`,
+    );
 }
 
 /** A value as literal text in HTML element content or a quoted attribute. */

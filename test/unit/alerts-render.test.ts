@@ -21,7 +21,8 @@ function literalText(escaped: string): string | null {
     const char = escaped[i]!;
     if (char === '\\') {
       const next = escaped[i + 1];
-      if (next === undefined || !MARKDOWN_SPECIAL.has(next)) return null;
+      // CommonMark: a backslash escapes any ASCII punctuation character.
+      if (next === undefined || !/[!-/:-@[-`{-~]/.test(next)) return null;
       out += next;
       i++;
     } else if (MARKDOWN_SPECIAL.has(char)) {
@@ -66,6 +67,19 @@ describe('escaping a hostile value', () => {
     const factLine = lines.find((line) => line.startsWith('- **Resource:**'));
     expect(factLine).toBe(`- **Resource:** ${escapeMarkdown(value)}`);
     expect(literalText(escapeMarkdown(value))).toBe(singleLine(value));
+  });
+
+  it.each([
+    ['a bullet', '- !'],
+    ['a plus bullet', '+ x'],
+    ['an ordered item', '12. x'],
+    ['an ordered item with a parenthesis', '3) x'],
+    ['a setext underline', '==='],
+  ])('keeps a summary that starts with %s a paragraph, not a block', (_case, summary) => {
+    const lines = renderDingTalkMarkdown(makeAlert({ summary })).text.split('\n');
+    expect(lines[2]).toBe(escapeMarkdown(summary));
+    expect(lines[2]).toMatch(/^\\|^\d+\\/);
+    expect(literalText(escapeMarkdown(summary))).toBe(summary);
   });
 
   it.each(HOSTILE)('shows %s as text in the email HTML and on one line of the plain text', (_case, value) => {
