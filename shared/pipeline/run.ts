@@ -5,7 +5,7 @@ import { OssGateway } from '../clients/oss';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
-import { dedupeBatch, skipReason } from './dedupe';
+import { dedupeBatch, ownRoles, skipReason } from './dedupe';
 import { CONCURRENCY, sendAlerts, writeRecords } from './deliver';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { plan } from './plan';
@@ -23,7 +23,7 @@ import {
 import { type ChangeLedger, claimAlert, recordExists, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
-export { isOwnRole, skipReason } from './dedupe';
+export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
 export type { InvocationDeps, InvocationResult } from './invocation';
 export { type DecisionSummary, notJudgedKey, wasJudged } from './records';
 
@@ -115,7 +115,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
 
   const change = item.record;
   const record = changeRecord(guard.name, change, now());
-  const skip = skipReason(change, config.ownRoleName);
+  const skip = skipReason(change, ownRoles(deps.accountId, config.ownRoleName));
   if (skip) return pendingOf({ ...record, decision: 'skipped', reason: skip }, config.audit.prefix);
 
   const ledger: ChangeLedger = {
