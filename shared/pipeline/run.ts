@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
-import { auditKey, type DecisionKind, intentKey } from '../audit/record';
+import type { DecisionKind } from '../audit/record';
+import { auditKey } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { CloudApiError, describeError } from '../errors';
@@ -20,12 +21,12 @@ import {
   retryOf,
   withDecision,
 } from './records';
-import { type ChangeLedger, claimAlert, recordExists, resolveSkipped, writeIntent } from './resolve';
+import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
 export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
 export type { InvocationDeps, InvocationResult } from './invocation';
-export { type DecisionSummary, notJudgedKey, wasJudged } from './records';
+export { type DecisionSummary, isCompleted, notJudgedKey, wasJudged } from './records';
 
 /** What every change of one invocation shares. */
 interface Invocation<State> {
@@ -114,26 +115,26 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
   }
 
   const change = item.record;
-  const record = changeRecord(guard.name, change, now());
+  const first = changeRecord(guard.name, change, now());
   const skip = skipReason(change, ownRoles(deps.accountId, config.ownRoleName));
-  if (skip) return pendingOf({ ...record, decision: 'skipped', reason: skip }, config.audit.prefix);
+  if (skip) return pendingOf({ ...first, decision: 'skipped', reason: skip }, config.audit.prefix);
 
-  const ledger: ChangeLedger = {
-    gateway: auditGateway,
-    bucket: config.audit.bucket,
-    recordKey: auditKey(config.audit.prefix, change.dedupeKey, change.time),
-    intentKey: intentKey(config.audit.prefix, change.dedupeKey, change.time),
-  };
+  const audit = { gateway: auditGateway, bucket: config.audit.bucket, prefix: config.audit.prefix };
   const scope = changeScope(deps, change, now());
+  let record = first;
+  let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
   try {
-    const [audited, observation] = await Promise.allSettled([
-      recordExists(ledger),
+    const [opened, observation] = await Promise.allSettled([
+      openLedger(audit, change),
       guard.observe(change, scope),
     ]);
-    if (audited.status === 'fulfilled' && audited.value) {
+    if (opened.status === 'rejected') throw opened.reason;
+    const ledger = opened.value.ledger;
+    recordKey = ledger.recordKey;
+    if (opened.value.kind === 'handled') {
       return duplicateOf(record, ledger.recordKey, 'already handled: an audit record exists for this event');
     }
-    if (audited.status === 'rejected') throw audited.reason;
+    record = { ...record, dedupeKey: opened.value.dedupeKey };
     if (observation.status === 'rejected') throw observation.reason;
     const live = observation.value;
 
@@ -175,7 +176,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     return {
       kind: 'record',
       pending: {
-        key: ledger.recordKey,
+        key: recordKey,
         record: failedRecord(record, error, scope.calls),
         alert: { advice: [] },
       },
