@@ -8,6 +8,7 @@ import type { ParsedItem } from '../events/types';
 import { act } from './act';
 import { dedupeBatch, ownRoles, skipReason } from './dedupe';
 import { CONCURRENCY, sendAlerts, writeRecords } from './deliver';
+import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { plan } from './plan';
 import {
@@ -60,6 +61,9 @@ export async function runGuard<State>(
     now,
   };
 
+  // What an earlier invocation of this instance could not record goes first: a redelivery among this batch
+  // must find it.
+  await writeHeldRecords(auditGateway, deps.log);
   const { unique, repeats } = dedupeBatch(items, guard.name, config.audit.prefix, now());
   const limit = pLimit(CONCURRENCY);
   const outcomes = await Promise.all(unique.map((item) => limit(() => handleItem(invocation, item))));
