@@ -2,7 +2,6 @@ import pLimit from 'p-limit';
 import { CallLog } from '../clients/calllog';
 import { type CloudCredentials, isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
-import type { Runtime } from '../config/load';
 import { CloudApiError, describeError } from '../errors';
 import { parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
@@ -12,7 +11,14 @@ import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
 import { type ChangeSource, InvocationFailedError } from '../pipeline/handler';
-import { type InvocationDeps, type InvocationResult, isOwnRole, runGuard } from '../pipeline/run';
+import {
+  type InvocationDeps,
+  type InvocationResult,
+  isOwnRole,
+  type OwnRole,
+  ownRoles,
+  runGuard,
+} from '../pipeline/run';
 import { parseLogTriggerEvent } from './event';
 
 export interface LogTriggerResult extends InvocationResult {
@@ -123,7 +129,13 @@ export function logTriggerSource(
     await judge('oss-acl-guard', parsed('oss-acl-guard'));
     const writes = parsed('object-acl-recheck');
     const recheck = runtime.config.trail.recheckObjectWrites
-      ? await publicObjectWrites(writes, deps.oss, runtime, context.region, log)
+      ? await publicObjectWrites(
+          writes,
+          deps.oss,
+          ownRoles(deps.accountId, runtime.config.ownRoleName),
+          context.region,
+          log,
+        )
       : { public: [], failed: [] };
     result.retryableFailures.push(...recheck.failed);
     await judge('oss-acl-guard', recheck.public, 'object-acl-recheck');
@@ -171,7 +183,7 @@ interface PossibleExposure {
 async function publicObjectWrites(
   writes: readonly ParsedItem[],
   oss: OssClientFactory,
-  runtime: Runtime,
+  own: readonly OwnRole[],
   defaultRegion: string,
   log: Logger,
 ): Promise<{ public: ParsedItem[]; failed: InvocationResult['retryableFailures'] }> {
@@ -180,7 +192,7 @@ async function publicObjectWrites(
     if (item.kind !== 'change') continue;
     const { record } = item;
     const { bucket, objectKey } = record.resources;
-    if (!bucket || objectKey === undefined || isOwnRole(record.actor, runtime.config.ownRoleName)) continue;
+    if (!bucket || objectKey === undefined || own.some((r) => isOwnRole(record.actor, r))) continue;
     const id = objectId(record.region, bucket, objectKey);
     distinct.set(id, {
       change: item,

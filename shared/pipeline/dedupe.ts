@@ -31,18 +31,47 @@ export function dedupeBatch(
   return { unique, repeats };
 }
 
+/**
+ * A role ossguard acts as: its function role in its own account (any session: FC names it), and, once it acts
+ * in member accounts (#17), the roles it assumes there under its own session name.
+ */
+export interface OwnRole {
+  accountId: string;
+  roleName: string;
+  /** Required session name; absent for the function role, whose session FC names. */
+  sessionName?: string;
+}
+
+/** The roles whose changes are ossguard's own: none when FC did not say which account it runs in. */
+export function ownRoles(accountId: string | undefined, roleName: string): OwnRole[] {
+  return accountId ? [{ accountId, roleName }] : [];
+}
+
 /** Changes that must not be judged: failed calls changed nothing, and our own reverts must not loop. */
-export function skipReason(change: ChangeRecord, ownRoleName: string): string | undefined {
+export function skipReason(change: ChangeRecord, own: readonly OwnRole[]): string | undefined {
   if (change.errorCode) return `the API call failed (${change.errorCode}), so nothing changed`;
-  if (isOwnRole(change.actor, ownRoleName))
-    return `made by ossguard's own role ${ownRoleName} (loop prevention)`;
+  const role = own.find((r) => isOwnRole(change.actor, r));
+  if (role)
+    return `made by ossguard's own role acs:ram::${role.accountId}:role/${role.roleName} (loop prevention)`;
   return undefined;
 }
 
-/** `userName` of an assumed role is `RoleName:RoleSessionName`; fc3 lower-cases role names, so compare without case. */
-export function isOwnRole(actor: Actor, ownRoleName: string): boolean {
-  if (actor.type !== 'assumed-role') return false;
-  const role = ownRoleName.toLowerCase();
-  const name = (actor.userName ?? '').toLowerCase();
-  return name === role || name.startsWith(`${role}:`);
+/**
+ * Whether an actor is the role `own`, compared as its ARN `acs:ram::<account>:role/<name>`: the account id
+ * exactly (`userIdentity.accountId`, F-ACTIONTRAIL-USER-IDENTITY), the role name from `userName`
+ * (`RoleName:RoleSessionName`). Whether RAM matches role names without case is unverified
+ * (F-RAM-ROLE-NAME-CASE), so the name must be spelled as configured or in the lower case fc3 gives the ARN FC
+ * assumes (F-FC-ROLE-ARN): both name ossguard's role whichever way RAM compares, and any other spelling is
+ * judged. Judging one of ossguard's own reverts costs a re-read that finds the state compliant; exempting
+ * another role would leave its change standing.
+ */
+export function isOwnRole(actor: Actor, own: OwnRole): boolean {
+  if (actor.type !== 'assumed-role' || actor.accountId !== own.accountId) return false;
+  const userName = actor.userName ?? '';
+  const colon = userName.indexOf(':');
+  if (colon < 0) return false;
+  const roleName = userName.slice(0, colon);
+  const sessionName = userName.slice(colon + 1);
+  if (roleName !== own.roleName && roleName !== own.roleName.toLowerCase()) return false;
+  return own.sessionName === undefined || sessionName === own.sessionName;
 }

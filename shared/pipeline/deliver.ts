@@ -6,6 +6,7 @@ import { sign } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
+import { holdRecord } from './held-records';
 import { type DecisionSummary, type Pending, summaryOf } from './records';
 
 /** How many changes of one batch are worked on at once: enough to overlap round trips, bounded for memory. */
@@ -36,11 +37,13 @@ export async function writeRecords(
     pending.map(({ record, key }) =>
       limit(async () => {
         const signed = sign({ ...record, alerts: deliveries.get(record.dedupeKey) ?? [] });
+        const body = JSON.stringify(signed);
         try {
-          const written = await audit.gateway.putObjectIfAbsent(audit.bucket, key, JSON.stringify(signed));
+          const written = await audit.gateway.putObjectIfAbsent(audit.bucket, key, body);
           decisions.push(summaryOf(signed, written === 'exists' ? 'duplicate' : signed.decision, key));
         } catch (error) {
           failures.push({ eventId: signed.eventId, error: `audit write failed: ${describeError(error)}` });
+          holdRecord(key, audit.bucket, body, signed.eventId);
           audit.log.error('audit record could not be written', {
             eventId: signed.eventId,
             auditKey: key,

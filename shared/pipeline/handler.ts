@@ -99,6 +99,7 @@ export function createFunctionHandler<Result>(
       oss: factory.oss,
       ...(factory.ram ? { ram: factory.ram } : {}),
       region: context.region,
+      ...(context.accountId ? { accountId: context.accountId } : {}),
       dispatch,
       log,
       invocationId: context.requestId,

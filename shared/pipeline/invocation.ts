@@ -14,6 +14,8 @@ export interface InvocationDeps {
   ram?: RamApi;
   /** The function's region: where the audit bucket is unless the config names another. */
   region: string;
+  /** The account the function runs in (FC's `context.accountId`, F-FC-CONTEXT-FIELDS): whose role is ossguard's own. */
+  accountId?: string;
   dispatch: AlertDispatcher;
   log: Logger;
   /** Identifies the invocation, for audit keys of input that carries no event id. */

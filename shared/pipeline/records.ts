@@ -1,4 +1,10 @@
-import { type AuditRecord, auditKey, type DecisionKind, type UnsignedAuditRecord } from '../audit/record';
+import {
+  type AuditRecord,
+  auditKey,
+  type DecisionKind,
+  digestOf,
+  type UnsignedAuditRecord,
+} from '../audit/record';
 import type { CallLog } from '../clients/calllog';
 import { CloudApiError, describeError, GuardError } from '../errors';
 import type { ChangeRecord, ParsedItem } from '../events/types';
@@ -35,6 +41,15 @@ export const notJudgedKey = (kind: 'ignored' | 'invalid', guard: string, eventId
 
 /** Whether an audit record's dedupe key is that of a judged change, not of an event left unjudged. */
 export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid):/.test(dedupeKey);
+
+/** A decision carried through: only such a record means its change was handled; a failed attempt is retried. */
+export const isCompleted = (record: Pick<AuditRecord, 'decision'>): boolean => record.decision !== 'failed';
+
+/** Whether a stored record's digest verifies: one written into the bucket by someone else does not. */
+export function verifies(record: AuditRecord): boolean {
+  const { digest, ...signed } = record;
+  return digestOf(signed) === digest;
+}
 
 export function baseRecord(
   guard: string,

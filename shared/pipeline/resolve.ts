@@ -1,10 +1,10 @@
-import { digestOf, sign, type UnsignedAuditRecord } from '../audit/record';
+import { auditKey, intentKey, sign, type UnsignedAuditRecord } from '../audit/record';
 import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
 import { isNotFound, type OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
-import { duplicateOf, type ItemOutcome, retryOf, withDecision } from './records';
+import { duplicateOf, type ItemOutcome, isCompleted, retryOf, verifies, withDecision } from './records';
 import type { Decision } from './types';
 
 /**
@@ -21,6 +21,52 @@ export interface ChangeLedger {
 
 export const recordExists = (at: ChangeLedger): Promise<boolean> =>
   at.gateway.objectExists(at.bucket, at.recordKey);
+
+/**
+ * How many records one change may gather: attempts that failed, and records planted by others. A change whose
+ * every key is taken is still judged and acted on under the last one; only its record is then lost.
+ */
+const MAX_ATTEMPTS = 8;
+
+/** The ledger a change is decided under, or the one whose record already settles it. */
+export type LedgerOpening =
+  | { kind: 'handled'; ledger: ChangeLedger }
+  | { kind: 'open'; ledger: ChangeLedger; dedupeKey: string };
+
+/**
+ * Finds where this change stands: a completed record whose digest verifies means it was handled; a failed
+ * attempt's record, or one that does not verify (written by someone else), does not, and the change is
+ * decided again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
+ */
+export async function openLedger(
+  audit: { gateway: OssGateway; bucket: string; prefix: string },
+  change: { dedupeKey: string; time: string },
+): Promise<LedgerOpening> {
+  for (let attempt = 1; ; attempt++) {
+    const dedupeKey = attempt === 1 ? change.dedupeKey : `${change.dedupeKey}#attempt-${attempt}`;
+    const ledger: ChangeLedger = {
+      gateway: audit.gateway,
+      bucket: audit.bucket,
+      recordKey: auditKey(audit.prefix, dedupeKey, change.time),
+      intentKey: intentKey(audit.prefix, dedupeKey, change.time),
+    };
+    const state = await recordState(ledger);
+    if (state === 'handled') return { kind: 'handled', ledger };
+    if (state === 'absent' || attempt === MAX_ATTEMPTS) return { kind: 'open', ledger, dedupeKey };
+  }
+}
+
+async function recordState(at: ChangeLedger): Promise<'absent' | 'handled' | 'unsettled'> {
+  let body: Buffer;
+  try {
+    body = await at.gateway.getObject(at.bucket, at.recordKey);
+  } catch (error) {
+    if (isNotFound(error)) return 'absent';
+    throw error;
+  }
+  const { record } = parseStored(at.recordKey, body);
+  return record && isCompleted(record) && verifies(record) ? 'handled' : 'unsettled';
+}
 
 /**
  * The intent goes out before the revert: if the record is lost after the revert, the redelivery finds the
@@ -140,9 +186,8 @@ async function completeFromIntent(
     throw error;
   }
   const { record } = parseStored(at.intentKey, body);
-  if (!record) return undefined;
-  const { digest, ...planned } = record;
-  if (digestOf(planned) !== digest) return undefined;
+  if (!record || !verifies(record)) return undefined;
+  const { digest: _digest, ...planned } = record;
   return {
     ...planned,
     ...(now.before ? { after: now.before } : {}),

@@ -1,12 +1,14 @@
 import pLimit from 'p-limit';
-import { auditKey, type DecisionKind, intentKey } from '../audit/record';
+import type { DecisionKind } from '../audit/record';
+import { auditKey } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
-import { dedupeBatch, skipReason } from './dedupe';
+import { dedupeBatch, ownRoles, skipReason } from './dedupe';
 import { CONCURRENCY, sendAlerts, writeRecords } from './deliver';
+import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { plan } from './plan';
 import {
@@ -20,12 +22,12 @@ import {
   retryOf,
   withDecision,
 } from './records';
-import { type ChangeLedger, claimAlert, recordExists, resolveSkipped, writeIntent } from './resolve';
+import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
-export { isOwnRole, skipReason } from './dedupe';
+export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
 export type { InvocationDeps, InvocationResult } from './invocation';
-export { type DecisionSummary, notJudgedKey, wasJudged } from './records';
+export { type DecisionSummary, isCompleted, notJudgedKey, wasJudged } from './records';
 
 /** What every change of one invocation shares. */
 interface Invocation<State> {
@@ -59,6 +61,9 @@ export async function runGuard<State>(
     now,
   };
 
+  // What an earlier invocation of this instance could not record goes first: a redelivery among this batch
+  // must find it.
+  await writeHeldRecords(auditGateway, deps.log);
   const { unique, repeats } = dedupeBatch(items, guard.name, config.audit.prefix, now());
   const limit = pLimit(CONCURRENCY);
   const outcomes = await Promise.all(unique.map((item) => limit(() => handleItem(invocation, item))));
@@ -114,26 +119,26 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
   }
 
   const change = item.record;
-  const record = changeRecord(guard.name, change, now());
-  const skip = skipReason(change, config.ownRoleName);
-  if (skip) return pendingOf({ ...record, decision: 'skipped', reason: skip }, config.audit.prefix);
+  const first = changeRecord(guard.name, change, now());
+  const skip = skipReason(change, ownRoles(deps.accountId, config.ownRoleName));
+  if (skip) return pendingOf({ ...first, decision: 'skipped', reason: skip }, config.audit.prefix);
 
-  const ledger: ChangeLedger = {
-    gateway: auditGateway,
-    bucket: config.audit.bucket,
-    recordKey: auditKey(config.audit.prefix, change.dedupeKey, change.time),
-    intentKey: intentKey(config.audit.prefix, change.dedupeKey, change.time),
-  };
+  const audit = { gateway: auditGateway, bucket: config.audit.bucket, prefix: config.audit.prefix };
   const scope = changeScope(deps, change, now());
+  let record = first;
+  let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
   try {
-    const [audited, observation] = await Promise.allSettled([
-      recordExists(ledger),
+    const [opened, observation] = await Promise.allSettled([
+      openLedger(audit, change),
       guard.observe(change, scope),
     ]);
-    if (audited.status === 'fulfilled' && audited.value) {
+    if (opened.status === 'rejected') throw opened.reason;
+    const ledger = opened.value.ledger;
+    recordKey = ledger.recordKey;
+    if (opened.value.kind === 'handled') {
       return duplicateOf(record, ledger.recordKey, 'already handled: an audit record exists for this event');
     }
-    if (audited.status === 'rejected') throw audited.reason;
+    record = { ...record, dedupeKey: opened.value.dedupeKey };
     if (observation.status === 'rejected') throw observation.reason;
     const live = observation.value;
 
@@ -175,7 +180,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     return {
       kind: 'record',
       pending: {
-        key: ledger.recordKey,
+        key: recordKey,
         record: failedRecord(record, error, scope.calls),
         alert: { advice: [] },
       },

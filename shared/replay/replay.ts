@@ -1,12 +1,13 @@
 import { planListing } from '../audit/query';
 import { auditKey, type DecisionKind } from '../audit/record';
 import { type AuditStore, parseStored, type ReadProgress } from '../audit/store';
+import { verifyAudit } from '../audit/verify';
 import { isNotFound } from '../clients/oss';
 import { describeError } from '../errors';
 import { ACL_GUARD_EVENTS, KEY_GUARD_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
 import { parseEvents } from '../events/parse-actiontrail-events';
 import type { ChangeResources } from '../events/types';
-import { type DecisionSummary, wasJudged } from '../pipeline/run';
+import { type DecisionSummary, isCompleted, wasJudged } from '../pipeline/run';
 import type { GuardName } from '../rules/types';
 import type { PagedLookup } from './lookup';
 
@@ -81,11 +82,14 @@ interface Found {
 }
 
 /**
- * The eventIds of every audit record in the window's day partitions. EventBridge deliveries are audited under
- * the CloudEvent's `source/id`, which a LookupEvents record does not carry, so "already handled" cannot be
- * answered by the pipeline's key check alone; every record keeps the ActionTrail `eventId`, so the window's
- * records are read and indexed by it. Records this replay writes are keyed by that eventId, which also makes
- * the pipeline's own check catch a second replay racing this one.
+ * The eventIds the audit log shows handled in the window's day partitions. EventBridge deliveries are audited
+ * under the CloudEvent's `source/id`, which a LookupEvents record does not carry, so "already handled" cannot
+ * be answered by the pipeline's key check alone; every record keeps the ActionTrail `eventId`, so records are
+ * indexed by it. Only a record that `verifyAudit` finds nothing wrong with (its digest, its key, its pinned
+ * bytes) and whose decision was carried through counts: a failed attempt is replayed, and a record written
+ * into the bucket by someone else hides nothing. Verification reads the whole audit prefix, the price of
+ * asking the audit module rather than judging records here. Records this replay writes are keyed by that
+ * eventId, which also makes the pipeline's own check catch a second replay racing this one.
  */
 export async function handledEventIds(
   store: AuditStore,
@@ -94,11 +98,15 @@ export async function handledEventIds(
   onProgress?: ReadProgress,
 ): Promise<Set<string>> {
   const plan = planListing(store.prefix, since, until);
-  const keys = await store.listKeys(plan.prefixes, plan.inRange);
-  const objects = await store.read(keys, onProgress);
+  const { objects, findings } = await verifyAudit(store, onProgress);
+  const doubted = new Set(findings.map((f) => f.key));
   // A record of an event some guard did not judge (not its event, unreadable) does not mean it was handled.
   return new Set(
-    objects.flatMap((o) => (o.record && wasJudged(o.record.dedupeKey) ? [o.record.eventId] : [])),
+    objects.flatMap(({ key, record }) =>
+      record && plan.inRange(key) && !doubted.has(key) && isCompleted(record) && wasJudged(record.dedupeKey)
+        ? [record.eventId]
+        : [],
+    ),
   );
 }
 
