@@ -1,7 +1,7 @@
 import { parseNetwork } from '../network';
 import type { Severity } from '../severity';
 import { CONDITION_OPERATORS, type ConditionEntry, IP_KEYS } from './conditions';
-import type { PolicyContext, PolicyFinding } from './types';
+import { INVALID_POLICY, type PolicyContext, type PolicyFinding } from './types';
 
 /**
  * A statement reduced to what the rules judge. Whatever could not be read is filled in fail-closed: an
@@ -83,7 +83,7 @@ class IssueSink {
   readonly issues: PolicyFinding[] = [];
 
   add(statement: number | null, message: string, fix: string, severity: Severity = 'high'): void {
-    this.issues.push({ rule: 'invalid-policy', severity, statement, message, fix });
+    this.issues.push({ rule: INVALID_POLICY, severity, statement, message, fix });
   }
 }
 

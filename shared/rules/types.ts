@@ -29,6 +29,11 @@ export interface Rule<Subject> {
   /** How the finding's severity varies, when it does (`high (critical for public-read-write)`). */
   severityNote?: string;
   guard: GuardName;
+  /**
+   * Where the rule stands among its guard's rules: README tables, findings and the policy analyser's
+   * statement checks follow it. Rules without one come last, by id.
+   */
+  order?: number;
   /** The mode used when the config does not name the rule. */
   defaultMode: RuleMode;
   /** RAM actions needed to read the state the rule evaluates. */

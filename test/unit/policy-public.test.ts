@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analysePolicy, POLICY_RULE_IDS, type PolicyContext } from '../../shared/policy';
+import { analysePolicy, type PolicyContext } from '../../shared/policy';
+import { policyRules } from '../../shared/rules';
 
 const OWNER = '1234567890123456';
 const ctx: PolicyContext = { bucket: 'examplebucket', ownerAccountId: OWNER };
@@ -258,7 +259,7 @@ describe('properties', () => {
       fc.property(anyPolicy, (doc) => {
         const analysis = analysePolicy(doc, ctx);
         for (const f of analysis.findings) {
-          expect(POLICY_RULE_IDS).toContain(f.rule);
+          expect(policyRules.map((r) => r.id)).toContain(f.rule);
           if (f.statement !== null) expect(f.statement).toBeLessThan(analysis.statements);
         }
         expect(analysis.valid).toBe(!analysis.findings.some((f) => f.rule === 'invalid-policy'));

@@ -12,6 +12,7 @@ export const objectAclPublic: Rule<AclSubject> = {
   firesWhen: 'an object ACL is `public-read` or `public-read-write`',
   severityNote: 'high (critical for public-read-write)',
   guard: 'oss-acl-guard',
+  order: 30,
   defaultMode: 'enforce',
   readActions: ['oss:GetObjectAcl'],
   remediation: {

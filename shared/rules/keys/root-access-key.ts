@@ -12,6 +12,7 @@ export const rootAccessKey: Rule<KeySubject> = {
   firesWhen:
     'a key was created for the Alibaba Cloud account itself; a role cannot disable it, so the alert gives the console steps',
   guard: 'access-key-guard',
+  order: 10,
   // A role cannot disable the account's own key (F-IMS-UPDATEACCESSKEY): this rule can only alert.
   defaultMode: 'alert',
   readActions: ['ram:ListAccessKeys'],
