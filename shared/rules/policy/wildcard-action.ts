@@ -1,7 +1,6 @@
-import { actionsIn, categoriesOf, DATA_OPERATIONS, isFullWildcard } from '../../policy/actions';
+import { actionsIn, categoriesOf, DATA_OPERATIONS, isBroadWildcard } from '../../policy/actions';
 import { grantsOutside, list, rewrite, unique } from '../../policy/statement';
 import type { Severity } from '../../severity';
-import { hasWildcard } from '../../wildcard';
 import { policyRule } from './rule';
 
 export const wildcardAction = policyRule({
@@ -17,11 +16,7 @@ export const wildcardAction = policyRule({
   severityNote: 'medium (high outside the account, low for reads+writes)',
   check: (s, env) => {
     if (s.effect !== 'Allow') return undefined;
-    const broad = s.actions.filter((a) => {
-      if (!hasWildcard(a)) return false;
-      const categories = categoriesOf(a);
-      return isFullWildcard(a) || categories.has('bucket-admin') || categories.size > 1;
-    });
+    const broad = s.actions.filter(isBroadWildcard);
     if (broad.length === 0) return undefined;
     const admin = broad.some((a) => categoriesOf(a).has('bucket-admin'));
     const severity: Severity = admin ? (grantsOutside(s, env) ? 'high' : 'medium') : 'low';
