@@ -1,11 +1,8 @@
 import { policyRules } from '../rules';
 import { onlyMatchesHttp } from './conditions';
 import { parsePolicy } from './parse-bucket-policy';
-import { type StatementEnv, statementIsPublic } from './statement';
+import { accountOf, type StatementEnv, statementIsPublic } from './statement';
 import type { PolicyAnalysis, PolicyContext, PolicyFinding } from './types';
-
-/** `acs:ram::<uid>:…` and `arn:sts::<uid>:…` principals belong to account `<uid>` (the RAM ARN form). */
-const ACCOUNT_IN_ARN = /^(?:acs:ram|arn:sts)::(\d+):/i;
 
 function insiderTest(ctx: PolicyContext): (principal: string) => boolean {
   const accounts = new Set([
@@ -13,7 +10,7 @@ function insiderTest(ctx: PolicyContext): (principal: string) => boolean {
     ...(ctx.ownerAccountId ? [ctx.ownerAccountId] : []),
   ]);
   const identities = new Set([...accounts, ...(ctx.knownPrincipals ?? [])]);
-  return (p) => identities.has(p) || accounts.has(ACCOUNT_IN_ARN.exec(p)?.[1] ?? '');
+  return (p) => identities.has(p) || accounts.has(accountOf(p));
 }
 
 /** Findings of the whole policy first, then by statement, and within a statement in the rules' `order`. */

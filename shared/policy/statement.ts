@@ -23,6 +23,12 @@ export type StatementCheck = (s: NormalStatement, env: StatementEnv) => Judgemen
 export const isAnyone = (principal: string): boolean => principal.includes('*');
 export const grantsAnyone = (s: NormalStatement): boolean => s.principals.some(isAnyone);
 
+/** `acs:ram::<uid>:…` and `arn:sts::<uid>:…` principals belong to account `<uid>` (the RAM ARN form). */
+const ACCOUNT_IN_ARN = /^(?:acs:ram|arn:sts)::(\d+):/i;
+
+/** The account a principal belongs to: an ARN's `<uid>`, else the principal itself (a UID). */
+export const accountOf = (principal: string): string => ACCOUNT_IN_ARN.exec(principal)?.[1] ?? principal;
+
 export const foreignPrincipals = (s: NormalStatement, env: StatementEnv): string[] =>
   s.principals.filter((p) => !isAnyone(p) && !env.isInternal(p));
 
