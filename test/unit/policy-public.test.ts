@@ -70,6 +70,36 @@ const table: Array<[string, unknown, boolean]> = [
     true,
   ],
   [
+    '"*" with the IPv4-mapped block written in hex, ::ffff:0:0/96, is public',
+    policy(allow('*', ip('::ffff:0:0/96'))),
+    true,
+  ],
+  [
+    '"*" with IPv6 ::/32, which holds every IPv4 address in mapped form, is public',
+    policy(allow('*', ip('::/32'))),
+    true,
+  ],
+  [
+    '"*" with IPv6 0:0::/64, which holds every IPv4 address in mapped form, is public',
+    policy(allow('*', ip('0:0::/64'))),
+    true,
+  ],
+  [
+    '"*" with a ? wildcard acs:SourceVpc (vpc-????) is public',
+    policy(allow('*', { StringLike: { 'acs:SourceVpc': ['vpc-????'] } })),
+    true,
+  ],
+  [
+    '"*" with a ? wildcard acs:AccessId (LTAI????) is public',
+    policy(allow('*', { StringLike: { 'acs:AccessId': ['LTAI????'] } })),
+    true,
+  ],
+  [
+    '"*" with a ? in a StringEquals acs:SourceVpcId is public (a wildcard character is not a fixed value)',
+    policy(allow('*', { StringEquals: { 'acs:SourceVpcId': ['vpc-ab?'] } })),
+    true,
+  ],
+  [
     '"*" with the IPv4-mapped block ::ffff:10.0.0.0/104 (a /8) is not public',
     policy(allow('*', ip('::ffff:10.0.0.0/104'))),
     false,
