@@ -30,6 +30,11 @@ export interface Rule<Subject> {
   severityNote?: string;
   guard: GuardName;
   /**
+   * The ActionTrail events after which the guard re-reads the state this rule judges: a subset of its guard's
+   * events (shared/events/names.ts, which s.yaml's EventBridge filters and trail-guard's routing follow).
+   */
+  events?: readonly string[];
+  /**
    * Where the rule stands among its guard's rules: README tables, findings and the policy analyser's
    * statement checks follow it. Rules without one come last, by id.
    */

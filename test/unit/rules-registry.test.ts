@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REGISTRY_FILE, renderRegistry } from '../../scripts/gen-rules-registry.mjs';
-import { registry } from '../../shared/rules';
+import { aclGuard } from '../../shared/guards/acl';
+import { keyGuard } from '../../shared/guards/keys';
+import { policyGuard } from '../../shared/guards/policy';
+import { registry, rulesOf } from '../../shared/rules';
 
 /** Every module under shared/rules/<kind>/ but the case tables: rule files and their helpers. */
 const modules = Object.entries(
@@ -31,4 +34,17 @@ describe('the rule registry', () => {
     for (const { file, name, value } of exported)
       expect(registry, `${file} exports ${name}: name it after its file (camelCase)`).toContain(value);
   });
+
+  it.each([aclGuard, keyGuard, policyGuard].map((guard) => [guard.name, guard] as const))(
+    "gives each rule of %s the events it reacts to, among its guard's, and together all of them",
+    (name, guard) => {
+      const rules = rulesOf(name as Parameters<typeof rulesOf>[0]);
+      expect(rules.length).toBeGreaterThan(0);
+      for (const rule of rules) {
+        expect(rule.events?.length, `${rule.id} declares no events`).toBeGreaterThan(0);
+        expect(guard.events, `${rule.id}'s events`).toEqual(expect.arrayContaining([...(rule.events ?? [])]));
+      }
+      expect(new Set(rules.flatMap((r) => r.events ?? []))).toEqual(new Set(guard.events));
+    },
+  );
 });

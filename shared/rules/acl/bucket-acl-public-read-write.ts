@@ -11,6 +11,7 @@ export const bucketAclPublicReadWrite: Rule<AclSubject> = {
   severity: 'critical',
   firesWhen: 'the bucket ACL is `public-read-write`',
   guard: 'oss-acl-guard',
+  events: ['PutBucket', 'PutBucketAcl'],
   order: 20,
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketAcl'],

@@ -1,3 +1,4 @@
+import { POLICY_GUARD_EVENTS } from '../../events/names';
 import type { StatementCheck } from '../../policy/statement';
 import type { PolicyAnalysis, PolicyFinding } from '../../policy/types';
 import type { Rule, RuleFinding } from '../types';
@@ -40,6 +41,7 @@ export function policyRule(
   return {
     ...rule,
     guard: 'oss-policy-guard',
+    events: POLICY_GUARD_EVENTS,
     defaultMode: 'alert',
     readActions: ['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus'],
     remediation: REPAIR_BUCKET_POLICY,
