@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { writeRulesRegistry } from './scripts/gen-rules-registry.mjs';
+
+// `npx vitest run <file>` sees a rule added since the last install or build (shared/rules/index.ts).
+writeRulesRegistry();
 
 export default defineConfig({
   test: {

@@ -4,8 +4,11 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { bundleOptions, functionBundleOptions } from './bundle-options.mjs';
+import { writeRulesRegistry } from './gen-rules-registry.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+// The bundles import the rule registry the rule files make (shared/rules/index.ts).
+writeRulesRegistry();
 const functionsDir = join(root, 'functions');
 const functions = readdirSync(functionsDir, { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && existsSync(join(functionsDir, entry.name, 'index.ts')))

@@ -45,6 +45,13 @@ export function parseNetwork(text: string): Network | undefined {
   return bits <= (family === 4 ? 32 : 128) ? { family, bits, base } : undefined;
 }
 
+/**
+ * An IPv6 network that holds the IPv4-mapped block `::ffff:0:0/96` (`::/32` does) holds every IPv4 address,
+ * in the mapped form a dual-stack socket reports: as wide as IPv4 /0, whatever its prefix length.
+ */
+export const holdsEveryIpv4 = (network: Network): boolean =>
+  network.family === 6 && network.bits <= MAPPED_PREFIX_BITS && networkContains(network, '0.0.0.0');
+
 export function networkContains(network: Network, addressText: string): boolean {
   const address = parseAddress(addressText);
   if (!address) return false;

@@ -4,12 +4,11 @@ import {
   analysePolicy,
   failingFindings,
   inferTarget,
-  POLICY_RULE_IDS,
-  POLICY_RULES,
   type PolicyAnalysis,
   type PolicyContext,
   type PolicyFinding,
 } from '../../shared/policy';
+import { policyRules } from '../../shared/rules';
 import { SEVERITIES, type Severity, severityRank } from '../../shared/severity';
 import type { RegisterCommand } from '../command';
 
@@ -104,10 +103,9 @@ function renderReport(
 const HELP = [
   '',
   'Rules (default severity):',
-  ...POLICY_RULE_IDS.map((id) => {
-    const rule = POLICY_RULES[id];
-    return `  ${id.padEnd(26)}${rule.severity.padEnd(9)}${rule.summary}${rule.escalation ? ` (${rule.escalation})` : ''}`;
-  }),
+  ...policyRules.map(
+    (rule) => `  ${rule.id.padEnd(26)}${rule.severity.padEnd(9)}${rule.firesWhen.replaceAll('`', '')}`,
+  ),
   '',
   'Owner and trust: a RAM user UID looks like an account UID, so a fixed principal is internal only when it is',
   "the owner (--owner, else the UID in the Resource ARNs), listed in --known (the owner's RAM users and roles)",

@@ -123,6 +123,16 @@ export function expandAction(pattern: string): string[] {
 export const categoriesOf = (pattern: string): Set<ActionCategory> =>
   new Set(expandAction(pattern).map(categoryOf));
 
+/**
+ * A wildcard that reaches bucket administration or mixes kinds of operation: what the wildcard-action rule
+ * reports, so other rules leave it to that one.
+ */
+export function isBroadWildcard(pattern: string): boolean {
+  if (!hasWildcard(pattern)) return false;
+  const categories = categoriesOf(pattern);
+  return isFullWildcard(pattern) || categories.has('bucket-admin') || categories.size > 1;
+}
+
 export const isWriteAction = (pattern: string): boolean =>
   [...categoriesOf(pattern)].some((c) => WRITE_CATEGORIES.has(c));
 

@@ -1,4 +1,5 @@
-import { parseNetwork } from '../network';
+import { holdsEveryIpv4, parseNetwork } from '../network';
+import { hasWildcard } from '../wildcard';
 
 /** One key of one operator block; keys are lower-cased because RAM condition keys are case-insensitive. */
 export interface ConditionEntry {
@@ -49,8 +50,10 @@ const IDENTITY_KEYS: ReadonlySet<string> = new Set([...VPC_KEYS, 'acs:accessid']
 
 /**
  * Block Public Access: a source network narrower than IPv4 /8 or IPv6 /32 makes a statement non-public
- * (https://www.alibabacloud.com/help/en/oss/user-guide/block-public-access). Every listed value must be,
- * because the values of one key are alternatives.
+ * (https://www.alibabacloud.com/help/en/oss/user-guide/block-public-access, F-OSS-PUBLIC-DEFINITION). Every
+ * listed value must be, because the values of one key are alternatives. An IPv6 block that holds the
+ * IPv4-mapped range (`::/32`) reaches every IPv4 caller in mapped form, so it is as wide as IPv4 /0: our
+ * reading, which can only make a verdict more public (F-OSS-SOURCEIP-IPV4-MAPPED).
  */
 function narrowNetwork(entry: ConditionEntry): boolean {
   return (
@@ -59,17 +62,22 @@ function narrowNetwork(entry: ConditionEntry): boolean {
     entry.values.length > 0 &&
     entry.values.every((v) => {
       const network = parseNetwork(v.trim());
-      return network !== undefined && network.bits >= (network.family === 4 ? 8 : 32);
+      if (network === undefined) return false;
+      return network.family === 4 ? network.bits >= 8 : network.bits >= 32 && !holdsEveryIpv4(network);
     })
   );
 }
 
-/** Same page: acs:SourceVpc, acs:SourceVpcId and acs:AccessId pin the caller with fixed values (no `*`). */
+/**
+ * Same page: acs:SourceVpc, acs:SourceVpcId and acs:AccessId pin the caller with fixed values. A value with
+ * `*` or `?` (`vpc-????`, `LTAI????`) is a pattern under StringLike, not a fixed value, whatever the
+ * operator (F-OSS-SOURCEIP-IPV4-MAPPED).
+ */
 const fixedValues = (entry: ConditionEntry, keys: ReadonlySet<string>): boolean =>
   ADMITTING_STRING_OPERATORS.has(entry.operator) &&
   keys.has(entry.key) &&
   entry.values.length > 0 &&
-  entry.values.every((v) => v.length > 0 && !v.includes('*'));
+  entry.values.every((v) => v.length > 0 && !hasWildcard(v));
 
 /** Conditions that make a wildcard-principal statement non-public under Block Public Access. */
 export const pinsCaller = (conditions: readonly ConditionEntry[]): boolean =>

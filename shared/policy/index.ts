@@ -8,9 +8,7 @@ export type {
   PolicyContext,
   PolicyFinding,
   PolicyRuleId,
-  PolicyRuleInfo,
 } from './types';
-export { POLICY_RULE_IDS, POLICY_RULES } from './types';
 export {
   failingFindings,
   inferTarget,

@@ -1,7 +1,8 @@
 import { parseNetwork } from '../network';
 import type { Severity } from '../severity';
 import { CONDITION_OPERATORS, type ConditionEntry, IP_KEYS } from './conditions';
-import type { PolicyContext, PolicyFinding } from './types';
+import { repeatedKeys } from './repeated-keys';
+import { INVALID_POLICY, type PolicyContext, type PolicyFinding } from './types';
 
 /**
  * A statement reduced to what the rules judge. Whatever could not be read is filled in fail-closed: an
@@ -83,7 +84,7 @@ class IssueSink {
   readonly issues: PolicyFinding[] = [];
 
   add(statement: number | null, message: string, fix: string, severity: Severity = 'high'): void {
-    this.issues.push({ rule: 'invalid-policy', severity, statement, message, fix });
+    this.issues.push({ rule: INVALID_POLICY, severity, statement, message, fix });
   }
 }
 
@@ -100,6 +101,14 @@ function readDocument(input: unknown, sink: IssueSink): Record<string, unknown> 
       );
       return undefined;
     }
+    const repeated = repeatedKeys(input);
+    if (repeated.length > 0)
+      sink.add(
+        null,
+        `the policy names ${repeated.map((k) => JSON.stringify(k)).join(', ')} more than once in one object: ` +
+          'ossguard would read the last value and OSS may read the first, so the policy cannot be judged safe',
+        'keep each key once per object, merging the values you mean',
+      );
   }
   if (!isRecord(value)) {
     sink.add(

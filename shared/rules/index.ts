@@ -1,40 +1,26 @@
-import { accountBpaDisabled } from './acl/account-bpa-disabled';
-import { bucketAclPublicRead } from './acl/bucket-acl-public-read';
-import { bucketAclPublicReadWrite } from './acl/bucket-acl-public-read-write';
-import { bucketBpaDisabled } from './acl/bucket-bpa-disabled';
-import { objectAclPublic } from './acl/object-acl-public';
-import type { AclSubject } from './acl/subject';
-import { consoleUserKey } from './keys/console-user-key';
-import { keyForOtherUser } from './keys/key-for-other-user';
-import { multipleActiveKeys } from './keys/multiple-active-keys';
-import { noMfa } from './keys/no-mfa';
-import { rootAccessKey } from './keys/root-access-key';
-import type { KeySubject } from './keys/subject';
-import { untrustedSource } from './keys/untrusted-source';
-import { policyRules } from './policy';
+import * as discovered from './registry.generated';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
 export type { KeySubject } from './keys/subject';
-export { policyRules } from './policy';
+export type { PolicyRule } from './policy/rule';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
 
-export const aclRules: readonly Rule<AclSubject>[] = [
-  bucketAclPublicRead,
-  bucketAclPublicReadWrite,
-  objectAclPublic,
-  bucketBpaDisabled,
-  accountBpaDisabled,
-];
+/** By `order`, then id: rules without an order come after those with one. */
+const byOrder = <R extends Rule<never>>(rules: readonly R[]): readonly R[] =>
+  [...rules].sort(
+    (a, b) =>
+      (a.order ?? Number.MAX_SAFE_INTEGER) - (b.order ?? Number.MAX_SAFE_INTEGER) || a.id.localeCompare(b.id),
+  );
 
-export const keyRules: readonly Rule<KeySubject>[] = [
-  rootAccessKey,
-  keyForOtherUser,
-  noMfa,
-  untrustedSource,
-  multipleActiveKeys,
-  consoleUserKey,
-];
+/*
+ * The rule files under shared/rules/<kind>/, found by scripts/gen-rules-registry.mjs: a new rule is its file
+ * and its `.cases.ts` table, nothing else.
+ */
+export const aclRules = byOrder(discovered.aclRules);
+export const keyRules = byOrder(discovered.keyRules);
+/** The analyser (shared/policy/analyse.ts) runs their statement checks in this order. */
+export const policyRules = byOrder(discovered.policyRules);
 
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
 export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules, ...policyRules]);

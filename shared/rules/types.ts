@@ -29,6 +29,16 @@ export interface Rule<Subject> {
   /** How the finding's severity varies, when it does (`high (critical for public-read-write)`). */
   severityNote?: string;
   guard: GuardName;
+  /**
+   * The ActionTrail events after which the guard re-reads the state this rule judges: a subset of its guard's
+   * events (shared/events/names.ts, which s.yaml's EventBridge filters and trail-guard's routing follow).
+   */
+  events?: readonly string[];
+  /**
+   * Where the rule stands among its guard's rules: README tables, findings and the policy analyser's
+   * statement checks follow it. Rules without one come last, by id.
+   */
+  order?: number;
   /** The mode used when the config does not name the rule. */
   defaultMode: RuleMode;
   /** RAM actions needed to read the state the rule evaluates. */

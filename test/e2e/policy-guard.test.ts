@@ -264,6 +264,44 @@ describe('oss-policy-guard through the router and the bundled function', () => {
     });
   });
 
+  // #19 class 7: JSON.parse keeps the last of two equal keys, OSS may keep the first (F-OSS-POLICY-DUPLICATE-KEYS).
+  it('flags a policy that repeats a key as invalid: put as raw text through ali-oss, read back as stored', async () => {
+    cloud.setConfig({});
+    await alice.putBucket('pol-duplicate-key');
+    const text =
+      '{"Version":"1","Statement":[{"Effect":"Allow","Effect":"Deny","Principal":["*"],' +
+      `"Action":["oss:GetObject"],"Resource":["acs:oss:*:${OWNER}:pol-duplicate-key/*"]}]}`;
+    await alice.request({
+      method: 'PUT',
+      bucket: 'pol-duplicate-key',
+      subres: 'policy',
+      content: Buffer.from(text),
+      successStatuses: [200],
+    });
+    await cloud.settle();
+    const [record, ...others] = await recordsOf('pol-duplicate-key');
+    expect(others).toEqual([]);
+    expect(record?.decision).toBe('alerted');
+    expect(record?.rules).toContainEqual(
+      expect.objectContaining({ ruleId: 'invalid-policy', message: expect.stringContaining('"Effect"') }),
+    );
+  });
+
+  it('flags "*" pinned only by a ? wildcard VPC, put with ali-oss putBucketPolicy', async () => {
+    cloud.setConfig({});
+    await alice.putBucket('pol-vpc-wildcard');
+    await take(
+      'pol-vpc-wildcard',
+      policy({
+        ...anyoneReads('pol-vpc-wildcard'),
+        Condition: { StringLike: { 'acs:SourceVpc': ['vpc-????'] } },
+      }),
+    );
+    const [record] = await recordsOf('pol-vpc-wildcard');
+    expect(record?.decision).toBe('alerted');
+    expect(record?.rules.map((r) => r.ruleId)).toContain('anonymous-principal');
+  });
+
   it('fails loudly, and changes nothing, when it may not read the policy', async () => {
     cloud.setConfig({ policy: { mode: 'delete' } });
     await alice.putBucket('pol-denied');

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/index';
-import { POLICY_RULE_IDS } from '../../shared/policy';
+import { policyRules } from '../../shared/rules';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/policies/${name}`, import.meta.url));
@@ -119,7 +119,7 @@ describe('ossguard check-policy', () => {
   it('documents every rule id and the exit codes in --help', async () => {
     const { code, stdout } = await run('--help');
     expect(code).toBe(0);
-    for (const id of POLICY_RULE_IDS) expect(stdout).toMatch(new RegExp(`^  ${id} `, 'm'));
+    for (const { id } of policyRules) expect(stdout).toMatch(new RegExp(`^  ${id} `, 'm'));
     expect(stdout).toMatch(/^ {2}2 {2}unusable input/m);
   });
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analysePolicy, POLICY_RULE_IDS, type PolicyContext } from '../../shared/policy';
+import { analysePolicy, type PolicyContext } from '../../shared/policy';
+import { policyRules } from '../../shared/rules';
 
 const OWNER = '1234567890123456';
 const ctx: PolicyContext = { bucket: 'examplebucket', ownerAccountId: OWNER };
@@ -66,6 +67,36 @@ const table: Array<[string, unknown, boolean]> = [
   [
     '"*" with the IPv4-mapped block ::ffff:0.0.0.0/96 (every IPv4 address) is public',
     policy(allow('*', ip('::ffff:0.0.0.0/96'))),
+    true,
+  ],
+  [
+    '"*" with the IPv4-mapped block written in hex, ::ffff:0:0/96, is public',
+    policy(allow('*', ip('::ffff:0:0/96'))),
+    true,
+  ],
+  [
+    '"*" with IPv6 ::/32, which holds every IPv4 address in mapped form, is public',
+    policy(allow('*', ip('::/32'))),
+    true,
+  ],
+  [
+    '"*" with IPv6 0:0::/64, which holds every IPv4 address in mapped form, is public',
+    policy(allow('*', ip('0:0::/64'))),
+    true,
+  ],
+  [
+    '"*" with a ? wildcard acs:SourceVpc (vpc-????) is public',
+    policy(allow('*', { StringLike: { 'acs:SourceVpc': ['vpc-????'] } })),
+    true,
+  ],
+  [
+    '"*" with a ? wildcard acs:AccessId (LTAI????) is public',
+    policy(allow('*', { StringLike: { 'acs:AccessId': ['LTAI????'] } })),
+    true,
+  ],
+  [
+    '"*" with a ? in a StringEquals acs:SourceVpcId is public (a wildcard character is not a fixed value)',
+    policy(allow('*', { StringEquals: { 'acs:SourceVpcId': ['vpc-ab?'] } })),
     true,
   ],
   [
@@ -258,7 +289,7 @@ describe('properties', () => {
       fc.property(anyPolicy, (doc) => {
         const analysis = analysePolicy(doc, ctx);
         for (const f of analysis.findings) {
-          expect(POLICY_RULE_IDS).toContain(f.rule);
+          expect(policyRules.map((r) => r.id)).toContain(f.rule);
           if (f.statement !== null) expect(f.statement).toBeLessThan(analysis.statements);
         }
         expect(analysis.valid).toBe(!analysis.findings.some((f) => f.rule === 'invalid-policy'));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../shared/config';
 import { snapshotKey } from '../../shared/guards/policy-snapshots';
-import { analysePolicy, POLICY_RULE_IDS, POLICY_RULES, type PolicyContext } from '../../shared/policy';
+import { analysePolicy, type PolicyContext } from '../../shared/policy';
 import { findingsOf, findRule, policyRules, rulesOf } from '../../shared/rules';
 
 const OWNER = '1234567890123456';
@@ -10,17 +10,29 @@ const ctx: PolicyContext = { bucket: 'examplebucket', ownerAccountId: OWNER };
 const fixture = (name: string) => readFileSync(`test/fixtures/policies/${name}`, 'utf8');
 
 describe('the policy rule registry entries', () => {
-  it('register exactly the analyser rules, in its order, for oss-policy-guard', () => {
-    expect(policyRules.map((r) => r.id)).toEqual([...POLICY_RULE_IDS]);
-    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual([...POLICY_RULE_IDS]);
-    for (const id of POLICY_RULE_IDS) expect(findRule(id)).toBeDefined();
+  it('are the rules oss-policy-guard runs, in their order, with invalid-policy last', () => {
+    const ids = policyRules.map((r) => r.id);
+    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual(ids);
+    expect(ids.slice(0, 3)).toEqual(['anonymous-principal', 'public-write', 'wildcard-action']);
+    expect(ids.at(-1)).toBe('invalid-policy');
+    for (const id of ids) expect(findRule(id)).toBeDefined();
+  });
+
+  it('judge statements in order: the findings of one statement follow the rules', () => {
+    const analysis = analysePolicy(fixture('anonymous-write.json'), ctx);
+    const ranks = analysis.findings.map((f) => [
+      f.statement ?? -1,
+      policyRules.findIndex((r) => r.id === f.rule),
+    ]);
+    expect(ranks).toEqual([...ranks].sort(([sa = 0, ra = 0], [sb = 0, rb = 0]) => sa - sb || ra - rb));
+    expect(analysis.findings.map((f) => f.rule)).toContain('public-write');
   });
 
   it.each(policyRules.map((r) => [r.id, r] as const))(
-    'take severity and doc link of %s from POLICY_RULES and name the RAM actions they need',
+    'give %s the guard, the RAM actions it needs and a statement check unless the parser reports it',
     (id, rule) => {
-      const info = POLICY_RULES[id as keyof typeof POLICY_RULES];
-      expect(rule).toMatchObject({ severity: info.severity, docUrl: info.docUrl, guard: 'oss-policy-guard' });
+      expect(rule).toMatchObject({ guard: 'oss-policy-guard' });
+      expect(rule.check === undefined).toBe(id === 'invalid-policy');
       expect(rule.readActions).toEqual(['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus']);
       expect(rule.remediation?.actions).toEqual(
         expect.arrayContaining(['oss:PutBucketPolicy', 'oss:DeleteBucketPolicy']),

@@ -11,6 +11,8 @@ export const accountBpaDisabled: Rule<AclSubject> = {
   severity: 'critical',
   firesWhen: 'Block Public Access was switched off for the account',
   guard: 'oss-acl-guard',
+  events: ['PutPublicAccessBlock', 'DeletePublicAccessBlock'],
+  order: 50,
   defaultMode: 'enforce',
   readActions: ['oss:GetPublicAccessBlock'],
   remediation: {

@@ -11,6 +11,8 @@ export const bucketAclPublicReadWrite: Rule<AclSubject> = {
   severity: 'critical',
   firesWhen: 'the bucket ACL is `public-read-write`',
   guard: 'oss-acl-guard',
+  events: ['PutBucket', 'PutBucketAcl'],
+  order: 20,
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketAcl'],
   remediation: SET_BUCKET_ACL_PRIVATE,

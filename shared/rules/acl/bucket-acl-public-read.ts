@@ -11,6 +11,8 @@ export const bucketAclPublicRead: Rule<AclSubject> = {
   severity: 'high',
   firesWhen: 'the bucket ACL is `public-read`',
   guard: 'oss-acl-guard',
+  events: ['PutBucket', 'PutBucketAcl'],
+  order: 10,
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketAcl'],
   remediation: SET_BUCKET_ACL_PRIVATE,

@@ -15,6 +15,8 @@ export const bucketBpaDisabled: Rule<AclSubject> = {
   severity: 'high',
   firesWhen: 'Block Public Access was switched off on a bucket',
   guard: 'oss-acl-guard',
+  events: ['PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock'],
+  order: 40,
   defaultMode: 'enforce',
   readActions: ['oss:GetBucketPublicAccessBlock'],
   remediation: {

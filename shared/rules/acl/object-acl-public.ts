@@ -1,3 +1,4 @@
+import { OBJECT_ACL_EVENTS } from '../../events/names';
 import type { Rule } from '../types';
 import type { AclSubject } from './subject';
 
@@ -12,6 +13,8 @@ export const objectAclPublic: Rule<AclSubject> = {
   firesWhen: 'an object ACL is `public-read` or `public-read-write`',
   severityNote: 'high (critical for public-read-write)',
   guard: 'oss-acl-guard',
+  events: OBJECT_ACL_EVENTS,
+  order: 30,
   defaultMode: 'enforce',
   readActions: ['oss:GetObjectAcl'],
   remediation: {

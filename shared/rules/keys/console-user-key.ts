@@ -12,6 +12,7 @@ export const consoleUserKey: Rule<KeySubject> = {
   severity: 'medium',
   firesWhen: 'the owner can also sign in to the console',
   ...KEY_RULE_BASE,
+  order: 60,
   readActions: ['ram:GetLoginProfile'],
   evaluate: (s) =>
     s.owner && s.consoleLogin

@@ -11,6 +11,7 @@ export const keyForOtherUser: Rule<KeySubject> = {
   severity: 'high',
   firesWhen: "the creator is not the key's owner",
   ...KEY_RULE_BASE,
+  order: 20,
   readActions: ['ram:ListAccessKeys'],
   evaluate: (s) => {
     if (s.isRootKey || !s.owner) return undefined;

@@ -11,6 +11,7 @@ export const multipleActiveKeys: Rule<KeySubject> = {
   severity: 'medium',
   firesWhen: 'the owner now holds more than one active key',
   ...KEY_RULE_BASE,
+  order: 50,
   readActions: ['ram:ListAccessKeys'],
   evaluate: (s) =>
     s.activeKeys > 1

@@ -11,6 +11,7 @@ export const noMfa: Rule<KeySubject> = {
   severity: 'medium',
   firesWhen: "the creator's session was not MFA-authenticated",
   ...KEY_RULE_BASE,
+  order: 30,
   readActions: ['ram:ListAccessKeys'],
   // Calls signed with an AccessKey carry no session context at all: that is "not MFA", not "unknown".
   evaluate: (s) =>

@@ -1,3 +1,4 @@
+import { KEY_GUARD_EVENTS } from '../../events/names';
 import type { Rule } from '../types';
 import type { KeySubject } from './subject';
 
@@ -12,6 +13,8 @@ export const rootAccessKey: Rule<KeySubject> = {
   firesWhen:
     'a key was created for the Alibaba Cloud account itself; a role cannot disable it, so the alert gives the console steps',
   guard: 'access-key-guard',
+  events: KEY_GUARD_EVENTS,
+  order: 10,
   // A role cannot disable the account's own key (F-IMS-UPDATEACCESSKEY): this rule can only alert.
   defaultMode: 'alert',
   readActions: ['ram:ListAccessKeys'],

@@ -1,3 +1,4 @@
+import { KEY_GUARD_EVENTS } from '../../events/names';
 import type { Actor } from '../../events/types';
 
 /**
@@ -24,6 +25,7 @@ export interface KeySubject {
  */
 export const KEY_RULE_BASE = {
   guard: 'access-key-guard',
+  events: KEY_GUARD_EVENTS,
   defaultMode: 'alert',
   remediation: {
     id: 'disable-access-key',

@@ -37,6 +37,7 @@ export const untrustedSource: Rule<KeySubject> = {
   firesWhen:
     'the source IP is outside `accessKeys.allowedSourceCidrs` (`Internal` and service callers are trusted)',
   ...KEY_RULE_BASE,
+  order: 40,
   readActions: ['ram:ListAccessKeys'],
   evaluate: (s) => {
     if (s.allowedSourceCidrs.length === 0) return undefined;

@@ -1,4 +1,6 @@
-import { POLICY_RULES, type PolicyAnalysis, type PolicyFinding, type PolicyRuleId } from '../../policy/types';
+import { POLICY_GUARD_EVENTS } from '../../events/names';
+import type { StatementCheck } from '../../policy/statement';
+import type { PolicyAnalysis, PolicyFinding } from '../../policy/types';
 import type { Rule, RuleFinding } from '../types';
 
 /** What the repair does is policy.mode's choice, not the rule's; restore also reads the audit bucket's snapshots. */
@@ -9,6 +11,15 @@ const REPAIR_BUCKET_POLICY = {
   actions: ['oss:PutBucketPolicy', 'oss:DeleteBucketPolicy', 'oss:ListObjects', 'oss:GetObject'],
 } as const;
 
+/**
+ * A bucket-policy rule. The analyser (shared/policy/analyse.ts) walks the registered policy rules in `order`
+ * over each statement with `check`; a rule without one (invalid-policy) reports what the parser found.
+ */
+export interface PolicyRule extends Rule<PolicyAnalysis> {
+  order: number;
+  check?: StatementCheck;
+}
+
 const toRuleFinding = (f: PolicyFinding): RuleFinding => ({
   ruleId: f.rule,
   severity: f.severity,
@@ -17,24 +28,23 @@ const toRuleFinding = (f: PolicyFinding): RuleFinding => ({
 });
 
 /**
- * A registry entry for one analyser rule. The analyser (shared/policy) judges the whole policy at once, so
- * `evaluate` only picks this rule's findings out of the analysis. `defaultMode` is a fallback: the policy
- * guard derives the mode from policy.mode.
+ * A policy rule from its own text and check. `evaluate` picks this rule's findings out of the analysis the
+ * guard made. `defaultMode` is a fallback: the policy guard derives the mode from policy.mode.
  */
 export function policyRule(
-  id: PolicyRuleId,
-  text: { title: string; rationale: string; firesWhen: string; severityNote?: string },
-): Rule<PolicyAnalysis> {
-  const { severity, docUrl } = POLICY_RULES[id];
+  rule: Pick<Rule<PolicyAnalysis>, 'id' | 'title' | 'rationale' | 'docUrl' | 'severity' | 'firesWhen'> & {
+    severityNote?: string;
+    order: number;
+    check?: StatementCheck;
+  },
+): PolicyRule {
   return {
-    id,
-    ...text,
-    docUrl,
-    severity,
+    ...rule,
     guard: 'oss-policy-guard',
+    events: POLICY_GUARD_EVENTS,
     defaultMode: 'alert',
     readActions: ['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus'],
     remediation: REPAIR_BUCKET_POLICY,
-    evaluate: (analysis) => analysis.findings.filter((f) => f.rule === id).map(toRuleFinding),
+    evaluate: (analysis) => analysis.findings.filter((f) => f.rule === rule.id).map(toRuleFinding),
   };
 }

@@ -2,7 +2,7 @@ import { analysePolicy, type PolicyAnalysis, type PolicyContext } from '../../po
 
 export const OWNER = '1234567890123456';
 const RAM_USER = '2000000000000001';
-const PARTNER = '3000000000000001';
+export const PARTNER = '3000000000000001';
 export const STRANGER = '9999999999999999';
 export const BUCKET_ARN = `acs:oss:*:${OWNER}:examplebucket`;
 export const HTTPS = { Bool: { 'acs:SecureTransport': 'true' } };

@@ -1,0 +1,3 @@
+export declare const REGISTRY_FILE: string;
+export declare function renderRegistry(): string;
+export declare function writeRulesRegistry(): boolean;
