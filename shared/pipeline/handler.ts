@@ -1,7 +1,9 @@
-import { createAlertDispatcher } from '../alerts/dispatch';
+import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatch';
+import { kmsSecrets } from '../clients/kms';
 import { type CloudCredentials, OssClientFactory } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
+import { KmsSecretCache, kmsSecretNames } from '../config/secrets';
 import { GuardError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import type { InvocationDeps, InvocationResult } from './invocation';
@@ -77,7 +79,10 @@ export function createFunctionHandler<Result>(
   runtime: Runtime = loadRuntime(),
 ): FcHandler<Result> {
   // One per function: guards sharing a function share its channels' rate limits (DingTalk's per robot).
-  const dispatch = createAlertDispatcher(runtime);
+  // With secrets in KMS, built once they are read (the first invocation has the role's credentials).
+  const kmsCache = new KmsSecretCache(kmsSecretNames(runtime.config));
+  let current: { runtime: Runtime; dispatch: AlertDispatcher; values?: object } | undefined =
+    kmsCache.configured ? undefined : { runtime, dispatch: createAlertDispatcher(runtime) };
   let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
 
   return async (event, context) => {
@@ -94,8 +99,23 @@ export function createFunctionHandler<Result>(
       };
     }
     const log = createLogger({ guard: source.name, requestId: context.requestId });
+    if (kmsCache.configured) {
+      const values = await kmsCache.get(
+        () =>
+          kmsSecrets(credentials, runtime.config.secrets?.region ?? context.region, runtime.endpoints.kms),
+        (error) =>
+          log.warn('KMS secrets could not be refreshed; keeping the values read before', {
+            error: String(error),
+          }),
+      );
+      if (current?.values !== values) {
+        const withSecrets = { ...runtime, secrets: { ...runtime.secrets, ...values } };
+        current = { runtime: withSecrets, dispatch: createAlertDispatcher(withSecrets), values };
+      }
+    }
+    const { runtime: live, dispatch } = current as NonNullable<typeof current>;
     const deps: InvocationDeps = {
-      runtime,
+      runtime: live,
       oss: factory.oss,
       ...(factory.ram ? { ram: factory.ram } : {}),
       region: context.region,
@@ -103,7 +123,7 @@ export function createFunctionHandler<Result>(
       log,
       invocationId: context.requestId,
     };
-    return source.run(event, context, { runtime, credentials, deps, log });
+    return source.run(event, context, { runtime: live, credentials, deps, log });
   };
 }
 

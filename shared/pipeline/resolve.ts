@@ -1,4 +1,4 @@
-import { digestOf, sign, type UnsignedAuditRecord } from '../audit/record';
+import { type AuditKey, isTrustedRecord, sign, type UnsignedAuditRecord } from '../audit/record';
 import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
 import { isNotFound, type OssGateway } from '../clients/oss';
@@ -17,6 +17,8 @@ export interface ChangeLedger {
   bucket: string;
   recordKey: string;
   intentKey: string;
+  /** Signs intents and claims, and decides whether an intent read back can be believed. */
+  auditKey: AuditKey | undefined;
 }
 
 export const recordExists = (at: ChangeLedger): Promise<boolean> =>
@@ -36,7 +38,7 @@ export async function writeIntent(
   calls: CallLog,
   log: Logger,
 ): Promise<boolean> {
-  const body = JSON.stringify(sign(withDecision(record, planned, calls)));
+  const body = JSON.stringify(sign(withDecision(record, planned, calls), at.auditKey));
   try {
     return (await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, body)) === 'exists';
   } catch (error) {
@@ -81,7 +83,7 @@ export async function claimAlert(
   calls: CallLog,
   now: Date,
 ): Promise<ItemOutcome | undefined> {
-  const claim = JSON.stringify(sign(withDecision(record, decision, calls)));
+  const claim = JSON.stringify(sign(withDecision(record, decision, calls), at.auditKey));
   if ((await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, claim)) !== 'exists') return undefined;
   if (await recordAppears(at))
     return duplicateOf(record, at.recordKey, 'already handled by another delivery');
@@ -141,8 +143,9 @@ async function completeFromIntent(
   }
   const { record } = parseStored(at.intentKey, body);
   if (!record) return undefined;
-  const { digest, ...planned } = record;
-  if (digestOf(planned) !== digest) return undefined;
+  // An intent someone without the audit key wrote must not turn into a `remediated` record.
+  if (!isTrustedRecord(record, at.auditKey)) return undefined;
+  const { digest: _digest, mac: _mac, macKeyId: _macKeyId, ...planned } = record;
   return {
     ...planned,
     ...(now.before ? { after: now.before } : {}),

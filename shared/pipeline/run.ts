@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { auditKey, type DecisionKind, intentKey } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
+import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
@@ -82,6 +83,7 @@ export async function runGuard<State>(
     gateway: auditGateway,
     bucket: config.audit.bucket,
     log: deps.log,
+    key: runtimeAuditKey(deps.runtime),
   });
   decisions.push(...audited.decisions);
   retryableFailures.push(...audited.failures);
@@ -123,6 +125,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     bucket: config.audit.bucket,
     recordKey: auditKey(config.audit.prefix, change.dedupeKey, change.time),
     intentKey: intentKey(config.audit.prefix, change.dedupeKey, change.time),
+    auditKey: runtimeAuditKey(deps.runtime),
   };
   const scope = changeScope(deps, change, now());
   try {
