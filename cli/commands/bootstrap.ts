@@ -12,6 +12,7 @@ import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
 import type { OssguardConfig } from '../../shared/config/schema';
+import { kmsSecretNames } from '../../shared/config/secrets';
 import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME } from '../../shared/deployment/names';
 import { renderRolePolicy } from '../../shared/deployment/role-policy';
 import type { RegisterCommand } from '../command';
@@ -250,7 +251,11 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
     );
   }
   const region = auditRegion(config, input.functionRegions);
-  const rolePolicy = renderRolePolicy(input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE, config.audit);
+  const rolePolicy = renderRolePolicy(
+    input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE,
+    config.audit,
+    Object.values(kmsSecretNames(config)),
+  );
   const oss = new OssClientFactory({
     credentials: target.credentials,
     ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),

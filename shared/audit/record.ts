@@ -59,7 +59,8 @@ export type UnsignedAuditRecord = Omit<AuditRecord, 'digest' | 'mac' | 'macKeyId
 
 /**
  * The secret that keys records and checkpoints: only ossguard's role (and whoever verifies) can read it, so
- * whoever can merely write the audit bucket cannot make a record or checkpoint that verifies.
+ * whoever can merely write the audit bucket cannot make a record or checkpoint that verifies. An HMAC computed
+ * here, not KMS's GenerateMac, which needs a KMS instance (F-KMS-GENERATEMAC).
  */
 export interface AuditKey {
   id: string;
