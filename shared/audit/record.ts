@@ -189,3 +189,5 @@ export function intentKey(prefix: string, dedupeKey: string, eventTime: string):
  */
 export const CHECKPOINT_DIR = 'checkpoints/';
 export const INTENT_DIR = 'intents/';
+/** Slots of the DingTalk robot's budget shared across instances (shared/alerts/shared-budget.ts). */
+export const ALERT_BUDGET_DIR = 'alert-budget/';

@@ -5,7 +5,7 @@ import {
   checkpointPrefix,
   parseCheckpoint,
 } from './integrity-checkpoint';
-import { type AuditKey, auditKey, INTENT_DIR, recordSeal } from './record';
+import { ALERT_BUDGET_DIR, type AuditKey, auditKey, INTENT_DIR, recordSeal } from './record';
 import { type AuditStore, mapLimited, type ReadProgress, type StoredObject } from './store';
 
 export type FindingKind =
@@ -65,9 +65,10 @@ export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}
   const cpPrefix = checkpointPrefix(store.prefix);
   const cpKeys = all.filter((k) => k.startsWith(cpPrefix));
   // Intents are working state of the pipeline, not decisions: neither records to check nor objects to pin.
-  const intents = `${store.prefix}${INTENT_DIR}`;
+  // Neither are the alert budget's slots.
+  const skipped = [cpPrefix, `${store.prefix}${INTENT_DIR}`, `${store.prefix}${ALERT_BUDGET_DIR}`];
   const objects = await store.read(
-    all.filter((k) => !k.startsWith(cpPrefix) && !k.startsWith(intents)),
+    all.filter((k) => !skipped.some((dir) => k.startsWith(dir))),
     onProgress,
   );
   const findings = objects.flatMap((o) => recordFindings(store.prefix, o, sealKey));
