@@ -5,6 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import rolePolicy from '../deploy/role-policy.json';
 import trustPolicy from '../deploy/trust-policy.json';
 import { DEFAULT_AUDIT_PREFIX } from '../shared/config';
+import { SECRET_NAMES, type SecretName } from '../shared/config/secrets';
 import { ROLE_DESCRIPTION, ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
 import { isAllowed, parseRamPolicy, type RamStatement } from '../shared/deployment/ram-policy';
 import { renderRolePolicy } from '../shared/deployment/role-policy';
@@ -18,6 +19,7 @@ import { LogTriggerRunner } from './eventbus/log-trigger';
 import { FcApiEmulator } from './fc/api';
 import { FcHost } from './fc/host';
 import { type AccessKey, type Caller, IdentityStore } from './identity';
+import { KmsEmulator } from './kms/emulator';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { SlsEmulator } from './sls/emulator';
@@ -91,7 +93,21 @@ export interface LocalCloudOptions {
   eventBridge?: boolean;
   /** How the trail records object ACL changes, where the documentation leaves it open. */
   trailModel?: TrailModel;
+  /**
+   * Keep ossguard's secrets (the DingTalk robot's secret, the audit key) in the local KMS, named by the
+   * config's `secrets` block, instead of in the functions' environment.
+   */
+  kmsSecrets?: boolean;
 }
+
+/** The KMS secret names the local cloud uses with `kmsSecrets`. */
+export const LOCAL_SECRET_NAMES = {
+  dingtalkSecret: 'ossguard/dingtalk-secret',
+  auditKey: 'ossguard/audit-key',
+} as const;
+
+/** The local audit key: records written here are keyed, so `audit verify --local` checks their MACs. */
+const LOCAL_AUDIT_KEY = 'local-audit-key-not-a-secret';
 
 /**
  * The plausible answers to what a trail records of object ACL changes (F-ACTIONTRAIL-OSS-DATA-EVENTS,
@@ -132,6 +148,8 @@ export interface LocalEndpoints {
   smtp: string;
   /** The FC 3.0 API (GetFunction, ListTriggers, InvokeFunction), as `ossguard verify` calls it. */
   fc: string;
+  /** KMS Secrets Manager (GetSecretValue, CreateSecret). */
+  kms: string;
 }
 
 function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
@@ -163,6 +181,7 @@ export class LocalCloud {
   readonly ram: RamEmulator;
   readonly actiontrail: ActionTrailEmulator;
   readonly sls: SlsEmulator;
+  readonly kms: KmsEmulator;
   /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
   readonly logTriggers: LogTriggerRunner;
   readonly dingtalk = new DingTalkSink({ robots: { [DINGTALK_TOKEN]: { secret: DINGTALK_SECRET } } });
@@ -211,6 +230,16 @@ export class LocalCloud {
       ...(options.slsPullLogsJson ? { pullLogsJson: options.slsPullLogsJson } : {}),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
     });
+    this.kms = new KmsEmulator({
+      identities: this.identities,
+      region: this.region,
+      ...latency,
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+    });
+    if (options.kmsSecrets) {
+      this.kms.putSecret(LOCAL_SECRET_NAMES.dingtalkSecret, DINGTALK_SECRET);
+      this.kms.putSecret(LOCAL_SECRET_NAMES.auditKey, LOCAL_AUDIT_KEY);
+    }
     this.trails = new TrailCatalog(
       {
         region: this.region,
@@ -277,7 +306,7 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, sls, dingtalk, smtpPort, fc] = await Promise.all([
+    const [oss, ram, actiontrail, sls, dingtalk, smtpPort, fc, kms] = await Promise.all([
       this.oss.listen(this.options.ossPort ?? 0, host),
       this.ram.listen(0, host),
       this.actiontrail.listen(0, host),
@@ -285,8 +314,9 @@ export class LocalCloud {
       this.dingtalk.listen(0, host),
       this.smtp.listen(0, host),
       this.fcApi.listen(0, host),
+      this.kms.listen(0, host),
     ]);
-    this.endpoints = { oss, ram, actiontrail, sls, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc };
+    this.endpoints = { oss, ram, actiontrail, sls, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc, kms };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
     this.setConfig(this.options.config ?? {});
@@ -427,13 +457,20 @@ export class LocalCloud {
         },
       },
     };
+    if (this.options.kmsSecrets) base.secrets = { ...LOCAL_SECRET_NAMES };
     this.config = merge(base, patch);
     const audit = this.config.audit as { bucket: string; prefix?: string };
+    const secrets = (this.config.secrets ?? {}) as Partial<Record<SecretName, string>>;
+    const secretNames = SECRET_NAMES.flatMap((name) => secrets[name] ?? []);
     this.rolePolicy = parseRamPolicy(
-      renderRolePolicy(this.options.rolePolicy ?? ROLE_POLICY_TEMPLATE, {
-        bucket: audit.bucket,
-        prefix: audit.prefix ?? DEFAULT_AUDIT_PREFIX,
-      }),
+      renderRolePolicy(
+        this.options.rolePolicy ?? ROLE_POLICY_TEMPLATE,
+        {
+          bucket: audit.bucket,
+          prefix: audit.prefix ?? DEFAULT_AUDIT_PREFIX,
+        },
+        secretNames,
+      ),
     );
     const dir = resolve(this.options.stateDir ?? join('.ossguard-local'));
     mkdirSync(dir, { recursive: true });
@@ -445,7 +482,11 @@ export class LocalCloud {
   functionEnv(): Record<string, string> {
     return {
       OSSGUARD_CONFIG: JSON.stringify(this.config),
-      OSSGUARD_DINGTALK_SECRET: DINGTALK_SECRET,
+      // With KMS, the secrets are read from it at the first invocation, and none sits in the environment.
+      ...(this.options.kmsSecrets
+        ? {}
+        : { OSSGUARD_DINGTALK_SECRET: DINGTALK_SECRET, OSSGUARD_AUDIT_KEY: LOCAL_AUDIT_KEY }),
+      OSSGUARD_KMS_ENDPOINT: this.endpoints.kms,
       OSSGUARD_OSS_ENDPOINT: this.endpoints.oss,
       OSSGUARD_RAM_ENDPOINT: this.endpoints.ram,
       OSSGUARD_IMS_ENDPOINT: this.endpoints.ram,
@@ -555,6 +596,7 @@ export class LocalCloud {
       this.dingtalk.close(),
       this.smtp.close(),
       this.fcApi.close(),
+      this.kms.close(),
     ]);
   }
 }

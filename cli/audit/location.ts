@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { AuditKey } from '../../shared/audit/record';
 import { AuditStore } from '../../shared/audit/store';
 import { CallLog } from '../../shared/clients/calllog';
+import { kmsSecrets } from '../../shared/clients/kms';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
-import { DEFAULT_AUDIT_PREFIX, type OssguardConfig, parseConfig } from '../../shared/config';
+import { DEFAULT_AUDIT_PREFIX, type OssguardConfig, parseConfig, SECRET_ENV } from '../../shared/config';
+import { auditKeyOf } from '../../shared/config/secrets';
 import { type CloudTarget, resolveTarget, type TargetOptions } from '../target';
 
 export interface AuditLocationOptions extends TargetOptions {
@@ -15,6 +18,7 @@ export interface AuditLocation {
   factory: OssClientFactory;
   region: string;
   store: AuditStore;
+  config?: OssguardConfig;
 }
 
 /**
@@ -43,7 +47,30 @@ export function resolveAuditLocation(options: AuditLocationOptions): AuditLocati
     factory,
     region,
     store: new AuditStore(gateway, bucket, config?.audit.prefix ?? DEFAULT_AUDIT_PREFIX),
+    ...(config ? { config } : {}),
   };
+}
+
+/**
+ * The audit key to check MACs with, as the functions get it: the KMS secret the config's `secrets.auditKey`
+ * names (read with the caller's credentials, who needs kms:GetSecretValue on it), else OSSGUARD_AUDIT_KEY
+ * (with --local, the local functions' own). Undefined: no key anywhere, MACs are not checked.
+ */
+export async function resolveAuditKey(
+  location: AuditLocation,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AuditKey | undefined> {
+  const { target, config } = location;
+  const secretName = config?.secrets?.auditKey;
+  if (secretName) {
+    const kms = kmsSecrets(
+      target.credentials,
+      config?.secrets?.region ?? target.region,
+      target.endpoints.kms,
+    );
+    return auditKeyOf(await kms.getSecretValue(secretName), secretName);
+  }
+  return auditKeyOf(env[SECRET_ENV.auditKey] ?? target.local?.functionEnv?.[SECRET_ENV.auditKey], undefined);
 }
 
 function readConfig(path: string, required: boolean): OssguardConfig | undefined {

@@ -9,7 +9,7 @@ import {
   planListing,
   splitList,
 } from '../../shared/audit/query';
-import type { AuditRecord } from '../../shared/audit/record';
+import type { AuditKey, AuditRecord } from '../../shared/audit/record';
 import { type AuditStore, sha256Hex } from '../../shared/audit/store';
 import { type Verification, verifyAudit, writeCheckpoint } from '../../shared/audit/verify';
 import {
@@ -19,9 +19,10 @@ import {
   WormRefusal,
   type WormStatus,
 } from '../../shared/audit/worm';
+import { SECRET_ENV } from '../../shared/config';
 import { actorLabel, renderRecordText, resourceLabel, rulesLabel, shortTime } from '../audit/format';
 import { renderReport } from '../audit/html';
-import { type AuditLocationOptions, resolveAuditLocation } from '../audit/location';
+import { type AuditLocationOptions, resolveAuditKey, resolveAuditLocation } from '../audit/location';
 import { ProgressBar } from '../audit/progress';
 import { renderTable } from '../audit/table';
 import { sanitize, terminalSafeJson } from '../audit/text';
@@ -213,8 +214,12 @@ function printFindings(verification: Verification, json: boolean): void {
   }
 }
 
-async function checkpointAndReport(store: AuditStore, verification: Verification): Promise<void> {
-  const written = await writeCheckpoint(store, verification);
+async function checkpointAndReport(
+  store: AuditStore,
+  verification: Verification,
+  key: AuditKey | undefined,
+): Promise<void> {
+  const written = await writeCheckpoint(store, verification, key);
   if (written)
     err(
       `checkpoint ${sanitize(written.key)} pins ${written.checkpoint.entries.length} new object(s), ` +
@@ -320,15 +325,20 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         'more days extend the policy.',
     )
     .action(async (options: AuditLocationOptions & { days: number }) => {
-      const { store, factory, region } = resolveAuditLocation(options);
+      const location = resolveAuditLocation(options);
+      const { store, factory, region } = location;
+      const key = await resolveAuditKey(location);
       const bar = new ProgressBar(process.stderr, 'reading audit objects');
-      const verification = await verifyAudit(store, (done, total) => bar.update(done, total));
+      const verification = await verifyAudit(store, {
+        ...(key ? { key } : {}),
+        onProgress: (done, total) => bar.update(done, total),
+      });
       bar.finish();
       if (verification.findings.length > 0)
         err(
           `ossguard audit lock: ${verification.findings.length} problem(s) found; locking keeps the evidence (see \`ossguard audit verify\`)\n`,
         );
-      await checkpointAndReport(store, verification);
+      await checkpointAndReport(store, verification, key);
       try {
         const outcome = await new AuditWorm(factory, region, store.bucket).lock(options.days);
         out(`${sanitize(store.bucket)}: ${describeLock(outcome, options.days)}\n`);
@@ -352,9 +362,14 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         'checkpoint: `ossguard audit lock` writes one, and so does a scheduled `ossguard audit verify --checkpoint`.',
     )
     .action(async (options: AuditLocationOptions & { checkpoint?: boolean; json?: boolean }) => {
-      const { store, factory, region } = resolveAuditLocation(options);
+      const location = resolveAuditLocation(options);
+      const { store, factory, region } = location;
+      const key = await resolveAuditKey(location);
       const bar = new ProgressBar(process.stderr, 'verifying audit objects');
-      const verification = await verifyAudit(store, (done, total) => bar.update(done, total));
+      const verification = await verifyAudit(store, {
+        ...(key ? { key } : {}),
+        onProgress: (done, total) => bar.update(done, total),
+      });
       bar.finish();
       let worm: WormStatus | string;
       try {
@@ -369,6 +384,7 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         checkpoints: verification.checkpoints.length,
         pinned: verification.pinned.size,
         problems: verification.findings.length,
+        keyed: verification.keyed,
       };
       if (options.json) {
         out(`${terminalSafeJson({ type: 'summary', intact, ...summary, worm })}\n`);
@@ -384,7 +400,12 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
           `no checkpoint under ${sanitize(checkpointPrefix(store.prefix))} yet: removed records cannot be detected until ` +
             '`ossguard audit lock` or `ossguard audit verify --checkpoint` writes one\n',
         );
-      if (options.checkpoint) await checkpointAndReport(store, verification);
+      if (!key)
+        err(
+          `no audit key (config secrets.auditKey, or ${SECRET_ENV.auditKey}): MACs not checked, so a record or checkpoint ` +
+            'rewritten with a fresh digest by anyone who can write the bucket goes unnoticed\n',
+        );
+      if (options.checkpoint) await checkpointAndReport(store, verification, key);
       if (!intact) setExit(1);
     });
 };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
@@ -7,11 +8,13 @@ import { deployedFunctions, deployRegions } from '../../deploy/regions';
 import { ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { createSlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi } from '../../deploy/trail-api';
+import { kmsSecrets } from '../../shared/clients/kms';
 import { OssClientFactory } from '../../shared/clients/oss';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
-import { parseConfig } from '../../shared/config/load';
+import { parseConfig, SECRET_ENV } from '../../shared/config/load';
 import type { OssguardConfig } from '../../shared/config/schema';
+import { kmsSecretNames, type SecretName } from '../../shared/config/secrets';
 import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME } from '../../shared/deployment/names';
 import { renderRolePolicy } from '../../shared/deployment/role-policy';
 import type { RegisterCommand } from '../command';
@@ -225,6 +228,47 @@ function feedClients(target: CloudTarget, region: string, ram: Ram, env: NodeJS.
   };
 }
 
+/**
+ * The KMS secrets the config names (F-KMS-CREATESECRET): created from the value bootstrap is given in the
+ * secret's own environment variable (never an argument, which `ps` and shell history keep), the audit key
+ * generated when none is given. A secret that exists is left as it is: rotating one is KMS's business. No
+ * value is ever printed: the step says only where the value came from.
+ */
+async function secretSteps(
+  target: CloudTarget,
+  config: OssguardConfig,
+  region: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Step[]> {
+  const names = kmsSecretNames(config);
+  if (Object.keys(names).length === 0) return [];
+  const kms = kmsSecrets(target.credentials, config.secrets?.region ?? region, target.endpoints.kms);
+  const steps: Step[] = [];
+  for (const [kind, name] of Object.entries(names) as Array<[SecretName, string]>) {
+    const what = `KMS secret ${name}`;
+    // UNVERIFIED error code for a missing secret (F-KMS-GETSECRETVALUE).
+    const exists = await unlessMissing(
+      kms.getSecretValue(name).then(() => true),
+      'Forbidden.ResourceNotFound',
+    );
+    if (exists) {
+      steps.push(step(what, 'none', 'exists; its value is left as it is'));
+      continue;
+    }
+    const given = env[SECRET_ENV[kind]];
+    if (!given && kind !== 'auditKey')
+      throw new Error(`${what} does not exist: set ${SECRET_ENV[kind]} for bootstrap to create it from`);
+    const value = given || randomBytes(32).toString('base64');
+    const source = given ? `from ${SECRET_ENV[kind]}` : 'a random 256-bit key';
+    steps.push(
+      step(what, 'create', source, () =>
+        kms.createSecret(name, value, `ossguard ${kind}, created by bootstrap`),
+      ),
+    );
+  }
+  return steps;
+}
+
 export interface BootstrapInput {
   target: CloudTarget;
   config: OssguardConfig;
@@ -250,7 +294,11 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
     );
   }
   const region = auditRegion(config, input.functionRegions);
-  const rolePolicy = renderRolePolicy(input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE, config.audit);
+  const rolePolicy = renderRolePolicy(
+    input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE,
+    config.audit,
+    Object.values(kmsSecretNames(config)),
+  );
   const oss = new OssClientFactory({
     credentials: target.credentials,
     ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),
@@ -266,6 +314,7 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
     ...(await roleSteps(ram, rolePolicy)),
     ...(await bucketSteps(oss, config.audit.bucket, region)),
     ...(await planFeed(feedClients(target, feed.region, ram, input.env ?? process.env), feed)),
+    ...(await secretSteps(target, config, region, input.env ?? process.env)),
   ];
 }
 

@@ -10,13 +10,16 @@ import {
   renderDingTalkDigestEntry,
   renderDingTalkMarkdown,
 } from './render';
+import type { SharedSendBudget } from './shared-budget';
 import { describeFailure, redact, singleLine, stableId } from './text';
 import type { Alert, AlertChannel, DeliveryResult } from './types';
 
 /**
  * DingTalk custom robot (webhook; F-DINGTALK-WEBHOOK, F-DINGTALK-RATE-LIMIT): markdown messages, 加签 signing,
  * errcode checking (failures mostly come back as HTTP 200), and the robot's limit of 20 messages per minute,
- * after which it blocks for 10 minutes. A burst beyond that budget goes out as digests, never dropped.
+ * after which it blocks for 10 minutes. A burst beyond that budget goes out as digests. The budget is per
+ * process unless `sharedBudget` gives one all instances share; a message that gets no room before the
+ * deadline fails, and its result says so (README "Alerts under load").
  */
 
 export interface DingTalkMention {
@@ -51,6 +54,11 @@ export interface DingTalkChannelOptions {
   now?: () => number;
   /** Channel name in results. Default `dingtalk`. */
   name?: string;
+  /**
+   * The budget all instances share (shared/alerts/shared-budget.ts), when there is one for this invocation;
+   * the per-process limit applies as well. Unreachable, it is skipped: the alert goes out on the local limit.
+   */
+  sharedBudget?: () => SharedSendBudget | undefined;
 }
 
 /** The robot's request body for a markdown message. */
@@ -252,6 +260,7 @@ export class DingTalkChannel implements AlertChannel {
   private readonly now: () => number;
   /** Per channel, so per robot and process: create one channel per process (the dispatcher does, at init). */
   private readonly limiter: SlidingWindowLimiter;
+  private readonly sharedBudget: () => SharedSendBudget | undefined;
 
   constructor(options: DingTalkChannelOptions) {
     this.webhook = parseWebhook(options.webhook);
@@ -267,13 +276,43 @@ export class DingTalkChannel implements AlertChannel {
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
     this.limiter = new SlidingWindowLimiter(options.messagesPerMinute ?? 20, 60_000, this.now);
+    this.sharedBudget = options.sharedBudget ?? (() => undefined);
+  }
+
+  /** What may be sent now: the process's budget, and the shared one's current window. */
+  private async remaining(shared: SharedSendBudget | undefined): Promise<number> {
+    const local = this.limiter.remaining();
+    if (!shared) return local;
+    try {
+      return Math.min(local, await shared.remaining());
+    } catch {
+      return local;
+    }
+  }
+
+  /** Waits for a slot of the shared budget; false when none frees up before the deadline. */
+  private async takeShared(shared: SharedSendBudget | undefined, deadline: number): Promise<boolean> {
+    if (!shared) return true;
+    for (;;) {
+      let wait: number;
+      try {
+        wait = await shared.take();
+      } catch {
+        return true;
+      }
+      if (wait === 0) return true;
+      if (this.now() + wait > deadline) return false;
+      await this.sleep(wait);
+    }
   }
 
   async send(alerts: readonly Alert[]): Promise<DeliveryResult[]> {
     const deadline = this.now() + this.deadlineMs;
     const results = new Map<Alert, DeliveryResult>();
-    for (const message of planDingTalkMessages(alerts, this.limiter.remaining(), this.mentions)) {
-      const delivery = await withRetries((n) => this.attempt(message.body, n, deadline), {
+    const shared = this.sharedBudget();
+    const remaining = await this.remaining(shared);
+    for (const message of planDingTalkMessages(alerts, remaining, this.mentions)) {
+      const delivery = await withRetries((n) => this.attempt(message.body, n, deadline, shared), {
         maxAttempts: this.maxAttempts,
         sleep: this.sleep,
         now: this.now,
@@ -301,12 +340,19 @@ export class DingTalkChannel implements AlertChannel {
     return redact(text, [this.secret, this.webhook.searchParams.get('access_token') ?? undefined]);
   }
 
-  private async attempt(body: DingTalkMessageBody, n: number, deadline: number): Promise<AttemptOutcome> {
+  private async attempt(
+    body: DingTalkMessageBody,
+    n: number,
+    deadline: number,
+    shared: SharedSendBudget | undefined,
+  ): Promise<AttemptOutcome> {
     const wait = this.limiter.waitMs();
     if (wait > 0) {
       if (this.now() + wait > deadline) return { ok: false, error: 'rate budget of the robot used up' };
       await this.sleep(wait);
     }
+    if (!(await this.takeShared(shared, deadline)))
+      return { ok: false, error: 'rate budget of the robot used up by other instances' };
     this.limiter.record();
     const retry = backoff(this.backoffMs, n);
     let response: PostAnswer;

@@ -3,18 +3,27 @@ import { ConfigValidationError } from '../errors';
 import { DingTalkChannel } from './dingtalk';
 import { EmailChannel } from './email';
 import { AlertRouter } from './router';
+import type { SharedSendBudget } from './shared-budget';
 import type { Alert, AlertChannel, DeliveryResult } from './types';
 
 export type AlertDispatcher = (alerts: Alert[]) => Promise<Map<string, DeliveryResult[]>>;
 
+/** The budget all instances share for a DingTalk robot, given its webhook; undefined outside an invocation. */
+export type SharedBudgetFor = (webhook: string) => SharedSendBudget | undefined;
+
 /** The configured channels, named as routes refer to them (`dingtalk`, `email`). */
-export function channelsFor(runtime: Runtime): AlertChannel[] {
+export function channelsFor(runtime: Runtime, sharedBudget?: SharedBudgetFor): AlertChannel[] {
   const { dingtalk, email } = runtime.config.alerts;
   const { dingtalkSecret, smtpPassword } = runtime.secrets;
   const channels: AlertChannel[] = [];
   if (dingtalk) {
     channels.push(
-      new DingTalkChannel({ webhook: dingtalk.webhook, secret: dingtalkSecret, mentions: dingtalk.mentions }),
+      new DingTalkChannel({
+        webhook: dingtalk.webhook,
+        secret: dingtalkSecret,
+        mentions: dingtalk.mentions,
+        ...(sharedBudget ? { sharedBudget: () => sharedBudget(dingtalk.webhook) } : {}),
+      }),
     );
   }
   if (email) {
@@ -32,10 +41,10 @@ export function channelsFor(runtime: Runtime): AlertChannel[] {
  * Builds the dispatcher once per process, at cold start: a bad channel setting fails the init, and the
  * DingTalk rate budget lives as long as the process, across invocations.
  */
-export function createAlertDispatcher(runtime: Runtime): AlertDispatcher {
+export function createAlertDispatcher(runtime: Runtime, sharedBudget?: SharedBudgetFor): AlertDispatcher {
   let router: AlertRouter;
   try {
-    router = new AlertRouter(channelsFor(runtime), runtime.config.alerts.routes);
+    router = new AlertRouter(channelsFor(runtime, sharedBudget), runtime.config.alerts.routes);
   } catch (error) {
     if (error instanceof ConfigValidationError) throw error;
     const message = error instanceof Error ? error.message : String(error);

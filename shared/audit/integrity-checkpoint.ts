@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ossguardVersion } from '../version';
-import { CHECKPOINT_DIR, canonicalJson } from './record';
+import { type AuditKey, CHECKPOINT_DIR, canonicalJson, macOf, sealOf } from './record';
 import { sha256Hex } from './store';
 
 /** An object of the audit prefix pinned by a checkpoint: its key and the sha256 of its bytes. */
@@ -19,6 +19,8 @@ export interface Checkpoint {
   kind: 'ossguard-audit-checkpoint';
   schemaVersion: 1;
   createdAt: string;
+  /** When the listing it pins began (absent from checkpoints older versions wrote): every object written earlier is pinned. */
+  listedAt?: string;
   bucket: string;
   prefix: string;
   previous: { key: string; digest: string } | null;
@@ -26,9 +28,14 @@ export interface Checkpoint {
   /** Objects pinned by the chain up to and including this checkpoint. */
   total: number;
   ossguardVersion: string;
-  /** sha256 over the checkpoint without this field, in canonical key order. */
+  /** sha256 over the checkpoint without `digest` and `mac`, in canonical key order. */
   digest: string;
+  /** HMAC-SHA256 with the audit key, as on records: a checkpoint without the key cannot be forged. */
+  mac?: string;
+  macKeyId?: string;
 }
+
+type UnsignedCheckpoint = Omit<Checkpoint, 'digest' | 'mac' | 'macKeyId'>;
 
 export const checkpointPrefix = (prefix: string): string => `${prefix}${CHECKPOINT_DIR}`;
 
@@ -38,25 +45,33 @@ export function checkpointKey(prefix: string, createdAt: Date): string {
   return `${checkpointPrefix(prefix)}${stamp}-${randomBytes(4).toString('hex')}.json`;
 }
 
-export function checkpointDigest(checkpoint: Omit<Checkpoint, 'digest'> | Checkpoint): string {
-  const { digest: _ignored, ...rest } = checkpoint as Checkpoint;
-  return sha256Hex(canonicalJson(rest));
-}
+const checkpointDigest = (checkpoint: object): string => sha256Hex(canonicalJson(checkpoint));
 
 export function buildCheckpoint(
-  fields: Omit<Checkpoint, 'kind' | 'schemaVersion' | 'ossguardVersion' | 'digest'>,
+  fields: Omit<UnsignedCheckpoint, 'kind' | 'schemaVersion' | 'ossguardVersion'>,
+  key?: AuditKey,
 ): Checkpoint {
-  const unsigned = {
-    kind: 'ossguard-audit-checkpoint' as const,
-    schemaVersion: 1 as const,
+  const unsigned: UnsignedCheckpoint = {
+    kind: 'ossguard-audit-checkpoint',
+    schemaVersion: 1,
     ...fields,
     ossguardVersion,
   };
-  return { ...unsigned, digest: checkpointDigest(unsigned) };
+  return {
+    ...unsigned,
+    digest: checkpointDigest(unsigned),
+    ...(key ? { mac: macOf(unsigned, key), macKeyId: key.id } : {}),
+  };
 }
 
-/** The checkpoint in `body`, or why it cannot be trusted. */
-export function parseCheckpoint(body: Buffer): { checkpoint: Checkpoint } | { problem: string } {
+/**
+ * The checkpoint in `body`, or why it cannot be trusted. With the audit key, a checkpoint must carry a MAC
+ * that holds: one without could have been written by anyone who can write the bucket.
+ */
+export function parseCheckpoint(
+  body: Buffer,
+  key?: AuditKey,
+): { checkpoint: Checkpoint } | { problem: string } {
   let value: Checkpoint;
   try {
     value = JSON.parse(body.toString('utf8')) as Checkpoint;
@@ -73,6 +88,11 @@ export function parseCheckpoint(body: Buffer): { checkpoint: Checkpoint } | { pr
     (value.previous === null ||
       (typeof value.previous?.key === 'string' && typeof value.previous?.digest === 'string'));
   if (!wellFormed) return { problem: 'is not an ossguard checkpoint' };
-  if (checkpointDigest(value) !== value.digest) return { problem: 'does not match its digest' };
+  const seal = sealOf(value, key, checkpointDigest);
+  if (seal === 'altered') return { problem: 'does not match its digest' };
+  if (key && seal === 'unkeyed')
+    return { problem: 'carries no MAC: anyone who can write the bucket could have written it' };
+  if (seal === 'forged')
+    return { problem: `has a MAC that does not hold under audit key ${key?.id}: forged or rewritten` };
   return { checkpoint: value };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { DeliveryResult } from '../alerts/types';
 import type { CallEntry } from '../clients/calllog';
 import type { Actor, ChangeResources } from '../events/types';
@@ -44,11 +44,28 @@ export interface AuditRecord {
    * results were lost with its record, so `alerts` is empty here even if alerts went out.
    */
   completedFrom?: string;
-  /** sha256 over the record without this field, in canonical key order: `ossguard audit verify` recomputes it. */
+  /**
+   * sha256 over the record without `digest` and `mac`, in canonical key order. Unkeyed: anyone can recompute
+   * it, so it only catches accidental damage; `mac` is what a writer without the audit key cannot forge.
+   */
   digest: string;
+  /** HMAC-SHA256 with the audit key over the record without `digest` and `mac`; absent when no key is set. */
+  mac?: string;
+  /** Which audit key made `mac` (a KMS secret name, or `env`): bound into the MAC, so it cannot be swapped. */
+  macKeyId?: string;
 }
 
-export type UnsignedAuditRecord = Omit<AuditRecord, 'digest'>;
+export type UnsignedAuditRecord = Omit<AuditRecord, 'digest' | 'mac' | 'macKeyId'>;
+
+/**
+ * The secret that keys records and checkpoints: only ossguard's role (and whoever verifies) can read it, so
+ * whoever can merely write the audit bucket cannot make a record or checkpoint that verifies. An HMAC computed
+ * here, not KMS's GenerateMac, which needs a KMS instance (F-KMS-GENERATEMAC).
+ */
+export interface AuditKey {
+  id: string;
+  secret: Buffer;
+}
 
 /** JSON with object keys sorted at every level, so the digest does not depend on property order. */
 export function canonicalJson(value: unknown): string {
@@ -91,9 +108,61 @@ export function digestOf(record: UnsignedAuditRecord): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
 
-export function sign(record: UnsignedAuditRecord): AuditRecord {
-  return { ...record, digest: digestOf(record) };
+/** HMAC-SHA256 of `value` in canonical JSON, with the key id bound in: shared by records and checkpoints. */
+export function macOf(value: object, key: AuditKey): string {
+  return createHmac('sha256', key.secret)
+    .update(canonicalJson({ ...value, macKeyId: key.id }))
+    .digest('hex');
 }
+
+/** The record with its digest and, given the audit key, its MAC. */
+export function sign(record: UnsignedAuditRecord, key?: AuditKey): AuditRecord {
+  return {
+    ...record,
+    digest: digestOf(record),
+    ...(key ? { mac: macOf(record, key), macKeyId: key.id } : {}),
+  };
+}
+
+function unsignedOf(value: object): object {
+  const { digest: _d, mac: _m, macKeyId: _k, ...rest } = value as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * How far a record (or checkpoint) can be trusted:
+ * - `verified`: its MAC holds under the audit key: written by a holder of the key, unchanged since;
+ * - `unkeyed`: its digest holds but it carries no MAC, or no key was given to check one: anyone who can
+ *   write the bucket could have written it;
+ * - `forged`: its digest holds but its MAC does not, or names another key: rewritten by someone without the key;
+ * - `altered`: not even its digest holds.
+ */
+export type SealState = 'verified' | 'unkeyed' | 'forged' | 'altered';
+
+export function sealOf(
+  value: { digest: string; mac?: string | undefined; macKeyId?: string | undefined },
+  key: AuditKey | undefined,
+  digest: (unsigned: object) => string,
+): SealState {
+  const unsigned = unsignedOf(value);
+  if (digest(unsigned) !== value.digest) return 'altered';
+  if (!key || value.mac === undefined) return 'unkeyed';
+  if (value.macKeyId !== key.id || typeof value.mac !== 'string') return 'forged';
+  const expected = Buffer.from(macOf(unsigned, key), 'hex');
+  const actual = Buffer.from(value.mac, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected) ? 'verified' : 'forged';
+}
+
+/** `sealOf` for an audit record (or intent). */
+export const recordSeal = (record: AuditRecord, key: AuditKey | undefined): SealState =>
+  sealOf(record, key, (unsigned) => digestOf(unsigned as UnsignedAuditRecord));
+
+/**
+ * Whether a record read back from the bucket can be believed: with the audit key, only a record whose MAC
+ * holds; without one (no key configured), one whose digest holds. Stable API for the pipeline and replay.
+ */
+export const isTrustedRecord = (record: AuditRecord, key: AuditKey | undefined): boolean =>
+  recordSeal(record, key) === (key ? 'verified' : 'unkeyed');
 
 /**
  * `<prefix>YYYY/MM/DD/<sha256(dedupeKey)>.json`, dated by the event's own time: a redelivered event maps to
@@ -120,3 +189,5 @@ export function intentKey(prefix: string, dedupeKey: string, eventTime: string):
  */
 export const CHECKPOINT_DIR = 'checkpoints/';
 export const INTENT_DIR = 'intents/';
+/** Slots of the DingTalk robot's budget shared across instances (shared/alerts/shared-budget.ts). */
+export const ALERT_BUDGET_DIR = 'alert-budget/';

@@ -27,17 +27,25 @@ export class AuditStore {
 
   /** Every key under the given prefixes, one ListObjectsV2 page at a time, in key order. */
   async listKeys(prefixes: string[], keep: (key: string) => boolean = () => true): Promise<string[]> {
+    return (await this.listObjects(prefixes, keep)).map((o) => o.key);
+  }
+
+  /** Like `listKeys`, with each object's LastModified: set by OSS, not by whoever wrote the object. */
+  async listObjects(
+    prefixes: string[],
+    keep: (key: string) => boolean = () => true,
+  ): Promise<Array<{ key: string; lastModified: string }>> {
     const perPrefix = await mapLimited(prefixes, LIST_CONCURRENCY, async (prefix) => {
-      const keys: string[] = [];
+      const objects: Array<{ key: string; lastModified: string }> = [];
       let token: string | undefined;
       do {
         const page = await this.gateway.listObjects(this.bucket, prefix, token);
-        for (const { key } of page.keys) if (keep(key)) keys.push(key);
+        for (const { key, lastModified } of page.keys) if (keep(key)) objects.push({ key, lastModified });
         token = page.next;
       } while (token);
-      return keys;
+      return objects;
     });
-    return perPrefix.flat().sort();
+    return perPrefix.flat().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async read(keys: string[], onProgress?: ReadProgress): Promise<StoredObject[]> {

@@ -5,12 +5,21 @@ import {
   checkpointPrefix,
   parseCheckpoint,
 } from './integrity-checkpoint';
-import { auditKey, digestOf, INTENT_DIR } from './record';
+import { ALERT_BUDGET_DIR, type AuditKey, auditKey, INTENT_DIR, recordSeal } from './record';
 import { type AuditStore, mapLimited, type ReadProgress, type StoredObject } from './store';
 
 export type FindingKind =
   /** The record's content no longer matches its own digest. */
   | 'altered'
+  /** The record's digest holds but its MAC does not: rewritten by someone without the audit key. */
+  | 'forged'
+  /** Checked with the audit key, the record carries no MAC: anyone who can write the bucket could have written it. */
+  | 'unkeyed'
+  /**
+   * A record no checkpoint pins although a later checkpoint exists (checkpoints pin every record present), or
+   * records while no checkpoint exists at all: the chain, or its newest links, were deleted, or never written.
+   */
+  | 'unpinned'
   /** The record sits at a key other than `auditKey(prefix, dedupeKey, time)`: moved, renamed or forged. */
   | 'misplaced'
   /** An object under the audit prefix that is not a record. */
@@ -34,25 +43,40 @@ export interface Verification {
   findings: Finding[];
   /** Pinned key → sha256 and the checkpoint that pinned it first. */
   pinned: Map<string, { sha256: string; by: string }>;
+  /** Whether MACs were checked (an audit key was given). */
+  keyed: boolean;
+  /** When the listing began: every object written before it was read, so a checkpoint of it pins them all. */
+  startedAt: string;
+}
+
+export interface VerifyOptions {
+  /** The audit key: with it, every record and checkpoint must carry a MAC that holds. */
+  key?: AuditKey;
+  onProgress?: ReadProgress;
 }
 
 /** Reads the whole audit prefix and its checkpoint chain, and says what does not add up. */
-export async function verifyAudit(store: AuditStore, onProgress?: ReadProgress): Promise<Verification> {
-  const all = await store.listKeys([store.prefix]);
+export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}): Promise<Verification> {
+  const { key: sealKey, onProgress } = options;
+  const startedAt = new Date().toISOString();
+  const listed = await store.listObjects([store.prefix]);
+  const all = listed.map((o) => o.key);
+  const modified = new Map(listed.map((o) => [o.key, Date.parse(o.lastModified)]));
   const cpPrefix = checkpointPrefix(store.prefix);
   const cpKeys = all.filter((k) => k.startsWith(cpPrefix));
   // Intents are working state of the pipeline, not decisions: neither records to check nor objects to pin.
-  const intents = `${store.prefix}${INTENT_DIR}`;
+  // Neither are the alert budget's slots.
+  const skipped = [cpPrefix, `${store.prefix}${INTENT_DIR}`, `${store.prefix}${ALERT_BUDGET_DIR}`];
   const objects = await store.read(
-    all.filter((k) => !k.startsWith(cpPrefix) && !k.startsWith(intents)),
+    all.filter((k) => !skipped.some((dir) => k.startsWith(dir))),
     onProgress,
   );
-  const findings = objects.flatMap((o) => recordFindings(store.prefix, o));
+  const findings = objects.flatMap((o) => recordFindings(store.prefix, o, sealKey));
 
   const bodies = await mapLimited(cpKeys, 8, (key) => store.gateway.getObject(store.bucket, key));
   const checkpoints: Verification['checkpoints'] = [];
   cpKeys.forEach((key, i) => {
-    const parsed = parseCheckpoint(bodies[i] as Buffer);
+    const parsed = parseCheckpoint(bodies[i] as Buffer, sealKey);
     if ('problem' in parsed)
       findings.push({ kind: 'checkpoint', key, detail: `checkpoint ${parsed.problem}` });
     else checkpoints.push({ key, checkpoint: parsed.checkpoint });
@@ -81,20 +105,65 @@ export async function verifyAudit(store: AuditStore, onProgress?: ReadProgress):
         detail: `bytes differ from those pinned by checkpoint ${pin.by}`,
       });
   }
-  return { objects, checkpoints, findings, pinned };
+  findings.push(...unpinnedFindings(objects, modified, checkpoints, pinned));
+  return { objects, checkpoints, findings, pinned, keyed: sealKey !== undefined, startedAt };
 }
 
-function recordFindings(prefix: string, object: StoredObject): Finding[] {
+/**
+ * A checkpoint pins every object written before its listing began (`listedAt`), so an object written before
+ * the newest checkpoint's listing (LastModified, set by OSS) that no checkpoint pins was pinned by a checkpoint
+ * since deleted. With no checkpoint at all, removed records cannot be told: said, not passed over.
+ */
+function unpinnedFindings(
+  objects: readonly StoredObject[],
+  modified: ReadonlyMap<string, number>,
+  checkpoints: Verification['checkpoints'],
+  pinned: Verification['pinned'],
+): Finding[] {
+  const records = objects.filter((o) => o.record);
+  if (checkpoints.length === 0) {
+    if (records.length === 0) return [];
+    return [
+      {
+        kind: 'unpinned',
+        key: '(checkpoints)',
+        detail:
+          `no checkpoint pins any of the ${records.length} record(s): the checkpoint chain was deleted, or none ` +
+          'was written yet (`ossguard audit lock` writes one); removed records cannot be told',
+      },
+    ];
+  }
+  // OSS gives LastModified in whole seconds (F-OSS-LASTMODIFIED-SECONDS): an object of the listing's own second may not have been listed.
+  const listedAt =
+    Math.max(...checkpoints.map((c) => Date.parse(c.checkpoint.listedAt ?? '') || 0)) -
+    LAST_MODIFIED_PRECISION_MS;
+  return records
+    .filter((o) => !pinned.has(o.key) && (modified.get(o.key) ?? Number.POSITIVE_INFINITY) < listedAt)
+    .map((o) => ({
+      kind: 'unpinned' as const,
+      key: o.key,
+      detail:
+        `written ${new Date(modified.get(o.key) ?? 0).toISOString()}, before the newest checkpoint listed the ` +
+        'bucket, yet pinned by no checkpoint: the checkpoint that pinned it was deleted',
+    }));
+}
+
+const LAST_MODIFIED_PRECISION_MS = 1_000;
+
+const SEAL_FINDINGS = {
+  altered: 'content does not match its digest',
+  forged: 'its MAC does not hold under the audit key: rewritten by someone without the key',
+  unkeyed:
+    'carries no MAC: written without the audit key, so anyone who can write the bucket could have written it',
+} as const;
+
+function recordFindings(prefix: string, object: StoredObject, sealKey: AuditKey | undefined): Finding[] {
   const { key, record, problem } = object;
   if (!record) return [{ kind: 'unreadable', key, detail: `object ${problem ?? 'is not a record'}` }];
   const findings: Finding[] = [];
-  const { digest, ...unsigned } = record;
-  if (digestOf(unsigned) !== digest)
-    findings.push({
-      kind: 'altered',
-      key,
-      detail: `content does not match its digest (event ${record.eventId})`,
-    });
+  const seal = recordSeal(record, sealKey);
+  if (seal !== 'verified' && (seal !== 'unkeyed' || sealKey))
+    findings.push({ kind: seal, key, detail: `${SEAL_FINDINGS[seal]} (event ${record.eventId})` });
   const expected = auditKey(prefix, record.dedupeKey, record.time);
   if (expected !== key)
     findings.push({ kind: 'misplaced', key, detail: `event ${record.eventId} belongs at ${expected}` });
@@ -132,6 +201,7 @@ function chainFindings(checkpoints: Verification['checkpoints']): Finding[] {
 export async function writeCheckpoint(
   store: AuditStore,
   verification: Verification,
+  key?: AuditKey,
   now: Date = new Date(),
 ): Promise<{ key: string; checkpoint: Checkpoint } | undefined> {
   const entries = verification.objects
@@ -139,16 +209,20 @@ export async function writeCheckpoint(
     .map(({ key, sha256 }) => ({ key, sha256 }));
   if (entries.length === 0) return undefined;
   const latest = verification.checkpoints.at(-1);
-  const checkpoint = buildCheckpoint({
-    createdAt: now.toISOString(),
-    bucket: store.bucket,
-    prefix: store.prefix,
-    previous: latest ? { key: latest.key, digest: latest.checkpoint.digest } : null,
-    entries,
-    total: verification.pinned.size + entries.length,
-  });
-  const key = checkpointKey(store.prefix, now);
-  if ((await store.write(key, JSON.stringify(checkpoint))) === 'exists')
-    throw new Error(`checkpoint key ${key} is already taken; run again`);
-  return { key, checkpoint };
+  const checkpoint = buildCheckpoint(
+    {
+      createdAt: now.toISOString(),
+      listedAt: verification.startedAt,
+      bucket: store.bucket,
+      prefix: store.prefix,
+      previous: latest ? { key: latest.key, digest: latest.checkpoint.digest } : null,
+      entries,
+      total: verification.pinned.size + entries.length,
+    },
+    key,
+  );
+  const at = checkpointKey(store.prefix, now);
+  if ((await store.write(at, JSON.stringify(checkpoint))) === 'exists')
+    throw new Error(`checkpoint key ${at} is already taken; run again`);
+  return { key: at, checkpoint };
 }

@@ -4,10 +4,14 @@ import { type ConfigIssue, ConfigValidationError } from '../errors';
 import { ruleIds } from '../rules';
 import { configSchema, type OssguardConfig } from './schema';
 
-/** Secrets never live in the config file; they come from these environment variables only. */
+/**
+ * Secrets never live in the config file: they come from KMS when the config's `secrets` block names a secret
+ * (shared/config/secrets.ts), else from these environment variables.
+ */
 export const SECRET_ENV = {
   dingtalkSecret: 'OSSGUARD_DINGTALK_SECRET',
   smtpPassword: 'OSSGUARD_SMTP_PASSWORD',
+  auditKey: 'OSSGUARD_AUDIT_KEY',
 } as const;
 
 /** Endpoint overrides, set by the local cloud (or for private endpoints); absent means Alibaba Cloud's public ones. */
@@ -17,6 +21,7 @@ export const ENDPOINT_ENV = {
   ims: 'OSSGUARD_IMS_ENDPOINT',
   actiontrail: 'OSSGUARD_ACTIONTRAIL_ENDPOINT',
   sls: 'OSSGUARD_SLS_ENDPOINT',
+  kms: 'OSSGUARD_KMS_ENDPOINT',
 } as const;
 
 export type Secrets = { -readonly [K in keyof typeof SECRET_ENV]?: string };
@@ -132,10 +137,19 @@ export function loadRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     if (/^https?:\/\/[A-Za-z0-9.[\]:-]+\/?$/.test(value)) endpoints[name] = value.replace(/\/$/, '');
     else issues.push({ key: variable, message: 'must be an http(s) URL with no path' });
   }
-  if (config.alerts.dingtalk && !secrets.dingtalkSecret) {
+  for (const [name, variable] of Object.entries(SECRET_ENV) as Array<[keyof Secrets, string]>) {
+    if (config.secrets?.[name] && secrets[name]) {
+      issues.push({
+        key: variable,
+        message: `must not be set when secrets.${name} names a KMS secret: the value would sit in the function's configuration`,
+      });
+    }
+  }
+  if (config.alerts.dingtalk && !secrets.dingtalkSecret && !config.secrets?.dingtalkSecret) {
     issues.push({
       key: SECRET_ENV.dingtalkSecret,
-      message: 'must be set when alerts.dingtalk is configured',
+      message:
+        'must be set when alerts.dingtalk is configured (or name a KMS secret in secrets.dingtalkSecret)',
     });
   }
   if (issues.length > 0) throw new ConfigValidationError(issues);

@@ -86,6 +86,11 @@ const route = z.strictObject({
   rules: z.optional(z.array(z.string())),
 });
 
+/** A KMS secret name as CreateSecret allows it (F-KMS-CREATESECRET). */
+const secretName = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_/+=.@-]{1,192}$/, 'must be a KMS secret name (letters, digits, _/+=.@-)'));
+
 export function configSchema(ruleIds: readonly string[]) {
   return z.strictObject({
     /** Decide and audit, but change nothing. */
@@ -207,6 +212,21 @@ export function configSchema(ruleIds: readonly string[]) {
         allowedSourceCidrs: z._default(z.array(cidr), []),
       }),
       { allowedSourceCidrs: [] },
+    ),
+    /**
+     * KMS Secrets Manager secret names (never values) to read ossguard's own secrets from at cold start
+     * (F-KMS-GETSECRETVALUE); a secret not named here comes from its environment variable.
+     */
+    secrets: z.optional(
+      z.strictObject({
+        /** Region of the secrets. Default: the function's own region. */
+        region: z.optional(
+          z.string().check(z.regex(/^[a-z]+-[a-z0-9-]+$/, 'must be a region id such as cn-hangzhou')),
+        ),
+        dingtalkSecret: z.optional(secretName),
+        smtpPassword: z.optional(secretName),
+        auditKey: z.optional(secretName),
+      }),
     ),
     policy: z._default(
       z.strictObject({

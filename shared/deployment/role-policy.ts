@@ -13,7 +13,12 @@ export interface AuditLocation {
  * from the config; `${snapshot.prefix}` and `${sweep.prefix}` from the code that writes them) in the text of
  * deploy/role-policy.json, then checks the result parses as a RAM policy.
  */
-export function renderRolePolicy(template: string, audit: AuditLocation): string {
+export function renderRolePolicy(
+  template: string,
+  audit: AuditLocation,
+  /** KMS secret names the config sets (shared/config/secrets.ts): readable by the role, and nothing else in KMS. */
+  secretNames: readonly string[] = [],
+): string {
   const values: Record<string, string> = {
     'audit.bucket': audit.bucket,
     'audit.prefix': audit.prefix,
@@ -25,6 +30,18 @@ export function renderRolePolicy(template: string, audit: AuditLocation): string
     if (value === undefined) throw new Error(`role policy: unknown placeholder ${whole}`);
     return value;
   });
-  parseRamPolicy(rendered);
-  return rendered;
+  const withSecrets = secretNames.length > 0 ? grantSecrets(rendered, secretNames) : rendered;
+  parseRamPolicy(withSecrets);
+  return withSecrets;
+}
+
+/** Adds kms:GetSecretValue on exactly the named secrets, in any region of the account (F-KMS-GETSECRETVALUE). */
+function grantSecrets(policy: string, names: readonly string[]): string {
+  const document = JSON.parse(policy) as { Statement: unknown[] };
+  document.Statement.push({
+    Effect: 'Allow',
+    Action: ['kms:GetSecretValue'],
+    Resource: names.map((name) => `acs:kms:*:*:secret/${name}`),
+  });
+  return JSON.stringify(document, null, 2);
 }

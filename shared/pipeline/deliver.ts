@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { alertFor } from '../alerts/build';
 import type { AlertDispatcher } from '../alerts/dispatch';
 import type { DeliveryResult } from '../alerts/types';
-import { sign } from '../audit/record';
+import { type AuditKey, sign } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
@@ -28,7 +28,7 @@ export async function sendAlerts(
 export async function writeRecords(
   pending: readonly Pending[],
   deliveries: ReadonlyMap<string, DeliveryResult[]>,
-  audit: { gateway: OssGateway; bucket: string; log: Logger },
+  audit: { gateway: OssGateway; bucket: string; log: Logger; key: AuditKey | undefined },
 ): Promise<{ decisions: DecisionSummary[]; failures: Array<{ eventId: string; error: string }> }> {
   const decisions: DecisionSummary[] = [];
   const failures: Array<{ eventId: string; error: string }> = [];
@@ -36,7 +36,7 @@ export async function writeRecords(
   await Promise.all(
     pending.map(({ record, key }) =>
       limit(async () => {
-        const signed = sign({ ...record, alerts: deliveries.get(record.dedupeKey) ?? [] });
+        const signed = sign({ ...record, alerts: deliveries.get(record.dedupeKey) ?? [] }, audit.key);
         const body = JSON.stringify(signed);
         try {
           const written = await audit.gateway.putObjectIfAbsent(audit.bucket, key, body);

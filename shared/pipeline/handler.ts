@@ -1,7 +1,11 @@
-import { createAlertDispatcher } from '../alerts/dispatch';
-import { type CloudCredentials, OssClientFactory } from '../clients/oss';
+import { type AlertDispatcher, createAlertDispatcher, type SharedBudgetFor } from '../alerts/dispatch';
+import { OssWindowBudget } from '../alerts/shared-budget';
+import { CallLog } from '../clients/calllog';
+import { kmsSecrets } from '../clients/kms';
+import { type CloudCredentials, OssClientFactory, OssGateway } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
+import { KmsSecretCache, kmsSecretNames } from '../config/secrets';
 import { GuardError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import type { InvocationDeps, InvocationResult } from './invocation';
@@ -77,7 +81,22 @@ export function createFunctionHandler<Result>(
   runtime: Runtime = loadRuntime(),
 ): FcHandler<Result> {
   // One per function: guards sharing a function share its channels' rate limits (DingTalk's per robot).
-  const dispatch = createAlertDispatcher(runtime);
+  // With secrets in KMS, built once they are read (the first invocation has the role's credentials).
+  // DingTalk's budget is shared by every instance through the audit bucket, with the clients of the latest
+  // invocation (any instance's role credentials will do).
+  let budgetGateway: OssGateway | undefined;
+  const sharedBudget: SharedBudgetFor = (webhook) =>
+    budgetGateway &&
+    new OssWindowBudget({
+      gateway: budgetGateway,
+      bucket: runtime.config.audit.bucket,
+      prefix: runtime.config.audit.prefix,
+      webhook,
+      ...SHARED_DINGTALK_WINDOW,
+    });
+  const kmsCache = new KmsSecretCache(kmsSecretNames(runtime.config));
+  let current: { runtime: Runtime; dispatch: AlertDispatcher; values?: object } | undefined =
+    kmsCache.configured ? undefined : { runtime, dispatch: createAlertDispatcher(runtime, sharedBudget) };
   let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
 
   return async (event, context) => {
@@ -92,10 +111,34 @@ export function createFunctionHandler<Result>(
         }),
         ...(clients.ram ? { ram: clients.ram(credentials, runtime.endpoints) } : {}),
       };
+      budgetGateway = new OssGateway(
+        factory.oss,
+        runtime.config.audit.region ?? context.region,
+        new CallLog(),
+      );
     }
     const log = createLogger({ guard: source.name, requestId: context.requestId });
+    if (kmsCache.configured) {
+      const values = await kmsCache.get(
+        () =>
+          kmsSecrets(credentials, runtime.config.secrets?.region ?? context.region, runtime.endpoints.kms),
+        (error) =>
+          log.warn('KMS secrets could not be refreshed; keeping the values read before', {
+            error: String(error),
+          }),
+      );
+      if (current?.values !== values) {
+        const withSecrets = { ...runtime, secrets: { ...runtime.secrets, ...values } };
+        current = {
+          runtime: withSecrets,
+          dispatch: createAlertDispatcher(withSecrets, sharedBudget),
+          values,
+        };
+      }
+    }
+    const { runtime: live, dispatch } = current as NonNullable<typeof current>;
     const deps: InvocationDeps = {
-      runtime,
+      runtime: live,
       oss: factory.oss,
       ...(factory.ram ? { ram: factory.ram } : {}),
       region: context.region,
@@ -104,9 +147,15 @@ export function createFunctionHandler<Result>(
       log,
       invocationId: context.requestId,
     };
-    return source.run(event, context, { runtime, credentials, deps, log });
+    return source.run(event, context, { runtime: live, credentials, deps, log });
   };
 }
+
+/**
+ * Half the robot's 20 messages per minute (F-DINGTALK-RATE-LIMIT) per fixed minute: any 60 s overlaps at most
+ * two such windows, so all instances together stay within the robot's limit.
+ */
+const SHARED_DINGTALK_WINDOW = { limit: 10, windowMs: 60_000 };
 
 /** The function role's STS credentials from the FC context; without a role there is nothing to act with. */
 export function roleCredentials(context: FcContext): CloudCredentials {

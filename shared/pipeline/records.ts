@@ -2,7 +2,6 @@ import {
   type AuditRecord,
   auditKey,
   type DecisionKind,
-  digestOf,
   type UnsignedAuditRecord,
 } from '../audit/record';
 import type { CallLog } from '../clients/calllog';
@@ -44,12 +43,6 @@ export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid):/.
 
 /** A decision carried through: only such a record means its change was handled; a failed attempt is retried. */
 export const isCompleted = (record: Pick<AuditRecord, 'decision'>): boolean => record.decision !== 'failed';
-
-/** Whether a stored record's digest verifies: one written into the bucket by someone else does not. */
-export function verifies(record: AuditRecord): boolean {
-  const { digest, ...signed } = record;
-  return digestOf(signed) === digest;
-}
 
 export function baseRecord(
   guard: string,

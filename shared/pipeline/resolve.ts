@@ -1,10 +1,10 @@
-import { auditKey, intentKey, sign, type UnsignedAuditRecord } from '../audit/record';
+import { type AuditKey, auditKey, intentKey, isTrustedRecord, sign, type UnsignedAuditRecord } from '../audit/record';
 import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
 import { isNotFound, type OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
-import { duplicateOf, type ItemOutcome, isCompleted, retryOf, verifies, withDecision } from './records';
+import { duplicateOf, type ItemOutcome, isCompleted, retryOf, withDecision } from './records';
 import type { Decision } from './types';
 
 /**
@@ -17,6 +17,8 @@ export interface ChangeLedger {
   bucket: string;
   recordKey: string;
   intentKey: string;
+  /** Signs intents and claims, and decides whether an intent read back can be believed. */
+  auditKey: AuditKey | undefined;
 }
 
 export const recordExists = (at: ChangeLedger): Promise<boolean> =>
@@ -34,12 +36,12 @@ export type LedgerOpening =
   | { kind: 'open'; ledger: ChangeLedger; dedupeKey: string };
 
 /**
- * Finds where this change stands: a completed record whose digest verifies means it was handled; a failed
+ * Finds where this change stands: a completed record that verifies under the audit key means it was handled; a failed
  * attempt's record, or one that does not verify (written by someone else), does not, and the change is
  * decided again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
  */
 export async function openLedger(
-  audit: { gateway: OssGateway; bucket: string; prefix: string },
+  audit: { gateway: OssGateway; bucket: string; prefix: string; key: AuditKey | undefined },
   change: { dedupeKey: string; time: string },
 ): Promise<LedgerOpening> {
   for (let attempt = 1; ; attempt++) {
@@ -49,6 +51,7 @@ export async function openLedger(
       bucket: audit.bucket,
       recordKey: auditKey(audit.prefix, dedupeKey, change.time),
       intentKey: intentKey(audit.prefix, dedupeKey, change.time),
+      auditKey: audit.key,
     };
     const state = await recordState(ledger);
     if (state === 'handled') return { kind: 'handled', ledger };
@@ -65,7 +68,7 @@ async function recordState(at: ChangeLedger): Promise<'absent' | 'handled' | 'un
     throw error;
   }
   const { record } = parseStored(at.recordKey, body);
-  return record && isCompleted(record) && verifies(record) ? 'handled' : 'unsettled';
+  return record && isCompleted(record) && isTrustedRecord(record, at.auditKey) ? 'handled' : 'unsettled';
 }
 
 /**
@@ -82,7 +85,7 @@ export async function writeIntent(
   calls: CallLog,
   log: Logger,
 ): Promise<boolean> {
-  const body = JSON.stringify(sign(withDecision(record, planned, calls)));
+  const body = JSON.stringify(sign(withDecision(record, planned, calls), at.auditKey));
   try {
     return (await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, body)) === 'exists';
   } catch (error) {
@@ -127,7 +130,7 @@ export async function claimAlert(
   calls: CallLog,
   now: Date,
 ): Promise<ItemOutcome | undefined> {
-  const claim = JSON.stringify(sign(withDecision(record, decision, calls)));
+  const claim = JSON.stringify(sign(withDecision(record, decision, calls), at.auditKey));
   if ((await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, claim)) !== 'exists') return undefined;
   if (await recordAppears(at))
     return duplicateOf(record, at.recordKey, 'already handled by another delivery');
@@ -186,8 +189,10 @@ async function completeFromIntent(
     throw error;
   }
   const { record } = parseStored(at.intentKey, body);
-  if (!record || !verifies(record)) return undefined;
-  const { digest: _digest, ...planned } = record;
+  if (!record) return undefined;
+  // An intent someone without the audit key wrote must not turn into a `remediated` record.
+  if (!isTrustedRecord(record, at.auditKey)) return undefined;
+  const { digest: _digest, mac: _mac, macKeyId: _macKeyId, ...planned } = record;
   return {
     ...planned,
     ...(now.before ? { after: now.before } : {}),

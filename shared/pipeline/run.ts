@@ -3,6 +3,7 @@ import type { DecisionKind } from '../audit/record';
 import { auditKey } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
+import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
@@ -87,6 +88,7 @@ export async function runGuard<State>(
     gateway: auditGateway,
     bucket: config.audit.bucket,
     log: deps.log,
+    key: runtimeAuditKey(deps.runtime),
   });
   decisions.push(...audited.decisions);
   retryableFailures.push(...audited.failures);
@@ -123,7 +125,12 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
   const skip = skipReason(change, ownRoles(deps.accountId, config.ownRoleName));
   if (skip) return pendingOf({ ...first, decision: 'skipped', reason: skip }, config.audit.prefix);
 
-  const audit = { gateway: auditGateway, bucket: config.audit.bucket, prefix: config.audit.prefix };
+  const audit = {
+    gateway: auditGateway,
+    bucket: config.audit.bucket,
+    prefix: config.audit.prefix,
+    key: runtimeAuditKey(deps.runtime),
+  };
   const scope = changeScope(deps, change, now());
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);

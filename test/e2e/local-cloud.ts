@@ -15,7 +15,7 @@ export async function startCloud(
   config: ConfigPatch = {},
   options: Pick<
     LocalCloudOptions,
-    'sYaml' | 'rolePolicy' | 'eventBridge' | 'trailModel' | 'slsPullLogsJson'
+    'sYaml' | 'rolePolicy' | 'eventBridge' | 'trailModel' | 'slsPullLogsJson' | 'kmsSecrets'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({

@@ -55,6 +55,7 @@ export function rootTarget(cloud: LocalCloud): CloudTarget {
       ims: cloud.endpoints.ram,
       actiontrail: cloud.endpoints.actiontrail,
       sls: cloud.endpoints.sls,
+      kms: cloud.endpoints.kms,
     },
   };
 }

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalState } from '../../cli/target';
 import { IdentityStore } from '../../local/identity';
 import { OssEmulator } from '../../local/oss';
-import { type AuditRecord, auditKey, sign, type UnsignedAuditRecord } from '../../shared/audit/record';
+import { buildCheckpoint } from '../../shared/audit/integrity-checkpoint';
+import {
+  type AuditKey,
+  type AuditRecord,
+  auditKey,
+  digestOf,
+  sign,
+  type UnsignedAuditRecord,
+} from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { runCli } from '../helpers/cli';
@@ -432,8 +440,10 @@ describe('ossguard audit verify', () => {
   });
 
   it('warns that removals go unnoticed while no checkpoint exists', async () => {
-    const { code, stderr } = await run('audit', 'verify', '--local');
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await run('audit', 'verify', '--local');
+    // Without a chain, a deleted chain and one never written look alike: not passed as intact.
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^UNPINNED {4}\(checkpoints\) {2}no checkpoint pins any of the \d+ record\(s\)/m);
     expect(stderr).toContain('no checkpoint under ossguard/audit/checkpoints/ yet');
   });
 
@@ -443,7 +453,8 @@ describe('ossguard audit verify', () => {
     ) as [AuditRecord, AuditRecord, AuditRecord, AuditRecord, AuditRecord];
     await createBucket('audit-tamper', [altered, removed, moved, forged, kept]);
     const pinned = await run('audit', 'verify', '--local', '--audit-bucket', 'audit-tamper', '--checkpoint');
-    expect(pinned.code).toBe(0);
+    // The first checkpoint: this run still says that nothing pinned the records before it.
+    expect(pinned.code).toBe(1);
     expect(pinned.stderr).toMatch(/pins 5 new object\(s\), 5 in all/);
 
     await overwrite('audit-tamper', keyOf(altered), JSON.stringify({ ...altered, decision: 'skipped' }));
@@ -511,5 +522,155 @@ describe('ossguard audit verify', () => {
     const { code, stdout } = await run('audit', 'verify', '--local', '--audit-bucket', 'audit-chain');
     expect(code).toBe(1);
     expect(stdout).toContain(`CHECKPOINT  ${checkpoints[1]}  its predecessor ${checkpoints[0]} is missing`);
+  });
+});
+
+describe('ossguard audit verify with the audit key', () => {
+  const secret = 'local-audit-key-0123456789abcdef';
+  const key: AuditKey = { id: 'env', secret: Buffer.from(secret) };
+  const previousKey = process.env.OSSGUARD_AUDIT_KEY;
+  const keyed = (id: string, fields: Partial<UnsignedAuditRecord> = {}): AuditRecord => {
+    const { digest: _d, ...unsigned } = auditRecord(id, fields);
+    return sign(unsigned, key);
+  };
+  /** What another principal who can write the bucket, but not read the key, can do: re-digest, keep or drop the MAC. */
+  const rewritten = (record: AuditRecord, keepMac: boolean): string => {
+    const { digest: _d, mac, macKeyId, ...unsigned } = record;
+    const changed = { ...unsigned, decision: 'skipped' as const, reason: 'nothing to do' };
+    return JSON.stringify({ ...changed, digest: digestOf(changed), ...(keepMac ? { mac, macKeyId } : {}) });
+  };
+  const findingsOf = (stdout: string): string[] =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.type === 'finding')
+      .map((l) => `${l.kind} ${l.key}`)
+      .sort();
+
+  beforeAll(() => {
+    process.env.OSSGUARD_AUDIT_KEY = secret;
+  });
+  afterAll(() => {
+    if (previousKey === undefined) delete process.env.OSSGUARD_AUDIT_KEY;
+    else process.env.OSSGUARD_AUDIT_KEY = previousKey;
+  });
+
+  it('reports a record another principal rewrote with a fresh unkeyed sha256, with or without the old MAC', async () => {
+    const [kept, dropped, intact] = ['k-1', 'k-2', 'k-3'].map((id, i) =>
+      keyed(id, { time: ago((i + 1) * HOUR) }),
+    ) as [AuditRecord, AuditRecord, AuditRecord];
+    await createBucket('audit-keyed', [kept, dropped, intact]);
+    expect(
+      (await run('audit', 'verify', '--local', '--audit-bucket', 'audit-keyed', '--checkpoint')).code,
+    ).toBe(1);
+    expect((await run('audit', 'verify', '--local', '--audit-bucket', 'audit-keyed')).code).toBe(0);
+
+    await overwrite('audit-keyed', keyOf(kept), rewritten(kept, true));
+    await overwrite('audit-keyed', keyOf(dropped), rewritten(dropped, false));
+    const { code, stdout } = await run(
+      'audit',
+      'verify',
+      '--local',
+      '--audit-bucket',
+      'audit-keyed',
+      '--json',
+    );
+    expect(code).toBe(1);
+    expect(findingsOf(stdout)).toEqual(
+      [
+        `forged ${keyOf(kept)}`,
+        `replaced ${keyOf(kept)}`,
+        `unkeyed ${keyOf(dropped)}`,
+        `replaced ${keyOf(dropped)}`,
+      ].sort(),
+    );
+  });
+
+  it('reports a rewritten record even when no checkpoint pinned it', async () => {
+    const record = keyed('u-1');
+    await createBucket('audit-unpinned', [record]);
+    await overwrite('audit-unpinned', keyOf(record), rewritten(record, true));
+    const { code, stdout } = await run(
+      'audit',
+      'verify',
+      '--local',
+      '--audit-bucket',
+      'audit-unpinned',
+      '--json',
+    );
+    expect(code).toBe(1);
+    expect(findingsOf(stdout)).toEqual([`forged ${keyOf(record)}`, 'unpinned (checkpoints)']);
+  });
+
+  it('reports the checkpoint chain deleted, and the records it pinned as unpinned', async () => {
+    const records = [keyed('d-1'), keyed('d-2', { time: ago(2 * HOUR) })];
+    await createBucket('audit-nochain', records);
+    await run('audit', 'verify', '--local', '--audit-bucket', 'audit-nochain', '--checkpoint');
+    await run('audit', 'verify', '--local', '--audit-bucket', 'audit-nochain', '--checkpoint');
+    const later = keyed('d-3', { time: ago(HOUR / 4) });
+    await oss.putObjectIfAbsent('audit-nochain', keyOf(later), JSON.stringify(later));
+    await run('audit', 'verify', '--local', '--audit-bucket', 'audit-nochain', '--checkpoint');
+    const checkpoints = (await oss.listObjects('audit-nochain', `${PREFIX}checkpoints/`)).keys.map(
+      (k) => k.key,
+    );
+    expect(checkpoints).toHaveLength(2);
+
+    // The newest link only: the records it pinned are older than the chain's newest listing, and unpinned.
+    await oss.deleteObject('audit-nochain', checkpoints[1] as string);
+    await run('audit', 'verify', '--local', '--audit-bucket', 'audit-nochain', '--checkpoint');
+    await oss.deleteObject('audit-nochain', checkpoints[0] as string);
+    const afterAll = (await oss.listObjects('audit-nochain', `${PREFIX}checkpoints/`)).keys.map((k) => k.key);
+    for (const k of afterAll) await oss.deleteObject('audit-nochain', k);
+
+    const { code, stdout } = await run('audit', 'verify', '--local', '--audit-bucket', 'audit-nochain');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^UNPINNED {4}\(checkpoints\) {2}no checkpoint pins any of the 3 record\(s\)/m);
+    expect(stdout).toMatch(/^NOT INTACT: /m);
+  });
+
+  it('reports a record pinned by a checkpoint that was deleted while a later one remains', async () => {
+    const first = keyed('p-1');
+    await createBucket('audit-gap', [first]);
+    await run('audit', 'verify', '--local', '--audit-bucket', 'audit-gap', '--checkpoint');
+    const [pinnedBy] = (await oss.listObjects('audit-gap', `${PREFIX}checkpoints/`)).keys.map((k) => k.key);
+    // LastModified has whole seconds: the next listing starts more than a second after the first record.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const second = keyed('p-2', { time: ago(HOUR / 4) });
+    await oss.putObjectIfAbsent('audit-gap', keyOf(second), JSON.stringify(second));
+    await run('audit', 'verify', '--local', '--audit-bucket', 'audit-gap', '--checkpoint');
+    const checkpoints = (await oss.listObjects('audit-gap', `${PREFIX}checkpoints/`)).keys.map((k) => k.key);
+    await oss.deleteObject('audit-gap', pinnedBy as string);
+
+    const { code, stdout } = await run('audit', 'verify', '--local', '--audit-bucket', 'audit-gap', '--json');
+    expect(code).toBe(1);
+    const later = checkpoints.find((k) => k !== pinnedBy) as string;
+    expect(findingsOf(stdout)).toEqual([`checkpoint ${later}`, `unpinned ${keyOf(first)}`]);
+  });
+
+  it('rejects a checkpoint written without the key', async () => {
+    const record = keyed('f-1');
+    await createBucket('audit-forged-cp', [record]);
+    const forged = buildCheckpoint({
+      createdAt: new Date().toISOString(),
+      listedAt: new Date().toISOString(),
+      bucket: 'audit-forged-cp',
+      prefix: PREFIX,
+      previous: null,
+      entries: [],
+      total: 0,
+    });
+    const at = `${PREFIX}checkpoints/20990101T000000.000Z-00000000.json`;
+    await oss.putObjectIfAbsent('audit-forged-cp', at, JSON.stringify(forged));
+    const { code, stdout } = await run(
+      'audit',
+      'verify',
+      '--local',
+      '--audit-bucket',
+      'audit-forged-cp',
+      '--json',
+    );
+    expect(code).toBe(1);
+    expect(findingsOf(stdout)).toEqual([`checkpoint ${at}`, 'unpinned (checkpoints)']);
   });
 });

@@ -10,6 +10,7 @@ import { ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { createSlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi } from '../../deploy/trail-api';
 import { LocalCloud } from '../../local/cloud';
+import { kmsSecrets } from '../../shared/clients/kms';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
@@ -300,5 +301,46 @@ describe('the credentials bootstrap and verify use', () => {
 
   it('refuses to run without credentials', () => {
     expect(() => deployTarget({}, {})).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
+  });
+});
+
+describe('ossguard bootstrap with secrets in KMS', () => {
+  const withSecrets = parseConfig(
+    `audit:\n  bucket: ${AUDIT_BUCKET}\n  region: cn-hangzhou\nsecrets:\n  dingtalkSecret: ossguard/robot\n  auditKey: ossguard/audit-key\n`,
+  );
+  const robotSecret = 'SEC-robot-value-that-must-not-print';
+  const kmsSteps = (steps: Step[]) => steps.filter((s) => s.what.startsWith('KMS secret'));
+
+  it('refuses to plan a secret it has no value for, naming the variable to set', async () => {
+    await expect(plan({ config: withSecrets, env: {} })).rejects.toThrow(
+      /KMS secret ossguard\/robot does not exist: set OSSGUARD_DINGTALK_SECRET/,
+    );
+  });
+
+  it('creates each named secret from its variable, the audit key at random, and never shows a value', async () => {
+    const steps = await plan({ config: withSecrets, env: { OSSGUARD_DINGTALK_SECRET: robotSecret } });
+    expect(kmsSteps(steps).map((s) => `${s.what}: ${s.change} (${s.detail})`)).toEqual([
+      'KMS secret ossguard/robot: create (from OSSGUARD_DINGTALK_SECRET)',
+      'KMS secret ossguard/audit-key: create (a random 256-bit key)',
+    ]);
+    await apply(steps);
+    expect(cloud.kms.has('ossguard/robot') && cloud.kms.has('ossguard/audit-key')).toBe(true);
+    const kms = kmsSecrets(target.credentials, 'cn-hangzhou', cloud.endpoints.kms);
+    expect(await kms.getSecretValue('ossguard/robot')).toBe(robotSecret);
+    expect(Buffer.from(await kms.getSecretValue('ossguard/audit-key'), 'base64')).toHaveLength(32);
+
+    const again = await plan({ config: withSecrets, env: { OSSGUARD_DINGTALK_SECRET: 'another value' } });
+    expect(kmsSteps(again).map((s) => s.change)).toEqual(['none', 'none']);
+    expect(JSON.stringify(again)).not.toContain(robotSecret);
+  });
+
+  it('grants the role kms:GetSecretValue on the named secrets only', async () => {
+    const policy = JSON.parse(renderRolePolicy(ROLE_POLICY_TEMPLATE, withSecrets.audit, ['ossguard/robot']));
+    const kmsStatements = policy.Statement.filter((s: { Action: string[] }) =>
+      s.Action.some((a) => a.startsWith('kms:')),
+    );
+    expect(kmsStatements).toEqual([
+      { Effect: 'Allow', Action: ['kms:GetSecretValue'], Resource: ['acs:kms:*:*:secret/ossguard/robot'] },
+    ]);
   });
 });

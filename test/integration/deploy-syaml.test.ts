@@ -150,6 +150,17 @@ describe('s.yaml', () => {
     }
   });
 
+  it('passes no secret value when the deployer keeps the secrets in KMS and sets none of them', async () => {
+    const rendered = (await renderSYaml('s.yaml', {
+      env: { OSSGUARD_REGION: 'cn-hangzhou', AccountID: '1234567890123456' },
+    })) as Rendered;
+    for (const { props } of Object.values(rendered.resources)) {
+      const env = props.environmentVariables as Record<string, string>;
+      for (const name of ['OSSGUARD_DINGTALK_SECRET', 'OSSGUARD_SMTP_PASSWORD', 'OSSGUARD_AUDIT_KEY'])
+        expect(env[name], name).toBe('');
+    }
+  });
+
   it('deploys the EventBridge OSS guards to the region of the run and everything else to the home region', () => {
     const home = ['trail-guard', 'oss-sweeper', 'access-key-guard'];
     for (const [rendered, region] of [

@@ -1,0 +1,137 @@
+import { AcsError } from '../acs/errors';
+import { type Intercept, type PopCall, PopServer } from '../acs/server';
+import type { Caller, IdentityStore } from '../identity';
+
+export interface KmsEmulatorOptions {
+  identities: IdentityStore;
+  region: string;
+  latencyMs?: number;
+  intercept?: Intercept;
+  /**
+   * RAM authorisation after authentication (`kms:<Action>` on the secret's ARN): false answers Forbidden.RAM.
+   * Without it every caller may do everything.
+   */
+  authorize?: (caller: Caller, action: string, resource: string) => boolean;
+}
+
+const KMS_VERSION = '2016-01-20';
+
+/** KMS errors the emulator answers; the codes and statuses are UNVERIFIED (F-KMS-GETSECRETVALUE). */
+const KMS_ERRORS = {
+  notFound: {
+    status: 404,
+    code: 'Forbidden.ResourceNotFound',
+    message: 'The specified secret is not found.',
+  },
+  exists: { status: 400, code: 'Rejected.ResourceExist', message: 'The specified secret already exists.' },
+  forbidden: {
+    status: 403,
+    code: 'Forbidden.RAM',
+    message: 'User not authorized to operate on the specified resource.',
+  },
+  missing: { status: 400, code: 'MissingParameter', message: 'A required parameter is missing.' },
+} as const;
+
+interface StoredSecret {
+  data: string;
+  dataType: string;
+  versionId: string;
+  createTime: string;
+}
+
+/**
+ * KMS Secrets Manager's GetSecretValue and CreateSecret (F-KMS-GETSECRETVALUE, F-KMS-CREATESECRET), signed
+ * requests only (ACS3, verified by PopServer like the RAM and ActionTrail emulators), answering the documented
+ * response fields. Generic secrets only; no rotation, no KMS instance.
+ */
+export class KmsEmulator {
+  private readonly secrets = new Map<string, StoredSecret>();
+  private readonly server: PopServer;
+
+  constructor(private readonly options: KmsEmulatorOptions) {
+    this.server = new PopServer({
+      identities: options.identities,
+      versions: [KMS_VERSION],
+      product: () => 'Kms',
+      hostId: () => `kms.${options.region}.aliyuncs.com`,
+      route: (_version, action) => {
+        if (action === 'GetSecretValue') return (call) => this.getSecretValue(call);
+        if (action === 'CreateSecret') return (call) => this.createSecret(call);
+        return undefined;
+      },
+      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+      ...(options.intercept ? { intercept: options.intercept } : {}),
+    });
+  }
+
+  listen(port?: number, host?: string): Promise<string> {
+    return this.server.listen(port, host);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  /** Setup, not a call: a secret as an administrator would have created it. */
+  putSecret(name: string, data: string): void {
+    this.secrets.set(name, {
+      data,
+      dataType: 'text',
+      versionId: 'v1',
+      createTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+  }
+
+  /** Whether a secret of that name exists (tests check bootstrap created it). */
+  has(name: string): boolean {
+    return this.secrets.has(name);
+  }
+
+  private arn(name: string): string {
+    return `acs:kms:${this.options.region}:${this.options.identities.accountId}:secret/${name}`;
+  }
+
+  private authorize(call: PopCall, name: string): void {
+    const action = `kms:${call.action}`;
+    if (this.options.authorize && !this.options.authorize(call.caller, action, this.arn(name)))
+      throw new AcsError(KMS_ERRORS.forbidden, `Resource: ${this.arn(name)} Action: ${action}`);
+  }
+
+  private nameOf(call: PopCall): string {
+    const name = call.params.SecretName;
+    if (!name) throw new AcsError(KMS_ERRORS.missing, 'SecretName');
+    // A caller may name its own account's secret by ARN (F-KMS-GETSECRETVALUE).
+    const prefix = `${this.arn('')}`;
+    return name.startsWith(prefix) ? name.slice(prefix.length) : name;
+  }
+
+  private getSecretValue(call: PopCall): Record<string, unknown> {
+    const name = this.nameOf(call);
+    this.authorize(call, name);
+    const secret = this.secrets.get(name);
+    if (!secret) throw new AcsError(KMS_ERRORS.notFound);
+    return {
+      SecretName: name,
+      SecretType: 'Generic',
+      SecretData: secret.data,
+      SecretDataType: secret.dataType,
+      VersionId: secret.versionId,
+      VersionStages: ['ACSCurrent'],
+      CreateTime: secret.createTime,
+    };
+  }
+
+  private createSecret(call: PopCall): Record<string, unknown> {
+    const name = this.nameOf(call);
+    this.authorize(call, name);
+    const { SecretData: data, VersionId: versionId } = call.params;
+    if (data === undefined) throw new AcsError(KMS_ERRORS.missing, 'SecretData');
+    if (!versionId) throw new AcsError(KMS_ERRORS.missing, 'VersionId');
+    if (this.secrets.has(name)) throw new AcsError(KMS_ERRORS.exists);
+    this.putSecret(name, data);
+    const secret = this.secrets.get(name) as StoredSecret;
+    secret.versionId = versionId;
+    secret.dataType = call.params.SecretDataType ?? 'text';
+    return { Arn: this.arn(name), SecretName: name, VersionId: versionId };
+  }
+}

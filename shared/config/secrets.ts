@@ -1,0 +1,84 @@
+import type { AuditKey } from '../audit/record';
+import type { KmsSecrets } from '../clients/kms';
+import type { Runtime } from './load';
+import type { OssguardConfig } from './schema';
+
+/** ossguard's own secrets: the config's `secrets` block names a KMS secret for each, else its env variable. */
+export const SECRET_NAMES = ['dingtalkSecret', 'smtpPassword', 'auditKey'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+/** The KMS secret names the config sets, by what they hold. */
+export function kmsSecretNames(config: OssguardConfig): Partial<Record<SecretName, string>> {
+  const names: Partial<Record<SecretName, string>> = {};
+  for (const name of SECRET_NAMES) {
+    const secret = config.secrets?.[name];
+    if (secret) names[name] = secret;
+  }
+  return names;
+}
+
+/** The audit key from its value: identified by its KMS secret name, or `env` when it came from the environment. */
+export const auditKeyOf = (
+  value: string | undefined,
+  secretName: string | undefined,
+): AuditKey | undefined =>
+  value ? { id: secretName ? `kms:${secretName}` : 'env', secret: Buffer.from(value, 'utf8') } : undefined;
+
+/** The audit key the functions sign records with, from the runtime's secrets. */
+export const runtimeAuditKey = (runtime: Runtime): AuditKey | undefined =>
+  auditKeyOf(runtime.secrets.auditKey, runtime.config.secrets?.auditKey);
+
+/** How long a value read from KMS is used before it is read again: a rotated secret reaches every instance within it. */
+export const SECRET_REFRESH_MS = 15 * 60_000;
+/** After a failed refresh, how long the instance keeps the values it has before trying again. */
+export const SECRET_RETRY_MS = 60_000;
+
+/**
+ * The KMS-held secrets of one instance: read at its first invocation (FC hands the role's STS credentials to
+ * invocations, not to module load), kept for the instance's life and read again every SECRET_REFRESH_MS. A
+ * failed refresh keeps the values already read (the secret did not stop being valid because KMS was slow)
+ * and tries again after SECRET_RETRY_MS; only a failed first read fails the invocation.
+ */
+export class KmsSecretCache {
+  private values: Partial<Record<SecretName, string>> | undefined;
+  private nextRead = 0;
+  private reading: Promise<Partial<Record<SecretName, string>>> | undefined;
+
+  constructor(
+    private readonly names: Partial<Record<SecretName, string>>,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get configured(): boolean {
+    return Object.keys(this.names).length > 0;
+  }
+
+  async get(
+    kms: () => KmsSecrets,
+    onStaleError?: (error: unknown) => void,
+  ): Promise<Partial<Record<SecretName, string>>> {
+    if (this.values && this.clock() < this.nextRead) return this.values;
+    this.reading ??= this.read(kms()).finally(() => {
+      this.reading = undefined;
+    });
+    try {
+      return await this.reading;
+    } catch (error) {
+      if (!this.values) throw error;
+      this.nextRead = this.clock() + SECRET_RETRY_MS;
+      onStaleError?.(error);
+      return this.values;
+    }
+  }
+
+  private async read(kms: KmsSecrets): Promise<Partial<Record<SecretName, string>>> {
+    const entries = await Promise.all(
+      Object.entries(this.names).map(
+        async ([name, secret]) => [name, await kms.getSecretValue(secret)] as const,
+      ),
+    );
+    this.values = Object.fromEntries(entries);
+    this.nextRead = this.clock() + SECRET_REFRESH_MS;
+    return this.values;
+  }
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_SECRET_NAMES, type LocalCloud } from '../../local/cloud';
+import { recordSeal } from '../../shared/audit/record';
+import { kmsSecrets } from '../../shared/clients/kms';
+import { auditKeyOf } from '../../shared/config/secrets';
+import { auditRecords, decisionsFor, startCloud, userClient } from './local-cloud';
+
+describe('ossguard with its secrets in KMS', () => {
+  let cloud: LocalCloud;
+  let values: string[];
+
+  beforeAll(async () => {
+    cloud = await startCloud({}, { kmsSecrets: true });
+    const { rootKey } = cloud.identities;
+    const kms = kmsSecrets(rootKey, cloud.region, cloud.endpoints.kms);
+    values = await Promise.all(Object.values(LOCAL_SECRET_NAMES).map((name) => kms.getSecretValue(name)));
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('gives the functions secret names, never a secret value, in their environment', () => {
+    const env = JSON.stringify(cloud.functionEnv());
+    expect(values.every((v) => v.length > 8)).toBe(true);
+    for (const value of values) expect(env).not.toContain(value);
+    expect(JSON.parse(cloud.functionEnv().OSSGUARD_CONFIG ?? '{}').secrets).toEqual(LOCAL_SECRET_NAMES);
+  });
+
+  it('starts, reverts and alerts with the robot secret read from KMS, and keys the record with the KMS audit key', async () => {
+    const alice = userClient(cloud, 'alice');
+    await alice.putBucket('kms-bucket');
+    await cloud.settle();
+    await alice.putBucketACL('kms-bucket', 'public-read');
+    await cloud.settle();
+
+    const [record] = await decisionsFor(cloud, 'PutBucketAcl', 'kms-bucket');
+    expect(record?.decision).toBe('remediated');
+    // The local robot refuses a message whose signature was not made with its secret.
+    expect(cloud.dingtalk.messages()).toHaveLength(1);
+    expect(record?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}`);
+    const key = auditKeyOf(values[1], LOCAL_SECRET_NAMES.auditKey);
+    expect(record && recordSeal(record, key)).toBe('verified');
+  });
+
+  it('puts no secret value in logs or audit records', async () => {
+    const places = [
+      cloud.fc.logs.map((line) => line.message).join('\n'),
+      JSON.stringify(await auditRecords(cloud)),
+    ];
+    for (const text of places) for (const value of values) expect(text).not.toContain(value);
+  });
+
+  it('refuses a function role policy read of a secret it was not granted', async () => {
+    const fn = cloud.functionCredentials('probe');
+    const kms = kmsSecrets(fn, cloud.region, cloud.endpoints.kms);
+    await expect(kms.getSecretValue(LOCAL_SECRET_NAMES.auditKey)).resolves.toBe(values[1]);
+    cloud.kms.putSecret('someone-elses-secret', 'not for ossguard');
+    await expect(kms.getSecretValue('someone-elses-secret')).rejects.toMatchObject({ code: 'Forbidden.RAM' });
+  });
+});
