@@ -57,7 +57,7 @@ export function resolveAuditLocation(options: AuditLocationOptions): AuditLocati
  * (with --local, the local functions' own). Undefined: no key anywhere, MACs are not checked.
  */
 export async function resolveAuditKey(
-  location: AuditLocation,
+  location: Pick<AuditLocation, 'target' | 'config'>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AuditKey | undefined> {
   const { target, config } = location;

@@ -20,6 +20,7 @@ import {
   type ReplaySummary,
   replay,
 } from '../../shared/replay/replay';
+import { resolveAuditKey } from '../audit/location';
 import { ProgressBar } from '../audit/progress';
 import { sanitize, terminalSafeJson } from '../audit/text';
 import type { RegisterCommand } from '../command';
@@ -166,7 +167,11 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
       }
 
       const indexing = new ProgressBar(process.stderr, 'reading audit records');
-      const handled = await handledEventIds(audit, since, until, (d, t) => indexing.update(d, t));
+      const key = await resolveAuditKey({ target, config });
+      const handled = await handledEventIds(audit, since, until, {
+        ...(key ? { key } : {}),
+        onProgress: (d, t) => indexing.update(d, t),
+      });
       indexing.finish();
       const lookup = new PagedLookup(
         actionTrailLookup(target.credentials, target.region, target.endpoints.actiontrail),

@@ -1,9 +1,4 @@
-import {
-  type AuditRecord,
-  auditKey,
-  type DecisionKind,
-  type UnsignedAuditRecord,
-} from '../audit/record';
+import { type AuditRecord, auditKey, type DecisionKind, type UnsignedAuditRecord } from '../audit/record';
 import type { CallLog } from '../clients/calllog';
 import { CloudApiError, describeError, GuardError } from '../errors';
 import type { ChangeRecord, ParsedItem } from '../events/types';

@@ -1,4 +1,11 @@
-import { type AuditKey, auditKey, intentKey, isTrustedRecord, sign, type UnsignedAuditRecord } from '../audit/record';
+import {
+  type AuditKey,
+  auditKey,
+  intentKey,
+  isTrustedRecord,
+  sign,
+  type UnsignedAuditRecord,
+} from '../audit/record';
 import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
 import { isNotFound, type OssGateway } from '../clients/oss';

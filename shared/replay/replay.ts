@@ -1,7 +1,7 @@
 import { planListing } from '../audit/query';
 import { auditKey, type DecisionKind } from '../audit/record';
-import { type AuditStore, parseStored, type ReadProgress } from '../audit/store';
-import { verifyAudit } from '../audit/verify';
+import { type AuditStore, parseStored } from '../audit/store';
+import { type VerifyOptions, verifyAudit } from '../audit/verify';
 import { isNotFound } from '../clients/oss';
 import { describeError } from '../errors';
 import { ACL_GUARD_EVENTS, KEY_GUARD_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
@@ -95,10 +95,10 @@ export async function handledEventIds(
   store: AuditStore,
   since: Date,
   until: Date,
-  onProgress?: ReadProgress,
+  verify: VerifyOptions = {},
 ): Promise<Set<string>> {
   const plan = planListing(store.prefix, since, until);
-  const { objects, findings } = await verifyAudit(store, onProgress);
+  const { objects, findings } = await verifyAudit(store, verify);
   const doubted = new Set(findings.map((f) => f.key));
   // A record of an event some guard did not judge (not its event, unreadable) does not mean it was handled.
   return new Set(
