@@ -68,11 +68,23 @@ const CASES: ModeCase[] = [
     bucket: 'pol-restore',
     config: { policy: { mode: 'restore' } },
     setup: [policy(ownerReads('pol-restore'))],
-    change: policy(anyoneReads('pol-restore')),
+    // A restore grants no more than the live policy: here the passing one plus a leak (issue #20).
+    change: policy(ownerReads('pol-restore'), anyoneReads('pol-restore')),
     decision: 'remediated',
     reason: /^restore the policy that passed at /,
     live: policy(ownerReads('pol-restore')),
     repairEvent: 'PutBucketPolicy',
+  },
+  {
+    what: 'in restore mode alerts instead of granting back what the newer policy no longer grants',
+    bucket: 'pol-restore-wider',
+    config: { policy: { mode: 'restore' } },
+    setup: [policy(ownerReads('pol-restore-wider'))],
+    change: policy(anyoneReads('pol-restore-wider')),
+    decision: 'alerted',
+    reason:
+      /^policy\.mode restore cannot repair this policy: the repaired policy would allow what the live one does not/,
+    live: policy(anyoneReads('pol-restore-wider')),
   },
   {
     what: 'in restore mode deletes the policy when the bucket had none since the last passing one',

@@ -33,7 +33,7 @@ export function policyRule(
     severity,
     guard: 'oss-policy-guard',
     defaultMode: 'alert',
-    readActions: ['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus'],
+    readActions: ['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus', 'oss:GetBucketInfo'],
     remediation: REPAIR_BUCKET_POLICY,
     evaluate: (analysis) => analysis.findings.filter((f) => f.rule === id).map(toRuleFinding),
   };
