@@ -23,7 +23,7 @@ import {
   statementsToStrip,
   stripStatements,
 } from '../policy';
-import { evaluateExceptions } from '../rule-exceptions';
+import { evaluateExceptions, narrowException } from '../rule-exceptions';
 import { policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
 import { keepLiveDenies, statementMayDeny, wideningOf } from './policy-repair';
@@ -139,12 +139,15 @@ function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: E
   );
   const judged = judge(analysis, config);
   const failingAsConfigured = failingOf(judged, config.policy.failOn);
-  const exceptions = evaluateExceptions(
-    state.bucket,
-    config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
-    state.tags,
-    config.exceptions.tagKey,
-    now,
+  const exceptions = narrowException(
+    evaluateExceptions(
+      state.bucket,
+      config.exceptions.buckets.map((e) => ({ pattern: e.bucket, ...e })),
+      state.tags,
+      config.exceptions,
+      now,
+    ),
+    failingAsConfigured.map((f) => f.ruleId),
   );
   const repairDue = !exceptions.applied && failingAsConfigured.some((f) => f.mode === 'enforce');
   return { analysis, judged, failingAsConfigured, exceptions, repairDue };
