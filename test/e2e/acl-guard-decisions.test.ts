@@ -40,7 +40,9 @@ const CASES: DecisionCase[] = [
     decision: 'excepted',
     aclAfter: 'public-read',
     record: { exception: { source: 'config', match: 'site-*', reason: 'static website' } },
-    messages: 0,
+    // Every excepted decision is alerted (#20): an exception is a risk someone accepted.
+    messages: 1,
+    says: 'static website',
   },
   {
     what: 'leaves a bucket public whose exception tag has not expired',
@@ -49,7 +51,8 @@ const CASES: DecisionCase[] = [
     decision: 'excepted',
     aclAfter: 'public-read',
     record: { exception: { source: 'tag', until: FUTURE, reason: 'public downloads' } },
-    messages: 0,
+    messages: 1,
+    says: 'public downloads',
   },
   {
     what: 'reverts a bucket whose exception tag expired, and says why the tag was ignored',
