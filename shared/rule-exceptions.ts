@@ -2,7 +2,9 @@ import { wildcardMatches } from './wildcard';
 
 /**
  * Exceptions: resources a user decided may stay as they are. A config entry (name glob) or a tag on the
- * resource (`ossguard-exception: until=2027-01-31;reason=public website`) grants one. Expired or malformed
+ * resource (`ossguard-exception: until=2027-01-31;reason=public website;rules=anonymous-principal`) grants
+ * one. A tag must name the rules it waives and expire within `exceptions.maxLifetimeDays`; no exception
+ * waives a rule about someone other than its subject (see narrowException). Expired, malformed or too broad
  * exceptions are not silently honoured and not silently dropped: the decision reports them.
  */
 export interface AppliedException {
@@ -11,6 +13,8 @@ export interface AppliedException {
   match: string;
   reason: string;
   until?: string;
+  /** The rules it waives; absent (config entries only) means every rule about the subject. */
+  rules?: string[];
 }
 
 export interface IgnoredException {
@@ -27,9 +31,24 @@ export interface ExceptionOutcome {
 /** An exception holds through the whole of its `until` day, in UTC. */
 const expired = (until: string, now: Date): boolean => now.getTime() > Date.parse(`${until}T23:59:59.999Z`);
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** `YYYY-MM-DD` naming a day that exists: 2099-02-31 does not, where Date.parse would roll it over. */
+export function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+}
 
-export function parseExceptionTag(value: string): { until: string; reason: string } | { error: string } {
+const DAY_MS = 86_400_000;
+
+export interface ExceptionSettings {
+  tagKey: string;
+  /** A tag's `until` may lie at most this many days ahead. */
+  maxLifetimeDays: number;
+}
+
+export function parseExceptionTag(
+  value: string,
+): { until: string; reason: string; rules: string[] } | { error: string } {
   const fields = new Map<string, string>();
   for (const part of value.split(';')) {
     const at = part.indexOf('=');
@@ -39,17 +58,21 @@ export function parseExceptionTag(value: string): { until: string; reason: strin
   const until = fields.get('until');
   const reason = fields.get('reason');
   if (!until) return { error: 'until=YYYY-MM-DD is missing (tag exceptions must expire)' };
-  if (!DATE.test(until) || Number.isNaN(Date.parse(`${until}T00:00:00Z`))) {
-    return { error: `until=${until} is not a date written YYYY-MM-DD` };
-  }
+  if (!isCalendarDate(until)) return { error: `until=${until} is not a real date written YYYY-MM-DD` };
   if (!reason) return { error: 'reason=… is missing' };
-  return { until, reason };
+  const rules = (fields.get('rules') ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0);
+  if (rules.length === 0) return { error: 'rules=<rule id>,… is missing (a tag names the rules it waives)' };
+  return { until, reason, rules };
 }
 
 export interface ExceptionRule {
   pattern: string;
   reason: string;
   until?: string;
+  rules?: readonly string[];
 }
 
 /** Config globs first (the owner's standing decisions), then the resource's own tag. */
@@ -57,7 +80,7 @@ export function evaluateExceptions(
   name: string,
   configured: readonly ExceptionRule[],
   tags: Readonly<Record<string, string>>,
-  tagKey: string,
+  { tagKey, maxLifetimeDays }: ExceptionSettings,
   now: Date,
 ): ExceptionOutcome {
   const ignored: IgnoredException[] = [];
@@ -73,6 +96,7 @@ export function evaluateExceptions(
         match: rule.pattern,
         reason: rule.reason,
         ...(rule.until ? { until: rule.until } : {}),
+        ...(rule.rules ? { rules: [...rule.rules] } : {}),
       },
       ignored,
     };
@@ -83,11 +107,48 @@ export function evaluateExceptions(
     if ('error' in parsed) ignored.push({ source: 'tag', match: tagKey, why: `malformed: ${parsed.error}` });
     else if (expired(parsed.until, now))
       ignored.push({ source: 'tag', match: tagKey, why: `expired on ${parsed.until}` });
+    else if (Date.parse(`${parsed.until}T00:00:00Z`) - now.getTime() > maxLifetimeDays * DAY_MS)
+      // Whoever may tag the resource may grant the exception: a bounded lifetime makes them renew it.
+      ignored.push({
+        source: 'tag',
+        match: tagKey,
+        why: `until=${parsed.until} is more than ${maxLifetimeDays} days away (exceptions.maxLifetimeDays)`,
+      });
     else
       return {
-        applied: { source: 'tag', match: tagKey, reason: parsed.reason, until: parsed.until },
+        applied: {
+          source: 'tag',
+          match: tagKey,
+          reason: parsed.reason,
+          until: parsed.until,
+          rules: parsed.rules,
+        },
         ignored,
       };
   }
   return { ignored };
+}
+
+/**
+ * The exception only when it waives every rule that fired: those it names (all, when it names none), and
+ * never one in `aboutOthers`, the rules about someone other than the exception's subject (a key's creator is
+ * not the key's owner). Otherwise it is reported as ignored, and the findings are judged as if it were not there.
+ */
+export function narrowException(
+  outcome: ExceptionOutcome,
+  firedRules: readonly string[],
+  aboutOthers: ReadonlySet<string> = new Set(),
+): ExceptionOutcome {
+  const { applied } = outcome;
+  if (!applied) return outcome;
+  const unwaived = firedRules.filter(
+    (rule) => aboutOthers.has(rule) || (applied.rules !== undefined && !applied.rules.includes(rule)),
+  );
+  if (unwaived.length === 0) return outcome;
+  const others = unwaived.filter((rule) => aboutOthers.has(rule));
+  const why =
+    others.length > 0
+      ? `does not waive ${[...new Set(others)].join(', ')}: about someone other than its subject`
+      : `does not name ${[...new Set(unwaived)].join(', ')}`;
+  return { ignored: [...outcome.ignored, { source: applied.source, match: applied.match, why }] };
 }

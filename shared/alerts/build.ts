@@ -60,7 +60,7 @@ export function alertFor(record: UnsignedAuditRecord, advice: readonly string[] 
   const actions = [`ossguard: ${record.reason}`, ...advice];
   if (record.resource.bucket && record.decision !== 'failed') {
     actions.push(
-      `To allow this on purpose, tag the bucket: ossguard-exception = until=YYYY-MM-DD;reason=<why> (or add it to exceptions.buckets in the config).`,
+      `To allow this on purpose, tag the bucket: ossguard-exception = until=YYYY-MM-DD;reason=<why>;rules=<rule ids> (or add it to exceptions.buckets in the config).`,
     );
   }
   actions.push(`Audit record: event ${record.eventId}`);

@@ -184,6 +184,13 @@ export class OssGateway {
     await this.call('DeleteBucketPolicy', { bucket }, (c) => c.deleteBucketPolicy(bucket));
   }
 
+  /** When the bucket was created and which account owns it (F-OSS-GETBUCKETINFO). */
+  async getBucketInfo(bucket: string): Promise<{ createdAt: string; ownerId: string }> {
+    const result = await this.call('GetBucketInfo', { bucket }, (c) => c.getBucketInfo(bucket));
+    const info = (result as { bucket?: { CreationDate?: unknown; Owner?: { ID?: unknown } } }).bucket;
+    return { createdAt: String(info?.CreationDate ?? ''), ownerId: String(info?.Owner?.ID ?? '') };
+  }
+
   /** OSS's own verdict, `IsPublic` (F-OSS-POLICY-STATUS). */
   async getBucketPolicyStatus(bucket: string): Promise<boolean> {
     const result = await this.rawRequest('GetBucketPolicyStatus', bucket, 'GET', 'policyStatus');

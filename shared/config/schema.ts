@@ -6,6 +6,7 @@ import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { parseWebhook } from '../alerts/dingtalk';
 import { isIpAddress, parseNetwork } from '../network';
+import { isCalendarDate } from '../rule-exceptions';
 import { SEVERITIES } from '../severity';
 
 z.config(en());
@@ -23,13 +24,12 @@ const bucketName = z
   );
 
 /** A calendar date, `YYYY-MM-DD`, that exists (2027-02-30 does not). */
-export const isoDate = z.string().check(
-  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD'),
-  z.refine((text) => {
-    const date = new Date(`${text}T00:00:00Z`);
-    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
-  }, 'is not a real calendar date'),
-);
+export const isoDate = z
+  .string()
+  .check(
+    z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD'),
+    z.refine(isCalendarDate, 'is not a real calendar date'),
+  );
 
 const glob = z
   .string()
@@ -40,8 +40,10 @@ const glob = z
   );
 
 const reason = z.string().check(z.minLength(3, 'say why the exception exists'));
-const bucketException = z.strictObject({ bucket: glob, reason, until: z.optional(isoDate) });
-const userException = z.strictObject({ user: glob, reason, until: z.optional(isoDate) });
+/** The rules an exception waives; without the list, every rule about its subject. */
+const waives = z.optional(z.array(z.string().check(z.regex(/^[a-z0-9-]+$/, 'must be a rule id'))));
+const bucketException = z.strictObject({ bucket: glob, reason, until: z.optional(isoDate), rules: waives });
+const userException = z.strictObject({ user: glob, reason, until: z.optional(isoDate), rules: waives });
 
 const cidr = z
   .string()
@@ -119,10 +121,12 @@ export function configSchema(ruleIds: readonly string[]) {
       z.strictObject({
         buckets: z._default(z.array(bucketException), []),
         users: z._default(z.array(userException), []),
-        /** Tag on a bucket or RAM user whose value is `until=YYYY-MM-DD;reason=…`. */
+        /** Tag on a bucket or RAM user whose value is `until=YYYY-MM-DD;reason=…;rules=<id>,…`. */
         tagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), 'ossguard-exception'),
+        /** A tag's `until` may lie at most this many days ahead: whoever may tag must renew the exception. */
+        maxLifetimeDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 90),
       }),
-      { buckets: [], users: [], tagKey: 'ossguard-exception' },
+      { buckets: [], users: [], tagKey: 'ossguard-exception', maxLifetimeDays: 90 },
     ),
     audit: z.strictObject({
       bucket: bucketName,

@@ -5,7 +5,7 @@ import { ACL_GUARD_EVENTS, OBJECT_ACL_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { Evaluation, Guard, Observation } from '../pipeline/types';
-import { type ExceptionOutcome, evaluateExceptions } from '../rule-exceptions';
+import { type ExceptionOutcome, evaluateExceptions, narrowException } from '../rule-exceptions';
 import { type AclSubject, aclRules } from '../rules';
 
 interface AclState {
@@ -71,12 +71,20 @@ export const aclGuard: Guard<AclState> = {
         ? { ignored: [] }
         : evaluateExceptions(
             subject.bucket,
-            config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
+            config.exceptions.buckets.map((e) => ({ pattern: e.bucket, ...e })),
             tags,
-            config.exceptions.tagKey,
+            config.exceptions,
             now,
           );
-    return { findings: evaluateRules(aclRules, subject, config), exceptions, ...fixFor(subject, config) };
+    const findings = evaluateRules(aclRules, subject, config);
+    return {
+      findings,
+      exceptions: narrowException(
+        exceptions,
+        findings.map((f) => f.ruleId),
+      ),
+      ...fixFor(subject, config),
+    };
   },
 };
 

@@ -4,13 +4,16 @@ import { KEY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { ChangeScope, Evaluation, Guard, Observation } from '../pipeline/types';
-import { evaluateExceptions } from '../rule-exceptions';
+import { evaluateExceptions, narrowException } from '../rule-exceptions';
 import { type KeySubject, keyRules } from '../rules';
 
 interface KeyState {
   subject: Omit<KeySubject, 'allowedSourceCidrs'>;
   owner?: KeyOwner;
 }
+
+/** Rules that judge the creator's act (who, with MFA, from where), not the key's owner. */
+const CREATOR_RULES: ReadonlySet<string> = new Set(['key-for-other-user', 'no-mfa', 'untrusted-source']);
 
 /** What a person must do by hand: no role can disable the account's own AccessKey (F-IMS-UPDATEACCESSKEY). */
 const ROOT_KEY_STEPS = [
@@ -90,12 +93,19 @@ export const keyGuard: Guard<KeyState> = {
       };
     }
     const { tagKey } = config.exceptions;
-    const exceptions = evaluateExceptions(
-      owner.userName,
-      config.exceptions.users.map((e) => ({ pattern: e.user, reason: e.reason, until: e.until })),
-      owner.tags,
-      tagKey,
-      now,
+    // An exception is the key owner's: rules about the creator's act are not its to waive when someone
+    // else created the key (a `ci-*` exception must not let anyone mint keys for the CI user).
+    const self = subject.creator.type === 'ram-user' && subject.creator.userName === owner.userName;
+    const exceptions = narrowException(
+      evaluateExceptions(
+        owner.userName,
+        config.exceptions.users.map((e) => ({ pattern: e.user, ...e })),
+        owner.tags,
+        config.exceptions,
+        now,
+      ),
+      findings.map((f) => f.ruleId),
+      self ? undefined : CREATOR_RULES,
     );
     return {
       findings,
@@ -108,7 +118,7 @@ export const keyGuard: Guard<KeyState> = {
         after: { accessKeyId: subject.accessKeyId, status: 'Inactive' },
       },
       advice: [
-        `To allow keys for ${owner.userName} on purpose, tag the RAM user: ${tagKey} = until=YYYY-MM-DD;reason=<why> (or add the user to exceptions.users in the config).`,
+        `To allow keys for ${owner.userName} on purpose, tag the RAM user: ${tagKey} = until=YYYY-MM-DD;reason=<why>;rules=<rule ids> (or add the user to exceptions.users in the config). No exception waives a rule about another user's act: ${owner.userName} must create the key.`,
       ],
     };
   },

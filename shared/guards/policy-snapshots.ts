@@ -13,6 +13,11 @@ export interface PolicySnapshot {
   takenAt: string;
   /** The event whose check found the policy passing. */
   eventId: string;
+  /**
+   * GetBucketInfo CreationDate of the bucket it was taken of (F-OSS-GETBUCKETINFO): a bucket re-created under
+   * the same name is another bucket, and never gets this policy back. Absent in snapshots taken before.
+   */
+  bucketCreatedAt?: string;
 }
 
 export const SNAPSHOT_PREFIX = 'ossguard/policy-snapshots/';
@@ -68,6 +73,7 @@ function parseSnapshot(text: string, bucket: string): PolicySnapshot | undefined
     s.bucket === bucket &&
     (typeof s.policy === 'string' || s.policy === null) &&
     typeof s.takenAt === 'string' &&
-    typeof s.eventId === 'string';
+    typeof s.eventId === 'string' &&
+    (s.bucketCreatedAt === undefined || typeof s.bucketCreatedAt === 'string');
   return wellFormed ? (s as unknown as PolicySnapshot) : undefined;
 }

@@ -18,13 +18,15 @@ import type {
 import {
   analysePolicy,
   type PolicyAnalysis,
+  type PolicyFinding,
   PolicyShapeError,
   statementsToStrip,
   stripStatements,
 } from '../policy';
-import { evaluateExceptions } from '../rule-exceptions';
+import { evaluateExceptions, narrowException } from '../rule-exceptions';
 import { policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
+import { keepLiveDenies, statementMayDeny, wideningOf } from './policy-repair';
 import { latestSnapshot } from './policy-snapshots';
 
 interface PolicyState {
@@ -34,6 +36,9 @@ interface PolicyState {
   /** GetBucketPolicyStatus: whether OSS itself calls the policy public. */
   ossIsPublic: boolean;
   tags: Record<string, string>;
+  /** GetBucketInfo: when this bucket (not an earlier one of the same name) was created, and its owner. */
+  bucketCreatedAt: string;
+  ownerId: string;
   /**
    * `policy.mode: restore` only, read when a repair is due: the newest snapshot of a policy that passed,
    * undefined when there is none. Read in `observe` so that `evaluate` needs no I/O.
@@ -60,12 +65,13 @@ export const policyGuard: Guard<PolicyState> = {
       throw new EventParseError(`${change.eventName} event names no bucket`, { eventId: change.eventId });
     let state: PolicyState;
     try {
-      const [policy, ossIsPublic, tags] = await Promise.all([
+      const [policy, ossIsPublic, tags, info] = await Promise.all([
         oss.getBucketPolicy(bucket),
         oss.getBucketPolicyStatus(bucket),
         oss.getBucketTags(bucket),
+        oss.getBucketInfo(bucket),
       ]);
-      state = { bucket, policy, ossIsPublic, tags };
+      state = { bucket, policy, ossIsPublic, tags, bucketCreatedAt: info.createdAt, ownerId: info.ownerId };
     } catch (error) {
       if (isNotFound(error)) return { kind: 'gone', reason: `bucket ${bucket} no longer exists` };
       throw error;
@@ -117,22 +123,31 @@ export const policyGuard: Guard<PolicyState> = {
         ? `policy.mode ${mode} cannot repair this policy: ${unavailable}; alerting instead`
         : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
       advice: findings.map(fixOf),
-      ...(failing.length === 0 ? { bookkeeping: [snapshotOf(change, state, now)] } : {}),
+      // A policy OSS calls public is never kept as passing, whatever rules.<id> switched off.
+      ...(failing.length === 0 && !state.ossIsPublic
+        ? { bookkeeping: [snapshotOf(change, state, now)] }
+        : {}),
     };
   },
 };
 
 /** The policy judged under the config, and whether a repair is due: an enforced failing finding, no exception. */
 function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: EvaluationContext) {
-  const analysis = analyse(state.policy ?? '', change, config);
+  const analysis = withOssVerdict(
+    analyseBucketPolicy(state.policy ?? '', state.bucket, state.ownerId || (change.accountId ?? ''), config),
+    state.ossIsPublic,
+  );
   const judged = judge(analysis, config);
   const failingAsConfigured = failingOf(judged, config.policy.failOn);
-  const exceptions = evaluateExceptions(
-    state.bucket,
-    config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
-    state.tags,
-    config.exceptions.tagKey,
-    now,
+  const exceptions = narrowException(
+    evaluateExceptions(
+      state.bucket,
+      config.exceptions.buckets.map((e) => ({ pattern: e.bucket, ...e })),
+      state.tags,
+      config.exceptions,
+      now,
+    ),
+    failingAsConfigured.map((f) => f.ruleId),
   );
   const repairDue = !exceptions.applied && failingAsConfigured.some((f) => f.mode === 'enforce');
   return { analysis, judged, failingAsConfigured, exceptions, repairDue };
@@ -159,8 +174,23 @@ export function analyseBucketPolicy(
   });
 }
 
-const analyse = (policy: string, change: ChangeRecord, config: OssguardConfig): PolicyAnalysis =>
-  analyseBucketPolicy(policy, change.resources.bucket ?? '', change.accountId ?? '', config);
+/**
+ * OSS's own verdict wins (fail closed): when GetBucketPolicyStatus calls the policy public and the analyser
+ * does not, the analysis gains a critical whole-policy finding, so the policy fails at any policy.failOn,
+ * strip cannot "repair" it, and it is never kept as a restore point.
+ */
+function withOssVerdict(analysis: PolicyAnalysis, ossIsPublic: boolean): PolicyAnalysis {
+  if (!ossIsPublic || analysis.public) return analysis;
+  const finding: PolicyFinding = {
+    rule: 'anonymous-principal',
+    severity: 'critical',
+    statement: null,
+    message:
+      'OSS itself calls this policy public (GetBucketPolicyStatus) although the analyser does not: public is public',
+    fix: 'rewrite the policy so that GetBucketPolicyStatus answers IsPublic false (look for values with stray spaces or unusual forms)',
+  };
+  return { ...analysis, public: true, findings: [finding, ...analysis.findings] };
+}
 
 /** A policy rule's mode is `rules.<id>` when set, else what policy.mode implies. */
 export const judge = (analysis: PolicyAnalysis, config: OssguardConfig): ModedFinding[] =>
@@ -199,6 +229,7 @@ function snapshotOf(change: ChangeRecord, state: PolicyState, now: Date): CloudA
       policy: state.policy,
       takenAt: now.toISOString(),
       eventId: change.eventId,
+      bucketCreatedAt: state.bucketCreatedAt,
     },
   };
 }
@@ -210,6 +241,30 @@ function planRepair(
   failing: readonly ModedFinding[],
   config: OssguardConfig,
 ): RepairPlan {
+  const { bucket } = state;
+  const plan = planCandidate(change, state, analysis, failing, config);
+  if ('unavailable' in plan) return plan;
+  // Whatever the mode: keep the live Denies, and never write a policy that grants more than the live one.
+  const target = keepLiveDenies(plan.policy, state.policy);
+  if (target === undefined)
+    return { unavailable: 'the live policy cannot be read, so its Denies are unknown' };
+  const widening = wideningOf(target, state.policy);
+  if (widening) return { unavailable: widening };
+  const kept = target === plan.policy ? '' : ' (the live Deny statements kept)';
+  return setPolicy(bucket, target, state.policy, `${plan.description}${kept}`, plan.note);
+}
+
+type Candidate =
+  | { policy: string | null; description: string; note: StateSnapshot }
+  | { unavailable: string };
+
+function planCandidate(
+  change: ChangeRecord,
+  state: PolicyState,
+  analysis: PolicyAnalysis,
+  failing: readonly ModedFinding[],
+  config: OssguardConfig,
+): Candidate {
   const { mode, failOn } = config.policy;
   const { bucket, policy } = state;
   switch (mode) {
@@ -218,7 +273,7 @@ function planRepair(
         unavailable: 'alert mode never changes a policy (rules.<id>: enforce needs restore, strip or delete)',
       };
     case 'delete':
-      return setPolicy(bucket, null, `delete the policy of bucket ${bucket}`, {});
+      return { policy: null, description: `delete the policy of bucket ${bucket}`, note: {} };
     case 'strip': {
       // Only statements that enforced rules object to: a rule set to alert keeps its statements.
       const enforced = new Set(failing.filter((f) => f.mode === 'enforce').map((f) => f.ruleId));
@@ -232,6 +287,11 @@ function planRepair(
           unavailable: `${whole.map((f) => f.ruleId).join(', ')} concerns the whole policy, which removing statements cannot repair`,
         };
       }
+      const deny = indexes.find((i) => statementMayDeny(policy ?? '', i));
+      if (deny !== undefined)
+        return {
+          unavailable: `a failing finding sits on statement ${deny}, which may Deny: ossguard never removes a Deny`,
+        };
       let stripped: string | null;
       try {
         stripped = stripStatements(policy ?? '', indexes);
@@ -240,33 +300,40 @@ function planRepair(
         throw error;
       }
       const removed = indexes.join(', ');
-      return setPolicy(
-        bucket,
-        stripped,
-        stripped === null
-          ? `delete the policy: every statement (${removed}) fails`
-          : `remove statement(s) ${removed} from the policy`,
-        { removedStatements: removed },
-      );
+      return {
+        policy: stripped,
+        description:
+          stripped === null
+            ? `delete the policy: every statement (${removed}) fails`
+            : `remove statement(s) ${removed} from the policy`,
+        note: { removedStatements: removed },
+      };
     }
     case 'restore': {
       const latest = state.restorePoint?.found;
       if (!latest) return { unavailable: `no policy of bucket ${bucket} has passed since snapshots began` };
       const { key, snapshot } = latest;
       if (!snapshot) return { unavailable: `the newest snapshot ${key} is not a policy snapshot` };
+      // Snapshots outlive their bucket: only one of this bucket (same creation time) may come back.
+      if (snapshot.bucketCreatedAt !== state.bucketCreatedAt)
+        return {
+          unavailable: `the newest snapshot ${key} is of a bucket created ${snapshot.bucketCreatedAt ?? 'at an unknown time'}, not of this one (created ${state.bucketCreatedAt})`,
+        };
+      const owner = state.ownerId || (change.accountId ?? '');
       const stillPasses =
         snapshot.policy === null ||
-        failingOf(judge(analyse(snapshot.policy, change, config), config), failOn).length === 0;
+        failingOf(judge(analyseBucketPolicy(snapshot.policy, bucket, owner, config), config), failOn)
+          .length === 0;
       if (!stillPasses)
         return { unavailable: `the last policy that passed (${key}) fails under the current config` };
-      return setPolicy(
-        bucket,
-        snapshot.policy,
-        snapshot.policy === null
-          ? `restore the state of ${snapshot.takenAt}, when the bucket had no policy (delete the policy)`
-          : `restore the policy that passed at ${snapshot.takenAt}`,
-        { restoredFrom: key },
-      );
+      return {
+        policy: snapshot.policy,
+        description:
+          snapshot.policy === null
+            ? `restore the state of ${snapshot.takenAt}, when the bucket had no policy (delete the policy)`
+            : `restore the policy that passed at ${snapshot.takenAt}`,
+        note: { restoredFrom: key },
+      };
     }
   }
 }
@@ -274,6 +341,7 @@ function planRepair(
 function setPolicy(
   bucket: string,
   policy: string | null,
+  replaces: string | null,
   description: string,
   note: StateSnapshot,
 ): PlannedFix {
@@ -281,8 +349,8 @@ function setPolicy(
     description,
     actions: [
       policy === null
-        ? { kind: 'delete-bucket-policy', bucket }
-        : { kind: 'put-bucket-policy', bucket, policy },
+        ? { kind: 'delete-bucket-policy', bucket, replaces }
+        : { kind: 'put-bucket-policy', bucket, policy, replaces },
     ],
     after: { policy, ...note },
   };

@@ -1,3 +1,4 @@
+import { writeBucketPolicy } from '../guards/policy-repair';
 import { keepSnapshot } from '../guards/policy-snapshots';
 import type { ChangeScope, CloudAction, Decision } from './types';
 
@@ -27,9 +28,9 @@ async function perform(action: CloudAction, { oss, audit, ram, config }: ChangeS
     case 'put-account-public-access-block':
       return oss.putAccountPublicAccessBlock(true);
     case 'put-bucket-policy':
-      return oss.putBucketPolicy(action.bucket, action.policy);
+      return writeBucketPolicy(oss, action.bucket, action.policy, action.replaces);
     case 'delete-bucket-policy':
-      return oss.deleteBucketPolicy(action.bucket);
+      return writeBucketPolicy(oss, action.bucket, null, action.replaces);
     case 'disable-access-key':
       if (!ram)
         throw new Error(

@@ -195,4 +195,5 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
   }
 }
 
-const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run']);
+/** An exception is a standing risk the owner accepted: each decision it makes is alerted too (#20). */
+const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'excepted']);

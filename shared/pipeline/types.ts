@@ -31,8 +31,9 @@ export type CloudAction =
   | { kind: 'put-object-acl'; bucket: string; key: string; acl: ObjectAcl }
   | { kind: 'put-bucket-public-access-block'; bucket: string }
   | { kind: 'put-account-public-access-block' }
-  | { kind: 'put-bucket-policy'; bucket: string; policy: string }
-  | { kind: 'delete-bucket-policy'; bucket: string }
+  /** `replaces`: the policy judged; the write happens only over it (shared/guards/policy-repair.ts). */
+  | { kind: 'put-bucket-policy'; bucket: string; policy: string; replaces: string | null }
+  | { kind: 'delete-bucket-policy'; bucket: string; replaces: string | null }
   | { kind: 'disable-access-key'; userName: string; accessKeyId: string }
   | { kind: 'keep-policy-snapshot'; snapshot: PolicySnapshot };
 

@@ -74,9 +74,9 @@ export class Assessor {
       ]);
       const { applied } = evaluateExceptions(
         ref.name,
-        this.config.exceptions.buckets.map((e) => ({ pattern: e.bucket, reason: e.reason, until: e.until })),
+        this.config.exceptions.buckets.map((e) => ({ pattern: e.bucket, ...e })),
         tags,
-        this.config.exceptions.tagKey,
+        this.config.exceptions,
         this.context.now,
       );
       return {

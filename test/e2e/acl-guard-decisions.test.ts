@@ -28,7 +28,8 @@ interface DecisionCase {
   says?: string;
 }
 
-const FUTURE = '2099-12-31';
+/** Within exceptions.maxLifetimeDays (90). */
+const FUTURE = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
 const PAST = '2020-01-31';
 
 const CASES: DecisionCase[] = [
@@ -39,21 +40,24 @@ const CASES: DecisionCase[] = [
     decision: 'excepted',
     aclAfter: 'public-read',
     record: { exception: { source: 'config', match: 'site-*', reason: 'static website' } },
-    messages: 0,
+    // Every excepted decision is alerted (#20): an exception is a risk someone accepted.
+    messages: 1,
+    says: 'static website',
   },
   {
     what: 'leaves a bucket public whose exception tag has not expired',
     bucket: 'tagged-downloads',
-    tags: { 'ossguard-exception': `until=${FUTURE};reason=public downloads` },
+    tags: { 'ossguard-exception': `until=${FUTURE};reason=public downloads;rules=bucket-acl-public-read` },
     decision: 'excepted',
     aclAfter: 'public-read',
     record: { exception: { source: 'tag', until: FUTURE, reason: 'public downloads' } },
-    messages: 0,
+    messages: 1,
+    says: 'public downloads',
   },
   {
     what: 'reverts a bucket whose exception tag expired, and says why the tag was ignored',
     bucket: 'tagged-stale',
-    tags: { 'ossguard-exception': `until=${PAST};reason=old campaign` },
+    tags: { 'ossguard-exception': `until=${PAST};reason=old campaign;rules=bucket-acl-public-read` },
     decision: 'remediated',
     aclAfter: 'private',
     record: {

@@ -213,31 +213,63 @@ describe('access-key-guard through the router and the bundled function', () => {
     expect(mailsAbout(key.accessKeyId)[0]?.raw).toMatch(/critical/i);
   });
 
-  it.each([
-    ['by user name glob', 'ci-deployer', { source: 'config', match: 'ci-*' }],
-    ['by a tag on the RAM user', 'dave', { source: 'tag', match: 'ossguard-exception', until: '2099-12-31' }],
-  ])('leaves the key active for an exception %s', async (_how, userName, exception) => {
+  /** Tags a RAM user through IMS TagResources, as anyone with that permission could. */
+  async function tagUser(userName: string, value: string): Promise<void> {
+    cloud.identities.createUser(userName);
+    await ims().tagResources(
+      new $Ims.TagResourcesRequest({
+        resourceType: 'user',
+        resourcePrincipalName: [userPrincipalName(cloud.identities, userName)],
+        tag: [new $Ims.TagResourcesRequestTag({ key: 'ossguard-exception', value })],
+      }),
+    );
+  }
+
+  it("never lets a user exception waive key-for-other-user, which is about the key's creator", async () => {
     cloud.setConfig({
       rules: { 'key-for-other-user': 'enforce' },
       exceptions: { users: [{ user: 'ci-*', reason: 'CI robots get their keys from the platform team' }] },
     });
-    cloud.identities.createUser('dave');
-    await ims().tagResources(
-      new $Ims.TagResourcesRequest({
-        resourceType: 'user',
-        resourcePrincipalName: [userPrincipalName(cloud.identities, 'dave')],
-        tag: [
-          new $Ims.TagResourcesRequestTag({
-            key: 'ossguard-exception',
-            value: 'until=2099-12-31;reason=vendor integration, rotated by hand',
-          }),
-        ],
-      }),
-    );
-    const key = await createKeyFor(userName);
+    const key = await createKeyFor('ci-deployer');
 
-    expect(await decisionFor(key.accessKeyId)).toMatchObject({ decision: 'excepted', exception });
-    expect(await statusOf(userName, key.accessKeyId)).toBe('Active');
+    expect(await decisionFor(key.accessKeyId)).toMatchObject({
+      decision: 'remediated',
+      ignoredExceptions: [
+        { source: 'config', match: 'ci-*', why: expect.stringMatching(/key-for-other-user/) },
+      ],
+    });
+    expect(await statusOf('ci-deployer', key.accessKeyId)).toBe('Inactive');
+  });
+
+  it('ignores an exception tag that runs longer than exceptions.maxLifetimeDays', async () => {
+    cloud.setConfig({ rules: { 'no-mfa': 'enforce' } });
+    await tagUser('heidi', 'until=2099-12-31;reason=vendor integration, rotated by hand;rules=no-mfa');
+    const heidisOwn = cloud.identities.userWithKey('heidi').key;
+    const key = await createKeyFor('heidi', heidisOwn);
+
+    expect(await decisionFor(key.accessKeyId)).toMatchObject({
+      decision: 'remediated',
+      ignoredExceptions: [{ source: 'tag', why: expect.stringMatching(/90 days/) }],
+    });
+  });
+
+  it("leaves the key active for an exception naming the rule, about the key's own user", async () => {
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    cloud.setConfig({ rules: { 'no-mfa': 'enforce' } });
+    await tagUser('ivan', `until=${until};reason=vendor integration;rules=no-mfa,multiple-active-keys`);
+    const ivansOwn = cloud.identities.userWithKey('ivan').key;
+    const key = await createKeyFor('ivan', ivansOwn);
+
+    expect(await decisionFor(key.accessKeyId)).toMatchObject({
+      decision: 'excepted',
+      exception: {
+        source: 'tag',
+        match: 'ossguard-exception',
+        until,
+        rules: ['no-mfa', 'multiple-active-keys'],
+      },
+    });
+    expect(await statusOf('ivan', key.accessKeyId)).toBe('Active');
   });
 
   it('reports dry-run and leaves the key active when dryRun is set', async () => {

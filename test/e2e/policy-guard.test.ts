@@ -30,6 +30,8 @@ const anyoneReads = (bucket: string) => ({
 
 const policy = (...statements: object[]) => ({ Version: '1', Statement: statements });
 
+const inDays = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
 /** A step a RAM user takes: put this policy, or (null) delete the bucket's policy. */
 type Step = object | null;
 
@@ -68,11 +70,23 @@ const CASES: ModeCase[] = [
     bucket: 'pol-restore',
     config: { policy: { mode: 'restore' } },
     setup: [policy(ownerReads('pol-restore'))],
-    change: policy(anyoneReads('pol-restore')),
+    // A restore grants no more than the live policy: here the passing one plus a leak (issue #20).
+    change: policy(ownerReads('pol-restore'), anyoneReads('pol-restore')),
     decision: 'remediated',
     reason: /^restore the policy that passed at /,
     live: policy(ownerReads('pol-restore')),
     repairEvent: 'PutBucketPolicy',
+  },
+  {
+    what: 'in restore mode alerts instead of granting back what the newer policy no longer grants',
+    bucket: 'pol-restore-wider',
+    config: { policy: { mode: 'restore' } },
+    setup: [policy(ownerReads('pol-restore-wider'))],
+    change: policy(anyoneReads('pol-restore-wider')),
+    decision: 'alerted',
+    reason:
+      /^policy\.mode restore cannot repair this policy: the repaired policy would allow what the live one does not/,
+    live: policy(anyoneReads('pol-restore-wider')),
   },
   {
     what: 'in restore mode deletes the policy when the bucket had none since the last passing one',
@@ -133,7 +147,8 @@ const CASES: ModeCase[] = [
     bucket: 'pol-excepted',
     config: { policy: { mode: 'delete' } },
     setup: [],
-    tags: { 'ossguard-exception': 'until=2099-12-31;reason=public website' },
+    // Within exceptions.maxLifetimeDays (90), and naming the rule it waives.
+    tags: { 'ossguard-exception': `until=${inDays(60)};reason=public website;rules=anonymous-principal` },
     change: policy(anyoneReads('pol-excepted')),
     decision: 'excepted',
     reason: /public website/,

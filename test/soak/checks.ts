@@ -4,14 +4,7 @@ import { wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { isObjectAclChange } from '../../shared/events/trail-log';
 import type { MadeChange, SoakRun } from './run';
 import { attemptsOf, rangeHolds, trackBus, trackTrail } from './tracker';
-import {
-  isExceptedBucket,
-  isExceptedUser,
-  objectKeys,
-  type PolicyChoice,
-  policyDocument,
-  WORLD,
-} from './world';
+import { isExceptedBucket, objectKeys, type PolicyChoice, policyDocument, WORLD } from './world';
 
 /** The soak's figures: what happened, and what went wrong. Empty `violations` means every invariant held. */
 export interface SoakReport {
@@ -53,7 +46,7 @@ export interface SoakReport {
   violations: string[];
 }
 
-const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'failed']);
+const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'failed', 'excepted']);
 const FAULT_FAILURES = new Set(['InvocationFailedError', 'FunctionTimeout']);
 
 const count = <T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> => {
@@ -288,7 +281,7 @@ function checkFinalState({ cloud, made }: SoakRun, fail: (message: string) => vo
       fail(`AccessKey ${m.accessKeyId} of ${m.change.owner} is ${status}, expected ${want}`);
   }
 
-  // ossguard's own writes, found in ActionTrail: none may touch an excepted bucket or user.
+  // ossguard's own writes, found in ActionTrail: none may touch an excepted bucket.
   for (const event of [
     ...cloud.bus.history(),
     ...cloud
@@ -298,12 +291,10 @@ function checkFinalState({ cloud, made }: SoakRun, fail: (message: string) => vo
   ]) {
     const identity = event.data.userIdentity as { type?: string };
     if (identity.type !== 'assumed-role') continue;
-    const params = event.data.requestParameters as { bucketName?: string; UserName?: string };
+    const params = event.data.requestParameters as { bucketName?: string };
     const bucket = event.data.referencedResources['ACS::OSS::Bucket']?.[0] ?? params.bucketName;
     if (bucket && bucket !== cloud.auditBucket && isExceptedBucket(bucket))
       fail(`ossguard wrote to excepted bucket ${bucket} (${event.data.eventName})`);
-    if (params.UserName && isExceptedUser(params.UserName))
-      fail(`ossguard changed excepted user ${params.UserName} (${event.data.eventName})`);
   }
 }
 

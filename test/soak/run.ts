@@ -7,6 +7,7 @@ import { positionOf } from '../../local/sls/store';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
+import { rulesOf } from '../../shared/rules';
 import { Actors } from './actors';
 import { EventTracker, type Settlement, type TrackedEvent } from './tracker';
 import { EXCEPTION_TAG, objectKeys, type PlannedChange, planChanges, soakConfig, WORLD } from './world';
@@ -220,9 +221,14 @@ async function setUp(cloud: LocalCloud, actors: Actors): Promise<void> {
   const tagging = alice as unknown as {
     putBucketTags(name: string, tags: Record<string, string>): Promise<unknown>;
   };
+  // A tag exception must expire within exceptions.maxLifetimeDays (90) and name what it waives (#20).
+  const until = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+  const waived = [...rulesOf('oss-acl-guard'), ...rulesOf('oss-policy-guard')].map((r) => r.id).join(',');
   await Promise.all(
     WORLD.taggedBuckets.map((bucket) =>
-      tagging.putBucketTags(bucket, { [EXCEPTION_TAG]: 'until=2099-12-31;reason=partner data exchange' }),
+      tagging.putBucketTags(bucket, {
+        [EXCEPTION_TAG]: `until=${until};reason=partner data exchange;rules=${waived}`,
+      }),
     ),
   );
   for (const user of [...WORLD.creators, ...WORLD.owners]) actors.key(user);

@@ -153,7 +153,8 @@ export function expectedDecision(change: Change): DecisionKind {
       return 'skipped';
     case 'access-key':
       if (change.creator === change.owner) return 'skipped';
-      return isExceptedUser(change.owner) ? 'excepted' : 'remediated';
+      // An exception on the owner never waives key-for-other-user, which is about the creator (#20).
+      return 'remediated';
     case 'bucket-policy':
       if (change.policy === 'owner' || change.policy === 'delete') return 'skipped';
       return isExceptedBucket(change.bucket) ? 'excepted' : 'remediated';

@@ -302,21 +302,34 @@ describe('access-key-guard: decisions', () => {
 
   it.each<[string, string, Partial<Decision>]>([
     [
-      'a live tag exception',
-      'until=2026-12-31;reason=vendor integration',
+      "a live tag exception naming key-for-other-user, which is about the creator and never the owner's to waive",
+      'until=2026-07-31;reason=vendor integration;rules=key-for-other-user',
       {
-        decision: 'excepted',
-        exception: {
-          source: 'tag',
-          match: 'ossguard-exception',
-          reason: 'vendor integration',
-          until: '2026-12-31',
-        },
+        decision: 'remediated',
+        ignoredExceptions: [
+          {
+            source: 'tag',
+            match: 'ossguard-exception',
+            why: expect.stringMatching(
+              /^does not waive key-for-other-user\b.*: about someone other than its subject/,
+            ),
+          },
+        ],
+      },
+    ],
+    [
+      'a tag exception running beyond exceptions.maxLifetimeDays',
+      'until=2026-12-31;reason=vendor integration;rules=key-for-other-user',
+      {
+        decision: 'remediated',
+        ignoredExceptions: [
+          expect.objectContaining({ why: expect.stringMatching(/more than 90 days away/) }),
+        ],
       },
     ],
     [
       'an expired tag exception',
-      'until=2026-05-31;reason=vendor integration',
+      'until=2026-05-31;reason=vendor integration;rules=key-for-other-user',
       {
         decision: 'remediated',
         ignoredExceptions: [{ source: 'tag', match: 'ossguard-exception', why: 'expired on 2026-05-31' }],

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateExceptions, parseExceptionTag } from '../../shared/rule-exceptions';
+import { evaluateExceptions, narrowException, parseExceptionTag } from '../../shared/rule-exceptions';
 import { wildcardMatches } from '../../shared/wildcard';
 
 const now = new Date('2026-11-28T12:00:00Z');
+const SETTINGS = { tagKey: 'ossguard-exception', maxLifetimeDays: 90 };
 
 describe('exception globs', () => {
   it.each([
@@ -18,10 +19,18 @@ describe('exception globs', () => {
 
 describe('exception tags', () => {
   it.each([
-    ['until=2027-01-31;reason=public website', { until: '2027-01-31', reason: 'public website' }],
-    [' reason = docs ; until = 2027-01-31 ', { until: '2027-01-31', reason: 'docs' }],
+    [
+      'until=2027-01-31;reason=public website;rules=anonymous-principal',
+      { until: '2027-01-31', reason: 'public website', rules: ['anonymous-principal'] },
+    ],
+    [
+      ' reason = docs ; until = 2027-01-31 ; rules = no-mfa, untrusted-source ',
+      { until: '2027-01-31', reason: 'docs', rules: ['no-mfa', 'untrusted-source'] },
+    ],
+    ['until=2099-02-31;reason=x;rules=no-mfa', { error: expect.stringMatching(/not a real date/) }],
+    ['until=2027-01-31;reason=x', { error: expect.stringMatching(/rules=.* is missing/) }],
     ['reason=forever', { error: expect.stringMatching(/until=YYYY-MM-DD is missing/) }],
-    ['until=31.01.2027;reason=x', { error: expect.stringMatching(/not a date/) }],
+    ['until=31.01.2027;reason=x', { error: expect.stringMatching(/not a real date/) }],
     ['until=2027-01-31', { error: expect.stringMatching(/reason/) }],
     ['garbage', { error: expect.stringMatching(/not key=value/) }],
   ])('parse %j', (value, expected) => {
@@ -33,7 +42,7 @@ describe('evaluating exceptions for a resource', () => {
   const configured = [{ pattern: 'site-*', reason: 'static website' }];
 
   it('applies a matching config glob and says which', () => {
-    expect(evaluateExceptions('site-www', configured, {}, 'ossguard-exception', now).applied).toEqual({
+    expect(evaluateExceptions('site-www', configured, {}, SETTINGS, now).applied).toEqual({
       source: 'config',
       match: 'site-*',
       reason: 'static website',
@@ -41,18 +50,27 @@ describe('evaluating exceptions for a resource', () => {
   });
 
   it('applies a tag whose date is in the future, through the whole of that day', () => {
-    const tags = { 'ossguard-exception': 'until=2026-11-28;reason=launch day' };
-    expect(evaluateExceptions('b', [], tags, 'ossguard-exception', now).applied).toMatchObject({
+    const tags = { 'ossguard-exception': 'until=2026-11-28;reason=launch day;rules=anonymous-principal' };
+    expect(evaluateExceptions('b', [], tags, SETTINGS, now).applied).toMatchObject({
       source: 'tag',
       until: '2026-11-28',
     });
   });
 
   it.each([
-    ['an expired tag', { 'ossguard-exception': 'until=2026-11-27;reason=old' }, /expired on 2026-11-27/],
+    [
+      'an expired tag',
+      { 'ossguard-exception': 'until=2026-11-27;reason=old;rules=x' },
+      /expired on 2026-11-27/,
+    ],
+    [
+      'a tag beyond exceptions.maxLifetimeDays',
+      { 'ossguard-exception': 'until=9999-12-31;reason=forever;rules=x' },
+      /more than 90 days away/,
+    ],
     ['a malformed tag', { 'ossguard-exception': 'whenever' }, /malformed/],
   ])('ignores %s and says why', (_case, tags, why) => {
-    const outcome = evaluateExceptions('b', [], tags, 'ossguard-exception', now);
+    const outcome = evaluateExceptions('b', [], tags, SETTINGS, now);
     expect(outcome.applied).toBeUndefined();
     expect(outcome.ignored[0]?.why).toMatch(why);
   });
@@ -62,10 +80,34 @@ describe('evaluating exceptions for a resource', () => {
       'site-a',
       [{ pattern: 'site-*', reason: 'x', until: '2026-01-01' }],
       {},
-      'ossguard-exception',
+      SETTINGS,
       now,
     );
     expect(outcome.applied).toBeUndefined();
     expect(outcome.ignored).toEqual([{ source: 'config', match: 'site-*', why: 'expired on 2026-01-01' }]);
+  });
+});
+
+describe('what an exception waives', () => {
+  const applied = { source: 'config' as const, match: 'ci-*', reason: 'CI' };
+
+  it('waives the rules it names, and every rule about its subject when it names none', () => {
+    const named = { applied: { ...applied, rules: ['no-mfa'] }, ignored: [] };
+    expect(narrowException(named, ['no-mfa']).applied).toBeDefined();
+    expect(narrowException({ applied, ignored: [] }, ['no-mfa', 'console-user-key']).applied).toBeDefined();
+  });
+
+  it('is ignored, and says why, when a rule fired that it does not name', () => {
+    const named = { applied: { ...applied, rules: ['no-mfa'] }, ignored: [] };
+    expect(narrowException(named, ['no-mfa', 'console-user-key'])).toEqual({
+      ignored: [{ source: 'config', match: 'ci-*', why: 'does not name console-user-key' }],
+    });
+  });
+
+  it('never waives a rule about someone other than its subject, even one it names', () => {
+    const named = { applied: { ...applied, rules: ['key-for-other-user'] }, ignored: [] };
+    const outcome = narrowException(named, ['key-for-other-user'], new Set(['key-for-other-user']));
+    expect(outcome.applied).toBeUndefined();
+    expect(outcome.ignored[0]?.why).toMatch(/about someone other than its subject/);
   });
 });

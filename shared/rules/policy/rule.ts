@@ -43,7 +43,7 @@ export function policyRule(
     guard: 'oss-policy-guard',
     events: POLICY_GUARD_EVENTS,
     defaultMode: 'alert',
-    readActions: ['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus'],
+    readActions: ['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus', 'oss:GetBucketInfo'],
     remediation: REPAIR_BUCKET_POLICY,
     evaluate: (analysis) => analysis.findings.filter((f) => f.rule === rule.id).map(toRuleFinding),
   };

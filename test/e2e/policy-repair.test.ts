@@ -1,0 +1,187 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCloud } from '../../local/cloud';
+import type { InterceptedOperation } from '../../local/oss/emulator';
+import type { AuditRecord } from '../../shared/audit/record';
+import type { OssClient } from '../helpers/oss';
+import { auditRecords, userClient } from './local-cloud';
+
+/**
+ * Issue #20: a repair never widens access, and never overwrites the owner. Each case is a finding of the
+ * review, reproduced through the bundled function against the local cloud with ali-oss.
+ */
+const OWNER = '1234567890123456';
+const PARTNER = '1987654321098765';
+
+const policy = (...statements: object[]) => ({ Version: '1', Statement: statements });
+
+const ownerReads = (bucket: string) => ({
+  Effect: 'Allow',
+  Principal: [OWNER],
+  Action: ['oss:GetObject'],
+  Resource: [`acs:oss:*:${OWNER}:${bucket}/reports/*`],
+  Condition: { Bool: { 'acs:SecureTransport': ['true'] } },
+});
+
+const anyoneReads = (bucket: string, prefix = '') => ({
+  Effect: 'Allow',
+  Principal: ['*'],
+  Action: ['oss:GetObject'],
+  Resource: [`acs:oss:*:${OWNER}:${bucket}/${prefix}*`],
+});
+
+/** The owner's protective Deny: nobody reads private/ (its stray non-OSS action draws invalid-policy). */
+const denyPrivate = (bucket: string) => ({
+  Effect: 'Deny',
+  Principal: ['*'],
+  Action: ['oss:GetObject', 'ecs:DescribeInstances'],
+  Resource: [`acs:oss:*:${OWNER}:${bucket}/private/*`],
+});
+
+type Hook = (op: InterceptedOperation) => { delayMs: number } | undefined;
+
+describe('bucket-policy repairs never widen access and never overwrite the owner', () => {
+  let cloud: LocalCloud;
+  let alice: OssClient;
+  let hook: Hook | undefined;
+
+  const live = async (bucket: string): Promise<unknown> => {
+    const text = cloud.oss.bucket(bucket)?.policy;
+    return text === undefined ? null : JSON.parse(text);
+  };
+  const put = async (bucket: string, p: object | null) => {
+    if (p === null) await alice.deleteBucketPolicy(bucket);
+    else await alice.putBucketPolicy(bucket, p);
+    await cloud.settle();
+  };
+  const byAlice = async (bucket: string): Promise<AuditRecord[]> =>
+    (await auditRecords(cloud)).filter(
+      (r) => r.guard === 'oss-policy-guard' && r.resource.bucket === bucket && r.actor.userName === 'alice',
+    );
+  const snapshots = async (bucket: string): Promise<string[]> => {
+    const listed = await cloud
+      .adminClient(cloud.auditBucket)
+      .listV2({ prefix: `ossguard/policy-snapshots/${bucket}/`, 'max-keys': '100' }, {});
+    return (listed.objects ?? []).map((o) => o.name);
+  };
+  const anonymousGet = async (bucket: string, key: string): Promise<number> =>
+    (await fetch(`${cloud.endpoints.oss}/${bucket}/${key}`)).status;
+
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({
+      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
+      retryDelayMs: 50,
+      intercept: (op) => hook?.(op),
+    });
+    alice = userClient(cloud, 'alice') as unknown as OssClient;
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('never strips a Deny: when a failing finding sits on one, it alerts and leaves the policy', async () => {
+    const bucket = 'rep-strip-deny';
+    cloud.setConfig({ policy: { mode: 'strip', failOn: 'medium' } });
+    await alice.putBucket(bucket);
+    const protective = policy(ownerReads(bucket), denyPrivate(bucket));
+    await put(bucket, protective);
+    const [record] = await byAlice(bucket);
+    expect(record).toMatchObject({ decision: 'alerted', reason: expect.stringMatching(/Deny/) });
+    expect(await live(bucket)).toEqual(protective);
+  });
+
+  it('fails closed when OSS calls a policy public that the analyser does not, and never snapshots it', async () => {
+    const bucket = 'rep-oss-public';
+    cloud.setConfig({ policy: { mode: 'alert', failOn: 'critical' } });
+    await alice.putBucket(bucket);
+    // A network with a leading space: OSS does not read it as a bounded network, so it calls this public.
+    const sneaky = policy({
+      ...anyoneReads(bucket, 'pub/'),
+      Condition: { IpAddress: { 'acs:SourceIp': [' 10.0.0.0/8'] } },
+    });
+    await put(bucket, sneaky);
+    const [record] = await byAlice(bucket);
+    expect(record).toMatchObject({ decision: 'alerted', before: { ossIsPublic: true } });
+    expect(await snapshots(bucket)).toEqual([]);
+  });
+
+  it('does not restore a snapshot of an earlier bucket of the same name', async () => {
+    const bucket = 'rep-reborn';
+    cloud.setConfig({ policy: { mode: 'restore' } });
+    await alice.putBucket(bucket);
+    const partnerReads = { ...ownerReads(bucket), Principal: [PARTNER] };
+    await put(bucket, policy(ownerReads(bucket), partnerReads));
+    await alice.deleteBucket(bucket);
+    await cloud.settle();
+    await alice.putBucket(bucket);
+    const now = policy(ownerReads(bucket), partnerReads, anyoneReads(bucket));
+    cloud.setConfig({ policy: { mode: 'restore', trustedAccounts: [PARTNER] } });
+    await put(bucket, now);
+    const last = (await byAlice(bucket)).at(-1);
+    expect(last).toMatchObject({ decision: 'alerted', reason: expect.stringMatching(/created/) });
+    expect(await live(bucket)).toEqual(now);
+  });
+
+  it('does not restore "no policy" over a protective Deny: a public-read ACL stays denied on private/', async () => {
+    const bucket = 'rep-restore-none';
+    cloud.setConfig({
+      policy: { mode: 'restore' },
+      rules: { 'bucket-acl-public-read': 'off', 'bucket-bpa-disabled': 'off' },
+    });
+    await alice.putBucket(bucket);
+    await alice.putBucketACL(bucket, 'public-read');
+    await put(bucket, policy(ownerReads(bucket)));
+    await put(bucket, null);
+    const secret = userClient(cloud, 'alice', bucket) as unknown as OssClient;
+    await secret.put('private/payroll.csv', Buffer.from('salaries'));
+    await put(
+      bucket,
+      policy(anyoneReads(bucket, 'pub/'), { ...denyPrivate(bucket), Action: ['oss:GetObject'] }),
+    );
+    expect(await anonymousGet(bucket, 'private/payroll.csv')).toBe(403);
+  });
+
+  describe.each([
+    ['before ossguard reads the policy', 'before-read'],
+    ['between ossguard reading the policy and writing it', 'between'],
+    ['right after ossguard writes the policy', 'after-write'],
+  ] as const)('when the owner deletes the policy %s', (_what, step) => {
+    it("the owner's deletion stands, or an alert says it could not be kept", async () => {
+      const bucket = `rep-race-${step}`;
+      cloud.setConfig({ policy: { mode: 'restore' } });
+      await alice.putBucket(bucket);
+      await put(bucket, policy(ownerReads(bucket)));
+      const owner = userClient(cloud, 'alice') as unknown as OssClient;
+      let seen = 0;
+      let fired = false;
+      let ownerChange: Promise<unknown> | undefined;
+      const fire = () => {
+        fired = true;
+        ownerChange = owner.deleteBucketPolicy(bucket);
+        return { delayMs: 400 };
+      };
+      hook = (op) => {
+        if (fired || op.bucket !== bucket || !/BucketPolicy$/.test(op.operation)) return undefined;
+        seen += 1;
+        // Call 1 is alice's PutBucketPolicy; then ossguard's GetBucketPolicy, and its re-read or write.
+        if (step === 'before-read' && seen === 2) return fire();
+        if (step === 'between' && seen === 3) return fire();
+        if (step === 'after-write' && seen > 3 && op.operation === 'GetBucketPolicy') return fire();
+        return undefined;
+      };
+      await put(bucket, policy(ownerReads(bucket), anyoneReads(bucket)));
+      if (!fired) fire();
+      await ownerChange;
+      await cloud.settle();
+      hook = undefined;
+      const stands = (await live(bucket)) === null;
+      const alerted = (await byAlice(bucket)).some(
+        (r) => r.decision === 'failed' && /changed/.test(r.reason),
+      );
+      expect(stands || alerted).toBe(true);
+      expect(stands).toBe(true);
+    });
+  });
+});
