@@ -38,6 +38,15 @@ export function decodeComponent(text: string): string {
   }
 }
 
+/** A key that is not UTF-8 once decoded is an invalid object name (F-OSS-OBJECT-NAMES, EC 0016-00000002). */
+function decodeKey(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new OssError(ERR.InvalidObjectName, { ec: '0016-00000002', details: { Key: text } });
+  }
+}
+
 /**
  * Addressing per F-OSS-ADDRESSING: an OSS host name carries the bucket in its first label (virtual-hosted);
  * any other host (IP literal, localhost, a container name) means path-style `/<bucket>/<key>`.
@@ -68,7 +77,7 @@ export function parseTarget(host: string, url: string): Pick<OssRequest, 'bucket
     bucket = slash < 0 ? rest : rest.slice(0, slash);
     keyPath = slash < 0 ? '' : rest.slice(slash + 1);
   }
-  const key = keyPath === '' ? undefined : decodeComponent(keyPath);
+  const key = keyPath === '' ? undefined : decodeKey(keyPath);
   return { bucket: bucket ? decodeComponent(bucket) : undefined, key, query };
 }
 

@@ -25,10 +25,18 @@ type ObjectAttributes = Pick<StoredObject, 'contentType' | 'meta' | 'headers'>;
 
 const META_PREFIX = 'x-oss-meta-';
 
+/**
+ * Object names (F-OSS-OBJECT-NAMES): 1 to 1023 bytes of UTF-8, not starting with `/` or a backslash (EC 0016-00000005),
+ * case-sensitive. Nothing else is documented, so `.` and `..` segments, `//` and any other character are kept
+ * as sent, never resolved like a file path.
+ */
 function checkKey(key: string): void {
-  // Object names: 1 to 1023 bytes of UTF-8, not starting with / or \ (HTTP 400 docs).
-  if (Buffer.byteLength(key) <= 1023 && !key.startsWith('/') && !key.startsWith('\\')) return;
-  throw new OssError(ERR.InvalidObjectName, { details: { Key: key } });
+  if (key.startsWith('/') || key.startsWith('\\')) {
+    throw new OssError(ERR.InvalidObjectName, { details: { Key: key }, ec: '0016-00000005' });
+  }
+  if (Buffer.byteLength(key) > 1023) {
+    throw new OssError(ERR.InvalidObjectName, { details: { Key: key }, ec: '0016-00000002' });
+  }
 }
 
 function attributesOf(request: OssRequest): ObjectAttributes {
