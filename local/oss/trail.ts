@@ -28,7 +28,12 @@ export function ossRecord({
   requestId,
   error,
 }: TrailInput): EmittedRecord {
-  const { bucket, key, headers } = request;
+  const { bucket, key } = request;
+  // A PostObject's ACL and other x-oss fields come in its form, not in headers.
+  const headers: Record<string, string | undefined> = {
+    ...request.headers,
+    'x-oss-object-acl': request.headers['x-oss-object-acl'] ?? request.form?.fields.get('x-oss-object-acl'),
+  };
   const requestParameters: Record<string, unknown> = {
     ...(bucket ? { bucketName: bucket } : {}),
     ...(key === undefined ? {} : { objectKey: key }),
