@@ -51,8 +51,13 @@ export const ERR = {
   InvalidBucketName: spec('InvalidBucketName', 400, 'The specified bucket is not valid.'),
   InvalidDigest: spec('InvalidDigest', 400, 'The Content-MD5 you specified was invalid.'),
   // F-OSS-MULTIPART: the codes of CompleteMultipartUpload's part checks and an unknown upload id.
-  // F-OSS-POSTOBJECT: a file outside the policy's content-length-range.
+  // F-OSS-POSTOBJECT: a file outside the policy's content-length-range; the code is UNVERIFIED.
   EntityTooLarge: spec('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size.'),
+  MalformedPOSTRequest: spec(
+    'MalformedPOSTRequest',
+    400,
+    'The body of your POST request is not well-formed multipart/form-data.',
+  ),
   EntityTooSmall: spec(
     'EntityTooSmall',
     400,

@@ -303,8 +303,10 @@ function postFormClaim(form: PostForm): SignatureClaim | undefined {
     expiration = undefined;
   }
   if (!policy || !expiration) {
+    // The EC is the documented one for a signed form without a policy; the code is UNVERIFIED.
     throw new OssError(ERR.InvalidPolicyDocument, {
       message: 'Invalid Policy: a signed form needs a policy with an expiration.',
+      ec: '0002-00000702',
     });
   }
   return {

@@ -59,3 +59,29 @@ export function ossRecord({
     ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
   });
 }
+
+/**
+ * The OSS data events ActionTrail's published list names, as the emulator calls them
+ * (F-ACTIONTRAIL-OSS-DATA-EVENTS; the list as read was cut off after UploadPartCopy). A trail model that
+ * records only these drops CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads, ListParts,
+ * PutSymlink and GetSymlink.
+ */
+export const PUBLISHED_OSS_DATA_EVENTS: ReadonlySet<string> = new Set([
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'PutObject',
+  'GetObject',
+  'CopyObject',
+  'AppendObject',
+  'DeleteObject',
+  'DeleteMultipleObjects',
+  'HeadObject',
+  'GetObjectMeta',
+  'PostObject',
+  'RestoreObject',
+  'SelectObject',
+  'InitiateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+]);

@@ -83,11 +83,12 @@ const CompleteMultipartUpload: Operation = {
     const upload = uploadOf(ctx, bucket);
     const listed = readCompleteMultipartUpload(ctx.request.body);
     if (listed.length === 0) throw new OssError(ERR.MalformedXML);
+    if (
+      listed.some(({ partNumber }, index) => index > 0 && (listed[index - 1]?.partNumber ?? 0) >= partNumber)
+    ) {
+      throw new OssError(ERR.InvalidPartOrder, { ec: '0042-00000209' });
+    }
     const parts = listed.map(({ partNumber, etag }, index) => {
-      const previous = listed[index - 1];
-      if (previous && previous.partNumber >= partNumber) {
-        throw new OssError(ERR.InvalidPartOrder, { ec: '0042-00000209' });
-      }
       const part = upload.parts.get(partNumber);
       if (!part || part.etag.replace(/"/g, '') !== etag.replace(/"/g, '').toUpperCase()) {
         throw new OssError(ERR.InvalidPart, { details: { PartNumber: String(partNumber), ETag: etag } });

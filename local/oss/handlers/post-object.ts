@@ -15,7 +15,7 @@ import { type ObjectAttributes, requestedAclOf, storeObject } from './objects';
 type Condition = unknown;
 
 const policyFailed = (detail: string): OssError =>
-  new OssError(ERR.AccessDenied, { message: `Invalid according to Policy: ${detail}` });
+  new OssError(ERR.AccessDenied, { message: `Invalid according to Policy: ${detail}`, ec: '0006-00000227' });
 
 /** The value a `$name` condition is checked against: a form field, or the bucket. */
 function fieldValue(form: PostForm, bucket: string, name: string): string {
@@ -67,7 +67,11 @@ export function checkPostPolicy(form: PostForm, bucket: string): void {
     throw new OssError(ERR.InvalidPolicyDocument, { message: 'Invalid Policy: Invalid JSON.' });
   }
   if (!Array.isArray(policy.conditions)) {
-    throw new OssError(ERR.InvalidPolicyDocument, { message: 'Invalid Policy: conditions must be a list.' });
+    // UNVERIFIED: the code; the EC is the documented one for a policy without conditions.
+    throw new OssError(ERR.InvalidPolicyDocument, {
+      message: 'Invalid Policy: the policy has no conditions.',
+      ec: '0006-00000207',
+    });
   }
   for (const condition of policy.conditions) checkCondition(condition, form, bucket);
 }
@@ -92,9 +96,7 @@ const PostObject: Operation = {
   handle(ctx) {
     const form = ctx.request.form;
     if (!form?.file) {
-      throw new OssError(ERR.InvalidArgument, {
-        message: 'The body of your POST request is not well-formed multipart/form-data: no file field.',
-      });
+      throw new OssError(ERR.MalformedPOSTRequest);
     }
     const bucket = ctx.state.bucket(ctx.bucketName);
     checkPostPolicy(form, ctx.bucketName);
