@@ -21,6 +21,7 @@ import { FcHost } from './fc/host';
 import { type AccessKey, type Caller, IdentityStore } from './identity';
 import { KmsEmulator } from './kms/emulator';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
+import { PUBLISHED_OSS_DATA_EVENTS } from './oss/trail';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
@@ -118,6 +119,12 @@ export interface TrailModel {
   objectAclCategory?: 'data' | 'management';
   /** Whether an object write's record shows the `x-oss-object-acl` header the caller sent. */
   showsObjectAclHeader?: boolean;
+  /**
+   * Which object-level calls are recorded as data events: `all` (the default), or only those the published
+   * list names (`published`, PUBLISHED_OSS_DATA_EVENTS in local/oss/trail.ts): no CompleteMultipartUpload,
+   * no PutSymlink. PutObjectAcl follows `objectAclCategory` either way.
+   */
+  dataEvents?: 'all' | 'published';
 }
 
 /**
@@ -335,6 +342,13 @@ export class LocalCloud {
   /** An OSS data event, recorded as the trail model says. */
   private dataEvent(record: EmittedRecord): void {
     const model = this.options.trailModel ?? {};
+    if (
+      model.dataEvents === 'published' &&
+      record.eventName !== 'PutObjectAcl' &&
+      !PUBLISHED_OSS_DATA_EVENTS.has(record.eventName)
+    ) {
+      return;
+    }
     if (record.eventName === 'PutObjectAcl' && model.objectAclCategory === 'management') {
       this.managementEvent(wrapCloudEvent({ ...record, eventCategory: 'Management' }));
       return;

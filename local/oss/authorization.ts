@@ -20,6 +20,14 @@ const PERMISSION_OF: Partial<Record<OperationName, string>> = {
   ListObjectsV2: 'ListObjects',
   // UNVERIFIED: CopyObject also needs oss:GetObject on the source; only the target is checked here.
   CopyObject: 'PutObject',
+  // Multipart uploads and form uploads write the object: oss:PutObject (F-OSS-MULTIPART, F-OSS-POSTOBJECT);
+  // PutSymlink needs oss:PutObject and GetSymlink oss:GetObject (F-OSS-SYMLINK).
+  InitiateMultipartUpload: 'PutObject',
+  UploadPart: 'PutObject',
+  CompleteMultipartUpload: 'PutObject',
+  PostObject: 'PutObject',
+  PutSymlink: 'PutObject',
+  GetSymlink: 'GetObject',
 };
 
 export const ramActionOf = (operation: OperationName): string =>

@@ -8,7 +8,7 @@ import { ERR, OssError } from './errors';
 const parser = new XMLParser({
   ignoreDeclaration: true,
   parseTagValue: false,
-  isArray: (name) => name === 'Tag',
+  isArray: (name) => name === 'Tag' || name === 'Part',
 });
 
 type XmlObject = Record<string, unknown>;
@@ -68,4 +68,17 @@ export function readRetentionDays(
   const value = text(readXml(body, root).RetentionPeriodInDays) ?? '';
   if (!/^\d+$/.test(value)) throw malformed('RetentionPeriodInDays must be a positive integer');
   return Number(value);
+}
+
+/** The part list of CompleteMultipartUpload, in the order given (F-OSS-MULTIPART). */
+export function readCompleteMultipartUpload(body: Buffer): Array<{ partNumber: number; etag: string }> {
+  const parts = readXml(body, 'CompleteMultipartUpload').Part;
+  return (Array.isArray(parts) ? parts : []).map((part) => {
+    const fields = children(part);
+    const partNumber = Number(text(fields.PartNumber));
+    const etag = text(fields.ETag);
+    if (!Number.isInteger(partNumber) || etag === undefined)
+      throw malformed('each Part needs PartNumber and ETag');
+    return { partNumber, etag };
+  });
 }

@@ -11,7 +11,14 @@ import { ERR, OssError, PLACEHOLDER_EC, renderError } from './errors';
 import type { OpContext, OssReply } from './operation';
 import { OPERATIONS, type OperationName, resolveOperation } from './operations';
 import { authorizeAnonymous } from './public-access';
-import { assertContentMd5, type OssRequest, parseTarget, readHeaders, sourceIpOf } from './request';
+import {
+  assertContentMd5,
+  type OssRequest,
+  parseTarget,
+  readHeaders,
+  sourceIpOf,
+  withPostForm,
+} from './request';
 import { type BucketAcl, type ObjectAcl, OssState, type WormConfiguration } from './state';
 import { hostOf, ossRecord } from './trail';
 
@@ -176,14 +183,14 @@ export class OssEmulator {
     let reply: OssReply;
     try {
       const headers = readHeaders(message);
-      request = {
+      request = withPostForm({
         method,
         ...parseTarget(headers.host ?? '', message.url ?? '/'),
         headers,
         body,
         sourceIp: sourceIpOf(message),
         userAgent: headers['user-agent'] ?? '',
-      };
+      });
       operation = resolveOperation(request);
       const fault = this.options.intercept?.({
         operation,

@@ -50,6 +50,29 @@ export const ERR = {
   InvalidArgument: spec('InvalidArgument', 400, 'Invalid Argument.'),
   InvalidBucketName: spec('InvalidBucketName', 400, 'The specified bucket is not valid.'),
   InvalidDigest: spec('InvalidDigest', 400, 'The Content-MD5 you specified was invalid.'),
+  // F-OSS-MULTIPART: the codes of CompleteMultipartUpload's part checks and an unknown upload id.
+  // F-OSS-POSTOBJECT: a file outside the policy's content-length-range; the code is UNVERIFIED.
+  EntityTooLarge: spec('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size.'),
+  MalformedPOSTRequest: spec(
+    'MalformedPOSTRequest',
+    400,
+    'The body of your POST request is not well-formed multipart/form-data.',
+  ),
+  EntityTooSmall: spec(
+    'EntityTooSmall',
+    400,
+    'Your proposed upload is smaller than the minimum allowed size.',
+  ),
+  InvalidPart: spec(
+    'InvalidPart',
+    400,
+    "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
+  ),
+  InvalidPartOrder: spec('InvalidPartOrder', 400, 'The list of parts was not in ascending order.'),
+  // UNVERIFIED (F-OSS-SYMLINK): the codes for GetSymlink on a plain object and a link whose target is gone.
+  NotSymlink: spec('NotSymlink', 400, 'The specified object is not a symlink.'),
+  SymlinkTargetNotExist: spec('SymlinkTargetNotExist', 404, 'The symlink target object does not exist.'),
+  NoSuchUpload: spec('NoSuchUpload', 404, 'The specified upload does not exist.'),
   InvalidObjectName: spec('InvalidObjectName', 400, 'The specified object is not valid.'),
   // UNVERIFIED for PutBucketPolicy: OSS documents this code for PostObject form policies only.
   InvalidPolicyDocument: spec('InvalidPolicyDocument', 400, 'Invalid Policy.'),

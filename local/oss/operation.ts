@@ -55,17 +55,23 @@ export const regionNames = (region: string) => ({
 });
 
 /** The ACL header of a write, validated; undefined when the caller sent none. */
-export function readAcl<T extends string>(
+export const readAcl = <T extends string>(
   request: OssRequest,
   header: 'x-oss-acl' | 'x-oss-object-acl',
   allowed: readonly T[],
+): T | undefined => parseAcl(request.headers[header], header, allowed);
+
+/** An ACL value from a header or a PostObject form field, validated (F-OSS-ACL-VALUES). */
+export function parseAcl<T extends string>(
+  value: string | undefined,
+  name: 'x-oss-acl' | 'x-oss-object-acl',
+  allowed: readonly T[],
 ): T | undefined {
-  const value = request.headers[header];
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) {
     throw new OssError(ERR.InvalidArgument, {
       message: 'no such bucket access control exists',
-      details: { ArgumentName: header, ArgumentValue: value },
+      details: { ArgumentName: name, ArgumentValue: value },
     });
   }
   return value as T;

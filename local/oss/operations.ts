@@ -2,7 +2,10 @@ import { ERR, OssError } from './errors';
 import { accessOperations } from './handlers/access';
 import { bucketOperations } from './handlers/buckets';
 import { listingOperations } from './handlers/listing';
+import { multipartOperations } from './handlers/multipart';
 import { objectOperations } from './handlers/objects';
+import { postObjectOperations } from './handlers/post-object';
+import { symlinkOperations } from './handlers/symlink';
 import { taggingOperations } from './handlers/tagging';
 import { wormOperations } from './handlers/worm';
 import type { Operation } from './operation';
@@ -17,6 +20,9 @@ export const OPERATIONS = {
   ...taggingOperations,
   ...wormOperations,
   ...objectOperations,
+  ...multipartOperations,
+  ...postObjectOperations,
+  ...symlinkOperations,
 } satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -79,6 +85,18 @@ const ROUTES: Route[] = [
   route('bucket', 'DELETE', 'worm', 'AbortBucketWorm'),
   route('bucket', 'GET', 'worm', 'GetBucketWorm'),
 
+  route('bucket', 'GET', 'uploads', 'ListMultipartUploads'),
+  route('object', 'POST', 'uploads', 'InitiateMultipartUpload'),
+  // UploadPartCopy (a copy source on the part) is not emulated: it answers NotImplemented.
+  route('object', 'PUT', 'uploadId', 'UploadPart', (r) => r.headers['x-oss-copy-source'] === undefined),
+  route('object', 'POST', 'uploadId', 'CompleteMultipartUpload'),
+  route('object', 'DELETE', 'uploadId', 'AbortMultipartUpload'),
+  route('object', 'GET', 'uploadId', 'ListParts'),
+
+  route('object', 'POST', undefined, 'PostObject', (r) => r.form !== undefined),
+  route('object', 'PUT', 'symlink', 'PutSymlink'),
+  route('object', 'GET', 'symlink', 'GetSymlink'),
+
   route('object', 'PUT', undefined, 'CopyObject', (r) => r.headers['x-oss-copy-source'] !== undefined),
   route('object', 'PUT', undefined, 'PutObject'),
   route('object', 'GET', undefined, 'GetObject'),
@@ -93,7 +111,7 @@ const SELECTORS = new Set(ROUTES.flatMap((r) => (r.subresource ? [r.subresource]
 
 /** Signed parameters that qualify a request without selecting another operation. */
 const isQualifier = (name: string): boolean =>
-  ['continuation-token', 'security-token', 'versionId'].includes(name) ||
+  ['continuation-token', 'security-token', 'versionId', 'partNumber'].includes(name) ||
   name.startsWith('response-') ||
   name.startsWith('x-oss-');
 

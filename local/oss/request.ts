@@ -17,6 +17,14 @@ export interface OssRequest {
   body: Buffer;
   sourceIp: string;
   userAgent: string;
+  /** A PostObject's form; its `key` field is the request's key. */
+  form?: PostForm;
+}
+
+/** A multipart/form-data body: fields by lower-case name (F-OSS-POSTOBJECT), and the `file` field. */
+export interface PostForm {
+  fields: Map<string, string>;
+  file?: { content: Buffer; filename?: string; contentType?: string };
 }
 
 export const param = (request: OssRequest, name: string): string | undefined =>
@@ -35,6 +43,15 @@ export function decodeComponent(text: string): string {
     return decodeURIComponent(text);
   } catch {
     throw new OssError(ERR.InvalidArgument, { message: `Invalid URI encoding: ${text}` });
+  }
+}
+
+/** A key that is not UTF-8 once decoded is an invalid object name (F-OSS-OBJECT-NAMES, EC 0016-00000002). */
+function decodeKey(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new OssError(ERR.InvalidObjectName, { ec: '0016-00000002', details: { Key: text } });
   }
 }
 
@@ -68,7 +85,7 @@ export function parseTarget(host: string, url: string): Pick<OssRequest, 'bucket
     bucket = slash < 0 ? rest : rest.slice(0, slash);
     keyPath = slash < 0 ? '' : rest.slice(slash + 1);
   }
-  const key = keyPath === '' ? undefined : decodeComponent(keyPath);
+  const key = keyPath === '' ? undefined : decodeKey(keyPath);
   return { bucket: bucket ? decodeComponent(bucket) : undefined, key, query };
 }
 
@@ -94,4 +111,48 @@ export function assertContentMd5(request: OssRequest): void {
   if (claimed === undefined) return;
   if (createHash('md5').update(request.body).digest('base64') === claimed) return;
   throw new OssError(ERR.InvalidDigest, { details: { 'Content-MD5': claimed } });
+}
+
+/**
+ * The form of a PostObject (`POST /` on a bucket with multipart/form-data): the request as the key field names
+ * it, `${filename}` replaced by the uploaded file's name (F-OSS-POSTOBJECT). Anything else is left as it is.
+ */
+const FILENAME_PLACEHOLDER = '$' + '{filename}';
+
+export function withPostForm(request: OssRequest): OssRequest {
+  const boundary = /^multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(
+    request.headers['content-type'] ?? '',
+  )?.[1];
+  if (request.method !== 'POST' || request.key !== undefined || request.query.length > 0 || !boundary) {
+    return request;
+  }
+  const form: PostForm = { fields: new Map() };
+  const delimiter = Buffer.from(`--${boundary}`);
+  let start = request.body.indexOf(delimiter);
+  while (start >= 0) {
+    const partStart = start + delimiter.length + 2;
+    const next = request.body.indexOf(delimiter, partStart);
+    if (next < 0) break;
+    const part = request.body.subarray(partStart, next - 2);
+    const split = part.indexOf('\r\n\r\n');
+    const head = part.subarray(0, split).toString('utf8');
+    const content = part.subarray(split + 4);
+    const name = /name="([^"]*)"/i.exec(head)?.[1]?.toLowerCase();
+    if (name === 'file') {
+      const filename = /filename="([^"]*)"/i.exec(head)?.[1];
+      const contentType = /^content-type:\s*(.+)$/im.exec(head)?.[1]?.trim();
+      form.file = { content, ...(filename ? { filename } : {}), ...(contentType ? { contentType } : {}) };
+    } else if (name !== undefined) {
+      form.fields.set(name, content.toString('utf8'));
+    }
+    start = next;
+  }
+  // The literal `${filename}` placeholder of the key field.
+  const key = form.fields.get('key')?.replaceAll(FILENAME_PLACEHOLDER, form.file?.filename ?? '');
+  if (!key) {
+    throw new OssError(ERR.InvalidArgument, {
+      message: 'The key field of a PostObject form is missing or empty.',
+    });
+  }
+  return { ...request, key, form };
 }

@@ -15,8 +15,14 @@ export const STORED_OBJECT_HEADERS = [
   'expires',
 ] as const;
 
+/** Normal (PutObject, CopyObject, PostObject), Multipart (CompleteMultipartUpload), Symlink (PutSymlink). */
+export type ObjectType = 'Normal' | 'Multipart' | 'Symlink';
+
 export interface StoredObject {
   key: string;
+  type: ObjectType;
+  /** A symlink's target key, in the same bucket (F-OSS-SYMLINK). */
+  symlinkTarget?: string;
   body: Buffer;
   /** Quoted upper-case hex MD5, as OSS writes it. */
   etag: string;
@@ -28,6 +34,18 @@ export interface StoredObject {
   /** `x-oss-meta-*` headers, names without the prefix, lower case. */
   meta: Record<string, string>;
   headers: Partial<Record<(typeof STORED_OBJECT_HEADERS)[number], string>>;
+}
+
+/** An upload between InitiateMultipartUpload and its Complete or Abort (F-OSS-MULTIPART). */
+export interface MultipartUpload {
+  uploadId: string;
+  key: string;
+  initiated: Date;
+  /** The ACL Initiate asked for; CompleteMultipartUpload's own header wins over it. */
+  acl?: ObjectAcl;
+  storageClass?: string;
+  attributes: Pick<StoredObject, 'contentType' | 'meta' | 'headers'>;
+  parts: Map<number, { body: Buffer; etag: string; lastModified: Date }>;
 }
 
 export interface WormConfiguration {
@@ -49,6 +67,8 @@ export interface BucketState {
   tags: Map<string, string>;
   worm?: WormConfiguration;
   objects: Map<string, StoredObject>;
+  /** In-progress multipart uploads by upload id. */
+  uploads: Map<string, MultipartUpload>;
 }
 
 /** An unlocked retention policy lapses 24 hours after InitiateBucketWorm (OSS InitiateBucketWorm docs). */

@@ -28,7 +28,12 @@ export function ossRecord({
   requestId,
   error,
 }: TrailInput): EmittedRecord {
-  const { bucket, key, headers } = request;
+  const { bucket, key } = request;
+  // A PostObject's ACL and other x-oss fields come in its form, not in headers.
+  const headers: Record<string, string | undefined> = {
+    ...request.headers,
+    'x-oss-object-acl': request.headers['x-oss-object-acl'] ?? request.form?.fields.get('x-oss-object-acl'),
+  };
   const requestParameters: Record<string, unknown> = {
     ...(bucket ? { bucketName: bucket } : {}),
     ...(key === undefined ? {} : { objectKey: key }),
@@ -54,3 +59,29 @@ export function ossRecord({
     ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
   });
 }
+
+/**
+ * The OSS data events ActionTrail's published list names, as the emulator calls them
+ * (F-ACTIONTRAIL-OSS-DATA-EVENTS; the list as read was cut off after UploadPartCopy). A trail model that
+ * records only these drops CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads, ListParts,
+ * PutSymlink and GetSymlink.
+ */
+export const PUBLISHED_OSS_DATA_EVENTS: ReadonlySet<string> = new Set([
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'PutObject',
+  'GetObject',
+  'CopyObject',
+  'AppendObject',
+  'DeleteObject',
+  'DeleteMultipleObjects',
+  'HeadObject',
+  'GetObjectMeta',
+  'PostObject',
+  'RestoreObject',
+  'SelectObject',
+  'InitiateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+]);

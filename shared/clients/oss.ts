@@ -2,6 +2,7 @@ import OSS from 'ali-oss';
 import { CloudApiError } from '../errors';
 import type { BucketAcl, ObjectAcl } from '../rules';
 import type { CallLog } from './calllog';
+import { type ExactKeyTarget, exactKeyRequest, grantOf, isIpHost } from './oss-exact-key';
 import { DEFAULT_RETRY, isRetryable, type RetryOptions, withRetry } from './retry';
 
 /** STS credentials as FC passes them in `context.credentials`. */
@@ -75,6 +76,17 @@ export class OssClientFactory {
     }
     return client;
   }
+
+  /** The same credentials and endpoint, for calls signed outside ali-oss (oss-exact-key.ts). */
+  exactKeyTarget(region: string): ExactKeyTarget {
+    const { credentials, endpoint } = this.options;
+    return {
+      credentials,
+      region,
+      timeoutMs: this.options.timeoutMs ?? 10_000,
+      ...(endpoint ? { endpoint } : {}),
+    };
+  }
 }
 
 /**
@@ -82,9 +94,7 @@ export class OssClientFactory {
  * combining an IP with `sldEnable` would put the bucket in both (F-OSS-ADDRESSING).
  */
 function endpointOptions(endpoint: string): { endpoint: string; sldEnable?: boolean } {
-  const host = new URL(endpoint).hostname;
-  const isIp = /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':');
-  return isIp ? { endpoint } : { endpoint, sldEnable: true };
+  return isIpHost(new URL(endpoint).hostname) ? { endpoint } : { endpoint, sldEnable: true };
 }
 
 const PUBLIC_ACCESS_BLOCK_XML = (on: boolean) =>
@@ -107,19 +117,17 @@ export class OssGateway {
     await this.call('PutBucketAcl', { bucket }, (c) => c.putBucketACL(bucket, acl));
   }
 
+  /**
+   * Object ACLs are read and written on the exact key, signed outside ali-oss, which cannot address every key
+   * OSS accepts (F-ALIOSS-PATH-NORMALISED): a public object whose key it rewrites must not stay public.
+   */
   async getObjectAcl(bucket: string, key: string): Promise<ObjectAcl> {
-    const result = await this.call('GetObjectAcl', { bucket, objectKey: key }, (c) => c.getACL(key), bucket);
-    return result.acl as ObjectAcl;
+    const answer = await this.exactKeyCall('GetObjectAcl', bucket, key, 'GET');
+    return grantOf(answer) as ObjectAcl;
   }
 
   async putObjectAcl(bucket: string, key: string, acl: ObjectAcl): Promise<void> {
-    await this.call(
-      'PutObjectAcl',
-      { bucket, objectKey: key },
-      // @types/ali-oss omits 'default', which OSS accepts (restores inheritance from the bucket ACL).
-      (c) => c.putACL(key, acl as BucketAcl),
-      bucket,
-    );
+    await this.exactKeyCall('PutObjectAcl', bucket, key, 'PUT', { 'x-oss-object-acl': acl });
   }
 
   async getBucketTags(bucket: string): Promise<Record<string, string>> {
@@ -316,6 +324,24 @@ export class OssGateway {
         ...(body ? { content: Buffer.from(body), mime: 'application/xml' } : {}),
         successStatuses: [200],
         xmlResponse,
+      }),
+    );
+  }
+
+  private exactKeyCall(
+    operation: string,
+    bucket: string,
+    key: string,
+    method: 'GET' | 'PUT',
+    headers?: Record<string, string>,
+  ) {
+    return this.call(operation, { bucket, objectKey: key }, () =>
+      exactKeyRequest(this.factory.exactKeyTarget(this.region), {
+        method,
+        bucket,
+        key,
+        subresource: 'acl',
+        ...(headers ? { headers } : {}),
       }),
     );
   }

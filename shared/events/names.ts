@@ -15,15 +15,22 @@ export const ACL_GUARD_EVENTS = [
 ] as const;
 
 /**
- * Calls that create an object and may give it an ACL in the same request (`x-oss-object-acl`). Whether a
- * trail records all of them, and whether its records show that header, is unverified
- * (F-ACTIONTRAIL-OSS-DATA-EVENTS, F-ACTIONTRAIL-OSS-ACL-HEADER): a write that shows no ACL is re-checked.
+ * Calls that create an object and may give it an ACL in the same request (`x-oss-object-acl` header, or a
+ * PostObject form field), and the calls of a multipart upload, whose ACL (asked for on Initiate or on Complete)
+ * applies once Complete succeeds. Whether a trail records each of them, and whether its records show the ACL,
+ * is unverified (F-ACTIONTRAIL-OSS-DATA-EVENTS, F-ACTIONTRAIL-OSS-ACL-HEADER): a write that shows no ACL is
+ * re-checked. The published data-event list names InitiateMultipartUpload and UploadPart but not
+ * CompleteMultipartUpload, so a trail may show an upload only by those: they are re-checked too (the spelling
+ * `InitateMultipartUpload` is the list's, kept in case the record's name is the same).
  */
 export const OBJECT_WRITE_EVENTS = [
   'PutObject',
   'CopyObject',
   'AppendObject',
   'PostObject',
+  'InitiateMultipartUpload',
+  'InitateMultipartUpload',
+  'UploadPart',
   'CompleteMultipartUpload',
   'PutSymlink',
 ] as const;

@@ -250,3 +250,33 @@ export const PUBLIC_ACCESS_BLOCK = (on: boolean): Buffer =>
   Buffer.from(
     `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration><BlockPublicAccess>${on}</BlockPublicAccess></PublicAccessBlockConfiguration>`,
   );
+
+/**
+ * An ali-oss HTTP client that sends the URL ali-oss signed as it is: urllib parses it with WHATWG `URL`, which
+ * drops `.` and `..` segments (`node_modules/urllib/lib/urllib.js`), so ali-oss alone cannot reach such a key.
+ * This is what an attacker's hand-signed request does.
+ */
+export function verbatimUrllib(): NonNullable<ClientOptions['urllib']> {
+  return {
+    request: (url, params) =>
+      new Promise((resolve, reject) => {
+        const [protocol, host] = /^(\w+:)\/\/([^/]+)/.exec(url)?.slice(1) ?? [];
+        if (protocol !== 'http:' || !host) throw new Error(`verbatimUrllib sends plain http only: ${url}`);
+        const req = httpRequest(
+          `http://${host}`,
+          { method: params.method, path: url.slice(`http://${host}`.length), headers: params.headers },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const data = Buffer.concat(chunks);
+              const answer = { status: res.statusCode ?? 0, headers: res.headers, data };
+              resolve({ ...answer, res: answer });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(params.content);
+      }),
+  };
+}

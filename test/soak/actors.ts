@@ -3,7 +3,7 @@ import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
 import type { LocalCloud } from '../../local/cloud';
 import type { AccessKey } from '../../local/identity';
-import { type Change, policyDocument } from './world';
+import { type Change, policyDocument, type UploadVia } from './world';
 
 /**
  * The people of the soak: RAM users making changes through the real SDKs. Injected faults hit their calls
@@ -20,6 +20,8 @@ export interface Outcome {
   accessKeyId?: string;
   /** Attempts that met an injected fault before the change went through. */
   retries: number;
+  /** Request ids of the calls that led up to the change: a multipart upload's Initiate and UploadPart. */
+  precedingRequestIds?: string[];
 }
 
 interface SdkError {
@@ -55,6 +57,31 @@ const ossRequestId = (result: unknown): string =>
 
 /** ali-oss has no Block Public Access methods; its signed low-level request does it, as ossguard's gateway does. */
 type RawRequest = (params: Record<string, unknown>) => Promise<{ res?: { headers?: unknown } }>;
+
+/** ali-oss 6 methods for the other ACL-setting calls, which its type definitions lack. */
+interface UploadCalls {
+  initMultipartUpload(name: string): Promise<{ uploadId: string; res: unknown }>;
+  uploadPart(
+    name: string,
+    uploadId: string,
+    partNo: number,
+    file: Buffer,
+    start: number,
+    end: number,
+  ): Promise<{ etag: string; res: unknown }>;
+  completeMultipartUpload(
+    name: string,
+    uploadId: string,
+    parts: Array<{ number: number; etag: string }>,
+    options: { headers: Record<string, string> },
+  ): Promise<{ res: unknown }>;
+  putSymlink(
+    name: string,
+    target: string,
+    options: { headers: Record<string, string> },
+  ): Promise<{ res: unknown }>;
+  calculatePostSignature(policy: object): { OSSAccessKeyId: string; Signature: string; policy: string };
+}
 
 const BPA_XML = (on: boolean) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration><BlockPublicAccess>${on}</BlockPublicAccess></PublicAccessBlockConfiguration>`;
@@ -156,11 +183,82 @@ export class Actors {
         );
         return { requestId: ossRequestId(done.value), retries: done.retries };
       }
+      case 'object-upload':
+        return this.upload(user, change.via, change.bucket, change.key, change.from, change.acl);
       case 'failed-call':
         return this.refused(() => this.oss(user, change.bucket).putACL(change.key, 'public-read'));
       case 'access-key':
         return this.createKey(change.creator, change.owner);
     }
+  }
+
+  /** Writes `key` with `acl` by another call than PutObject or PutObjectAcl; the last call is the one to judge. */
+  private async upload(
+    user: string,
+    via: UploadVia,
+    bucket: string,
+    key: string,
+    from: string,
+    acl: string,
+  ): Promise<Outcome> {
+    const client = this.oss(user, bucket);
+    const calls = client as unknown as UploadCalls;
+    const headers = { 'x-oss-object-acl': acl };
+    const body = Buffer.from(`${via} ${key}`);
+    switch (via) {
+      case 'copy': {
+        const done = await persist(() => client.copy(key, from, { headers }));
+        return { requestId: ossRequestId(done.value), retries: done.retries };
+      }
+      case 'symlink': {
+        const done = await persist(() => calls.putSymlink(key, from, { headers }));
+        return { requestId: ossRequestId(done.value), retries: done.retries };
+      }
+      case 'multipart': {
+        const started = await persist(() => calls.initMultipartUpload(key));
+        const { uploadId } = started.value;
+        const part = await persist(() => calls.uploadPart(key, uploadId, 1, body, 0, body.length));
+        const etag = part.value.etag;
+        const done = await persist(() =>
+          calls.completeMultipartUpload(key, uploadId, [{ number: 1, etag }], { headers }),
+        );
+        return {
+          requestId: ossRequestId(done.value),
+          retries: started.retries + part.retries + done.retries,
+          precedingRequestIds: [ossRequestId(started.value), ossRequestId(part.value)],
+        };
+      }
+      case 'post': {
+        const done = await persist(() => this.postObject(calls, bucket, key, acl, body));
+        return { requestId: done.value, retries: done.retries };
+      }
+    }
+  }
+
+  /** A browser form upload, signed as ali-oss signs one (it has no method that sends it). */
+  private async postObject(calls: UploadCalls, bucket: string, key: string, acl: string, body: Buffer) {
+    const signed = calls.calculatePostSignature({
+      expiration: new Date(Date.now() + 600_000).toISOString(),
+      conditions: [{ bucket }],
+    });
+    const form = new FormData();
+    form.append('key', key);
+    form.append('x-oss-object-acl', acl);
+    form.append('OSSAccessKeyId', signed.OSSAccessKeyId);
+    form.append('policy', signed.policy);
+    form.append('Signature', signed.Signature);
+    form.append('file', new Blob([body]), key);
+    const response = await fetch(`${this.cloud.endpoints.oss}/${bucket}`, { method: 'POST', body: form });
+    const requestId = response.headers.get('x-oss-request-id') ?? '';
+    if (response.status !== 204) {
+      const code = /<Code>([^<]*)<\/Code>/.exec(await response.text())?.[1];
+      throw Object.assign(new Error(`PostObject answered ${response.status}`), {
+        status: response.status,
+        ...(code ? { code } : {}),
+        requestId,
+      });
+    }
+    return requestId;
   }
 
   /** A call the cloud refuses (NoSuchKey): ActionTrail still records it, with its error code. */

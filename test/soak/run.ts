@@ -31,6 +31,8 @@ export interface SoakOptions {
 /** One planned change as it happened. */
 export interface MadeChange extends PlannedChange {
   event?: TrackedEvent;
+  /** Events of the calls that led up to the change (a multipart upload's Initiate and UploadPart). */
+  precedingEvents?: TrackedEvent[];
   accessKeyId?: string;
   settlement?: Settlement;
   /** Attempts of the person's own call that met a fault. */
@@ -139,6 +141,8 @@ async function soak(
       const event = tracker.eventFor(outcome.requestId);
       if (!event) throw new Error(`no event for request ${outcome.requestId}`);
       result.event = event;
+      const preceding = (outcome.precedingRequestIds ?? []).flatMap((id) => tracker.eventFor(id) ?? []);
+      if (preceding.length > 0) result.precedingEvents = preceding;
       result.settlement = await tracker.settled(event, SETTLE_TIMEOUT_MS);
       // A timed-out revert still lands after its client gave up: the next change must not race it.
       await quietFor(faults, result);

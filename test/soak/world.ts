@@ -10,12 +10,20 @@ import type { BucketAcl, ObjectAcl } from '../../shared/rules';
 export type Change =
   | { kind: 'bucket-acl'; bucket: string; acl: BucketAcl }
   | { kind: 'object-acl'; bucket: string; key: string; acl: ObjectAcl }
+  /**
+   * An object written with an ACL by another call than PutObjectAcl (#19 class 8): CopyObject, PostObject, a
+   * multipart upload whose CompleteMultipartUpload sends the ACL, or PutSymlink; `from` is the copy source or
+   * the symlink target, another object of the bucket.
+   */
+  | { kind: 'object-upload'; via: UploadVia; bucket: string; key: string; from: string; acl: ObjectAcl }
   | { kind: 'new-bucket'; bucket: string; acl: BucketAcl }
   | { kind: 'bucket-bpa'; bucket: string; action: 'on' | 'off' | 'delete' }
   /** PutObjectAcl on an object that does not exist: refused, so nothing changed. */
   | { kind: 'failed-call'; bucket: string; key: string }
   | { kind: 'access-key'; creator: string; owner: string }
   | { kind: 'bucket-policy'; bucket: string; policy: PolicyChoice };
+
+export type UploadVia = 'copy' | 'post' | 'multipart' | 'symlink';
 
 /** Reads by the owner only; anyone reads everything; both in one policy; or DeleteBucketPolicy. */
 export type PolicyChoice = 'owner' | 'anyone' | 'mixed' | 'delete';
@@ -145,6 +153,7 @@ export function expectedDecision(change: Change): DecisionKind {
     case 'bucket-acl':
     case 'new-bucket':
     case 'object-acl':
+    case 'object-upload':
       if (!PUBLIC.has(change.acl)) return 'skipped';
       return isExceptedBucket(change.bucket) ? 'excepted' : 'remediated';
     case 'bucket-bpa':
@@ -164,7 +173,8 @@ export function expectedDecision(change: Change): DecisionKind {
 /** Relative weights of the change kinds. */
 const MIX: Array<[ChangeKind, number]> = [
   ['bucket-acl', 26],
-  ['object-acl', 26],
+  ['object-acl', 20],
+  ['object-upload', 12],
   ['bucket-policy', 14],
   ['access-key', 14],
   ['new-bucket', 6],
@@ -210,6 +220,22 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
         const roll = random();
         const acl: ObjectAcl = roll < 0.15 ? 'private' : roll < 0.3 ? 'default' : publicAcl(bucket);
         change = { kind, bucket, key: pick(objectKeys()), acl };
+        break;
+      }
+      case 'object-upload': {
+        const bucket = pick(aclBuckets);
+        const roll = random();
+        const acl: ObjectAcl = roll < 0.2 ? 'private' : publicAcl(bucket);
+        const key = pick(objectKeys());
+        const from = pick(objectKeys().filter((k) => k !== key));
+        change = {
+          kind,
+          via: pick(['copy', 'post', 'multipart', 'symlink'] as const),
+          bucket,
+          key,
+          from,
+          acl,
+        };
         break;
       }
       case 'new-bucket': {

@@ -123,6 +123,15 @@ describe('which trail logs are object ACL changes', () => {
     ['a PutObject showing no ACL is re-checked', log('PutObject'), 'object-acl-recheck'],
     ['a CompleteMultipartUpload is re-checked', log('CompleteMultipartUpload'), 'object-acl-recheck'],
     [
+      'an InitiateMultipartUpload is re-checked, the published record of an upload',
+      log('InitiateMultipartUpload'),
+      'object-acl-recheck',
+    ],
+    ['an UploadPart is re-checked', log('UploadPart'), 'object-acl-recheck'],
+    ['a PostObject is re-checked', log('PostObject'), 'object-acl-recheck'],
+    ['a PutSymlink is re-checked', log('PutSymlink'), 'object-acl-recheck'],
+    ['an AbortMultipartUpload goes nowhere', log('AbortMultipartUpload'), undefined],
+    [
       'a failed PutObject is not re-checked',
       { ...log('PutObject'), 'event.errorCode': 'AccessDenied' },
       undefined,

@@ -44,6 +44,7 @@ function createBucket(
     blockPublicAccess: false,
     tags: new Map(),
     objects: new Map(),
+    uploads: new Map(),
   };
   ctx.state.buckets.set(name, bucket);
   return bucket;

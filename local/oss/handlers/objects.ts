@@ -7,6 +7,7 @@ import {
   type Operation,
   type OssReply,
   ownerXml,
+  parseAcl,
   readAcl,
   xmlReply,
 } from '../operation';
@@ -16,22 +17,31 @@ import {
   type BucketState,
   OBJECT_ACLS,
   type ObjectAcl,
+  type ObjectType,
   STORED_OBJECT_HEADERS,
   type StoredObject,
 } from '../state';
 import { element } from '../xml';
 
-type ObjectAttributes = Pick<StoredObject, 'contentType' | 'meta' | 'headers'>;
+export type ObjectAttributes = Pick<StoredObject, 'contentType' | 'meta' | 'headers'>;
 
 const META_PREFIX = 'x-oss-meta-';
 
-function checkKey(key: string): void {
-  // Object names: 1 to 1023 bytes of UTF-8, not starting with / or \ (HTTP 400 docs).
-  if (Buffer.byteLength(key) <= 1023 && !key.startsWith('/') && !key.startsWith('\\')) return;
-  throw new OssError(ERR.InvalidObjectName, { details: { Key: key } });
+/**
+ * Object names (F-OSS-OBJECT-NAMES): 1 to 1023 bytes of UTF-8, not starting with `/` or a backslash (EC 0016-00000005),
+ * case-sensitive. Nothing else is documented, so `.` and `..` segments, `//` and any other character are kept
+ * as sent, never resolved like a file path.
+ */
+export function checkKey(key: string): void {
+  if (key.startsWith('/') || key.startsWith('\\')) {
+    throw new OssError(ERR.InvalidObjectName, { details: { Key: key }, ec: '0016-00000005' });
+  }
+  if (Buffer.byteLength(key) > 1023) {
+    throw new OssError(ERR.InvalidObjectName, { details: { Key: key }, ec: '0016-00000002' });
+  }
 }
 
-function attributesOf(request: OssRequest): ObjectAttributes {
+export function attributesOf(request: OssRequest): ObjectAttributes {
   const meta: Record<string, string> = {};
   const headers: StoredObject['headers'] = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -44,30 +54,49 @@ function attributesOf(request: OssRequest): ObjectAttributes {
   return { contentType: request.headers['content-type'] ?? 'application/octet-stream', meta, headers };
 }
 
-/** The write path PutObject and CopyObject share: overwrite protection, retention, then the new version. */
-function storeObject(
-  ctx: OpContext,
-  bucket: BucketState,
-  body: Buffer,
-  attributes: ObjectAttributes,
-): StoredObject {
+/** The ACL header of an object write, validated; undefined when the caller sent none. */
+export const requestedAcl = (request: OssRequest): ObjectAcl | undefined =>
+  readAcl(request, 'x-oss-object-acl', OBJECT_ACLS);
+
+/** The same, from a PostObject form field. */
+export const requestedAclOf = (value: string | undefined): ObjectAcl | undefined =>
+  parseAcl(value, 'x-oss-object-acl', OBJECT_ACLS);
+
+export interface NewObject {
+  body: Buffer;
+  attributes: ObjectAttributes;
+  acl: ObjectAcl;
+  type?: ObjectType;
+  /** Multipart objects carry a composite ETag rather than the body's MD5. */
+  etag?: string;
+  symlinkTarget?: string;
+  storageClass?: string;
+}
+
+/**
+ * The write path every object-creating call shares (PutObject, CopyObject, PostObject, CompleteMultipartUpload,
+ * PutSymlink): name rules, public-access checks on the ACL, overwrite protection, retention, then the object.
+ */
+export function storeObject(ctx: OpContext, bucket: BucketState, created: NewObject): StoredObject {
   const { request, key } = ctx;
   checkKey(key);
-  const acl: ObjectAcl = readAcl(request, 'x-oss-object-acl', OBJECT_ACLS) ?? 'default';
-  if (isPublicAcl(acl)) assertMayGrantPublic(ctx, bucket, 'object acl');
+  if (isPublicAcl(created.acl)) assertMayGrantPublic(ctx, bucket, 'object acl');
   if (request.headers['x-oss-forbid-overwrite'] === 'true' && bucket.objects.has(key)) {
     throw new OssError(ERR.FileAlreadyExists, { details: { Key: key } });
   }
   ctx.state.assertMutable(bucket, key, ctx.now);
+  const { body } = created;
   const object: StoredObject = {
     key,
+    type: created.type ?? 'Normal',
+    ...(created.symlinkTarget === undefined ? {} : { symlinkTarget: created.symlinkTarget }),
     body,
-    etag: `"${createHash('md5').update(body).digest('hex').toUpperCase()}"`,
+    etag: created.etag ?? `"${createHash('md5').update(body).digest('hex').toUpperCase()}"`,
     crc64: crc64ecma(body),
     lastModified: ctx.now,
-    acl,
-    storageClass: request.headers['x-oss-storage-class'] ?? bucket.storageClass,
-    ...attributes,
+    acl: created.acl,
+    storageClass: created.storageClass ?? request.headers['x-oss-storage-class'] ?? bucket.storageClass,
+    ...created.attributes,
   };
   bucket.objects.set(key, object);
   return object;
@@ -79,7 +108,7 @@ function objectHeaders(object: StoredObject): Record<string, string> {
     'last-modified': object.lastModified.toUTCString(),
     'content-type': object.contentType,
     'accept-ranges': 'bytes',
-    'x-oss-object-type': 'Normal',
+    'x-oss-object-type': object.type,
     'x-oss-storage-class': object.storageClass,
     'x-oss-hash-crc64ecma': object.crc64,
     ...object.headers,
@@ -119,8 +148,18 @@ function byteRange(header: string | undefined, size: number): { start: number; e
   return start <= end && start < size ? { start, end: Math.min(end, size - 1) } : undefined;
 }
 
+/** A read through a symlink reads its target in the same bucket (F-OSS-SYMLINK). */
+function readable(ctx: OpContext): StoredObject {
+  const bucket = ctx.state.bucket(ctx.bucketName);
+  const object = ctx.state.object(bucket, ctx.key);
+  if (object.symlinkTarget === undefined) return object;
+  const target = bucket.objects.get(object.symlinkTarget);
+  if (!target) throw new OssError(ERR.SymlinkTargetNotExist, { details: { Key: ctx.key } });
+  return target;
+}
+
 function readObject(ctx: OpContext, withBody: boolean): OssReply {
-  const object = ctx.state.object(ctx.state.bucket(ctx.bucketName), ctx.key);
+  const object = readable(ctx);
   const notModified = preconditionReply(ctx.request, object);
   if (notModified) return notModified;
   const headers = objectHeaders(object);
@@ -137,7 +176,11 @@ const PutObject: Operation = {
   handle(ctx) {
     const bucket = ctx.state.bucket(ctx.bucketName);
     const { body } = ctx.request;
-    const object = storeObject(ctx, bucket, body, attributesOf(ctx.request));
+    const object = storeObject(ctx, bucket, {
+      body,
+      attributes: attributesOf(ctx.request),
+      acl: requestedAcl(ctx.request) ?? 'default',
+    });
     return emptyReply(200, {
       etag: object.etag,
       'x-oss-hash-crc64ecma': object.crc64,
@@ -176,7 +219,11 @@ const CopyObject: Operation = {
       directive === 'REPLACE'
         ? attributesOf(ctx.request)
         : { contentType: source.contentType, meta: source.meta, headers: source.headers };
-    const object = storeObject(ctx, bucket, source.body, attributes);
+    const object = storeObject(ctx, bucket, {
+      body: source.body,
+      attributes,
+      acl: requestedAcl(ctx.request) ?? 'default',
+    });
     return xmlReply(
       element(
         'CopyObjectResult',
@@ -238,7 +285,7 @@ const PutObjectAcl: Operation = {
         ec: '0017-00000105',
       });
     }
-    const acl = readAcl(ctx.request, 'x-oss-object-acl', OBJECT_ACLS) ?? 'default';
+    const acl = requestedAcl(ctx.request) ?? 'default';
     const object = ctx.state.object(bucket, ctx.key);
     if (isPublicAcl(acl)) assertMayGrantPublic(ctx, bucket, 'object acl');
     object.acl = acl;

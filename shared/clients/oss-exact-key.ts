@@ -1,0 +1,172 @@
+import { createHmac } from 'node:crypto';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/**
+ * OSS calls on an object addressed by its exact key, signed here rather than by ali-oss. ali-oss signs the key
+ * it is given, but its HTTP client parses the URL with WHATWG `URL`, which drops `.` and `..` segments
+ * (`urllib` `lib/urllib.js`), and `_objectName` strips a leading `/` (`ali-oss` `lib/object.js`): a key
+ * such as `a/../b.txt` then fails with SignatureDoesNotMatch, and `/x` would address `x`
+ * (F-ALIOSS-PATH-NORMALISED). OSS itself keeps the key as sent (F-OSS-OBJECT-NAMES).
+ */
+
+export interface ExactKeyTarget {
+  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+  /** As OssClientOptions.endpoint; without it the region's public endpoint over HTTPS. */
+  endpoint?: string;
+  region: string;
+  timeoutMs: number;
+}
+
+export interface ExactKeyCall {
+  method: 'GET' | 'PUT';
+  bucket: string;
+  key: string;
+  /** A value-less sub-resource such as `acl`: part of the V1 CanonicalizedResource. */
+  subresource: string;
+  /** `x-oss-*` headers, lower-case names. */
+  headers?: Record<string, string>;
+}
+
+/** `res` as ali-oss results carry it, so the request id is read the same way. */
+export interface ExactKeyAnswer {
+  res: { status: number; headers: IncomingHttpHeaders };
+  body: string;
+}
+
+/** The error shape ali-oss throws, so that one classifier (toCloudApiError) reads both. */
+export interface OssServiceError extends Error {
+  code: string;
+  status: number;
+  requestId?: string;
+}
+
+/** What ali-oss also refuses to send: a bucket name OSS could never have (3-63 of a-z, 0-9, `-`). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+export const isIpHost = (host: string): boolean => /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':');
+
+/** The key as a URL path, every byte but `/` percent-encoded, so nothing on the way can rewrite it. */
+const encodeKeyPath = (key: string): string =>
+  key
+    .split('/')
+    .map((segment) =>
+      segment === '.' || segment === '..'
+        ? segment.replaceAll('.', '%2E')
+        : encodeURIComponent(segment).replace(
+            /[!'()*]/g,
+            (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+          ),
+    )
+    .join('/');
+
+/**
+ * Where the request goes, addressed the way ali-oss addresses it (F-OSS-ADDRESSING): virtual-hosted on the
+ * region's endpoint; path-style on a host-name endpoint; on an IP endpoint with the bucket in the Host header.
+ */
+function addressOf(target: ExactKeyTarget, bucket: string, keyPath: string) {
+  const regionHost = `${bucket}.oss-${target.region}.aliyuncs.com`;
+  if (!target.endpoint)
+    return { url: new URL(`https://${regionHost}`), path: `/${keyPath}`, host: regionHost };
+  const url = new URL(target.endpoint);
+  return isIpHost(url.hostname)
+    ? { url, path: `/${keyPath}`, host: regionHost }
+    : { url, path: `/${bucket}/${keyPath}`, host: url.host };
+}
+
+/**
+ * The V1 header signature (F-OSS-SIGNATURE-V1): VERB, Content-MD5, Content-Type, Date, the sorted `x-oss-*`
+ * headers, then `/<bucket>/<key>?<subresource>` with the key as it is, not encoded.
+ */
+function authorization(
+  target: ExactKeyTarget,
+  call: ExactKeyCall,
+  date: string,
+  ossHeaders: Record<string, string>,
+) {
+  const canonicalHeaders = Object.keys(ossHeaders)
+    .sort()
+    .map((name) => `${name}:${ossHeaders[name]}`);
+  const stringToSign = [
+    call.method,
+    '',
+    '',
+    date,
+    ...canonicalHeaders,
+    `/${call.bucket}/${call.key}?${call.subresource}`,
+  ].join('\n');
+  const signature = createHmac('sha1', target.credentials.accessKeySecret)
+    .update(stringToSign, 'utf8')
+    .digest('base64');
+  return `OSS ${target.credentials.accessKeyId}:${signature}`;
+}
+
+const xmlText = (xml: string, element: string): string | undefined =>
+  new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
+
+function serviceError(answer: ExactKeyAnswer): OssServiceError {
+  const { status, headers } = answer.res;
+  const code = xmlText(answer.body, 'Code') ?? `HTTP${status}`;
+  const requestId = headers['x-oss-request-id'];
+  return Object.assign(new Error(xmlText(answer.body, 'Message') ?? `OSS answered ${status}`), {
+    name: `${code}Error`,
+    code,
+    status,
+    ...(typeof requestId === 'string' ? { requestId } : {}),
+  });
+}
+
+/** Sends one signed call; a non-2xx answer rejects with the OSS error, a network failure with Node's. */
+export function exactKeyRequest(target: ExactKeyTarget, call: ExactKeyCall): Promise<ExactKeyAnswer> {
+  if (!BUCKET_NAME.test(call.bucket)) return Promise.reject(new Error(`invalid bucket name: ${call.bucket}`));
+  const { url, path, host } = addressOf(target, call.bucket, encodeKeyPath(call.key));
+  const ossHeaders: Record<string, string> = {
+    ...call.headers,
+    ...(target.credentials.securityToken ? { 'x-oss-security-token': target.credentials.securityToken } : {}),
+  };
+  const date = new Date().toUTCString();
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        method: call.method,
+        path: `${path}?${call.subresource}`,
+        headers: {
+          ...ossHeaders,
+          host,
+          date,
+          'content-length': '0',
+          authorization: authorization(target, call, date, ossHeaders),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const answer = {
+            res: { status, headers: res.headers },
+            body: Buffer.concat(chunks).toString('utf8'),
+          };
+          if (status >= 200 && status < 300) resolve(answer);
+          else reject(serviceError(answer));
+        });
+      },
+    );
+    // A connection silent for the client's timeout fails as a network fault, which is retried.
+    req.setTimeout(target.timeoutMs, () =>
+      req.destroy(
+        Object.assign(new Error(`OSS did not answer within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+      ),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The ACL in a GetObjectAcl answer. */
+export const grantOf = (answer: ExactKeyAnswer): string | undefined => xmlText(answer.body, 'Grant');
