@@ -33,7 +33,11 @@ describe('the policy rule registry entries', () => {
     (id, rule) => {
       expect(rule).toMatchObject({ guard: 'oss-policy-guard' });
       expect(rule.check === undefined).toBe(id === 'invalid-policy');
-      expect(rule.readActions).toEqual(['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus']);
+      expect(rule.readActions).toEqual([
+        'oss:GetBucketPolicy',
+        'oss:GetBucketPolicyStatus',
+        'oss:GetBucketInfo',
+      ]);
       expect(rule.remediation?.actions).toEqual(
         expect.arrayContaining(['oss:PutBucketPolicy', 'oss:DeleteBucketPolicy']),
       );
