@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LocalCloud } from '../../local/cloud';
 import { isRecordKey } from '../../shared/audit/query';
@@ -103,7 +103,8 @@ export const registerLocal: RegisterCommand = (program) => {
         say('ossguard local: no function deployed (--no-guards): nothing reacts to changes');
       else if (options.demo) await demo(cloud);
       mkdirSync(dirname(statePath), { recursive: true });
-      writeFileSync(statePath, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+      const state = `${JSON.stringify(info, null, 2)}\n`;
+      writeFileSync(statePath, state, { mode: 0o600 });
       // The function role's STS session and the robot secret stay in the state file (for `--local` commands), out of the console.
       const { functionCredentials: _sts, functionEnv: _env, ...printable } = info;
       say(`ossguard local ready ${JSON.stringify(printable)}`);
@@ -111,7 +112,8 @@ export const registerLocal: RegisterCommand = (program) => {
       await new Promise<void>((done) => {
         const stop = () => {
           say('ossguard local: stopping');
-          rmSync(statePath, { force: true });
+          // Another `ossguard local` started since may have written its own state there: that one stays.
+          if (existsSync(statePath) && readFileSync(statePath, 'utf8') === state) rmSync(statePath);
           cloud.stop().then(done, done);
         };
         process.once('SIGINT', stop);

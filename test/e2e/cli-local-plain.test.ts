@@ -89,3 +89,39 @@ describe('`ossguard local --no-guards`, as the README shows it', () => {
     expect(result.stdout).toMatch(/✗ function oss-acl-guard/);
   });
 });
+
+describe('two `ossguard local` in one folder', () => {
+  it('the one that stops first leaves the state file of the one started after it', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'ossguard-two-'));
+    const env = { ...process.env };
+    delete env.OSSGUARD_LOCAL_STATE;
+    const state = join(project, '.ossguard-local', 'ready.json');
+    const start = async (): Promise<{ child: ChildProcess; oss: string }> => {
+      const child = spawn(process.execPath, [cli, 'local', '--no-guards'], {
+        cwd: project,
+        env,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let output = '';
+      const line = await new Promise<string>((ready, fail) => {
+        child.stdout?.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const found = /^ossguard local ready (.*)$/m.exec(output)?.[1];
+          if (found) ready(found);
+        });
+        child.once('exit', (code) => fail(new Error(`exited ${code}:\n${output}`)));
+      });
+      return { child, oss: (JSON.parse(line) as { oss: string }).oss };
+    };
+    const first = await start();
+    const second = await start();
+    try {
+      const stopped = new Promise((done) => first.child.once('exit', done));
+      first.child.kill('SIGINT');
+      await stopped;
+      expect((JSON.parse(readFileSync(state, 'utf8')) as { oss: string }).oss).toBe(second.oss);
+    } finally {
+      second.child.kill('SIGINT');
+    }
+  }, 120_000);
+});
