@@ -116,7 +116,11 @@ async function chainCredentials(
     ).getCredentials();
     return { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // @alicloud/credentials quotes a config.json it cannot parse whole, AccessKey secrets included: cut it off.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(
+      /(parse aliyun cli config from '[^']*' failed)[\s\S]*/,
+      '$1 (not valid JSON)',
+    );
     throw new Error(
       profile
         ? `no credentials from profile ${profile} of the aliyun CLI: ${reason}`

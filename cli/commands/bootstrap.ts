@@ -285,7 +285,8 @@ export const registerBootstrap: RegisterCommand = (program) => {
           'and the feed: the SLS project of the trail (home region), the ActionTrail trail (all regions, all ' +
           'management events, logging) with its OSS data-event selector, the TTL of its logstore ' +
           'actiontrail_<trail> and the trigger-log logstore. `ossguard doctor` checks the result. ' +
-          'Uses the credentials `s` uses: AccessKeyID/AccessKeySecret, else ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET.',
+          'Uses the credentials `s` uses: AccessKeyID/AccessKeySecret, else those of --profile or the default ' +
+          'credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET first).',
       ),
   )
     .option(

@@ -141,6 +141,24 @@ describe('the default credential chain, without --profile', () => {
     });
   });
 
+  it('never prints the aliyun CLI config file it cannot parse: it holds AccessKey secrets', async () => {
+    home = mkdtempSync(join(tmpdir(), 'ossguard-home-'));
+    noAmbientCredentials(home);
+    mkdirSync(join(home, '.aliyun'));
+    writeFileSync(
+      join(home, '.aliyun', 'config.json'),
+      '{"current": "default", "profiles": [{"name": "default", "access_key_secret": "SECRET-in-config",}]}',
+    );
+    for (const profile of [undefined, 'default']) {
+      const error = await resolveTarget(profile ? { profile } : {}, {}).then(
+        () => new Error('resolved'),
+        (e: Error) => e,
+      );
+      expect(error.message).toMatch(/config\.json/);
+      expect(error.message).not.toContain('SECRET-in-config');
+    }
+  });
+
   it('says every way to provide credentials when the chain finds none', async () => {
     noAmbientCredentials(mkdtempSync(join(tmpdir(), 'ossguard-home-')));
     await expect(resolveTarget({}, {})).rejects.toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID.*--profile/s);
