@@ -1,6 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveTarget } from '../../cli/target';
 import type { LocalCloud } from '../../local/cloud';
@@ -163,4 +167,102 @@ describe('the default credential chain, without --profile', () => {
     noAmbientCredentials(mkdtempSync(join(tmpdir(), 'ossguard-home-')));
     await expect(resolveTarget({}, {})).rejects.toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID.*--profile/s);
   });
+});
+
+/**
+ * A RamRoleArn profile: @alicloud/credentials calls STS AssumeRole over HTTPS at the profile's `sts_endpoint`
+ * (F-CREDENTIALS-RAMROLEARN-STS-ENDPOINT). The local cloud serves no STS, so a TLS endpoint of this test
+ * stands in for it: it checks the call the SDK makes and hands out a session the local cloud really issued
+ * for the role, in the fields the SDK reads. The CLI runs as a process of its own, trusting the test's
+ * certificate through NODE_EXTRA_CA_CERTS.
+ */
+describe('a RamRoleArn profile, the recommended way', () => {
+  const run = promisify(execFile);
+  const certs = mkdtempSync(join(tmpdir(), 'ossguard-sts-'));
+  const calls: URLSearchParams[] = [];
+  let sts: Server;
+
+  beforeAll(async () => {
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
+        ...['-addext', 'subjectAltName=IP:127.0.0.1'],
+        ...['-keyout', join(certs, 'key.pem'), '-out', join(certs, 'cert.pem')],
+      ],
+      { stdio: 'ignore' },
+    );
+    sts = createServer(
+      { key: readFileSync(join(certs, 'key.pem')), cert: readFileSync(join(certs, 'cert.pem')) },
+      (req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        req.on('end', () => {
+          const params = new URLSearchParams(new URL(req.url ?? '/', 'https://sts').search);
+          for (const [name, value] of new URLSearchParams(body)) params.set(name, value);
+          calls.push(params);
+          const role = /:role\/(.+)$/.exec(params.get('RoleArn') ?? '')?.[1] ?? '';
+          const session = cloud.identities.assumeRole(role, params.get('RoleSessionName') ?? '');
+          res.setHeader('content-type', 'application/json');
+          res.end(
+            JSON.stringify({
+              RequestId: 'local-test',
+              Credentials: {
+                AccessKeyId: session.accessKeyId,
+                AccessKeySecret: session.accessKeySecret,
+                SecurityToken: session.securityToken,
+                Expiration: session.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+              },
+            }),
+          );
+        });
+      },
+    );
+    await new Promise<void>((listening) => sts.listen(0, '127.0.0.1', listening));
+  });
+
+  afterAll(() => {
+    sts?.close();
+  });
+
+  it("assumes the role at the profile's STS endpoint and signs every call with the STS session", async () => {
+    home = mkdtempSync(join(tmpdir(), 'ossguard-home-'));
+    const { key } = cloud.identities.userWithKey('ossguard-runner');
+    const arn = `acs:ram::${cloud.identities.accountId}:role/ossguard-fn`;
+    aliyunProfiles([
+      {
+        name: 'ossguard-admin',
+        mode: 'RamRoleArn',
+        access_key_id: key.accessKeyId,
+        access_key_secret: key.accessKeySecret,
+        ram_role_arn: arn,
+        ram_session_name: 'ossguard-cli',
+        expired_seconds: 900,
+        sts_endpoint: `127.0.0.1:${(sts.address() as AddressInfo).port}`,
+      },
+    ]);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: home,
+      NODE_EXTRA_CA_CERTS: join(certs, 'cert.pem'),
+      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+    };
+    for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET']) delete env[name];
+    const cli = join(process.cwd(), 'bin', 'ossguard.mjs');
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [cli, 'scan', '--local', '--profile', 'ossguard-admin', '--json'],
+      { env },
+    );
+    expect(stderr).toBe('');
+    expect(stdout).not.toMatch(/could not be read/);
+    const [call] = calls;
+    expect(calls).toHaveLength(1);
+    expect(call?.get('Action')).toBe('AssumeRole');
+    expect(call?.get('AccessKeyId')).toBe(key.accessKeyId);
+    expect(call?.get('RoleArn')).toBe(arn);
+    expect(call?.get('RoleSessionName')).toBe('ossguard-cli');
+  }, 60_000);
 });
