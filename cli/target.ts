@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import {
+  CLIProfileCredentialsProvider,
+  type CredentialsProvider,
+  DefaultCredentialsProvider,
+  StaticAKCredentialsProvider,
+  StaticSTSCredentialsProvider,
+} from '@alicloud/credentials';
 import type { Command } from 'commander';
 import type { CloudCredentials } from '../shared/clients/oss';
 import type { Endpoints } from '../shared/config/load';
@@ -56,20 +63,84 @@ export interface CloudTarget {
 export interface TargetOptions {
   local?: boolean;
   region?: string;
+  /** A profile of the `aliyun` CLI's ~/.aliyun/config.json (F-CREDENTIALS-CHAIN). */
+  profile?: string;
 }
 
 /** Adds the options every cloud-facing command shares. */
 export function withTargetOptions(command: Command): Command {
   return command
     .option('--local', 'talk to a running `ossguard local` instead of Alibaba Cloud')
-    .option('--region <region>', 'Alibaba Cloud region id (default: ALIBABA_CLOUD_REGION_ID or cn-hangzhou)');
+    .option('--region <region>', 'Alibaba Cloud region id (default: ALIBABA_CLOUD_REGION_ID or cn-hangzhou)')
+    .option(
+      '--profile <name>',
+      'credentials of this profile of the aliyun CLI (~/.aliyun/config.json), e.g. a RamRoleArn one ' +
+        "(default: the default credential chain; with --local: the local cloud's administrator key)",
+    );
 }
 
 /**
- * The credential convention of the official tools: ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN.
- * Never printed, never written anywhere.
+ * Where the CLI's credentials come from (F-CREDENTIALS-CHAIN): `--profile` names a profile of the aliyun
+ * CLI; else ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN of `env` (which deployTarget maps from
+ * the variables `s` reads); else the official default chain of @alicloud/credentials: OIDC, the aliyun
+ * CLI's current profile (or ALIBABA_CLOUD_PROFILE), ~/.alibabacloud/credentials, the ECS RAM role, a
+ * credentials URI.
  */
-export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): CloudTarget {
+function credentialsProvider(profile: string | undefined, env: NodeJS.ProcessEnv): CredentialsProvider {
+  if (profile) return CLIProfileCredentialsProvider.builder().withProfileName(profile).build();
+  const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  const securityToken = env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  if (accessKeyId && accessKeySecret) {
+    return securityToken
+      ? StaticSTSCredentialsProvider.builder()
+          .withAccessKeyId(accessKeyId)
+          .withAccessKeySecret(accessKeySecret)
+          .withSecurityToken(securityToken)
+          .build()
+      : StaticAKCredentialsProvider.builder()
+          .withAccessKeyId(accessKeyId)
+          .withAccessKeySecret(accessKeySecret)
+          .build();
+  }
+  return DefaultCredentialsProvider.builder().build();
+}
+
+/** The credentials of the chain, resolved once per run (an STS session lasts at least 900 s). Never printed. */
+async function chainCredentials(
+  profile: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<CloudCredentials> {
+  try {
+    const { accessKeyId, accessKeySecret, securityToken } = await credentialsProvider(
+      profile,
+      env,
+    ).getCredentials();
+    return { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
+  } catch (error) {
+    // @alicloud/credentials quotes a config.json it cannot parse whole, AccessKey secrets included: cut it off.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(
+      /(parse aliyun cli config from '[^']*' failed)[\s\S]*/,
+      '$1 (not valid JSON)',
+    );
+    throw new Error(
+      profile
+        ? `no credentials from profile ${profile} of the aliyun CLI: ${reason}`
+        : 'no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET ' +
+            '(and ALIBABA_CLOUD_SECURITY_TOKEN for STS), configure a profile of the aliyun CLI and pass ' +
+            `--profile, or use --local (${reason})`,
+    );
+  }
+}
+
+/**
+ * The cloud a command talks to. `--local` takes the endpoints (and, without `--profile`, the administrator
+ * key) from the running local cloud's state file; otherwise Alibaba Cloud with the credential chain.
+ */
+export async function resolveTarget(
+  options: TargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CloudTarget> {
   if (options.local) {
     const path = localStatePath();
     if (!existsSync(path)) {
@@ -81,7 +152,9 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
     return {
       kind: 'local',
       region: options.region ?? local.region,
-      credentials: { accessKeyId: local.accessKeyId, accessKeySecret: local.accessKeySecret },
+      credentials: options.profile
+        ? await chainCredentials(options.profile, env)
+        : { accessKeyId: local.accessKeyId, accessKeySecret: local.accessKeySecret },
       endpoints: {
         oss: local.oss,
         ...(local.ram ? { ram: local.ram, ims: local.ims ?? local.ram } : {}),
@@ -92,19 +165,10 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
       local,
     };
   }
-  const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
-  const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-  if (!accessKeyId || !accessKeySecret) {
-    throw new Error(
-      'no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET ' +
-        '(and ALIBABA_CLOUD_SECURITY_TOKEN for STS), or use --local',
-    );
-  }
-  const token = env.ALIBABA_CLOUD_SECURITY_TOKEN;
   return {
     kind: 'alibaba',
     region: options.region ?? env.ALIBABA_CLOUD_REGION_ID ?? 'cn-hangzhou',
-    credentials: { accessKeyId, accessKeySecret, ...(token ? { securityToken: token } : {}) },
+    credentials: await chainCredentials(options.profile, env),
     endpoints: {},
   };
 }
@@ -113,7 +177,10 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
  * The credentials `s` uses: the env triple AccountID / AccessKeyID / AccessKeySecret (+ SecurityToken) that
  * Serverless Devs reads before any alias (F-SDEVS-CREDENTIALS-ENV), else the SDKs' ALIBABA_CLOUD_* names.
  */
-export function deployTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): CloudTarget {
+export function deployTarget(
+  options: TargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CloudTarget> {
   const sStyle = env.AccessKeyID && env.AccessKeySecret;
   return resolveTarget(
     options,

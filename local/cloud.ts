@@ -88,6 +88,11 @@ export interface LocalCloudOptions {
    */
   bare?: boolean;
   /**
+   * The provisioned account with `s deploy` not run (`ossguard local --no-guards`): FC has no functions, so
+   * OSS, RAM, the trail and LookupEvents answer as usual and nothing reacts; `deploy()` brings the guards.
+   */
+  noGuards?: boolean;
+  /**
    * Whether management events reach the EventBridge bus (the fast path). Off, the trail's logstore is the
    * only feed, as in a region where OSS does not publish to EventBridge (F-EVENTBRIDGE-OSS-REGIONS).
    */
@@ -257,7 +262,7 @@ export class LocalCloud {
       },
       this.identities.accountId,
     );
-    this.deployed = !options.bare;
+    this.deployed = !options.bare && !options.noGuards;
     if (!options.bare) this.provisionFeed();
     this.ram = new RamEmulator({
       identities: this.identities,

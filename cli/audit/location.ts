@@ -26,8 +26,8 @@ export interface AuditLocation {
  * cloud's with `--local`, else ./ossguard.config.yaml when present), else the local cloud's audit bucket.
  * Prefix and region come from the same config.
  */
-export function resolveAuditLocation(options: AuditLocationOptions): AuditLocation {
-  const target = resolveTarget(options);
+export async function resolveAuditLocation(options: AuditLocationOptions): Promise<AuditLocation> {
+  const target = await resolveTarget(options);
   const config = readConfig(
     options.config ?? target.local?.configFile ?? 'ossguard.config.yaml',
     !!options.config,

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { checkpointPrefix } from '../../shared/audit/integrity-checkpoint';
 import {
@@ -241,7 +242,7 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         "  ossguard audit list --since 2026-11-01 --bucket 'prod-*' --json | jq .reason",
     )
     .action(async (options: ListOptions) => {
-      const { store } = resolveAuditLocation(options);
+      const { store } = await resolveAuditLocation(options);
       const selected = await select(store, filterOf(options));
       if (options.json) {
         for (const { record } of selected) out(`${terminalSafeJson(record)}\n`);
@@ -275,7 +276,7 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
     )
     .option('--json', 'the record(s) as stored, one JSON per line')
     .action(async (id: string, options: ListOptions) => {
-      const { store } = resolveAuditLocation(options);
+      const { store } = await resolveAuditLocation(options);
       const found = await findRecords(store, id, filterOf({ since: options.since, until: options.until }));
       if (found.length === 0) {
         err(`ossguard audit show: no audit record for event ${sanitize(id)}\n`);
@@ -294,9 +295,9 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
   withFilters(
     auditSubcommand(audit, 'report', 'Write a self-contained HTML report: timeline, counts, every record'),
   )
-    .requiredOption('--out <file>', 'where to write the HTML page')
-    .action(async (options: ListOptions & { out: string }) => {
-      const { store } = resolveAuditLocation(options);
+    .option('--out <file>', 'where to write the HTML page (default: ossguard-report-<time>.html here)')
+    .action(async (options: ListOptions & { out?: string }) => {
+      const { store } = await resolveAuditLocation(options);
       const filter = filterOf(options);
       const selected = await select(store, filter);
       const html = renderReport({
@@ -308,8 +309,11 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         ...(filter.until ? { until: filter.until } : {}),
         filters: describeFilter(filter),
       });
-      writeFileSync(options.out, html);
-      err(`wrote ${options.out} (${selected.length} record${selected.length === 1 ? '' : 's'})\n`);
+      const file = resolve(
+        options.out ?? `ossguard-report-${new Date().toISOString().replace(/[-:.]/g, '')}.html`,
+      );
+      writeFileSync(file, html);
+      err(`wrote ${file} (${selected.length} record${selected.length === 1 ? '' : 's'})\n`);
     });
 
   auditSubcommand(
@@ -325,7 +329,7 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         'more days extend the policy.',
     )
     .action(async (options: AuditLocationOptions & { days: number }) => {
-      const location = resolveAuditLocation(options);
+      const location = await resolveAuditLocation(options);
       const { store, factory, region } = location;
       const key = await resolveAuditKey(location);
       const bar = new ProgressBar(process.stderr, 'reading audit objects');
@@ -362,7 +366,7 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         'checkpoint: `ossguard audit lock` writes one, and so does a scheduled `ossguard audit verify --checkpoint`.',
     )
     .action(async (options: AuditLocationOptions & { checkpoint?: boolean; json?: boolean }) => {
-      const location = resolveAuditLocation(options);
+      const location = await resolveAuditLocation(options);
       const { store, factory, region } = location;
       const key = await resolveAuditKey(location);
       const bar = new ProgressBar(process.stderr, 'verifying audit objects');

@@ -334,7 +334,8 @@ export const registerBootstrap: RegisterCommand = (program) => {
           'and the feed: the SLS project of the trail (home region), the ActionTrail trail (all regions, all ' +
           'management events, logging) with its OSS data-event selector, the TTL of its logstore ' +
           'actiontrail_<trail> and the trigger-log logstore. `ossguard doctor` checks the result. ' +
-          'Uses the credentials `s` uses: AccessKeyID/AccessKeySecret, else ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET.',
+          'Uses the credentials `s` uses: AccessKeyID/AccessKeySecret, else those of --profile or the default ' +
+          'credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET first).',
       ),
   )
     .option(
@@ -347,10 +348,13 @@ export const registerBootstrap: RegisterCommand = (program) => {
     )
     .option('--dry-run', 'print the plan, change nothing')
     .action(async (options: BootstrapOptions) => {
-      const target = deployTarget(options);
+      const target = await deployTarget(options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseConfig(readFileSync(configFile, 'utf8'));
-      const regions = deployRegions(process.env.OSSGUARD_REGIONS ?? process.env.OSSGUARD_REGION);
+      // The local cloud is one region, which it names; OSSGUARD_REGIONS describes the real deployment.
+      const regions = target.local
+        ? [target.region]
+        : deployRegions(process.env.OSSGUARD_REGIONS ?? process.env.OSSGUARD_REGION);
       const functions = await deployedFunctions(
         { ...checkoutPaths(), ...(options.sYaml ? { sYaml: options.sYaml } : {}) },
         regions,
@@ -359,7 +363,7 @@ export const registerBootstrap: RegisterCommand = (program) => {
         target,
         config,
         functionRegions: [...new Set(functions.map((fn) => fn.region))],
-        homeRegion: process.env.OSSGUARD_HOME_REGION ?? regions[0] ?? 'cn-hangzhou',
+        homeRegion: (!target.local && process.env.OSSGUARD_HOME_REGION) || regions[0] || 'cn-hangzhou',
       });
       for (const step of steps) {
         if (!options.dryRun && step.apply) await step.apply();

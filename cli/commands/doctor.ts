@@ -52,7 +52,7 @@ export const registerDoctor: RegisterCommand = (program, setExit) => {
     .option('--json', 'one JSON object per check')
     .addHelpText('after', helpText)
     .action(async (options: DoctorOptions) => {
-      const target = deployTarget(options);
+      const target = await deployTarget(options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseConfig(readFileSync(configFile, 'utf8'));
       const regions = deployRegions(options.regions ?? process.env.OSSGUARD_REGIONS);

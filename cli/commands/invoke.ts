@@ -47,7 +47,7 @@ export const registerInvoke: RegisterCommand = (program, setExit) => {
       const bundle = join(distDir(), fn, 'index.js');
       if (!existsSync(bundle))
         throw new Error(`no bundle for function ${fn} at ${bundle}: run \`npm run build\``);
-      const target = resolveTarget(options);
+      const target = await resolveTarget(options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseYaml(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
       if (options.dryRun) config.dryRun = true;

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LocalCloud } from '../../local/cloud';
 import { isRecordKey } from '../../shared/audit/query';
@@ -10,6 +10,7 @@ import { checkoutPaths, localStatePath } from '../target';
 interface LocalOptions {
   port: string;
   demo: boolean;
+  guards: boolean;
   latency?: string;
 }
 
@@ -72,6 +73,10 @@ export const registerLocal: RegisterCommand = (program) => {
     )
     .option('--port <port>', 'port of the OSS endpoint (the other services take free ports)', '0')
     .option('--no-demo', 'skip the demo (a bucket and an object made public and reverted)')
+    .option(
+      '--no-guards',
+      'deploy no function: the same emulated cloud, for testing your own OSS code (no demo either)',
+    )
     .option('--latency <ms>', 'round-trip time added to every emulated request, for benchmarks')
     .addHelpText(
       'after',
@@ -86,6 +91,7 @@ export const registerLocal: RegisterCommand = (program) => {
         ossPort: Number(options.port),
         stateDir: dirname(statePath),
         ...(options.latency ? { latencyMs: Number(options.latency) } : {}),
+        ...(options.guards ? {} : { noGuards: true }),
       });
       const info = cloud.readyInfo();
       say(`ossguard local: OSS ${info.oss}, RAM/IMS ${info.ram}, ActionTrail ${info.actiontrail}`);
@@ -93,9 +99,12 @@ export const registerLocal: RegisterCommand = (program) => {
       say(
         `ossguard local: account ${info.accountId}, administrator key ${info.accessKeyId} (secret in the ready line)`,
       );
-      if (options.demo) await demo(cloud);
+      if (!options.guards)
+        say('ossguard local: no function deployed (--no-guards): nothing reacts to changes');
+      else if (options.demo) await demo(cloud);
       mkdirSync(dirname(statePath), { recursive: true });
-      writeFileSync(statePath, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+      const state = `${JSON.stringify(info, null, 2)}\n`;
+      writeFileSync(statePath, state, { mode: 0o600 });
       // The function role's STS session and the robot secret stay in the state file (for `--local` commands), out of the console.
       const { functionCredentials: _sts, functionEnv: _env, ...printable } = info;
       say(`ossguard local ready ${JSON.stringify(printable)}`);
@@ -103,7 +112,8 @@ export const registerLocal: RegisterCommand = (program) => {
       await new Promise<void>((done) => {
         const stop = () => {
           say('ossguard local: stopping');
-          rmSync(statePath, { force: true });
+          // Another `ossguard local` started since may have written its own state there: that one stays.
+          if (existsSync(statePath) && readFileSync(statePath, 'utf8') === state) rmSync(statePath);
           cloud.stop().then(done, done);
         };
         process.once('SIGINT', stop);

@@ -117,7 +117,7 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
       if (now.getTime() - since.getTime() > LOOKUP_RETENTION_DAYS * DAY_MS)
         throw new Error(`--since reaches past the ${LOOKUP_RETENTION_DAYS} days LookupEvents keeps`);
 
-      const target = resolveTarget(options);
+      const target = await resolveTarget(options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const text = readFileSync(configFile, 'utf8');
       const config = parseConfig(text);

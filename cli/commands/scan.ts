@@ -69,7 +69,7 @@ export const registerScan: RegisterCommand = (program, setExit) => {
     .option('--json', 'one JSON line per exposed bucket: bucket, rules, excepted')
     .option('--concurrency <n>', 'buckets read at once', positive, 16)
     .action(async (options: ScanOptions) => {
-      const target = resolveTarget(options);
+      const target = await resolveTarget(options);
       const config = parseConfig(
         readFileSync(options.config ?? target.local?.configFile ?? 'ossguard.config.yaml', 'utf8'),
       );

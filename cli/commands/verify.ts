@@ -206,7 +206,7 @@ export const registerVerify: RegisterCommand = (program, setExit) => {
     .option('--s-yaml <file>', "the s.yaml (default: the checkout's)")
     .option('--json', 'one JSON report per function')
     .action(async (options: VerifyOptions) => {
-      const target = deployTarget(options);
+      const target = await deployTarget(options);
       const functions = await deployedFunctions(
         { ...checkoutPaths(), ...(options.sYaml ? { sYaml: options.sYaml } : {}) },
         deployRegions(options.regions ?? process.env.OSSGUARD_REGIONS),

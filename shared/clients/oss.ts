@@ -44,6 +44,9 @@ const NOT_FOUND_CODES = new Set([
 export const isNotFound = (error: unknown): boolean =>
   error instanceof CloudApiError && NOT_FOUND_CODES.has(error.code);
 
+/** ali-oss refreshes only through a `refreshSTSToken` function, which ossguard never passes. */
+const STS_NO_REFRESH_MS = 3_600_000;
+
 /**
  * ali-oss clients, one per region and bucket: ali-oss binds object calls to `options.bucket`, and
  * `useBucket()` mutates a shared client, which is unsafe when changes are handled concurrently.
@@ -65,7 +68,11 @@ export class OssClientFactory {
       client = new OSS({
         accessKeyId: credentials.accessKeyId,
         accessKeySecret: credentials.accessKeySecret,
-        ...(credentials.securityToken ? { stsToken: credentials.securityToken } : {}),
+        // No refresh: FC passes each invocation its session, and the CLI resolves one per run. Naming an
+        // interval without a `refreshSTSToken` keeps ali-oss from warning on every client it builds.
+        ...(credentials.securityToken
+          ? { stsToken: credentials.securityToken, refreshSTSTokenInterval: STS_NO_REFRESH_MS }
+          : {}),
         region: `oss-${region}`,
         secure: true,
         timeout: this.options.timeoutMs ?? 10_000,

@@ -68,7 +68,12 @@ function parseText(text: string): unknown {
   }
   // A CommonJS require, so that esbuild bundles yaml but runs it only here; vitest provides `require` too.
   const yaml = require('yaml') as typeof import('yaml');
-  return yaml.parse(text);
+  // A warning means the file reads differently from how it looks (an unknown directive, an unresolved tag):
+  // an error like any other, never a process warning printed to the console.
+  const doc = yaml.parseDocument(text);
+  const [problem] = [...doc.errors, ...doc.warnings];
+  if (problem) throw problem;
+  return doc.toJS();
 }
 
 function keysIn(value: unknown): number {

@@ -21,13 +21,15 @@ describe('`ossguard local` and `ossguard invoke --local`, as a user runs them', 
     local = spawn(process.execPath, [cli, 'local'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((ready, fail) => {
       const timer = setTimeout(() => fail(new Error(`no ready line:\n${output}`)), 60_000);
-      local.stdout?.on('data', (chunk: Buffer) => {
+      const read = (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('ossguard local ready ')) {
           clearTimeout(timer);
           ready();
         }
-      });
+      };
+      local.stdout?.on('data', read);
+      local.stderr?.on('data', read);
       local.once('exit', (code) => fail(new Error(`exited ${code}:\n${output}`)));
     });
   }, 90_000);
@@ -43,6 +45,11 @@ describe('`ossguard local` and `ossguard invoke --local`, as a user runs them', 
     expect(output).toMatch(/oss-acl-guard remediated PutObjectAcl/);
     expect(output).not.toMatch(/audit ossguard\/audit\/intents\//);
     expect(output).toMatch(/DingTalk message the local robot received:\n### .*HIGH/);
+  });
+
+  it("prints no warning line on `npm start`'s first screen, up to the ready line", () => {
+    const screen = output.slice(0, output.indexOf('ossguard local ready '));
+    expect(screen).not.toMatch(/warn|deprecat|YAML|refreshSTSToken/i);
   });
 
   it('prints one ready line with the endpoints and the administrator keys, but no STS session', () => {

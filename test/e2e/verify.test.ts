@@ -16,7 +16,7 @@ let dir: string;
 let functions: FunctionSpec[];
 
 const verify = async (fn: FunctionSpec): Promise<FunctionReport> =>
-  verifyFunction(deployTarget({ local: true }), fn);
+  verifyFunction(await deployTarget({ local: true }), fn);
 const failed = (report: FunctionReport) => report.checks.filter((c) => !c.ok);
 
 beforeAll(async () => {

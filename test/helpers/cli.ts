@@ -15,12 +15,20 @@ export async function runCli(...args: string[]): Promise<{ code: number; stdout:
   };
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((t) => (stdout += t)));
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((t) => (stderr += t)));
+  // Vitest routes console output around process.stderr: the CLI's errors and the SDKs' warnings go here.
+  const consoleLine = (...parts: unknown[]) => {
+    stderr += `${parts.map(String).join(' ')}\n`;
+  };
+  const consoleErr = vi.spyOn(console, 'error').mockImplementation(consoleLine);
+  const consoleWarn = vi.spyOn(console, 'warn').mockImplementation(consoleLine);
   try {
     const code = await main(args);
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();
     err.mockRestore();
+    consoleErr.mockRestore();
+    consoleWarn.mockRestore();
   }
 }
 
@@ -58,4 +66,26 @@ export function rootTarget(cloud: LocalCloud): CloudTarget {
       kms: cloud.endpoints.kms,
     },
   };
+}
+
+/**
+ * Leaves the credential chain nothing ambient to find: no ALIBABA_CLOUD_* keys, a HOME with no aliyun CLI
+ * config or credentials file, and no ECS metadata server to ask. Undo with `vi.unstubAllEnvs()`.
+ */
+export function noAmbientCredentials(home: string): void {
+  for (const name of [
+    'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    'ALIBABA_CLOUD_SECURITY_TOKEN',
+    'ALIBABA_CLOUD_PROFILE',
+    'ALIBABA_CLOUD_CREDENTIALS_FILE',
+    'ALIBABA_CLOUD_ROLE_ARN',
+    'ALIBABA_CLOUD_OIDC_PROVIDER_ARN',
+    'ALIBABA_CLOUD_OIDC_TOKEN_FILE',
+    'ALIBABA_CLOUD_CREDENTIALS_URI',
+  ]) {
+    vi.stubEnv(name, '');
+  }
+  vi.stubEnv('HOME', home);
+  vi.stubEnv('ALIBABA_CLOUD_ECS_METADATA_DISABLED', 'true');
 }

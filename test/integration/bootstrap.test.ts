@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ram, * as $Ram from '@alicloud/ram20150501';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planBootstrap, type Step } from '../../cli/commands/bootstrap';
 import type { CloudTarget } from '../../cli/target';
 import { deployTarget } from '../../cli/target';
@@ -16,7 +16,7 @@ import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
 import { POLICY_NAME, ROLE_NAME } from '../../shared/deployment/names';
 import { renderRolePolicy } from '../../shared/deployment/role-policy';
-import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
+import { noAmbientCredentials, restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 
 const AUDIT_BUCKET = 'corp-ossguard-audit';
 const config = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n  region: cn-hangzhou\n`);
@@ -295,12 +295,17 @@ describe('the credentials bootstrap and verify use', () => {
       { ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIa', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'a' },
       { accessKeyId: 'LTAIa', accessKeySecret: 'a' },
     ],
-  ])('takes %s', (_what, env, credentials) => {
-    expect(deployTarget({}, env).credentials).toEqual(credentials);
+  ])('takes %s', async (_what, env, credentials) => {
+    expect((await deployTarget({}, env)).credentials).toEqual(credentials);
   });
 
-  it('refuses to run without credentials', () => {
-    expect(() => deployTarget({}, {})).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
+  it('refuses to run without credentials', async () => {
+    noAmbientCredentials(mkdtempSync(join(tmpdir(), 'ossguard-home-')));
+    try {
+      await expect(deployTarget({}, {})).rejects.toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

@@ -13,6 +13,8 @@ import { bundleOptions } from '../../scripts/bundle-options.mjs';
 const RUNTIME: Readonly<Record<string, string>> = {
   'ali-oss': 'every OSS call: the guards, the audit store, the CLI',
   '@alicloud/openapi-core': 'the POP client under the RAM, IMS and FC SDKs',
+  '@alicloud/credentials':
+    "the CLI's credentials: the official default chain (environment, aliyun CLI profiles, RamRoleArn, ECS RAM role, OIDC)",
   '@alicloud/ram20150501': 'RAM: the AccessKey guard lists and disables keys',
   '@alicloud/ims20190815': 'IMS: the AccessKey guard finds the owner of a key',
   '@alicloud/sls20201230': 'SLS: the object-ACL guard reads the trail logstore range its log trigger names',

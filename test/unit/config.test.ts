@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadRuntime, parseConfig } from '../../shared/config';
 import { ConfigValidationError } from '../../shared/errors';
 
@@ -174,6 +174,21 @@ describe('config validation at cold start', () => {
       expect.unreachable();
     } catch (error) {
       expect(String((error as Error).message)).not.toContain('s3cr3t-value');
+    }
+  });
+});
+
+describe('YAML that reads differently from how it looks', () => {
+  it.each([
+    ['an unknown directive', '%FOO bar\n---\ndryRun: true\n'],
+    ['an unresolved tag', 'dryRun: !!js/function true\n'],
+  ])('refuses %s as a config error, and prints no YAMLWarning', (_what, text) => {
+    const warn = vi.spyOn(process, 'emitWarning');
+    try {
+      expect(() => parseConfig(text)).toThrow(ConfigValidationError);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
     }
   });
 });
