@@ -1,4 +1,12 @@
 import { EventParseError } from '../errors';
+import {
+  type ActionTrailRecord,
+  actionTrailRecord,
+  type CloudEventEnvelope,
+  cloudEventEnvelope,
+  lookupEventsPage,
+  recordName,
+} from './schemas';
 import type { Actor, ActorType, ChangeRecord, ChangeResources, EventOrigin, ParsedItem } from './types';
 
 /**
@@ -64,8 +72,9 @@ export function parseEvents(body: Buffer | string | unknown, options: ParseOptio
     if (value.length === 0) return [invalid(0, 'event batch is empty')];
     return value.map((element, index) => parseOne(element, index, 'record', options));
   }
-  if (isObject(value) && Array.isArray(value.Events)) {
-    return value.Events.map((element, index) => parseOne(element, index, 'lookup-events', options));
+  const page = lookupEventsPage.safeParse(value);
+  if (page.success) {
+    return page.data.Events.map((element, index) => parseOne(element, index, 'lookup-events', options));
   }
   return [parseOne(value, 0, 'record', options)];
 }
@@ -84,7 +93,9 @@ function parseOne(value: unknown, index: number, origin: EventOrigin, options: P
         eventName: peeked.eventName,
       };
     }
-    const record = isCloudEvent(value) ? fromCloudEvent(value, index) : fromRecord(value, index, origin);
+    const record = isCloudEvent(value)
+      ? fromCloudEvent(cloudEventEnvelope.parse(value), index)
+      : fromRecord(value, index, origin);
     return { kind: 'change', index, record };
   } catch (error) {
     if (error instanceof EventParseError) return { kind: 'invalid', index, error };
@@ -109,7 +120,8 @@ const isCloudEvent = (value: unknown): value is Json => isObject(value) && 'spec
 /** The event name and id of a record or CloudEvent, read without judging anything else. */
 function peek(value: unknown): { eventName?: string; eventId?: string } {
   if (!isObject(value)) return {};
-  let data: unknown = isCloudEvent(value) ? value.data : value;
+  const envelope = isCloudEvent(value) ? cloudEventEnvelope.parse(value) : undefined;
+  let data: unknown = envelope ? envelope.data : value;
   if (typeof data === 'string') {
     try {
       data = JSON.parse(data);
@@ -117,16 +129,15 @@ function peek(value: unknown): { eventName?: string; eventId?: string } {
       return {};
     }
   }
-  if (!isObject(data)) return {};
-  const eventName = str(data.eventName);
-  const eventId = str(data.eventId) ?? (isCloudEvent(value) ? str(value.id) : undefined);
+  const record = recordName.safeParse(data);
+  if (!record.success) return {};
+  const { eventName } = record.data;
+  const eventId = record.data.eventId ?? envelope?.id;
   return { ...(eventName ? { eventName } : {}), ...(eventId ? { eventId } : {}) };
 }
 
-function fromCloudEvent(event: Json, index: number): ChangeRecord {
-  const id = str(event.id);
-  const source = str(event.source);
-  const type = str(event.type);
+function fromCloudEvent(event: CloudEventEnvelope, index: number): ChangeRecord {
+  const { id, source, type } = event;
   if (!id || !source || !type) {
     throw new EventParseError('CloudEvent lacks id, source or type', { index });
   }
@@ -142,14 +153,15 @@ function fromCloudEvent(event: Json, index: number): ChangeRecord {
       });
     }
   }
-  if (!isObject(data)) {
+  const parsed = actionTrailRecord.safeParse(data);
+  if (!parsed.success) {
     throw new EventParseError(`CloudEvent ${id} has no ActionTrail record in data`, { index, eventId: id });
   }
-  const record = fromRecord(data, index, 'cloudevent', {
-    dedupeKey: str(data.eventId) ?? cloudEventDedupeKey({ source, id }),
-    region: str(event.aliyunregionid),
-    accountId: str(event.aliyunaccountid),
-    time: str(event.time),
+  const record = fromRecord(parsed.data, index, 'cloudevent', {
+    dedupeKey: parsed.data.eventId ?? cloudEventDedupeKey({ source, id }),
+    region: event.aliyunregionid,
+    accountId: event.aliyunaccountid,
+    time: event.time,
     // `oss:ActionTrail:ConsoleOperation` → the record's eventType when the record itself omits it.
     eventType: type.split(':')[2],
     serviceFromType: type.split(':')[0],
@@ -172,14 +184,16 @@ function fromRecord(
   origin: EventOrigin,
   envelope?: EnvelopeFacts,
 ): ChangeRecord {
-  if (!isObject(value)) throw new EventParseError('event is not a JSON object', { index });
-  const eventName = str(value.eventName);
+  const parsed = actionTrailRecord.safeParse(value);
+  if (!parsed.success) throw new EventParseError('event is not a JSON object', { index });
+  const record = parsed.data;
+  const { eventName } = record;
   if (!eventName) {
     throw new EventParseError('not an ActionTrail record or CloudEvent: eventName is missing', { index });
   }
-  const eventId = str(value.eventId) ?? envelope?.dedupeKey;
+  const eventId = record.eventId ?? envelope?.dedupeKey;
   if (!eventId) throw new EventParseError(`${eventName} record has no eventId`, { index });
-  const version = value.eventVersion; // 1 or "1" (F-ACTIONTRAIL-EVENT-VERSION)
+  const version = record.eventVersion; // 1 or "1" (F-ACTIONTRAIL-EVENT-VERSION)
   if (version !== undefined && String(version) !== '1') {
     throw new EventParseError(`${eventName} record has unsupported eventVersion ${String(version)}`, {
       index,
@@ -187,47 +201,40 @@ function fromRecord(
     });
   }
 
-  const eventSource = str(value.eventSource);
+  const { eventSource, userIdentity: identity } = record;
   const service =
-    str(value.serviceName) ?? serviceFromEventSource(eventSource) ?? capitalise(envelope?.serviceFromType);
-  const region = str(value.acsRegion) ?? envelope?.region ?? regionFromEventSource(eventSource);
+    record.serviceName ?? serviceFromEventSource(eventSource) ?? capitalise(envelope?.serviceFromType);
+  const region = record.acsRegion ?? envelope?.region ?? regionFromEventSource(eventSource);
   if (!service) throw new EventParseError(`${eventName} record names no service`, { index, eventId });
   if (!region) throw new EventParseError(`${eventName} record names no region`, { index, eventId });
 
-  const identity = isObject(value.userIdentity) ? value.userIdentity : {};
-  const requestParameters = isObject(value.requestParameters) ? value.requestParameters : {};
-  // Records from 2015-2016 name the account only in recipientAccountId (F-ACTIONTRAIL-LEGACY-RECORD).
-  const accountId = str(identity.accountId) ?? envelope?.accountId ?? str(value.recipientAccountId);
-  const errorCode = str(value.errorCode); // "" on success in some samples (F-ACTIONTRAIL-ERROR-FIELDS)
-  const errorMessage = str(value.errorMessage);
+  const accountId = identity?.accountId ?? envelope?.accountId ?? record.recipientAccountId;
+  const { errorCode, errorMessage } = record;
 
   return {
     dedupeKey: envelope?.dedupeKey ?? eventId,
     eventId,
     eventName,
-    eventType: str(value.eventType) ?? envelope?.eventType ?? 'ApiCall', // F-ACTIONTRAIL-EVENT-TYPES
+    eventType: record.eventType ?? envelope?.eventType ?? 'ApiCall', // F-ACTIONTRAIL-EVENT-TYPES
     service,
     region,
     ...(accountId ? { accountId } : {}),
-    time: str(value.eventTime) ?? envelope?.time ?? new Date(0).toISOString(),
-    actor: actorOf(identity, value),
+    time: record.eventTime ?? envelope?.time ?? new Date(0).toISOString(),
+    actor: actorOf(record),
     ...(errorCode ? { errorCode } : {}),
     ...(errorMessage ? { errorMessage } : {}),
-    resources: resourcesOf(value, requestParameters, eventSource),
-    requestParameters: keptParameters(requestParameters),
+    resources: resourcesOf(record),
+    requestParameters: keptParameters(record.requestParameters ?? {}),
     origin,
   };
 }
 
 const ACTOR_TYPES: readonly ActorType[] = ['root-account', 'ram-user', 'assumed-role', 'system'];
 
-function actorOf(identity: Json, record: Json): Actor {
-  const type = ACTOR_TYPES.find((t) => t === identity.type) ?? 'unknown';
-  const session = isObject(identity.sessionContext) ? identity.sessionContext : {};
-  const attributes = isObject(session.attributes) ? session.attributes : {};
-  const mfa = attributes.mfaAuthenticated;
-  const actor: Actor = { type };
-  const fields: Array<[keyof Actor, unknown]> = [
+function actorOf(record: ActionTrailRecord): Actor {
+  const identity = record.userIdentity ?? {};
+  const actor: Actor = { type: ACTOR_TYPES.find((t) => t === identity.type) ?? 'unknown' };
+  const fields: Array<[keyof Actor, string | undefined]> = [
     ['principalId', identity.principalId],
     ['accountId', identity.accountId],
     ['userName', identity.userName],
@@ -235,25 +242,19 @@ function actorOf(identity: Json, record: Json): Actor {
     ['sourceIp', record.sourceIpAddress],
     ['userAgent', record.userAgent],
   ];
-  for (const [key, raw] of fields) {
-    const text = typeof raw === 'number' ? String(raw) : str(raw);
-    if (text) Object.assign(actor, { [key]: text });
-  }
-  // Alibaba samples carry the flag as the string "true"/"false"; accept a boolean too.
-  if (mfa === true || mfa === 'true') actor.mfaAuthenticated = true;
-  else if (mfa === false || mfa === 'false') actor.mfaAuthenticated = false;
+  for (const [key, text] of fields) if (text) Object.assign(actor, { [key]: text });
+  const mfa = identity.sessionContext?.attributes?.mfaAuthenticated;
+  if (mfa !== undefined) actor.mfaAuthenticated = mfa;
   return actor;
 }
 
-function resourcesOf(record: Json, params: Json, eventSource: string | undefined): ChangeResources {
-  const referenced = isObject(record.referencedResources) ? record.referencedResources : {};
+function resourcesOf(record: ActionTrailRecord): ChangeResources {
+  const { referencedResources: referenced = {}, requestParameters: params = {}, eventSource } = record;
   const named = resourceNameMap(record);
   const first = (type: string): string | undefined => {
     const list = referenced[type];
     return (Array.isArray(list) ? str(list[0]) : undefined) ?? named.get(type);
   };
-  const response = isObject(record.responseElements) ? record.responseElements : {};
-  const createdKey = isObject(response.AccessKey) ? response.AccessKey : {};
 
   const bucket =
     first('ACS::OSS::Bucket') ??
@@ -273,7 +274,9 @@ function resourcesOf(record: Json, params: Json, eventSource: string | undefined
   const ramUser = str(params.UserName) ?? principalName?.split('@')[0];
   // Where a new key's id sits is unverified (F-ACTIONTRAIL-CREATEACCESSKEY-RESPONSE).
   const accessKeyId =
-    str(createdKey.AccessKeyId) ?? str(params.UserAccessKeyId) ?? first('ACS::RAM::AccessKey');
+    record.responseElements?.AccessKey?.AccessKeyId ??
+    str(params.UserAccessKeyId) ??
+    first('ACS::RAM::AccessKey');
 
   return {
     ...(bucket ? { bucket } : {}),
@@ -285,9 +288,9 @@ function resourcesOf(record: Json, params: Json, eventSource: string | undefined
 }
 
 /** `resourceType` and `resourceName`: types separated by `;`, ids of one type by `,` (F-ACTIONTRAIL-RESOURCE-NAME). */
-function resourceNameMap(record: Json): Map<string, string> {
-  const types = str(record.resourceType)?.split(';') ?? [];
-  const names = str(record.resourceName)?.split(';') ?? [];
+function resourceNameMap(record: ActionTrailRecord): Map<string, string> {
+  const types = record.resourceType?.split(';') ?? [];
+  const names = record.resourceName?.split(';') ?? [];
   const map = new Map<string, string>();
   types.forEach((type, i) => {
     const id = names[i]?.split(',')[0]?.trim();

@@ -317,6 +317,24 @@ describe('oss-policy-guard through the router and the bundled function', () => {
     expect(record?.rules.map((r) => r.ruleId)).toContain('anonymous-principal');
   });
 
+  it("flags a grant of PutBucketAcl to another account (acl-write-granted, the registry's worked example)", async () => {
+    cloud.setConfig({});
+    await alice.putBucket('pol-acl-write');
+    await take(
+      'pol-acl-write',
+      policy({
+        ...ownerReads('pol-acl-write'),
+        Principal: ['9999999999999999'],
+        Action: ['oss:GetObject', 'oss:PutBucketAcl'],
+      }),
+    );
+    const [record] = await recordsOf('pol-acl-write');
+    expect(record?.decision).toBe('alerted');
+    expect(record?.rules).toContainEqual(
+      expect.objectContaining({ ruleId: 'acl-write-granted', severity: 'high' }),
+    );
+  });
+
   it('fails loudly, and changes nothing, when it may not read the policy', async () => {
     cloud.setConfig({ policy: { mode: 'delete' } });
     await alice.putBucket('pol-denied');

@@ -11,6 +11,7 @@ export const invalidPolicy = policyRule({
     'never treats it as safe.',
   docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/authorization-syntax-and-elements',
   severity: 'high',
-  firesWhen: 'OSS would reject the policy, or it cannot be parsed; never judged safe',
+  firesWhen:
+    'OSS would reject the policy, it cannot be parsed, or it names a key twice in one object; never judged safe',
   severityNote: 'high (medium where OSS may accept it)',
 });
