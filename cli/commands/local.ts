@@ -11,6 +11,7 @@ interface LocalOptions {
   port: string;
   demo: boolean;
   latency?: string;
+  kmsSecrets?: boolean;
 }
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -73,6 +74,10 @@ export const registerLocal: RegisterCommand = (program) => {
     .option('--port <port>', 'port of the OSS endpoint (the other services take free ports)', '0')
     .option('--no-demo', 'skip the demo (a bucket and an object made public and reverted)')
     .option('--latency <ms>', 'round-trip time added to every emulated request, for benchmarks')
+    .option(
+      '--kms-secrets',
+      "keep the robot secret and the audit key in the local KMS (the config's `secrets` block), not in the functions' environment",
+    )
     .addHelpText(
       'after',
       '\nPoke it with any OSS client, e.g. ali-oss:\n' +
@@ -86,6 +91,7 @@ export const registerLocal: RegisterCommand = (program) => {
         ossPort: Number(options.port),
         stateDir: dirname(statePath),
         ...(options.latency ? { latencyMs: Number(options.latency) } : {}),
+        ...(options.kmsSecrets ? { kmsSecrets: true } : {}),
       });
       const info = cloud.readyInfo();
       say(`ossguard local: OSS ${info.oss}, RAM/IMS ${info.ram}, ActionTrail ${info.actiontrail}`);
