@@ -338,9 +338,13 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         onProgress: (done, total) => bar.update(done, total),
       });
       bar.finish();
-      if (verification.findings.length > 0)
+      // Records pinned by nothing while no chain exists is what the first lock is for, not a problem to flag.
+      const problems = verification.findings.filter(
+        (f) => !(f.kind === 'unpinned' && verification.checkpoints.length === 0),
+      );
+      if (problems.length > 0)
         err(
-          `ossguard audit lock: ${verification.findings.length} problem(s) found; locking keeps the evidence (see \`ossguard audit verify\`)\n`,
+          `ossguard audit lock: ${problems.length} problem(s) found; locking keeps the evidence (see \`ossguard audit verify\`)\n`,
         );
       await checkpointAndReport(store, verification, key);
       try {
@@ -396,7 +400,8 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         out(
           `${intact ? 'intact' : 'NOT INTACT'}: ${summary.objects} object(s) under oss://${sanitize(store.bucket)}/${sanitize(store.prefix)}, ` +
             `${summary.checkpoints} checkpoint(s) pinning ${summary.pinned}, ${summary.problems} problem(s)\n` +
-            `retention: ${typeof worm === 'string' ? sanitize(worm) : describeWorm(worm)}\n`,
+            `retention: ${typeof worm === 'string' ? sanitize(worm) : describeWorm(worm)}\n` +
+            `MACs: ${key ? `checked with audit key ${sanitize(key.id)}` : 'not checked (no audit key)'}\n`,
         );
       }
       if (verification.checkpoints.length === 0 && !options.checkpoint)

@@ -12,6 +12,7 @@ interface LocalOptions {
   demo: boolean;
   guards: boolean;
   latency?: string;
+  kmsSecrets?: boolean;
 }
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -78,6 +79,10 @@ export const registerLocal: RegisterCommand = (program) => {
       'deploy no function: the same emulated cloud, for testing your own OSS code (no demo either)',
     )
     .option('--latency <ms>', 'round-trip time added to every emulated request, for benchmarks')
+    .option(
+      '--kms-secrets',
+      "keep the robot secret and the audit key in the local KMS (the config's `secrets` block), not in the functions' environment",
+    )
     .addHelpText(
       'after',
       '\nPoke it with any OSS client, e.g. ali-oss:\n' +
@@ -92,6 +97,7 @@ export const registerLocal: RegisterCommand = (program) => {
         stateDir: dirname(statePath),
         ...(options.latency ? { latencyMs: Number(options.latency) } : {}),
         ...(options.guards ? {} : { noGuards: true }),
+        ...(options.kmsSecrets ? { kmsSecrets: true } : {}),
       });
       const info = cloud.readyInfo();
       say(`ossguard local: OSS ${info.oss}, RAM/IMS ${info.ram}, ActionTrail ${info.actiontrail}`);

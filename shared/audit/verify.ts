@@ -16,8 +16,9 @@ export type FindingKind =
   /** Checked with the audit key, the record carries no MAC: anyone who can write the bucket could have written it. */
   | 'unkeyed'
   /**
-   * A record no checkpoint pins although a later checkpoint exists (checkpoints pin every record present), or
-   * records while no checkpoint exists at all: the chain, or its newest links, were deleted, or never written.
+   * A record no checkpoint pins although a later checkpoint listed the bucket after it was written (the
+   * checkpoint that pinned it was deleted), or records while no checkpoint exists at all (the chain was
+   * deleted, or never written).
    */
   | 'unpinned'
   /** The record sits at a key other than `auditKey(prefix, dedupeKey, time)`: moved, renamed or forged. */
@@ -133,7 +134,8 @@ function unpinnedFindings(
       },
     ];
   }
-  // OSS gives LastModified in whole seconds (F-OSS-LASTMODIFIED-SECONDS): an object of the listing's own second may not have been listed.
+  // OSS gives LastModified in whole seconds (F-OSS-LASTMODIFIED-SECONDS): an object of the listing's own
+  // second may not have been listed.
   const listedAt =
     Math.max(...checkpoints.map((c) => Date.parse(c.checkpoint.listedAt ?? '') || 0)) -
     LAST_MODIFIED_PRECISION_MS;

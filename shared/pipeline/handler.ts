@@ -1,7 +1,7 @@
 import { type AlertDispatcher, createAlertDispatcher, type SharedBudgetFor } from '../alerts/dispatch';
 import { OssWindowBudget } from '../alerts/shared-budget';
 import { CallLog } from '../clients/calllog';
-import { kmsSecrets } from '../clients/kms';
+import type { KmsSecrets } from '../clients/kms';
 import { type CloudCredentials, OssClientFactory, OssGateway } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
@@ -120,8 +120,7 @@ export function createFunctionHandler<Result>(
     const log = createLogger({ guard: source.name, requestId: context.requestId });
     if (kmsCache.configured) {
       const values = await kmsCache.get(
-        () =>
-          kmsSecrets(credentials, runtime.config.secrets?.region ?? context.region, runtime.endpoints.kms),
+        () => kmsClient(credentials, runtime.config.secrets?.region ?? context.region, runtime.endpoints.kms),
         (error) =>
           log.warn('KMS secrets could not be refreshed; keeping the values read before', {
             error: String(error),
@@ -149,6 +148,16 @@ export function createFunctionHandler<Result>(
     };
     return source.run(event, context, { runtime: live, credentials, deps, log });
   };
+}
+
+/**
+ * The KMS client, loaded only where the config names secrets: a CommonJS require, so that esbuild bundles
+ * openapi-core but a function without KMS does not evaluate it at cold start (as parseText in ../config/load.ts
+ * does with yaml).
+ */
+function kmsClient(credentials: CloudCredentials, region: string, endpoint: string | undefined): KmsSecrets {
+  const { kmsSecrets } = require('../clients/kms') as typeof import('../clients/kms');
+  return kmsSecrets(credentials, region, endpoint);
 }
 
 /**

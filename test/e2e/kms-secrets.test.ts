@@ -40,6 +40,11 @@ describe('ossguard with its secrets in KMS', () => {
     expect(record?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}`);
     const key = auditKeyOf(values[1], LOCAL_SECRET_NAMES.auditKey);
     expect(record && recordSeal(record, key)).toBe('verified');
+    // The message took a slot of the DingTalk budget every instance shares.
+    const slots = await cloud
+      .adminClient(cloud.auditBucket)
+      .listV2({ prefix: 'ossguard/audit/alert-budget/' }, {});
+    expect(slots.objects?.length).toBe(1);
   });
 
   it('puts no secret value in logs or audit records', async () => {
