@@ -44,6 +44,15 @@ export interface AuditRecord {
    * results were lost with its record, so `alerts` is empty here even if alerts went out.
    */
   completedFrom?: string;
+  /**
+   * On a `skipped` record: the revert ossguard made after this change, for another event about the same
+   * resource, that is why the state now passes.
+   */
+  remediatedBy?: { eventId: string; eventName: string; auditKey: string };
+  /** The function and route that judged the change (`trail-guard/object-acl-recheck`, `oss-acl-guard`, …). */
+  route?: string;
+  /** The event's `eventTime` when it was no time: the record is then filed under the time it was received. */
+  eventTimeUnparsed?: string;
   /** sha256 over the record without this field, in canonical key order: `ossguard audit verify` recomputes it. */
   digest: string;
 }

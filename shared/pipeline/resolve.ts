@@ -3,6 +3,7 @@ import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
 import { isNotFound, type OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
+import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
 import { duplicateOf, type ItemOutcome, isCompleted, retryOf, verifies, withDecision } from './records';
 import type { Decision } from './types';
@@ -34,14 +35,17 @@ export type LedgerOpening =
   | { kind: 'open'; ledger: ChangeLedger; dedupeKey: string };
 
 /**
- * Finds where this change stands: a completed record whose digest verifies means it was handled; a failed
- * attempt's record, or one that does not verify (written by someone else), does not, and the change is
- * decided again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
+ * Finds where this change stands: a record whose digest verifies means it was handled, unless it records a
+ * failed attempt and the change comes from `ossguard replay` (LookupEvents history), which re-drives failures
+ * on purpose; the other live path delivering the same change minutes later would only fail and alert again.
+ * A record that does not verify (written by someone else) settles nothing. An unsettled change is decided
+ * again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
  */
 export async function openLedger(
   audit: { gateway: OssGateway; bucket: string; prefix: string },
-  change: { dedupeKey: string; time: string },
+  change: Pick<ChangeRecord, 'dedupeKey' | 'time' | 'origin'>,
 ): Promise<LedgerOpening> {
+  const retryFailed = change.origin === 'lookup-events';
   for (let attempt = 1; ; attempt++) {
     const dedupeKey = attempt === 1 ? change.dedupeKey : `${change.dedupeKey}#attempt-${attempt}`;
     const ledger: ChangeLedger = {
@@ -50,13 +54,16 @@ export async function openLedger(
       recordKey: auditKey(audit.prefix, dedupeKey, change.time),
       intentKey: intentKey(audit.prefix, dedupeKey, change.time),
     };
-    const state = await recordState(ledger);
+    const state = await recordState(ledger, retryFailed);
     if (state === 'handled') return { kind: 'handled', ledger };
     if (state === 'absent' || attempt === MAX_ATTEMPTS) return { kind: 'open', ledger, dedupeKey };
   }
 }
 
-async function recordState(at: ChangeLedger): Promise<'absent' | 'handled' | 'unsettled'> {
+async function recordState(
+  at: ChangeLedger,
+  retryFailed: boolean,
+): Promise<'absent' | 'handled' | 'unsettled'> {
   let body: Buffer;
   try {
     body = await at.gateway.getObject(at.bucket, at.recordKey);
@@ -65,7 +72,7 @@ async function recordState(at: ChangeLedger): Promise<'absent' | 'handled' | 'un
     throw error;
   }
   const { record } = parseStored(at.recordKey, body);
-  return record && isCompleted(record) && verifies(record) ? 'handled' : 'unsettled';
+  return record && verifies(record) && (isCompleted(record) || !retryFailed) ? 'handled' : 'unsettled';
 }
 
 /**
