@@ -45,6 +45,15 @@ export interface AuditRecord {
    */
   completedFrom?: string;
   /**
+   * On a `skipped` record: the revert ossguard made after this change, for another event about the same
+   * resource, that is why the state now passes.
+   */
+  remediatedBy?: { eventId: string; eventName: string; auditKey: string };
+  /** The function and route that judged the change (`trail-guard/object-acl-recheck`, `oss-acl-guard`, …). */
+  route?: string;
+  /** The event's `eventTime` when it was no time: the record is then filed under the time it was received. */
+  eventTimeUnparsed?: string;
+  /**
    * sha256 over the record without `digest` and `mac`, in canonical key order. Unkeyed: anyone can recompute
    * it, so it only catches accidental damage; `mac` is what a writer without the audit key cannot forge.
    */

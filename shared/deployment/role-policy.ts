@@ -1,4 +1,5 @@
 import { SNAPSHOT_PREFIX } from '../guards/policy-snapshots';
+import { PIPELINE_PREFIX } from '../pipeline/remediated';
 import { SWEEP_PREFIX } from '../sweep/progress-checkpoint';
 import { parseRamPolicy } from './ram-policy';
 
@@ -10,7 +11,7 @@ export interface AuditLocation {
 
 /**
  * Fills in the audit bucket and the prefixes the functions write there (`${audit.bucket}`, `${audit.prefix}`
- * from the config; `${snapshot.prefix}` and `${sweep.prefix}` from the code that writes them) in the text of
+ * from the config; `${snapshot.prefix}`, `${sweep.prefix}` and `${pipeline.prefix}` from the code that writes them) in the text of
  * deploy/role-policy.json, then checks the result parses as a RAM policy.
  */
 export function renderRolePolicy(
@@ -24,6 +25,7 @@ export function renderRolePolicy(
     'audit.prefix': audit.prefix,
     'snapshot.prefix': SNAPSHOT_PREFIX,
     'sweep.prefix': SWEEP_PREFIX,
+    'pipeline.prefix': PIPELINE_PREFIX,
   };
   const rendered = template.replace(/\$\{([a-z.]+)\}/g, (whole, name: string) => {
     const value = values[name];

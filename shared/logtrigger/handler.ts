@@ -118,6 +118,7 @@ export function logTriggerSource(
         ...deps,
         log: createLogger({ guard: route, requestId: context.requestId }),
         invocationId: `${rangeId}/${step}`,
+        route: `trail-guard/${step}`,
       });
       result.decisions.push(...part.decisions);
       result.retryableFailures.push(...part.retryableFailures);

@@ -18,6 +18,8 @@ export interface InvocationDeps {
   accountId?: string;
   dispatch: AlertDispatcher;
   log: Logger;
+  /** The function and route that judge these changes, when it is not the guard's own function. */
+  route?: string;
   /** Identifies the invocation, for audit keys of input that carries no event id. */
   invocationId: string;
   now?: () => Date;

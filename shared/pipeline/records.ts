@@ -90,6 +90,7 @@ export function withDecision(
     ...(decision.after ? { after: decision.after } : {}),
     ...(decision.exception ? { exception: decision.exception } : {}),
     ...(decision.ignoredExceptions ? { ignoredExceptions: decision.ignoredExceptions } : {}),
+    ...(decision.remediatedBy ? { remediatedBy: decision.remediatedBy } : {}),
     dryRun: decision.decision === 'dry-run',
     requestIds: calls.entries,
   };

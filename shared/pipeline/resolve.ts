@@ -10,6 +10,7 @@ import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
 import { isNotFound, type OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
+import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
 import { duplicateOf, type ItemOutcome, isCompleted, retryOf, withDecision } from './records';
 import type { Decision } from './types';
@@ -43,14 +44,17 @@ export type LedgerOpening =
   | { kind: 'open'; ledger: ChangeLedger; dedupeKey: string };
 
 /**
- * Finds where this change stands: a completed record that verifies under the audit key means it was handled; a failed
- * attempt's record, or one that does not verify (written by someone else), does not, and the change is
+ * Finds where this change stands: a record that verifies under the audit key means it was handled, unless it
+ * records a failed attempt and the change comes from `ossguard replay` (LookupEvents history), which re-drives
+ * failures on purpose; the other live path delivering the same change minutes later would only fail and alert
+ * again. A record that does not verify (written by someone else) settles nothing. An unsettled change is
  * decided again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
  */
 export async function openLedger(
   audit: { gateway: OssGateway; bucket: string; prefix: string; key: AuditKey | undefined },
-  change: { dedupeKey: string; time: string },
+  change: Pick<ChangeRecord, 'dedupeKey' | 'time' | 'origin'>,
 ): Promise<LedgerOpening> {
+  const retryFailed = change.origin === 'lookup-events';
   for (let attempt = 1; ; attempt++) {
     const dedupeKey = attempt === 1 ? change.dedupeKey : `${change.dedupeKey}#attempt-${attempt}`;
     const ledger: ChangeLedger = {
@@ -60,13 +64,16 @@ export async function openLedger(
       intentKey: intentKey(audit.prefix, dedupeKey, change.time),
       auditKey: audit.key,
     };
-    const state = await recordState(ledger);
+    const state = await recordState(ledger, retryFailed);
     if (state === 'handled') return { kind: 'handled', ledger };
     if (state === 'absent' || attempt === MAX_ATTEMPTS) return { kind: 'open', ledger, dedupeKey };
   }
 }
 
-async function recordState(at: ChangeLedger): Promise<'absent' | 'handled' | 'unsettled'> {
+async function recordState(
+  at: ChangeLedger,
+  retryFailed: boolean,
+): Promise<'absent' | 'handled' | 'unsettled'> {
   let body: Buffer;
   try {
     body = await at.gateway.getObject(at.bucket, at.recordKey);
@@ -75,7 +82,9 @@ async function recordState(at: ChangeLedger): Promise<'absent' | 'handled' | 'un
     throw error;
   }
   const { record } = parseStored(at.recordKey, body);
-  return record && isCompleted(record) && isTrustedRecord(record, at.auditKey) ? 'handled' : 'unsettled';
+  return record && isTrustedRecord(record, at.auditKey) && (isCompleted(record) || !retryFailed)
+    ? 'handled'
+    : 'unsettled';
 }
 
 /**

@@ -5,7 +5,7 @@ import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
-import type { ParsedItem } from '../events/types';
+import type { ChangeRecord, ParsedItem } from '../events/types';
 import { act } from './act';
 import { dedupeBatch, ownRoles, skipReason } from './dedupe';
 import { CONCURRENCY, sendAlerts, writeRecords } from './deliver';
@@ -23,6 +23,7 @@ import {
   retryOf,
   withDecision,
 } from './records';
+import { lastRemediation, markRemediated } from './remediated';
 import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
@@ -120,8 +121,12 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     return notJudged(guard.name, item, at);
   }
 
-  const change = item.record;
-  const first = changeRecord(guard.name, change, now());
+  const { change, eventTimeUnparsed } = dated(item.record, now());
+  const first = {
+    ...changeRecord(guard.name, change, now()),
+    route: deps.route ?? guard.name,
+    ...(eventTimeUnparsed === undefined ? {} : { eventTimeUnparsed }),
+  };
   const skip = skipReason(change, ownRoles(deps.accountId, config.ownRoleName));
   if (skip) return pendingOf({ ...first, decision: 'skipped', reason: skip }, config.audit.prefix);
 
@@ -160,6 +165,9 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       if (planned.fix)
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
+      if (decision.decision === 'remediated') await noteRemediation(invocation, change, ledger.recordKey);
+      else if (decision.decision === 'skipped')
+        decision = await tiedToRemediation(invocation, change, decision);
     }
     if (intentHeldElsewhere) {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
@@ -193,6 +201,56 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       },
     };
   }
+}
+
+/**
+ * An `eventTime` that is no time would file the record under 1970 (`auditKey`): the record goes under the time
+ * the change was received instead, and keeps the text it came with. Redeliveries on the same UTC day share the
+ * key; one across midnight may be recorded twice.
+ */
+function dated(change: ChangeRecord, now: Date): { change: ChangeRecord; eventTimeUnparsed?: string } {
+  if (!Number.isNaN(Date.parse(change.time))) return { change };
+  return { change: { ...change, time: now.toISOString() }, eventTimeUnparsed: change.time };
+}
+
+/** Notes the revert against its resource, so a later change the revert already fixed can say so. */
+async function noteRemediation<State>(
+  { guard, deps, auditGateway, now }: Invocation<State>,
+  change: ChangeRecord,
+  auditKey: string,
+): Promise<void> {
+  const mark = { eventId: change.eventId, eventName: change.eventName, auditKey, at: now().toISOString() };
+  try {
+    await markRemediated(
+      { gateway: auditGateway, bucket: deps.runtime.config.audit.bucket },
+      guard.name,
+      change,
+      mark,
+    );
+  } catch (error) {
+    // Only the tie from a later `skipped` record is lost; the revert and its record stand.
+    deps.log.warn('remediation mark not written', { eventId: change.eventId, error: describeError(error) });
+  }
+}
+
+/**
+ * A change whose resource passes may pass because ossguard reverted it for another event that came first
+ * (a bucket created public, then its ACL set again before the revert): the `skipped` record names that revert.
+ */
+async function tiedToRemediation<State>(
+  { guard, deps, auditGateway }: Invocation<State>,
+  change: ChangeRecord,
+  decision: Decision,
+): Promise<Decision> {
+  const audit = { gateway: auditGateway, bucket: deps.runtime.config.audit.bucket };
+  const mark = await lastRemediation(audit, guard.name, change);
+  if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
+    return decision;
+  return {
+    ...decision,
+    reason: `${decision.reason}: ossguard reverted it after this change, for ${mark.eventName} ${mark.eventId}`,
+    remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
+  };
 }
 
 /** An exception is a standing risk the owner accepted: each decision it makes is alerted too (#20). */

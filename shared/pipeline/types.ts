@@ -23,6 +23,8 @@ export interface Decision {
   ignoredExceptions?: IgnoredException[];
   /** Extra lines for the alert: how to fix by hand, console steps, the fix for a policy finding. */
   advice?: string[];
+  /** A `skipped` change whose resource passes because ossguard reverted it for an earlier event. */
+  remediatedBy?: { eventId: string; eventName: string; auditKey: string };
 }
 
 /** One write ossguard may make, as data: `act` performs it, and nothing else decides whether it happens. */
