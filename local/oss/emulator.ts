@@ -97,7 +97,10 @@ export class OssEmulator {
   constructor(private readonly options: OssEmulatorOptions) {
     this.region = options.region ?? 'cn-hangzhou';
     this.now = options.now ?? (() => new Date());
-    this.server = createServer((message, response) => {
+    // A request with both Content-Length and `Transfer-Encoding: chunked` (ali-oss putStream sends both when
+    // the caller sets Content-Length) is read as chunked, as RFC 9112 says; Node's strict parser would answer
+    // 400 and close the connection (F-OSS-CHUNKED-WITH-LENGTH).
+    this.server = createServer({ insecureHTTPParser: true }, (message, response) => {
       this.serve(message, response).catch((error: unknown) => {
         process.emitWarning(`OSS emulator could not answer a request: ${String(error)}`);
         response.destroy();

@@ -115,7 +115,28 @@ const isQualifier = (name: string): boolean =>
   name.startsWith('response-') ||
   name.startsWith('x-oss-');
 
+/**
+ * Parameters that ask for a feature the local cloud does not emulate: answered NotImplemented, never with a
+ * plausible success (F-OSS-UNEMULATED: image and document processing, versioned reads). A signed sub-resource that selects no
+ * emulated operation (`restore`, `versioning`, …) is NotImplemented already.
+ */
+const UNEMULATED: ReadonlyArray<[string, (value: string) => boolean]> = [
+  ['x-oss-process', () => true],
+  ['x-oss-async-process', () => true],
+  // `versionId=null` names the only version an unversioned bucket has.
+  ['versionId', (value) => value !== 'null'],
+];
+
 export function resolveOperation(request: OssRequest): OperationName {
+  for (const [name, applies] of UNEMULATED) {
+    const value = request.query.find(([n]) => n === name)?.[1];
+    if (value !== undefined && applies(value)) {
+      throw new OssError(ERR.NotImplemented, {
+        message: `The local cloud does not emulate ${name}: use a real OSS bucket for it.`,
+        details: { Parameter: name },
+      });
+    }
+  }
   const scope: Scope =
     request.bucket === undefined ? 'service' : request.key === undefined ? 'bucket' : 'object';
   const names = request.query.map(([name]) => name);

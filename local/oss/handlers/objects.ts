@@ -120,21 +120,54 @@ function objectHeaders(object: StoredObject): Record<string, string> {
 
 const unquote = (etag: string): string => etag.replace(/^W\//, '').replace(/"/g, '');
 
-/** If-Match / If-None-Match against the ETag; undefined when the read should go ahead. */
-function preconditionReply(request: OssRequest, object: StoredObject): OssReply | undefined {
+/** The four condition headers of a read, or their `x-oss-copy-source-` forms on a copy's source. */
+const READ_CONDITIONS = {
+  ifMatch: 'if-match',
+  ifNoneMatch: 'if-none-match',
+  ifModifiedSince: 'if-modified-since',
+  ifUnmodifiedSince: 'if-unmodified-since',
+} as const;
+const COPY_CONDITIONS = {
+  ifMatch: 'x-oss-copy-source-if-match',
+  ifNoneMatch: 'x-oss-copy-source-if-none-match',
+  ifModifiedSince: 'x-oss-copy-source-if-modified-since',
+  ifUnmodifiedSince: 'x-oss-copy-source-if-unmodified-since',
+} as const;
+
+const httpSeconds = (text: string | undefined): number | undefined => {
+  const at = text === undefined ? Number.NaN : Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.floor(at / 1000);
+};
+
+/**
+ * Conditional requests (F-OSS-CONDITIONAL): a failed If-Match or If-Unmodified-Since is 412 PreconditionFailed
+ * (EC 0017-00001001), a failed If-None-Match or If-Modified-Since is 304 Not Modified; evaluated in RFC 7232
+ * order, where an ETag condition overrides its date counterpart. Undefined when the request goes ahead.
+ */
+function conditionReply(
+  request: OssRequest,
+  object: StoredObject,
+  names: typeof READ_CONDITIONS | typeof COPY_CONDITIONS,
+): OssReply | undefined {
+  const { headers } = request;
   const etag = unquote(object.etag);
-  const ifMatch = request.headers['if-match'];
-  if (ifMatch !== undefined && unquote(ifMatch) !== etag) {
-    throw new OssError(ERR.PreconditionFailed, { details: { Condition: 'If-Match' } });
+  const modified = Math.floor(object.lastModified.getTime() / 1000);
+  const failed = (condition: string) =>
+    new OssError(ERR.PreconditionFailed, { details: { Condition: condition }, ec: '0017-00001001' });
+  const ifMatch = headers[names.ifMatch];
+  if (ifMatch !== undefined && unquote(ifMatch) !== etag) throw failed(names.ifMatch);
+  const unmodifiedSince = httpSeconds(headers[names.ifUnmodifiedSince]);
+  if (ifMatch === undefined && unmodifiedSince !== undefined && modified > unmodifiedSince) {
+    throw failed(names.ifUnmodifiedSince);
   }
-  const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && unquote(ifNoneMatch) === etag) {
-    return {
-      status: 304,
-      headers: { etag: object.etag, 'last-modified': object.lastModified.toUTCString() },
-    };
-  }
-  return undefined;
+  const ifNoneMatch = headers[names.ifNoneMatch];
+  const modifiedSince = httpSeconds(headers[names.ifModifiedSince]);
+  const notModified =
+    ifNoneMatch !== undefined
+      ? unquote(ifNoneMatch) === etag
+      : modifiedSince !== undefined && modified <= modifiedSince;
+  if (!notModified) return undefined;
+  return { status: 304, headers: { etag: object.etag, 'last-modified': object.lastModified.toUTCString() } };
 }
 
 /** A single `bytes=` range; OSS ignores an invalid or unsatisfiable range and returns the whole object. */
@@ -160,7 +193,7 @@ function readable(ctx: OpContext): StoredObject {
 
 function readObject(ctx: OpContext, withBody: boolean): OssReply {
   const object = readable(ctx);
-  const notModified = preconditionReply(ctx.request, object);
+  const notModified = conditionReply(ctx.request, object, READ_CONDITIONS);
   if (notModified) return notModified;
   const headers = objectHeaders(object);
   const size = object.body.length;
@@ -209,6 +242,8 @@ const CopyObject: Operation = {
     const bucket = ctx.state.bucket(ctx.bucketName);
     const from = copySource(ctx.request);
     const source = ctx.state.object(ctx.state.bucket(from.bucket), from.key);
+    const notModified = conditionReply(ctx.request, source, COPY_CONDITIONS);
+    if (notModified) return notModified;
     const directive = ctx.request.headers['x-oss-metadata-directive'] ?? 'COPY';
     if (directive !== 'COPY' && directive !== 'REPLACE') {
       throw new OssError(ERR.InvalidArgument, {
