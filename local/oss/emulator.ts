@@ -8,7 +8,7 @@ import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { authenticate } from './auth';
 import { type Authorize, ramActionOf, resourceOf } from './authorization';
 import { ERR, OssError, PLACEHOLDER_EC, renderError } from './errors';
-import type { OpContext, OssReply } from './operation';
+import type { OpContext, Operation, OssReply } from './operation';
 import { OPERATIONS, type OperationName, resolveOperation } from './operations';
 import { authorizeAnonymous } from './public-access';
 import {
@@ -257,9 +257,9 @@ export class OssEmulator {
     requestId: string,
     failure: OssError | undefined,
   ): void {
-    const { write } = OPERATIONS[operation];
+    const { write, objectLevel } = OPERATIONS[operation] as Operation;
     const { events, dataEvents } = this.options;
-    const isData = request.key !== undefined && dataEvents !== undefined;
+    const isData = (request.key !== undefined || objectLevel === true) && dataEvents !== undefined;
     if (!(write && events) && !isData) return;
     const record = ossRecord({
       operation,

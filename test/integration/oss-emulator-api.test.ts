@@ -8,7 +8,11 @@ import { expectOssError, OssRig, SIGNERS } from '../helpers/oss';
  */
 
 interface ApiClient {
-  put(name: string, body: Buffer): Promise<{ res: { headers: Record<string, string> } }>;
+  put(
+    name: string,
+    body: Buffer,
+    options?: { headers?: Record<string, string> },
+  ): Promise<{ res: { headers: Record<string, string> } }>;
   get(
     name: string,
     options?: { headers?: Record<string, string>; process?: string },
@@ -18,6 +22,21 @@ interface ApiClient {
     source: string,
     options?: { headers?: Record<string, string> },
   ): Promise<{ data: { etag: string } | null; res: { status: number } }>;
+  deleteMulti(
+    names: string[],
+    options?: { quiet?: boolean },
+  ): Promise<{ deleted: Array<{ Key: string }> | string[] }>;
+  append(
+    name: string,
+    body: Buffer,
+    options?: { position?: string; headers?: Record<string, string> },
+  ): Promise<{
+    nextAppendPosition: string;
+  }>;
+  putObjectTagging(name: string, tag: Record<string, string>): Promise<{ status: number }>;
+  getObjectTagging(name: string): Promise<{ tag: Record<string, string> }>;
+  deleteObjectTagging(name: string): Promise<{ status: number }>;
+  head(name: string): Promise<{ res: { headers: Record<string, string> } }>;
   putStream(
     name: string,
     stream: Readable,
@@ -107,5 +126,83 @@ describe.each(SIGNERS)('the local OSS API, signed $name', ({ v4 }) => {
       (oss as unknown as { get(n: string, o: object): Promise<unknown> }).get('doc.txt', { versionId: 'v1' }),
       { code: 'NotImplemented', status: 501 },
     );
+  });
+
+  it('deletes many objects in one DeleteMultipleObjects, listing them unless quiet', async () => {
+    for (const key of ['many/a', 'many/b', 'many/c']) await oss.put(key, Buffer.from(key));
+    const loud = await oss.deleteMulti(['many/a', 'many/b', 'many/missing']);
+    expect(loud.deleted.map((d) => (typeof d === 'string' ? d : d.Key)).sort()).toEqual([
+      'many/a',
+      'many/b',
+      'many/missing',
+    ]);
+    expect((await oss.deleteMulti(['many/c'], { quiet: true })).deleted ?? []).toEqual([]);
+    expect(rig.emulator.bucket(bucket)?.objectKeys.filter((k) => k.startsWith('many/'))).toEqual([]);
+  });
+
+  it('appends at the current length, refusing another position or a Normal object with 409', async () => {
+    const first = await oss.append('log.txt', Buffer.from('one,'), {
+      headers: { 'x-oss-object-acl': 'private' },
+    });
+    expect(first.nextAppendPosition).toBe('4');
+    const second = await oss.append('log.txt', Buffer.from('two'), { position: first.nextAppendPosition });
+    expect(second.nextAppendPosition).toBe('7');
+    expect(rig.emulator.object(bucket, 'log.txt')?.body.toString()).toBe('one,two');
+    expect((await oss.head('log.txt')).res.headers['x-oss-object-type']).toBe('Appendable');
+    await expectOssError(oss.append('log.txt', Buffer.from('x'), { position: '1' }), {
+      code: 'PositionNotEqualToLength',
+      status: 409,
+    });
+    await expectOssError(oss.append('doc.txt', Buffer.from('x'), { position: '11' }), {
+      code: 'ObjectNotAppendable',
+      status: 409,
+    });
+  });
+
+  it('tags objects by PutObjectTagging and by x-oss-tagging on put and copy, and counts them on reads', async () => {
+    await oss.put('tagged.txt', Buffer.from('t'), {
+      headers: { 'x-oss-tagging': 'team=data&stage=raw%20input' },
+    });
+    expect((await oss.getObjectTagging('tagged.txt')).tag).toEqual({ team: 'data', stage: 'raw input' });
+    expect((await oss.head('tagged.txt')).res.headers['x-oss-tagging-count']).toBe('2');
+
+    await oss.copy('tagged-copy.txt', 'tagged.txt');
+    expect((await oss.getObjectTagging('tagged-copy.txt')).tag).toEqual({ team: 'data', stage: 'raw input' });
+    await oss.copy('tagged-replaced.txt', 'tagged.txt', {
+      headers: { 'x-oss-tagging-directive': 'REPLACE', 'x-oss-tagging': 'team=web' },
+    });
+    expect((await oss.getObjectTagging('tagged-replaced.txt')).tag).toEqual({ team: 'web' });
+
+    await oss.putObjectTagging('tagged.txt', { owner: 'alice' });
+    expect((await oss.getObjectTagging('tagged.txt')).tag).toEqual({ owner: 'alice' });
+    expect((await oss.deleteObjectTagging('tagged.txt')).status).toBe(204);
+    expect((await oss.getObjectTagging('tagged.txt')).tag).toEqual({});
+    // ali-oss refuses an 11th tag itself; the header reaches the server as sent.
+    const tooMany = Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&');
+    await expectOssError(oss.put('tagged.txt', Buffer.from('t'), { headers: { 'x-oss-tagging': tooMany } }), {
+      code: 'InvalidTag',
+      status: 400,
+    });
+  });
+
+  it('lists only the buckets with a tag, by tag-key and tag-value or by tagging', async () => {
+    const service = rig.client(rig.root, { v4 }) as unknown as {
+      putBucket(name: string): Promise<unknown>;
+      putBucketTags(name: string, tags: Record<string, string>): Promise<unknown>;
+      listBuckets(
+        query: Record<string, unknown>,
+        options?: object,
+      ): Promise<{ buckets: Array<{ name: string }> | null }>;
+    };
+    const prod = `${bucket}-prod`;
+    await service.putBucket(prod);
+    await service.putBucketTags(prod, { env: 'prod' });
+    const names = async (query: Record<string, unknown>) =>
+      ((await service.listBuckets(query, {})).buckets ?? []).map((b) => b.name);
+    expect(await names({ 'tag-key': 'env', 'tag-value': 'prod' })).toEqual([prod]);
+    expect(await names({ 'tag-key': 'env' })).toEqual([prod]);
+    expect(await names({ subres: { tagging: '"env":"prod"' } })).toEqual([prod]);
+    expect(await names({ 'tag-key': 'env', 'tag-value': 'dev' })).toEqual([]);
+    expect(await names({})).toContain(bucket);
   });
 });

@@ -22,6 +22,7 @@ import {
   type StoredObject,
 } from '../state';
 import { element } from '../xml';
+import { taggingHeader } from './object-tagging';
 
 export type ObjectAttributes = Pick<StoredObject, 'contentType' | 'meta' | 'headers'>;
 
@@ -71,6 +72,8 @@ export interface NewObject {
   etag?: string;
   symlinkTarget?: string;
   storageClass?: string;
+  /** Default: the `x-oss-tagging` header of the request. */
+  tags?: Map<string, string>;
 }
 
 /**
@@ -95,6 +98,7 @@ export function storeObject(ctx: OpContext, bucket: BucketState, created: NewObj
     crc64: crc64ecma(body),
     lastModified: ctx.now,
     acl: created.acl,
+    tags: created.tags ?? taggingHeader(request),
     storageClass: created.storageClass ?? request.headers['x-oss-storage-class'] ?? bucket.storageClass,
     ...created.attributes,
   };
@@ -111,6 +115,7 @@ function objectHeaders(object: StoredObject): Record<string, string> {
     'x-oss-object-type': object.type,
     'x-oss-storage-class': object.storageClass,
     'x-oss-hash-crc64ecma': object.crc64,
+    ...(object.tags.size > 0 ? { 'x-oss-tagging-count': String(object.tags.size) } : {}),
     ...object.headers,
   };
   for (const [name, value] of Object.entries(object.meta))
@@ -254,10 +259,12 @@ const CopyObject: Operation = {
       directive === 'REPLACE'
         ? attributesOf(ctx.request)
         : { contentType: source.contentType, meta: source.meta, headers: source.headers };
+    const tagging = ctx.request.headers['x-oss-tagging-directive'] ?? 'COPY';
     const object = storeObject(ctx, bucket, {
       body: source.body,
       attributes,
       acl: requestedAcl(ctx.request) ?? 'default',
+      ...(tagging === 'REPLACE' ? {} : { tags: new Map(source.tags) }),
     });
     return xmlReply(
       element(
