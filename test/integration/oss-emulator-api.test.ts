@@ -205,4 +205,50 @@ describe.each(SIGNERS)('the local OSS API, signed $name', ({ v4 }) => {
     expect(await names({ 'tag-key': 'env', 'tag-value': 'dev' })).toEqual([]);
     expect(await names({})).toContain(bucket);
   });
+
+  it('serves presigned GET and PUT URLs, V1 and V4, and applies response-* overrides on a presigned GET', async () => {
+    const signer = oss as unknown as {
+      signatureUrl(name: string, options: object): string;
+      signatureUrlV4(method: string, expires: number, request: object, name: string): Promise<string>;
+    };
+    const response = { 'content-disposition': 'attachment; filename="d.txt"', 'cache-control': 'no-store' };
+    const getUrl = v4
+      ? await signer.signatureUrlV4(
+          'GET',
+          600,
+          {
+            queries: {
+              'response-content-disposition': response['content-disposition'],
+              'response-cache-control': 'no-store',
+            },
+          },
+          'doc.txt',
+        )
+      : signer.signatureUrl('doc.txt', { expires: 600, response });
+    const got = await fetch(getUrl);
+    expect(got.status).toBe(200);
+    expect(await got.text()).toBe('conditional');
+    expect(got.headers.get('content-disposition')).toBe('attachment; filename="d.txt"');
+    expect(got.headers.get('cache-control')).toBe('no-store');
+
+    const putUrl = v4
+      ? await signer.signatureUrlV4(
+          'PUT',
+          600,
+          { headers: { 'Content-Type': 'text/plain' } },
+          'presigned.txt',
+        )
+      : signer.signatureUrl('presigned.txt', { expires: 600, method: 'PUT', 'Content-Type': 'text/plain' });
+    const put = await fetch(putUrl, {
+      method: 'PUT',
+      body: 'uploaded',
+      headers: { 'Content-Type': 'text/plain' },
+    });
+    expect(put.status).toBe(200);
+    expect(rig.emulator.object(bucket, 'presigned.txt')?.body.toString()).toBe('uploaded');
+
+    const tampered = await fetch(getUrl.replace('doc.txt', 'presigned.txt'));
+    expect(tampered.status).toBe(403);
+    expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
 });

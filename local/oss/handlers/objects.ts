@@ -196,6 +196,25 @@ function readable(ctx: OpContext): StoredObject {
   return target;
 }
 
+/** The headers a GetObject may override with `response-<header>` parameters (F-OSS-RESPONSE-OVERRIDES). */
+const OVERRIDABLE = [
+  'content-type',
+  'content-language',
+  'expires',
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+] as const;
+
+function responseOverrides(request: OssRequest): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const name of OVERRIDABLE) {
+    const value = request.query.find(([n]) => n === `response-${name}`)?.[1];
+    if (value !== undefined) overrides[name] = toHeaderValue(value);
+  }
+  return overrides;
+}
+
 function readObject(ctx: OpContext, withBody: boolean): OssReply {
   const object = readable(ctx);
   const notModified = conditionReply(ctx.request, object, READ_CONDITIONS);
@@ -205,6 +224,7 @@ function readObject(ctx: OpContext, withBody: boolean): OssReply {
   const range = byteRange(ctx.request.headers.range, size);
   const body = range ? object.body.subarray(range.start, range.end + 1) : object.body;
   if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+  if (withBody) Object.assign(headers, responseOverrides(ctx.request));
   headers['content-length'] = String(body.length);
   return { status: range ? 206 : 200, headers, ...(withBody ? { body } : {}) };
 }
