@@ -28,6 +28,9 @@ const PERMISSION_OF: Partial<Record<OperationName, string>> = {
   PostObject: 'PutObject',
   PutSymlink: 'PutObject',
   GetSymlink: 'GetObject',
+  // AppendObject writes the object; DeleteMultipleObjects deletes each (F-OSS-APPEND, F-OSS-DELETE-MULTIPLE).
+  AppendObject: 'PutObject',
+  DeleteMultipleObjects: 'DeleteObject',
 };
 
 export const ramActionOf = (operation: OperationName): string =>

@@ -8,7 +8,7 @@ import { ERR, OssError } from './errors';
 const parser = new XMLParser({
   ignoreDeclaration: true,
   parseTagValue: false,
-  isArray: (name) => name === 'Tag' || name === 'Part',
+  isArray: (name) => name === 'Tag' || name === 'Part' || name === 'Object',
 });
 
 type XmlObject = Record<string, unknown>;
@@ -81,4 +81,17 @@ export function readCompleteMultipartUpload(body: Buffer): Array<{ partNumber: n
       throw malformed('each Part needs PartNumber and ETag');
     return { partNumber, etag };
   });
+}
+
+/** A DeleteMultipleObjects body: the keys, and whether only failures are answered (F-OSS-DELETE-MULTIPLE). */
+export function readDelete(body: Buffer): { quiet: boolean; keys: string[] } {
+  const request = readXml(body, 'Delete');
+  const objects = Array.isArray(request.Object) ? request.Object : [];
+  const keys = objects.map((object) => {
+    const key = text(children(object).Key);
+    if (!key) throw malformed('every Object needs a Key');
+    return key;
+  });
+  if (keys.length === 0) throw malformed('no Object to delete');
+  return { quiet: text(request.Quiet) === 'true', keys };
 }

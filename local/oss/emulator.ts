@@ -8,7 +8,7 @@ import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { authenticate } from './auth';
 import { type Authorize, ramActionOf, resourceOf } from './authorization';
 import { ERR, OssError, PLACEHOLDER_EC, renderError } from './errors';
-import type { OpContext, OssReply } from './operation';
+import type { OpContext, Operation, OssReply } from './operation';
 import { OPERATIONS, type OperationName, resolveOperation } from './operations';
 import { authorizeAnonymous } from './public-access';
 import {
@@ -97,7 +97,10 @@ export class OssEmulator {
   constructor(private readonly options: OssEmulatorOptions) {
     this.region = options.region ?? 'cn-hangzhou';
     this.now = options.now ?? (() => new Date());
-    this.server = createServer((message, response) => {
+    // A request with both Content-Length and `Transfer-Encoding: chunked` (ali-oss putStream sends both when
+    // the caller sets Content-Length) is read as chunked, as RFC 9112 says; Node's strict parser would answer
+    // 400 and close the connection (F-OSS-CHUNKED-WITH-LENGTH).
+    this.server = createServer({ insecureHTTPParser: true }, (message, response) => {
       this.serve(message, response).catch((error: unknown) => {
         process.emitWarning(`OSS emulator could not answer a request: ${String(error)}`);
         response.destroy();
@@ -254,9 +257,9 @@ export class OssEmulator {
     requestId: string,
     failure: OssError | undefined,
   ): void {
-    const { write } = OPERATIONS[operation];
+    const { write, objectLevel } = OPERATIONS[operation] as Operation;
     const { events, dataEvents } = this.options;
-    const isData = request.key !== undefined && dataEvents !== undefined;
+    const isData = (request.key !== undefined || objectLevel === true) && dataEvents !== undefined;
     if (!(write && events) && !isData) return;
     const record = ossRecord({
       operation,

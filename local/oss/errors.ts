@@ -72,6 +72,9 @@ export const ERR = {
   // UNVERIFIED (F-OSS-SYMLINK): the codes for GetSymlink on a plain object and a link whose target is gone.
   NotSymlink: spec('NotSymlink', 400, 'The specified object is not a symlink.'),
   SymlinkTargetNotExist: spec('SymlinkTargetNotExist', 404, 'The symlink target object does not exist.'),
+  // F-OSS-APPEND: an append at the wrong position, or to an object that is not appendable.
+  ObjectNotAppendable: spec('ObjectNotAppendable', 409, 'The object is not appendable.'),
+  PositionNotEqualToLength: spec('PositionNotEqualToLength', 409, 'Position is not equal to file length.'),
   NoSuchUpload: spec('NoSuchUpload', 404, 'The specified upload does not exist.'),
   InvalidObjectName: spec('InvalidObjectName', 400, 'The specified object is not valid.'),
   // UNVERIFIED for PutBucketPolicy: OSS documents this code for PostObject form policies only.

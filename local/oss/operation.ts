@@ -30,6 +30,8 @@ export interface OssReply {
 export interface Operation {
   /** Writes are what ActionTrail records; reads emit nothing. */
   write: boolean;
+  /** A bucket-addressed call that ActionTrail counts among object-level data events (DeleteMultipleObjects). */
+  objectLevel?: boolean;
   handle(ctx: OpContext): OssReply;
 }
 

@@ -3,6 +3,8 @@ import { accessOperations } from './handlers/access';
 import { bucketOperations } from './handlers/buckets';
 import { listingOperations } from './handlers/listing';
 import { multipartOperations } from './handlers/multipart';
+import { objectBatchOperations } from './handlers/object-batch';
+import { objectTaggingOperations } from './handlers/object-tagging';
 import { objectOperations } from './handlers/objects';
 import { postObjectOperations } from './handlers/post-object';
 import { symlinkOperations } from './handlers/symlink';
@@ -23,6 +25,8 @@ export const OPERATIONS = {
   ...multipartOperations,
   ...postObjectOperations,
   ...symlinkOperations,
+  ...objectBatchOperations,
+  ...objectTaggingOperations,
 } satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -55,6 +59,8 @@ const route = (
 /** First match wins: ExtendBucketWorm (`?wormExtend&wormId=`) precedes CompleteBucketWorm (`?wormId=`). */
 const ROUTES: Route[] = [
   route('service', 'GET', undefined, 'ListBuckets'),
+  // ListBuckets filtered by `tagging="k":"v"` (F-OSS-LISTBUCKETS-TAGS).
+  route('service', 'GET', 'tagging', 'ListBuckets'),
   route('service', 'GET', 'publicAccessBlock', 'GetPublicAccessBlock'),
   route('service', 'PUT', 'publicAccessBlock', 'PutPublicAccessBlock'),
   route('service', 'DELETE', 'publicAccessBlock', 'DeletePublicAccessBlock'),
@@ -86,6 +92,11 @@ const ROUTES: Route[] = [
   route('bucket', 'GET', 'worm', 'GetBucketWorm'),
 
   route('bucket', 'GET', 'uploads', 'ListMultipartUploads'),
+  route('bucket', 'POST', 'delete', 'DeleteMultipleObjects'),
+  route('object', 'POST', 'append', 'AppendObject'),
+  route('object', 'GET', 'tagging', 'GetObjectTagging'),
+  route('object', 'PUT', 'tagging', 'PutObjectTagging'),
+  route('object', 'DELETE', 'tagging', 'DeleteObjectTagging'),
   route('object', 'POST', 'uploads', 'InitiateMultipartUpload'),
   // UploadPartCopy (a copy source on the part) is not emulated: it answers NotImplemented.
   route('object', 'PUT', 'uploadId', 'UploadPart', (r) => r.headers['x-oss-copy-source'] === undefined),
@@ -111,11 +122,32 @@ const SELECTORS = new Set(ROUTES.flatMap((r) => (r.subresource ? [r.subresource]
 
 /** Signed parameters that qualify a request without selecting another operation. */
 const isQualifier = (name: string): boolean =>
-  ['continuation-token', 'security-token', 'versionId', 'partNumber'].includes(name) ||
+  ['continuation-token', 'security-token', 'versionId', 'partNumber', 'position'].includes(name) ||
   name.startsWith('response-') ||
   name.startsWith('x-oss-');
 
+/**
+ * Parameters that ask for a feature the local cloud does not emulate: answered NotImplemented, never with a
+ * plausible success (F-OSS-UNEMULATED: image and document processing, versioned reads). A signed sub-resource that selects no
+ * emulated operation (`restore`, `versioning`, …) is NotImplemented already.
+ */
+const UNEMULATED: ReadonlyArray<[string, (value: string) => boolean]> = [
+  ['x-oss-process', () => true],
+  ['x-oss-async-process', () => true],
+  // `versionId=null` names the only version an unversioned bucket has.
+  ['versionId', (value) => value !== 'null'],
+];
+
 export function resolveOperation(request: OssRequest): OperationName {
+  for (const [name, applies] of UNEMULATED) {
+    const value = request.query.find(([n]) => n === name)?.[1];
+    if (value !== undefined && applies(value)) {
+      throw new OssError(ERR.NotImplemented, {
+        message: `The local cloud does not emulate ${name}: use a real OSS bucket for it.`,
+        details: { Parameter: name },
+      });
+    }
+  }
   const scope: Scope =
     request.bucket === undefined ? 'service' : request.key === undefined ? 'bucket' : 'object';
   const names = request.query.map(([name]) => name);

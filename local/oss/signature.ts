@@ -10,7 +10,7 @@ import { type OssRequest, type PostForm, param } from './request';
 
 /** What a request claims about its signer, and how to recompute the signature once the secret is known. */
 export interface SignatureClaim {
-  scheme: 'V1' | 'V1-URL' | 'V1-POST' | 'V4';
+  scheme: 'V1' | 'V1-URL' | 'V1-POST' | 'V4' | 'V4-URL';
   accessKeyId: string;
   provided: string;
   securityToken?: string;
@@ -319,6 +319,50 @@ function postFormClaim(form: PostForm): SignatureClaim | undefined {
   };
 }
 
+/**
+ * A V4 presigned URL (F-OSS-PRESIGNED-V4): the signature in `x-oss-signature`, the scope in `x-oss-credential`
+ * (`<AK>/<yyyymmdd>/<region>/oss/aliyun_v4_request`), valid `x-oss-expires` seconds after `x-oss-date`; the
+ * canonical request is the header scheme's, with every query parameter but the signature.
+ */
+function v4UrlClaim(request: OssRequest, region: string): SignatureClaim {
+  if (param(request, 'x-oss-signature-version') !== V4_ALGORITHM) {
+    throw malformedAuthorization(`x-oss-signature-version must be ${V4_ALGORITHM}`);
+  }
+  const credential = (param(request, 'x-oss-credential') ?? '').split('/');
+  const accessKeyId = credential[0];
+  const provided = param(request, 'x-oss-signature');
+  if (credential.length !== 5 || !accessKeyId || !provided) {
+    throw malformedAuthorization('a V4 presigned URL needs x-oss-credential and x-oss-signature');
+  }
+  const dateTime = param(request, 'x-oss-date') ?? '';
+  const signed = parseIsoBasic(dateTime);
+  const rawExpires = param(request, 'x-oss-expires') ?? '';
+  const expiresSeconds = /^\d+$/.test(rawExpires) ? Number(rawExpires) : Number.NaN;
+  const additional = param(request, 'x-oss-additional-headers');
+  const additionalHeaders = additional ? additional.split(';') : [];
+  return {
+    scheme: 'V4-URL',
+    accessKeyId,
+    provided,
+    securityToken: param(request, 'x-oss-security-token'),
+    time:
+      signed && !Number.isNaN(expiresSeconds)
+        ? { kind: 'expires', at: new Date(signed.getTime() + expiresSeconds * 1000) }
+        : { kind: 'missing' },
+    expected(secret) {
+      const day = dateTime.slice(0, 8);
+      const canonicalRequest = v4CanonicalRequest(request, additionalHeaders);
+      const stringToSign = [
+        V4_ALGORITHM,
+        dateTime,
+        `${day}/${region}/oss/aliyun_v4_request`,
+        createHash('sha256').update(canonicalRequest).digest('hex'),
+      ].join('\n');
+      return { canonicalRequest, stringToSign, signature: v4Signature(secret, day, region, stringToSign) };
+    },
+  };
+}
+
 /** The request's signature claim, or undefined for an anonymous (unsigned) request. */
 export function readSignature(request: OssRequest, region: string): SignatureClaim | undefined {
   if (request.form) return postFormClaim(request.form);
@@ -333,11 +377,7 @@ export function readSignature(request: OssRequest, region: string): SignatureCla
   const urlKey = param(request, 'OSSAccessKeyId');
   const urlSignature = param(request, 'Signature');
   if (urlKey !== undefined && urlSignature !== undefined) return v1UrlClaim(request, urlKey, urlSignature);
-  if (param(request, 'x-oss-signature-version') !== undefined) {
-    throw new OssError(ERR.NotImplemented, {
-      message: 'V4 presigned URLs are not supported by this emulator.',
-    });
-  }
+  if (param(request, 'x-oss-signature-version') !== undefined) return v4UrlClaim(request, region);
   return undefined;
 }
 

@@ -15,8 +15,11 @@ export const STORED_OBJECT_HEADERS = [
   'expires',
 ] as const;
 
-/** Normal (PutObject, CopyObject, PostObject), Multipart (CompleteMultipartUpload), Symlink (PutSymlink). */
-export type ObjectType = 'Normal' | 'Multipart' | 'Symlink';
+/**
+ * Normal (PutObject, CopyObject, PostObject), Multipart (CompleteMultipartUpload), Symlink (PutSymlink),
+ * Appendable (AppendObject).
+ */
+export type ObjectType = 'Normal' | 'Multipart' | 'Symlink' | 'Appendable';
 
 export interface StoredObject {
   key: string;
@@ -33,6 +36,8 @@ export interface StoredObject {
   storageClass: string;
   /** `x-oss-meta-*` headers, names without the prefix, lower case. */
   meta: Record<string, string>;
+  /** Object tags (F-OSS-OBJECT-TAGGING). */
+  tags: Map<string, string>;
   headers: Partial<Record<(typeof STORED_OBJECT_HEADERS)[number], string>>;
 }
 

@@ -10,7 +10,7 @@ import {
   xmlReply,
 } from '../operation';
 import { assertMayGrantPublic, isPublicAcl } from '../public-access';
-import { param } from '../request';
+import { type OssRequest, param } from '../request';
 import { BUCKET_ACLS, type BucketAcl, type BucketState } from '../state';
 import { element } from '../xml';
 import { byteOrder, maxKeys, page } from './paging';
@@ -99,6 +99,22 @@ const DeleteBucket: Operation = {
   },
 };
 
+/**
+ * ListBuckets' tag filter (F-OSS-LISTBUCKETS-TAGS): `tag-key` (with `tag-value`), or `tagging` as `"k":"v"`;
+ * a bucket is listed when it has that tag.
+ */
+function tagFilter(request: OssRequest): (tags: ReadonlyMap<string, string>) => boolean {
+  const tagging = param(request, 'tagging');
+  const pair = tagging ? /^"(.*)":"(.*)"$/.exec(tagging) : null;
+  if (tagging && !pair) {
+    throw new OssError(ERR.InvalidArgument, { details: { ArgumentName: 'tagging', ArgumentValue: tagging } });
+  }
+  const key = pair?.[1] ?? param(request, 'tag-key');
+  const value = pair?.[2] ?? param(request, 'tag-value');
+  if (key === undefined) return () => true;
+  return (tags) => tags.has(key) && (value === undefined || tags.get(key) === value);
+}
+
 const ListBuckets: Operation = {
   write: false,
   handle(ctx) {
@@ -106,7 +122,11 @@ const ListBuckets: Operation = {
     const prefix = param(request, 'prefix') ?? '';
     const marker = param(request, 'marker') ?? '';
     const limit = maxKeys(request);
-    const names = [...ctx.state.buckets.keys()].sort(byteOrder);
+    const wanted = tagFilter(request);
+    const names = [...ctx.state.buckets.values()]
+      .filter((bucket) => wanted(bucket.tags))
+      .map((bucket) => bucket.name)
+      .sort(byteOrder);
     const result = page(names, { prefix, after: marker, delimiter: '', maxKeys: limit });
     const { location, extranet, intranet } = regionNames(ctx.region);
     const buckets = result.entries.map(({ name }) => {

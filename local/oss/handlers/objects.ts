@@ -22,6 +22,7 @@ import {
   type StoredObject,
 } from '../state';
 import { element } from '../xml';
+import { taggingHeader } from './object-tagging';
 
 export type ObjectAttributes = Pick<StoredObject, 'contentType' | 'meta' | 'headers'>;
 
@@ -71,6 +72,8 @@ export interface NewObject {
   etag?: string;
   symlinkTarget?: string;
   storageClass?: string;
+  /** Default: the `x-oss-tagging` header of the request. */
+  tags?: Map<string, string>;
 }
 
 /**
@@ -95,6 +98,7 @@ export function storeObject(ctx: OpContext, bucket: BucketState, created: NewObj
     crc64: crc64ecma(body),
     lastModified: ctx.now,
     acl: created.acl,
+    tags: created.tags ?? taggingHeader(request),
     storageClass: created.storageClass ?? request.headers['x-oss-storage-class'] ?? bucket.storageClass,
     ...created.attributes,
   };
@@ -111,6 +115,7 @@ function objectHeaders(object: StoredObject): Record<string, string> {
     'x-oss-object-type': object.type,
     'x-oss-storage-class': object.storageClass,
     'x-oss-hash-crc64ecma': object.crc64,
+    ...(object.tags.size > 0 ? { 'x-oss-tagging-count': String(object.tags.size) } : {}),
     ...object.headers,
   };
   for (const [name, value] of Object.entries(object.meta))
@@ -120,21 +125,54 @@ function objectHeaders(object: StoredObject): Record<string, string> {
 
 const unquote = (etag: string): string => etag.replace(/^W\//, '').replace(/"/g, '');
 
-/** If-Match / If-None-Match against the ETag; undefined when the read should go ahead. */
-function preconditionReply(request: OssRequest, object: StoredObject): OssReply | undefined {
+/** The four condition headers of a read, or their `x-oss-copy-source-` forms on a copy's source. */
+const READ_CONDITIONS = {
+  ifMatch: 'if-match',
+  ifNoneMatch: 'if-none-match',
+  ifModifiedSince: 'if-modified-since',
+  ifUnmodifiedSince: 'if-unmodified-since',
+} as const;
+const COPY_CONDITIONS = {
+  ifMatch: 'x-oss-copy-source-if-match',
+  ifNoneMatch: 'x-oss-copy-source-if-none-match',
+  ifModifiedSince: 'x-oss-copy-source-if-modified-since',
+  ifUnmodifiedSince: 'x-oss-copy-source-if-unmodified-since',
+} as const;
+
+const httpSeconds = (text: string | undefined): number | undefined => {
+  const at = text === undefined ? Number.NaN : Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.floor(at / 1000);
+};
+
+/**
+ * Conditional requests (F-OSS-CONDITIONAL): a failed If-Match or If-Unmodified-Since is 412 PreconditionFailed
+ * (EC 0017-00001001), a failed If-None-Match or If-Modified-Since is 304 Not Modified; evaluated in RFC 7232
+ * order, where an ETag condition overrides its date counterpart. Undefined when the request goes ahead.
+ */
+function conditionReply(
+  request: OssRequest,
+  object: StoredObject,
+  names: typeof READ_CONDITIONS | typeof COPY_CONDITIONS,
+): OssReply | undefined {
+  const { headers } = request;
   const etag = unquote(object.etag);
-  const ifMatch = request.headers['if-match'];
-  if (ifMatch !== undefined && unquote(ifMatch) !== etag) {
-    throw new OssError(ERR.PreconditionFailed, { details: { Condition: 'If-Match' } });
+  const modified = Math.floor(object.lastModified.getTime() / 1000);
+  const failed = (condition: string) =>
+    new OssError(ERR.PreconditionFailed, { details: { Condition: condition }, ec: '0017-00001001' });
+  const ifMatch = headers[names.ifMatch];
+  if (ifMatch !== undefined && unquote(ifMatch) !== etag) throw failed(names.ifMatch);
+  const unmodifiedSince = httpSeconds(headers[names.ifUnmodifiedSince]);
+  if (ifMatch === undefined && unmodifiedSince !== undefined && modified > unmodifiedSince) {
+    throw failed(names.ifUnmodifiedSince);
   }
-  const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && unquote(ifNoneMatch) === etag) {
-    return {
-      status: 304,
-      headers: { etag: object.etag, 'last-modified': object.lastModified.toUTCString() },
-    };
-  }
-  return undefined;
+  const ifNoneMatch = headers[names.ifNoneMatch];
+  const modifiedSince = httpSeconds(headers[names.ifModifiedSince]);
+  const notModified =
+    ifNoneMatch !== undefined
+      ? unquote(ifNoneMatch) === etag
+      : modifiedSince !== undefined && modified <= modifiedSince;
+  if (!notModified) return undefined;
+  return { status: 304, headers: { etag: object.etag, 'last-modified': object.lastModified.toUTCString() } };
 }
 
 /** A single `bytes=` range; OSS ignores an invalid or unsatisfiable range and returns the whole object. */
@@ -158,15 +196,35 @@ function readable(ctx: OpContext): StoredObject {
   return target;
 }
 
+/** The headers a GetObject may override with `response-<header>` parameters (F-OSS-RESPONSE-OVERRIDES). */
+const OVERRIDABLE = [
+  'content-type',
+  'content-language',
+  'expires',
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+] as const;
+
+function responseOverrides(request: OssRequest): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const name of OVERRIDABLE) {
+    const value = request.query.find(([n]) => n === `response-${name}`)?.[1];
+    if (value !== undefined) overrides[name] = toHeaderValue(value);
+  }
+  return overrides;
+}
+
 function readObject(ctx: OpContext, withBody: boolean): OssReply {
   const object = readable(ctx);
-  const notModified = preconditionReply(ctx.request, object);
+  const notModified = conditionReply(ctx.request, object, READ_CONDITIONS);
   if (notModified) return notModified;
   const headers = objectHeaders(object);
   const size = object.body.length;
   const range = byteRange(ctx.request.headers.range, size);
   const body = range ? object.body.subarray(range.start, range.end + 1) : object.body;
   if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+  if (withBody) Object.assign(headers, responseOverrides(ctx.request));
   headers['content-length'] = String(body.length);
   return { status: range ? 206 : 200, headers, ...(withBody ? { body } : {}) };
 }
@@ -209,6 +267,8 @@ const CopyObject: Operation = {
     const bucket = ctx.state.bucket(ctx.bucketName);
     const from = copySource(ctx.request);
     const source = ctx.state.object(ctx.state.bucket(from.bucket), from.key);
+    const notModified = conditionReply(ctx.request, source, COPY_CONDITIONS);
+    if (notModified) return notModified;
     const directive = ctx.request.headers['x-oss-metadata-directive'] ?? 'COPY';
     if (directive !== 'COPY' && directive !== 'REPLACE') {
       throw new OssError(ERR.InvalidArgument, {
@@ -219,10 +279,12 @@ const CopyObject: Operation = {
       directive === 'REPLACE'
         ? attributesOf(ctx.request)
         : { contentType: source.contentType, meta: source.meta, headers: source.headers };
+    const tagging = ctx.request.headers['x-oss-tagging-directive'] ?? 'COPY';
     const object = storeObject(ctx, bucket, {
       body: source.body,
       attributes,
       acl: requestedAcl(ctx.request) ?? 'default',
+      ...(tagging === 'REPLACE' ? {} : { tags: new Map(source.tags) }),
     });
     return xmlReply(
       element(
