@@ -13,6 +13,8 @@ export interface LocalState {
   actiontrail?: string;
   /** Simple Log Service (PullLogs, and the project/logstore management bootstrap and doctor use). */
   sls?: string;
+  /** Security Center (the AccessKey leak findings). */
+  sas?: string;
   dingtalk?: string;
   smtp?: string;
   fc?: string;
@@ -85,6 +87,7 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
         ...(local.ram ? { ram: local.ram, ims: local.ims ?? local.ram } : {}),
         ...(local.actiontrail ? { actiontrail: local.actiontrail } : {}),
         ...(local.sls ? { sls: local.sls } : {}),
+        ...(local.sas ? { sas: local.sas } : {}),
       },
       local,
     };

@@ -20,6 +20,7 @@ import { FcHost } from './fc/host';
 import { type AccessKey, type Caller, IdentityStore } from './identity';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
+import { SasEmulator } from './sas/emulator';
 import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
 import { TRAIL_TOPIC, trailLog } from './sls/trail';
@@ -128,6 +129,8 @@ export interface LocalEndpoints {
   actiontrail: string;
   /** Simple Log Service: the trail's logstore, read by the log-triggered function with PullLogs. */
   sls: string;
+  /** Security Center's AccessKey leak detection (DescribeAccesskeyLeakList / DescribeAccessKeyLeakDetail). */
+  sas: string;
   dingtalk: string;
   smtp: string;
   /** The FC 3.0 API (GetFunction, ListTriggers, InvokeFunction), as `ossguard verify` calls it. */
@@ -163,6 +166,8 @@ export class LocalCloud {
   readonly ram: RamEmulator;
   readonly actiontrail: ActionTrailEmulator;
   readonly sls: SlsEmulator;
+  /** Security Center: a test plants leak findings with `sas.plant`. */
+  readonly sas: SasEmulator;
   /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
   readonly logTriggers: LogTriggerRunner;
   readonly dingtalk = new DingTalkSink({ robots: { [DINGTALK_TOKEN]: { secret: DINGTALK_SECRET } } });
@@ -261,6 +266,11 @@ export class LocalCloud {
       functions: () => this.functions(),
       invoke: (fn, payload) => this.bus.invoke(fn, payload),
     });
+    this.sas = new SasEmulator({
+      identities: this.identities,
+      ...latency,
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+    });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
       history: () => this.managementEvents,
@@ -277,16 +287,17 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, sls, dingtalk, smtpPort, fc] = await Promise.all([
+    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc] = await Promise.all([
       this.oss.listen(this.options.ossPort ?? 0, host),
       this.ram.listen(0, host),
       this.actiontrail.listen(0, host),
       this.sls.listen(0, host),
+      this.sas.listen(0, host),
       this.dingtalk.listen(0, host),
       this.smtp.listen(0, host),
       this.fcApi.listen(0, host),
     ]);
-    this.endpoints = { oss, ram, actiontrail, sls, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc };
+    this.endpoints = { oss, ram, actiontrail, sls, sas, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
     this.setConfig(this.options.config ?? {});
@@ -451,6 +462,7 @@ export class LocalCloud {
       OSSGUARD_IMS_ENDPOINT: this.endpoints.ram,
       OSSGUARD_ACTIONTRAIL_ENDPOINT: this.endpoints.actiontrail,
       OSSGUARD_SLS_ENDPOINT: this.endpoints.sls,
+      OSSGUARD_SAS_ENDPOINT: this.endpoints.sas,
     };
   }
 
@@ -552,6 +564,7 @@ export class LocalCloud {
       this.ram.close(),
       this.actiontrail.close(),
       this.sls.close(),
+      this.sas.close(),
       this.dingtalk.close(),
       this.smtp.close(),
       this.fcApi.close(),

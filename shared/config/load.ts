@@ -17,6 +17,7 @@ export const ENDPOINT_ENV = {
   ims: 'OSSGUARD_IMS_ENDPOINT',
   actiontrail: 'OSSGUARD_ACTIONTRAIL_ENDPOINT',
   sls: 'OSSGUARD_SLS_ENDPOINT',
+  sas: 'OSSGUARD_SAS_ENDPOINT',
 } as const;
 
 export type Secrets = { -readonly [K in keyof typeof SECRET_ENV]?: string };

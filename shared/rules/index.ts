@@ -6,6 +6,7 @@ import { objectAclPublic } from './acl/object-acl-public';
 import type { AclSubject } from './acl/subject';
 import { consoleUserKey } from './keys/console-user-key';
 import { keyForOtherUser } from './keys/key-for-other-user';
+import { leakedAccessKey } from './keys/leaked-key';
 import { multipleActiveKeys } from './keys/multiple-active-keys';
 import { noMfa } from './keys/no-mfa';
 import { rootAccessKey } from './keys/root-access-key';
@@ -37,7 +38,12 @@ export const keyRules: readonly Rule<KeySubject>[] = [
 ];
 
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
-export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules, ...policyRules]);
+export const registry: readonly Rule<never>[] = registerAll([
+  ...aclRules,
+  ...keyRules,
+  ...policyRules,
+  leakedAccessKey,
+]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
   const seen = new Set<string>();
