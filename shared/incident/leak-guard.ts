@@ -14,9 +14,12 @@ interface LeakState {
   subject: LeakSubject;
 }
 
-/** The command a responder runs to see what the key did; alerts carry it. */
-export const incidentCommand = (accessKeyId: string, since?: string): string =>
-  `ossguard incident ${accessKeyId}${since ? ` --since ${since}` : ''} --html incident-${accessKeyId}.html`;
+/**
+ * The command a responder runs to see what the key did; alerts carry it. No `--since`: the key may have been
+ * used long before Security Center saw it, so the command's default window (90 days) applies.
+ */
+export const incidentCommand = (accessKeyId: string): string =>
+  `ossguard incident ${accessKeyId} --html incident-${accessKeyId}.html`;
 
 /**
  * What a person must do for a leaked key of the account itself: a role cannot disable it
@@ -73,9 +76,9 @@ export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly strin
       return { kind: 'present', state: { subject: { ...base, owner: owner.userName, isRootKey: false } } };
     },
 
-    evaluate(change, { subject }, { config }): Evaluation {
+    evaluate(_change, { subject }, { config }): Evaluation {
       const findings = evaluateRules([leakedAccessKey], subject, config);
-      const report = `See what the key did: ${incidentCommand(subject.accessKeyId, change.time)}`;
+      const report = `See what the key did: ${incidentCommand(subject.accessKeyId)}`;
       const before = { accessKeyId: subject.accessKeyId, status: 'Active', findingId: subject.findingId };
       const compliantReason = subject.whitelisted
         ? `the finding is whitelisted in Security Center: left alone`
