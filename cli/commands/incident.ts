@@ -172,7 +172,8 @@ export const registerIncident: RegisterCommand = (program, setExit) => {
         now,
       });
       if (tty) process.stderr.write('\r\x1b[2K');
-      process.stderr.write(`read ${report.calls} call(s) from the ${report.source}\n`);
+      const from = report.source === 'logstore' ? "the trail's logstore" : 'ActionTrail LookupEvents';
+      process.stderr.write(`read ${report.calls} call(s) from ${from}\n`);
       if (options.html) {
         writeFileSync(options.html, renderIncidentHtml(report));
         process.stderr.write(`${sanitize(`wrote ${options.html}`)}\n`);

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { LocalCloud } from '../../local/cloud';
 import type { IncidentReport } from '../../shared/incident/report';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
@@ -47,7 +48,7 @@ describe('ossguard incident <key>', () => {
 
   it('shows the two buckets read, the one ACL changed and the refused call, as JSON', async () => {
     const { code, stdout, stderr } = await runCli('incident', accessKeyId, '--local', '--json');
-    expect(stderr).toContain('from the logstore');
+    expect(stderr).toContain("from the trail's logstore");
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as IncidentReport;
     expect(report.source).toBe('logstore');
@@ -69,6 +70,28 @@ describe('ossguard incident <key>', () => {
     expect(report.lastUse).toBe(report.timeline[3]?.time);
     expect(report.key).toMatchObject({ owner: 'leaky-ci', status: 'Active', otherKeys: [] });
     expect(report.key.stillInUse).toContain('still active');
+  });
+
+  it('falls back on LookupEvents, management events only, when the trail has no logstore', async () => {
+    const config = parseYaml(readFileSync(cloud.configFile, 'utf8')) as Record<string, unknown>;
+    const elsewhere = join(dir, 'no-logstore.yaml');
+    writeFileSync(elsewhere, toYaml({ ...config, trail: { project: 'no-such-trail-project' } }));
+
+    const { code, stdout, stderr } = await runCli(
+      'incident',
+      accessKeyId,
+      '--local',
+      '--json',
+      '--config',
+      elsewhere,
+    );
+    expect(code).toBe(0);
+    expect(stderr).toContain('from ActionTrail LookupEvents');
+    const report = JSON.parse(stdout) as IncidentReport;
+    expect(report.sourceNote).toContain('ProjectNotExist');
+    expect(report.buckets).toEqual([]);
+    expect(report.changes.map((c) => [c.eventName, c.bucket])).toEqual([['PutBucketAcl', 'incident-photos']]);
+    expect(report.failed.map((c) => [c.eventName, c.errorCode])).toEqual([['PutBucketAcl', 'AccessDenied']]);
   });
 
   it('prints the same in the terminal and writes an HTML page that Chromium renders with its timeline', async () => {
