@@ -178,6 +178,8 @@ export function logstoreReader(
   return {
     source: 'logstore',
     async *calls(accessKeyId, from, to, progress) {
+      // The id goes into a search statement: letters and digits only, so it can add no operator to it.
+      if (!/^[A-Za-z0-9]+$/.test(accessKeyId)) throw new Error('an AccessKey id is letters and digits only');
       const window = { from: Math.floor(from.getTime() / 1000), to: Math.floor(to.getTime() / 1000) + 1 };
       const search = `event.userIdentity.accessKeyId: ${accessKeyId}`;
       let found = 0;
