@@ -22,6 +22,8 @@ export interface LocalState {
   sls?: string;
   /** KMS Secrets Manager (GetSecretValue, CreateSecret). */
   kms?: string;
+  /** Security Center (the AccessKey leak findings). */
+  sas?: string;
   dingtalk?: string;
   smtp?: string;
   fc?: string;
@@ -162,6 +164,7 @@ export async function resolveTarget(
         ...(local.actiontrail ? { actiontrail: local.actiontrail } : {}),
         ...(local.sls ? { sls: local.sls } : {}),
         ...(local.kms ? { kms: local.kms } : {}),
+        ...(local.sas ? { sas: local.sas } : {}),
       },
       local,
     };

@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
-import Sls, * as $Sls from '@alicloud/sls20201230';
+import * as $Sls from '@alicloud/sls20201230';
 import type { CloudCredentials } from '../shared/clients/oss';
+import { isAddressHost, sdkClient } from '../shared/clients/sls';
 
 /**
  * The SLS management calls bootstrap and doctor make, through `@alicloud/sls20201230` (ROA, LOG signature
@@ -30,43 +30,6 @@ export interface SlsAdmin {
   deleteLogStore(project: string, logstore: string): Promise<void>;
 }
 
-/** The header that names the project to the local cloud when its endpoint is an address (see below). */
-export const LOCAL_PROJECT_HEADER = 'x-ossguard-local-project';
-
-type SdkClass = new (config: $OpenApiUtil.Config) => Sls;
-
-interface ExecuteRequest {
-  hostMap?: Record<string, string>;
-  headers?: Record<string, string>;
-}
-
-/**
- * SLS names the project in the host (`<project>.<endpoint>`), which gateway-sls builds from `hostMap`. An
- * IP endpoint (the local cloud) cannot take a label, so there the project travels in a header instead;
- * against Alibaba Cloud the SDK runs unchanged.
- */
-function sdkClient(config: $OpenApiUtil.Config, local: boolean): Sls {
-  const imported = Sls as SdkClass & { default?: SdkClass };
-  const Base = imported.default ?? imported;
-  if (!local) return new Base(config);
-  class LocalSls extends Base {
-    override async execute(
-      params: $OpenApiUtil.Params,
-      request: $OpenApiUtil.OpenApiRequest,
-      runtime: Parameters<Sls['execute']>[2],
-    ): ReturnType<Sls['execute']> {
-      const r = request as unknown as ExecuteRequest;
-      const project = r.hostMap?.project;
-      if (project) {
-        r.headers = { ...(r.headers ?? {}), [LOCAL_PROJECT_HEADER]: project };
-        r.hostMap = {};
-      }
-      return super.execute(params, request, runtime);
-    }
-  }
-  return new LocalSls(config);
-}
-
 // ProjectNotExist / LogStoreNotExist mean "missing" (F-SLS-ERROR-CODES).
 const codeOf = (error: unknown): string | undefined => (error as { code?: string }).code;
 
@@ -82,8 +45,7 @@ async function unless<T>(read: Promise<T>, missing: string[]): Promise<T | undef
 export function createSlsAdmin(credentials: CloudCredentials, region: string, endpoint?: string): SlsAdmin {
   const url = endpoint ? new URL(endpoint) : undefined;
   const host = url?.host ?? `${region}.log.aliyuncs.com`;
-  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const local = isIP(name) !== 0 || name === 'localhost';
+  const local = isAddressHost(host);
   const client = sdkClient(
     new $OpenApiUtil.Config({
       accessKeyId: credentials.accessKeyId,

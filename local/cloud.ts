@@ -23,6 +23,7 @@ import { KmsEmulator } from './kms/emulator';
 import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { PUBLISHED_OSS_DATA_EVENTS } from './oss/trail';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
+import { SasEmulator } from './sas/emulator';
 import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
 import { TRAIL_TOPIC, trailLog } from './sls/trail';
@@ -156,6 +157,8 @@ export interface LocalEndpoints {
   actiontrail: string;
   /** Simple Log Service: the trail's logstore, read by the log-triggered function with PullLogs. */
   sls: string;
+  /** Security Center's AccessKey leak detection (DescribeAccesskeyLeakList / DescribeAccessKeyLeakDetail). */
+  sas: string;
   dingtalk: string;
   smtp: string;
   /** The FC 3.0 API (GetFunction, ListTriggers, InvokeFunction), as `ossguard verify` calls it. */
@@ -194,6 +197,8 @@ export class LocalCloud {
   readonly actiontrail: ActionTrailEmulator;
   readonly sls: SlsEmulator;
   readonly kms: KmsEmulator;
+  /** Security Center: a test plants leak findings with `sas.plant`. */
+  readonly sas: SasEmulator;
   /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
   readonly logTriggers: LogTriggerRunner;
   readonly dingtalk = new DingTalkSink({ robots: { [DINGTALK_TOKEN]: { secret: DINGTALK_SECRET } } });
@@ -302,6 +307,11 @@ export class LocalCloud {
       functions: () => this.functions(),
       invoke: (fn, payload) => this.bus.invoke(fn, payload),
     });
+    this.sas = new SasEmulator({
+      identities: this.identities,
+      ...latency,
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+    });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
       history: () => this.managementEvents,
@@ -318,17 +328,28 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, sls, dingtalk, smtpPort, fc, kms] = await Promise.all([
+    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc, kms] = await Promise.all([
       this.oss.listen(this.options.ossPort ?? 0, host),
       this.ram.listen(0, host),
       this.actiontrail.listen(0, host),
       this.sls.listen(0, host),
+      this.sas.listen(0, host),
       this.dingtalk.listen(0, host),
       this.smtp.listen(0, host),
       this.fcApi.listen(0, host),
       this.kms.listen(0, host),
     ]);
-    this.endpoints = { oss, ram, actiontrail, sls, dingtalk, smtp: `smtp://${host}:${smtpPort}`, fc, kms };
+    this.endpoints = {
+      oss,
+      ram,
+      actiontrail,
+      sls,
+      sas,
+      dingtalk,
+      smtp: `smtp://${host}:${smtpPort}`,
+      fc,
+      kms,
+    };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
     this.setConfig(this.options.config ?? {});
@@ -511,6 +532,7 @@ export class LocalCloud {
       OSSGUARD_IMS_ENDPOINT: this.endpoints.ram,
       OSSGUARD_ACTIONTRAIL_ENDPOINT: this.endpoints.actiontrail,
       OSSGUARD_SLS_ENDPOINT: this.endpoints.sls,
+      OSSGUARD_SAS_ENDPOINT: this.endpoints.sas,
     };
   }
 
@@ -612,6 +634,7 @@ export class LocalCloud {
       this.ram.close(),
       this.actiontrail.close(),
       this.sls.close(),
+      this.sas.close(),
       this.dingtalk.close(),
       this.smtp.close(),
       this.fcApi.close(),

@@ -95,11 +95,12 @@ function count(records: AuditRecord[], labels: (r: AuditRecord) => string[]): Ar
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 }
 
-function countTable(
+export function countTable(
   id: string,
   title: string,
   rows: Array<[string, number]>,
   colour?: (label: string) => string | undefined,
+  unit = 'records',
 ): string {
   const max = Math.max(1, ...rows.map(([, n]) => n));
   const body = rows
@@ -109,7 +110,7 @@ function countTable(
     })
     .join('\n');
   return `<div class="count" id="${id}"><h2>${title}</h2>
-<table><thead><tr><th scope="col">${title.replace('By ', '')}</th><th scope="col" class="bar">share</th><th scope="col" class="n">records</th></tr></thead>
+<table><thead><tr><th scope="col">${title.replace('By ', '')}</th><th scope="col" class="bar">share</th><th scope="col" class="n">${unit}</th></tr></thead>
 <tbody>${body || '<tr><td colspan="3" class="empty">none</td></tr>'}</tbody></table></div>`;
 }
 
@@ -240,7 +241,7 @@ ${rows.join('\n')}
 </tbody></table>`;
 }
 
-const STYLE = `
+export const STYLE = `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; }
 body { margin: 0 auto; padding: 24px; max-width: 1400px; background: #fafafa; }
 h1 { font-size: 1.6rem; margin: 0 0 4px; }

@@ -3,6 +3,7 @@ import { registerAudit } from './audit';
 import { registerBootstrap } from './bootstrap';
 import { registerCheckPolicy } from './check-policy';
 import { registerDoctor } from './doctor';
+import { registerIncident } from './incident';
 import { registerInvoke } from './invoke';
 import { registerLocal } from './local';
 import { registerReplay } from './replay';
@@ -19,4 +20,5 @@ export const commands: RegisterCommand[] = [
   registerBootstrap,
   registerVerify,
   registerDoctor,
+  registerIncident,
 ];

@@ -5,8 +5,9 @@ import { lz4Compress } from '../../shared/clients/lz4';
 import { HttpEmulator } from '../http';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
 import { SLS_ERRORS, SlsError, type SlsErrorSpec } from './errors';
-import { isManagementRequest, SlsManagement } from './management';
+import { isManagementRequest, LOCAL_PROJECT_HEADER, SlsManagement } from './management';
 import { encodeLogGroupList } from './protobuf';
+import { searchLogs } from './query';
 import { parseAuthorization, signLog, stringToSign } from './signature';
 import { positionOf, SlsStore, type StoredGroup } from './store';
 
@@ -57,6 +58,10 @@ const PULL_TYPES: ReadonlySet<string> = new Set(['log', 'logs']);
 
 /** PullLogs is authorised as log:GetCursorOrData (F-SLS-PULLLOGS-RAM-ACTION). */
 export const PULL_LOGS_ACTION = 'log:GetCursorOrData';
+/** GetLogs is authorised as log:GetLogStoreLogs (F-SLS-GETLOGS). */
+export const GET_LOGS_ACTION = 'log:GetLogStoreLogs';
+/** GetLogs: `GET /logstores/<logstore>?type=log&from&to&query&line&offset` (F-SLS-GETLOGS). */
+const GET_LOGS_PATH = /^\/logstores\/([^/]+)$/;
 
 interface Target {
   project: string;
@@ -106,6 +111,7 @@ export class SlsEmulator extends HttpEmulator {
   }
 
   protected async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (isGetLogs(request)) return this.getLogs(request, response);
     if (isManagementRequest(request)) return this.management.serve(request, response);
     const requestId = newRequestId();
     for await (const _ of request) {
@@ -120,7 +126,11 @@ export class SlsEmulator extends HttpEmulator {
     try {
       const target = this.route(request);
       this.pulls++;
-      const caller = this.authenticate(request, target);
+      const caller = this.authenticate(
+        request,
+        `/logstores/${target.logstore}/shards/${target.shardId}`,
+        target.query,
+      );
       const resource = `acs:log:${this.region}:${this.options.identities.accountId}:project/${target.project}/logstore/${target.logstore}`;
       if (this.options.authorize && !this.options.authorize(caller, PULL_LOGS_ACTION, resource)) {
         throw new SlsError(
@@ -197,7 +207,65 @@ export class SlsEmulator extends HttpEmulator {
     return project;
   }
 
-  private authenticate(request: IncomingMessage, target: Target): Caller {
+  /**
+   * GetLogs, for exactly the search the incident report sends (local/sls/query.ts): the logs as a JSON array,
+   * `x-log-progress: Complete` and `x-log-count` (F-SLS-GETLOGS).
+   */
+  private async getLogs(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    for await (const _ of request) {
+      // GetLogs has no body.
+    }
+    const headers: Record<string, string> = {
+      'x-log-requestid': newRequestId(),
+      'content-type': 'application/json',
+    };
+    let status = 200;
+    let body: string;
+    try {
+      const url = new URL(request.url ?? '/', 'http://sls.local');
+      const logstore = decodeURIComponent(GET_LOGS_PATH.exec(url.pathname)?.[1] ?? '');
+      const query = rawQuery(request.url ?? '');
+      const caller = this.authenticate(request, `/logstores/${logstore}`, query);
+      const named = request.headers[LOCAL_PROJECT_HEADER];
+      const project =
+        typeof named === 'string' ? named : this.projectOf(request.headers.host ?? '', logstore);
+      const resource = `acs:log:${this.region}:${this.options.identities.accountId}:project/${project}/logstore/${logstore}`;
+      if (this.options.authorize && !this.options.authorize(caller, GET_LOGS_ACTION, resource))
+        throw new SlsError(
+          SLS_ERRORS.Unauthorized,
+          `denied by sts or ram, action: ${GET_LOGS_ACTION}, resource: ${resource}`,
+        );
+      const shards = this.store.shards(project, logstore);
+      if (shards === 'no-project') throw new SlsError(SLS_ERRORS.ProjectNotExist, project);
+      if (shards === 'no-logstore') throw new SlsError(SLS_ERRORS.LogStoreNotExist, logstore);
+      const param = (name: string) => query.find(([n]) => n === name)?.[1];
+      const logs = searchLogs(shards, {
+        from: Number(param('from')),
+        to: Number(param('to')),
+        query: param('query') ?? '',
+        line: Number(param('line') ?? 100),
+        offset: Number(param('offset') ?? 0),
+        reverse: param('reverse') === 'true',
+      });
+      headers['x-log-progress'] = 'Complete';
+      headers['x-log-count'] = String(logs.length);
+      body = JSON.stringify(logs);
+    } catch (error) {
+      const failure =
+        error instanceof SlsError ? error : new SlsError(SLS_ERRORS.InternalServerError, String(error));
+      status = failure.status;
+      body = JSON.stringify({ errorCode: failure.code, errorMessage: failure.message });
+    }
+    if (this.options.latencyMs) await sleep(this.options.latencyMs);
+    response.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+    response.end(body);
+  }
+
+  private authenticate(
+    request: IncomingMessage,
+    path: string,
+    query: ReadonlyArray<readonly [string, string]>,
+  ): Caller {
     const headers = flatHeaders(request);
     const claim = parseAuthorization(headers.authorization);
     if (!claim)
@@ -207,15 +275,7 @@ export class SlsEmulator extends HttpEmulator {
     const token = this.options.identities.checkToken(found, headers['x-acs-security-token'], this.now());
     if (token === 'expired') throw new SlsError(SLS_ERRORS.SecurityTokenExpired);
     if (token !== 'ok') throw new SlsError(SLS_ERRORS.Unauthorized, `security token ${token}`);
-    const expected = signLog(
-      stringToSign(
-        request.method ?? 'GET',
-        `/logstores/${target.logstore}/shards/${target.shardId}`,
-        target.query,
-        headers,
-      ),
-      found.secret,
-    );
+    const expected = signLog(stringToSign(request.method ?? 'GET', path, query, headers), found.secret);
     if (expected !== claim.signature) throw new SlsError(SLS_ERRORS.SignatureNotMatch);
     const date = Date.parse(headers.date ?? '');
     if (!Number.isFinite(date) || Math.abs(date - this.now().getTime()) > MAX_SKEW_MS) {
@@ -263,6 +323,11 @@ const jsonGroup = (group: StoredGroup) => ({
     Contents: Object.entries(log).map(([Key, Value]) => ({ Key, Value })),
   })),
 });
+
+const isGetLogs = (request: IncomingMessage): boolean =>
+  request.method === 'GET' &&
+  GET_LOGS_PATH.test((request.url ?? '/').split('?')[0] ?? '/') &&
+  rawQuery(request.url ?? '').some(([name, value]) => name === 'type' && value === 'log');
 
 const acceptsLz4 = (header: string | undefined): boolean =>
   (header ?? '').split(',').some((value) => value.trim().toLowerCase() === 'lz4');

@@ -19,7 +19,7 @@ import type { SlsStore } from './store';
  */
 
 export const PERMANENT_TTL = 3650;
-const LOCAL_PROJECT_HEADER = 'x-ossguard-local-project';
+export const LOCAL_PROJECT_HEADER = 'x-ossguard-local-project';
 const MAX_SKEW_MS = 15 * 60_000;
 
 const spec = (status: number, code: string, message: string): SlsErrorSpec => ({ status, code, message });

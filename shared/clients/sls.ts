@@ -265,8 +265,7 @@ function protobufPage(response: IncomingMessage, body: Buffer): LogPage {
  * here. An IP endpoint (the local cloud) cannot carry a label; its emulator finds the logstore by name.
  */
 function projectHost(project: string, host: string): string {
-  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return isIP(name) !== 0 || name === 'localhost' ? host : `${project}.${host}`;
+  return isAddressHost(host) ? host : `${project}.${host}`;
 }
 
 /** One flat record per log, with the group's topic and source as `__topic__` / `__source__`, as SLS shows them. */
@@ -285,11 +284,45 @@ function logsOf(group: $Sls.LogGroup): TrailLog[] {
 
 type SdkClass = new (config: $OpenApiUtil.Config) => Sls;
 
-/** CommonJS `exports.default` interop, as in ram-sdk.ts: esbuild gives the exports object, vitest the class. */
-function sdkClient(config: $OpenApiUtil.Config): Sls {
+/** The header that names the project to the local cloud when its endpoint is an address (see below). */
+export const LOCAL_PROJECT_HEADER = 'x-ossguard-local-project';
+
+interface ExecuteRequest {
+  hostMap?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+/** Whether an endpoint host is an address (the local cloud), which cannot take the project as a label. */
+export function isAddressHost(host: string): boolean {
+  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return isIP(name) !== 0 || name === 'localhost';
+}
+
+/**
+ * The SDK client. CommonJS `exports.default` interop, as in ram-sdk.ts: esbuild gives the exports object,
+ * vitest the class. SLS names the project in the host (`<project>.<endpoint>`), which gateway-sls builds from
+ * `hostMap`; with `local`, an address endpoint, the project travels in a header instead.
+ */
+export function sdkClient(config: $OpenApiUtil.Config, local = false): Sls {
   const imported = Sls as SdkClass & { default?: SdkClass };
-  const Client = imported.default ?? imported;
-  return new Client(config);
+  const Base = imported.default ?? imported;
+  if (!local) return new Base(config);
+  class LocalSls extends Base {
+    override async execute(
+      params: $OpenApiUtil.Params,
+      request: $OpenApiUtil.OpenApiRequest,
+      runtime: Parameters<Sls['execute']>[2],
+    ): ReturnType<Sls['execute']> {
+      const r = request as unknown as ExecuteRequest;
+      const project = r.hostMap?.project;
+      if (project) {
+        r.headers = { ...(r.headers ?? {}), [LOCAL_PROJECT_HEADER]: project };
+        r.hostMap = {};
+      }
+      return super.execute(params, request, runtime);
+    }
+  }
+  return new LocalSls(config);
 }
 
 interface SlsSdkError {

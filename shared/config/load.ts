@@ -22,6 +22,7 @@ export const ENDPOINT_ENV = {
   actiontrail: 'OSSGUARD_ACTIONTRAIL_ENDPOINT',
   sls: 'OSSGUARD_SLS_ENDPOINT',
   kms: 'OSSGUARD_KMS_ENDPOINT',
+  sas: 'OSSGUARD_SAS_ENDPOINT',
 } as const;
 
 export type Secrets = { -readonly [K in keyof typeof SECRET_ENV]?: string };

@@ -87,13 +87,18 @@ export class PagedLookup {
     this.maxDelayMs = options.maxDelayMs ?? 16_000;
   }
 
-  async *events(eventName: string, start: Date, end: Date): AsyncGenerator<unknown[]> {
+  events(eventName: string, start: Date, end: Date): AsyncGenerator<unknown[]> {
+    return this.where({ Key: 'EventName', Value: eventName }, start, end);
+  }
+
+  /** The same, for any one LookupAttribute (`EventAccessKeyId`, F-ACTIONTRAIL-LOOKUP-ACCESSKEY). */
+  async *where(attribute: { Key: string; Value: string }, start: Date, end: Date): AsyncGenerator<unknown[]> {
     const query = {
       StartTime: lookupTime(start, 'down'),
       EndTime: lookupTime(end, 'up'),
       Direction: 'FORWARD',
       MaxResults: MAX_RESULTS,
-      LookupAttribute: [{ Key: 'EventName', Value: eventName }],
+      LookupAttribute: [attribute],
     };
     let token = '';
     do {

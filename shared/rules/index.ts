@@ -22,8 +22,15 @@ export const keyRules = byOrder(discovered.keyRules);
 /** The analyser (shared/policy/analyse.ts) runs their statement checks in this order. */
 export const policyRules = byOrder(discovered.policyRules);
 
-/** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
-export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules, ...policyRules]);
+export const leakRules = byOrder(discovered.leakRules);
+
+/**
+ * Every rule of every kind folder, for config validation, docs, the role-policy conformance test and the CLI:
+ * a new kind folder is registered here without an edit.
+ */
+export const registry: readonly Rule<never>[] = registerAll(
+  Object.values(discovered).flatMap((rules: readonly Rule<never>[]) => byOrder(rules)),
+);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
   const seen = new Set<string>();

@@ -1,5 +1,7 @@
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
+import { describeError } from '../errors';
+import { leakIntake } from '../incident/intake';
 import type { ChangeSource } from '../pipeline/handler';
 import { SWEEP_PREFIX, SweepCheckpoints } from './progress-checkpoint';
 import { type SweepResult, sweep } from './sweep';
@@ -39,8 +41,14 @@ function deadlineOf(event: Buffer | string): number | undefined {
 export function sweepTimerSource(): ChangeSource<SweepResult> {
   return {
     name: 'oss-sweeper',
-    run: (event, context, { runtime, deps }) => {
+    run: async (event, context, { runtime, deps, credentials }) => {
       const startedAt = Date.now();
+      // Leaked keys first: each minute one stays active is a minute someone else can use it.
+      await leakIntake(deps, credentials, runtime.endpoints.sas).catch((error: unknown) =>
+        deps.log.warn('leak findings could not be read; the next run retries', {
+          error: describeError(error),
+        }),
+      );
       const { audit } = runtime.config;
       const auditGateway = new OssGateway(deps.oss, audit.region ?? context.region, new CallLog());
       return sweep({

@@ -1,0 +1,129 @@
+import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
+import { RuntimeOptions } from '@darabonba/typescript';
+import type { CallLog } from './calllog';
+import type { CloudCredentials } from './oss';
+import { popCall, popConfig } from './pop';
+import { DEFAULT_RETRY, type RetryOptions } from './retry';
+
+/** Security Center's API version (F-SAS-LEAK-LIST). */
+export const SAS_VERSION = '2018-12-03';
+/** Security Center answers on one endpoint for the Chinese mainland (F-SAS-ENDPOINT). */
+const SAS_ENDPOINT = 'tds.aliyuncs.com';
+const SAS_REGION = 'cn-shanghai';
+/** DescribeAccesskeyLeakList takes at most 100 a page (F-SAS-LEAK-LIST). */
+const PAGE_SIZE = 100;
+
+/** The request shape of Security Center's generated clients: RPC, POST, fields in the query (F-SAS-LEAK-LIST). */
+export const sasParams = (action: string) => ({
+  action,
+  version: SAS_VERSION,
+  protocol: 'HTTPS',
+  pathname: '/',
+  method: 'POST',
+  authType: 'AK',
+  style: 'RPC',
+  reqBodyType: 'formData',
+  bodyType: 'json',
+});
+
+/** One Security Center call: the action and its request fields in, the JSON body out. */
+export type SasCall = (action: string, query: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
+
+/**
+ * Security Center through openapi-core's generic `callApi`: no `@alicloud/sas20181203` package is in the npm
+ * registry (the other languages' SDKs send exactly these parameters).
+ */
+export function sasCaller(credentials: CloudCredentials, endpoint?: string): SasCall {
+  // openapi-core is CommonJS with `exports.default`; see sdkClient in ./ram-sdk.ts for why both forms.
+  const Client = (OpenApi as OpenApiClass & { default?: OpenApiClass }).default ?? OpenApi;
+  const client = new Client(
+    new $OpenApiUtil.Config(popConfig(credentials, SAS_ENDPOINT, SAS_REGION, endpoint)),
+  );
+  return async (action, query) => {
+    const response = await client.callApi(
+      new $OpenApiUtil.Params(sasParams(action)),
+      new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
+      new RuntimeOptions({}),
+    );
+    return (response.body ?? {}) as Record<string, unknown>;
+  };
+}
+
+/** One AccessKey leak finding, as DescribeAccesskeyLeakList lists it (F-SAS-LEAK-LIST). */
+export interface LeakFinding {
+  id: number;
+  accessKeyId: string;
+  /** `master` (the account's own key) or `ram` (a RAM user's). */
+  userType: string;
+  /** `pending` or `dealed`. */
+  status: string;
+  /** `pending`, `manual`, `disable` or `add-whitelist`. */
+  dealType: string;
+  /** Where the key was found. */
+  url: string;
+  /** When Security Center first found it, epoch ms. */
+  foundAt: number;
+}
+
+/** What DescribeAccessKeyLeakDetail adds (F-SAS-LEAK-DETAIL): whether the finding is whitelisted, and the source. */
+export interface LeakDetail {
+  whitelisted: boolean;
+  /** When it was whitelisted, epoch ms, if it was. */
+  whitelistedAt?: number;
+  source: string;
+  fileUrl: string;
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value ?? Number.NaN));
+
+/** The two leak calls with retries and the request-id log, paged. */
+export class SasGateway {
+  constructor(
+    private readonly call: SasCall,
+    private readonly retry: RetryOptions = DEFAULT_RETRY,
+  ) {}
+
+  /** Every finding Security Center found at or after `since` (epoch ms), whatever its handling status. */
+  async leaks(since: number, log: CallLog): Promise<LeakFinding[]> {
+    const found: LeakFinding[] = [];
+    for (let page = 1; ; page++) {
+      const { body } = await popCall('sas', 'DescribeAccesskeyLeakList', log, this.retry, async () => ({
+        body: await this.call('DescribeAccesskeyLeakList', {
+          StartTs: since,
+          PageSize: PAGE_SIZE,
+          CurrentPage: page,
+        }),
+      }));
+      const list = Array.isArray(body.AccessKeyLeakList) ? body.AccessKeyLeakList : [];
+      for (const raw of list as Array<Record<string, unknown>>) {
+        found.push({
+          id: num(raw.Id),
+          accessKeyId: text(raw.AccesskeyId),
+          userType: text(raw.UserType),
+          status: text(raw.Status),
+          dealType: text(raw.DealType),
+          url: text(raw.Url),
+          foundAt: num(raw.GmtModified),
+        });
+      }
+      const total = num(body.TotalCount);
+      if (list.length < PAGE_SIZE || !(found.length < total)) return found;
+    }
+  }
+
+  async detail(id: number, log: CallLog): Promise<LeakDetail> {
+    const { body } = await popCall('sas', 'DescribeAccessKeyLeakDetail', log, this.retry, async () => ({
+      body: await this.call('DescribeAccessKeyLeakDetail', { Id: id }),
+    }));
+    const whitelistedAt = num(body.WhitelistTime);
+    return {
+      whitelisted: text(body.WhitelistStatus) === 'yes',
+      ...(Number.isFinite(whitelistedAt) && whitelistedAt > 0 ? { whitelistedAt } : {}),
+      source: text(body.Source),
+      fileUrl: text(body.GithubFileUrl),
+    };
+  }
+}

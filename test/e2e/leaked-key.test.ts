@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local/cloud';
+import { LEAK_EVENT } from '../../shared/incident/leak-guard';
+import { auditRecords, startCloud } from './local-cloud';
+
+/** What FC's timer trigger sends the sweeper. */
+async function timerRun(cloud: LocalCloud): Promise<void> {
+  const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
+  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
+  await cloud.settle();
+}
+
+describe('a key Security Center reports as leaked, through the sweep’s timer', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud({ rules: { 'leaked-access-key': 'enforce' } });
+  });
+  afterAll(() => cloud?.stop());
+
+  const alertsAbout = (accessKeyId: string) =>
+    cloud.dingtalk.messages().filter((m) => JSON.stringify(m.body).includes(accessKeyId));
+  const recordsAbout = async (accessKeyId: string) =>
+    (await auditRecords(cloud)).filter(
+      (r) => r.eventName === LEAK_EVENT && r.resource.accessKeyId === accessKeyId,
+    );
+  const statusOf = (userName: string, accessKeyId: string) =>
+    cloud.identities.users.get(userName)?.accessKeys.find((k) => k.accessKeyId === accessKeyId)?.status;
+
+  it('disables a RAM user’s leaked key at once, alerts once as critical with the report command, and does nothing new on the next run', async () => {
+    const { key } = cloud.identities.userWithKey('leaky-deployer');
+    const findingId = cloud.sas.plant({ accessKeyId: key.accessKeyId });
+
+    await timerRun(cloud);
+
+    expect(statusOf('leaky-deployer', key.accessKeyId)).toBe('Inactive');
+    const [record, ...others] = await recordsAbout(key.accessKeyId);
+    expect(others).toEqual([]);
+    expect(record).toMatchObject({
+      eventId: `sas-leak-${findingId}`,
+      decision: 'remediated',
+      after: { status: 'Inactive' },
+      rules: [
+        expect.objectContaining({ ruleId: 'leaked-access-key', severity: 'critical', mode: 'enforce' }),
+      ],
+    });
+    const alerts = alertsAbout(key.accessKeyId);
+    expect(alerts).toHaveLength(1);
+    const text = JSON.stringify(alerts[0]?.body);
+    expect(text).toContain('critical');
+    expect(text).toContain(`ossguard incident ${key.accessKeyId}`);
+
+    await timerRun(cloud);
+
+    expect(await recordsAbout(key.accessKeyId)).toHaveLength(1);
+    expect(alertsAbout(key.accessKeyId)).toHaveLength(1);
+  });
+
+  it('audits a whitelisted finding and leaves the key alone, with no alert', async () => {
+    const { key } = cloud.identities.userWithKey('trusted-tester');
+    cloud.sas.plant({ accessKeyId: key.accessKeyId, whitelisted: true });
+
+    await timerRun(cloud);
+
+    expect(statusOf('trusted-tester', key.accessKeyId)).toBe('Active');
+    const records = await recordsAbout(key.accessKeyId);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ decision: 'skipped', reason: expect.stringContaining('whitelisted') });
+    expect(alertsAbout(key.accessKeyId)).toEqual([]);
+  });
+
+  it('only alerts, with the rotation steps, for a leaked key of the account itself', async () => {
+    const root = cloud.identities.createRootAccessKey();
+    cloud.sas.plant({ accessKeyId: root.accessKeyId, userType: 'master' });
+
+    await timerRun(cloud);
+
+    expect(root.status).toBe('Active');
+    expect(await recordsAbout(root.accessKeyId)).toMatchObject([{ decision: 'alerted' }]);
+    const text = JSON.stringify(alertsAbout(root.accessKeyId)[0]?.body);
+    expect(text).toContain('account owner must rotate it');
+  });
+});

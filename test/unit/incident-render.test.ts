@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { renderIncidentHtml, renderIncidentText } from '../../cli/incident/render';
+import { buildReport } from '../../shared/incident/report';
+import { callOf, type KeyCall } from '../../shared/incident/trail';
+
+const HOSTILE = '<img src=x onerror=alert(1)>\u001b[31m.png';
+
+const call = callOf({
+  eventId: 'e1',
+  eventTime: '2026-12-02T10:00:00Z',
+  eventName: 'GetObject',
+  serviceName: 'Oss',
+  eventRW: 'Read',
+  sourceIpAddress: '203.0.113.9',
+  userAgent: '"><script>alert(2)</script>',
+  userIdentity: { accessKeyId: 'LTAI5tLeaked000001' },
+  requestParameters: { bucketName: 'photos', objectKey: HOSTILE },
+}) as KeyCall;
+
+const report = buildReport({
+  accessKeyId: 'LTAI5tLeaked000001',
+  calls: [call],
+  from: new Date('2026-12-01T00:00:00Z'),
+  to: new Date('2026-12-06T00:00:00Z'),
+  generatedAt: new Date('2026-12-06T00:00:00Z'),
+  source: 'logstore',
+  sourceNote: 'test',
+  key: { otherKeys: [] },
+});
+
+describe('the incident report as a page and as text', () => {
+  it('escapes what the trail recorded: object keys and user agents are the caller’s text', () => {
+    const html = renderIncidentHtml(report);
+    expect(html).not.toMatch(/<script|<img/i);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
+  });
+
+  it('prints no escape sequence the trail carried', () => {
+    const text = renderIncidentText(report, 200);
+    expect(text).not.toContain('\u001b');
+    expect(text).toContain('<img src=x onerror=alert(1)>');
+  });
+});
