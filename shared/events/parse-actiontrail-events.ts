@@ -225,7 +225,10 @@ function actorOf(identity: Json, record: Json): Actor {
   const type = ACTOR_TYPES.find((t) => t === identity.type) ?? 'unknown';
   const session = isObject(identity.sessionContext) ? identity.sessionContext : {};
   const attributes = isObject(session.attributes) ? session.attributes : {};
-  const mfa = attributes.mfaAuthenticated;
+  // A sign-in has no session yet: its MFA check is in additionalEventData, named per identity
+  // (F-ACTIONTRAIL-CONSOLE-SIGNIN).
+  const signin = isObject(record.additionalEventData) ? record.additionalEventData : {};
+  const mfa = attributes.mfaAuthenticated ?? signin.mfaChecked ?? signin.isMFAChecked;
   const actor: Actor = { type };
   const fields: Array<[keyof Actor, unknown]> = [
     ['principalId', identity.principalId],
@@ -234,6 +237,7 @@ function actorOf(identity: Json, record: Json): Actor {
     ['accessKeyId', identity.accessKeyId],
     ['sourceIp', record.sourceIpAddress],
     ['userAgent', record.userAgent],
+    ['vpcId', record.vpcId],
   ];
   for (const [key, raw] of fields) {
     const text = typeof raw === 'number' ? String(raw) : str(raw);

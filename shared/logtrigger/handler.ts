@@ -8,6 +8,7 @@ import { parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
 import type { ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
+import { keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
@@ -37,6 +38,8 @@ const JUDGES: Record<GuardRoute, Judge> = {
   'oss-acl-guard': (items, deps) => runGuard(aclGuard, items, deps),
   'oss-policy-guard': (items, deps) => runGuard(policyGuard, items, deps),
   'access-key-guard': (items, deps) => runGuard(keyGuard, items, deps),
+  'key-usage-guard': (items, deps) =>
+    runGuard(keyUsageGuard, keyUsesToJudge(items, deps.runtime.config, deps.now?.() ?? new Date()), deps),
 };
 
 const emptySelection = (): TrailLogSelection => ({ routes: new Map(), ignored: 0, malformed: [] });
@@ -129,6 +132,7 @@ export function logTriggerSource(
     await judge('oss-acl-guard', recheck.public, 'object-acl-recheck');
     await judge('oss-policy-guard', parsed('oss-policy-guard'));
     await judge('access-key-guard', parsed('access-key-guard'));
+    await judge('key-usage-guard', parsed('key-usage-guard'));
     log.info('read trail range', {
       range: rangeId,
       logs,

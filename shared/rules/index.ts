@@ -4,6 +4,10 @@ import { bucketAclPublicReadWrite } from './acl/bucket-acl-public-read-write';
 import { bucketBpaDisabled } from './acl/bucket-bpa-disabled';
 import { objectAclPublic } from './acl/object-acl-public';
 import type { AclSubject } from './acl/subject';
+import { consoleSigninWithoutMfa } from './identity/console-signin-without-mfa';
+import { keyUsedOutsideNetwork } from './identity/key-used-outside-network';
+import { rootKeyInUse } from './identity/root-key-in-use';
+import type { KeyUseSubject } from './identity/subject';
 import { consoleUserKey } from './keys/console-user-key';
 import { keyForOtherUser } from './keys/key-for-other-user';
 import { multipleActiveKeys } from './keys/multiple-active-keys';
@@ -15,6 +19,7 @@ import { policyRules } from './policy';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
+export type { KeyUseSubject } from './identity/subject';
 export type { KeySubject } from './keys/subject';
 export { policyRules } from './policy';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
@@ -36,8 +41,19 @@ export const keyRules: readonly Rule<KeySubject>[] = [
   consoleUserKey,
 ];
 
+export const keyUseRules: readonly Rule<KeyUseSubject>[] = [
+  rootKeyInUse,
+  keyUsedOutsideNetwork,
+  consoleSigninWithoutMfa,
+];
+
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
-export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules, ...policyRules]);
+export const registry: readonly Rule<never>[] = registerAll([
+  ...aclRules,
+  ...keyRules,
+  ...policyRules,
+  ...keyUseRules,
+]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
   const seen = new Set<string>();
