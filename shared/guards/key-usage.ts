@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KeyOwner } from '../clients/ram';
 import type { OssguardConfig } from '../config/schema';
 import type { Actor, ChangeRecord, ParsedItem } from '../events/types';
@@ -77,7 +78,7 @@ function keyUseExceptions(
  * Each kept record gets a dedupe key of this guard's own, so that its audit record never stands in for the
  * record another guard keeps of the same event; a root key's uses of one hour share one key, so the first
  * alerts and the rest of that hour are duplicates of it (at most one alert per key per hour, kept in the
- * audit bucket like every record).
+ * audit bucket like every record). The key is hashed there: alerts show the dedupe key, and the id masked.
  */
 export function keyUsesToJudge(
   items: readonly ParsedItem[],
@@ -94,7 +95,7 @@ export function keyUsesToJudge(
     if (keyUseExceptions(subject, undefined, config, now).applied) continue;
     const key = signingKeyOf(subject);
     const dedupeKey = findings.some((f) => f.ruleId === 'root-key-in-use')
-      ? `key-usage-guard/root-key/${key}/${change.time.slice(0, 13)}`
+      ? `key-usage-guard/root-key/${createHash('sha256').update(key ?? '').digest('hex').slice(0, 16)}/${change.time.slice(0, 13)}`
       : `key-usage-guard/${change.dedupeKey}`;
     kept.push({ ...item, record: { ...change, dedupeKey } });
   }
