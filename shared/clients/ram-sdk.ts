@@ -10,8 +10,9 @@ import type { RamApi } from './ram';
 const GLOBAL_REGION = 'cn-shanghai';
 
 /**
- * The RAM (2015-05-01) and IMS (2019-08-15) SDK clients behind `RamApi`. Only the AccessKey guard imports
- * this module, so the other bundles do not carry the two SDKs' model classes.
+ * The RAM (2015-05-01) and IMS (2019-08-15) SDK clients behind `RamApi`. Only the functions that read RAM
+ * (the AccessKey guard, trail-guard, the sweeper) import this module, so the others do not carry the two SDKs'
+ * model classes.
  */
 export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints): RamApi {
   const ram = sdkClient(Ram, popConfig(credentials, 'ram.aliyuncs.com', GLOBAL_REGION, endpoints.ram));
@@ -19,6 +20,9 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
   return {
     getUserByAccessKey: (userAccessKeyId) => ims.getUser(new $Ims.GetUserRequest({ userAccessKeyId })),
     listAccessKeys: (userName) => ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName })),
+    listUsers: (marker) => ram.listUsers(new $Ram.ListUsersRequest(marker ? { marker } : {})),
+    getAccessKeyLastUsed: (userName, userAccessKeyId) =>
+      ram.getAccessKeyLastUsed(new $Ram.GetAccessKeyLastUsedRequest({ userName, userAccessKeyId })),
     getLoginProfile: (userName) => ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
     updateAccessKey: (userName, userAccessKeyId, status) =>
       ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),

@@ -5,7 +5,7 @@ import { DEFAULT_RETRY, type RetryOptions } from './retry';
 
 type Body<T> = Promise<{ body?: T & { requestId?: string } }>;
 
-/** The four RAM/IMS calls the AccessKey guard makes, as the SDKs answer them (see ram-sdk.ts). */
+/** The RAM/IMS calls the AccessKey guards and the sweep make, as the SDKs answer them (see ram-sdk.ts). */
 export interface RamApi {
   getUserByAccessKey(accessKeyId: string): Body<{
     user?: {
@@ -14,9 +14,16 @@ export interface RamApi {
       tags?: { tag?: Array<{ tagKey?: string; tagValue?: string }> };
     };
   }>;
-  listAccessKeys(
+  listAccessKeys(userName: string): Body<{
+    accessKeys?: { accessKey?: Array<{ accessKeyId?: string; status?: string; createDate?: string }> };
+  }>;
+  listUsers(
+    marker?: string,
+  ): Body<{ users?: { user?: Array<{ userName?: string }> }; isTruncated?: boolean; marker?: string }>;
+  getAccessKeyLastUsed(
     userName: string,
-  ): Body<{ accessKeys?: { accessKey?: Array<{ accessKeyId?: string; status?: string }> } }>;
+    accessKeyId: string,
+  ): Body<{ accessKeyLastUsed?: { lastUsedDate?: string } }>;
   getLoginProfile(userName: string): Body<object>;
   updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Body<object>;
 }
@@ -60,7 +67,9 @@ export class RamGateway {
   }
 
   /** A user deleted since the event holds no keys: the caller sees its key gone rather than a failure. */
-  async listAccessKeys(userName: string): Promise<Array<{ accessKeyId: string; status: string }>> {
+  async listAccessKeys(
+    userName: string,
+  ): Promise<Array<{ accessKeyId: string; status: string; createDate?: string }>> {
     let result: Awaited<ReturnType<RamApi['listAccessKeys']>>;
     try {
       result = await popCall('ram', 'ListAccessKeys', this.log, this.retry, () =>
@@ -73,7 +82,28 @@ export class RamGateway {
     return (result.body?.accessKeys?.accessKey ?? []).map((k) => ({
       accessKeyId: k.accessKeyId ?? '',
       status: k.status ?? '',
+      ...(k.createDate ? { createDate: k.createDate } : {}),
     }));
+  }
+
+  /** Every RAM user's name, page by page (F-RAM-LISTUSERS). */
+  async listUserNames(): Promise<string[]> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await popCall('ram', 'ListUsers', this.log, this.retry, () => this.api.listUsers(marker));
+      for (const user of page.body?.users?.user ?? []) if (user.userName) names.push(user.userName);
+      marker = page.body?.isTruncated ? page.body.marker : undefined;
+    } while (marker);
+    return names;
+  }
+
+  /** When the key last signed a call; undefined when RAM answers no date (F-RAM-GETACCESSKEYLASTUSED). */
+  async keyLastUsed(userName: string, accessKeyId: string): Promise<string | undefined> {
+    const result = await popCall('ram', 'GetAccessKeyLastUsed', this.log, this.retry, () =>
+      this.api.getAccessKeyLastUsed(userName, accessKeyId),
+    );
+    return result.body?.accessKeyLastUsed?.lastUsedDate || undefined;
   }
 
   async hasLoginProfile(userName: string): Promise<boolean> {

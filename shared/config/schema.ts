@@ -235,8 +235,12 @@ export function configSchema(ruleIds: readonly string[]) {
          * wins, then the first naming its user); a key no entry names is held to `allowedSourceCidrs`.
          */
         allowedNetworks: z._default(z.array(keyNetworks), []),
+        /** The sweep reports active keys at least this old (access-key-too-old). */
+        maxAgeDays: z._default(z.number().check(z.int(), z.minimum(1)), 90),
+        /** The sweep reports, and in enforce disables, keys unused this long (access-key-unused). */
+        unusedDays: z._default(z.number().check(z.int(), z.minimum(1)), 90),
       }),
-      { allowedSourceCidrs: [], allowedNetworks: [] },
+      { allowedSourceCidrs: [], allowedNetworks: [], maxAgeDays: 90, unusedDays: 90 },
     ),
     policy: z._default(
       z.strictObject({

@@ -41,18 +41,20 @@ export const keyUseSubjectOf = (change: ChangeRecord, config: OssguardConfig): K
   allowed: allowedNetworksFor(config.accessKeys, change.actor),
 });
 
-/** Config exceptions by key id first, then by the owner's name, then the owner's exception tag. */
-function keyUseExceptions(
-  subject: KeyUseSubject,
+/**
+ * Exceptions for a key: config entries by key id first (the only kind a root key can have), then by the
+ * owner's name, then the owner's exception tag.
+ */
+export function keyExceptions(
+  accessKeyId: string | undefined,
   owner: KeyOwner | undefined,
   config: OssguardConfig,
   now: Date,
 ): ExceptionOutcome {
   const { exceptions } = config;
-  const key = signingKeyOf(subject);
-  const byKey = key
+  const byKey = accessKeyId
     ? evaluateExceptions(
-        key,
+        accessKeyId,
         exceptions.accessKeys.map((e) => ({ pattern: e.accessKeyId, reason: e.reason, until: e.until })),
         {},
         exceptions.tagKey,
@@ -92,10 +94,13 @@ export function keyUsesToJudge(
     const subject = keyUseSubjectOf(change, config);
     const findings = evaluateRules(keyUseRules, subject, config);
     if (findings.length === 0) continue;
-    if (keyUseExceptions(subject, undefined, config, now).applied) continue;
+    if (keyExceptions(signingKeyOf(subject), undefined, config, now).applied) continue;
     const key = signingKeyOf(subject);
     const dedupeKey = findings.some((f) => f.ruleId === 'root-key-in-use')
-      ? `key-usage-guard/root-key/${createHash('sha256').update(key ?? '').digest('hex').slice(0, 16)}/${change.time.slice(0, 13)}`
+      ? `key-usage-guard/root-key/${createHash('sha256')
+          .update(key ?? '')
+          .digest('hex')
+          .slice(0, 16)}/${change.time.slice(0, 13)}`
       : `key-usage-guard/${change.dedupeKey}`;
     kept.push({ ...item, record: { ...change, dedupeKey } });
   }
@@ -131,7 +136,7 @@ export const keyUsageGuard: Guard<KeyUseState> = {
     const findings = evaluateRules(keyUseRules, subject, config);
     const key = signingKeyOf(subject);
     const before = { accessKeyId: key ? maskKeyId(key) : null, status: key ? 'Active' : null };
-    const exceptions = keyUseExceptions(subject, owner, config, now);
+    const exceptions = keyExceptions(key, owner, config, now);
     if (!key || !owner) {
       // A root key no role may disable (F-IMS-UPDATEACCESSKEY), or a sign-in: every finding is an alert.
       const root = subject.actor.type === 'root-account' && key !== undefined;

@@ -4,9 +4,12 @@ import { bucketAclPublicReadWrite } from './acl/bucket-acl-public-read-write';
 import { bucketBpaDisabled } from './acl/bucket-bpa-disabled';
 import { objectAclPublic } from './acl/object-acl-public';
 import type { AclSubject } from './acl/subject';
+import { accessKeyTooOld } from './identity/access-key-too-old';
+import { accessKeyUnused } from './identity/access-key-unused';
 import { consoleSigninWithoutMfa } from './identity/console-signin-without-mfa';
 import { keyUsedOutsideNetwork } from './identity/key-used-outside-network';
 import { rootKeyInUse } from './identity/root-key-in-use';
+import type { StaleKeySubject } from './identity/stale-key-subject';
 import type { KeyUseSubject } from './identity/subject';
 import { consoleUserKey } from './keys/console-user-key';
 import { keyForOtherUser } from './keys/key-for-other-user';
@@ -19,6 +22,7 @@ import { policyRules } from './policy';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
+export type { StaleKeySubject } from './identity/stale-key-subject';
 export type { KeyUseSubject } from './identity/subject';
 export type { KeySubject } from './keys/subject';
 export { policyRules } from './policy';
@@ -47,12 +51,15 @@ export const keyUseRules: readonly Rule<KeyUseSubject>[] = [
   consoleSigninWithoutMfa,
 ];
 
+export const staleKeyRules: readonly Rule<StaleKeySubject>[] = [accessKeyTooOld, accessKeyUnused];
+
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
 export const registry: readonly Rule<never>[] = registerAll([
   ...aclRules,
   ...keyRules,
   ...policyRules,
   ...keyUseRules,
+  ...staleKeyRules,
 ]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
