@@ -41,6 +41,11 @@ export const SDK_MODELS = {
     'GetLoginProfileResponse',
     'UpdateAccessKeyRequest',
     'UpdateAccessKeyResponse',
+    // The sweep of AccessKeys (shared/sweep/keys.ts).
+    'ListUsersRequest',
+    'ListUsersResponse',
+    'GetAccessKeyLastUsedRequest',
+    'GetAccessKeyLastUsedResponse',
   ],
   '@alicloud/ims20190815': ['GetUserRequest', 'GetUserResponse'],
   // The object-ACL guard's PullLogs (shared/clients/sls.ts) and the log groups its response carries.
