@@ -23,6 +23,17 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
     listUsers: (marker) => ram.listUsers(new $Ram.ListUsersRequest(marker ? { marker } : {})),
     getAccessKeyLastUsed: (userName, userAccessKeyId) =>
       ram.getAccessKeyLastUsed(new $Ram.GetAccessKeyLastUsedRequest({ userName, userAccessKeyId })),
+    getPolicy: (policyName) => ram.getPolicy(new $Ram.GetPolicyRequest({ policyName, policyType: 'Custom' })),
+    getPolicyVersion: (policyName, versionId) =>
+      ram.getPolicyVersion(new $Ram.GetPolicyVersionRequest({ policyName, policyType: 'Custom', versionId })),
+    listPolicyVersions: (policyName) =>
+      ram.listPolicyVersions(new $Ram.ListPolicyVersionsRequest({ policyName, policyType: 'Custom' })),
+    setDefaultPolicyVersion: (policyName, versionId) =>
+      ram.setDefaultPolicyVersion(new $Ram.SetDefaultPolicyVersionRequest({ policyName, versionId })),
+    listPoliciesForUser: (userName) =>
+      ram.listPoliciesForUser(new $Ram.ListPoliciesForUserRequest({ userName })),
+    detachPolicyFromUser: (userName, policyType, policyName) =>
+      ram.detachPolicyFromUser(new $Ram.DetachPolicyFromUserRequest({ userName, policyType, policyName })),
     getLoginProfile: (userName) => ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
     updateAccessKey: (userName, userAccessKeyId, status) =>
       ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),

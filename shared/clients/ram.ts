@@ -20,6 +20,19 @@ export interface RamApi {
   listUsers(
     marker?: string,
   ): Body<{ users?: { user?: Array<{ userName?: string }> }; isTruncated?: boolean; marker?: string }>;
+  getPolicyVersion(
+    policyName: string,
+    versionId: string,
+  ): Body<{ policyVersion?: { policyDocument?: string; versionId?: string } }>;
+  getPolicy(policyName: string): Body<{ policy?: { defaultVersion?: string } }>;
+  listPolicyVersions(
+    policyName: string,
+  ): Body<{ policyVersions?: { policyVersion?: Array<{ versionId?: string; createDate?: string }> } }>;
+  setDefaultPolicyVersion(policyName: string, versionId: string): Body<object>;
+  listPoliciesForUser(
+    userName: string,
+  ): Body<{ policies?: { policy?: Array<{ policyName?: string; policyType?: string }> } }>;
+  detachPolicyFromUser(userName: string, policyType: string, policyName: string): Body<object>;
   getAccessKeyLastUsed(
     userName: string,
     accessKeyId: string,
@@ -114,6 +127,63 @@ export class RamGateway {
       if (isEntityMissing(error)) return false;
       throw error;
     }
+  }
+
+  /** A custom policy's default version id and document now (F-RAM-POLICY-CALLS); undefined: no such policy. */
+  async defaultPolicyVersion(
+    policyName: string,
+  ): Promise<{ versionId: string; document: string } | undefined> {
+    try {
+      const policy = await popCall('ram', 'GetPolicy', this.log, this.retry, () =>
+        this.api.getPolicy(policyName),
+      );
+      const versionId = policy.body?.policy?.defaultVersion;
+      if (!versionId) return undefined;
+      const version = await popCall('ram', 'GetPolicyVersion', this.log, this.retry, () =>
+        this.api.getPolicyVersion(policyName, versionId),
+      );
+      return { versionId, document: version.body?.policyVersion?.policyDocument ?? '' };
+    } catch (error) {
+      if (isEntityMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A custom policy's version ids, oldest first by creation. */
+  async policyVersions(policyName: string): Promise<Array<{ versionId: string; createDate: string }>> {
+    const result = await popCall('ram', 'ListPolicyVersions', this.log, this.retry, () =>
+      this.api.listPolicyVersions(policyName),
+    );
+    return (result.body?.policyVersions?.policyVersion ?? [])
+      .map((v) => ({ versionId: v.versionId ?? '', createDate: v.createDate ?? '' }))
+      .sort((a, b) => a.createDate.localeCompare(b.createDate));
+  }
+
+  async setDefaultPolicyVersion(policyName: string, versionId: string): Promise<void> {
+    await popCall('ram', 'SetDefaultPolicyVersion', this.log, this.retry, () =>
+      this.api.setDefaultPolicyVersion(policyName, versionId),
+    );
+  }
+
+  /** Whether the policy is attached to the user now. */
+  async userHasPolicy(userName: string, policyType: string, policyName: string): Promise<boolean> {
+    try {
+      const result = await popCall('ram', 'ListPoliciesForUser', this.log, this.retry, () =>
+        this.api.listPoliciesForUser(userName),
+      );
+      return (result.body?.policies?.policy ?? []).some(
+        (p) => p.policyName === policyName && p.policyType === policyType,
+      );
+    } catch (error) {
+      if (isEntityMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  async detachPolicyFromUser(userName: string, policyType: string, policyName: string): Promise<void> {
+    await popCall('ram', 'DetachPolicyFromUser', this.log, this.retry, () =>
+      this.api.detachPolicyFromUser(userName, policyType, policyName),
+    );
   }
 
   /** RAM UpdateAccessKey to Inactive (F-RAM-UPDATEACCESSKEY). */

@@ -22,6 +22,12 @@ const KEPT_REQUEST_PARAMETERS = [
   'UserAccessKeyId',
   'Status',
   'stsTokenPlayerUid',
+  // Which identity policy a RAM call names (the document itself is re-read, never kept).
+  'PolicyName',
+  'PolicyType',
+  'SetAsDefault',
+  'GroupName',
+  'RoleName',
 ] as const;
 
 const MAX_KEPT_VALUE_LENGTH = 1024;

@@ -1,6 +1,7 @@
 import { EventParseError } from '../errors';
 import {
   ACL_GUARD_EVENTS,
+  IDENTITY_POLICY_EVENTS,
   KEY_GUARD_EVENTS,
   OBJECT_ACL_EVENTS,
   OBJECT_WRITE_EVENTS,
@@ -116,12 +117,14 @@ export type TrailRoute =
   | 'oss-policy-guard'
   | 'access-key-guard'
   | 'object-acl-recheck'
-  | 'key-usage-guard';
+  | 'key-usage-guard'
+  | 'identity-policy-guard';
 
 const GUARD_ROUTES: ReadonlyArray<[TrailRoute, ReadonlySet<string>]> = [
   ['oss-acl-guard', new Set(ACL_GUARD_EVENTS)],
   ['oss-policy-guard', new Set(POLICY_GUARD_EVENTS)],
   ['access-key-guard', new Set(KEY_GUARD_EVENTS)],
+  ['identity-policy-guard', new Set(IDENTITY_POLICY_EVENTS)],
 ];
 
 /**

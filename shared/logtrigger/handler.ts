@@ -8,6 +8,7 @@ import { parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
 import type { ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
+import { identityPolicyGuard } from '../guards/identity-policy';
 import { keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
@@ -38,6 +39,7 @@ const JUDGES: Record<GuardRoute, Judge> = {
   'oss-acl-guard': (items, deps) => runGuard(aclGuard, items, deps),
   'oss-policy-guard': (items, deps) => runGuard(policyGuard, items, deps),
   'access-key-guard': (items, deps) => runGuard(keyGuard, items, deps),
+  'identity-policy-guard': (items, deps) => runGuard(identityPolicyGuard, items, deps),
   'key-usage-guard': (items, deps) =>
     runGuard(keyUsageGuard, keyUsesToJudge(items, deps.runtime.config, deps.now?.() ?? new Date()), deps),
 };
@@ -132,6 +134,7 @@ export function logTriggerSource(
     await judge('oss-acl-guard', recheck.public, 'object-acl-recheck');
     await judge('oss-policy-guard', parsed('oss-policy-guard'));
     await judge('access-key-guard', parsed('access-key-guard'));
+    await judge('identity-policy-guard', parsed('identity-policy-guard'));
     await judge('key-usage-guard', parsed('key-usage-guard'));
     log.info('read trail range', {
       range: rangeId,

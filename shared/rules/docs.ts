@@ -19,6 +19,12 @@ const COLUMNS: Record<GuardName, ReadonlyArray<[string, (rule: Rule<never>) => s
     ['severity', (r) => r.severityNote ?? r.severity],
     ['fires when', (r) => r.firesWhen],
   ],
+  'identity-policy-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+    ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
+  ],
   'key-hygiene-guard': [
     ['id', (r) => `\`${r.id}\``],
     ['severity', (r) => r.severityNote ?? r.severity],
@@ -55,6 +61,7 @@ const GUARDS: readonly GuardName[] = [
   'oss-policy-guard',
   'key-usage-guard',
   'key-hygiene-guard',
+  'identity-policy-guard',
 ];
 
 /**

@@ -6,7 +6,10 @@ import { objectAclPublic } from './acl/object-acl-public';
 import type { AclSubject } from './acl/subject';
 import { accessKeyTooOld } from './identity/access-key-too-old';
 import { accessKeyUnused } from './identity/access-key-unused';
+import { broadSystemPolicyAttached } from './identity/broad-system-policy-attached';
 import { consoleSigninWithoutMfa } from './identity/console-signin-without-mfa';
+import { identityPolicyBroadOss } from './identity/identity-policy-broad-oss';
+import type { IdentityPolicySubject } from './identity/identity-policy-subject';
 import { keyUsedOutsideNetwork } from './identity/key-used-outside-network';
 import { rootKeyInUse } from './identity/root-key-in-use';
 import type { StaleKeySubject } from './identity/stale-key-subject';
@@ -22,6 +25,7 @@ import { policyRules } from './policy';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
+export type { IdentityPolicySubject } from './identity/identity-policy-subject';
 export type { StaleKeySubject } from './identity/stale-key-subject';
 export type { KeyUseSubject } from './identity/subject';
 export type { KeySubject } from './keys/subject';
@@ -53,6 +57,11 @@ export const keyUseRules: readonly Rule<KeyUseSubject>[] = [
 
 export const staleKeyRules: readonly Rule<StaleKeySubject>[] = [accessKeyTooOld, accessKeyUnused];
 
+export const identityPolicyRules: readonly Rule<IdentityPolicySubject>[] = [
+  identityPolicyBroadOss,
+  broadSystemPolicyAttached,
+];
+
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
 export const registry: readonly Rule<never>[] = registerAll([
   ...aclRules,
@@ -60,6 +69,7 @@ export const registry: readonly Rule<never>[] = registerAll([
   ...policyRules,
   ...keyUseRules,
   ...staleKeyRules,
+  ...identityPolicyRules,
 ]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {

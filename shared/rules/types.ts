@@ -6,7 +6,8 @@ export type GuardName =
   | 'oss-policy-guard'
   | 'access-key-guard'
   | 'key-usage-guard'
-  | 'key-hygiene-guard';
+  | 'key-hygiene-guard'
+  | 'identity-policy-guard';
 
 /** What a rule says about one resource. `evidence` is what the audit record keeps; it holds no secrets. */
 export interface RuleFinding {

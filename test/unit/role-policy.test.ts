@@ -31,7 +31,7 @@ describe('the function role policy', () => {
       for (const action of statement.actions) expect(action).not.toContain('*');
       for (const resource of statement.resources) {
         expect(resource).toMatch(
-          /^acs:(oss:\*:\*:[^*]|oss:\*:\*:\*|ram:\*:\*:user\/|log:\*:\*:project\/\*\/logstore\/actiontrail_)/,
+          /^acs:(oss:\*:\*:[^*]|oss:\*:\*:\*|ram:\*:\*:(user|policy)\/|log:\*:\*:project\/\*\/logstore\/actiontrail_)/,
         );
         expect(resource).not.toBe('*');
       }
