@@ -46,6 +46,8 @@ export const SDK_MODELS = {
     'ListUsersResponse',
     'GetAccessKeyLastUsedRequest',
     'GetAccessKeyLastUsedResponse',
+    'GetUserMFAInfoRequest',
+    'GetUserMFAInfoResponse',
     // identity-policy-guard (shared/guards/identity-policy.ts).
     'GetPolicyRequest',
     'GetPolicyResponse',

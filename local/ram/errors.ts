@@ -86,6 +86,7 @@ export const RAM_ERRORS = {
     'EntityAlreadyExists.User.Policy',
     'The user has already been attached this policy.',
   ),
+  EntityNotExistUserMfaDevice: spec(404, 'EntityNotExist.User.MFADevice', 'The user has no MFA device.'),
   EntityNotExistUserPolicy: spec(
     404,
     'EntityNotExist.User.Policy',

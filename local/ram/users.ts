@@ -153,6 +153,21 @@ export const USER_ACTIONS: ActionTable = {
     };
   }),
 
+  // The user's MFA device (F-RAM-GETUSERMFAINFO); what RAM answers for a user without one is UNVERIFIED: this
+  // answers EntityNotExist.User.MFADevice, and ossguard reads an answer without a device the same way.
+  GetUserMFAInfo: read((ctx) => {
+    const user = targetUser(ctx);
+    if (!user.mfa) throw new AcsError(RAM_ERRORS.EntityNotExistUserMfaDevice);
+    return {
+      body: {
+        MFADevice: {
+          SerialNumber: `acs:ram::${ctx.identities.accountId}:mfa/${user.userName}`,
+          Type: 'VMFA',
+        },
+      },
+    };
+  }),
+
   // Every user of the account, in one page: the emulated account is small (F-RAM-LISTUSERS).
   ListUsers: read((ctx) => ({
     body: {

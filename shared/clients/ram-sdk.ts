@@ -23,6 +23,7 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
     listUsers: (marker) => ram.listUsers(new $Ram.ListUsersRequest(marker ? { marker } : {})),
     getAccessKeyLastUsed: (userName, userAccessKeyId) =>
       ram.getAccessKeyLastUsed(new $Ram.GetAccessKeyLastUsedRequest({ userName, userAccessKeyId })),
+    getUserMfaInfo: (userName) => ram.getUserMFAInfo(new $Ram.GetUserMFAInfoRequest({ userName })),
     getPolicy: (policyName) => ram.getPolicy(new $Ram.GetPolicyRequest({ policyName, policyType: 'Custom' })),
     getPolicyVersion: (policyName, versionId) =>
       ram.getPolicyVersion(new $Ram.GetPolicyVersionRequest({ policyName, policyType: 'Custom', versionId })),

@@ -20,6 +20,7 @@ export interface RamApi {
   listUsers(
     marker?: string,
   ): Body<{ users?: { user?: Array<{ userName?: string }> }; isTruncated?: boolean; marker?: string }>;
+  getUserMfaInfo(userName: string): Body<{ MFADevice?: { serialNumber?: string } }>;
   getPolicyVersion(
     policyName: string,
     versionId: string,
@@ -123,6 +124,22 @@ export class RamGateway {
     try {
       await popCall('ram', 'GetLoginProfile', this.log, this.retry, () => this.api.getLoginProfile(userName));
       return true;
+    } catch (error) {
+      if (isEntityMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Whether the user has an MFA device (F-RAM-GETUSERMFAINFO): what RAM answers for a user without one is
+   * unverified, so an EntityNotExist error and an answer without a device both mean none.
+   */
+  async hasMfaDevice(userName: string): Promise<boolean> {
+    try {
+      const result = await popCall('ram', 'GetUserMFAInfo', this.log, this.retry, () =>
+        this.api.getUserMfaInfo(userName),
+      );
+      return Boolean(result.body?.MFADevice?.serialNumber);
     } catch (error) {
       if (isEntityMissing(error)) return false;
       throw error;

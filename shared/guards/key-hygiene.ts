@@ -2,7 +2,7 @@ import type { KeyOwner } from '../clients/ram';
 import type { OssguardConfig } from '../config/schema';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { Evaluation, Guard, Observation } from '../pipeline/types';
-import { type StaleKeySubject, staleKeyRules } from '../rules';
+import { type ConsoleUserSubject, consoleUserRules, type StaleKeySubject, staleKeyRules } from '../rules';
 import { keyExceptions } from './key-usage';
 
 interface StaleKeyState {
@@ -85,6 +85,43 @@ export const keyHygieneGuard: Guard<StaleKeyState> = {
       },
       advice: [
         'Prefer STS temporary credentials (a RAM role) to long-lived keys; rotate a key that must stay: create the new one, move the workload, disable and delete the old one.',
+      ],
+    };
+  },
+};
+
+/**
+ * console-mfa-guard: the RAM users the sweep found able to sign in to the console without an MFA device. It
+ * reads both again (GetLoginProfile, GetUserMFAInfo); there is nothing a role could fix, so it alerts.
+ */
+export const consoleMfaGuard: Guard<ConsoleUserSubject> = {
+  name: 'console-mfa-guard',
+  // Fed by the sweep alone.
+  events: [],
+
+  async observe(change, scope): Promise<Observation<ConsoleUserSubject>> {
+    const userName = change.resources.ramUser;
+    if (!scope.ram) throw new Error('console-mfa-guard was built without RAM clients: pass createRamApi');
+    if (!userName) return { kind: 'gone', reason: 'the sweep named no user' };
+    const [consoleLogin, mfaDevice] = await Promise.all([
+      scope.ram.hasLoginProfile(userName),
+      scope.ram.hasMfaDevice(userName),
+    ]);
+    return { kind: 'present', state: { userName, consoleLogin, mfaDevice } };
+  },
+
+  evaluate(_change, subject, { config, now }): Evaluation {
+    return {
+      findings: evaluateRules(consoleUserRules, subject, config).map((f) => ({
+        ...f,
+        mode: 'alert' as const,
+      })),
+      exceptions: keyExceptions(undefined, { userName: subject.userName, tags: {} }, config, now),
+      before: { user: subject.userName, consoleLogin: subject.consoleLogin, mfaDevice: subject.mfaDevice },
+      compliantReason: 'no rule fired: the user has an MFA device or no console login',
+      alertReason: 'only the user, or an administrator in the console, can bind an MFA device',
+      advice: [
+        `Bind an MFA device to ${subject.userName} (RAM console → Users → ${subject.userName} → Authentication → Enable MFA), or require it at next sign-in.`,
       ],
     };
   },

@@ -25,6 +25,11 @@ const COLUMNS: Record<GuardName, ReadonlyArray<[string, (rule: Rule<never>) => s
     ['fires when', (r) => r.firesWhen],
     ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
   ],
+  'console-mfa-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+  ],
   'key-hygiene-guard': [
     ['id', (r) => `\`${r.id}\``],
     ['severity', (r) => r.severityNote ?? r.severity],
@@ -62,6 +67,7 @@ const GUARDS: readonly GuardName[] = [
   'key-usage-guard',
   'key-hygiene-guard',
   'identity-policy-guard',
+  'console-mfa-guard',
 ];
 
 /**

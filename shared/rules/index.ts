@@ -8,6 +8,7 @@ import { accessKeyTooOld } from './identity/access-key-too-old';
 import { accessKeyUnused } from './identity/access-key-unused';
 import { broadSystemPolicyAttached } from './identity/broad-system-policy-attached';
 import { consoleSigninWithoutMfa } from './identity/console-signin-without-mfa';
+import { type ConsoleUserSubject, consoleUserWithoutMfa } from './identity/console-user-without-mfa';
 import { identityPolicyBroadOss } from './identity/identity-policy-broad-oss';
 import type { IdentityPolicySubject } from './identity/identity-policy-subject';
 import { keyUsedOutsideNetwork } from './identity/key-used-outside-network';
@@ -25,6 +26,7 @@ import { policyRules } from './policy';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
+export type { ConsoleUserSubject } from './identity/console-user-without-mfa';
 export type { IdentityPolicySubject } from './identity/identity-policy-subject';
 export type { StaleKeySubject } from './identity/stale-key-subject';
 export type { KeyUseSubject } from './identity/subject';
@@ -62,6 +64,8 @@ export const identityPolicyRules: readonly Rule<IdentityPolicySubject>[] = [
   broadSystemPolicyAttached,
 ];
 
+export const consoleUserRules: readonly Rule<ConsoleUserSubject>[] = [consoleUserWithoutMfa];
+
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
 export const registry: readonly Rule<never>[] = registerAll([
   ...aclRules,
@@ -70,6 +74,7 @@ export const registry: readonly Rule<never>[] = registerAll([
   ...keyUseRules,
   ...staleKeyRules,
   ...identityPolicyRules,
+  ...consoleUserRules,
 ]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {

@@ -7,7 +7,8 @@ export type GuardName =
   | 'access-key-guard'
   | 'key-usage-guard'
   | 'key-hygiene-guard'
-  | 'identity-policy-guard';
+  | 'identity-policy-guard'
+  | 'console-mfa-guard';
 
 /** What a rule says about one resource. `evidence` is what the audit record keeps; it holds no secrets. */
 export interface RuleFinding {

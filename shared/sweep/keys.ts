@@ -3,10 +3,10 @@ import { CallLog } from '../clients/calllog';
 import { RamGateway } from '../clients/ram';
 import { describeError } from '../errors';
 import type { ChangeRecord, ParsedItem } from '../events/types';
-import { keyHygieneGuard, staleKeySubject } from '../guards/key-hygiene';
+import { consoleMfaGuard, keyHygieneGuard, staleKeySubject } from '../guards/key-hygiene';
 import { evaluateRules } from '../pipeline/evaluate';
 import { type InvocationDeps, runGuard } from '../pipeline/run';
-import { staleKeyRules } from '../rules';
+import { consoleUserRules, staleKeyRules } from '../rules';
 
 export interface KeySweepResult {
   users: number;
@@ -14,31 +14,35 @@ export interface KeySweepResult {
   keys: number;
   /** Active keys some rule fired on: handed to key-hygiene-guard. */
   stale: number;
+  /** Users who can sign in to the console without an MFA device: handed to console-mfa-guard. */
+  consoleWithoutMfa: number;
   decisions: Record<string, number>;
   /** Set when RAM could not be read; the next run tries again. */
   error?: string;
 }
 
-/** Users whose keys are read at once: three RAM reads each. */
+/** Users read at once: their login profile, MFA device and keys. */
 const USER_CONCURRENCY = 8;
 
 /**
- * The account's active AccessKeys, judged for age and idle time: every user's keys (ListUsers, ListAccessKeys)
- * and each active key's last use (GetAccessKeyLastUsed, F-RAM-GETACCESSKEYLASTUSED). Only keys a rule fires on
- * go to key-hygiene-guard, which reads them again and audits, alerts or disables; a key's change is named by
- * the day, so hourly sweeps report it once a day.
+ * The account's RAM users: their active AccessKeys, judged for age and idle time (ListUsers, ListAccessKeys, and
+ * each active key's last use, GetAccessKeyLastUsed: F-RAM-GETACCESSKEYLASTUSED), and whether a console user has
+ * an MFA device (GetLoginProfile, GetUserMFAInfo: F-RAM-GETUSERMFAINFO). Only what a rule fires on goes to
+ * key-hygiene-guard or console-mfa-guard, which read it again and audit, alert or disable; each change is named
+ * by the day, so hourly sweeps report it once a day.
  */
 export async function sweepKeys(
   deps: InvocationDeps,
   now: Date,
   sweepEvent: string,
 ): Promise<KeySweepResult> {
-  const result: KeySweepResult = { users: 0, keys: 0, stale: 0, decisions: {} };
+  const result: KeySweepResult = { users: 0, keys: 0, stale: 0, consoleWithoutMfa: 0, decisions: {} };
   if (!deps.ram) return result;
   const { config } = deps.runtime;
   const ram = new RamGateway(deps.ram, new CallLog());
   const day = now.toISOString().slice(0, 10);
   const changes: ParsedItem[] = [];
+  const consoleUsers: ParsedItem[] = [];
   try {
     const users = await ram.listUserNames();
     result.users = users.length;
@@ -46,6 +50,22 @@ export async function sweepKeys(
     await Promise.all(
       users.map((userName) =>
         limit(async () => {
+          const [consoleLogin, mfaDevice] = await Promise.all([
+            ram.hasLoginProfile(userName),
+            ram.hasMfaDevice(userName),
+          ]);
+          if (evaluateRules(consoleUserRules, { userName, consoleLogin, mfaDevice }, config).length > 0) {
+            result.consoleWithoutMfa += 1;
+            const record = {
+              ...keyChange(day, userName, '', now, sweepEvent),
+              eventId: `sweep-mfa-${day}-${userName}`,
+            };
+            consoleUsers.push({
+              kind: 'change',
+              index: consoleUsers.length,
+              record: { ...record, dedupeKey: record.eventId },
+            });
+          }
           const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');
           for (const key of active) {
             result.keys += 1;
@@ -77,8 +97,12 @@ export async function sweepKeys(
     deps.log.warn('the AccessKeys could not be swept; the next run tries again', { error: result.error });
     return result;
   }
-  const judged = await runGuard(keyHygieneGuard, changes, deps);
-  for (const d of judged.decisions) result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
+  for (const judged of [
+    await runGuard(keyHygieneGuard, changes, deps),
+    await runGuard(consoleMfaGuard, consoleUsers, deps),
+  ]) {
+    for (const d of judged.decisions) result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
+  }
   return result;
 }
 
@@ -99,7 +123,7 @@ function keyChange(
     region: 'cn-shanghai',
     time: now.toISOString(),
     actor: { type: 'system', userName: 'oss-sweeper' },
-    resources: { ramUser: userName, accessKeyId },
+    resources: { ramUser: userName, ...(accessKeyId ? { accessKeyId } : {}) },
     requestParameters: {},
     origin: 'sweep',
   };

@@ -23,7 +23,7 @@ describe('the sweep of AccessKeys, through the bundled oss-sweeper', () => {
     await cloud?.stop();
   });
 
-  it('lists an old key in use and an unused key with user, age and last use, and disables only the unused one', async () => {
+  it('lists an old key in use and an unused key with user, age and last use, disables only the unused one, and names console users without MFA', async () => {
     const old = cloud.identities.userWithKey('olga').key;
     old.createDate = daysAgo(200);
     old.lastUsedDate = daysAgo(1);
@@ -31,11 +31,18 @@ describe('the sweep of AccessKeys, through the bundled oss-sweeper', () => {
     const unused = cloud.identities.createAccessKey('uma');
     unused.createDate = daysAgo(120);
     cloud.identities.userWithKey('vic');
+    const signsIn = { createDate: daysAgo(10), mfaBindRequired: false, passwordResetRequired: false };
+    cloud.identities.createUser('wendy').loginProfile = signsIn;
+    cloud.identities.createUser('xavier', { mfa: true }).loginProfile = signsIn;
 
     const result = await invokeSweeper(cloud);
     await cloud.settle();
 
-    expect(result.keys).toMatchObject({ stale: 2, decisions: { alerted: 1, remediated: 1 } });
+    expect(result.keys).toMatchObject({
+      stale: 2,
+      consoleWithoutMfa: 1,
+      decisions: { alerted: 2, remediated: 1 },
+    });
     const records = (await auditRecords(cloud)).filter((r) => r.guard === 'key-hygiene-guard');
     const byUser = new Map(records.map((r) => [r.resource.ramUser, r]));
     expect([...byUser.keys()].sort()).toEqual(['olga', 'uma']);
@@ -59,5 +66,10 @@ describe('the sweep of AccessKeys, through the bundled oss-sweeper', () => {
     });
     expect(unused.status).toBe('Inactive');
     expect(old.status).toBe('Active');
+
+    const mfa = (await auditRecords(cloud)).filter((r) => r.guard === 'console-mfa-guard');
+    expect(mfa.map((r) => [r.resource.ramUser, r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['wendy', 'alerted', ['console-user-without-mfa']],
+    ]);
   }, 60_000);
 });
