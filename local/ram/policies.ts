@@ -75,18 +75,4 @@ export const POLICY_ACTIONS: ActionTable = {
     policy.updateDate = now();
     return { body: {} };
   }),
-
-  // Users and roles only: the emulated account has no groups.
-  ListEntitiesForPolicy: read((ctx) => {
-    const policy = namedPolicy(ctx);
-    const holders = (map: Map<string, Attachment[]>) =>
-      [...map.entries()].filter(([, list]) => list.some((a) => matches(a, policy))).map(([name]) => name);
-    return {
-      body: {
-        Users: { User: holders(ctx.catalog.userAttachments).map((UserName) => ({ UserName })) },
-        Roles: { Role: holders(ctx.catalog.attachments).map((RoleName) => ({ RoleName })) },
-        Groups: { Group: [] },
-      },
-    };
-  }),
 };
