@@ -56,14 +56,10 @@ export async function sweepKeys(
           ]);
           if (evaluateRules(consoleUserRules, { userName, consoleLogin, mfaDevice }, config).length > 0) {
             result.consoleWithoutMfa += 1;
-            const record = {
-              ...keyChange(day, userName, '', now, sweepEvent),
-              eventId: `sweep-mfa-${day}-${userName}`,
-            };
             consoleUsers.push({
               kind: 'change',
               index: consoleUsers.length,
-              record: { ...record, dedupeKey: record.eventId },
+              record: sweptChange(`sweep-mfa-${day}-${userName}`, { ramUser: userName }, now, sweepEvent),
             });
           }
           const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');
@@ -86,7 +82,12 @@ export async function sweepKeys(
             changes.push({
               kind: 'change',
               index: changes.length,
-              record: keyChange(day, userName, key.accessKeyId, now, sweepEvent),
+              record: sweptChange(
+                `sweep-keys-${day}-${key.accessKeyId}`,
+                { ramUser: userName, accessKeyId: key.accessKeyId },
+                now,
+                sweepEvent,
+              ),
             });
           }
         }),
@@ -106,24 +107,24 @@ export async function sweepKeys(
   return result;
 }
 
-function keyChange(
-  day: string,
-  userName: string,
-  accessKeyId: string,
+/** A sweep finding as a change: no API call stands behind it, only the user (and key) to read again. */
+function sweptChange(
+  eventId: string,
+  resources: ChangeRecord['resources'],
   now: Date,
   sweepEvent: string,
 ): ChangeRecord {
-  const eventId = `sweep-keys-${day}-${accessKeyId}`;
   return {
     dedupeKey: eventId,
     eventId,
     eventName: sweepEvent,
     eventType: sweepEvent,
     service: 'Ram',
+    // RAM is global; its events are recorded in cn-shanghai (F-ACTIONTRAIL-GLOBAL-REGION).
     region: 'cn-shanghai',
     time: now.toISOString(),
     actor: { type: 'system', userName: 'oss-sweeper' },
-    resources: { ramUser: userName, ...(accessKeyId ? { accessKeyId } : {}) },
+    resources,
     requestParameters: {},
     origin: 'sweep',
   };
