@@ -13,6 +13,8 @@ export interface AccessKey {
   accessKeySecret: string;
   status: 'Active' | 'Inactive';
   createDate: string;
+  /** When the key last signed a request this store looked up (RAM GetAccessKeyLastUsed answers it). */
+  lastUsedDate?: string;
 }
 
 export interface RamUser {
@@ -158,6 +160,7 @@ export class IdentityStore {
     const rootKey = this.rootKeys.find((k) => k.accessKeyId === accessKeyId);
     if (rootKey) {
       if (rootKey.status !== 'Active') return { kind: 'inactive' };
+      rootKey.lastUsedDate = new Date().toISOString();
       return { kind: 'ok', caller: { ...this.rootCaller(), accessKeyId }, secret: rootKey.accessKeySecret };
     }
     const session = this.sessions.get(accessKeyId);
@@ -182,6 +185,7 @@ export class IdentityStore {
       const key = user.accessKeys.find((k) => k.accessKeyId === accessKeyId);
       if (!key) continue;
       if (key.status !== 'Active') return { kind: 'inactive' };
+      key.lastUsedDate = new Date().toISOString();
       return {
         kind: 'ok',
         caller: {

@@ -37,4 +37,6 @@ export class RoleCatalog {
   readonly roles = new Map<string, RoleDetails>();
   readonly policies = new Map<string, CustomPolicy>();
   readonly attachments = new Map<string, Attachment[]>();
+  /** Policies attached to RAM users, by user name. */
+  readonly userAttachments = new Map<string, Attachment[]>();
 }

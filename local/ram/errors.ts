@@ -79,4 +79,17 @@ export const RAM_ERRORS = {
     'EntityAlreadyExists.Role.Policy',
     'The role has already been attached this policy.',
   ),
+  // UNVERIFIED statuses and messages, modelled on the role codes above: attaching twice, detaching what is not
+  // attached.
+  EntityAlreadyExistsUserPolicy: spec(
+    409,
+    'EntityAlreadyExists.User.Policy',
+    'The user has already been attached this policy.',
+  ),
+  EntityNotExistUserMfaDevice: spec(404, 'EntityNotExist.User.MFADevice', 'The user has no MFA device.'),
+  EntityNotExistUserPolicy: spec(
+    404,
+    'EntityNotExist.User.Policy',
+    'The user has not been attached this policy.',
+  ),
 } as const;

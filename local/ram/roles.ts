@@ -20,7 +20,7 @@ import { RAM_ERRORS } from './errors';
 
 const DEFAULT_MAX_SESSION_SECONDS = 3600;
 const MAX_POLICY_VERSIONS = 5;
-const now = (): string => isoSeconds(new Date().toISOString());
+export const now = (): string => isoSeconds(new Date().toISOString());
 
 function policyDocument(params: Params, name: string): string {
   const document = required(params, name);
@@ -73,20 +73,20 @@ function renderRole(ctx: ActionContext, role: { roleName: string; roleId: string
   };
 }
 
-function policyType(params: Params): 'System' | 'Custom' {
+export function policyType(params: Params): 'System' | 'Custom' {
   const type = params.PolicyType || 'Custom';
   if (type !== 'System' && type !== 'Custom') throw new AcsError(RAM_ERRORS.PolicyType);
   return type;
 }
 
-function customPolicy(ctx: ActionContext): CustomPolicy {
+export function customPolicy(ctx: ActionContext): CustomPolicy {
   const name = required(ctx.params, 'PolicyName');
   const policy = policyType(ctx.params) === 'Custom' ? ctx.catalog.policies.get(name) : undefined;
   if (!policy) throw new AcsError(RAM_ERRORS.EntityNotExistPolicy);
   return policy;
 }
 
-const renderVersion = (policy: CustomPolicy, version: PolicyVersion) => ({
+export const renderVersion = (policy: CustomPolicy, version: PolicyVersion) => ({
   VersionId: version.versionId,
   IsDefaultVersion: version.versionId === policy.defaultVersion,
   PolicyDocument: version.document,

@@ -142,6 +142,40 @@ export const USER_ACTIONS: ActionTable = {
     },
   })),
 
+  // When a key last signed a call (F-RAM-GETACCESSKEYLASTUSED). A key never used answers no date: unverified,
+  // see the fact; ossguard then judges the key by its age.
+  GetAccessKeyLastUsed: read((ctx) => {
+    const key = heldKey(ctx, keyHolder(ctx));
+    return {
+      body: {
+        AccessKeyLastUsed: key.lastUsedDate ? { LastUsedDate: isoSeconds(key.lastUsedDate) } : {},
+      },
+    };
+  }),
+
+  // The user's MFA device (F-RAM-GETUSERMFAINFO); what RAM answers for a user without one is UNVERIFIED: this
+  // answers EntityNotExist.User.MFADevice, and ossguard reads an answer without a device the same way.
+  GetUserMFAInfo: read((ctx) => {
+    const user = targetUser(ctx);
+    if (!user.mfa) throw new AcsError(RAM_ERRORS.EntityNotExistUserMfaDevice);
+    return {
+      body: {
+        MFADevice: {
+          SerialNumber: `acs:ram::${ctx.identities.accountId}:mfa/${user.userName}`,
+          Type: 'VMFA',
+        },
+      },
+    };
+  }),
+
+  // Every user of the account, in one page: the emulated account is small (F-RAM-LISTUSERS).
+  ListUsers: read((ctx) => ({
+    body: {
+      IsTruncated: false,
+      Users: { User: [...ctx.identities.users.values()].map((u) => ctx.api.renderUser(u, ctx.identities)) },
+    },
+  })),
+
   UpdateAccessKey: write((ctx) => {
     const holder = keyHolder(ctx);
     const key = heldKey(ctx, holder);

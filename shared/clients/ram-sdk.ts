@@ -10,8 +10,9 @@ import type { RamApi } from './ram';
 const GLOBAL_REGION = 'cn-shanghai';
 
 /**
- * The RAM (2015-05-01) and IMS (2019-08-15) SDK clients behind `RamApi`. Only the AccessKey guard imports
- * this module, so the other bundles do not carry the two SDKs' model classes.
+ * The RAM (2015-05-01) and IMS (2019-08-15) SDK clients behind `RamApi`. Only the functions that read RAM
+ * (the AccessKey guard, trail-guard, the sweeper) import this module, so the others do not carry the two SDKs'
+ * model classes.
  */
 export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints): RamApi {
   const ram = sdkClient(Ram, popConfig(credentials, 'ram.aliyuncs.com', GLOBAL_REGION, endpoints.ram));
@@ -19,6 +20,21 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
   return {
     getUserByAccessKey: (userAccessKeyId) => ims.getUser(new $Ims.GetUserRequest({ userAccessKeyId })),
     listAccessKeys: (userName) => ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName })),
+    listUsers: (marker) => ram.listUsers(new $Ram.ListUsersRequest(marker ? { marker } : {})),
+    getAccessKeyLastUsed: (userName, userAccessKeyId) =>
+      ram.getAccessKeyLastUsed(new $Ram.GetAccessKeyLastUsedRequest({ userName, userAccessKeyId })),
+    getUserMfaInfo: (userName) => ram.getUserMFAInfo(new $Ram.GetUserMFAInfoRequest({ userName })),
+    getPolicy: (policyName) => ram.getPolicy(new $Ram.GetPolicyRequest({ policyName, policyType: 'Custom' })),
+    getPolicyVersion: (policyName, versionId) =>
+      ram.getPolicyVersion(new $Ram.GetPolicyVersionRequest({ policyName, policyType: 'Custom', versionId })),
+    listPolicyVersions: (policyName) =>
+      ram.listPolicyVersions(new $Ram.ListPolicyVersionsRequest({ policyName, policyType: 'Custom' })),
+    setDefaultPolicyVersion: (policyName, versionId) =>
+      ram.setDefaultPolicyVersion(new $Ram.SetDefaultPolicyVersionRequest({ policyName, versionId })),
+    listPoliciesForUser: (userName) =>
+      ram.listPoliciesForUser(new $Ram.ListPoliciesForUserRequest({ userName })),
+    detachPolicyFromUser: (userName, policyType, policyName) =>
+      ram.detachPolicyFromUser(new $Ram.DetachPolicyFromUserRequest({ userName, policyType, policyName })),
     getLoginProfile: (userName) => ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
     updateAccessKey: (userName, userAccessKeyId, status) =>
       ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),

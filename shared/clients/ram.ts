@@ -5,7 +5,7 @@ import { DEFAULT_RETRY, type RetryOptions } from './retry';
 
 type Body<T> = Promise<{ body?: T & { requestId?: string } }>;
 
-/** The four RAM/IMS calls the AccessKey guard makes, as the SDKs answer them (see ram-sdk.ts). */
+/** The RAM/IMS calls the AccessKey guards and the sweep make, as the SDKs answer them (see ram-sdk.ts). */
 export interface RamApi {
   getUserByAccessKey(accessKeyId: string): Body<{
     user?: {
@@ -14,9 +14,30 @@ export interface RamApi {
       tags?: { tag?: Array<{ tagKey?: string; tagValue?: string }> };
     };
   }>;
-  listAccessKeys(
+  listAccessKeys(userName: string): Body<{
+    accessKeys?: { accessKey?: Array<{ accessKeyId?: string; status?: string; createDate?: string }> };
+  }>;
+  listUsers(
+    marker?: string,
+  ): Body<{ users?: { user?: Array<{ userName?: string }> }; isTruncated?: boolean; marker?: string }>;
+  getUserMfaInfo(userName: string): Body<{ MFADevice?: { serialNumber?: string } }>;
+  getPolicyVersion(
+    policyName: string,
+    versionId: string,
+  ): Body<{ policyVersion?: { policyDocument?: string; versionId?: string } }>;
+  getPolicy(policyName: string): Body<{ policy?: { defaultVersion?: string } }>;
+  listPolicyVersions(
+    policyName: string,
+  ): Body<{ policyVersions?: { policyVersion?: Array<{ versionId?: string; createDate?: string }> } }>;
+  setDefaultPolicyVersion(policyName: string, versionId: string): Body<object>;
+  listPoliciesForUser(
     userName: string,
-  ): Body<{ accessKeys?: { accessKey?: Array<{ accessKeyId?: string; status?: string }> } }>;
+  ): Body<{ policies?: { policy?: Array<{ policyName?: string; policyType?: string }> } }>;
+  detachPolicyFromUser(userName: string, policyType: string, policyName: string): Body<object>;
+  getAccessKeyLastUsed(
+    userName: string,
+    accessKeyId: string,
+  ): Body<{ accessKeyLastUsed?: { lastUsedDate?: string } }>;
   getLoginProfile(userName: string): Body<object>;
   updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Body<object>;
 }
@@ -60,7 +81,9 @@ export class RamGateway {
   }
 
   /** A user deleted since the event holds no keys: the caller sees its key gone rather than a failure. */
-  async listAccessKeys(userName: string): Promise<Array<{ accessKeyId: string; status: string }>> {
+  async listAccessKeys(
+    userName: string,
+  ): Promise<Array<{ accessKeyId: string; status: string; createDate?: string }>> {
     let result: Awaited<ReturnType<RamApi['listAccessKeys']>>;
     try {
       result = await popCall('ram', 'ListAccessKeys', this.log, this.retry, () =>
@@ -73,7 +96,28 @@ export class RamGateway {
     return (result.body?.accessKeys?.accessKey ?? []).map((k) => ({
       accessKeyId: k.accessKeyId ?? '',
       status: k.status ?? '',
+      ...(k.createDate ? { createDate: k.createDate } : {}),
     }));
+  }
+
+  /** Every RAM user's name, page by page (F-RAM-LISTUSERS). */
+  async listUserNames(): Promise<string[]> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await popCall('ram', 'ListUsers', this.log, this.retry, () => this.api.listUsers(marker));
+      for (const user of page.body?.users?.user ?? []) if (user.userName) names.push(user.userName);
+      marker = page.body?.isTruncated ? page.body.marker : undefined;
+    } while (marker);
+    return names;
+  }
+
+  /** When the key last signed a call; undefined when RAM answers no date (F-RAM-GETACCESSKEYLASTUSED). */
+  async keyLastUsed(userName: string, accessKeyId: string): Promise<string | undefined> {
+    const result = await popCall('ram', 'GetAccessKeyLastUsed', this.log, this.retry, () =>
+      this.api.getAccessKeyLastUsed(userName, accessKeyId),
+    );
+    return result.body?.accessKeyLastUsed?.lastUsedDate || undefined;
   }
 
   async hasLoginProfile(userName: string): Promise<boolean> {
@@ -84,6 +128,79 @@ export class RamGateway {
       if (isEntityMissing(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Whether the user has an MFA device (F-RAM-GETUSERMFAINFO): what RAM answers for a user without one is
+   * unverified, so an EntityNotExist error and an answer without a device both mean none.
+   */
+  async hasMfaDevice(userName: string): Promise<boolean> {
+    try {
+      const result = await popCall('ram', 'GetUserMFAInfo', this.log, this.retry, () =>
+        this.api.getUserMfaInfo(userName),
+      );
+      return Boolean(result.body?.MFADevice?.serialNumber);
+    } catch (error) {
+      if (isEntityMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  /** A custom policy's default version id and document now (F-RAM-POLICY-CALLS); undefined: no such policy. */
+  async defaultPolicyVersion(
+    policyName: string,
+  ): Promise<{ versionId: string; document: string } | undefined> {
+    try {
+      const policy = await popCall('ram', 'GetPolicy', this.log, this.retry, () =>
+        this.api.getPolicy(policyName),
+      );
+      const versionId = policy.body?.policy?.defaultVersion;
+      if (!versionId) return undefined;
+      const version = await popCall('ram', 'GetPolicyVersion', this.log, this.retry, () =>
+        this.api.getPolicyVersion(policyName, versionId),
+      );
+      return { versionId, document: version.body?.policyVersion?.policyDocument ?? '' };
+    } catch (error) {
+      if (isEntityMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A custom policy's version ids, oldest first by creation. */
+  async policyVersions(policyName: string): Promise<Array<{ versionId: string; createDate: string }>> {
+    const result = await popCall('ram', 'ListPolicyVersions', this.log, this.retry, () =>
+      this.api.listPolicyVersions(policyName),
+    );
+    return (result.body?.policyVersions?.policyVersion ?? [])
+      .map((v) => ({ versionId: v.versionId ?? '', createDate: v.createDate ?? '' }))
+      .sort((a, b) => a.createDate.localeCompare(b.createDate));
+  }
+
+  async setDefaultPolicyVersion(policyName: string, versionId: string): Promise<void> {
+    await popCall('ram', 'SetDefaultPolicyVersion', this.log, this.retry, () =>
+      this.api.setDefaultPolicyVersion(policyName, versionId),
+    );
+  }
+
+  /** Whether the policy is attached to the user now. */
+  async userHasPolicy(userName: string, policyType: string, policyName: string): Promise<boolean> {
+    try {
+      const result = await popCall('ram', 'ListPoliciesForUser', this.log, this.retry, () =>
+        this.api.listPoliciesForUser(userName),
+      );
+      return (result.body?.policies?.policy ?? []).some(
+        (p) => p.policyName === policyName && p.policyType === policyType,
+      );
+    } catch (error) {
+      if (isEntityMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  async detachPolicyFromUser(userName: string, policyType: string, policyName: string): Promise<void> {
+    await popCall('ram', 'DetachPolicyFromUser', this.log, this.retry, () =>
+      this.api.detachPolicyFromUser(userName, policyType, policyName),
+    );
   }
 
   /** RAM UpdateAccessKey to Inactive (F-RAM-UPDATEACCESSKEY). */

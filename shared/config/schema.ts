@@ -44,10 +44,33 @@ const reason = z.string().check(z.minLength(3, 'say why the exception exists'));
 const waives = z.optional(z.array(z.string().check(z.regex(/^[a-z0-9-]+$/, 'must be a rule id'))));
 const bucketException = z.strictObject({ bucket: glob, reason, until: z.optional(isoDate), rules: waives });
 const userException = z.strictObject({ user: glob, reason, until: z.optional(isoDate), rules: waives });
+const accessKeyException = z.strictObject({ accessKeyId: glob, reason, until: z.optional(isoDate) });
 
 const cidr = z
   .string()
   .check(z.refine((text) => parseNetwork(text) !== undefined, 'must be an IPv4/IPv6 address or CIDR block'));
+
+/** The networks one key, or the keys of the users a glob names, may be used from. */
+const keyNetworks = z
+  .strictObject({
+    user: z.optional(glob),
+    accessKeyId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.]{8,128}$/, 'must be an AccessKey id'))),
+    cidrs: z._default(z.array(cidr), []),
+    vpcIds: z._default(
+      z.array(z.string().check(z.regex(/^vpc-[A-Za-z0-9]+$/, 'must be a VPC id (vpc-…)'))),
+      [],
+    ),
+  })
+  .check(
+    z.refine(
+      (entry) => (entry.user === undefined) !== (entry.accessKeyId === undefined),
+      'name either user or accessKeyId',
+    ),
+    z.refine(
+      (entry) => entry.cidrs.length + entry.vpcIds.length > 0,
+      'name at least one CIDR block or VPC id',
+    ),
+  );
 
 /**
  * The robot URL as DingTalk issues it: https only (plain http only to the local cloud), so alerts never leak
@@ -121,12 +144,14 @@ export function configSchema(ruleIds: readonly string[]) {
       z.strictObject({
         buckets: z._default(z.array(bucketException), []),
         users: z._default(z.array(userException), []),
+        /** AccessKeys (id globs) whose use the key-usage rules accept: the only exception a root key can have. */
+        accessKeys: z._default(z.array(accessKeyException), []),
         /** Tag on a bucket or RAM user whose value is `until=YYYY-MM-DD;reason=…;rules=<id>,…`. */
         tagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), 'ossguard-exception'),
         /** A tag's `until` may lie at most this many days ahead: whoever may tag must renew the exception. */
         maxLifetimeDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 90),
       }),
-      { buckets: [], users: [], tagKey: 'ossguard-exception', maxLifetimeDays: 90 },
+      { buckets: [], users: [], accessKeys: [], tagKey: 'ossguard-exception', maxLifetimeDays: 90 },
     ),
     audit: z.strictObject({
       bucket: bucketName,
@@ -214,8 +239,17 @@ export function configSchema(ruleIds: readonly string[]) {
       z.strictObject({
         /** Source networks from which creating an AccessKey is expected. Empty: the untrusted-source rule has nothing to judge by. */
         allowedSourceCidrs: z._default(z.array(cidr), []),
+        /**
+         * Where each key may sign calls from, per key id or per user name glob (the first entry naming the key
+         * wins, then the first naming its user); a key no entry names is held to `allowedSourceCidrs`.
+         */
+        allowedNetworks: z._default(z.array(keyNetworks), []),
+        /** The sweep reports active keys at least this old (access-key-too-old). */
+        maxAgeDays: z._default(z.number().check(z.int(), z.minimum(1)), 90),
+        /** The sweep reports, and in enforce disables, keys unused this long (access-key-unused). */
+        unusedDays: z._default(z.number().check(z.int(), z.minimum(1)), 90),
       }),
-      { allowedSourceCidrs: [] },
+      { allowedSourceCidrs: [], allowedNetworks: [], maxAgeDays: 90, unusedDays: 90 },
     ),
     /**
      * KMS Secrets Manager secret names (never values) to read ossguard's own secrets from at cold start

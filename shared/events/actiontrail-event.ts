@@ -8,7 +8,7 @@ export interface EmittedRecord {
   eventId: string;
   eventVersion: 1;
   eventName: string;
-  eventType: 'ApiCall' | 'ConsoleOperation';
+  eventType: 'ApiCall' | 'ConsoleOperation' | 'ConsoleSignin';
   eventRW: 'Write' | 'Read';
   /** OSS object-level calls are `Data` events, which a trail delivers only to its SLS logstore. */
   eventCategory: 'Management' | 'Data';
@@ -25,6 +25,8 @@ export interface EmittedRecord {
   requestParameters: Record<string, unknown>;
   responseElements?: Record<string, unknown>;
   referencedResources: Record<string, string[]>;
+  /** A sign-in's MFA check and login account (F-ACTIONTRAIL-CONSOLE-SIGNIN). */
+  additionalEventData?: Record<string, string>;
   errorCode?: string;
   errorMessage?: string;
 }

@@ -50,4 +50,16 @@ export const POLICY_GUARD_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as 
  */
 export const KEY_GUARD_EVENTS = ['CreateAccessKey', 'UpdateAccessKey'] as const;
 
+/**
+ * Identity policies that may grant OSS: a new custom policy, a new version of one, and attaching any policy to a
+ * user, group or role (F-ACTIONTRAIL-RAM-EVENTS). Read from the trail by identity-policy-guard.
+ */
+export const IDENTITY_POLICY_EVENTS = [
+  'CreatePolicy',
+  'CreatePolicyVersion',
+  'AttachPolicyToUser',
+  'AttachPolicyToGroup',
+  'AttachPolicyToRole',
+] as const;
+
 export type AclGuardEvent = (typeof ACL_GUARD_EVENTS)[number];

@@ -30,6 +30,12 @@ const KEPT_REQUEST_PARAMETERS = [
   'UserAccessKeyId',
   'Status',
   'stsTokenPlayerUid',
+  // Which identity policy a RAM call names (the document itself is re-read, never kept).
+  'PolicyName',
+  'PolicyType',
+  'SetAsDefault',
+  'GroupName',
+  'RoleName',
 ] as const;
 
 const MAX_KEPT_VALUE_LENGTH = 1024;
@@ -241,9 +247,14 @@ function actorOf(record: ActionTrailRecord): Actor {
     ['accessKeyId', identity.accessKeyId],
     ['sourceIp', record.sourceIpAddress],
     ['userAgent', record.userAgent],
+    ['vpcId', record.vpcId],
   ];
   for (const [key, text] of fields) if (text) Object.assign(actor, { [key]: text });
-  const mfa = identity.sessionContext?.attributes?.mfaAuthenticated;
+  // A sign-in has no session yet: its MFA check is in additionalEventData, named per identity
+  // (F-ACTIONTRAIL-CONSOLE-SIGNIN).
+  const signin = record.additionalEventData;
+  const mfa =
+    identity.sessionContext?.attributes?.mfaAuthenticated ?? signin?.mfaChecked ?? signin?.isMFAChecked;
   if (mfa !== undefined) actor.mfaAuthenticated = mfa;
   return actor;
 }

@@ -77,7 +77,11 @@ export const actionTrailRecord = z.looseObject({
   recipientAccountId: text,
   sourceIpAddress: textOrNumber,
   userAgent: textOrNumber,
+  /** The VPC a call came from, when ActionTrail recognised one (F-ACTIONTRAIL-VPC-ID). */
+  vpcId: text,
   userIdentity,
+  /** A console sign-in's MFA check: `mfaChecked` (RAM user) or `isMFAChecked` (root), strings (F-ACTIONTRAIL-CONSOLE-SIGNIN). */
+  additionalEventData: object({ mfaChecked: flag, isMFAChecked: flag }),
   requestParameters: anyObject,
   responseElements: object({ AccessKey: object({ AccessKeyId: text }) }),
   referencedResources: anyObject,

@@ -1,6 +1,7 @@
 import { EventParseError } from '../errors';
 import {
   ACL_GUARD_EVENTS,
+  IDENTITY_POLICY_EVENTS,
   KEY_GUARD_EVENTS,
   OBJECT_ACL_EVENTS,
   OBJECT_WRITE_EVENTS,
@@ -111,12 +112,19 @@ export function isObjectAclChange(record: Json): boolean {
 const OBJECT_WRITE_EVENT_NAMES: ReadonlySet<string> = new Set(OBJECT_WRITE_EVENTS);
 
 /** Where a trail record goes: to a guard's pipeline, or to an ACL re-check first. */
-export type TrailRoute = 'oss-acl-guard' | 'oss-policy-guard' | 'access-key-guard' | 'object-acl-recheck';
+export type TrailRoute =
+  | 'oss-acl-guard'
+  | 'oss-policy-guard'
+  | 'access-key-guard'
+  | 'object-acl-recheck'
+  | 'key-usage-guard'
+  | 'identity-policy-guard';
 
 const GUARD_ROUTES: ReadonlyArray<[TrailRoute, ReadonlySet<string>]> = [
   ['oss-acl-guard', new Set(ACL_GUARD_EVENTS)],
   ['oss-policy-guard', new Set(POLICY_GUARD_EVENTS)],
   ['access-key-guard', new Set(KEY_GUARD_EVENTS)],
+  ['identity-policy-guard', new Set(IDENTITY_POLICY_EVENTS)],
 ];
 
 /**
@@ -133,11 +141,28 @@ export function routeOf(record: Json): TrailRoute | undefined {
   return undefined;
 }
 
+const KEY_IDENTITIES: ReadonlySet<unknown> = new Set(['root-account', 'ram-user']);
+
+/**
+ * Whether key-usage-guard reads the record too, whatever its own route: a successful call by the account
+ * itself or a RAM user that names an AccessKey, or a successful console sign-in (F-ACTIONTRAIL-USER-IDENTITY,
+ * F-ACTIONTRAIL-CONSOLE-SIGNIN). Which of them a rule fires on is the guard's to judge.
+ */
+export function isKeyUse(record: Json): boolean {
+  if (record.errorCode) return false;
+  if (record.eventName === 'ConsoleSignin') return true;
+  const identity = isObject(record.userIdentity) ? record.userIdentity : {};
+  return KEY_IDENTITIES.has(identity.type) && typeof identity.accessKeyId === 'string';
+}
+
 /** What a page of trail logs holds, sorted by where each record goes. */
 export interface TrailLogSelection {
   /** Records per route in log order; malformed logs travel with the ACL guard, which audits them as invalid. */
   routes: Map<TrailRoute, unknown[]>;
-  /** Well-formed records of events no guard handles (GetObject, ListBuckets, …): counted, not audited. */
+  /**
+   * Well-formed records of events no guard handles by name (GetObject, ListBuckets, …): counted, not audited
+   * (key-usage-guard still reads those signed with a key, and audits only the few a rule fires on).
+   */
   ignored: number;
   /** Why each malformed log is malformed. */
   malformed: Array<{ index: number; reason: string }>;
@@ -178,6 +203,7 @@ export function selectTrailRecords(
     } else {
       selection.ignored++;
     }
+    if (isKeyUse(record)) add('key-usage-guard', record);
   });
   return selection;
 }

@@ -10,9 +10,15 @@ export interface Actor {
   /** ram-user: the user name; assumed-role: `RoleName:RoleSessionName`; root: `root`. */
   userName?: string;
   accessKeyId?: string;
-  /** From `sessionContext.attributes.mfaAuthenticated`; undefined when the record does not say. */
+  /**
+   * From `sessionContext.attributes.mfaAuthenticated`, or for a console sign-in from
+   * `additionalEventData.mfaChecked` / `isMFAChecked` (F-ACTIONTRAIL-CONSOLE-SIGNIN); undefined when the record
+   * does not say.
+   */
   mfaAuthenticated?: boolean;
   sourceIp?: string;
+  /** The record's `vpcId`: the VPC the call came from, when ActionTrail recognised one (F-ACTIONTRAIL-VPC-ID). */
+  vpcId?: string;
   userAgent?: string;
 }
 

@@ -16,7 +16,7 @@ interface KeyState {
 const CREATOR_RULES: ReadonlySet<string> = new Set(['key-for-other-user', 'no-mfa', 'untrusted-source']);
 
 /** What a person must do by hand: no role can disable the account's own AccessKey (F-IMS-UPDATEACCESSKEY). */
-const ROOT_KEY_STEPS = [
+export const ROOT_KEY_STEPS = [
   'A role cannot disable an AccessKey of the Alibaba Cloud account itself. The account owner must do it:',
   '1. Sign in to the Alibaba Cloud console as the account owner (root), with MFA.',
   '2. Open the AccessKey page (avatar menu → AccessKey), find the key named above, and click Disable, then Delete.',

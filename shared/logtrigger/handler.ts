@@ -7,6 +7,8 @@ import { parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
 import type { ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
+import { identityPolicyGuard } from '../guards/identity-policy';
+import { keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
@@ -43,6 +45,9 @@ const JUDGES: Record<GuardRoute, Judge> = {
   'oss-acl-guard': (items, deps) => runGuard(aclGuard, items, deps),
   'oss-policy-guard': (items, deps) => runGuard(policyGuard, items, deps),
   'access-key-guard': (items, deps) => runGuard(keyGuard, items, deps),
+  'identity-policy-guard': (items, deps) => runGuard(identityPolicyGuard, items, deps),
+  'key-usage-guard': (items, deps) =>
+    runGuard(keyUsageGuard, keyUsesToJudge(items, deps.runtime.config, deps.now?.() ?? new Date()), deps),
 };
 
 const emptySelection = (): TrailLogSelection => ({ routes: new Map(), ignored: 0, malformed: [] });
@@ -142,6 +147,8 @@ export function logTriggerSource(
     await judge('oss-acl-guard', recheck.public, 'object-acl-recheck');
     await judge('oss-policy-guard', parsed('oss-policy-guard'));
     await judge('access-key-guard', parsed('access-key-guard'));
+    await judge('identity-policy-guard', parsed('identity-policy-guard'));
+    await judge('key-usage-guard', parsed('key-usage-guard'));
     log.info('read trail range', {
       range: rangeId,
       logs,

@@ -17,6 +17,12 @@ export async function act(
   return fix?.after ? { ...decision, after: fix.after } : decision;
 }
 
+function requireRam(ram: ChangeScope['ram']): NonNullable<ChangeScope['ram']> {
+  if (!ram)
+    throw new Error('this guard was built without RAM clients: pass createRamApi to createFunctionHandler');
+  return ram;
+}
+
 async function perform(action: CloudAction, { oss, audit, ram, config }: ChangeScope): Promise<void> {
   switch (action.kind) {
     case 'put-bucket-acl':
@@ -37,6 +43,10 @@ async function perform(action: CloudAction, { oss, audit, ram, config }: ChangeS
           'access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler',
         );
       return ram.disableAccessKey(action.userName, action.accessKeyId);
+    case 'detach-policy-from-user':
+      return requireRam(ram).detachPolicyFromUser(action.userName, action.policyType, action.policyName);
+    case 'set-default-policy-version':
+      return requireRam(ram).setDefaultPolicyVersion(action.policyName, action.versionId);
     case 'keep-policy-snapshot':
       if (!audit)
         throw new Error('oss-policy-guard keeps policy snapshots in the audit bucket: pass scope.audit');

@@ -37,6 +37,8 @@ export type CloudAction =
   | { kind: 'put-bucket-policy'; bucket: string; policy: string; replaces: string | null }
   | { kind: 'delete-bucket-policy'; bucket: string; replaces: string | null }
   | { kind: 'disable-access-key'; userName: string; accessKeyId: string }
+  | { kind: 'detach-policy-from-user'; userName: string; policyType: 'System' | 'Custom'; policyName: string }
+  | { kind: 'set-default-policy-version'; policyName: string; versionId: string }
   | { kind: 'keep-policy-snapshot'; snapshot: PolicySnapshot };
 
 /** The revert enforce mode would make: what it is called, the writes, and the state they leave. */

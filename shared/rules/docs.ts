@@ -19,6 +19,29 @@ const COLUMNS: Record<GuardName, ReadonlyArray<[string, (rule: Rule<never>) => s
     ['severity', (r) => r.severityNote ?? r.severity],
     ['fires when', (r) => r.firesWhen],
   ],
+  'identity-policy-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+    ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
+  ],
+  'console-mfa-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+  ],
+  'key-hygiene-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+    ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
+  ],
+  'key-usage-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+    ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
+  ],
 };
 
 /** A guard's rules as a Markdown table, columns padded as a formatter would. */
@@ -37,7 +60,15 @@ export function rulesTable(guard: GuardName, rules: readonly Rule<never>[] = reg
   ].join('\n');
 }
 
-const GUARDS: readonly GuardName[] = ['oss-acl-guard', 'access-key-guard', 'oss-policy-guard'];
+const GUARDS: readonly GuardName[] = [
+  'oss-acl-guard',
+  'access-key-guard',
+  'oss-policy-guard',
+  'key-usage-guard',
+  'key-hygiene-guard',
+  'identity-policy-guard',
+  'console-mfa-guard',
+];
 
 /**
  * The README with each `<!-- rules-table:<guard> -->` … `<!-- /rules-table -->` section rendered from the

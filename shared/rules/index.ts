@@ -2,6 +2,10 @@ import * as discovered from './registry.generated';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
+export type { ConsoleUserSubject } from './console-mfa/console-user-without-mfa';
+export type { IdentityPolicySubject } from './identity-policy/subject';
+export type { StaleKeySubject } from './key-hygiene/subject';
+export type { KeyUseSubject } from './key-use/subject';
 export type { KeySubject } from './keys/subject';
 export type { PolicyRule } from './policy/rule';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
@@ -23,6 +27,10 @@ export const keyRules = byOrder(discovered.keyRules);
 export const policyRules = byOrder(discovered.policyRules);
 
 export const leakRules = byOrder(discovered.leakRules);
+export const keyUseRules = byOrder(discovered.keyUseRules);
+export const keyHygieneRules = byOrder(discovered.keyHygieneRules);
+export const identityPolicyRules = byOrder(discovered.identityPolicyRules);
+export const consoleMfaRules = byOrder(discovered.consoleMfaRules);
 
 /**
  * Every rule of every kind folder, for config validation, docs, the role-policy conformance test and the CLI:

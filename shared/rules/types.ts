@@ -1,7 +1,14 @@
 import type { Severity } from '../severity';
 
 export type RuleMode = 'enforce' | 'alert' | 'off';
-export type GuardName = 'oss-acl-guard' | 'oss-policy-guard' | 'access-key-guard';
+export type GuardName =
+  | 'oss-acl-guard'
+  | 'oss-policy-guard'
+  | 'access-key-guard'
+  | 'key-usage-guard'
+  | 'key-hygiene-guard'
+  | 'identity-policy-guard'
+  | 'console-mfa-guard';
 
 /** What a rule says about one resource. `evidence` is what the audit record keeps; it holds no secrets. */
 export interface RuleFinding {

@@ -5,6 +5,7 @@ import { aclGuard } from '../guards/acl';
 import { policyGuard } from '../guards/policy';
 import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
 import { Assessor, type BucketRef, type Exposure } from './assess';
+import { type KeySweepResult, sweepKeys } from './keys';
 import type { SweepCheckpoint, SweepCheckpoints } from './progress-checkpoint';
 
 /**
@@ -78,6 +79,8 @@ export interface SweepResult {
   decisions: Record<string, number>;
   /** Every bucket of the run is done; the next invocation starts a new run. */
   complete: boolean;
+  /** The AccessKeys, swept once per run, at its start (functions built with RAM clients only). */
+  keys?: KeySweepResult;
 }
 
 const compactTime = (iso: string): string => iso.replace(/[-:]|\.\d{3}/g, '');
@@ -109,6 +112,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     decisions: {},
     complete: false,
   };
+  if (!resume && deps.ram) result.keys = await sweepKeys(deps, now(), SWEEP_EVENT);
   const assessor = new Assessor(deps.oss, deps.runtime.config, {
     accountId: options.accountId,
     region: deps.region,

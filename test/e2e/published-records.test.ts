@@ -44,6 +44,9 @@ const eventIdOf = (fixture: Fixture): string => String(fixture.record.eventId);
 const guardFor = (fixture: Fixture): GuardName | undefined =>
   GUARD_NAMES.find((guard) => GUARDS[guard].has(nameOf(fixture)));
 
+/** The published sign-ins: both say MFA was not checked (F-ACTIONTRAIL-CONSOLE-SIGNIN). */
+const isSigninWithoutMfa = (fixture: Fixture): boolean => nameOf(fixture) === 'ConsoleSignin';
+
 /** The decisions a handled record may end in; `failed` is never one of them. */
 const DECIDED: readonly string[] = DECISIONS.filter((d) => d !== 'failed');
 
@@ -237,6 +240,17 @@ describe('published ActionTrail records, end to end through every path of the lo
         const guard = guardFor(fixture);
         if (fixture.malformed) {
           expectMalformed(fixture, result.decisions);
+        } else if (isSigninWithoutMfa(fixture)) {
+          // No guard handles sign-ins by name; key-usage-guard reads every one from the trail, and both
+          // published samples say MFA was not checked.
+          expect([result.ignored, result.malformed]).toEqual([1, 0]);
+          expect(result.decisions.map((d) => [d.eventId, d.decision, d.rules])).toEqual([
+            [
+              eventIdOf(fixture),
+              seenBefore(fixture) ? 'duplicate' : 'alerted',
+              seenBefore(fixture) ? [] : ['console-signin-without-mfa'],
+            ],
+          ]);
         } else if (guard === undefined) {
           expect([result.ignored, result.malformed, result.decisions]).toEqual([1, 0, []]);
         } else {
@@ -322,6 +336,10 @@ describe('published ActionTrail records, end to end through every path of the lo
     );
     expect(cloud.bus.deliveries().filter((d) => !d.ok)).toEqual([]);
     expect(cloud.logTriggers.deliveries().filter((d) => !d.ok)).toEqual([]);
-    expect(cloud.dingtalk.messages()).toEqual([]);
+    // The only alerts: the sign-ins without MFA the trail path read, one per distinct record.
+    const signins = new Set(fixtures.filter(isSigninWithoutMfa).map(eventIdOf));
+    expect(cloud.dingtalk.messages()).toHaveLength(signins.size);
+    for (const message of cloud.dingtalk.messages())
+      expect(JSON.stringify(message.body)).toContain('without MFA');
   });
 });

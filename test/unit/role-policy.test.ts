@@ -37,7 +37,7 @@ describe('the function role policy', () => {
       }
       for (const resource of statement.resources) {
         expect(resource).toMatch(
-          /^acs:(oss:\*:\*:[^*]|oss:\*:\*:\*|ram:\*:\*:user\/|log:\*:\*:project\/\*\/logstore\/actiontrail_)/,
+          /^acs:(oss:\*:\*:[^*]|oss:\*:\*:\*|ram:\*:\*:(user|policy)\/|log:\*:\*:project\/\*\/logstore\/actiontrail_)/,
         );
         expect(resource).not.toBe('*');
       }

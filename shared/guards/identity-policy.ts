@@ -1,0 +1,133 @@
+import { EventParseError } from '../errors';
+import { IDENTITY_POLICY_EVENTS } from '../events/names';
+import type { ChangeRecord } from '../events/types';
+import { evaluateRules } from '../pipeline/evaluate';
+import type { CloudAction, Evaluation, Guard, Observation } from '../pipeline/types';
+import { narrowException } from '../rule-exceptions';
+import { type IdentityPolicySubject, identityPolicyRules } from '../rules';
+import { keyExceptions } from './key-usage';
+
+interface IdentityPolicyState {
+  subject: IdentityPolicySubject;
+  /** The fix this change allows, when there is one: what RAM holds now decides it, not the record. */
+  fix?: { description: string; action: CloudAction; after: Record<string, string> };
+}
+
+const ATTACH_TARGETS = {
+  AttachPolicyToUser: { kind: 'User', param: 'UserName' },
+  AttachPolicyToGroup: { kind: 'Group', param: 'GroupName' },
+  AttachPolicyToRole: { kind: 'Role', param: 'RoleName' },
+} as const;
+
+function named(change: ChangeRecord, param: string): string {
+  const value = change.requestParameters[param];
+  if (!value)
+    throw new EventParseError(`${change.eventName} record names no ${param}`, { eventId: change.eventId });
+  return value;
+}
+
+/**
+ * identity-policy-guard: identity policies that may grant OSS (CreatePolicy, CreatePolicyVersion,
+ * AttachPolicyTo{User,Group,Role}), from the trail. The record only says which policy; its document is read
+ * again from RAM (GetPolicy, GetPolicyVersion: F-RAM-POLICY-CALLS), never taken from the record's request
+ * parameters. In enforce mode a broad system policy attached to a user is detached, and a custom policy whose
+ * new default version is too broad gets its previous version back as default; no version is ever deleted, and
+ * a new policy nothing uses yet (CreatePolicy) is only alerted.
+ */
+export const identityPolicyGuard: Guard<IdentityPolicyState> = {
+  name: 'identity-policy-guard',
+  events: IDENTITY_POLICY_EVENTS,
+
+  async observe(change, scope): Promise<Observation<IdentityPolicyState>> {
+    if (!scope.ram) throw new Error('identity-policy-guard was built without RAM clients: pass createRamApi');
+    const ram = scope.ram;
+    const policyName = named(change, 'PolicyName');
+    const policyType = change.requestParameters.PolicyType === 'System' ? 'System' : 'Custom';
+    const target = ATTACH_TARGETS[change.eventName as keyof typeof ATTACH_TARGETS];
+
+    if (target?.kind === 'User' && policyType === 'System') {
+      const userName = named(change, target.param);
+      if (!(await ram.userHasPolicy(userName, policyType, policyName)))
+        return { kind: 'gone', reason: `${policyName} is no longer attached to ${userName}` };
+      return {
+        kind: 'present',
+        state: {
+          subject: { policyName, policyType, attachedTo: { kind: 'User', name: userName } },
+          fix: {
+            description: `detach ${policyName} from RAM user ${userName}`,
+            action: { kind: 'detach-policy-from-user', userName, policyType, policyName },
+            after: { attached: 'false' },
+          },
+        },
+      };
+    }
+    if (policyType === 'System')
+      return { kind: 'gone', reason: `system policy ${policyName} is judged by name only` };
+
+    const current = await ram.defaultPolicyVersion(policyName);
+    if (!current) return { kind: 'gone', reason: `custom policy ${policyName} no longer exists` };
+    const subject: IdentityPolicySubject = {
+      policyName,
+      policyType,
+      document: current.document,
+      versionId: current.versionId,
+      ...(target ? { attachedTo: { kind: target.kind, name: named(change, target.param) } } : {}),
+    };
+    if (change.eventName !== 'CreatePolicyVersion') return { kind: 'present', state: { subject } };
+    // The new version is the default now only if it was set as default; the version before it by creation
+    // date is what was in force (UNVERIFIED that no other version was default in between: F-RAM-POLICY-CALLS).
+    const versions = await ram.policyVersions(policyName);
+    const at = versions.findIndex((v) => v.versionId === current.versionId);
+    const newest = at === versions.length - 1;
+    const previous = at > 0 ? versions[at - 1] : undefined;
+    if (!newest)
+      return { kind: 'gone', reason: `the new version of ${policyName} is not its default version` };
+    return {
+      kind: 'present',
+      state: {
+        subject,
+        ...(previous
+          ? {
+              fix: {
+                description: `set version ${previous.versionId} of ${policyName} back as default`,
+                action: { kind: 'set-default-policy-version', policyName, versionId: previous.versionId },
+                after: { defaultVersion: previous.versionId },
+              },
+            }
+          : {}),
+      },
+    };
+  },
+
+  evaluate(change, { subject, fix }, { config, now }): Evaluation {
+    const found = evaluateRules(identityPolicyRules, subject, config);
+    // Without a fix for this change (a new policy, a custom policy attached), enforce mode can only alert.
+    const findings = fix ? found : found.map((f) => ({ ...f, mode: 'alert' as const }));
+    return {
+      findings,
+      // A user may be excepted by name (exceptions.users), like for the key guards; the exception is the
+      // user's, so it never waives what someone else attached to them (shared/rule-exceptions.ts).
+      exceptions:
+        subject.attachedTo?.kind === 'User'
+          ? narrowException(
+              keyExceptions(undefined, { userName: subject.attachedTo.name, tags: {} }, config, now),
+              found.map((f) => f.ruleId),
+              change.actor.userName === subject.attachedTo.name
+                ? new Set()
+                : new Set(found.map((f) => f.ruleId)),
+            )
+          : { ignored: [] },
+      before: {
+        policy: subject.policyName,
+        type: subject.policyType,
+        version: subject.versionId ?? null,
+        attachedTo: subject.attachedTo ? `${subject.attachedTo.kind}:${subject.attachedTo.name}` : null,
+      },
+      compliantReason: 'no rule fired: the policy grants no broad OSS rights',
+      ...(fix ? { fix: { description: fix.description, actions: [fix.action], after: fix.after } } : {}),
+      advice: findings.flatMap((f) =>
+        typeof f.evidence.narrower === 'string' ? [`Grant instead: ${f.evidence.narrower}`] : [],
+      ),
+    };
+  },
+};

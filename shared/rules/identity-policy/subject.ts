@@ -1,0 +1,14 @@
+/**
+ * An identity policy as RAM holds it now: a custom policy's default version, re-read with GetPolicyVersion (the
+ * record's copy is never trusted), or a system policy by name; and, for an attach, who it was attached to.
+ */
+export interface IdentityPolicySubject {
+  policyName: string;
+  policyType: 'System' | 'Custom';
+  /** The default version's document (JSON text); absent for a system policy, which is judged by name. */
+  document?: string;
+  versionId?: string;
+  attachedTo?: { kind: 'User' | 'Group' | 'Role'; name: string };
+}
+
+export const IDENTITY_POLICY_RULE_BASE = { guard: 'identity-policy-guard', defaultMode: 'alert' } as const;

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local/cloud';
+import type { SweepResult } from '../../shared/sweep/sweep';
+import { auditRecords, startCloud } from './local-cloud';
+
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+
+async function invokeSweeper(cloud: LocalCloud): Promise<SweepResult> {
+  const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
+  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
+  return outcome.result as SweepResult;
+}
+
+describe('the sweep of AccessKeys, through the bundled oss-sweeper', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud({ rules: { 'access-key-unused': 'enforce', 'access-key-too-old': 'enforce' } });
+  }, 60_000);
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('lists an old key in use and an unused key with user, age and last use, disables only the unused one, and names console users without MFA', async () => {
+    const old = cloud.identities.userWithKey('olga').key;
+    old.createDate = daysAgo(200);
+    old.lastUsedDate = daysAgo(1);
+    cloud.identities.createUser('uma');
+    const unused = cloud.identities.createAccessKey('uma');
+    unused.createDate = daysAgo(120);
+    cloud.identities.userWithKey('vic');
+    const signsIn = { createDate: daysAgo(10), mfaBindRequired: false, passwordResetRequired: false };
+    cloud.identities.createUser('wendy').loginProfile = signsIn;
+    cloud.identities.createUser('xavier', { mfa: true }).loginProfile = signsIn;
+
+    const result = await invokeSweeper(cloud);
+    await cloud.settle();
+
+    expect(result.keys).toMatchObject({
+      stale: 2,
+      consoleWithoutMfa: 1,
+      decisions: { alerted: 2, remediated: 1 },
+    });
+    const records = (await auditRecords(cloud)).filter((r) => r.guard === 'key-hygiene-guard');
+    const byUser = new Map(records.map((r) => [r.resource.ramUser, r]));
+    expect([...byUser.keys()].sort()).toEqual(['olga', 'uma']);
+    expect(byUser.get('olga')).toMatchObject({ decision: 'alerted' });
+    expect(byUser.get('olga')?.rules.map((f) => [f.ruleId, f.mode])).toEqual([
+      ['access-key-too-old', 'alert'],
+    ]);
+    expect(byUser.get('olga')?.rules[0]?.evidence).toMatchObject({ user: 'olga', ageDays: 200 });
+    expect(byUser.get('olga')?.rules[0]?.evidence.lastUsed).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(byUser.get('uma')).toMatchObject({ decision: 'remediated', after: { status: 'Inactive' } });
+    expect(
+      byUser
+        .get('uma')
+        ?.rules.map((f) => f.ruleId)
+        .sort(),
+    ).toEqual(['access-key-too-old', 'access-key-unused']);
+    expect(byUser.get('uma')?.rules.find((f) => f.ruleId === 'access-key-unused')?.evidence).toMatchObject({
+      user: 'uma',
+      ageDays: 120,
+      lastUsed: null,
+    });
+    expect(unused.status).toBe('Inactive');
+    expect(old.status).toBe('Active');
+
+    const mfa = (await auditRecords(cloud)).filter((r) => r.guard === 'console-mfa-guard');
+    expect(mfa.map((r) => [r.resource.ramUser, r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['wendy', 'alerted', ['console-user-without-mfa']],
+    ]);
+  }, 60_000);
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../shared/config/load';
+import { parseEvents } from '../../shared/events/parse-actiontrail-events';
+import type { ChangeRecord } from '../../shared/events/types';
+import { identityPolicyGuard } from '../../shared/guards/identity-policy';
+import { createLogger } from '../../shared/log';
+
+const ALL_OSS = JSON.stringify({
+  Version: '1',
+  Statement: [{ Effect: 'Allow', Action: 'oss:*', Resource: '*' }],
+});
+const context = (yaml: string) => ({
+  config: parseConfig(`audit: {bucket: corp-audit}\n${yaml}`),
+  now: new Date('2026-12-06T10:00:00Z'),
+  log: createLogger({ guard: 'test' }),
+});
+
+function change(eventName: string, requestParameters: Record<string, string>): ChangeRecord {
+  const [item] = parseEvents([
+    {
+      eventId: `ev-${eventName}`,
+      eventVersion: 1,
+      eventName,
+      eventSource: 'ram.aliyuncs.com',
+      serviceName: 'Ram',
+      acsRegion: 'cn-shanghai',
+      eventTime: '2026-12-06T09:59:00Z',
+      userIdentity: { type: 'ram-user', userName: 'admin', accessKeyId: 'LTAI5tAdminExampleKey' },
+      requestParameters: { ...requestParameters, PolicyDocument: '{"Statement":[]}' },
+    },
+  ]);
+  if (item?.kind !== 'change') throw new Error('no change');
+  return item.record;
+}
+
+describe('what identity-policy-guard decides', () => {
+  it('keeps the policy names of a record but never its document', () => {
+    const c = change('CreatePolicy', { PolicyName: 'all-of-oss' });
+    expect(c.requestParameters).toEqual({ PolicyName: 'all-of-oss' });
+  });
+
+  it('only alerts on a new custom policy, even in enforce mode, with the narrower statement as advice', () => {
+    const c = context('rules: {identity-policy-broad-oss: enforce}');
+    const evaluation = identityPolicyGuard.evaluate(
+      change('CreatePolicy', { PolicyName: 'all-of-oss' }),
+      { subject: { policyName: 'all-of-oss', policyType: 'Custom', versionId: 'v1', document: ALL_OSS } },
+      c,
+    );
+    expect(evaluation.findings.map((f) => [f.ruleId, f.mode])).toEqual([
+      ['identity-policy-broad-oss', 'alert'],
+    ]);
+    expect(evaluation.fix).toBeUndefined();
+    expect(evaluation.advice?.[0]).toMatch(/^Grant instead: \{"Effect":"Allow","Action":\["oss:GetObject"/);
+  });
+
+  it('rolls a broad default version back to the previous one, as its fix, in enforce mode', () => {
+    const c = context('rules: {identity-policy-broad-oss: enforce}');
+    const evaluation = identityPolicyGuard.evaluate(
+      change('CreatePolicyVersion', { PolicyName: 'reader', SetAsDefault: 'true' }),
+      {
+        subject: { policyName: 'reader', policyType: 'Custom', versionId: 'v2', document: ALL_OSS },
+        fix: {
+          description: 'set version v1 of reader back as default',
+          action: { kind: 'set-default-policy-version', policyName: 'reader', versionId: 'v1' },
+          after: { defaultVersion: 'v1' },
+        },
+      },
+      c,
+    );
+    expect(evaluation.findings.map((f) => f.mode)).toEqual(['enforce']);
+    expect(evaluation.fix?.actions).toEqual([
+      { kind: 'set-default-policy-version', policyName: 'reader', versionId: 'v1' },
+    ]);
+  });
+
+  it('honours a user exception for a system policy attached to that user', () => {
+    const c = context(
+      'rules: {broad-system-policy-attached: enforce}\nexceptions: {users: [{user: "ops-*", reason: "break-glass administrators"}]}',
+    );
+    const evaluation = identityPolicyGuard.evaluate(
+      change('AttachPolicyToUser', {
+        PolicyName: 'AliyunOSSFullAccess',
+        PolicyType: 'System',
+        UserName: 'ops-1',
+      }),
+      {
+        subject: {
+          policyName: 'AliyunOSSFullAccess',
+          policyType: 'System',
+          attachedTo: { kind: 'User', name: 'ops-1' },
+        },
+      },
+      c,
+    );
+    expect(evaluation.exceptions.applied?.match).toBe('ops-*');
+  });
+});
