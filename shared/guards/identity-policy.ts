@@ -99,22 +99,18 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     };
   },
 
-  evaluate(change, { subject, fix }, { config, now }): Evaluation {
+  evaluate(_change, { subject, fix }, { config, now }): Evaluation {
     const found = evaluateRules(identityPolicyRules, subject, config);
     // Without a fix for this change (a new policy, a custom policy attached), enforce mode can only alert.
     const findings = fix ? found : found.map((f) => ({ ...f, mode: 'alert' as const }));
     return {
       findings,
-      // A user may be excepted by name (exceptions.users), like for the key guards; the exception is the
-      // user's, so it never waives what someone else attached to them (shared/rule-exceptions.ts).
+      // A user may be excepted by name (exceptions.users), like for the key guards, for the rules it names.
       exceptions:
         subject.attachedTo?.kind === 'User'
           ? narrowException(
               keyExceptions(undefined, { userName: subject.attachedTo.name, tags: {} }, config, now),
               found.map((f) => f.ruleId),
-              change.actor.userName === subject.attachedTo.name
-                ? new Set()
-                : new Set(found.map((f) => f.ruleId)),
             )
           : { ignored: [] },
       before: {

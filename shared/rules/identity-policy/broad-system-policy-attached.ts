@@ -6,6 +6,7 @@ const BROAD_SYSTEM_POLICIES: ReadonlySet<string> = new Set(['AliyunOSSFullAccess
 
 export const broadSystemPolicyAttached: Rule<IdentityPolicySubject> = {
   id: 'broad-system-policy-attached',
+  order: 20,
   title: 'A system policy granting all of OSS was attached to a RAM user',
   rationale:
     'AliyunOSSFullAccess gives the user, and every key the user holds, every OSS action on every bucket. Users ' +

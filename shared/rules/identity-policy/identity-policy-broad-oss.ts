@@ -1,4 +1,6 @@
-import { actionsIn, DATA_READS, isFullWildcard, isWriteAction, parseResourceArn } from '../../policy';
+// The modules, not shared/policy's index: the analyser it exports walks the rule registry, which holds this rule.
+import { actionsIn, DATA_READS, isFullWildcard, isWriteAction } from '../../policy/actions';
+import { parseResourceArn } from '../../policy/parse-bucket-policy';
 import type { Rule, RuleFinding } from '../types';
 import { IDENTITY_POLICY_RULE_BASE, type IdentityPolicySubject } from './subject';
 
@@ -45,6 +47,7 @@ function statementsOf(document: string): Json[] {
 
 export const identityPolicyBroadOss: Rule<IdentityPolicySubject> = {
   id: 'identity-policy-broad-oss',
+  order: 10,
   title: 'An identity policy grants broad write or administration rights on OSS',
   rationale:
     'A RAM policy is the permission a leaked key carries. `oss:*`, or writes and ACL/policy changes on every ' +

@@ -3,6 +3,7 @@ import { STALE_KEY_RULE_BASE, type StaleKeySubject, staleKeyEvidence } from './s
 
 export const accessKeyTooOld: Rule<StaleKeySubject> = {
   id: 'access-key-too-old',
+  order: 10,
   title: 'An active AccessKey is older than the configured age',
   rationale:
     'The longer a key lives, the more places it has been copied to. The OSS best practices prefer STS ' +

@@ -3,6 +3,7 @@ import { STALE_KEY_RULE_BASE, type StaleKeySubject, staleKeyEvidence } from './s
 
 export const accessKeyUnused: Rule<StaleKeySubject> = {
   id: 'access-key-unused',
+  order: 20,
   title: 'An active AccessKey has not been used for a long time',
   rationale:
     'A key nobody uses only waits to be leaked: switching it off costs nothing, and it can be switched back ' +

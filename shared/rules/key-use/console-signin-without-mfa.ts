@@ -3,6 +3,7 @@ import { KEY_USE_RULE_BASE, type KeyUseSubject } from './subject';
 
 export const consoleSigninWithoutMfa: Rule<KeyUseSubject> = {
   id: 'console-signin-without-mfa',
+  order: 30,
   title: 'Console sign-in without MFA',
   rationale:
     'MFA is what keeps a leaked password from becoming a console session; the OSS best practices ask for it ' +

@@ -4,6 +4,7 @@ import { KEY_USE_RULE_BASE, type KeyUseSubject, maskKeyId, signingKeyOf } from '
 
 export const keyUsedOutsideNetwork: Rule<KeyUseSubject> = {
   id: 'key-used-outside-network',
+  order: 20,
   title: 'An AccessKey signed a call from outside its allowed networks',
   rationale:
     'A key that works from anywhere is exactly what a leak turns into an incident. Keys of programs run from ' +

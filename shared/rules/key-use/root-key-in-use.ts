@@ -3,6 +3,7 @@ import { KEY_USE_RULE_BASE, type KeyUseSubject, maskKeyId, signingKeyOf } from '
 
 export const rootKeyInUse: Rule<KeyUseSubject> = {
   id: 'root-key-in-use',
+  order: 10,
   title: "The Alibaba Cloud account's own AccessKey signed an API call",
   rationale:
     'The account AccessKey holds every permission on every API and no policy can narrow it; OSS should be ' +
