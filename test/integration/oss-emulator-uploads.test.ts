@@ -137,6 +137,14 @@ describe.each(SIGNERS)('uploads that can set an object ACL, signed $name', ({ v4
     expect((await oss.get('link.txt')).content.toString()).toBe('behind the link');
     expect((await oss.getACL('link.txt')).acl).toBe('public-read');
     expect(rig.emulator.object(bucket, 'target.txt')?.acl).toBe('default');
+    // Anonymous reads through the link need the target public too.
+    const anonymous = (key: string) => fetch(`http://localhost:${rig.emulator.port}/${bucket}/${key}`);
+    expect((await anonymous('link.txt')).status).toBe(403);
+    await oss.putSymlink('open-link.txt', 'open.txt', { headers: { 'x-oss-object-acl': 'public-read' } });
+    await rig.client(rig.root, { v4, bucket }).put('open.txt', Buffer.from('public'), {
+      headers: { 'x-oss-object-acl': 'public-read' },
+    });
+    expect(await (await anonymous('open-link.txt')).text()).toBe('public');
     await oss.putSymlink('dangling.txt', 'nowhere.txt');
     await expectOssError(oss.get('dangling.txt'), { code: 'SymlinkTargetNotExist', status: 404 });
   });
