@@ -95,3 +95,10 @@ export function readDelete(body: Buffer): { quiet: boolean; keys: string[] } {
   if (keys.length === 0) throw malformed('no Object to delete');
   return { quiet: text(request.Quiet) === 'true', keys };
 }
+
+/** A PutBucketVersioning body: Enabled or Suspended (F-OSS-VERSIONING). */
+export function readVersioningStatus(body: Buffer): 'Enabled' | 'Suspended' {
+  const status = text(readXml(body, 'VersioningConfiguration').Status);
+  if (status !== 'Enabled' && status !== 'Suspended') throw malformed('Status must be Enabled or Suspended');
+  return status;
+}

@@ -75,6 +75,8 @@ export const ERR = {
   // F-OSS-APPEND: an append at the wrong position, or to an object that is not appendable.
   ObjectNotAppendable: spec('ObjectNotAppendable', 409, 'The object is not appendable.'),
   PositionNotEqualToLength: spec('PositionNotEqualToLength', 409, 'Position is not equal to file length.'),
+  // F-OSS-VERSIONING: a versionId the key does not have.
+  NoSuchVersion: spec('NoSuchVersion', 404, 'The specified version does not exist.'),
   NoSuchUpload: spec('NoSuchUpload', 404, 'The specified upload does not exist.'),
   InvalidObjectName: spec('InvalidObjectName', 400, 'The specified object is not valid.'),
   // UNVERIFIED for PutBucketPolicy: OSS documents this code for PostObject form policies only.

@@ -9,6 +9,7 @@ import { objectOperations } from './handlers/objects';
 import { postObjectOperations } from './handlers/post-object';
 import { symlinkOperations } from './handlers/symlink';
 import { taggingOperations } from './handlers/tagging';
+import { versioningOperations } from './handlers/versioning';
 import { wormOperations } from './handlers/worm';
 import type { Operation } from './operation';
 import { hasParam, type OssRequest } from './request';
@@ -27,6 +28,7 @@ export const OPERATIONS = {
   ...symlinkOperations,
   ...objectBatchOperations,
   ...objectTaggingOperations,
+  ...versioningOperations,
 } satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -92,6 +94,9 @@ const ROUTES: Route[] = [
   route('bucket', 'GET', 'worm', 'GetBucketWorm'),
 
   route('bucket', 'GET', 'uploads', 'ListMultipartUploads'),
+  route('bucket', 'PUT', 'versioning', 'PutBucketVersioning'),
+  route('bucket', 'GET', 'versioning', 'GetBucketVersioning'),
+  route('bucket', 'GET', 'versions', 'ListObjectVersions'),
   route('bucket', 'POST', 'delete', 'DeleteMultipleObjects'),
   route('object', 'POST', 'append', 'AppendObject'),
   route('object', 'GET', 'tagging', 'GetObjectTagging'),
@@ -128,20 +133,14 @@ const isQualifier = (name: string): boolean =>
 
 /**
  * Parameters that ask for a feature the local cloud does not emulate: answered NotImplemented, never with a
- * plausible success (F-OSS-UNEMULATED: image and document processing, versioned reads). A signed sub-resource that selects no
- * emulated operation (`restore`, `versioning`, …) is NotImplemented already.
+ * plausible success (F-OSS-UNEMULATED: image and document processing). A signed sub-resource that selects no
+ * emulated operation (`restore`, `lifecycle`, …) is NotImplemented already.
  */
-const UNEMULATED: ReadonlyArray<[string, (value: string) => boolean]> = [
-  ['x-oss-process', () => true],
-  ['x-oss-async-process', () => true],
-  // `versionId=null` names the only version an unversioned bucket has.
-  ['versionId', (value) => value !== 'null'],
-];
+const UNEMULATED = ['x-oss-process', 'x-oss-async-process'];
 
 export function resolveOperation(request: OssRequest): OperationName {
-  for (const [name, applies] of UNEMULATED) {
-    const value = request.query.find(([n]) => n === name)?.[1];
-    if (value !== undefined && applies(value)) {
+  for (const name of UNEMULATED) {
+    if (hasParam(request, name)) {
       throw new OssError(ERR.NotImplemented, {
         message: `The local cloud does not emulate ${name}: use a real OSS bucket for it.`,
         details: { Parameter: name },

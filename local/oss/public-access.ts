@@ -53,7 +53,12 @@ export function authorizeAnonymous(ctx: OpContext, operation: string): void {
   if (decision === 'deny') throw denied('Access denied by bucket policy.');
   if (decision === 'allow') return;
 
-  const objectAcl = bucket.objects.get(ctx.key)?.acl ?? 'default';
-  const effective = objectAcl === 'default' ? bucket.acl : objectAcl;
-  if (!isPublicAcl(effective)) throw denied('Anonymous user has no right to access this object.');
+  // A read through a symlink needs the link's ACL and its target's to allow it (F-OSS-SYMLINK).
+  const link = bucket.objects.get(ctx.key);
+  const keys = link?.symlinkTarget === undefined ? [ctx.key] : [ctx.key, link.symlinkTarget];
+  for (const key of keys) {
+    const objectAcl = bucket.objects.get(key)?.acl ?? 'default';
+    const effective = objectAcl === 'default' ? bucket.acl : objectAcl;
+    if (!isPublicAcl(effective)) throw denied('Anonymous user has no right to access this object.');
+  }
 }

@@ -10,7 +10,7 @@ import { type OssRequest, type PostForm, param } from './request';
 
 /** What a request claims about its signer, and how to recompute the signature once the secret is known. */
 export interface SignatureClaim {
-  scheme: 'V1' | 'V1-URL' | 'V1-POST' | 'V4' | 'V4-URL';
+  scheme: 'V1' | 'V1-URL' | 'V1-POST' | 'V4' | 'V4-URL' | 'V4-POST';
   accessKeyId: string;
   provided: string;
   securityToken?: string;
@@ -281,18 +281,18 @@ function v4HeaderClaim(request: OssRequest, fields: string, region: string): Sig
 }
 
 /**
- * A PostObject form's V1 signature: base64(HMAC-SHA1(secret, policy)) over the base64 policy as sent, valid
- * until the policy's `expiration` (F-OSS-POSTOBJECT). A form without OSSAccessKeyId is anonymous.
+ * A PostObject form's signature over the base64 policy as sent: V1 base64(HMAC-SHA1(secret, policy)), or V4
+ * (`x-oss-signature-version`, `x-oss-credential`, `x-oss-date`, `x-oss-signature`); valid until the policy's
+ * `expiration` (F-OSS-POSTOBJECT). A form without OSSAccessKeyId or x-oss-credential is anonymous.
  */
-function postFormClaim(form: PostForm): SignatureClaim | undefined {
-  if (form.fields.has('x-oss-signature-version')) {
-    throw new OssError(ERR.NotImplemented, {
-      message:
-        'PostObject with a V4 signature is not emulated: sign the form with V1 (OSSAccessKeyId, Signature).',
-    });
+function postFormClaim(form: PostForm, region: string): SignatureClaim | undefined {
+  const v4 = form.fields.get('x-oss-signature-version');
+  if (v4 !== undefined && v4 !== V4_ALGORITHM) {
+    throw malformedAuthorization(`x-oss-signature-version must be ${V4_ALGORITHM}`);
   }
-  const accessKeyId = form.fields.get('ossaccesskeyid');
-  if (accessKeyId === undefined) return undefined;
+  const credential = (form.fields.get('x-oss-credential') ?? '').split('/');
+  const accessKeyId = v4 ? credential[0] : form.fields.get('ossaccesskeyid');
+  if (!accessKeyId) return undefined;
   const policy = form.fields.get('policy') ?? '';
   let expiration: Date | undefined;
   try {
@@ -309,13 +309,18 @@ function postFormClaim(form: PostForm): SignatureClaim | undefined {
       ec: '0002-00000702',
     });
   }
+  // V4: HMAC-SHA256 (hex) over the base64 policy with the V4 signing key of the form's day and this region.
+  const day = (form.fields.get('x-oss-date') ?? '').slice(0, 8);
   return {
-    scheme: 'V1-POST',
+    scheme: v4 ? 'V4-POST' : 'V1-POST',
     accessKeyId,
-    provided: form.fields.get('signature') ?? '',
+    provided: form.fields.get(v4 ? 'x-oss-signature' : 'signature') ?? '',
     securityToken: form.fields.get('x-oss-security-token'),
     time: { kind: 'expires', at: expiration },
-    expected: (secret) => ({ stringToSign: policy, signature: hmacSha1Base64(secret, policy) }),
+    expected: (secret) => ({
+      stringToSign: policy,
+      signature: v4 ? v4Signature(secret, day, region, policy) : hmacSha1Base64(secret, policy),
+    }),
   };
 }
 
@@ -365,7 +370,7 @@ function v4UrlClaim(request: OssRequest, region: string): SignatureClaim {
 
 /** The request's signature claim, or undefined for an anonymous (unsigned) request. */
 export function readSignature(request: OssRequest, region: string): SignatureClaim | undefined {
-  if (request.form) return postFormClaim(request.form);
+  if (request.form) return postFormClaim(request.form, region);
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     if (authorization.startsWith('OSS ')) return v1HeaderClaim(request, authorization.slice(4).trim());

@@ -38,6 +38,8 @@ export interface StoredObject {
   meta: Record<string, string>;
   /** Object tags (F-OSS-OBJECT-TAGGING). */
   tags: Map<string, string>;
+  /** Set once the bucket's versioning was ever switched on: `null` while it is suspended (F-OSS-VERSIONING). */
+  versionId?: string;
   headers: Partial<Record<(typeof STORED_OBJECT_HEADERS)[number], string>>;
 }
 
@@ -74,7 +76,16 @@ export interface BucketState {
   objects: Map<string, StoredObject>;
   /** In-progress multipart uploads by upload id. */
   uploads: Map<string, MultipartUpload>;
+  /** Unset until PutBucketVersioning; then Enabled or Suspended, never unset again (F-OSS-VERSIONING). */
+  versioning?: 'Enabled' | 'Suspended';
+  /** Every version of each key, oldest first, delete markers included; kept once versioning was set. */
+  versions: Map<string, ObjectVersion[]>;
 }
+
+/** One version of a key in a versioned bucket: an object, or a delete marker. */
+export type ObjectVersion =
+  | { kind: 'object'; object: StoredObject }
+  | { kind: 'marker'; key: string; versionId: string; lastModified: Date };
 
 /** An unlocked retention policy lapses 24 hours after InitiateBucketWorm (OSS InitiateBucketWorm docs). */
 const UNLOCKED_WORM_LIFETIME_MS = 24 * 3600_000;
@@ -97,6 +108,25 @@ export class OssState {
     const object = bucket.objects.get(key);
     if (!object) throw new OssError(ERR.NoSuchKey, { details: { Key: key } });
     return object;
+  }
+
+  /**
+   * The object a request names: the current one, or with `versionId` that version (404 NoSuchVersion when the
+   * bucket has none of that id; `null` names the version written while unversioned or suspended).
+   */
+  objectVersion(bucket: BucketState, key: string, versionId: string | undefined): StoredObject {
+    if (versionId === undefined) return this.object(bucket, key);
+    const found = (bucket.versions.get(key) ?? []).find(
+      (v) => (v.kind === 'object' ? v.object.versionId : v.versionId) === versionId,
+    );
+    if (!found) {
+      const current = bucket.objects.get(key);
+      if (versionId === 'null' && current && current.versionId === undefined) return current;
+      throw new OssError(ERR.NoSuchVersion, { details: { Key: key, VersionId: versionId } });
+    }
+    // UNVERIFIED: what a read of a delete marker's version answers; NoSuchKey here.
+    if (found.kind === 'marker') throw new OssError(ERR.NoSuchKey, { details: { Key: key } });
+    return found.object;
   }
 
   /** Block Public Access applies when either the account or the bucket switches it on. */

@@ -43,6 +43,7 @@ interface UploadClient {
   getACL(name: string): Promise<{ acl: string }>;
   head(name: string): Promise<{ res: { headers: Record<string, string> } }>;
   calculatePostSignature(policy: object): { OSSAccessKeyId: string; Signature: string; policy: string };
+  signPostObjectPolicyV4(policy: object, date: Date): string;
 }
 
 const PART = 100 * 1024;
@@ -137,29 +138,58 @@ describe.each(SIGNERS)('uploads that can set an object ACL, signed $name', ({ v4
     expect((await oss.get('link.txt')).content.toString()).toBe('behind the link');
     expect((await oss.getACL('link.txt')).acl).toBe('public-read');
     expect(rig.emulator.object(bucket, 'target.txt')?.acl).toBe('default');
+    // Anonymous reads through the link need the target public too.
+    const anonymous = (key: string) => fetch(`http://localhost:${rig.emulator.port}/${bucket}/${key}`);
+    expect((await anonymous('link.txt')).status).toBe(403);
+    await oss.putSymlink('open-link.txt', 'open.txt', { headers: { 'x-oss-object-acl': 'public-read' } });
+    await rig.client(rig.root, { v4, bucket }).put('open.txt', Buffer.from('public'), {
+      headers: { 'x-oss-object-acl': 'public-read' },
+    });
+    expect(await (await anonymous('open-link.txt')).text()).toBe('public');
     await oss.putSymlink('dangling.txt', 'nowhere.txt');
     await expectOssError(oss.get('dangling.txt'), { code: 'SymlinkTargetNotExist', status: 404 });
   });
+
+  /** The form fields that sign a policy: V1 as ali-oss calculatePostSignature, V4 as signPostObjectPolicyV4. */
+  const signedForm = (policy: object): Record<string, string> => {
+    if (!v4) {
+      const signed = oss.calculatePostSignature(policy);
+      return { OSSAccessKeyId: signed.OSSAccessKeyId, policy: signed.policy, Signature: signed.Signature };
+    }
+    const now = new Date();
+    const date = `${now.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
+    const credential = `${rig.root.accessKeyId}/${date.slice(0, 8)}/${rig.emulator.region}/oss/aliyun_v4_request`;
+    const withScope = {
+      ...policy,
+      conditions: [
+        ...(policy as { conditions: unknown[] }).conditions,
+        { 'x-oss-signature-version': 'OSS4-HMAC-SHA256' },
+        { 'x-oss-credential': credential },
+        { 'x-oss-date': date },
+      ],
+    };
+    return {
+      'x-oss-signature-version': 'OSS4-HMAC-SHA256',
+      'x-oss-credential': credential,
+      'x-oss-date': date,
+      policy: Buffer.from(JSON.stringify(withScope)).toString('base64'),
+      'x-oss-signature': oss.signPostObjectPolicyV4(withScope, now),
+    };
+  };
 
   it('accepts a PostObject form signed with its policy, with the ACL field, and refuses a broken condition or signature', async () => {
     const policy = {
       expiration: new Date(Date.now() + 600_000).toISOString(),
       conditions: [{ bucket }, ['starts-with', '$key', 'forms/'], ['content-length-range', 1, 1024]],
     };
-    const signed = oss.calculatePostSignature(policy);
     const post = (fields: Record<string, string>, file = 'form body') => {
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
       form.append('file', new Blob([file]), 'upload.txt');
       return fetch(`http://localhost:${rig.emulator.port}/${bucket}`, { method: 'POST', body: form });
     };
-    const fields = {
-      key: `forms/${FILENAME}`,
-      'x-oss-object-acl': 'public-read',
-      OSSAccessKeyId: signed.OSSAccessKeyId,
-      policy: signed.policy,
-      Signature: signed.Signature,
-    };
+    const signatureField = v4 ? 'x-oss-signature' : 'Signature';
+    const fields = { key: `forms/${FILENAME}`, 'x-oss-object-acl': 'public-read', ...signedForm(policy) };
     expect((await post(fields)).status).toBe(204);
     expect(rig.emulator.object(bucket, 'forms/upload.txt')).toMatchObject({ acl: 'public-read', size: 9 });
     expect(rig.eventNames()).toContain('PostObject');
@@ -167,7 +197,7 @@ describe.each(SIGNERS)('uploads that can set an object ACL, signed $name', ({ v4
     const outside = await post({ ...fields, key: 'elsewhere.txt' });
     expect(outside.status).toBe(403);
     expect(await outside.text()).toContain('<Code>AccessDenied</Code>');
-    const forged = await post({ ...fields, Signature: 'AAAA' });
+    const forged = await post({ ...fields, [signatureField]: 'AAAA' });
     expect(forged.status).toBe(403);
     expect(await forged.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
     expect((await post(fields, '')).status).toBe(400);

@@ -45,6 +45,7 @@ function createBucket(
     tags: new Map(),
     objects: new Map(),
     uploads: new Map(),
+    versions: new Map(),
   };
   ctx.state.buckets.set(name, bucket);
   return bucket;
@@ -181,6 +182,7 @@ const GetBucketInfo: Operation = {
           element('AccessControlList', element('Grant', bucket.acl)),
           element('Comment', ''),
           element('BlockPublicAccess', bucket.blockPublicAccess),
+          bucket.versioning === undefined ? undefined : element('Versioning', bucket.versioning),
         ),
       ),
     );

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { crc64ecma } from '../crc64';
 import { ERR, OssError } from '../errors';
 import {
@@ -12,12 +12,13 @@ import {
   xmlReply,
 } from '../operation';
 import { assertMayGrantPublic, isPublicAcl } from '../public-access';
-import { decodeComponent, type OssRequest, toHeaderValue } from '../request';
+import { decodeComponent, type OssRequest, param, toHeaderValue } from '../request';
 import {
   type BucketState,
   OBJECT_ACLS,
   type ObjectAcl,
   type ObjectType,
+  type ObjectVersion,
   STORED_OBJECT_HEADERS,
   type StoredObject,
 } from '../state';
@@ -102,9 +103,64 @@ export function storeObject(ctx: OpContext, bucket: BucketState, created: NewObj
     storageClass: created.storageClass ?? request.headers['x-oss-storage-class'] ?? bucket.storageClass,
     ...created.attributes,
   };
-  bucket.objects.set(key, object);
-  return object;
+  const stored = addVersion(bucket, object);
+  bucket.objects.set(key, stored);
+  return stored;
 }
+
+const newVersionId = (): string => `CAEQ${randomBytes(12).toString('hex')}`;
+const versionIdOf = (version: ObjectVersion): string | undefined =>
+  version.kind === 'object' ? version.object.versionId : version.versionId;
+
+/** A key's versions; an object written before versioning was switched on becomes version `null`. */
+function historyOf(bucket: BucketState, key: string): ObjectVersion[] {
+  const history = bucket.versions.get(key);
+  if (history) return history;
+  const current = bucket.objects.get(key);
+  if (current) current.versionId = 'null';
+  return current ? [{ kind: 'object', object: current }] : [];
+}
+
+/**
+ * Versioning (F-OSS-VERSIONING): a write adds a version when versioning is Enabled, and replaces the `null`
+ * version when it is Suspended; an unversioned bucket keeps no history.
+ */
+function addVersion(bucket: BucketState, object: StoredObject): StoredObject {
+  if (!bucket.versioning) return object;
+  const versionId = bucket.versioning === 'Enabled' ? newVersionId() : 'null';
+  const stored: StoredObject = { ...object, versionId };
+  const kept = historyOf(bucket, object.key).filter((v) => versionId !== 'null' || versionIdOf(v) !== 'null');
+  bucket.versions.set(object.key, [...kept, { kind: 'object', object: stored }]);
+  return stored;
+}
+
+/** A delete without versionId in a versioned bucket: a delete marker becomes the key's latest version. */
+function addDeleteMarker(ctx: OpContext, bucket: BucketState): string {
+  const versionId = bucket.versioning === 'Enabled' ? newVersionId() : 'null';
+  const kept = historyOf(bucket, ctx.key).filter((v) => versionId !== 'null' || versionIdOf(v) !== 'null');
+  bucket.versions.set(ctx.key, [...kept, { kind: 'marker', key: ctx.key, versionId, lastModified: ctx.now }]);
+  bucket.objects.delete(ctx.key);
+  return versionId;
+}
+
+/** DeleteObject with versionId removes that version for good; the newest remaining one becomes current. */
+function deleteVersion(bucket: BucketState, key: string, versionId: string): OssReply {
+  const history = historyOf(bucket, key);
+  const removed = history.find((v) => versionIdOf(v) === versionId);
+  const left = history.filter((v) => v !== removed);
+  bucket.versions.set(key, left);
+  const latest = left.at(-1);
+  if (latest?.kind === 'object') bucket.objects.set(key, latest.object);
+  else bucket.objects.delete(key);
+  return emptyReply(204, {
+    'x-oss-version-id': versionId,
+    ...(removed?.kind === 'marker' ? { 'x-oss-delete-marker': 'true' } : {}),
+  });
+}
+
+/** The version a read or an ACL call names with `versionId`, or the current object. */
+const namedObject = (ctx: OpContext, bucket = ctx.state.bucket(ctx.bucketName)): StoredObject =>
+  ctx.state.objectVersion(bucket, ctx.key, param(ctx.request, 'versionId'));
 
 function objectHeaders(object: StoredObject): Record<string, string> {
   const headers: Record<string, string> = {
@@ -116,6 +172,7 @@ function objectHeaders(object: StoredObject): Record<string, string> {
     'x-oss-storage-class': object.storageClass,
     'x-oss-hash-crc64ecma': object.crc64,
     ...(object.tags.size > 0 ? { 'x-oss-tagging-count': String(object.tags.size) } : {}),
+    ...(object.versionId === undefined ? {} : { 'x-oss-version-id': object.versionId }),
     ...object.headers,
   };
   for (const [name, value] of Object.entries(object.meta))
@@ -189,7 +246,7 @@ function byteRange(header: string | undefined, size: number): { start: number; e
 /** A read through a symlink reads its target in the same bucket (F-OSS-SYMLINK). */
 function readable(ctx: OpContext): StoredObject {
   const bucket = ctx.state.bucket(ctx.bucketName);
-  const object = ctx.state.object(bucket, ctx.key);
+  const object = namedObject(ctx, bucket);
   if (object.symlinkTarget === undefined) return object;
   const target = bucket.objects.get(object.symlinkTarget);
   if (!target) throw new OssError(ERR.SymlinkTargetNotExist, { details: { Key: ctx.key } });
@@ -243,6 +300,7 @@ const PutObject: Operation = {
       etag: object.etag,
       'x-oss-hash-crc64ecma': object.crc64,
       'content-md5': createHash('md5').update(body).digest('base64'),
+      ...(object.versionId === undefined ? {} : { 'x-oss-version-id': object.versionId }),
     });
   },
 };
@@ -317,6 +375,14 @@ const DeleteObject: Operation = {
   handle(ctx) {
     const bucket = ctx.state.bucket(ctx.bucketName);
     ctx.state.assertMutable(bucket, ctx.key, ctx.now);
+    const versionId = param(ctx.request, 'versionId');
+    if (versionId !== undefined) return deleteVersion(bucket, ctx.key, versionId);
+    if (bucket.versioning) {
+      return emptyReply(204, {
+        'x-oss-delete-marker': 'true',
+        'x-oss-version-id': addDeleteMarker(ctx, bucket),
+      });
+    }
     // Deleting a key that does not exist also answers 204.
     bucket.objects.delete(ctx.key);
     return emptyReply(204);
@@ -326,7 +392,7 @@ const DeleteObject: Operation = {
 const GetObjectAcl: Operation = {
   write: false,
   handle(ctx) {
-    const object = ctx.state.object(ctx.state.bucket(ctx.bucketName), ctx.key);
+    const object = namedObject(ctx);
     return xmlReply(
       element(
         'AccessControlPolicy',
@@ -348,7 +414,7 @@ const PutObjectAcl: Operation = {
       });
     }
     const acl = requestedAcl(ctx.request) ?? 'default';
-    const object = ctx.state.object(bucket, ctx.key);
+    const object = namedObject(ctx, bucket);
     if (isPublicAcl(acl)) assertMayGrantPublic(ctx, bucket, 'object acl');
     object.acl = acl;
     return emptyReply();
