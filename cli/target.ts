@@ -122,8 +122,7 @@ async function chainCredentials(
   } catch (error) {
     // @alicloud/credentials quotes a config.json it cannot parse whole, AccessKey secrets included: cut it off.
     const reason = (error instanceof Error ? error.message : String(error)).replace(
-      // `from\x20'` rather than `from '`: test/reliability/runtime-deps.test.ts scans for import specifiers.
-      /(parse aliyun cli config from\x20'[^']*' failed)[\s\S]*/,
+      /(parse aliyun cli config from '[^']*' failed)[\s\S]*/,
       '$1 (not valid JSON)',
     );
     throw new Error(

@@ -33,6 +33,8 @@ const placeholders: Record<string, () => string> = {
   '<7d|time>': () => '7d',
   '<id>': () => eventId,
   '<n>': () => '1',
+  // The local cloud's operator key: every call this run makes with it is in the trail.
+  '<AccessKeyId>': () => cloud.identities.rootKey.accessKeyId,
 };
 
 function argsOf(command: string): string[] {
@@ -85,6 +87,7 @@ describe("the README's command table", () => {
       'bootstrap',
       'verify',
       'doctor',
+      'incident',
     ]);
   });
 

@@ -62,7 +62,12 @@ describe('a bucket made public, fixed by its owner and made public again in quic
       for (const decision of decisions) expect(['remediated', 'skipped']).toContain(decision);
       events.forEach((event, i) => {
         const sent = decisions[i] === 'remediated' ? 1 : 0;
-        expect(alertCopies(cloud, event)).toEqual({ dingtalk: sent, email: sent });
+        // The robot's budget is shared by every instance (README, "Alerts under load"): once the rounds have
+        // used a minute's slots, the record says so and the email alone carries the alert.
+        const budgetSpent = recordsFor(cloud, event)[0]?.alerts.some(
+          (a) => a.channel === 'dingtalk' && !a.ok && /rate budget/.test(a.error ?? ''),
+        );
+        expect(alertCopies(cloud, event)).toEqual({ dingtalk: budgetSpent ? 0 : sent, email: sent });
       });
     },
   );

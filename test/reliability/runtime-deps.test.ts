@@ -57,7 +57,10 @@ function importedPackages(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of ['functions', 'shared', 'cli'].flatMap(sources)) {
     const text = readFileSync(join(root, file), 'utf8');
-    for (const [, specifier] of text.matchAll(/\bfrom\s+'([^'.][^']*)'|\bimport\(\s*'([^'.][^']*)'\s*\)/g)) {
+    // Import and export statements at the start of a line, and dynamic imports; not `from '` inside a string.
+    const imports = /^(?:import|export)\s[^'";]*?\bfrom\s+'([^'.][^']*)'|\bimport\(\s*'([^'.][^']*)'\s*\)/gm;
+    for (const [, fromSpecifier, dynamicSpecifier] of text.matchAll(imports)) {
+      const specifier = fromSpecifier ?? dynamicSpecifier;
       if (!specifier || specifier.startsWith('node:')) continue;
       const name = packageOf(specifier);
       found.set(name, [...(found.get(name) ?? []), file]);
