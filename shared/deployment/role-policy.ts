@@ -9,12 +9,16 @@ export interface AuditLocation {
 }
 
 /**
- * Fills in the audit bucket and the prefixes the functions write there (`${audit.bucket}`, `${audit.prefix}`
- * from the config; `${snapshot.prefix}` and `${sweep.prefix}` from the code that writes them) in the text of
+ * Fills in the account id (`${account.id}`: every resource ARN names it, so a bucket of the same name in
+ * another account, the audit bucket's above all, is never the role's to write), the audit bucket and the
+ * prefixes the functions write there (`${audit.bucket}`, `${audit.prefix}` from the config;
+ * `${snapshot.prefix}` and `${sweep.prefix}` from the code that writes them) in the text of
  * deploy/role-policy.json, then checks the result parses as a RAM policy.
  */
-export function renderRolePolicy(template: string, audit: AuditLocation): string {
+export function renderRolePolicy(template: string, audit: AuditLocation, accountId: string): string {
+  if (!/^\d{5,20}$/.test(accountId)) throw new Error(`role policy: ${accountId} is not an account id`);
   const values: Record<string, string> = {
+    'account.id': accountId,
     'audit.bucket': audit.bucket,
     'audit.prefix': audit.prefix,
     'snapshot.prefix': SNAPSHOT_PREFIX,
@@ -27,4 +31,11 @@ export function renderRolePolicy(template: string, audit: AuditLocation): string
   });
   parseRamPolicy(rendered);
   return rendered;
+}
+
+/** Resource ARNs of a role policy that do not name the account (`acs:<service>:<region>:<account>:…`). */
+export function unpinnedResources(policyDocument: string, accountId: string): string[] {
+  return parseRamPolicy(policyDocument)
+    .flatMap((statement) => statement.resources)
+    .filter((resource) => resource.split(':')[3] !== accountId);
 }
