@@ -196,8 +196,9 @@ function fromRecord(
 
   const identity = isObject(value.userIdentity) ? value.userIdentity : {};
   const requestParameters = isObject(value.requestParameters) ? value.requestParameters : {};
-  // Records from 2015-2016 name the account only in recipientAccountId (F-ACTIONTRAIL-LEGACY-RECORD).
-  const accountId = str(identity.accountId) ?? envelope?.accountId ?? str(value.recipientAccountId);
+  // The account the change belongs to: the recipient's, which a cross-account caller's userIdentity is not;
+  // records from 2015-2016 name it only in recipientAccountId (F-ACTIONTRAIL-LEGACY-RECORD).
+  const accountId = str(value.recipientAccountId) ?? envelope?.accountId ?? str(identity.accountId);
   const errorCode = str(value.errorCode); // "" on success in some samples (F-ACTIONTRAIL-ERROR-FIELDS)
   const errorMessage = str(value.errorMessage);
 
