@@ -24,9 +24,9 @@ import {
   stripStatements,
 } from '../policy';
 import { evaluateExceptions, narrowException } from '../rule-exceptions';
-import { policyRules } from '../rules';
+import { policyChangeRules, policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
-import { keepLiveDenies, statementMayDeny, wideningOf } from './policy-repair';
+import { droppedDenies, keepLiveDenies, statementMayDeny, wideningOf } from './policy-repair';
 import { latestSnapshot } from './policy-snapshots';
 
 interface PolicyState {
@@ -40,10 +40,11 @@ interface PolicyState {
   bucketCreatedAt: string;
   ownerId: string;
   /**
-   * `policy.mode: restore` only, read when a repair is due: the newest snapshot of a policy that passed,
-   * undefined when there is none. Read in `observe` so that `evaluate` needs no I/O.
+   * The newest snapshot of a policy of this bucket name that passed, undefined when there is none: what a
+   * restore puts back, and what a change is compared with (a Deny it dropped). Read in `observe` so that
+   * `evaluate` needs no I/O.
    */
-  restorePoint?: { found: Awaited<ReturnType<typeof latestSnapshot>> };
+  lastPassing?: Awaited<ReturnType<typeof latestSnapshot>>;
 }
 
 /** A repair (the fix as data: every repair sets the policy to something), or why policy.mode cannot repair this policy (then the guard alerts and says so). */
@@ -65,23 +66,25 @@ export const policyGuard: Guard<PolicyState> = {
       throw new EventParseError(`${change.eventName} event names no bucket`, { eventId: change.eventId });
     let state: PolicyState;
     try {
-      const [policy, ossIsPublic, tags, info] = await Promise.all([
+      const [policy, ossIsPublic, tags, info, lastPassing] = await Promise.all([
         oss.getBucketPolicy(bucket),
         oss.getBucketPolicyStatus(bucket),
         oss.getBucketTags(bucket),
         oss.getBucketInfo(bucket),
+        latestSnapshot(auditGateway(scope), config.audit.bucket, bucket),
       ]);
-      state = { bucket, policy, ossIsPublic, tags, bucketCreatedAt: info.createdAt, ownerId: info.ownerId };
+      state = {
+        bucket,
+        policy,
+        ossIsPublic,
+        tags,
+        bucketCreatedAt: info.createdAt,
+        ownerId: info.ownerId,
+        ...(lastPassing ? { lastPassing } : {}),
+      };
     } catch (error) {
       if (isNotFound(error)) return { kind: 'gone', reason: `bucket ${bucket} no longer exists` };
       throw error;
-    }
-    if (
-      config.policy.mode === 'restore' &&
-      state.policy !== null &&
-      judgeState(change, state, scope).repairDue
-    ) {
-      state.restorePoint = { found: await latestSnapshot(auditGateway(scope), config.audit.bucket, bucket) };
     }
     return { kind: 'present', state };
   },
@@ -89,13 +92,17 @@ export const policyGuard: Guard<PolicyState> = {
   evaluate(change, state, context): Evaluation {
     const { config, now } = context;
     const { failOn, mode } = config.policy;
+    const dropped = droppedDenyFindings(state, config);
+    const droppedReason = `a Deny of the last policy that passed is gone: ${dropped.map((f) => f.message).join('; ')}`;
     if (state.policy === null) {
-      // No policy grants nothing, so it passes: restoring it later means deleting whatever replaced it.
+      // No policy grants nothing, so it passes (restoring it later means deleting whatever replaced it),
+      // but a deletion that took a Deny with it is alerted.
       return {
-        findings: [],
+        findings: dropped,
         exceptions: { ignored: [] },
         before: { policy: null, ossIsPublic: state.ossIsPublic },
         compliantReason: `bucket ${state.bucket} has no policy`,
+        alertReason: droppedReason,
         bookkeeping: [snapshotOf(change, state, now)],
       };
     }
@@ -111,9 +118,12 @@ export const policyGuard: Guard<PolicyState> = {
     const findings = unavailable ? judged.map(asAlert) : judged;
     const failing = failingOf(findings, failOn);
     return {
-      findings: failing,
-      recorded: findings,
-      exceptions,
+      findings: [...failing, ...dropped],
+      recorded: [...findings, ...dropped],
+      exceptions: narrowException(
+        exceptions,
+        dropped.map((f) => f.ruleId),
+      ),
       before: beforeOf(state, analysis, context),
       ...(fix ? { fix } : {}),
       compliantReason:
@@ -121,7 +131,9 @@ export const policyGuard: Guard<PolicyState> = {
         (findings.length > 0 ? `; ${findings.length} lower finding(s) recorded` : ''),
       alertReason: unavailable
         ? `policy.mode ${mode} cannot repair this policy: ${unavailable}; alerting instead`
-        : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
+        : failing.length === 0
+          ? droppedReason
+          : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
       advice: findings.map(fixOf),
       // A policy OSS calls public is never kept as passing, whatever rules.<id> switched off.
       ...(failing.length === 0 && !state.ossIsPublic
@@ -151,6 +163,21 @@ function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: E
   );
   const repairDue = !exceptions.applied && failingAsConfigured.some((f) => f.mode === 'enforce');
   return { analysis, judged, failingAsConfigured, exceptions, repairDue };
+}
+
+/**
+ * policy-deny-removed, compared with the last passing policy of this very bucket (same CreationDate): always
+ * an alert, since which Deny the owner meant to keep is theirs to say.
+ */
+function droppedDenyFindings(state: PolicyState, config: OssguardConfig): ModedFinding[] {
+  const snapshot = state.lastPassing?.snapshot;
+  if (!snapshot || snapshot.bucketCreatedAt !== state.bucketCreatedAt) return [];
+  const subject = {
+    bucket: state.bucket,
+    policy: state.policy,
+    droppedDenies: droppedDenies(snapshot.policy, state.policy),
+  };
+  return evaluateRules(policyChangeRules, subject, config).map(asAlert);
 }
 
 /** The analyser's fix, which the rule entry keeps in the finding's evidence, as an alert line. */
@@ -310,7 +337,7 @@ function planCandidate(
       };
     }
     case 'restore': {
-      const latest = state.restorePoint?.found;
+      const latest = state.lastPassing;
       if (!latest) return { unavailable: `no policy of bucket ${bucket} has passed since snapshots began` };
       const { key, snapshot } = latest;
       if (!snapshot) return { unavailable: `the newest snapshot ${key} is not a policy snapshot` };

@@ -12,11 +12,14 @@ import { rootAccessKey } from './keys/root-access-key';
 import type { KeySubject } from './keys/subject';
 import { untrustedSource } from './keys/untrusted-source';
 import { policyRules } from './policy';
+import type { PolicyChangeSubject } from './policy/change';
+import { policyDenyRemoved } from './policy/policy-deny-removed';
 import type { GuardName, Rule, RuleFinding } from './types';
 
 export type { AclSubject, BucketAcl, ObjectAcl } from './acl/subject';
 export type { KeySubject } from './keys/subject';
 export { policyRules } from './policy';
+export type { PolicyChangeSubject } from './policy/change';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
 
 export const aclRules: readonly Rule<AclSubject>[] = [
@@ -37,7 +40,15 @@ export const keyRules: readonly Rule<KeySubject>[] = [
 ];
 
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
-export const registry: readonly Rule<never>[] = registerAll([...aclRules, ...keyRules, ...policyRules]);
+/** Rules that judge a policy change against the last policy of the bucket that passed. */
+export const policyChangeRules: readonly Rule<PolicyChangeSubject>[] = [policyDenyRemoved];
+
+export const registry: readonly Rule<never>[] = registerAll([
+  ...aclRules,
+  ...keyRules,
+  ...policyRules,
+  ...policyChangeRules,
+]);
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {
   const seen = new Set<string>();

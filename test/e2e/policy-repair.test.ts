@@ -143,6 +143,23 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     expect(await anonymousGet(bucket, 'private/payroll.csv')).toBe(403);
   });
 
+  it.each([
+    ['deleting the policy', null],
+    ['an update that only drops the Deny', 'update'],
+  ] as const)('alerts on %s that held a protective Deny', async (_what, how) => {
+    const bucket = `rep-drop-${how ?? 'delete'}`;
+    cloud.setConfig({ policy: { mode: 'alert' } });
+    await alice.putBucket(bucket);
+    const deny = { ...denyPrivate(bucket), Action: ['oss:GetObject'] };
+    await put(bucket, policy(ownerReads(bucket), deny));
+    await put(bucket, how === null ? null : policy(ownerReads(bucket)));
+    const last = (await byAlice(bucket)).at(-1);
+    expect(last).toMatchObject({
+      decision: 'alerted',
+      rules: [expect.objectContaining({ ruleId: 'policy-deny-removed', mode: 'alert' })],
+    });
+  });
+
   describe.each([
     ['before ossguard reads the policy', 'before-read'],
     ['between ossguard reading the policy and writing it', 'between'],

@@ -12,7 +12,8 @@ const fixture = (name: string) => readFileSync(`test/fixtures/policies/${name}`,
 describe('the policy rule registry entries', () => {
   it('register exactly the analyser rules, in its order, for oss-policy-guard', () => {
     expect(policyRules.map((r) => r.id)).toEqual([...POLICY_RULE_IDS]);
-    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual([...POLICY_RULE_IDS]);
+    // Plus the rule that compares a change with the last passing policy, which no analysis alone can show.
+    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual([...POLICY_RULE_IDS, 'policy-deny-removed']);
     for (const id of POLICY_RULE_IDS) expect(findRule(id)).toBeDefined();
   });
 
@@ -21,7 +22,11 @@ describe('the policy rule registry entries', () => {
     (id, rule) => {
       const info = POLICY_RULES[id as keyof typeof POLICY_RULES];
       expect(rule).toMatchObject({ severity: info.severity, docUrl: info.docUrl, guard: 'oss-policy-guard' });
-      expect(rule.readActions).toEqual(['oss:GetBucketPolicy', 'oss:GetBucketPolicyStatus']);
+      expect(rule.readActions).toEqual([
+        'oss:GetBucketPolicy',
+        'oss:GetBucketPolicyStatus',
+        'oss:GetBucketInfo',
+      ]);
       expect(rule.remediation?.actions).toEqual(
         expect.arrayContaining(['oss:PutBucketPolicy', 'oss:DeleteBucketPolicy']),
       );
