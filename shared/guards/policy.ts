@@ -2,7 +2,7 @@ import type { StateSnapshot } from '../audit/record';
 import { isNotFound, type OssGateway } from '../clients/oss';
 import type { OssguardConfig } from '../config/schema';
 import { EventParseError } from '../errors';
-import { POLICY_GUARD_EVENTS } from '../events/names';
+import { BUCKET_TAGGING_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateRules } from '../pipeline/evaluate';
 import type {
@@ -24,7 +24,7 @@ import {
   stripStatements,
 } from '../policy';
 import { evaluateExceptions, narrowException } from '../rule-exceptions';
-import { policyChangeRules, policyRules } from '../rules';
+import { type PolicyChangeSubject, policyChangeRules, policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
 import { droppedDenies, keepLiveDenies, statementMayDeny, wideningOf } from './policy-repair';
 import { latestSnapshot } from './policy-snapshots';
@@ -92,13 +92,14 @@ export const policyGuard: Guard<PolicyState> = {
   evaluate(change, state, context): Evaluation {
     const { config, now } = context;
     const { failOn, mode } = config.policy;
-    const dropped = droppedDenyFindings(state, config);
-    const droppedReason = `a Deny of the last policy that passed is gone: ${dropped.map((f) => f.message).join('; ')}`;
+    const noticed = changeFindings(change, state, config);
+    const dropped = noticed.filter((f) => f.ruleId === 'policy-deny-removed');
+    const droppedReason = `alert only: ${noticed.map((f) => f.message).join('; ')}`;
     if (state.policy === null) {
       // No policy grants nothing, so it passes (restoring it later means deleting whatever replaced it),
       // but a deletion that took a Deny with it is alerted.
       return {
-        findings: dropped,
+        findings: noticed,
         exceptions: { ignored: [] },
         before: { policy: null, ossIsPublic: state.ossIsPublic },
         compliantReason: `bucket ${state.bucket} has no policy`,
@@ -118,8 +119,8 @@ export const policyGuard: Guard<PolicyState> = {
     const findings = unavailable ? judged.map(asAlert) : judged;
     const failing = failingOf(findings, failOn);
     return {
-      findings: [...failing, ...dropped],
-      recorded: [...findings, ...dropped],
+      findings: [...failing, ...noticed],
+      recorded: [...findings, ...noticed],
       exceptions: narrowException(
         exceptions,
         dropped.map((f) => f.ruleId),
@@ -166,16 +167,22 @@ function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: E
 }
 
 /**
- * policy-deny-removed, compared with the last passing policy of this very bucket (same CreationDate): always
- * an alert, since which Deny the owner meant to keep is theirs to say.
+ * What the change did beyond the policy it left: a Deny of the last passing policy of this very bucket
+ * (same CreationDate) gone, or the exception tag set by a tagging call. Always alerts: which Deny the owner
+ * meant to keep, and whether an exception is legitimate, are theirs to say.
  */
-function droppedDenyFindings(state: PolicyState, config: OssguardConfig): ModedFinding[] {
+function changeFindings(change: ChangeRecord, state: PolicyState, config: OssguardConfig): ModedFinding[] {
   const snapshot = state.lastPassing?.snapshot;
-  if (!snapshot || snapshot.bucketCreatedAt !== state.bucketCreatedAt) return [];
-  const subject = {
+  const sameBucket = snapshot !== undefined && snapshot.bucketCreatedAt === state.bucketCreatedAt;
+  const { tagKey } = config.exceptions;
+  const exceptionTag = state.tags[tagKey];
+  const subject: PolicyChangeSubject = {
     bucket: state.bucket,
     policy: state.policy,
-    droppedDenies: droppedDenies(snapshot.policy, state.policy),
+    droppedDenies: sameBucket ? droppedDenies(snapshot.policy, state.policy) : [],
+    ...((BUCKET_TAGGING_EVENTS as readonly string[]).includes(change.eventName)
+      ? { tagging: { tagKey, ...(exceptionTag === undefined ? {} : { exceptionTag }) } }
+      : {}),
   };
   return evaluateRules(policyChangeRules, subject, config).map(asAlert);
 }

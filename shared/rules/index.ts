@@ -13,6 +13,7 @@ import type { KeySubject } from './keys/subject';
 import { untrustedSource } from './keys/untrusted-source';
 import { policyRules } from './policy';
 import type { PolicyChangeSubject } from './policy/change';
+import { exceptionTagSet } from './policy/exception-tag-set';
 import { policyDenyRemoved } from './policy/policy-deny-removed';
 import type { GuardName, Rule, RuleFinding } from './types';
 
@@ -41,7 +42,7 @@ export const keyRules: readonly Rule<KeySubject>[] = [
 
 /** Every rule, for config validation, docs, the role-policy conformance test and the CLI. */
 /** Rules that judge a policy change against the last policy of the bucket that passed. */
-export const policyChangeRules: readonly Rule<PolicyChangeSubject>[] = [policyDenyRemoved];
+export const policyChangeRules: readonly Rule<PolicyChangeSubject>[] = [policyDenyRemoved, exceptionTagSet];
 
 export const registry: readonly Rule<never>[] = registerAll([
   ...aclRules,

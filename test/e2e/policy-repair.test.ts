@@ -160,6 +160,23 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     });
   });
 
+  it('alerts when someone sets the exception tag on a bucket, whatever the policy', async () => {
+    const bucket = 'rep-tagged';
+    cloud.setConfig({ policy: { mode: 'alert' } });
+    await alice.putBucket(bucket);
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await alice.putBucketTags(bucket, {
+      'ossguard-exception': `until=${until};reason=partner feed;rules=anonymous-principal`,
+    });
+    await cloud.settle();
+    const [record] = (await byAlice(bucket)).filter((r) => r.eventName === 'PutBucketTags');
+    expect(record).toMatchObject({
+      rules: [expect.objectContaining({ ruleId: 'exception-tag-set', mode: 'alert' })],
+    });
+    expect(['alerted', 'excepted']).toContain(record?.decision);
+    expect(cloud.smtp.messages().filter((m) => m.raw.includes('rep-tagged'))).toHaveLength(1);
+  });
+
   describe.each([
     ['before ossguard reads the policy', 'before-read'],
     ['between ossguard reading the policy and writing it', 'between'],

@@ -12,8 +12,12 @@ const fixture = (name: string) => readFileSync(`test/fixtures/policies/${name}`,
 describe('the policy rule registry entries', () => {
   it('register exactly the analyser rules, in its order, for oss-policy-guard', () => {
     expect(policyRules.map((r) => r.id)).toEqual([...POLICY_RULE_IDS]);
-    // Plus the rule that compares a change with the last passing policy, which no analysis alone can show.
-    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual([...POLICY_RULE_IDS, 'policy-deny-removed']);
+    // Plus the rules about what a change did, which no analysis of the policy alone can show.
+    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual([
+      ...POLICY_RULE_IDS,
+      'policy-deny-removed',
+      'exception-tag-set',
+    ]);
     for (const id of POLICY_RULE_IDS) expect(findRule(id)).toBeDefined();
   });
 

@@ -8,4 +8,6 @@ export interface PolicyChangeSubject {
   policy: string | null;
   /** Deny statements (as JSON) of the last passing policy of this bucket that the live policy no longer has. */
   droppedDenies: readonly string[];
+  /** Set when the change was a bucket tagging call: the exception tag's value now, absent when it has none. */
+  tagging?: { tagKey: string; exceptionTag?: string };
 }
