@@ -46,7 +46,13 @@ export interface SoakReport {
   violations: string[];
 }
 
-const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'failed', 'excepted']);
+const ALERTING: ReadonlySet<DecisionKind> = new Set([
+  'remediated',
+  'alerted',
+  'dry-run',
+  'failed',
+  'excepted',
+]);
 const FAULT_FAILURES = new Set(['InvocationFailedError', 'FunctionTimeout']);
 
 const count = <T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> => {
