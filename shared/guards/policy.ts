@@ -26,7 +26,14 @@ import {
 import { evaluateExceptions, narrowException } from '../rule-exceptions';
 import { type PolicyChangeSubject, policyChangeRules, policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
-import { droppedDenies, keepLiveDenies, statementMayDeny, wideningOf } from './policy-repair';
+import {
+  droppedDenies,
+  keepLiveDenies,
+  RepairConflictError,
+  samePolicy,
+  statementMayDeny,
+  wideningOf,
+} from './policy-repair';
 import { latestSnapshot } from './policy-snapshots';
 
 interface PolicyState {
@@ -82,6 +89,18 @@ export const policyGuard: Guard<PolicyState> = {
         ownerId: info.ownerId,
         ...(lastPassing ? { lastPassing } : {}),
       };
+      if (policy !== null && ossIsPublic && !analyseState(change, state, config).public) {
+        // OSS's verdict fails the policy closed, so it must be a verdict on this very policy, not a read torn
+        // by a change between the two calls: read the policy, the verdict, and the policy again, in order.
+        const first = await oss.getBucketPolicy(bucket);
+        state.ossIsPublic = await oss.getBucketPolicyStatus(bucket);
+        state.policy = await oss.getBucketPolicy(bucket);
+        if (!samePolicy(first, state.policy))
+          throw new RepairConflictError(
+            `the policy of bucket ${bucket} kept changing while it was read; judged on its next event`,
+            { bucket },
+          );
+      }
     } catch (error) {
       if (isNotFound(error)) return { kind: 'gone', reason: `bucket ${bucket} no longer exists` };
       throw error;
@@ -146,10 +165,7 @@ export const policyGuard: Guard<PolicyState> = {
 
 /** The policy judged under the config, and whether a repair is due: an enforced failing finding, no exception. */
 function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: EvaluationContext) {
-  const analysis = withOssVerdict(
-    analyseBucketPolicy(state.policy ?? '', state.bucket, state.ownerId || (change.accountId ?? ''), config),
-    state.ossIsPublic,
-  );
+  const analysis = withOssVerdict(analyseState(change, state, config), state.ossIsPublic);
   const judged = judge(analysis, config);
   const failingAsConfigured = failingOf(judged, config.policy.failOn);
   const exceptions = narrowException(
@@ -207,6 +223,9 @@ export function analyseBucketPolicy(
     knownPrincipals: config.policy.knownPrincipals,
   });
 }
+
+const analyseState = (change: ChangeRecord, state: PolicyState, config: OssguardConfig): PolicyAnalysis =>
+  analyseBucketPolicy(state.policy ?? '', state.bucket, state.ownerId || (change.accountId ?? ''), config);
 
 /**
  * OSS's own verdict wins (fail closed): when GetBucketPolicyStatus calls the policy public and the analyser
