@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { InterceptedOperation } from '../../local/oss/emulator';
 import type { AuditRecord } from '../../shared/audit/record';
+import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import type { OssClient } from '../helpers/oss';
 import { auditRecords, userClient } from './local-cloud';
 
@@ -105,6 +106,39 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     const [record] = await byAlice(bucket);
     expect(record).toMatchObject({ decision: 'alerted', before: { ossIsPublic: true } });
     expect(await snapshots(bucket)).toEqual([]);
+  });
+
+  it('rolls a restore back when OSS calls the result public, even from a snapshot planted as passing', async () => {
+    const bucket = 'rep-rollback';
+    cloud.setConfig({ policy: { mode: 'restore', failOn: 'critical' } });
+    await alice.putBucket(bucket);
+    const sneaky = {
+      ...anyoneReads(bucket, 'pub/'),
+      Condition: { IpAddress: { 'acs:SourceIp': [' 10.0.0.0/8'] } },
+    };
+    // A snapshot ossguard itself would no longer keep (OSS calls it public), as an older version or anyone
+    // who could write the audit bucket might have left it.
+    const createdAt = cloud.oss.bucket(bucket)?.createdAt.toISOString();
+    await cloud.adminClient(cloud.auditBucket).put(
+      snapshotKey(bucket, new Date(), 'planted'),
+      Buffer.from(
+        JSON.stringify({
+          bucket,
+          policy: JSON.stringify(policy(sneaky)),
+          takenAt: new Date().toISOString(),
+          eventId: 'planted',
+          bucketCreatedAt: createdAt,
+        }),
+      ),
+    );
+    const leaky = policy(sneaky, { ...anyoneReads(bucket, 'docs/'), Action: ['oss:PutObject'] });
+    await put(bucket, leaky);
+    const last = (await byAlice(bucket)).at(-1);
+    expect(last).toMatchObject({
+      decision: 'failed',
+      reason: expect.stringMatching(/public .*put the previous policy back/),
+    });
+    expect(await live(bucket)).toEqual(leaky);
   });
 
   it('does not restore a snapshot of an earlier bucket of the same name', async () => {
