@@ -7,7 +7,8 @@ import { popConfig } from '../shared/clients/pop';
 import { sdkClient } from '../shared/clients/ram-sdk';
 import type { Endpoints } from '../shared/config/load';
 import type { OssguardConfig } from '../shared/config/schema';
-import { ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
+import { POLICY_NAME, ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
+import { unpinnedResources } from '../shared/deployment/role-policy';
 import type { FunctionSpec } from '../shared/deployment/syaml';
 import {
   FC_SERVICE_PRINCIPAL,
@@ -272,6 +273,40 @@ async function roleCheck(
   }
 }
 
+/**
+ * The function role's policy names the account in every resource ARN: with `*` there, a bucket of the audit
+ * bucket's name in another account would be the role's to write (issue #20).
+ */
+async function rolePolicyCheck(ram: Ram, accountId: string | undefined): Promise<DoctorCheck> {
+  const title = `policy ${POLICY_NAME} names the account in every resource`;
+  const fix = `${BOOTSTRAP}: it writes deploy/role-policy.json with the account id`;
+  if (accountId === undefined)
+    return { id: 'role-policy-account', title, ok: false, detail: 'account id unknown: set AccountID', fix };
+  try {
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: POLICY_NAME, policyType: 'Custom' }),
+    );
+    const unpinned = unpinnedResources(policy.body?.defaultPolicyVersion?.policyDocument ?? '', accountId);
+    const ok = unpinned.length === 0;
+    return {
+      id: 'role-policy-account',
+      title,
+      ok,
+      detail: ok ? `account ${accountId}` : `not pinned: ${unpinned.join(', ')}`,
+      ...(ok ? {} : { fix }),
+    };
+  } catch (error) {
+    const missing = (error as { code?: string }).code === 'EntityNotExist.Policy';
+    return {
+      id: 'role-policy-account',
+      title,
+      ok: false,
+      detail: missing ? 'missing' : errorText(error),
+      fix,
+    };
+  }
+}
+
 /** FC 3.0's management endpoint, as fc3 uses it (F-FC-API-ENDPOINT-ERRORS). */
 function fcClient(input: DoctorInput, region: string): FC {
   return sdkClient(
@@ -477,6 +512,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     ...trailChecks(state, feed),
     ...(await logstoreChecks(sls, feed)),
     fnRole.check,
+    await rolePolicyCheck(ram, accountId),
     logRole.check,
     ...functions,
     ...regionChecks(regions, state),

@@ -6,7 +6,7 @@ import rolePolicy from '../deploy/role-policy.json';
 import trustPolicy from '../deploy/trust-policy.json';
 import { DEFAULT_AUDIT_PREFIX } from '../shared/config';
 import { SECRET_NAMES, type SecretName } from '../shared/config/secrets';
-import { ROLE_DESCRIPTION, ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
+import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
 import { isAllowed, parseRamPolicy, type RamStatement } from '../shared/deployment/ram-policy';
 import { renderRolePolicy } from '../shared/deployment/role-policy';
 import { type FunctionSpec, type FunctionTrigger, loadFunctions } from '../shared/deployment/syaml';
@@ -213,6 +213,7 @@ export class LocalCloud {
   configFile = '';
   private config: Record<string, unknown> = {};
   private rolePolicy: RamStatement[] = [];
+  private rolePolicyDocument = '';
   private readonly options: LocalCloudOptions;
   private readonly sink: { target?: EventSink } = {};
   private readonly dataEvents: TrailDataEvent[] = [];
@@ -354,6 +355,15 @@ export class LocalCloud {
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
     this.setConfig(this.options.config ?? {});
+    if (!this.options.bare) {
+      // Bootstrap's permission policy, as rendered for this account: `ossguard doctor` reads it.
+      this.ram.ensureCustomPolicy(
+        POLICY_NAME,
+        this.rolePolicyDocument,
+        `Permissions of the ${FUNCTION_ROLE} role`,
+        FUNCTION_ROLE,
+      );
+    }
     this.sink.target = this.bus;
   }
 
@@ -523,16 +533,13 @@ export class LocalCloud {
     const audit = this.config.audit as { bucket: string; prefix?: string };
     const secrets = (this.config.secrets ?? {}) as Partial<Record<SecretName, string>>;
     const secretNames = SECRET_NAMES.flatMap((name) => secrets[name] ?? []);
-    this.rolePolicy = parseRamPolicy(
-      renderRolePolicy(
-        this.options.rolePolicy ?? ROLE_POLICY_TEMPLATE,
-        {
-          bucket: audit.bucket,
-          prefix: audit.prefix ?? DEFAULT_AUDIT_PREFIX,
-        },
-        secretNames,
-      ),
+    this.rolePolicyDocument = renderRolePolicy(
+      this.options.rolePolicy ?? ROLE_POLICY_TEMPLATE,
+      { bucket: audit.bucket, prefix: audit.prefix ?? DEFAULT_AUDIT_PREFIX },
+      this.identities.accountId,
+      secretNames,
     );
+    this.rolePolicy = parseRamPolicy(this.rolePolicyDocument);
     const dir = resolve(this.options.stateDir ?? join('.ossguard-local'));
     mkdirSync(dir, { recursive: true });
     this.configFile = join(dir, 'ossguard.config.yaml');

@@ -172,12 +172,20 @@ async function roleSteps(ram: Ram, rolePolicy: string): Promise<Step[]> {
   return [roleStep, policyStep, attachStep];
 }
 
-async function bucketSteps(oss: OSS, bucket: string, region: string): Promise<Step[]> {
+async function bucketSteps(oss: OSS, bucket: string, region: string, accountId: string): Promise<Step[]> {
   const what = `audit bucket ${bucket} (${region})`;
-  if (!(await unlessMissing(oss.getBucketInfo(bucket), 'NoSuchBucket'))) {
+  const info = await unlessMissing(oss.getBucketInfo(bucket), 'NoSuchBucket');
+  if (!info) {
     // @types/ali-oss marks every PutBucketOptions field required; ali-oss reads only those given.
     const options = { acl: 'private' } as unknown as OSS.PutBucketOptions;
     return [step(what, 'create', 'private', () => oss.putBucket(bucket, options))];
+  }
+  // Whoever owns the name would receive the audit log and could plant snapshots (F-OSS-GETBUCKETINFO).
+  const owner = String((info as { bucket?: { Owner?: { ID?: unknown } } }).bucket?.Owner?.ID ?? '');
+  if (owner !== accountId) {
+    throw new Error(
+      `audit bucket ${bucket} exists but belongs to account ${owner || '(unknown)'}, not ${accountId}: choose another audit.bucket`,
+    );
   }
   const { acl } = await oss.getBucketACL(bucket);
   return [
@@ -203,20 +211,21 @@ function auditRegion(config: OssguardConfig, regions: readonly string[]): string
 }
 
 /**
- * The account id, for the trail's SlsProjectArn: the local cloud's, else `AccountID` (the variable `s` reads),
- * else the uid in the function role's ARN (the role exists by the time the trail step applies).
+ * The account id, for the role policy's resource ARNs and the trail's SlsProjectArn: the local cloud's, else
+ * `AccountID` (the variable `s` reads), else the owner ListBuckets names: the caller's own account
+ * (F-OSS-LISTBUCKETS-OWNER).
  */
-async function accountIdOf(target: CloudTarget, ram: Ram, env: NodeJS.ProcessEnv): Promise<string> {
+async function accountIdOf(target: CloudTarget, oss: OSS, env: NodeJS.ProcessEnv): Promise<string> {
   if (target.local?.accountId) return target.local.accountId;
   if (env.AccountID) return env.AccountID;
-  const role = await ram.getRole(new $Ram.GetRoleRequest({ roleName: ROLE_NAME }));
-  const uid = /^acs:ram::(\d+):/.exec(role.body?.role?.arn ?? '')?.[1];
-  if (!uid) throw new Error('cannot tell the account id: set AccountID');
+  const listed = (await oss.listBuckets({ 'max-keys': 1 })) as unknown as { owner?: { id?: unknown } };
+  const uid = String(listed.owner?.id ?? '');
+  if (!/^\d+$/.test(uid)) throw new Error('cannot tell the account id: set AccountID');
   return uid;
 }
 
 /** The feed's clients; the local cloud must name its own endpoints, so nothing reaches Alibaba Cloud by mistake. */
-function feedClients(target: CloudTarget, region: string, ram: Ram, env: NodeJS.ProcessEnv) {
+function feedClients(target: CloudTarget, region: string, accountId: string) {
   const { actiontrail, sls } = target.endpoints;
   if (target.kind === 'local' && (!actiontrail || !sls)) {
     throw new Error('the local cloud named no ActionTrail or SLS endpoint: restart `ossguard local`');
@@ -224,7 +233,7 @@ function feedClients(target: CloudTarget, region: string, ram: Ram, env: NodeJS.
   return {
     trail: createTrailApi(target.credentials, region, actiontrail),
     sls: createSlsAdmin(target.credentials, region, sls),
-    accountId: () => accountIdOf(target, ram, env),
+    accountId: async () => accountId,
   };
 }
 
@@ -294,16 +303,18 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
     );
   }
   const region = auditRegion(config, input.functionRegions);
-  const rolePolicy = renderRolePolicy(
-    input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE,
-    config.audit,
-    Object.values(kmsSecretNames(config)),
-  );
+  const ram = ramClient(target);
   const oss = new OssClientFactory({
     credentials: target.credentials,
     ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),
   }).client(region);
-  const ram = ramClient(target);
+  const accountId = await accountIdOf(target, oss, input.env ?? process.env);
+  const rolePolicy = renderRolePolicy(
+    input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE,
+    config.audit,
+    accountId,
+    Object.values(kmsSecretNames(config)),
+  );
   if (config.trail.region && input.homeRegion && config.trail.region !== input.homeRegion) {
     throw new Error(
       `trail.region is ${config.trail.region} but the home region is ${input.homeRegion}: trail-guard must run where the trail's project is (set OSSGUARD_HOME_REGION or trail.region so they agree)`,
@@ -312,8 +323,8 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
   const feed = feedSettings(config, input.homeRegion ?? region);
   return [
     ...(await roleSteps(ram, rolePolicy)),
-    ...(await bucketSteps(oss, config.audit.bucket, region)),
-    ...(await planFeed(feedClients(target, feed.region, ram, input.env ?? process.env), feed)),
+    ...(await bucketSteps(oss, config.audit.bucket, region, accountId)),
+    ...(await planFeed(feedClients(target, feed.region, accountId), feed)),
     ...(await secretSteps(target, config, region, input.env ?? process.env)),
   ];
 }

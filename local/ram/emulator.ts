@@ -126,6 +126,29 @@ export class RamEmulator {
     );
   }
 
+  /**
+   * Creates a custom policy with one version and attaches it to an existing role, unless a policy of that
+   * name exists (setup, not a call): what bootstrap leaves for the function role.
+   */
+  ensureCustomPolicy(policyName: string, document: string, description: string, roleName: string): void {
+    if (this.catalog.policies.has(policyName)) return;
+    const created = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.catalog.policies.set(policyName, {
+      policyName,
+      description,
+      createDate: created,
+      updateDate: created,
+      defaultVersion: 'v1',
+      versions: [{ versionId: 'v1', document, createDate: created }],
+      nextVersion: 2,
+    });
+    const attached = this.catalog.attachments.get(roleName) ?? [];
+    this.catalog.attachments.set(roleName, [
+      ...attached,
+      { policyType: 'Custom', policyName, attachDate: created },
+    ]);
+  }
+
   /** Creates a role with its trust policy and attachments, unless one of that name exists (setup, not a call). */
   ensureRole(
     roleName: string,

@@ -42,7 +42,23 @@ export const OBJECT_WRITE_EVENTS = [
  */
 export const OBJECT_ACL_EVENTS = ['PutObjectAcl', ...OBJECT_WRITE_EVENTS] as const;
 
-export const POLICY_GUARD_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
+/**
+ * Bucket tagging, watched because a tag grants an exception (#20). Whether ActionTrail names these events
+ * after the API (`PutBucketTags`) or the permission (`PutBucketTagging`) is unverified
+ * (F-OSS-BUCKET-TAGGING-PERMISSIONS), so both are listened for.
+ */
+export const BUCKET_TAGGING_EVENTS = [
+  'PutBucketTags',
+  'DeleteBucketTags',
+  'PutBucketTagging',
+  'DeleteBucketTagging',
+] as const;
+
+export const POLICY_GUARD_EVENTS = [
+  'PutBucketPolicy',
+  'DeleteBucketPolicy',
+  ...BUCKET_TAGGING_EVENTS,
+] as const;
 
 /**
  * A key's creation, and every change of its state: a key ossguard disabled must not come back unjudged

@@ -214,7 +214,9 @@ function fromRecord(
   if (!service) throw new EventParseError(`${eventName} record names no service`, { index, eventId });
   if (!region) throw new EventParseError(`${eventName} record names no region`, { index, eventId });
 
-  const accountId = identity?.accountId ?? envelope?.accountId ?? record.recipientAccountId;
+  // The account the change belongs to: the recipient's, which a cross-account caller's userIdentity is not;
+  // records from 2015-2016 name it only in recipientAccountId (F-ACTIONTRAIL-LEGACY-RECORD).
+  const accountId = record.recipientAccountId ?? envelope?.accountId ?? identity?.accountId;
   const { errorCode, errorMessage } = record;
 
   return {

@@ -86,6 +86,18 @@ export function keepLiveDenies(candidate: string | null, live: string | null): s
   return JSON.stringify({ ...target.doc, Statement: [...target.statements, ...missing] });
 }
 
+/** Statements of `previous` that may deny and that `live` lacks, as canonical JSON; none when `previous` is unreadable. */
+export function droppedDenies(previous: string | null, live: string | null): string[] {
+  const before = documentOf(previous);
+  if (!before) return [];
+  const after = documentOf(live);
+  const kept = new Set((after?.statements ?? []).map(canonical));
+  return before.statements
+    .filter(mayDeny)
+    .map(canonical)
+    .filter((s) => !kept.has(s));
+}
+
 /**
  * Why the candidate could grant a request the live policy refuses, or undefined when it cannot: each of its
  * grants is a statement of the live policy, and each live statement that may deny is kept. Checked right

@@ -2,7 +2,7 @@ import type { StateSnapshot } from '../audit/record';
 import { isNotFound, type OssGateway } from '../clients/oss';
 import type { OssguardConfig } from '../config/schema';
 import { EventParseError } from '../errors';
-import { POLICY_GUARD_EVENTS } from '../events/names';
+import { BUCKET_TAGGING_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateRules } from '../pipeline/evaluate';
 import type {
@@ -24,9 +24,16 @@ import {
   stripStatements,
 } from '../policy';
 import { evaluateExceptions, narrowException } from '../rule-exceptions';
-import { policyRules } from '../rules';
+import { type PolicyChangeSubject, policyChangeRules, policyRules } from '../rules';
 import { atLeast, type Severity } from '../severity';
-import { keepLiveDenies, statementMayDeny, wideningOf } from './policy-repair';
+import {
+  droppedDenies,
+  keepLiveDenies,
+  RepairConflictError,
+  samePolicy,
+  statementMayDeny,
+  wideningOf,
+} from './policy-repair';
 import { latestSnapshot } from './policy-snapshots';
 
 interface PolicyState {
@@ -40,10 +47,11 @@ interface PolicyState {
   bucketCreatedAt: string;
   ownerId: string;
   /**
-   * `policy.mode: restore` only, read when a repair is due: the newest snapshot of a policy that passed,
-   * undefined when there is none. Read in `observe` so that `evaluate` needs no I/O.
+   * The newest snapshot of a policy of this bucket name that passed, undefined when there is none: what a
+   * restore puts back, and what a change is compared with (a Deny it dropped). Read in `observe` so that
+   * `evaluate` needs no I/O.
    */
-  restorePoint?: { found: Awaited<ReturnType<typeof latestSnapshot>> };
+  lastPassing?: Awaited<ReturnType<typeof latestSnapshot>>;
 }
 
 /** A repair (the fix as data: every repair sets the policy to something), or why policy.mode cannot repair this policy (then the guard alerts and says so). */
@@ -65,23 +73,37 @@ export const policyGuard: Guard<PolicyState> = {
       throw new EventParseError(`${change.eventName} event names no bucket`, { eventId: change.eventId });
     let state: PolicyState;
     try {
-      const [policy, ossIsPublic, tags, info] = await Promise.all([
+      const [policy, ossIsPublic, tags, info, lastPassing] = await Promise.all([
         oss.getBucketPolicy(bucket),
         oss.getBucketPolicyStatus(bucket),
         oss.getBucketTags(bucket),
         oss.getBucketInfo(bucket),
+        latestSnapshot(auditGateway(scope), config.audit.bucket, bucket),
       ]);
-      state = { bucket, policy, ossIsPublic, tags, bucketCreatedAt: info.createdAt, ownerId: info.ownerId };
+      state = {
+        bucket,
+        policy,
+        ossIsPublic,
+        tags,
+        bucketCreatedAt: info.createdAt,
+        ownerId: info.ownerId,
+        ...(lastPassing ? { lastPassing } : {}),
+      };
+      if (policy !== null && ossIsPublic && !analyseState(change, state, config).public) {
+        // OSS's verdict fails the policy closed, so it must be a verdict on this very policy, not a read torn
+        // by a change between the two calls: read the policy, the verdict, and the policy again, in order.
+        const first = await oss.getBucketPolicy(bucket);
+        state.ossIsPublic = await oss.getBucketPolicyStatus(bucket);
+        state.policy = await oss.getBucketPolicy(bucket);
+        if (!samePolicy(first, state.policy))
+          throw new RepairConflictError(
+            `the policy of bucket ${bucket} kept changing while it was read; judged on its next event`,
+            { bucket },
+          );
+      }
     } catch (error) {
       if (isNotFound(error)) return { kind: 'gone', reason: `bucket ${bucket} no longer exists` };
       throw error;
-    }
-    if (
-      config.policy.mode === 'restore' &&
-      state.policy !== null &&
-      judgeState(change, state, scope).repairDue
-    ) {
-      state.restorePoint = { found: await latestSnapshot(auditGateway(scope), config.audit.bucket, bucket) };
     }
     return { kind: 'present', state };
   },
@@ -89,13 +111,18 @@ export const policyGuard: Guard<PolicyState> = {
   evaluate(change, state, context): Evaluation {
     const { config, now } = context;
     const { failOn, mode } = config.policy;
+    const noticed = changeFindings(change, state, config);
+    const dropped = noticed.filter((f) => f.ruleId === 'policy-deny-removed');
+    const droppedReason = `alert only: ${noticed.map((f) => f.message).join('; ')}`;
     if (state.policy === null) {
-      // No policy grants nothing, so it passes: restoring it later means deleting whatever replaced it.
+      // No policy grants nothing, so it passes (restoring it later means deleting whatever replaced it),
+      // but a deletion that took a Deny with it is alerted.
       return {
-        findings: [],
+        findings: noticed,
         exceptions: { ignored: [] },
         before: { policy: null, ossIsPublic: state.ossIsPublic },
         compliantReason: `bucket ${state.bucket} has no policy`,
+        alertReason: droppedReason,
         bookkeeping: [snapshotOf(change, state, now)],
       };
     }
@@ -111,9 +138,12 @@ export const policyGuard: Guard<PolicyState> = {
     const findings = unavailable ? judged.map(asAlert) : judged;
     const failing = failingOf(findings, failOn);
     return {
-      findings: failing,
-      recorded: findings,
-      exceptions,
+      findings: [...failing, ...noticed],
+      recorded: [...findings, ...noticed],
+      exceptions: narrowException(
+        exceptions,
+        dropped.map((f) => f.ruleId),
+      ),
       before: beforeOf(state, analysis, context),
       ...(fix ? { fix } : {}),
       compliantReason:
@@ -121,7 +151,9 @@ export const policyGuard: Guard<PolicyState> = {
         (findings.length > 0 ? `; ${findings.length} lower finding(s) recorded` : ''),
       alertReason: unavailable
         ? `policy.mode ${mode} cannot repair this policy: ${unavailable}; alerting instead`
-        : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
+        : failing.length === 0
+          ? droppedReason
+          : `alert mode: ${failing.length} finding(s) at or above ${failOn}; the fixes are below`,
       advice: findings.map(fixOf),
       // A policy OSS calls public is never kept as passing, whatever rules.<id> switched off.
       ...(failing.length === 0 && !state.ossIsPublic
@@ -133,10 +165,7 @@ export const policyGuard: Guard<PolicyState> = {
 
 /** The policy judged under the config, and whether a repair is due: an enforced failing finding, no exception. */
 function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: EvaluationContext) {
-  const analysis = withOssVerdict(
-    analyseBucketPolicy(state.policy ?? '', state.bucket, state.ownerId || (change.accountId ?? ''), config),
-    state.ossIsPublic,
-  );
+  const analysis = withOssVerdict(analyseState(change, state, config), state.ossIsPublic);
   const judged = judge(analysis, config);
   const failingAsConfigured = failingOf(judged, config.policy.failOn);
   const exceptions = narrowException(
@@ -151,6 +180,27 @@ function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: E
   );
   const repairDue = !exceptions.applied && failingAsConfigured.some((f) => f.mode === 'enforce');
   return { analysis, judged, failingAsConfigured, exceptions, repairDue };
+}
+
+/**
+ * What the change did beyond the policy it left: a Deny of the last passing policy of this very bucket
+ * (same CreationDate) gone, or the exception tag set by a tagging call. Always alerts: which Deny the owner
+ * meant to keep, and whether an exception is legitimate, are theirs to say.
+ */
+function changeFindings(change: ChangeRecord, state: PolicyState, config: OssguardConfig): ModedFinding[] {
+  const snapshot = state.lastPassing?.snapshot;
+  const sameBucket = snapshot !== undefined && snapshot.bucketCreatedAt === state.bucketCreatedAt;
+  const { tagKey } = config.exceptions;
+  const exceptionTag = state.tags[tagKey];
+  const subject: PolicyChangeSubject = {
+    bucket: state.bucket,
+    policy: state.policy,
+    droppedDenies: sameBucket ? droppedDenies(snapshot.policy, state.policy) : [],
+    ...((BUCKET_TAGGING_EVENTS as readonly string[]).includes(change.eventName)
+      ? { tagging: { tagKey, ...(exceptionTag === undefined ? {} : { exceptionTag }) } }
+      : {}),
+  };
+  return evaluateRules(policyChangeRules, subject, config).map(asAlert);
 }
 
 /** The analyser's fix, which the rule entry keeps in the finding's evidence, as an alert line. */
@@ -173,6 +223,9 @@ export function analyseBucketPolicy(
     knownPrincipals: config.policy.knownPrincipals,
   });
 }
+
+const analyseState = (change: ChangeRecord, state: PolicyState, config: OssguardConfig): PolicyAnalysis =>
+  analyseBucketPolicy(state.policy ?? '', state.bucket, state.ownerId || (change.accountId ?? ''), config);
 
 /**
  * OSS's own verdict wins (fail closed): when GetBucketPolicyStatus calls the policy public and the analyser
@@ -310,7 +363,7 @@ function planCandidate(
       };
     }
     case 'restore': {
-      const latest = state.restorePoint?.found;
+      const latest = state.lastPassing;
       if (!latest) return { unavailable: `no policy of bucket ${bucket} has passed since snapshots began` };
       const { key, snapshot } = latest;
       if (!snapshot) return { unavailable: `the newest snapshot ${key} is not a policy snapshot` };

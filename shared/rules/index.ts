@@ -8,6 +8,7 @@ export type { StaleKeySubject } from './key-hygiene/subject';
 export type { KeyUseSubject } from './key-use/subject';
 export type { KeySubject } from './keys/subject';
 export type { PolicyRule } from './policy/rule';
+export type { PolicyChangeSubject } from './policy-change/subject';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
 
 /** By `order`, then id: rules without an order come after those with one. */
@@ -31,6 +32,8 @@ export const keyUseRules = byOrder(discovered.keyUseRules);
 export const keyHygieneRules = byOrder(discovered.keyHygieneRules);
 export const identityPolicyRules = byOrder(discovered.identityPolicyRules);
 export const consoleMfaRules = byOrder(discovered.consoleMfaRules);
+/** Judge a policy change against the bucket's last passing policy, and exception tags set (oss-policy-guard). */
+export const policyChangeRules = byOrder(discovered.policyChangeRules);
 
 /**
  * Every rule of every kind folder, for config validation, docs, the role-policy conformance test and the CLI:

@@ -5,7 +5,7 @@ import { describeError } from '../errors';
 import { analyseBucketPolicy, judge } from '../guards/policy';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { ModedFinding } from '../pipeline/types';
-import { type AppliedException, evaluateExceptions } from '../rule-exceptions';
+import { type AppliedException, evaluateExceptions, narrowException } from '../rule-exceptions';
 import { aclRules, type BucketAcl } from '../rules';
 import { atLeast } from '../severity';
 
@@ -72,12 +72,15 @@ export class Assessor {
         oss.getBucketPublicAccessBlock(ref.name),
         this.accountBlocks(),
       ]);
-      const { applied } = evaluateExceptions(
-        ref.name,
-        this.config.exceptions.buckets.map((e) => ({ pattern: e.bucket, ...e })),
-        tags,
-        this.config.exceptions,
-        this.context.now,
+      const { applied } = narrowException(
+        evaluateExceptions(
+          ref.name,
+          this.config.exceptions.buckets.map((e) => ({ pattern: e.bucket, ...e })),
+          tags,
+          this.config.exceptions,
+          this.context.now,
+        ),
+        [...aclFindings, ...policyFindings].map((f) => f.ruleId),
       );
       return {
         kind: 'exposed',

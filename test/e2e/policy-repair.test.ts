@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { InterceptedOperation } from '../../local/oss/emulator';
 import type { AuditRecord } from '../../shared/audit/record';
+import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import type { OssClient } from '../helpers/oss';
 import { auditRecords, userClient } from './local-cloud';
 
@@ -107,6 +108,39 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     expect(await snapshots(bucket)).toEqual([]);
   });
 
+  it('rolls a restore back when OSS calls the result public, even from a snapshot planted as passing', async () => {
+    const bucket = 'rep-rollback';
+    cloud.setConfig({ policy: { mode: 'restore', failOn: 'critical' } });
+    await alice.putBucket(bucket);
+    const sneaky = {
+      ...anyoneReads(bucket, 'pub/'),
+      Condition: { IpAddress: { 'acs:SourceIp': [' 10.0.0.0/8'] } },
+    };
+    // A snapshot ossguard itself would no longer keep (OSS calls it public), as an older version or anyone
+    // who could write the audit bucket might have left it.
+    const createdAt = cloud.oss.bucket(bucket)?.createdAt.toISOString();
+    await cloud.adminClient(cloud.auditBucket).put(
+      snapshotKey(bucket, new Date(), 'planted'),
+      Buffer.from(
+        JSON.stringify({
+          bucket,
+          policy: JSON.stringify(policy(sneaky)),
+          takenAt: new Date().toISOString(),
+          eventId: 'planted',
+          bucketCreatedAt: createdAt,
+        }),
+      ),
+    );
+    const leaky = policy(sneaky, { ...anyoneReads(bucket, 'docs/'), Action: ['oss:PutObject'] });
+    await put(bucket, leaky);
+    const last = (await byAlice(bucket)).at(-1);
+    expect(last).toMatchObject({
+      decision: 'failed',
+      reason: expect.stringMatching(/public .*put the previous policy back/),
+    });
+    expect(await live(bucket)).toEqual(leaky);
+  });
+
   it('does not restore a snapshot of an earlier bucket of the same name', async () => {
     const bucket = 'rep-reborn';
     cloud.setConfig({ policy: { mode: 'restore' } });
@@ -143,23 +177,72 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     expect(await anonymousGet(bucket, 'private/payroll.csv')).toBe(403);
   });
 
-  describe.each([
+  it.each([
+    ['deleting the policy', null],
+    ['an update that only drops the Deny', 'update'],
+  ] as const)('alerts on %s that held a protective Deny', async (_what, how) => {
+    const bucket = `rep-drop-${how ?? 'delete'}`;
+    cloud.setConfig({ policy: { mode: 'alert' } });
+    await alice.putBucket(bucket);
+    const deny = { ...denyPrivate(bucket), Action: ['oss:GetObject'] };
+    await put(bucket, policy(ownerReads(bucket), deny));
+    await put(bucket, how === null ? null : policy(ownerReads(bucket)));
+    const last = (await byAlice(bucket)).at(-1);
+    expect(last).toMatchObject({
+      decision: 'alerted',
+      rules: [expect.objectContaining({ ruleId: 'policy-deny-removed', mode: 'alert' })],
+    });
+  });
+
+  it('alerts when someone sets the exception tag on a bucket, whatever the policy', async () => {
+    const bucket = 'rep-tagged';
+    cloud.setConfig({ policy: { mode: 'alert' } });
+    await alice.putBucket(bucket);
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await alice.putBucketTags(bucket, {
+      'ossguard-exception': `until=${until};reason=partner feed;rules=anonymous-principal`,
+    });
+    await cloud.settle();
+    const [record] = (await byAlice(bucket)).filter((r) => r.eventName === 'PutBucketTags');
+    expect(record).toMatchObject({
+      rules: [expect.objectContaining({ ruleId: 'exception-tag-set', mode: 'alert' })],
+    });
+    expect(['alerted', 'excepted']).toContain(record?.decision);
+    expect(cloud.smtp.messages().filter((m) => m.raw.includes('rep-tagged'))).toHaveLength(1);
+  });
+
+  const STEPS = [
     ['before ossguard reads the policy', 'before-read'],
     ['between ossguard reading the policy and writing it', 'between'],
     ['right after ossguard writes the policy', 'after-write'],
-  ] as const)('when the owner deletes the policy %s', (_what, step) => {
-    it("the owner's deletion stands, or an alert says it could not be kept", async () => {
-      const bucket = `rep-race-${step}`;
-      cloud.setConfig({ policy: { mode: 'restore' } });
+  ] as const;
+  const RACES = (['restore', 'strip', 'delete'] as const).flatMap((mode) =>
+    (['deletes', 'replaces'] as const).flatMap((action) =>
+      STEPS.map(([what, step]) => [mode, action, what, step] as const),
+    ),
+  );
+
+  describe.each(RACES)('in %s mode, when the owner %s the policy %s', (mode, action, _what, step) => {
+    it("the owner's version stands, or an alert says it could not be kept", async () => {
+      const bucket = `rep-race-${mode}-${action}-${step}`;
+      cloud.setConfig({ policy: { mode } });
       await alice.putBucket(bucket);
       await put(bucket, policy(ownerReads(bucket)));
       const owner = userClient(cloud, 'alice') as unknown as OssClient;
+      // The owner cuts a partner off: no policy at all, or reads of another prefix only.
+      const ownersVersion =
+        action === 'deletes'
+          ? null
+          : policy({ ...ownerReads(bucket), Resource: [`acs:oss:*:${OWNER}:${bucket}/exports/*`] });
       let seen = 0;
       let fired = false;
       let ownerChange: Promise<unknown> | undefined;
       const fire = () => {
         fired = true;
-        ownerChange = owner.deleteBucketPolicy(bucket);
+        ownerChange =
+          ownersVersion === null
+            ? owner.deleteBucketPolicy(bucket)
+            : owner.putBucketPolicy(bucket, ownersVersion);
         return { delayMs: 400 };
       };
       hook = (op) => {
@@ -176,11 +259,18 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
       await ownerChange;
       await cloud.settle();
       hook = undefined;
-      const stands = (await live(bucket)) === null;
+      const stands = JSON.stringify(await live(bucket)) === JSON.stringify(ownersVersion);
       const alerted = (await byAlice(bucket)).some(
         (r) => r.decision === 'failed' && /changed/.test(r.reason),
       );
-      expect(stands || alerted).toBe(true);
+      expect(
+        stands || alerted,
+        JSON.stringify({
+          live: await live(bucket),
+          records: (await byAlice(bucket)).map((r) => [r.eventName, r.decision, r.reason]),
+        }),
+      ).toBe(true);
+      // OSS has no conditional write, but each step here is one ossguard's re-read or read-back sees.
       expect(stands).toBe(true);
     });
   });

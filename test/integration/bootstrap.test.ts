@@ -15,7 +15,7 @@ import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config/load';
 import { POLICY_NAME, ROLE_NAME } from '../../shared/deployment/names';
-import { renderRolePolicy } from '../../shared/deployment/role-policy';
+import { renderRolePolicy, unpinnedResources } from '../../shared/deployment/role-policy';
 import { noAmbientCredentials, restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 
 const AUDIT_BUCKET = 'corp-ossguard-audit';
@@ -84,13 +84,27 @@ describe('ossguard bootstrap', () => {
     );
     sameJson(
       policy.body?.defaultPolicyVersion?.policyDocument,
-      renderRolePolicy(ROLE_POLICY_TEMPLATE, config.audit),
+      renderRolePolicy(ROLE_POLICY_TEMPLATE, config.audit, cloud.identities.accountId),
     );
     const attached = await ram.listPoliciesForRole(
       new $Ram.ListPoliciesForRoleRequest({ roleName: ROLE_NAME }),
     );
     expect(attached.body?.policies?.policy?.map((p) => p.policyName)).toEqual([POLICY_NAME]);
     expect((await cloud.adminClient().getBucketACL(AUDIT_BUCKET)).acl).toBe('private');
+  });
+
+  it('refuses an existing audit bucket that another account owns, whoever holds the name', async () => {
+    // The bucket exists (the test above made it) and the local cloud's account owns it: bootstrapping as
+    // another account must not adopt it (GetBucketInfo Owner, F-OSS-GETBUCKETINFO).
+    const { local: _, ...remote } = target;
+    await expect(plan({ target: remote, env: { AccountID: '1999999999999999' } })).rejects.toThrow(
+      /audit bucket corp-ossguard-audit exists but belongs to account \d+, not 1999999999999999/,
+    );
+  });
+
+  it('pins the account id in every resource ARN of the role policy', () => {
+    const rendered = renderRolePolicy(ROLE_POLICY_TEMPLATE, config.audit, cloud.identities.accountId);
+    expect(unpinnedResources(rendered, cloud.identities.accountId)).toEqual([]);
   });
 
   it('creates the feed: the project, a logging trail over all regions with OSS write data events, the TTL and the trigger-log logstore', async () => {
@@ -340,12 +354,18 @@ describe('ossguard bootstrap with secrets in KMS', () => {
   });
 
   it('grants the role kms:GetSecretValue on the named secrets only', async () => {
-    const policy = JSON.parse(renderRolePolicy(ROLE_POLICY_TEMPLATE, withSecrets.audit, ['ossguard/robot']));
+    const policy = JSON.parse(
+      renderRolePolicy(ROLE_POLICY_TEMPLATE, withSecrets.audit, '1234567890123456', ['ossguard/robot']),
+    );
     const kmsStatements = policy.Statement.filter((s: { Action: string[] }) =>
       s.Action.some((a) => a.startsWith('kms:')),
     );
     expect(kmsStatements).toEqual([
-      { Effect: 'Allow', Action: ['kms:GetSecretValue'], Resource: ['acs:kms:*:*:secret/ossguard/robot'] },
+      {
+        Effect: 'Allow',
+        Action: ['kms:GetSecretValue'],
+        Resource: ['acs:kms:*:1234567890123456:secret/ossguard/robot'],
+      },
     ]);
   });
 });

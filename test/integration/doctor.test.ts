@@ -186,6 +186,27 @@ describe('ossguard doctor', () => {
       () => sls.createLogStore('ossguard-trail', 'ossguard-trigger-logs', 30, 1),
     ],
     [
+      'a role policy that writes buckets of that name in any account',
+      'role-policy-account',
+      async () => {
+        const policy = await ram.getPolicy(
+          new $Ram.GetPolicyRequest({ policyName: 'ossguard-fn-policy', policyType: 'Custom' }),
+        );
+        const pinned = policy.body?.defaultPolicyVersion?.policyDocument ?? '';
+        await ram.createPolicyVersion(
+          new $Ram.CreatePolicyVersionRequest({
+            policyName: 'ossguard-fn-policy',
+            policyDocument: pinned.replaceAll(`:${cloud.identities.accountId}:`, ':*:'),
+            setAsDefault: true,
+            rotateStrategy: 'DeleteOldestNonDefaultVersionWhenLimitExceeded',
+          }),
+        );
+      },
+      async () => {
+        expect((await runCli('bootstrap', '--local', '--config', configFile)).code).toBe(0);
+      },
+    ],
+    [
       'deleting the log trigger role',
       'role-log-trigger',
       async () => {

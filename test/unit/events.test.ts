@@ -25,6 +25,25 @@ const cloudEvent = (data: unknown, overrides: Record<string, unknown> = {}) => (
   ...overrides,
 });
 
+describe('the account a change belongs to', () => {
+  it("is the recipient's, not a cross-account caller's (recipientAccountId before userIdentity.accountId)", () => {
+    const record = changeOf(
+      parseEvents({
+        eventId: 'x-1',
+        eventName: 'PutBucketPolicy',
+        eventVersion: '1',
+        serviceName: 'Oss',
+        acsRegion: 'cn-hangzhou',
+        recipientAccountId: '1234567890123456',
+        userIdentity: { type: 'ram-user', accountId: '1999999999999999', userName: 'partner' },
+        referencedResources: { 'ACS::OSS::Bucket': ['b'] },
+      }),
+    );
+    expect(record.accountId).toBe('1234567890123456');
+    expect(record.actor.accountId).toBe('1999999999999999');
+  });
+});
+
 describe('parsing the real ActionTrail samples', () => {
   it('reads the OSS PutBucket record: bucket from referencedResources, region, root actor', () => {
     const record = changeOf(

@@ -124,16 +124,14 @@ function repairOf(
     tags: {},
     bucketCreatedAt: CREATED,
     ownerId: OWNER,
-    restorePoint: {
-      found: {
-        key: 'k',
-        snapshot: {
-          bucket: BUCKET,
-          policy: snapshot,
-          takenAt: CREATED,
-          eventId: 's',
-          bucketCreatedAt: CREATED,
-        },
+    lastPassing: {
+      key: 'k',
+      snapshot: {
+        bucket: BUCKET,
+        policy: snapshot,
+        takenAt: CREATED,
+        eventId: 's',
+        bucketCreatedAt: CREATED,
       },
     },
   } as Parameters<typeof policyGuard.evaluate>[1];

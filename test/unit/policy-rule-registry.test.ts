@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../shared/config';
 import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import { analysePolicy, type PolicyContext } from '../../shared/policy';
-import { findingsOf, findRule, policyRules, rulesOf } from '../../shared/rules';
+import { findingsOf, findRule, policyChangeRules, policyRules, rulesOf } from '../../shared/rules';
 
 const OWNER = '1234567890123456';
 const ctx: PolicyContext = { bucket: 'examplebucket', ownerAccountId: OWNER };
@@ -12,7 +12,11 @@ const fixture = (name: string) => readFileSync(`test/fixtures/policies/${name}`,
 describe('the policy rule registry entries', () => {
   it('are the rules oss-policy-guard runs, in their order, with invalid-policy last', () => {
     const ids = policyRules.map((r) => r.id);
-    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual(ids);
+    // Plus the rules about what a change did, which no analysis of the policy alone can show.
+    expect(rulesOf('oss-policy-guard').map((r) => r.id)).toEqual([
+      ...ids,
+      ...policyChangeRules.map((r) => r.id),
+    ]);
     expect(ids.slice(0, 3)).toEqual(['anonymous-principal', 'public-write', 'wildcard-action']);
     expect(ids.at(-1)).toBe('invalid-policy');
     for (const id of ids) expect(findRule(id)).toBeDefined();

@@ -8,7 +8,8 @@ import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import { SWEEP_PREFIX } from '../../shared/sweep/progress-checkpoint';
 
 const AUDIT = { bucket: 'corp-ossguard-audit', prefix: 'ossguard/audit/' };
-const policy = renderRolePolicy(ROLE_POLICY_TEMPLATE, AUDIT);
+const ACCOUNT = '1234567890123456';
+const policy = renderRolePolicy(ROLE_POLICY_TEMPLATE, AUDIT, ACCOUNT);
 const statements = parseRamPolicy(policy);
 const oss = (bucket: string, key?: string) =>
   `acs:oss:cn-hangzhou:1234567890123456:${bucket}${key ? `/${key}` : ''}`;
@@ -37,7 +38,7 @@ describe('the function role policy', () => {
       }
       for (const resource of statement.resources) {
         expect(resource).toMatch(
-          /^acs:(oss:\*:\*:[^*]|oss:\*:\*:\*|ram:\*:\*:(user|policy)\/|log:\*:\*:project\/\*\/logstore\/actiontrail_)/,
+          /^acs:(oss:\*:1234567890123456:[^*]|oss:\*:1234567890123456:\*|ram:\*:1234567890123456:(user|policy)\/|log:\*:1234567890123456:project\/\*\/logstore\/actiontrail_)/,
         );
         expect(resource).not.toBe('*');
       }
@@ -88,6 +89,12 @@ describe('the function role policy', () => {
     ['does not list other buckets', 'oss:ListObjects', oss('photos'), false],
     ['does not delete objects', 'oss:DeleteObject', oss(AUDIT.bucket, `${AUDIT.prefix}x.json`), false],
     ['does not delete buckets', 'oss:DeleteBucket', oss('photos'), false],
+    [
+      'does not write an audit bucket of the same name in another account',
+      'oss:PutObject',
+      `acs:oss:cn-hangzhou:1999999999999999:corp-ossguard-audit/${auditKey('ossguard/audit/', 'e', '2026-01-01T00:00:00Z')}`,
+      false,
+    ],
     ['does not create keys', 'ram:CreateAccessKey', ramUser('alice'), false],
     ['does not touch roles', 'ram:UpdateRole', 'acs:ram:*:1234567890123456:role/ossguard-fn', false],
   ])('%s', (_what, action, resource, allowed) => {
@@ -95,10 +102,10 @@ describe('the function role policy', () => {
   });
 
   it('renders the audit write path from the config, and refuses unknown placeholders', () => {
-    const other = renderRolePolicy(ROLE_POLICY_TEMPLATE, { bucket: 'b2', prefix: '' });
+    const other = renderRolePolicy(ROLE_POLICY_TEMPLATE, { bucket: 'b2', prefix: '' }, ACCOUNT);
     expect(isAllowed(parseRamPolicy(other), 'oss:PutObject', oss('b2', 'any.json'))).toBe(true);
     const unknown = ROLE_POLICY_TEMPLATE.replace('audit.prefix', 'audit.path');
-    expect(() => renderRolePolicy(unknown, AUDIT)).toThrow(/unknown placeholder/);
+    expect(() => renderRolePolicy(unknown, AUDIT, ACCOUNT)).toThrow(/unknown placeholder/);
   });
 
   it('is trusted by Function Compute only', () => {
