@@ -1,9 +1,12 @@
+import { findRule } from './rules';
 import { wildcardMatches } from './wildcard';
 
 /**
  * Exceptions: resources a user decided may stay as they are. A config entry (name glob) or a tag on the
  * resource (`ossguard-exception: until=2027-01-31;reason=public website;rules=anonymous-principal`) grants
- * one. A tag must name the rules it waives and expire within `exceptions.maxLifetimeDays`; no exception
+ * one. A tag must name the rules it waives (a guard's name, `rules=oss-acl-guard`, names all of that guard's
+ * rules: a tag value holds at most 128 bytes, F-OSS-BUCKET-TAGGING-PERMISSIONS) and expire within
+ * `exceptions.maxLifetimeDays`; no exception
  * waives a rule about someone other than its subject (see narrowException). Expired, malformed or too broad
  * exceptions are not silently honoured and not silently dropped: the decision reports them.
  */
@@ -141,9 +144,11 @@ export function narrowException(
 ): ExceptionOutcome {
   const { applied } = outcome;
   if (!applied) return outcome;
-  const unwaived = firedRules.filter(
-    (rule) => aboutOthers.has(rule) || (applied.rules !== undefined && !applied.rules.includes(rule)),
-  );
+  const named = (rule: string): boolean =>
+    applied.rules === undefined ||
+    applied.rules.includes(rule) ||
+    applied.rules.includes(findRule(rule)?.guard ?? rule);
+  const unwaived = firedRules.filter((rule) => aboutOthers.has(rule) || !named(rule));
   if (unwaived.length === 0) return outcome;
   const others = unwaived.filter((rule) => aboutOthers.has(rule));
   const why =

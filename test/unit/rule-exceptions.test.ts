@@ -97,6 +97,12 @@ describe('what an exception waives', () => {
     expect(narrowException({ applied, ignored: [] }, ['no-mfa', 'console-user-key']).applied).toBeDefined();
   });
 
+  it("waives every rule of a guard it names by the guard's name, and no other guard's", () => {
+    const named = { applied: { ...applied, rules: ['oss-acl-guard'] }, ignored: [] };
+    expect(narrowException(named, ['bucket-acl-public-read', 'object-acl-public']).applied).toBeDefined();
+    expect(narrowException(named, ['anonymous-principal']).applied).toBeUndefined();
+  });
+
   it('is ignored, and says why, when a rule fired that it does not name', () => {
     const named = { applied: { ...applied, rules: ['no-mfa'] }, ignored: [] };
     expect(narrowException(named, ['no-mfa', 'console-user-key'])).toEqual({
