@@ -190,6 +190,7 @@ async function judgeRoutes(
   { deps, context, runtime, log }: RouteEnv,
   routes: ReadonlyMap<TrailRoute, unknown[]> | ReadonlyMap<string, unknown[]>,
   from: string,
+  followUp = false,
 ): Promise<Judged> {
   const parsed = (route: TrailRoute): ParsedItem[] => {
     const records = (routes as ReadonlyMap<string, unknown[]>).get(route) ?? [];
@@ -204,6 +205,7 @@ async function judgeRoutes(
       log: createLogger({ guard: route, requestId: context.requestId }),
       invocationId: `${from}/${step}`,
       route: `trail-guard/${step}`,
+      ...(followUp ? { followUp } : {}),
     });
     result.decisions.push(...part.decisions);
     result.retryableFailures.push(...part.retryableFailures);
@@ -241,10 +243,11 @@ async function handOnFailures(
   const failures = judged.result.retryableFailures;
   if (failures.length === 0) return judged;
   const unfinished = new Set(failures.map((f) => f.eventId));
+  // Changes the cap held back met no fault: the next drain may take them at once.
   return handOn(
     env,
     routes,
-    { from, attempt },
+    { from, attempt: failures.every((f) => f.capped) ? 0 : attempt },
     `cloud faults: ${failures[0]?.error ?? ''}`,
     judged,
     (record) => unfinished.has(String((record as { eventId?: unknown } | null)?.eventId)),
@@ -328,7 +331,7 @@ async function drainDeferred(env: RouteEnv): Promise<number> {
       env,
       routes,
       key,
-      await judgeRoutes(env, routes, key),
+      await judgeRoutes(env, routes, key, true),
       work.attempt + 1,
     );
     // Taken only once what failed again is queued anew; otherwise the item stays for the next invocation.

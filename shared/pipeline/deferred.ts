@@ -26,7 +26,10 @@ export interface DeferredWork {
   from: string;
   reason: string;
   deferredAt: string;
-  /** 1 when first handed on; each time a drain cannot finish it either, the next item counts one more. */
+  /**
+   * 1 when first handed on after faults, 0 for what the blast-radius cap held back; each time a drain cannot
+   * finish it for faults, the next item counts one more.
+   */
   attempt: number;
   /**
    * Not taken before this time: the drain that fails writes a new item, which is itself a record in the trail
@@ -50,8 +53,9 @@ interface Queue {
 /** Items this instance took already: a warm instance does not ask again whether they are done. */
 const taken = new Set<string>();
 
-/** The wait before attempt n: 1 s, 4 s, 16 s, … up to 10 minutes. */
-const backoffMs = (attempt: number): number => Math.min(600_000, 1_000 * 4 ** (attempt - 1));
+/** The wait before attempt n: none for work the blast-radius cap held back (0), then 1 s, 4 s, 16 s, … up to 10 minutes. */
+const backoffMs = (attempt: number): number =>
+  attempt < 1 ? 0 : Math.min(600_000, 1_000 * 4 ** (attempt - 1));
 
 export async function deferWork(
   queue: Queue,
@@ -120,7 +124,7 @@ function parseWork(body: Buffer): DeferredWork | undefined {
       from: String(value.from ?? ''),
       reason: String(value.reason ?? ''),
       deferredAt: String(value.deferredAt ?? ''),
-      attempt: typeof value.attempt === 'number' && value.attempt >= 1 ? value.attempt : 1,
+      attempt: typeof value.attempt === 'number' && value.attempt >= 0 ? value.attempt : 1,
       notBefore: String(value.notBefore ?? ''),
       routes,
     };

@@ -18,6 +18,8 @@ export interface InvocationDeps {
   accountId?: string;
   dispatch: AlertDispatcher;
   log: Logger;
+  /** Work handed on by an earlier invocation: the alert about what its cap held back went out then. */
+  followUp?: boolean;
   /** The function and route that judge these changes, when it is not the guard's own function. */
   route?: string;
   /** Identifies the invocation, for audit keys of input that carries no event id. */
@@ -28,7 +30,7 @@ export interface InvocationDeps {
 export interface InvocationResult {
   decisions: DecisionSummary[];
   /** Changes not finished (cloud faults after retries, an intent held elsewhere); the handler fails the invocation so EventBridge redelivers. */
-  retryableFailures: Array<{ eventId: string; error: string }>;
+  retryableFailures: Array<{ eventId: string; error: string; capped?: true }>;
 }
 
 /** The gateways one change is read and acted on with; they share a call log, whose request ids the record keeps. */

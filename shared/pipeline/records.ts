@@ -33,14 +33,41 @@ export interface Pending {
 export type ItemOutcome =
   | { kind: 'duplicate'; summary: DecisionSummary }
   | { kind: 'retry'; failure: { eventId: string; error: string } }
+  /** Held back by the blast-radius cap: not recorded, so that a follow-up invocation judges it afresh. */
+  | { kind: 'capped'; eventId: string }
   | { kind: 'record'; pending: Pending };
 
 /** The dedupe key of an event a guard did not judge: ignored (not its event) or invalid (unreadable). */
-export const notJudgedKey = (kind: 'ignored' | 'invalid', guard: string, eventId: string): string =>
-  `${kind}:${guard}:${eventId}`;
+export const notJudgedKey = (
+  kind: 'ignored' | 'invalid' | 'capped',
+  guard: string,
+  eventId: string,
+): string => `${kind}:${guard}:${eventId}`;
 
 /** Whether an audit record's dedupe key is that of a judged change, not of an event left unjudged. */
-export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid):/.test(dedupeKey);
+export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid|capped):/.test(dedupeKey);
+
+/**
+ * The one record and alert of an invocation whose blast-radius cap held changes back: how many waited, and
+ * that a follow-up invocation judges them (EventBridge's redelivery, or trail-guard's deferred-work queue).
+ */
+export function cappedSummary(
+  guard: string,
+  waited: number,
+  at: { invocationId: string; cap: number; auditPrefix: string; now: Date },
+): Pending {
+  const eventId = `${at.invocationId}#blast-radius-cap`;
+  const record: UnsignedAuditRecord = {
+    ...baseRecord(
+      guard,
+      { eventId, dedupeKey: notJudgedKey('capped', guard, at.invocationId), eventName: 'BlastRadiusCap' },
+      at.now,
+    ),
+    decision: 'alerted',
+    reason: `blast-radius cap of ${at.cap} remediations per invocation reached: ${waited} change(s) waited and are handed to a follow-up invocation`,
+  };
+  return { record, key: auditKey(at.auditPrefix, record.dedupeKey, record.time), alert: { advice: [] } };
+}
 
 /** A decision carried through: only such a record means its change was handled; a failed attempt is retried. */
 export const isCompleted = (record: Pick<AuditRecord, 'decision'>): boolean => record.decision !== 'failed';

@@ -12,6 +12,7 @@ import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { plan } from './plan';
 import {
+  cappedSummary,
   changeRecord,
   duplicateOf,
   failedRecord,
@@ -80,7 +81,22 @@ export async function runGuard<State>(
         'change not finished; the invocation will fail so EventBridge redelivers',
         outcome.failure,
       );
+    } else if (outcome.kind === 'capped') {
+      retryableFailures.push({ eventId: outcome.eventId, error: CAPPED, capped: true });
     } else pending.push(outcome.pending);
+  }
+  const waited = retryableFailures.filter((f) => f.capped).length;
+  if (waited > 0)
+    deps.log.warn('blast-radius cap reached; the rest waits for a follow-up invocation', { waited });
+  if (waited > 0 && !deps.followUp) {
+    pending.push(
+      cappedSummary(guard.name, waited, {
+        invocationId: deps.invocationId,
+        cap: config.maxRemediationsPerInvocation,
+        auditPrefix: config.audit.prefix,
+        now: now(),
+      }),
+    );
   }
 
   const deliveries = await sendAlerts(pending, deps.dispatch);
@@ -155,6 +171,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       // Evaluate sees configuration and the clock only: no gateway reaches it.
       const evaluation = guard.evaluate(change, live.state, { config, now: scope.now, log: deps.log });
       const planned = plan(evaluation, config, budget);
+      if (planned.capped) return { kind: 'capped', eventId: change.eventId };
       if (planned.fix)
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
@@ -245,5 +262,7 @@ async function tiedToRemediation<State>(
     remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
   };
 }
+
+const CAPPED = 'held back by the blast-radius cap: a follow-up invocation judges it';
 
 const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run']);
