@@ -6,7 +6,7 @@ import type { Runtime } from '../config/load';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
 import type { DecisionSummary } from './records';
-import type { ChangeScope } from './types';
+import type { ChangeScope, RemediationBudget } from './types';
 
 export interface InvocationDeps {
   runtime: Runtime;
@@ -18,6 +18,8 @@ export interface InvocationDeps {
   accountId?: string;
   dispatch: AlertDispatcher;
   log: Logger;
+  /** The blast-radius cap's budget, when it spans several batches of one invocation (the sweep's). */
+  budget?: RemediationBudget;
   /** Work handed on by an earlier invocation: the alert about what its cap held back went out then. */
   followUp?: boolean;
   /** The function and route that judge these changes, when it is not the guard's own function. */

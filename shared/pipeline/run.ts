@@ -59,7 +59,7 @@ export async function runGuard<State>(
     guard,
     deps,
     auditGateway,
-    budget: new RemediationBudget(config.maxRemediationsPerInvocation),
+    budget: deps.budget ?? new RemediationBudget(config.maxRemediationsPerInvocation),
     now,
   };
 
@@ -261,6 +261,25 @@ async function tiedToRemediation<State>(
     reason: `${decision.reason}: ossguard reverted it after this change, for ${mark.eventName} ${mark.eventId}`,
     remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
   };
+}
+
+/**
+ * The one alert and record of a source that ran the guards in several batches (the sweep) and passed
+ * `followUp` to each: how many changes the blast-radius cap held back in the whole invocation.
+ */
+export async function reportCapped(guard: string, waited: number, deps: InvocationDeps): Promise<void> {
+  const { config } = deps.runtime;
+  const pending = [
+    cappedSummary(guard, waited, {
+      invocationId: deps.invocationId,
+      cap: config.maxRemediationsPerInvocation,
+      auditPrefix: config.audit.prefix,
+      now: (deps.now ?? (() => new Date()))(),
+    }),
+  ];
+  const gateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());
+  const deliveries = await sendAlerts(pending, deps.dispatch);
+  await writeRecords(pending, deliveries, { gateway, bucket: config.audit.bucket, log: deps.log });
 }
 
 const CAPPED = 'held back by the blast-radius cap: a follow-up invocation judges it';
