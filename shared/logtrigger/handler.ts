@@ -240,7 +240,9 @@ async function handOnFailures(
   judged: Judged,
   attempt = 1,
 ): Promise<Judged> {
-  const failures = judged.result.retryableFailures;
+  // A change another delivery is under way on is not handed on: the range fails and SLS retries it, which
+  // then finds that delivery's record, as before the queue existed.
+  const failures = judged.result.retryableFailures.filter((f) => !f.held);
   if (failures.length === 0) return judged;
   const unfinished = new Set(failures.map((f) => f.eventId));
   // Changes the cap held back met no fault: the next drain may take them at once.
@@ -285,7 +287,8 @@ async function handOn(
       records: count,
       reason,
     });
-    return { ...base, result: { ...base.result, retryableFailures: [] }, deferred: count };
+    const held = base.result.retryableFailures.filter((f) => f.held);
+    return { ...base, result: { ...base.result, retryableFailures: held }, deferred: count };
   } catch (error) {
     log.error('deferred-work queue not written; failing the invocation so the range is retried', {
       from,

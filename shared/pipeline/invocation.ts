@@ -32,7 +32,7 @@ export interface InvocationDeps {
 export interface InvocationResult {
   decisions: DecisionSummary[];
   /** Changes not finished (cloud faults after retries, an intent held elsewhere); the handler fails the invocation so EventBridge redelivers. */
-  retryableFailures: Array<{ eventId: string; error: string; capped?: true }>;
+  retryableFailures: Array<{ eventId: string; error: string; capped?: true; held?: true }>;
 }
 
 /** The gateways one change is read and acted on with; they share a call log, whose request ids the record keeps. */

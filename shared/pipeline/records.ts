@@ -32,7 +32,7 @@ export interface Pending {
 /** How one change ended in the per-change stages: already handled, to be redelivered, or to be recorded. */
 export type ItemOutcome =
   | { kind: 'duplicate'; summary: DecisionSummary }
-  | { kind: 'retry'; failure: { eventId: string; error: string } }
+  | { kind: 'retry'; failure: { eventId: string; error: string; held?: true } }
   /** Held back by the blast-radius cap: not recorded, so that a follow-up invocation judges it afresh. */
   | { kind: 'capped'; eventId: string }
   | { kind: 'record'; pending: Pending };
@@ -180,9 +180,10 @@ export const duplicateOf = (record: UnsignedAuditRecord, key: string, reason: st
   summary: { ...summaryOf(record, 'duplicate', key), reason },
 });
 
-export const retryOf = (eventId: string, error: string): ItemOutcome => ({
+/** `held`: another delivery of the change is under way; only a redelivery of the same input settles it. */
+export const retryOf = (eventId: string, error: string, held = false): ItemOutcome => ({
   kind: 'retry',
-  failure: { eventId, error },
+  failure: { eventId, error, ...(held ? { held: true as const } : {}) },
 });
 
 /**

@@ -183,7 +183,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
       // alert and record are that delivery's, and one sent here would repeat them. If it died before writing
       // the record, the redelivery this failure causes finishes it from the intent.
-      return retryOf(change.eventId, 'another delivery of this event holds its intent record');
+      return retryOf(change.eventId, 'another delivery of this event holds its intent record', true);
     }
     if (decision.decision === 'skipped') {
       const settled = await resolveSkipped(ledger, record, decision, scope.calls);
