@@ -16,7 +16,9 @@ interface AclState {
 
 const ACCOUNT_BPA_EVENTS = new Set(['PutPublicAccessBlock', 'DeletePublicAccessBlock']);
 const BUCKET_BPA_EVENTS = new Set(['PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock']);
-const OBJECT_EVENTS: ReadonlySet<string> = new Set(OBJECT_ACL_EVENTS);
+/** The event name of a public object the sweep's object pass found (shared/sweep/objects.ts): no API call. */
+export const SWEEP_OBJECT_EVENT = 'OssguardSweepObject';
+const OBJECT_EVENTS: ReadonlySet<string> = new Set([...OBJECT_ACL_EVENTS, SWEEP_OBJECT_EVENT]);
 
 /**
  * oss-acl-guard: public bucket and object ACLs, and Block Public Access switched off. The event only says

@@ -6,7 +6,7 @@ import type { Runtime } from '../config/load';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
 import type { DecisionSummary } from './records';
-import type { ChangeScope } from './types';
+import type { ChangeScope, RemediationBudget } from './types';
 
 export interface InvocationDeps {
   runtime: Runtime;
@@ -18,6 +18,10 @@ export interface InvocationDeps {
   accountId?: string;
   dispatch: AlertDispatcher;
   log: Logger;
+  /** The blast-radius cap's budget, when it spans several batches of one invocation (the sweep's). */
+  budget?: RemediationBudget;
+  /** Work handed on by an earlier invocation: the alert about what its cap held back went out then. */
+  followUp?: boolean;
   /** The function and route that judge these changes, when it is not the guard's own function. */
   route?: string;
   /** Identifies the invocation, for audit keys of input that carries no event id. */
@@ -28,7 +32,7 @@ export interface InvocationDeps {
 export interface InvocationResult {
   decisions: DecisionSummary[];
   /** Changes not finished (cloud faults after retries, an intent held elsewhere); the handler fails the invocation so EventBridge redelivers. */
-  retryableFailures: Array<{ eventId: string; error: string }>;
+  retryableFailures: Array<{ eventId: string; error: string; capped?: true; held?: true }>;
 }
 
 /** The gateways one change is read and acted on with; they share a call log, whose request ids the record keeps. */

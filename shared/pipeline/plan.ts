@@ -5,6 +5,8 @@ import type { Decision, Evaluation, PlannedFix, RemediationBudget } from './type
 export interface Plan {
   decision: Decision;
   fix?: PlannedFix;
+  /** The blast-radius cap held the fix back: the change waits for a follow-up invocation. */
+  capped?: boolean;
 }
 
 /**
@@ -49,6 +51,8 @@ export function plan(e: Evaluation, config: OssguardConfig, budget: RemediationB
         decision: 'alerted',
         reason: `blast-radius cap of ${config.maxRemediationsPerInvocation} remediations per invocation reached: did not ${remediation}`,
       },
+      // A cap of 0 means "never remediate": those changes are alerted on, not handed on for ever.
+      ...(config.maxRemediationsPerInvocation > 0 ? { capped: true } : {}),
     };
   }
   if (!e.fix)

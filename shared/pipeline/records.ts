@@ -26,15 +26,42 @@ export interface Pending {
 /** How one change ended in the per-change stages: already handled, to be redelivered, or to be recorded. */
 export type ItemOutcome =
   | { kind: 'duplicate'; summary: DecisionSummary }
-  | { kind: 'retry'; failure: { eventId: string; error: string } }
+  | { kind: 'retry'; failure: { eventId: string; error: string; held?: true } }
+  /** Held back by the blast-radius cap: not recorded, so that a follow-up invocation judges it afresh. */
+  | { kind: 'capped'; eventId: string }
   | { kind: 'record'; pending: Pending };
 
 /** The dedupe key of an event a guard did not judge: ignored (not its event) or invalid (unreadable). */
-export const notJudgedKey = (kind: 'ignored' | 'invalid', guard: string, eventId: string): string =>
-  `${kind}:${guard}:${eventId}`;
+export const notJudgedKey = (
+  kind: 'ignored' | 'invalid' | 'capped',
+  guard: string,
+  eventId: string,
+): string => `${kind}:${guard}:${eventId}`;
 
 /** Whether an audit record's dedupe key is that of a judged change, not of an event left unjudged. */
-export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid):/.test(dedupeKey);
+export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid|capped):/.test(dedupeKey);
+
+/**
+ * The one record and alert of an invocation whose blast-radius cap held changes back: how many waited, and
+ * that a follow-up invocation judges them (EventBridge's redelivery, or trail-guard's deferred-work queue).
+ */
+export function cappedSummary(
+  guard: string,
+  waited: number,
+  at: { invocationId: string; cap: number; auditPrefix: string; now: Date },
+): Pending {
+  const eventId = `${at.invocationId}#blast-radius-cap`;
+  const record: UnsignedAuditRecord = {
+    ...baseRecord(
+      guard,
+      { eventId, dedupeKey: notJudgedKey('capped', guard, at.invocationId), eventName: 'BlastRadiusCap' },
+      at.now,
+    ),
+    decision: 'alerted',
+    reason: `blast-radius cap of ${at.cap} remediations per invocation reached: ${waited} change(s) waited and are handed to a follow-up invocation`,
+  };
+  return { record, key: auditKey(at.auditPrefix, record.dedupeKey, record.time), alert: { advice: [] } };
+}
 
 /** A decision carried through: only such a record means its change was handled; a failed attempt is retried. */
 export const isCompleted = (record: Pick<AuditRecord, 'decision'>): boolean => record.decision !== 'failed';
@@ -141,9 +168,10 @@ export const duplicateOf = (record: UnsignedAuditRecord, key: string, reason: st
   summary: { ...summaryOf(record, 'duplicate', key), reason },
 });
 
-export const retryOf = (eventId: string, error: string): ItemOutcome => ({
+/** `held`: another delivery of the change is under way; only a redelivery of the same input settles it. */
+export const retryOf = (eventId: string, error: string, held = false): ItemOutcome => ({
   kind: 'retry',
-  failure: { eventId, error },
+  failure: { eventId, error, ...(held ? { held: true as const } : {}) },
 });
 
 /**

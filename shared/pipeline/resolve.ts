@@ -152,7 +152,7 @@ export async function claimAlert(
     return duplicateOf(record, at.recordKey, 'already handled by another delivery');
   // Still under way (alerts may wait on a channel's rate limit): try again later rather than alert twice.
   if (!(await claimOutlivedItsHolder(at, now))) {
-    return retryOf(record.eventId, 'another delivery of this event is alerting on it');
+    return retryOf(record.eventId, 'another delivery of this event is alerting on it', true);
   }
   return undefined;
 }

@@ -13,6 +13,7 @@ import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { plan } from './plan';
 import {
+  cappedSummary,
   changeRecord,
   duplicateOf,
   failedRecord,
@@ -59,7 +60,7 @@ export async function runGuard<State>(
     guard,
     deps,
     auditGateway,
-    budget: new RemediationBudget(config.maxRemediationsPerInvocation),
+    budget: deps.budget ?? new RemediationBudget(config.maxRemediationsPerInvocation),
     now,
   };
 
@@ -81,7 +82,22 @@ export async function runGuard<State>(
         'change not finished; the invocation will fail so EventBridge redelivers',
         outcome.failure,
       );
+    } else if (outcome.kind === 'capped') {
+      retryableFailures.push({ eventId: outcome.eventId, error: CAPPED, capped: true });
     } else pending.push(outcome.pending);
+  }
+  const waited = retryableFailures.filter((f) => f.capped).length;
+  if (waited > 0)
+    deps.log.warn('blast-radius cap reached; the rest waits for a follow-up invocation', { waited });
+  if (waited > 0 && !deps.followUp) {
+    pending.push(
+      cappedSummary(guard.name, waited, {
+        invocationId: deps.invocationId,
+        cap: config.maxRemediationsPerInvocation,
+        auditPrefix: config.audit.prefix,
+        now: now(),
+      }),
+    );
   }
 
   const deliveries = await sendAlerts(pending, deps.dispatch);
@@ -162,6 +178,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       // Evaluate sees configuration and the clock only: no gateway reaches it.
       const evaluation = guard.evaluate(change, live.state, { config, now: scope.now, log: deps.log });
       const planned = plan(evaluation, config, budget);
+      if (planned.capped) return { kind: 'capped', eventId: change.eventId };
       if (planned.fix)
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
@@ -173,7 +190,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
       // alert and record are that delivery's, and one sent here would repeat them. If it died before writing
       // the record, the redelivery this failure causes finishes it from the intent.
-      return retryOf(change.eventId, 'another delivery of this event holds its intent record');
+      return retryOf(change.eventId, 'another delivery of this event holds its intent record', true);
     }
     if (decision.decision === 'skipped') {
       const settled = await resolveSkipped(ledger, record, decision, scope.calls);
@@ -252,6 +269,32 @@ async function tiedToRemediation<State>(
     remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
   };
 }
+
+/**
+ * The one alert and record of a source that ran the guards in several batches (the sweep) and passed
+ * `followUp` to each: how many changes the blast-radius cap held back in the whole invocation.
+ */
+export async function reportCapped(guard: string, waited: number, deps: InvocationDeps): Promise<void> {
+  const { config } = deps.runtime;
+  const pending = [
+    cappedSummary(guard, waited, {
+      invocationId: deps.invocationId,
+      cap: config.maxRemediationsPerInvocation,
+      auditPrefix: config.audit.prefix,
+      now: (deps.now ?? (() => new Date()))(),
+    }),
+  ];
+  const gateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());
+  const deliveries = await sendAlerts(pending, deps.dispatch);
+  await writeRecords(pending, deliveries, {
+    gateway,
+    bucket: config.audit.bucket,
+    log: deps.log,
+    key: runtimeAuditKey(deps.runtime),
+  });
+}
+
+const CAPPED = 'held back by the blast-radius cap: a follow-up invocation judges it';
 
 /** An exception is a standing risk the owner accepted: each decision it makes is alerted too (#20). */
 const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'excepted']);

@@ -3,9 +3,11 @@ import { OssGateway } from '../clients/oss';
 import type { ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { policyGuard } from '../guards/policy';
-import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
+import { type InvocationDeps, type InvocationResult, reportCapped, runGuard } from '../pipeline/run';
+import { RemediationBudget } from '../pipeline/types';
 import { Assessor, type BucketRef, type Exposure } from './assess';
 import { type KeySweepResult, sweepKeys } from './keys';
+import { sweepExposedObjects } from './objects';
 import type { SweepCheckpoint, SweepCheckpoints } from './progress-checkpoint';
 
 /**
@@ -75,12 +77,16 @@ export interface SweepResult {
   gone: number;
   /** Buckets that could not be read, and exposures the pipeline met cloud faults on; the next run retries. */
   failed: number;
+  /** Exposures the blast-radius cap held back: not recorded, so the next run finds and judges them again. */
+  deferred: number;
   /** Decisions the guards made about the exposures, by kind. */
   decisions: Record<string, number>;
   /** Every bucket of the run is done; the next invocation starts a new run. */
   complete: boolean;
   /** The AccessKeys, swept once per run, at its start (functions built with RAM clients only). */
   keys?: KeySweepResult;
+  /** The object pass of a completed run: the exposed prefixes read and the objects checked in them. */
+  objects?: { prefixes: number; checked: number };
 }
 
 const compactTime = (iso: string): string => iso.replace(/[-:]|\.\d{3}/g, '');
@@ -109,6 +115,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     excepted: 0,
     gone: 0,
     failed: 0,
+    deferred: 0,
     decisions: {},
     complete: false,
   };
@@ -119,7 +126,9 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     now: now(),
   });
   const listing = new OssGateway(deps.oss, deps.region, new CallLog());
-  const guards = new GuardQueue(runId, options, result, now);
+  // One blast-radius budget for the whole invocation: every batch of the bucket pass, then the object pass.
+  const budget = new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
+  const guards = new GuardQueue(runId, options, result, now, budget);
   const progress = new Progress(resume?.after);
   const refs = bucketRefs(listing, resume?.after);
   let stopped = false;
@@ -159,6 +168,21 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     await Promise.all(Array.from({ length: options.concurrency ?? SWEEP_CONCURRENCY }, worker));
     if (failure) throw failure.error;
     result.complete = !stopped;
+    // Once per run, when its buckets are done: objects under prefixes the audit log shows were exposed.
+    if (result.complete) {
+      const objects = await sweepExposedObjects(
+        { ...deps, budget, followUp: true },
+        runId,
+        options.accountId,
+        now(),
+      );
+      for (const d of objects.decisions)
+        result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
+      const capped = objects.retryableFailures.filter((f) => f.capped).length;
+      result.deferred += capped;
+      result.failed += objects.retryableFailures.length - capped;
+      result.objects = { prefixes: objects.prefixes, checked: objects.checked };
+    }
   } finally {
     await refs.return(undefined);
     Object.assign(result, progress.covered());
@@ -178,6 +202,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       deps,
     );
   }
+  if (result.deferred > 0) await reportCapped('oss-sweeper', result.deferred, deps);
   deps.log.info('sweep', {
     runId,
     resumed: result.resumed,
@@ -241,16 +266,14 @@ export class Progress {
 class GuardQueue {
   private waiting: Array<{ exposure: Exposure; settle: (error?: unknown) => void }> = [];
   private draining = false;
-  private remaining: number;
 
   constructor(
     private readonly runId: string,
     private readonly options: SweepOptions,
     private readonly result: SweepResult,
     private readonly now: () => Date,
-  ) {
-    this.remaining = options.deps.runtime.config.maxRemediationsPerInvocation;
-  }
+    private readonly budget: RemediationBudget,
+  ) {}
 
   /** Resolves once the guards have judged the exposure; rejects if its batch failed. */
   handle(exposure: Exposure): Promise<void> {
@@ -286,17 +309,19 @@ class GuardQueue {
           record: sweepChange(this.runId, kind, e, accountId, this.now()),
         }));
       if (changes.length === 0) continue;
-      const config = { ...deps.runtime.config, maxRemediationsPerInvocation: this.remaining };
       const outcome = await run(changes, {
         ...deps,
-        runtime: { ...deps.runtime, config },
+        budget: this.budget,
         invocationId: `${deps.invocationId}/${kind}`,
+        // One alert per invocation about what the cap held back, sent by the sweep once it is done.
+        followUp: true,
       });
       for (const d of outcome.decisions) {
         this.result.decisions[d.decision] = (this.result.decisions[d.decision] ?? 0) + 1;
-        if (d.decision === 'remediated') this.remaining -= 1;
       }
-      this.result.failed += outcome.retryableFailures.length;
+      const capped = outcome.retryableFailures.filter((f) => f.capped).length;
+      this.result.deferred += capped;
+      this.result.failed += outcome.retryableFailures.length - capped;
     }
   }
 }

@@ -4,6 +4,7 @@ import type { ConfigPatch, LocalCloud } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
 import type { OssClient } from '../helpers/oss';
 import {
+  auditRecords,
   decisionsFor,
   ossChangeEvent,
   publicAccessBlock,
@@ -178,7 +179,7 @@ describe('oss-acl-guard decisions beyond remediation, through the bundled functi
     });
   });
 
-  it('stops remediating at the blast-radius cap and alerts on the rest, saying why', async () => {
+  it('hands what the blast-radius cap held back to a follow-up invocation, finishes it, and says once how many waited', async () => {
     cloud.setConfig({ maxRemediationsPerInvocation: 1 });
     const bucket = userClient(cloud, 'alice', 'capped');
     await alice.putBucket('capped');
@@ -194,14 +195,22 @@ describe('oss-acl-guard decisions beyond remediation, through the bundled functi
     await cloud.settle();
 
     const invocations = cloud.logTriggers.deliveries().filter((d) => d.functionName === 'trail-guard');
-    expect(invocations.at(-1)).toMatchObject({ ok: true });
+    expect(invocations.every((d) => d.ok)).toBe(true);
     const records = await decisionsFor(cloud, 'PutObjectAcl', 'capped');
-    expect(records.map((r) => r.decision).sort()).toEqual(['alerted', 'alerted', 'remediated']);
-    for (const r of records.filter((r) => r.decision === 'alerted')) {
-      expect(r.reason).toMatch(/^blast-radius cap of 1 remediations per invocation reached/);
-    }
+    expect(records.map((r) => r.decision)).toEqual(['remediated', 'remediated', 'remediated']);
     const acls = await Promise.all(keys.map(async (key) => (await bucket.getACL(key)).acl));
-    expect(acls.sort()).toEqual(['private', 'public-read', 'public-read']);
+    expect(acls).toEqual(['private', 'private', 'private']);
+    const summaries = (await auditRecords(cloud)).filter((r) => r.eventName === 'BlastRadiusCap');
+    expect(summaries).toEqual([
+      expect.objectContaining({
+        decision: 'alerted',
+        reason: expect.stringMatching(
+          /^blast-radius cap of 1 remediations per invocation reached: 2 change\(s\) waited/,
+        ),
+      }),
+    ]);
+    const mailed = cloud.smtp.messages().filter((m) => (m.mail.text ?? '').includes('2 change(s) waited'));
+    expect(mailed).toHaveLength(1);
   });
 
   it('puts no secret of the function or the robot in logs, audit records, alerts or results', async () => {

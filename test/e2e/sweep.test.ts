@@ -154,22 +154,26 @@ describe('the sweep over 1,000 buckets: ossguard scan and the oss-sweeper functi
       exposed: PUBLIC_READ.length + PUBLIC_READ_WRITE.length + PUBLIC_POLICY.length + 1,
       excepted: 1,
       failed: 0,
+      // The blast-radius cap holds for the whole invocation, across every batch handed to the guards; what it
+      // held back is not recorded, so the next run finds it again.
+      deferred: PUBLIC_READ.length + PUBLIC_READ_WRITE.length - CAP,
     });
     const records = await sweepRecords(cloud, result.runId);
     const aclRecords = records.filter((r) => r.guard === 'oss-acl-guard');
-    expect(aclRecords.map((r) => r.resource.bucket).sort()).toEqual(
-      [...PUBLIC_READ, ...PUBLIC_READ_WRITE].sort(),
-    );
-    // The blast-radius cap holds for the whole invocation, across every batch handed to the guards.
-    expect(aclRecords.filter((r) => r.decision === 'remediated')).toHaveLength(CAP);
-    expect(aclRecords.filter((r) => r.decision === 'alerted')).toHaveLength(
-      PUBLIC_READ.length + PUBLIC_READ_WRITE.length - CAP,
-    );
+    expect(aclRecords.map((r) => r.decision)).toEqual(Array.from({ length: CAP }, () => 'remediated'));
+    const capAlerts = (await auditRecords(cloud)).filter((r) => r.eventName === 'BlastRadiusCap');
+    expect(capAlerts).toEqual([
+      expect.objectContaining({
+        reason: expect.stringContaining(
+          `${PUBLIC_READ.length + PUBLIC_READ_WRITE.length - CAP} change(s) waited`,
+        ),
+      }),
+    ]);
     expect(records.filter((r) => r.guard === 'oss-policy-guard')).toMatchObject(
       PUBLIC_POLICY.map(() => ({ decision: 'alerted' })),
     );
     expect(records.map((r) => r.resource.bucket)).not.toContain(EXCEPTED);
-    expect(records).toHaveLength(PUBLIC_READ.length + PUBLIC_READ_WRITE.length + PUBLIC_POLICY.length);
+    expect(records).toHaveLength(CAP + PUBLIC_POLICY.length);
     for (const r of aclRecords.filter((a) => a.decision === 'remediated'))
       expect(cloud.oss.bucket(r.resource.bucket as string)?.acl).toBe('private');
     expect(records[0]).toMatchObject({

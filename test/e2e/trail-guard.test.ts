@@ -234,9 +234,17 @@ describe.each([
     expect(cloud.oss.bucket('protobuf-only')?.acl).toBe('private');
     expect(cloud.logTriggers.deadLetters()).toEqual([]);
     const reverted = await auditRecords(cloud);
+    // The bucket's creation and its ACL change share the range and are judged at once: one or both revert
+    // the bucket (reverting twice is harmless), and one skipped after the other's revert names it in
+    // `remediatedBy`.
     expect(
-      reverted.filter((r) => r.eventName === 'PutBucketAcl' && r.decision === 'remediated'),
-    ).toHaveLength(1);
+      reverted.filter(
+        (r) =>
+          r.resource.bucket === 'protobuf-only' &&
+          (r.eventName === 'PutBucketAcl' || r.eventName === 'PutBucket') &&
+          r.decision === 'remediated',
+      ).length,
+    ).toBeGreaterThanOrEqual(1);
     expect(cloud.sls.answers.json).toBe(0);
     expect(cloud.sls.answers.protobuf).toBeGreaterThan(0);
   }, 60_000);

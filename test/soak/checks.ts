@@ -126,9 +126,12 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
     );
     if (record.decision === 'skipped' && judgedEarlier) continue;
     // An earlier attempt acted, then its audit write failed (or it timed out), and the next found nothing to do.
+    // A log range's timeout excuses nothing: trail-guard hands on what it cannot finish before FC ends it
+    // (shared/pipeline/deferred.ts), so each of the range's events is checked like any other.
     const attempts = attemptsOf(cloud, event).filter((a) => !a.ok);
     const actedThenFailed =
-      auditWriteFailed.has(record.eventId) || attempts.some((a) => a.errorName === 'FunctionTimeout');
+      auditWriteFailed.has(record.eventId) ||
+      (event.via === 'bus' && attempts.some((a) => a.errorName === 'FunctionTimeout'));
     if (attempts.length > 0 && record.decision === 'skipped' && actedThenFailed) {
       rewritten.push({
         seq: change.seq,
@@ -170,7 +173,16 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
   const alerts = checkAlerts(run, fail);
 
   // Dead letters: only events and ranges whose every attempt failed on cloud faults, each reported and re-driven.
+  // SLS keeps no dead letters: a range given up after `maxRetryTime` is skipped for good, and the soak's
+  // re-drive stands for nothing in the cloud. A range may only die when it could not be read at all (PullLogs);
+  // anything it read and could not finish must have been handed on to the deferred-work queue.
   for (const letter of run.deadLettered) {
+    const unread =
+      letter.error.includes('not finished: sls:') && !letter.error.includes('deferred-work queue');
+    if (letter.via === 'trail' && !unread)
+      fail(
+        `${letter.about} was given up after ${letter.attempts} attempts instead of handing its changes on`,
+      );
     if (letter.attempts !== letter.maxAttempts)
       fail(`dead letter ${letter.id} after ${letter.attempts} of ${letter.maxAttempts} attempts`);
     const notFault = letter.failures.find((name) => !FAULT_FAILURES.has(name));

@@ -86,7 +86,8 @@ describe('the function role policy', () => {
     ],
     ['does not write objects of other buckets', 'oss:PutObject', oss('photos', 'ossguard/audit/x'), false],
     ['does not read objects of other buckets', 'oss:GetObject', oss('photos', 'secret.txt'), false],
-    ['does not list other buckets', 'oss:ListObjects', oss('photos'), false],
+    // The sweep's object pass lists prefixes the audit log shows were exposed (names only, never content).
+    ['lists objects of other buckets, for the sweep’s object pass', 'oss:ListObjects', oss('photos'), true],
     ['does not delete objects', 'oss:DeleteObject', oss(AUDIT.bucket, `${AUDIT.prefix}x.json`), false],
     ['does not delete buckets', 'oss:DeleteBucket', oss('photos'), false],
     [

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import type { OssGateway } from '../clients/oss';
+import { PIPELINE_PREFIX } from './remediated';
+
+/**
+ * Work a function could not finish and hands on instead of losing: the ActionTrail records of a log range it
+ * could not finish (cloud faults past its retries, or its timeout near; after `maxRetryTime` SLS skips a range
+ * for good, F-FC-LOGTRIGGER-INVOCATION), kept as write-once objects beside the audit records. The next
+ * trail-guard invocation drains them. Objects are never deleted (a WORM-locked bucket refuses it): a
+ * `done/` object beside each one says it was taken.
+ */
+const QUEUE_DIR = `${PIPELINE_PREFIX}deferred/`;
+const DONE_DIR = `${PIPELINE_PREFIX}deferred-done/`;
+
+/** Larger than any epoch millisecond until the year 2286: inverted times keep 13 digits and list newest first. */
+const TIME_CEILING = 9_999_999_999_999;
+
+/** How far back a drain looks; older work is the sweep's to find. */
+const LOOKBACK_MS = 24 * 3600_000;
+/** Items one drain takes at most, so that draining cannot itself outlast the function. */
+const PAGE = 100;
+
+export interface DeferredWork {
+  kind: 'ossguard-deferred';
+  /** Where it came from: the range, or the deferred item it was carried over from. */
+  from: string;
+  reason: string;
+  deferredAt: string;
+  /**
+   * 1 when first handed on after faults, 0 for what the blast-radius cap held back; each time a drain cannot
+   * finish it for faults, the next item counts one more.
+   */
+  attempt: number;
+  /**
+   * Not taken before this time: the drain that fails writes a new item, which is itself a record in the trail
+   * and starts another invocation; waiting longer after each failure keeps an outage from feeding a loop.
+   */
+  notBefore: string;
+  /** ActionTrail records, as the trail route they were sorted to. */
+  routes: Record<string, unknown[]>;
+}
+
+export interface QueuedWork {
+  key: string;
+  work: DeferredWork;
+}
+
+interface Queue {
+  gateway: OssGateway;
+  bucket: string;
+}
+
+/** Items this instance took already: a warm instance does not ask again whether they are done. */
+const taken = new Set<string>();
+
+/** The wait before attempt n: none for work the blast-radius cap held back (0), then 1 s, 4 s, 16 s, … up to 10 minutes. */
+const backoffMs = (attempt: number): number =>
+  attempt < 1 ? 0 : Math.min(600_000, 1_000 * 4 ** (attempt - 1));
+
+export async function deferWork(
+  queue: Queue,
+  work: Omit<DeferredWork, 'kind' | 'notBefore'>,
+): Promise<string> {
+  const notBefore = new Date(Date.parse(work.deferredAt) + backoffMs(work.attempt)).toISOString();
+  const inverted = String(TIME_CEILING - Date.parse(work.deferredAt)).padStart(13, '0');
+  const id = createHash('sha256').update(`${work.from}\n${work.deferredAt}`).digest('hex').slice(0, 16);
+  const key = `${QUEUE_DIR}${inverted}-${id}.json`;
+  await queue.gateway.putObjectIfAbsent(
+    queue.bucket,
+    key,
+    JSON.stringify({ kind: 'ossguard-deferred', ...work, notBefore }),
+  );
+  return key;
+}
+
+/**
+ * Whether a trail record is ossguard's write of a queue item: a hint, never state, that the queue has work;
+ * the drain reads the queue itself.
+ */
+export const isQueueWrite = (record: unknown): boolean => JSON.stringify(record ?? null).includes(QUEUE_DIR);
+
+/** Deferred work of the last day that no drain has taken yet, oldest first. */
+export async function pendingWork(queue: Queue, now: Date): Promise<QueuedWork[]> {
+  const { keys } = await queue.gateway.listObjects(queue.bucket, QUEUE_DIR, undefined, PAGE);
+  const recent = keys.filter(({ key }) => {
+    const inverted = Number(key.slice(QUEUE_DIR.length, QUEUE_DIR.length + 13));
+    return !taken.has(key) && now.getTime() - (TIME_CEILING - inverted) <= LOOKBACK_MS;
+  });
+  const pending: QueuedWork[] = [];
+  for (const { key } of recent.reverse()) {
+    if (await queue.gateway.objectExists(queue.bucket, doneKey(key))) {
+      taken.add(key);
+      continue;
+    }
+    const work = parseWork(await queue.gateway.getObject(queue.bucket, key));
+    if (!work) taken.add(key);
+    else if (Date.parse(work.notBefore) <= now.getTime()) pending.push({ key, work });
+  }
+  return pending;
+}
+
+/** Marks an item taken; its unfinished part, if any, was deferred again as a new item first. */
+export async function markTaken(queue: Queue, key: string, at: Date): Promise<void> {
+  await queue.gateway.putObjectIfAbsent(
+    queue.bucket,
+    doneKey(key),
+    JSON.stringify({ takenAt: at.toISOString() }),
+  );
+  taken.add(key);
+}
+
+const doneKey = (key: string): string => `${DONE_DIR}${key.slice(QUEUE_DIR.length)}`;
+
+function parseWork(body: Buffer): DeferredWork | undefined {
+  try {
+    const value = JSON.parse(body.toString('utf8')) as Partial<DeferredWork> | null;
+    if (value?.kind !== 'ossguard-deferred' || typeof value.routes !== 'object' || value.routes === null)
+      return undefined;
+    const routes = Object.fromEntries(
+      Object.entries(value.routes).filter(([, records]) => Array.isArray(records)),
+    );
+    return {
+      kind: 'ossguard-deferred',
+      from: String(value.from ?? ''),
+      reason: String(value.reason ?? ''),
+      deferredAt: String(value.deferredAt ?? ''),
+      attempt: typeof value.attempt === 'number' && value.attempt >= 0 ? value.attempt : 1,
+      notBefore: String(value.notBefore ?? ''),
+      routes,
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,129 @@
+import pLimit from 'p-limit';
+import { planListing } from '../audit/query';
+import { AuditStore } from '../audit/store';
+import { CallLog } from '../clients/calllog';
+import { isNotFound, OssGateway } from '../clients/oss';
+import { describeError } from '../errors';
+import type { ChangeRecord, ParsedItem } from '../events/types';
+import { aclGuard, SWEEP_OBJECT_EVENT } from '../guards/acl';
+import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
+
+/** How far back the object pass reads the audit log for objects once found public. */
+const LOOKBACK_DAYS = 7;
+/** Objects listed per exposed prefix at most, so one large prefix cannot take the whole run. */
+const MAX_OBJECTS_PER_PREFIX = 1_000;
+const ACL_READS = 16;
+
+interface ExposedPrefix {
+  region: string;
+  bucket: string;
+  prefix: string;
+}
+
+/**
+ * The sweep's object pass. Bucket ACLs and policies are read for every bucket; objects are too many for
+ * that, so the pass reads those under the prefixes (the key up to its last `/`) where the audit log shows an
+ * object was public in the last week: where one was made public, others often were too, and a change that
+ * slipped past the cap, a lost range or a missed event is found here. Each public object goes through the
+ * ACL guard like an event.
+ */
+export async function sweepExposedObjects(
+  deps: InvocationDeps,
+  runId: string,
+  accountId: string,
+  now: Date,
+): Promise<InvocationResult & { prefixes: number; checked: number }> {
+  const prefixes = await exposedPrefixes(deps, now);
+  const limit = pLimit(ACL_READS);
+  const found: ParsedItem[] = [];
+  const failures: InvocationResult['retryableFailures'] = [];
+  let checked = 0;
+  for (const p of prefixes) {
+    const oss = new OssGateway(deps.oss, p.region, new CallLog());
+    let keys: string[];
+    try {
+      keys = (await oss.listObjects(p.bucket, p.prefix, undefined, MAX_OBJECTS_PER_PREFIX)).keys.map(
+        (k) => k.key,
+      );
+    } catch (error) {
+      if (!isNotFound(error))
+        failures.push({ eventId: `${p.bucket}/${p.prefix}`, error: describeError(error) });
+      continue;
+    }
+    checked += keys.length;
+    await Promise.all(
+      keys.map((key) =>
+        limit(async () => {
+          try {
+            const acl = await oss.getObjectAcl(p.bucket, key);
+            if (acl !== 'public-read' && acl !== 'public-read-write') return;
+            found.push({
+              kind: 'change',
+              index: found.length,
+              record: objectChange(runId, p, key, accountId, now),
+            });
+          } catch (error) {
+            if (!isNotFound(error))
+              failures.push({ eventId: `${p.bucket}/${key}`, error: describeError(error) });
+          }
+        }),
+      ),
+    );
+  }
+  for (const f of failures) deps.log.warn('object pass could not read', f);
+  const judged =
+    found.length > 0
+      ? await runGuard(aclGuard, found, { ...deps, invocationId: `${deps.invocationId}/objects` })
+      : { decisions: [], retryableFailures: [] };
+  return {
+    decisions: judged.decisions,
+    retryableFailures: [...failures, ...judged.retryableFailures],
+    prefixes: prefixes.length,
+    checked,
+  };
+}
+
+async function exposedPrefixes(deps: InvocationDeps, now: Date): Promise<ExposedPrefix[]> {
+  const { audit } = deps.runtime.config;
+  const store = new AuditStore(
+    new OssGateway(deps.oss, audit.region ?? deps.region, new CallLog()),
+    audit.bucket,
+    audit.prefix,
+  );
+  const plan = planListing(store.prefix, new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000), now);
+  const objects = await store.read(await store.listKeys(plan.prefixes, plan.inRange));
+  const byId = new Map<string, ExposedPrefix>();
+  for (const { record } of objects) {
+    const { bucket, objectKey } = record?.resource ?? {};
+    if (!record || !bucket || objectKey === undefined) continue;
+    if (!record.rules.some((r) => r.ruleId === 'object-acl-public')) continue;
+    const prefix = objectKey.slice(0, objectKey.lastIndexOf('/') + 1);
+    byId.set(JSON.stringify([record.region, bucket, prefix]), { region: record.region, bucket, prefix });
+  }
+  return [...byId.values()];
+}
+
+/** A public object the pass found: no API call stands behind it, only the object to re-read. */
+function objectChange(
+  runId: string,
+  p: ExposedPrefix,
+  key: string,
+  accountId: string,
+  time: Date,
+): ChangeRecord {
+  const eventId = `sweep-${runId}-object-${p.region}-${p.bucket}-${key}`;
+  return {
+    dedupeKey: eventId,
+    eventId,
+    eventName: SWEEP_OBJECT_EVENT,
+    eventType: SWEEP_OBJECT_EVENT,
+    service: 'Oss',
+    region: p.region,
+    ...(accountId ? { accountId } : {}),
+    time: time.toISOString(),
+    actor: { type: 'system', userName: 'oss-sweeper' },
+    resources: { bucket: p.bucket, objectKey: key },
+    requestParameters: {},
+    origin: 'sweep',
+  };
+}

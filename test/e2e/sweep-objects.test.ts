@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local/cloud';
+import type { SweepResult } from '../../shared/sweep/sweep';
+import { auditRecords, startCloud, userClient } from './local-cloud';
+
+const BUCKET = 'exposed-prefix';
+
+/** #19 class 2: the sweep re-reads objects under prefixes the audit log shows were exposed. */
+describe('the sweep’s object pass', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud();
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('reverts objects made public unseen under a prefix where an object was found public before', async () => {
+    const alice = userClient(cloud, 'alice', BUCKET);
+    await alice.putBucket(BUCKET);
+    for (const key of ['photos/a.jpg', 'photos/b.jpg', 'photos/c.jpg', 'notes/d.txt'])
+      await alice.put(key, Buffer.from(key));
+    await cloud.settle();
+    // Seen: the audit log now shows photos/ exposed.
+    await alice.putACL('photos/a.jpg', 'public-read');
+    await cloud.settle();
+    expect((await alice.getACL('photos/a.jpg')).acl).toBe('private');
+    // Unseen, as changes a lost range or the blast-radius cap left behind.
+    await cloud.unobserved(async () => {
+      await alice.putACL('photos/b.jpg', 'public-read');
+      await alice.putACL('photos/c.jpg', 'public-read-write');
+    });
+
+    const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
+    const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+    if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.message}`);
+    await cloud.settle();
+
+    expect((outcome.result as SweepResult).complete).toBe(true);
+    expect((await alice.getACL('photos/b.jpg')).acl).toBe('private');
+    expect((await alice.getACL('photos/c.jpg')).acl).toBe('private');
+    const swept = (await auditRecords(cloud)).filter(
+      (r) => r.eventName === 'OssguardSweepObject' && r.resource.bucket === BUCKET,
+    );
+    expect(swept.map((r) => [r.resource.objectKey, r.decision]).sort()).toEqual([
+      ['photos/b.jpg', 'remediated'],
+      ['photos/c.jpg', 'remediated'],
+    ]);
+  }, 60_000);
+});
