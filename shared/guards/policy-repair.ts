@@ -132,6 +132,9 @@ export async function writeBucketPolicy(
   replaces: string | null,
 ): Promise<void> {
   const before = await oss.getBucketPolicy(bucket);
+  // Already what the repair writes: the other delivery of this change (EventBridge and the trail) got there
+  // first, and nothing of the owner's is in the way.
+  if (samePolicy(before, policy)) return;
   if (!samePolicy(before, replaces)) {
     throw new RepairConflictError(
       `the policy of bucket ${bucket} changed after it was judged; ossguard did not write, and the newer policy stands`,
