@@ -23,6 +23,7 @@ import {
   ownRoles,
   runGuard,
 } from '../pipeline/run';
+import { RemediationBudget } from '../pipeline/types';
 import { parseLogTriggerEvent } from './event';
 
 export interface LogTriggerResult extends InvocationResult {
@@ -122,7 +123,9 @@ export function logTriggerSource(
       gateway: new OssGateway(deps.oss, runtime.config.audit.region ?? context.region, new CallLog()),
       bucket: runtime.config.audit.bucket,
     };
-    const env: RouteEnv = { deps, context, runtime, log, queue };
+    // One blast-radius budget for the whole invocation, every route and every drained item alike (README).
+    const budget = new RemediationBudget(runtime.config.maxRemediationsPerInvocation);
+    const env: RouteEnv = { deps: { ...deps, budget }, context, runtime, log, queue };
     // What earlier invocations handed on goes first: it has waited longest. Only a range with someone else's
     // change, or with a new queue item, looks: the drain's own reads and writes are trail records too, and
     // looking on every range would start the next one for ever.

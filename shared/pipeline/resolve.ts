@@ -1,5 +1,6 @@
 import {
   type AuditKey,
+  type AuditRecord,
   auditKey,
   intentKey,
   isTrustedRecord,
@@ -23,6 +24,8 @@ import type { Decision } from './types';
 export interface ChangeLedger {
   gateway: OssGateway;
   bucket: string;
+  /** The change's key for this attempt: a record read back must be about it (not a valid record copied here). */
+  dedupeKey: string;
   recordKey: string;
   intentKey: string;
   /** Signs intents and claims, and decides whether an intent read back can be believed. */
@@ -60,6 +63,7 @@ export async function openLedger(
     const ledger: ChangeLedger = {
       gateway: audit.gateway,
       bucket: audit.bucket,
+      dedupeKey,
       recordKey: auditKey(audit.prefix, dedupeKey, change.time),
       intentKey: intentKey(audit.prefix, dedupeKey, change.time),
       auditKey: audit.key,
@@ -69,6 +73,13 @@ export async function openLedger(
     if (state === 'absent' || attempt === MAX_ATTEMPTS) return { kind: 'open', ledger, dedupeKey };
   }
 }
+
+/**
+ * Signed with the audit key, and about this change: whoever can write the audit bucket cannot sign a record,
+ * but could copy a signed one to the key of a change it wants ignored.
+ */
+const believable = (record: AuditRecord, at: ChangeLedger): boolean =>
+  record.dedupeKey === at.dedupeKey && isTrustedRecord(record, at.auditKey);
 
 async function recordState(
   at: ChangeLedger,
@@ -82,9 +93,7 @@ async function recordState(
     throw error;
   }
   const { record } = parseStored(at.recordKey, body);
-  return record && isTrustedRecord(record, at.auditKey) && (isCompleted(record) || !retryFailed)
-    ? 'handled'
-    : 'unsettled';
+  return record && believable(record, at) && (isCompleted(record) || !retryFailed) ? 'handled' : 'unsettled';
 }
 
 /**
@@ -207,7 +216,7 @@ async function completeFromIntent(
   const { record } = parseStored(at.intentKey, body);
   if (!record) return undefined;
   // An intent someone without the audit key wrote must not turn into a `remediated` record.
-  if (!isTrustedRecord(record, at.auditKey)) return undefined;
+  if (!believable(record, at)) return undefined;
   const { digest: _digest, mac: _mac, macKeyId: _macKeyId, ...planned } = record;
   return {
     ...planned,

@@ -40,7 +40,7 @@ export const policyChangeRules = byOrder(discovered.policyChangeRules);
  * a new kind folder is registered here without an edit.
  */
 export const registry: readonly Rule<never>[] = registerAll(
-  Object.values(discovered).flatMap((rules: readonly Rule<never>[]) => byOrder(rules)),
+  byOrder(Object.values(discovered).flat() as readonly Rule<never>[]),
 );
 
 function registerAll(rules: readonly Rule<never>[]): readonly Rule<never>[] {

@@ -343,7 +343,13 @@ describe('oss-policy-guard through the router and the bundled function', () => {
     const [record, ...others] = await recordsOf('pol-denied');
     expect(others).toEqual([]);
     expect(record).toMatchObject({ decision: 'failed', error: { code: 'AccessDenied' } });
-    expect(cloud.dingtalk.messages().filter((m) => JSON.stringify(m).includes('pol-denied'))).toHaveLength(1);
+    // On DingTalk, unless this file's alerts used the minute's shared robot budget (README, "Alerts under load").
+    const budgetSpent = record?.alerts.some(
+      (a) => a.channel === 'dingtalk' && /rate budget/.test(a.error ?? ''),
+    );
+    expect(cloud.dingtalk.messages().filter((m) => JSON.stringify(m).includes('pol-denied'))).toHaveLength(
+      budgetSpent ? 0 : 1,
+    );
     // Read from the emulator's state: a GetBucketPolicy over HTTP would be denied too.
     expect(JSON.parse(cloud.oss.bucket('pol-denied')?.policy ?? 'null')).toEqual(
       policy(anyoneReads('pol-denied')),

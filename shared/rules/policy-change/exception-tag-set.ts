@@ -1,3 +1,4 @@
+import { BUCKET_TAGGING_EVENTS } from '../../events/names';
 import type { Rule } from '../types';
 import type { PolicyChangeSubject } from './subject';
 
@@ -7,6 +8,7 @@ import type { PolicyChangeSubject } from './subject';
  */
 export const exceptionTagSet: Rule<PolicyChangeSubject> = {
   id: 'exception-tag-set',
+  events: BUCKET_TAGGING_EVENTS,
   title: 'An exception tag was set on a bucket',
   rationale:
     'The exception tag waives rules for the bucket. Anyone with oss:PutBucketTagging can set it, so each ' +

@@ -8,6 +8,7 @@ import type { PolicyChangeSubject } from './subject';
  */
 export const policyDenyRemoved: Rule<PolicyChangeSubject> = {
   id: 'policy-deny-removed',
+  events: ['PutBucketPolicy', 'DeleteBucketPolicy'],
   title: 'A protective Deny left the bucket policy',
   rationale:
     'An explicit Deny wins over every Allow, a public ACL included. Deleting a policy, or an update that ' +
