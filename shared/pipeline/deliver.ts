@@ -3,11 +3,14 @@ import { alertFor } from '../alerts/build';
 import type { AlertDispatcher } from '../alerts/dispatch';
 import type { DeliveryResult } from '../alerts/types';
 import { type AuditKey, sign } from '../audit/record';
-import type { OssGateway } from '../clients/oss';
+import { CallLog } from '../clients/calllog';
+import { OssGateway } from '../clients/oss';
+import { runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
 import type { Logger } from '../log';
 import { holdRecord } from './held-records';
-import { type DecisionSummary, type Pending, summaryOf } from './records';
+import type { InvocationDeps } from './invocation';
+import { cappedSummary, type DecisionSummary, type Pending, summaryOf } from './records';
 
 /** How many changes of one batch are worked on at once: enough to overlap round trips, bounded for memory. */
 export const CONCURRENCY = 16;
@@ -54,4 +57,36 @@ export async function writeRecords(
     ),
   );
   return { decisions, failures };
+}
+
+/**
+ * The one alert and record of a source that ran the guards in several batches (the sweep) and passed
+ * `followUp` to each: how many changes the blast-radius cap held back in the whole invocation.
+ */
+export async function reportCapped(guard: string, waited: number, deps: InvocationDeps): Promise<void> {
+  const { config } = deps.runtime;
+  const pending = [
+    cappedSummary(guard, waited, {
+      invocationId: deps.invocationId,
+      cap: config.maxRemediationsPerInvocation,
+      auditPrefix: config.audit.prefix,
+      now: (deps.now ?? (() => new Date()))(),
+    }),
+  ];
+  const gateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());
+  const deliveries = await sendAlerts(pending, deps.dispatch);
+  await writeRecords(pending, deliveries, {
+    gateway,
+    bucket: config.audit.bucket,
+    log: deps.log,
+    key: runtimeAuditKey(deps.runtime),
+  });
+}
+
+/** One log line per decision, for the function's log. */
+export function logDecisions(guard: string, decisions: readonly DecisionSummary[], log: Logger): void {
+  for (const d of decisions) {
+    const { eventId, eventName, decision, reason } = d;
+    log.info('decision', { guard, eventId, eventName, decision, reason, rules: d.rules.join(',') });
+  }
 }

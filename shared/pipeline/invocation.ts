@@ -5,7 +5,7 @@ import { type RamApi, RamGateway } from '../clients/ram';
 import type { Runtime } from '../config/load';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
-import type { DecisionSummary } from './records';
+import type { DecisionSummary, RetryableFailure } from './records';
 import type { ChangeScope, RemediationBudget } from './types';
 
 export interface InvocationDeps {
@@ -32,7 +32,7 @@ export interface InvocationDeps {
 export interface InvocationResult {
   decisions: DecisionSummary[];
   /** Changes not finished (cloud faults after retries, an intent held elsewhere); the handler fails the invocation so EventBridge redelivers. */
-  retryableFailures: Array<{ eventId: string; error: string; capped?: true; held?: true }>;
+  retryableFailures: RetryableFailure[];
 }
 
 /** The gateways one change is read and acted on with; they share a call log, whose request ids the record keeps. */

@@ -207,3 +207,39 @@ export function notJudged(
     at.auditPrefix,
   );
 }
+
+/**
+ * An `eventTime` that is no time would file the record under 1970 (`auditKey`): the record goes under the time
+ * the change was received instead, and keeps the text it came with. Redeliveries on the same UTC day share the
+ * key; one across midnight may be recorded twice.
+ */
+export function dated(change: ChangeRecord, now: Date): { change: ChangeRecord; eventTimeUnparsed?: string } {
+  if (!Number.isNaN(Date.parse(change.time))) return { change };
+  return { change: { ...change, time: now.toISOString() }, eventTimeUnparsed: change.time };
+}
+
+/** A change not finished: the invocation fails so it is delivered again (or, capped, judged by a follow-up). */
+export type RetryableFailure = { eventId: string; error: string; capped?: true; held?: true };
+
+const CAPPED = 'held back by the blast-radius cap: a follow-up invocation judges it';
+
+/** A batch's outcomes sorted: decisions already made, failures that fail the invocation, records to write. */
+export function sortOutcomes(
+  outcomes: readonly ItemOutcome[],
+  repeats: readonly DecisionSummary[],
+  log: Logger,
+): { decisions: DecisionSummary[]; retryableFailures: RetryableFailure[]; pending: Pending[] } {
+  const decisions = [...repeats];
+  const retryableFailures: RetryableFailure[] = [];
+  const pending: Pending[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'duplicate') decisions.push(outcome.summary);
+    else if (outcome.kind === 'retry') {
+      retryableFailures.push(outcome.failure);
+      log.warn('change not finished; the invocation will fail so EventBridge redelivers', outcome.failure);
+    } else if (outcome.kind === 'capped') {
+      retryableFailures.push({ eventId: outcome.eventId, error: CAPPED, capped: true });
+    } else pending.push(outcome.pending);
+  }
+  return { decisions, retryableFailures, pending };
+}

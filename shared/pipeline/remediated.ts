@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { OssGateway } from '../clients/oss';
+import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
+import type { Logger } from '../log';
+import type { Decision } from './types';
 
 /**
  * The pipeline's own state beside the audit records, not among them (`ossguard audit verify` would report it
@@ -72,4 +75,47 @@ export async function lastRemediation(
     typeof m.at === 'string'
     ? { eventId: m.eventId, eventName: m.eventName, auditKey: m.auditKey, at: m.at }
     : undefined;
+}
+
+/** Where a guard's marks are written and read, and where a failure to write one is logged. */
+export interface MarkBook {
+  gateway: OssGateway;
+  bucket: string;
+  guard: string;
+  log: Logger;
+}
+
+/** Notes the revert against its resource, so a later change the revert already fixed can say so. */
+export async function noteRemediation(
+  book: MarkBook,
+  change: ChangeRecord,
+  auditKey: string,
+  now: Date,
+): Promise<void> {
+  const mark = { eventId: change.eventId, eventName: change.eventName, auditKey, at: now.toISOString() };
+  try {
+    await markRemediated(book, book.guard, change, mark);
+  } catch (error) {
+    // Only the tie from a later `skipped` record is lost; the revert and its record stand.
+    book.log.warn('remediation mark not written', { eventId: change.eventId, error: describeError(error) });
+  }
+}
+
+/**
+ * A change whose resource passes may pass because ossguard reverted it for another event that came first
+ * (a bucket created public, then its ACL set again before the revert): the `skipped` record names that revert.
+ */
+export async function tiedToRemediation(
+  book: MarkBook,
+  change: ChangeRecord,
+  decision: Decision,
+): Promise<Decision> {
+  const mark = await lastRemediation(book, book.guard, change);
+  if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
+    return decision;
+  return {
+    ...decision,
+    reason: `${decision.reason}: ossguard reverted it after this change, for ${mark.eventName} ${mark.eventId}`,
+    remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
+  };
 }

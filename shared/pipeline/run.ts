@@ -1,34 +1,35 @@
 import pLimit from 'p-limit';
-import type { DecisionKind } from '../audit/record';
-import { auditKey } from '../audit/record';
+import { auditKey, type DecisionKind } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
-import type { ChangeRecord, ParsedItem } from '../events/types';
+import type { ParsedItem } from '../events/types';
 import { act } from './act';
 import { dedupeBatch, ownRoles, skipReason } from './dedupe';
-import { CONCURRENCY, sendAlerts, writeRecords } from './deliver';
+import { CONCURRENCY, logDecisions, sendAlerts, writeRecords } from './deliver';
 import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { plan } from './plan';
 import {
   cappedSummary,
   changeRecord,
+  dated,
   duplicateOf,
   failedRecord,
   type ItemOutcome,
   notJudged,
-  type Pending,
   pendingOf,
   retryOf,
+  sortOutcomes,
   withDecision,
 } from './records';
-import { lastRemediation, markRemediated } from './remediated';
+import { noteRemediation, tiedToRemediation } from './remediated';
 import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
 export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
+export { reportCapped } from './deliver';
 export type { InvocationDeps, InvocationResult } from './invocation';
 export { type DecisionSummary, isCompleted, notJudgedKey, wasJudged } from './records';
 
@@ -71,21 +72,7 @@ export async function runGuard<State>(
   const limit = pLimit(CONCURRENCY);
   const outcomes = await Promise.all(unique.map((item) => limit(() => handleItem(invocation, item))));
 
-  const decisions = [...repeats];
-  const retryableFailures: InvocationResult['retryableFailures'] = [];
-  const pending: Pending[] = [];
-  for (const outcome of outcomes) {
-    if (outcome.kind === 'duplicate') decisions.push(outcome.summary);
-    else if (outcome.kind === 'retry') {
-      retryableFailures.push(outcome.failure);
-      deps.log.warn(
-        'change not finished; the invocation will fail so EventBridge redelivers',
-        outcome.failure,
-      );
-    } else if (outcome.kind === 'capped') {
-      retryableFailures.push({ eventId: outcome.eventId, error: CAPPED, capped: true });
-    } else pending.push(outcome.pending);
-  }
+  const { decisions, retryableFailures, pending } = sortOutcomes(outcomes, repeats, deps.log);
   const waited = retryableFailures.filter((f) => f.capped).length;
   if (waited > 0)
     deps.log.warn('blast-radius cap reached; the rest waits for a follow-up invocation', { waited });
@@ -101,26 +88,13 @@ export async function runGuard<State>(
   }
 
   const deliveries = await sendAlerts(pending, deps.dispatch);
-  const audited = await writeRecords(pending, deliveries, {
-    gateway: auditGateway,
-    bucket: config.audit.bucket,
-    log: deps.log,
-    key: runtimeAuditKey(deps.runtime),
-  });
+  const key = runtimeAuditKey(deps.runtime);
+  const audit = { gateway: auditGateway, bucket: config.audit.bucket, log: deps.log, key };
+  const audited = await writeRecords(pending, deliveries, audit);
   decisions.push(...audited.decisions);
   retryableFailures.push(...audited.failures);
 
-  for (const d of decisions) {
-    const { eventId, eventName, decision, reason } = d;
-    deps.log.info('decision', {
-      guard: guard.name,
-      eventId,
-      eventName,
-      decision,
-      reason,
-      rules: d.rules.join(','),
-    });
-  }
+  logDecisions(guard.name, decisions, deps.log);
   return { decisions, retryableFailures };
 }
 
@@ -153,6 +127,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     key: runtimeAuditKey(deps.runtime),
   };
   const scope = changeScope(deps, change, now());
+  const book = { gateway: auditGateway, bucket: config.audit.bucket, guard: guard.name, log: deps.log };
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
   try {
@@ -182,9 +157,8 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       if (planned.fix)
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
-      if (decision.decision === 'remediated') await noteRemediation(invocation, change, ledger.recordKey);
-      else if (decision.decision === 'skipped')
-        decision = await tiedToRemediation(invocation, change, decision);
+      if (decision.decision === 'remediated') await noteRemediation(book, change, ledger.recordKey, now());
+      else if (decision.decision === 'skipped') decision = await tiedToRemediation(book, change, decision);
     }
     if (intentHeldElsewhere) {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
@@ -219,82 +193,6 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     };
   }
 }
-
-/**
- * An `eventTime` that is no time would file the record under 1970 (`auditKey`): the record goes under the time
- * the change was received instead, and keeps the text it came with. Redeliveries on the same UTC day share the
- * key; one across midnight may be recorded twice.
- */
-function dated(change: ChangeRecord, now: Date): { change: ChangeRecord; eventTimeUnparsed?: string } {
-  if (!Number.isNaN(Date.parse(change.time))) return { change };
-  return { change: { ...change, time: now.toISOString() }, eventTimeUnparsed: change.time };
-}
-
-/** Notes the revert against its resource, so a later change the revert already fixed can say so. */
-async function noteRemediation<State>(
-  { guard, deps, auditGateway, now }: Invocation<State>,
-  change: ChangeRecord,
-  auditKey: string,
-): Promise<void> {
-  const mark = { eventId: change.eventId, eventName: change.eventName, auditKey, at: now().toISOString() };
-  try {
-    await markRemediated(
-      { gateway: auditGateway, bucket: deps.runtime.config.audit.bucket },
-      guard.name,
-      change,
-      mark,
-    );
-  } catch (error) {
-    // Only the tie from a later `skipped` record is lost; the revert and its record stand.
-    deps.log.warn('remediation mark not written', { eventId: change.eventId, error: describeError(error) });
-  }
-}
-
-/**
- * A change whose resource passes may pass because ossguard reverted it for another event that came first
- * (a bucket created public, then its ACL set again before the revert): the `skipped` record names that revert.
- */
-async function tiedToRemediation<State>(
-  { guard, deps, auditGateway }: Invocation<State>,
-  change: ChangeRecord,
-  decision: Decision,
-): Promise<Decision> {
-  const audit = { gateway: auditGateway, bucket: deps.runtime.config.audit.bucket };
-  const mark = await lastRemediation(audit, guard.name, change);
-  if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
-    return decision;
-  return {
-    ...decision,
-    reason: `${decision.reason}: ossguard reverted it after this change, for ${mark.eventName} ${mark.eventId}`,
-    remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
-  };
-}
-
-/**
- * The one alert and record of a source that ran the guards in several batches (the sweep) and passed
- * `followUp` to each: how many changes the blast-radius cap held back in the whole invocation.
- */
-export async function reportCapped(guard: string, waited: number, deps: InvocationDeps): Promise<void> {
-  const { config } = deps.runtime;
-  const pending = [
-    cappedSummary(guard, waited, {
-      invocationId: deps.invocationId,
-      cap: config.maxRemediationsPerInvocation,
-      auditPrefix: config.audit.prefix,
-      now: (deps.now ?? (() => new Date()))(),
-    }),
-  ];
-  const gateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());
-  const deliveries = await sendAlerts(pending, deps.dispatch);
-  await writeRecords(pending, deliveries, {
-    gateway,
-    bucket: config.audit.bucket,
-    log: deps.log,
-    key: runtimeAuditKey(deps.runtime),
-  });
-}
-
-const CAPPED = 'held back by the blast-radius cap: a follow-up invocation judges it';
 
 /** An exception is a standing risk the owner accepted: each decision it makes is alerted too (#20). */
 const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'excepted']);
