@@ -3,6 +3,7 @@ import { CallLog } from '../clients/calllog';
 import { type CloudCredentials, isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
 import type { Runtime } from '../config/load';
+import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import { parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
@@ -122,6 +123,7 @@ export function logTriggerSource(
     const queue = {
       gateway: new OssGateway(deps.oss, runtime.config.audit.region ?? context.region, new CallLog()),
       bucket: runtime.config.audit.bucket,
+      key: runtimeAuditKey(runtime),
     };
     // One blast-radius budget for the whole invocation, every route and every drained item alike (README).
     const budget = new RemediationBudget(runtime.config.maxRemediationsPerInvocation);
@@ -177,7 +179,7 @@ interface RouteEnv {
   context: FcContext;
   runtime: Runtime;
   log: Logger;
-  queue: { gateway: OssGateway; bucket: string };
+  queue: Parameters<typeof deferWork>[0];
 }
 
 interface Judged {

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type AuditKey, macOf } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { PIPELINE_PREFIX } from './remediated';
 
@@ -19,6 +20,10 @@ const TIME_CEILING = 9_999_999_999_999;
 const LOOKBACK_MS = 24 * 3600_000;
 /** Items one drain takes at most, so that draining cannot itself outlast the function. */
 const PAGE = 100;
+/** Listing pages one drain reads at most: items planted at the head of the queue cannot hide the rest. */
+const MAX_PAGES = 10;
+/** An item dated further ahead than this was not written by a drain (clocks differ by seconds, not minutes). */
+const CLOCK_SKEW_MS = 60_000;
 
 export interface DeferredWork {
   kind: 'ossguard-deferred';
@@ -48,6 +53,11 @@ export interface QueuedWork {
 interface Queue {
   gateway: OssGateway;
   bucket: string;
+  /**
+   * Signs each item, and an item read back is taken only when its MAC holds: whoever can write the audit
+   * bucket must not hand trail-guard records to judge as if the trail had delivered them.
+   */
+  key: AuditKey | undefined;
 }
 
 /** Items this instance took already: a warm instance does not ask again whether they are done. */
@@ -65,11 +75,9 @@ export async function deferWork(
   const inverted = String(TIME_CEILING - Date.parse(work.deferredAt)).padStart(13, '0');
   const id = createHash('sha256').update(`${work.from}\n${work.deferredAt}`).digest('hex').slice(0, 16);
   const key = `${QUEUE_DIR}${inverted}-${id}.json`;
-  await queue.gateway.putObjectIfAbsent(
-    queue.bucket,
-    key,
-    JSON.stringify({ kind: 'ossguard-deferred', ...work, notBefore }),
-  );
+  const item: DeferredWork = { kind: 'ossguard-deferred', ...work, notBefore };
+  const seal = queue.key ? { mac: macOf(item, queue.key), macKeyId: queue.key.id } : {};
+  await queue.gateway.putObjectIfAbsent(queue.bucket, key, JSON.stringify({ ...item, ...seal }));
   return key;
 }
 
@@ -81,18 +89,24 @@ export const isQueueWrite = (record: unknown): boolean => JSON.stringify(record 
 
 /** Deferred work of the last day that no drain has taken yet, oldest first. */
 export async function pendingWork(queue: Queue, now: Date): Promise<QueuedWork[]> {
-  const { keys } = await queue.gateway.listObjects(queue.bucket, QUEUE_DIR, undefined, PAGE);
-  const recent = keys.filter(({ key }) => {
-    const inverted = Number(key.slice(QUEUE_DIR.length, QUEUE_DIR.length + 13));
-    return !taken.has(key) && now.getTime() - (TIME_CEILING - inverted) <= LOOKBACK_MS;
-  });
+  const recent: string[] = [];
+  let next: string | undefined;
+  for (let page = 0; page < MAX_PAGES && recent.length < PAGE; page++) {
+    const listed = await queue.gateway.listObjects(queue.bucket, QUEUE_DIR, next, PAGE);
+    for (const { key } of listed.keys) {
+      const age = now.getTime() - (TIME_CEILING - Number(key.slice(QUEUE_DIR.length, QUEUE_DIR.length + 13)));
+      if (!taken.has(key) && age <= LOOKBACK_MS && age >= -CLOCK_SKEW_MS) recent.push(key);
+    }
+    next = listed.next;
+    if (!next) break;
+  }
   const pending: QueuedWork[] = [];
-  for (const { key } of recent.reverse()) {
+  for (const key of recent.slice(0, PAGE).reverse()) {
     if (await queue.gateway.objectExists(queue.bucket, doneKey(key))) {
       taken.add(key);
       continue;
     }
-    const work = parseWork(await queue.gateway.getObject(queue.bucket, key));
+    const work = parseWork(await queue.gateway.getObject(queue.bucket, key), queue.key);
     if (!work) taken.add(key);
     else if (Date.parse(work.notBefore) <= now.getTime()) pending.push({ key, work });
   }
@@ -111,11 +125,24 @@ export async function markTaken(queue: Queue, key: string, at: Date): Promise<vo
 
 const doneKey = (key: string): string => `${DONE_DIR}${key.slice(QUEUE_DIR.length)}`;
 
-function parseWork(body: Buffer): DeferredWork | undefined {
+/** Whether the item was written by ossguard: with an audit key, its MAC must hold (as for audit records). */
+function sealHolds(value: Record<string, unknown>, key: AuditKey | undefined): boolean {
+  if (!key) return true;
+  const { mac, macKeyId, ...item } = value;
+  if (typeof mac !== 'string' || macKeyId !== key.id) return false;
+  const expected = Buffer.from(macOf(item, key), 'hex');
+  const actual = Buffer.from(mac, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+function parseWork(body: Buffer, key: AuditKey | undefined): DeferredWork | undefined {
   try {
-    const value = JSON.parse(body.toString('utf8')) as Partial<DeferredWork> | null;
+    const value = JSON.parse(body.toString('utf8')) as
+      | (Partial<DeferredWork> & Record<string, unknown>)
+      | null;
     if (value?.kind !== 'ossguard-deferred' || typeof value.routes !== 'object' || value.routes === null)
       return undefined;
+    if (!sealHolds(value, key)) return undefined;
     const routes = Object.fromEntries(
       Object.entries(value.routes).filter(([, records]) => Array.isArray(records)),
     );

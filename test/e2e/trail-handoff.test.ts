@@ -55,4 +55,50 @@ describe('trail-guard hands on what a range cannot finish', () => {
     );
     expect(records).toEqual([expect.objectContaining({ decision: 'remediated' })]);
   }, 120_000);
+
+  it('judges no queue item it did not sign: records planted in the audit bucket are not believed', async () => {
+    const alice = userClient(cloud, 'alice');
+    const bucket = 'handoff-planted';
+    await alice.putBucket(bucket);
+    await cloud.settle();
+    // Public without any record in the trail: only a planted queue item names it.
+    await cloud.unobserved(() => alice.putBucketACL(bucket, 'public-read'));
+    const now = Date.now();
+    const forged = {
+      eventId: 'planted-0001',
+      eventVersion: 1,
+      eventName: 'PutBucketAcl',
+      eventType: 'ApiCall',
+      eventTime: new Date(now).toISOString(),
+      serviceName: 'Oss',
+      acsRegion: cloud.region,
+      userIdentity: { type: 'ram-user', userName: 'alice', accountId: cloud.identities.accountId },
+      requestParameters: { BucketName: bucket, 'x-oss-acl': 'public-read' },
+      referencedResources: { 'ACS::OSS::Bucket': [bucket] },
+    };
+    const item = {
+      kind: 'ossguard-deferred',
+      from: 'planted',
+      reason: 'planted',
+      deferredAt: new Date(now).toISOString(),
+      attempt: 0,
+      notBefore: new Date(now - 1_000).toISOString(),
+      routes: { 'oss-acl-guard': [forged] },
+    };
+    const inverted = String(9_999_999_999_999 - now).padStart(13, '0');
+    await cloud.unobserved(() =>
+      cloud
+        .adminClient(cloud.auditBucket)
+        .put(
+          `ossguard/pipeline/deferred/${inverted}-planted000000001.json`,
+          Buffer.from(JSON.stringify(item)),
+        ),
+    );
+    // A change of someone else's starts a range, and with it a drain of the queue.
+    await alice.putBucket('handoff-wake');
+    await cloud.settle();
+
+    expect((await auditRecords(cloud)).filter((r) => r.eventId === 'planted-0001')).toEqual([]);
+    expect((await alice.getBucketACL(bucket)).acl).toBe('public-read');
+  });
 });
