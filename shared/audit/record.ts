@@ -124,6 +124,23 @@ export function macOf(value: object, key: AuditKey): string {
     .digest('hex');
 }
 
+/**
+ * The MAC fields for state ossguard keeps beside its records (deferred work, policy snapshots): what a writer
+ * without the audit key cannot make. Without a key there is nothing to add, and nothing to check.
+ */
+export const sealFields = (value: object, key: AuditKey | undefined): { mac?: string; macKeyId?: string } =>
+  key ? { mac: macOf(value, key), macKeyId: key.id } : {};
+
+/** Whether `value` (with its `mac` and `macKeyId`) was sealed with `key`; always so without a key. */
+export function sealHolds(value: Record<string, unknown>, key: AuditKey | undefined): boolean {
+  if (!key) return true;
+  const { mac, macKeyId, ...unsealed } = value;
+  if (typeof mac !== 'string' || macKeyId !== key.id) return false;
+  const expected = Buffer.from(macOf(unsealed, key), 'hex');
+  const actual = Buffer.from(mac, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
 /** The record with its digest and, given the audit key, its MAC. */
 export function sign(record: UnsignedAuditRecord, key?: AuditKey): AuditRecord {
   return {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type AuditKey, sealFields, sealHolds } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 
 /**
@@ -37,30 +38,59 @@ export function snapshotKey(bucket: string, takenAt: Date, eventId: string): str
   return `${snapshotPrefix(bucket)}${inverted}-${event}.json`;
 }
 
+/** How many of a bucket's newest snapshots a restore looks through for one ossguard sealed. */
+const SNAPSHOTS_READ = 20;
+/** A snapshot dated further ahead than this was not taken by ossguard (clocks differ by seconds). */
+const CLOCK_SKEW_MS = 60_000;
+
+/** Sealed with the audit key: whoever can write the audit bucket cannot plant a policy for restore to put back. */
 export async function keepSnapshot(
   gateway: OssGateway,
   auditBucket: string,
   snapshot: PolicySnapshot,
+  auditKey: AuditKey | undefined,
 ): Promise<string> {
   const key = snapshotKey(snapshot.bucket, new Date(snapshot.takenAt), snapshot.eventId);
-  await gateway.putObjectIfAbsent(auditBucket, key, JSON.stringify(snapshot));
+  await gateway.putObjectIfAbsent(
+    auditBucket,
+    key,
+    JSON.stringify({ ...snapshot, ...sealFields(snapshot, auditKey) }),
+  );
   return key;
 }
 
-/** The newest snapshot of the bucket, without `snapshot` when that object is not one (nothing is then restored). */
+/**
+ * The newest snapshot of the bucket that ossguard sealed, without `snapshot` when the newest object is none
+ * (nothing is then restored). Objects dated ahead of now, or not sealed with the audit key, are passed over:
+ * a planted object that sorts first must neither block restore nor stand in for the last passing policy.
+ */
 export async function latestSnapshot(
   gateway: OssGateway,
   auditBucket: string,
   bucket: string,
+  auditKey: AuditKey | undefined,
+  now: Date,
 ): Promise<{ key: string; snapshot?: PolicySnapshot } | undefined> {
-  const [newest] = (await gateway.listObjects(auditBucket, snapshotPrefix(bucket), undefined, 1)).keys;
-  if (!newest) return undefined;
-  const body = await gateway.getObject(auditBucket, newest.key);
-  const snapshot = parseSnapshot(body.toString('utf8'), bucket);
-  return { key: newest.key, ...(snapshot ? { snapshot } : {}) };
+  const { keys } = await gateway.listObjects(auditBucket, snapshotPrefix(bucket), undefined, SNAPSHOTS_READ);
+  const prefix = snapshotPrefix(bucket);
+  const dated = keys.filter(
+    ({ key }) =>
+      TIME_CEILING - Number(key.slice(prefix.length, prefix.length + 13)) <= now.getTime() + CLOCK_SKEW_MS,
+  );
+  for (const { key } of dated) {
+    const body = await gateway.getObject(auditBucket, key);
+    const snapshot = parseSnapshot(body.toString('utf8'), bucket, auditKey);
+    if (snapshot) return { key, snapshot };
+  }
+  const [first] = dated;
+  return first ? { key: first.key } : undefined;
 }
 
-function parseSnapshot(text: string, bucket: string): PolicySnapshot | undefined {
+function parseSnapshot(
+  text: string,
+  bucket: string,
+  auditKey: AuditKey | undefined,
+): PolicySnapshot | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -74,6 +104,9 @@ function parseSnapshot(text: string, bucket: string): PolicySnapshot | undefined
     (typeof s.policy === 'string' || s.policy === null) &&
     typeof s.takenAt === 'string' &&
     typeof s.eventId === 'string' &&
-    (s.bucketCreatedAt === undefined || typeof s.bucketCreatedAt === 'string');
-  return wellFormed ? (s as unknown as PolicySnapshot) : undefined;
+    (s.bucketCreatedAt === undefined || typeof s.bucketCreatedAt === 'string') &&
+    sealHolds(s, auditKey);
+  if (!wellFormed) return undefined;
+  const { mac: _mac, macKeyId: _macKeyId, ...snapshot } = s;
+  return snapshot as unknown as PolicySnapshot;
 }

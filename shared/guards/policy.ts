@@ -78,7 +78,7 @@ export const policyGuard: Guard<PolicyState> = {
         oss.getBucketPolicyStatus(bucket),
         oss.getBucketTags(bucket),
         oss.getBucketInfo(bucket),
-        latestSnapshot(auditGateway(scope), config.audit.bucket, bucket),
+        latestSnapshot(auditGateway(scope), config.audit.bucket, bucket, scope.auditKey, scope.now),
       ]);
       state = {
         bucket,

@@ -23,7 +23,10 @@ function requireRam(ram: ChangeScope['ram']): NonNullable<ChangeScope['ram']> {
   return ram;
 }
 
-async function perform(action: CloudAction, { oss, audit, ram, config }: ChangeScope): Promise<void> {
+async function perform(
+  action: CloudAction,
+  { oss, audit, ram, config, auditKey }: ChangeScope,
+): Promise<void> {
   switch (action.kind) {
     case 'put-bucket-acl':
       return oss.putBucketAcl(action.bucket, action.acl);
@@ -50,7 +53,7 @@ async function perform(action: CloudAction, { oss, audit, ram, config }: ChangeS
     case 'keep-policy-snapshot':
       if (!audit)
         throw new Error('oss-policy-guard keeps policy snapshots in the audit bucket: pass scope.audit');
-      await keepSnapshot(audit, config.audit.bucket, action.snapshot);
+      await keepSnapshot(audit, config.audit.bucket, action.snapshot, auditKey);
       return;
   }
 }

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { type AuditKey, macOf } from '../audit/record';
+import { createHash } from 'node:crypto';
+import { type AuditKey, sealFields, sealHolds } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { PIPELINE_PREFIX } from './remediated';
 
@@ -76,8 +76,11 @@ export async function deferWork(
   const id = createHash('sha256').update(`${work.from}\n${work.deferredAt}`).digest('hex').slice(0, 16);
   const key = `${QUEUE_DIR}${inverted}-${id}.json`;
   const item: DeferredWork = { kind: 'ossguard-deferred', ...work, notBefore };
-  const seal = queue.key ? { mac: macOf(item, queue.key), macKeyId: queue.key.id } : {};
-  await queue.gateway.putObjectIfAbsent(queue.bucket, key, JSON.stringify({ ...item, ...seal }));
+  await queue.gateway.putObjectIfAbsent(
+    queue.bucket,
+    key,
+    JSON.stringify({ ...item, ...sealFields(item, queue.key) }),
+  );
   return key;
 }
 
@@ -124,16 +127,6 @@ export async function markTaken(queue: Queue, key: string, at: Date): Promise<vo
 }
 
 const doneKey = (key: string): string => `${DONE_DIR}${key.slice(QUEUE_DIR.length)}`;
-
-/** Whether the item was written by ossguard: with an audit key, its MAC must hold (as for audit records). */
-function sealHolds(value: Record<string, unknown>, key: AuditKey | undefined): boolean {
-  if (!key) return true;
-  const { mac, macKeyId, ...item } = value;
-  if (typeof mac !== 'string' || macKeyId !== key.id) return false;
-  const expected = Buffer.from(macOf(item, key), 'hex');
-  const actual = Buffer.from(mac, 'hex');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
 
 function parseWork(body: Buffer, key: AuditKey | undefined): DeferredWork | undefined {
   try {

@@ -3,6 +3,7 @@ import { CallLog } from '../clients/calllog';
 import { type OssClientFactory, OssGateway } from '../clients/oss';
 import { type RamApi, RamGateway } from '../clients/ram';
 import type { Runtime } from '../config/load';
+import { runtimeAuditKey } from '../config/secrets';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
 import type { DecisionSummary, RetryableFailure } from './records';
@@ -39,6 +40,7 @@ export interface InvocationResult {
 export function changeScope(deps: InvocationDeps, change: ChangeRecord, now: Date): ChangeScope {
   const { config } = deps.runtime;
   const calls = new CallLog();
+  const auditKey = runtimeAuditKey(deps.runtime);
   return {
     config,
     oss: new OssGateway(deps.oss, change.region, calls),
@@ -47,5 +49,6 @@ export function changeScope(deps: InvocationDeps, change: ChangeRecord, now: Dat
     calls,
     now,
     log: deps.log,
+    ...(auditKey ? { auditKey } : {}),
   };
 }

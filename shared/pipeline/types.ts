@@ -1,4 +1,4 @@
-import type { DecisionKind, StateSnapshot } from '../audit/record';
+import type { AuditKey, DecisionKind, StateSnapshot } from '../audit/record';
 import type { CallLog } from '../clients/calllog';
 import type { OssGateway } from '../clients/oss';
 import type { RamGateway } from '../clients/ram';
@@ -96,6 +96,8 @@ export interface ChangeScope extends EvaluationContext {
   /** Present only in functions built with RAM clients (the AccessKey guard). */
   ram?: RamGateway;
   calls: CallLog;
+  /** Seals the state a guard keeps beside the audit records, and checks it when read back. */
+  auditKey?: AuditKey;
 }
 
 /** Live state a guard read for a change, or the fact that the resource no longer exists. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { InterceptedOperation } from '../../local/oss/emulator';
-import type { AuditRecord } from '../../shared/audit/record';
+import { type AuditRecord, sealFields } from '../../shared/audit/record';
+import { auditKeyOf } from '../../shared/config/secrets';
 import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import type { OssClient } from '../helpers/oss';
 import { auditRecords, userClient } from './local-cloud';
@@ -47,6 +48,8 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
   let cloud: LocalCloud;
   let alice: OssClient;
   let hook: Hook | undefined;
+  /** The key the local cloud's functions seal with, from their environment. */
+  const localAuditKey = () => auditKeyOf(cloud.functionEnv().OSSGUARD_AUDIT_KEY, undefined);
 
   const live = async (bucket: string): Promise<unknown> => {
     const text = cloud.oss.bucket(bucket)?.policy;
@@ -116,21 +119,22 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
       ...anyoneReads(bucket, 'pub/'),
       Condition: { IpAddress: { 'acs:SourceIp': [' 10.0.0.0/8'] } },
     };
-    // A snapshot ossguard itself would no longer keep (OSS calls it public), as an older version or anyone
-    // who could write the audit bucket might have left it.
+    // A snapshot ossguard itself would no longer keep (OSS calls it public), as an older version might have
+    // left it: sealed with the audit key, so restore believes it.
     const createdAt = cloud.oss.bucket(bucket)?.createdAt.toISOString();
-    await cloud.adminClient(cloud.auditBucket).put(
-      snapshotKey(bucket, new Date(), 'planted'),
-      Buffer.from(
-        JSON.stringify({
-          bucket,
-          policy: JSON.stringify(policy(sneaky)),
-          takenAt: new Date().toISOString(),
-          eventId: 'planted',
-          bucketCreatedAt: createdAt,
-        }),
-      ),
-    );
+    const snapshot = {
+      bucket,
+      policy: JSON.stringify(policy(sneaky)),
+      takenAt: new Date().toISOString(),
+      eventId: 'planted',
+      bucketCreatedAt: createdAt,
+    };
+    await cloud
+      .adminClient(cloud.auditBucket)
+      .put(
+        snapshotKey(bucket, new Date(), 'planted'),
+        Buffer.from(JSON.stringify({ ...snapshot, ...sealFields(snapshot, localAuditKey()) })),
+      );
     const leaky = policy(sneaky, { ...anyoneReads(bucket, 'docs/'), Action: ['oss:PutObject'] });
     await put(bucket, leaky);
     const last = (await byAlice(bucket)).at(-1);
@@ -139,6 +143,29 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
       reason: expect.stringMatching(/public .*put the previous policy back/),
     });
     expect(await live(bucket)).toEqual(leaky);
+  });
+
+  it('restores the last policy ossguard sealed, past objects planted in the snapshot folder', async () => {
+    const bucket = 'rep-planted';
+    cloud.setConfig({ policy: { mode: 'restore' } });
+    await alice.putBucket(bucket);
+    await put(bucket, policy(ownerReads(bucket)));
+    const plant = (key: string, body: object | string) =>
+      cloud
+        .adminClient(cloud.auditBucket)
+        .put(key, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+    // Junk that sorts first (dated ahead), and a well-formed snapshot without the seal that sorts next.
+    await plant(`ossguard/policy-snapshots/${bucket}/0000000000000-planted.json`, 'not a snapshot');
+    await plant(snapshotKey(bucket, new Date(), 'planted'), {
+      bucket,
+      policy: JSON.stringify(policy(anyoneReads(bucket))),
+      takenAt: new Date().toISOString(),
+      eventId: 'planted',
+      bucketCreatedAt: cloud.oss.bucket(bucket)?.createdAt.toISOString(),
+    });
+    await put(bucket, policy(ownerReads(bucket), anyoneReads(bucket)));
+    expect((await byAlice(bucket)).at(-1)).toMatchObject({ decision: 'remediated' });
+    expect(await live(bucket)).toEqual(policy(ownerReads(bucket)));
   });
 
   it('does not restore a snapshot of an earlier bucket of the same name', async () => {
