@@ -156,14 +156,19 @@ export class RamGateway {
       );
       const versionId = policy.body?.policy?.defaultVersion;
       if (!versionId) return undefined;
-      const version = await popCall('ram', 'GetPolicyVersion', this.log, this.retry, () =>
-        this.api.getPolicyVersion(policyName, versionId),
-      );
-      return { versionId, document: version.body?.policyVersion?.policyDocument ?? '' };
+      return { versionId, document: await this.policyDocument(policyName, versionId) };
     } catch (error) {
       if (isEntityMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  /** One version's document (GetPolicyVersion, F-RAM-POLICY-CALLS). */
+  async policyDocument(policyName: string, versionId: string): Promise<string> {
+    const version = await popCall('ram', 'GetPolicyVersion', this.log, this.retry, () =>
+      this.api.getPolicyVersion(policyName, versionId),
+    );
+    return version.body?.policyVersion?.policyDocument ?? '';
   }
 
   /** A custom policy's version ids, oldest first by creation. */

@@ -76,6 +76,8 @@ export const IDENTITY_POLICY_EVENTS = [
   'AttachPolicyToUser',
   'AttachPolicyToGroup',
   'AttachPolicyToRole',
+  // A broad version created without SetAsDefault, made default later, is judged then.
+  'SetDefaultPolicyVersion',
 ] as const;
 
 export type AclGuardEvent = (typeof ACL_GUARD_EVENTS)[number];

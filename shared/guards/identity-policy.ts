@@ -11,6 +11,8 @@ interface IdentityPolicyState {
   subject: IdentityPolicySubject;
   /** The fix this change allows, when there is one: what RAM holds now decides it, not the record. */
   fix?: { description: string; action: CloudAction; after: Record<string, string> };
+  /** The version the fix would make default again: judged too, so that a rollback never lands on a broad one. */
+  fallback?: { versionId: string; document: string };
 }
 
 const ATTACH_TARGETS = {
@@ -73,34 +75,42 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
       versionId: current.versionId,
       ...(target ? { attachedTo: { kind: target.kind, name: named(change, target.param) } } : {}),
     };
-    if (change.eventName !== 'CreatePolicyVersion') return { kind: 'present', state: { subject } };
-    // The new version is the default now only if it was set as default; the version before it by creation
-    // date is what was in force (UNVERIFIED that no other version was default in between: F-RAM-POLICY-CALLS).
+    if (change.eventName !== 'CreatePolicyVersion' && change.eventName !== 'SetDefaultPolicyVersion')
+      return { kind: 'present', state: { subject } };
+    // A new version matters only if it was made default; whichever version was made default is judged. The
+    // version created before it is what was in force (UNVERIFIED that no other version was default in between:
+    // F-RAM-POLICY-CALLS), or for SetDefaultPolicyVersion the newest other version.
     const versions = await ram.policyVersions(policyName);
     const at = versions.findIndex((v) => v.versionId === current.versionId);
-    const newest = at === versions.length - 1;
-    const previous = at > 0 ? versions[at - 1] : undefined;
-    if (!newest)
+    if (change.eventName === 'CreatePolicyVersion' && at !== versions.length - 1)
       return { kind: 'gone', reason: `the new version of ${policyName} is not its default version` };
+    const others = versions.filter((v) => v.versionId !== current.versionId);
+    const previous = change.eventName === 'CreatePolicyVersion' ? versions[at - 1] : others.at(-1);
+    if (!previous) return { kind: 'present', state: { subject } };
     return {
       kind: 'present',
       state: {
         subject,
-        ...(previous
-          ? {
-              fix: {
-                description: `set version ${previous.versionId} of ${policyName} back as default`,
-                action: { kind: 'set-default-policy-version', policyName, versionId: previous.versionId },
-                after: { defaultVersion: previous.versionId },
-              },
-            }
-          : {}),
+        fallback: {
+          versionId: previous.versionId,
+          document: await ram.policyDocument(policyName, previous.versionId),
+        },
+        fix: {
+          description: `set version ${previous.versionId} of ${policyName} back as default`,
+          action: { kind: 'set-default-policy-version', policyName, versionId: previous.versionId },
+          after: { defaultVersion: previous.versionId },
+        },
       },
     };
   },
 
-  evaluate(_change, { subject, fix }, { config, now }): Evaluation {
+  evaluate(_change, { subject, fix: planned, fallback }, { config, now }): Evaluation {
     const found = evaluateRules(identityPolicyRules, subject, config);
+    // A rollback onto a version the rules fire on too would only swap one broad grant for another.
+    const fallbackFires =
+      fallback !== undefined &&
+      evaluateRules(identityPolicyRules, { ...subject, ...fallback }, config).length > 0;
+    const fix = fallbackFires ? undefined : planned;
     // Without a fix for this change (a new policy, a custom policy attached), enforce mode can only alert.
     const findings = fix ? found : found.map((f) => ({ ...f, mode: 'alert' as const }));
     return {
@@ -120,6 +130,11 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
         attachedTo: subject.attachedTo ? `${subject.attachedTo.kind}:${subject.attachedTo.name}` : null,
       },
       compliantReason: 'no rule fired: the policy grants no broad OSS rights',
+      ...(fallbackFires
+        ? {
+            alertReason: `version ${fallback?.versionId} of ${subject.policyName}, the one to roll back to, is as broad: a person must choose`,
+          }
+        : {}),
       ...(fix ? { fix: { description: fix.description, actions: [fix.action], after: fix.after } } : {}),
       advice: findings.flatMap((f) =>
         typeof f.evidence.narrower === 'string' ? [`Grant instead: ${f.evidence.narrower}`] : [],

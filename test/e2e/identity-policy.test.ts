@@ -37,7 +37,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
   async function decision(eventName: string, policyName: string): Promise<AuditRecord> {
     await cloud.settle();
     const records = (await auditRecords(cloud)).filter(
-      (r) => r.guard === GUARD && r.eventName === eventName && JSON.stringify(r.before).includes(policyName),
+      (r) => r.guard === GUARD && r.eventName === eventName && JSON.stringify(r.before ?? {}).includes(policyName),
     );
     expect(records).toHaveLength(1);
     return records[0] as AuditRecord;
@@ -120,5 +120,52 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
       new $Ram.ListPolicyVersionsRequest({ policyName: 'reports-reader', policyType: 'Custom' }),
     );
     expect(versions.body?.policyVersions?.policyVersion?.map((v) => v.versionId)).toEqual(['v1', 'v2']);
+  }, 60_000);
+
+  it('judges a broad version made default later with SetDefaultPolicyVersion, and rolls it back in enforce mode', async () => {
+    cloud.setConfig({ rules: { 'identity-policy-broad-oss': 'enforce' } });
+    await ram.createPolicy(
+      new $Ram.CreatePolicyRequest({ policyName: 'late-default', policyDocument: READ_REPORTS }),
+    );
+    await ram.createPolicyVersion(
+      new $Ram.CreatePolicyVersionRequest({
+        policyName: 'late-default',
+        policyDocument: ALL_OSS,
+        setAsDefault: false,
+      }),
+    );
+    await cloud.settle();
+    await ram.setDefaultPolicyVersion(
+      new $Ram.SetDefaultPolicyVersionRequest({ policyName: 'late-default', versionId: 'v2' }),
+    );
+    const record = await decision('SetDefaultPolicyVersion', 'late-default');
+    expect(record).toMatchObject({ decision: 'remediated', after: { defaultVersion: 'v1' } });
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: 'late-default', policyType: 'Custom' }),
+    );
+    expect(policy.body?.policy?.defaultVersion).toBe('v1');
+  }, 60_000);
+
+  it('only alerts when the version to roll back to is as broad, and leaves the default as it is', async () => {
+    cloud.setConfig({ rules: { 'identity-policy-broad-oss': 'enforce' } });
+    await ram.createPolicy(
+      new $Ram.CreatePolicyRequest({ policyName: 'broad-twice', policyDocument: ALL_OSS }),
+    );
+    await ram.createPolicyVersion(
+      new $Ram.CreatePolicyVersionRequest({
+        policyName: 'broad-twice',
+        policyDocument: ALL_OSS,
+        setAsDefault: true,
+      }),
+    );
+    const record = await decision('CreatePolicyVersion', 'broad-twice');
+    expect(record).toMatchObject({
+      decision: 'alerted',
+      reason: expect.stringMatching(/a person must choose/),
+    });
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: 'broad-twice', policyType: 'Custom' }),
+    );
+    expect(policy.body?.policy?.defaultVersion).toBe('v2');
   }, 60_000);
 });
