@@ -148,11 +148,12 @@ const KEY_IDENTITIES: ReadonlySet<unknown> = new Set(['root-account', 'ram-user'
  * itself or a RAM user that names an AccessKey, or a successful console sign-in (F-ACTIONTRAIL-USER-IDENTITY,
  * F-ACTIONTRAIL-CONSOLE-SIGNIN). Which of them a rule fires on is the guard's to judge.
  */
-export function isKeyUse(record: Json): boolean {
+export function isKeyUse(record: Json, ramUserKeys = true): boolean {
   if (record.errorCode) return false;
   if (record.eventName === 'ConsoleSignin') return true;
   const identity = isObject(record.userIdentity) ? record.userIdentity : {};
-  return KEY_IDENTITIES.has(identity.type) && typeof identity.accessKeyId === 'string';
+  const judged = ramUserKeys ? KEY_IDENTITIES.has(identity.type) : identity.type === 'root-account';
+  return judged && typeof identity.accessKeyId === 'string';
 }
 
 /** What a page of trail logs holds, sorted by where each record goes. */
@@ -178,6 +179,11 @@ export function selectTrailRecords(
   logs: readonly TrailLog[],
   selection: TrailLogSelection = { routes: new Map(), ignored: 0, malformed: [] },
   firstIndex = 0,
+  /**
+   * Whether key-usage-guard judges RAM users' keys at all (only where allowed networks are configured): if
+   * not, their calls, nearly every record of a busy trail, are not kept for it.
+   */
+  ramUserKeys = true,
 ): TrailLogSelection {
   const add = (route: TrailRoute, record: unknown) => {
     const list = selection.routes.get(route);
@@ -203,7 +209,7 @@ export function selectTrailRecords(
     } else {
       selection.ignored++;
     }
-    if (isKeyUse(record)) add('key-usage-guard', record);
+    if (isKeyUse(record, ramUserKeys)) add('key-usage-guard', record);
   });
   return selection;
 }

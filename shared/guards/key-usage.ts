@@ -112,6 +112,18 @@ export function keyUsesToJudge(
 }
 
 /**
+ * Whether any rule may fire on a RAM user's key use: only key-used-outside-network does, and only where some
+ * network is allowed (accessKeys.allowedNetworks or allowedSourceCidrs). trail-guard keeps no other such record.
+ */
+export function judgesRamUserKeys(config: OssguardConfig): boolean {
+  const { allowedNetworks, allowedSourceCidrs } = config.accessKeys;
+  return (
+    config.rules['key-used-outside-network'] !== 'off' &&
+    (allowedNetworks.length > 0 || allowedSourceCidrs.length > 0)
+  );
+}
+
+/**
  * key-usage-guard: how keys and console sessions are used, from the trail (every call of the account; a
  * sign-in never reaches EventBridge, F-ACTIONTRAIL-SIGNIN-TRAIL-ONLY). The call itself is history the record is the
  * only witness of; the state re-read is the signing key's: a key already switched off is left alone.

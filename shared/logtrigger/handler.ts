@@ -10,7 +10,7 @@ import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../
 import type { Actor, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { identityPolicyGuard } from '../guards/identity-policy';
-import { keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
+import { judgesRamUserKeys, keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
@@ -101,10 +101,11 @@ export function logTriggerSource(
     const calls = new CallLog();
     // Sorted page by page, so that only the records a guard takes stay in memory, not the whole range.
     const selection = emptySelection();
+    const ramUserKeys = judgesRamUserKeys(runtime.config);
     let logs = 0;
     try {
       for await (const page of pullPages(cached.api, range, calls)) {
-        selectTrailRecords(page, selection, logs);
+        selectTrailRecords(page, selection, logs, ramUserKeys);
         logs += page.length;
       }
     } catch (error) {

@@ -37,7 +37,8 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
   async function decision(eventName: string, policyName: string): Promise<AuditRecord> {
     await cloud.settle();
     const records = (await auditRecords(cloud)).filter(
-      (r) => r.guard === GUARD && r.eventName === eventName && JSON.stringify(r.before ?? {}).includes(policyName),
+      (r) =>
+        r.guard === GUARD && r.eventName === eventName && JSON.stringify(r.before ?? {}).includes(policyName),
     );
     expect(records).toHaveLength(1);
     return records[0] as AuditRecord;

@@ -6,6 +6,7 @@ import { selectTrailRecords } from '../../shared/events/trail-log';
 import type { ChangeRecord, ParsedItem } from '../../shared/events/types';
 import {
   allowedNetworksFor,
+  judgesRamUserKeys,
   keyUsageGuard,
   keyUsesToJudge,
   keyUseSubjectOf as subjectOf,
@@ -45,6 +46,20 @@ describe('which trail records key-usage-guard reads', () => {
     const selection = selectTrailRecords([{ event: JSON.stringify(call(rootKey)) }]);
     expect(selection.routes.get('object-acl-recheck')).toHaveLength(1);
     expect(selection.routes.get('key-usage-guard')).toHaveLength(1);
+  });
+
+  it("keeps no RAM user's key use when no rule can fire on it (no network allowed), but still the root key's", () => {
+    const logs = [call(alice), call(rootKey)].map((record) => ({ event: JSON.stringify(record) }));
+    const judged = (ramUserKeys: boolean) =>
+      (selectTrailRecords(logs, undefined, 0, ramUserKeys).routes.get('key-usage-guard') ?? []).length;
+    expect(judged(false)).toBe(1);
+    expect(judged(true)).toBe(2);
+    expect(judgesRamUserKeys(parseConfig('audit: {bucket: audit-b}'))).toBe(false);
+    expect(
+      judgesRamUserKeys(
+        parseConfig('audit: {bucket: audit-b}\naccessKeys: {allowedSourceCidrs: [10.0.0.0/8]}'),
+      ),
+    ).toBe(true);
   });
 
   it('takes the published console sign-ins, and no failed call, role session or console operation', () => {
