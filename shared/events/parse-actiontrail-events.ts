@@ -338,6 +338,25 @@ function serviceFromEventSource(eventSource: string | undefined): string | undef
 const capitalise = (text: string | undefined): string | undefined =>
   text ? text.charAt(0).toUpperCase() + text.slice(1) : undefined;
 
+/**
+ * A record as ossguard may keep it beside the audit records (the deferred-work queue): only the request
+ * parameters the parser keeps, and of the response only a new key's id. A CreateAccessKey response carries
+ * the key's secret, a CreateLoginProfile request a password: neither may reach the audit bucket.
+ */
+export function keepableRecord(record: unknown): unknown {
+  if (!isObject(record)) return record;
+  const { requestParameters, responseElements, ...rest } = record;
+  const accessKey =
+    isObject(responseElements) && isObject(responseElements.AccessKey)
+      ? responseElements.AccessKey
+      : undefined;
+  return {
+    ...rest,
+    ...(isObject(requestParameters) ? { requestParameters: keptParameters(requestParameters) } : {}),
+    ...(accessKey ? { responseElements: { AccessKey: { AccessKeyId: accessKey.AccessKeyId } } } : {}),
+  };
+}
+
 function keptParameters(params: Json): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const key of KEPT_REQUEST_PARAMETERS) {

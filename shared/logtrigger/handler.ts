@@ -5,7 +5,7 @@ import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
 import type { Runtime } from '../config/load';
 import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
-import { parseEvents } from '../events/parse-actiontrail-events';
+import { keepableRecord, parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
 import type { Actor, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
@@ -283,7 +283,9 @@ async function handOn(
     recheckedPublic: 0,
     deferred: 0,
   };
-  const kept = Object.fromEntries([...routes].map(([route, records]) => [route, records.filter(keep)]));
+  const kept = Object.fromEntries(
+    [...routes].map(([route, records]) => [route, records.filter(keep).map(keepableRecord)]),
+  );
   const count = Object.values(kept).reduce((n, records) => n + records.length, 0);
   if (count === 0) return base;
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventParseError } from '../../shared/errors';
-import { parseEvents } from '../../shared/events/parse-actiontrail-events';
+import { keepableRecord, parseEvents } from '../../shared/events/parse-actiontrail-events';
 import {
   isObjectAclChange,
   recordFromTrailLog,
@@ -213,5 +213,23 @@ describe('the log trigger event', () => {
     ],
   ])('refuses %s', (_what, body, message) => {
     expect(() => parseLogTriggerEvent(body)).toThrow(message);
+  });
+});
+
+describe('a record kept for later (the deferred-work queue)', () => {
+  it('keeps no AccessKey secret, no password and no parameter the parser does not read', () => {
+    const kept = keepableRecord({
+      eventId: 'e1',
+      eventName: 'CreateAccessKey',
+      requestParameters: { UserName: 'alice', Password: 'hunter2' },
+      responseElements: { AccessKey: { AccessKeyId: 'LTAI5tExample', AccessKeySecret: 'the-secret' } },
+    });
+    expect(JSON.stringify(kept)).not.toMatch(/hunter2|the-secret/);
+    expect(kept).toEqual({
+      eventId: 'e1',
+      eventName: 'CreateAccessKey',
+      requestParameters: { UserName: 'alice' },
+      responseElements: { AccessKey: { AccessKeyId: 'LTAI5tExample' } },
+    });
   });
 });
