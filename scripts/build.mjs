@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { bundleOptions, functionBundleOptions } from './bundle-options.mjs';
+import { bundleOptions, functionBundleOptions, KMS_CLIENT } from './bundle-options.mjs';
 import { writeRulesRegistry } from './gen-rules-registry.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -28,6 +28,11 @@ await Promise.all([
       ...functionBundleOptions,
       entryPoints: [join(functionsDir, name, 'index.ts')],
       outfile: join(outdir, 'index.js'),
+    });
+    await build({
+      ...functionBundleOptions,
+      entryPoints: [KMS_CLIENT.entry],
+      outfile: join(outdir, KMS_CLIENT.file),
     });
     // The repo's package.json says "type": "module"; this keeps Node treating the bundle as CommonJS locally too.
     writeFileSync(join(outdir, 'package.json'), '{"type":"commonjs"}\n');

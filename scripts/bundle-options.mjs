@@ -1,7 +1,7 @@
 // esbuild options shared by scripts/build.mjs and the cold-start benchmark's SDK-only floor
 // (bench/cold-start.ts), so that floor is bundled exactly like the functions it is compared with.
 import { join } from 'node:path';
-import { importerShims, pruneSdkModels } from './bundle-plugins.mjs';
+import { besideBundle, importerShims, pruneSdkModels } from './bundle-plugins.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -83,10 +83,18 @@ const darabonba = (file) => new RegExp(`[\\\\/]@darabonba[\\\\/]typescript[\\\\/
  * For the function bundles, whose size is their cold start. The CLI keeps the real iconv-lite (it runs the
  * local cloud, whose SMTP server decodes mail in any charset), every SDK model and the WebSocket client.
  */
+/** The KMS client, bundled beside each function (scripts/build.mjs) and loaded only where secrets are in KMS. */
+export const KMS_CLIENT = {
+  module: '/clients/kms',
+  file: 'kms.cjs',
+  entry: join(root, 'shared', 'clients', 'kms.ts'),
+};
+
 export const functionBundleOptions = {
   ...bundleOptions,
   alias: { ...bundleOptions.alias, 'iconv-lite': shim('iconv-lite.cjs') },
   plugins: [
+    besideBundle(KMS_CLIENT),
     pruneSdkModels(SDK_MODELS),
     importerShims([
       ...['ws', 'socks-proxy-agent', 'https-proxy-agent', 'http-proxy-agent'].map((module) => ({

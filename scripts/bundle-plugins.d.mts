@@ -5,3 +5,4 @@ export declare function pruneSdkModels(table: Readonly<Record<string, readonly s
 export declare function importerShims(
   shims: ReadonlyArray<{ module: string; importer: RegExp; shim: string }>,
 ): Plugin;
+export declare function besideBundle(options: { module: string; file: string }): Plugin;

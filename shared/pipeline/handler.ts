@@ -151,9 +151,9 @@ export function createFunctionHandler<Result>(
 }
 
 /**
- * The KMS client, loaded only where the config names secrets: a CommonJS require, so that esbuild bundles
- * openapi-core but a function without KMS does not evaluate it at cold start (as parseText in ../config/load.ts
- * does with yaml).
+ * The KMS client, loaded only where the config names secrets: a CommonJS require, which the function bundles
+ * leave to a file beside them (scripts/bundle-plugins.mjs, besideBundle), so a function without KMS neither
+ * carries nor evaluates openapi-core.
  */
 function kmsClient(credentials: CloudCredentials, region: string, endpoint: string | undefined): KmsSecrets {
   const { kmsSecrets } = require('../clients/kms') as typeof import('../clients/kms');
