@@ -173,6 +173,29 @@ function v4CanonicalRequest(request: OssRequest, additionalHeaders: string[]): s
 const hmacSha256 = (key: string | Buffer, text: string): Buffer =>
   createHmac('sha256', key).update(text).digest();
 
+/**
+ * What a V4 signature (header or presigned) must be. The scope is rebuilt from the request time and the
+ * emulator's own region: a request signed for another region or day fails here, as it would against the real
+ * endpoint.
+ */
+function v4Expected(
+  request: Parameters<typeof v4CanonicalRequest>[0],
+  additionalHeaders: Parameters<typeof v4CanonicalRequest>[1],
+  dateTime: string,
+  region: string,
+  secret: string,
+) {
+  const day = dateTime.slice(0, 8);
+  const canonicalRequest = v4CanonicalRequest(request, additionalHeaders);
+  const stringToSign = [
+    V4_ALGORITHM,
+    dateTime,
+    `${day}/${region}/oss/aliyun_v4_request`,
+    createHash('sha256').update(canonicalRequest).digest('hex'),
+  ].join('\n');
+  return { canonicalRequest, stringToSign, signature: v4Signature(secret, day, region, stringToSign) };
+}
+
 function v4Signature(secret: string, day: string, region: string, stringToSign: string): string {
   const dateKey = hmacSha256(`aliyun_v4${secret}`, day);
   const regionKey = hmacSha256(dateKey, region);
@@ -265,17 +288,7 @@ function v4HeaderClaim(request: OssRequest, fields: string, region: string): Sig
     securityToken: request.headers['x-oss-security-token'],
     time: signedAt(parseIsoBasic(dateTime)),
     expected(secret) {
-      // The scope is rebuilt from the request time and the emulator's own region: a request signed for
-      // another region or day fails here, as it would against the real endpoint.
-      const day = dateTime.slice(0, 8);
-      const canonicalRequest = v4CanonicalRequest(request, additionalHeaders);
-      const stringToSign = [
-        V4_ALGORITHM,
-        dateTime,
-        `${day}/${region}/oss/aliyun_v4_request`,
-        createHash('sha256').update(canonicalRequest).digest('hex'),
-      ].join('\n');
-      return { canonicalRequest, stringToSign, signature: v4Signature(secret, day, region, stringToSign) };
+      return v4Expected(request, additionalHeaders, dateTime, region, secret);
     },
   };
 }
@@ -355,15 +368,7 @@ function v4UrlClaim(request: OssRequest, region: string): SignatureClaim {
         ? { kind: 'expires', at: new Date(signed.getTime() + expiresSeconds * 1000) }
         : { kind: 'missing' },
     expected(secret) {
-      const day = dateTime.slice(0, 8);
-      const canonicalRequest = v4CanonicalRequest(request, additionalHeaders);
-      const stringToSign = [
-        V4_ALGORITHM,
-        dateTime,
-        `${day}/${region}/oss/aliyun_v4_request`,
-        createHash('sha256').update(canonicalRequest).digest('hex'),
-      ].join('\n');
-      return { canonicalRequest, stringToSign, signature: v4Signature(secret, day, region, stringToSign) };
+      return v4Expected(request, additionalHeaders, dateTime, region, secret);
     },
   };
 }

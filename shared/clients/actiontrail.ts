@@ -1,31 +1,14 @@
-import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
-import { RuntimeOptions } from '@darabonba/typescript';
 import type { CloudCredentials } from './oss';
-import { popConfig } from './pop';
+import { type RpcCall, rpcCaller, rpcParams } from './rpc-call';
 
 /** ActionTrail's API version: LookupEvents and the trail operations (F-ACTIONTRAIL-LOOKUP-API). */
 export const ACTIONTRAIL_VERSION = '2020-07-06';
 
-/** The request shape the generated ActionTrail client sends for `action`: RPC, POST, fields in the query. */
-export const actionTrailParams = (action: string) => ({
-  action,
-  version: ACTIONTRAIL_VERSION,
-  protocol: 'HTTPS',
-  pathname: '/',
-  method: 'POST',
-  authType: 'AK',
-  style: 'RPC',
-  reqBodyType: 'formData',
-  bodyType: 'json',
-});
+/** The request shape the generated ActionTrail client sends for `action`. */
+export const actionTrailParams = (action: string) => rpcParams(ACTIONTRAIL_VERSION, action);
 
 /** One ActionTrail call: the action and its request fields in, the JSON body out. */
-export type ActionTrailCall = (
-  action: string,
-  query: Record<string, unknown>,
-) => Promise<Record<string, unknown>>;
-
-type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
+export type ActionTrailCall = RpcCall;
 
 /**
  * ActionTrail through openapi-core's generic `callApi`: the per-product SDK `@alicloud/actiontrail20200706`
@@ -37,17 +20,6 @@ export function actionTrailCaller(
   region: string,
   endpoint?: string,
 ): ActionTrailCall {
-  // openapi-core is CommonJS with `exports.default`; see sdkClient in ./ram-sdk.ts for why both forms.
-  const Client = (OpenApi as OpenApiClass & { default?: OpenApiClass }).default ?? OpenApi;
-  const client = new Client(
-    new $OpenApiUtil.Config(popConfig(credentials, `actiontrail.${region}.aliyuncs.com`, region, endpoint)),
-  );
-  return async (action, query) => {
-    const response = await client.callApi(
-      new $OpenApiUtil.Params(actionTrailParams(action)),
-      new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
-      new RuntimeOptions({}),
-    );
-    return (response.body ?? {}) as Record<string, unknown>;
-  };
+  const host = `actiontrail.${region}.aliyuncs.com`;
+  return rpcCaller(credentials, { version: ACTIONTRAIL_VERSION, host, region }, endpoint);
 }

@@ -1,7 +1,5 @@
-import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
-import { RuntimeOptions } from '@darabonba/typescript';
 import type { CloudCredentials } from './oss';
-import { popConfig } from './pop';
+import { rpcCaller } from './rpc-call';
 
 /** KMS's API version: GetSecretValue and CreateSecret (F-KMS-GETSECRETVALUE, F-KMS-CREATESECRET). */
 export const KMS_VERSION = '2016-01-20';
@@ -14,8 +12,6 @@ export interface KmsSecrets {
   createSecret(name: string, value: string, description: string): Promise<void>;
 }
 
-type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
-
 /**
  * KMS through openapi-core's generic `callApi`, RPC style, signed with ACS3 like every other POP call here.
  * The npm package @alicloud/kms20160120 (1.2.0) is the older generation built on @alicloud/rpc-client, a
@@ -23,29 +19,11 @@ type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
  * F-KMS-ENDPOINT) unless overridden (the local cloud).
  */
 export function kmsSecrets(credentials: CloudCredentials, region: string, endpoint?: string): KmsSecrets {
-  // openapi-core is CommonJS with `exports.default`; see sdkClient in ./ram-sdk.ts for why both forms.
-  const Client = (OpenApi as OpenApiClass & { default?: OpenApiClass }).default ?? OpenApi;
-  const client = new Client(
-    new $OpenApiUtil.Config(popConfig(credentials, `kms.${region}.aliyuncs.com`, region, endpoint)),
+  const call = rpcCaller(
+    credentials,
+    { version: KMS_VERSION, host: `kms.${region}.aliyuncs.com`, region },
+    endpoint,
   );
-  const call = async (action: string, query: Record<string, string>): Promise<Record<string, unknown>> => {
-    const response = await client.callApi(
-      new $OpenApiUtil.Params({
-        action,
-        version: KMS_VERSION,
-        protocol: 'HTTPS',
-        pathname: '/',
-        method: 'POST',
-        authType: 'AK',
-        style: 'RPC',
-        reqBodyType: 'formData',
-        bodyType: 'json',
-      }),
-      new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
-      new RuntimeOptions({}),
-    );
-    return (response.body ?? {}) as Record<string, unknown>;
-  };
   return {
     async getSecretValue(name) {
       const body = await call('GetSecretValue', { SecretName: name });

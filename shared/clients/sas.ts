@@ -1,9 +1,8 @@
-import OpenApi, { $OpenApiUtil, OpenApiUtil } from '@alicloud/openapi-core';
-import { RuntimeOptions } from '@darabonba/typescript';
 import type { CallLog } from './calllog';
 import type { CloudCredentials } from './oss';
-import { popCall, popConfig } from './pop';
+import { popCall } from './pop';
 import { DEFAULT_RETRY, type RetryOptions } from './retry';
+import { type RpcCall, rpcCaller } from './rpc-call';
 
 /** Security Center's API version (F-SAS-LEAK-LIST). */
 export const SAS_VERSION = '2018-12-03';
@@ -13,42 +12,15 @@ const SAS_REGION = 'cn-shanghai';
 /** DescribeAccesskeyLeakList takes at most 100 a page (F-SAS-LEAK-LIST). */
 const PAGE_SIZE = 100;
 
-/** The request shape of Security Center's generated clients: RPC, POST, fields in the query (F-SAS-LEAK-LIST). */
-export const sasParams = (action: string) => ({
-  action,
-  version: SAS_VERSION,
-  protocol: 'HTTPS',
-  pathname: '/',
-  method: 'POST',
-  authType: 'AK',
-  style: 'RPC',
-  reqBodyType: 'formData',
-  bodyType: 'json',
-});
-
-/** One Security Center call: the action and its request fields in, the JSON body out. */
-export type SasCall = (action: string, query: Record<string, unknown>) => Promise<Record<string, unknown>>;
-
-type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
+/** One Security Center call: the action and its request fields in, the JSON body out (F-SAS-LEAK-LIST). */
+export type SasCall = RpcCall;
 
 /**
  * Security Center through openapi-core's generic `callApi`: no `@alicloud/sas20181203` package is in the npm
  * registry (the other languages' SDKs send exactly these parameters).
  */
 export function sasCaller(credentials: CloudCredentials, endpoint?: string): SasCall {
-  // openapi-core is CommonJS with `exports.default`; see sdkClient in ./ram-sdk.ts for why both forms.
-  const Client = (OpenApi as OpenApiClass & { default?: OpenApiClass }).default ?? OpenApi;
-  const client = new Client(
-    new $OpenApiUtil.Config(popConfig(credentials, SAS_ENDPOINT, SAS_REGION, endpoint)),
-  );
-  return async (action, query) => {
-    const response = await client.callApi(
-      new $OpenApiUtil.Params(sasParams(action)),
-      new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
-      new RuntimeOptions({}),
-    );
-    return (response.body ?? {}) as Record<string, unknown>;
-  };
+  return rpcCaller(credentials, { version: SAS_VERSION, host: SAS_ENDPOINT, region: SAS_REGION }, endpoint);
 }
 
 /** One AccessKey leak finding, as DescribeAccesskeyLeakList lists it (F-SAS-LEAK-LIST). */
