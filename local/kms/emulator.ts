@@ -100,7 +100,8 @@ export class KmsEmulator {
   private nameOf(call: PopCall): string {
     const name = call.params.SecretName;
     if (!name) throw new AcsError(KMS_ERRORS.missing, 'SecretName');
-    // A caller may name its own account's secret by ARN (F-KMS-GETSECRETVALUE).
+    // The ARN form (F-KMS-GETSECRETVALUE names it for another account's secret) is accepted for this
+    // account's own; another account's ARN is an unknown name here (unverified what KMS answers).
     const prefix = `${this.arn('')}`;
     return name.startsWith(prefix) ? name.slice(prefix.length) : name;
   }

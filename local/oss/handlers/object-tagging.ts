@@ -19,9 +19,10 @@ function checkObjectTags(tags: ReadonlyArray<readonly [string, string]>): Map<st
   const bad = (message: string) => new OssError(ERR.InvalidTag, { message });
   if (tags.length > MAX_TAGS) throw bad(`An object can have at most ${MAX_TAGS} tags.`);
   for (const [key, value] of tags) {
-    if (key.length === 0 || key.length > MAX_KEY_LENGTH)
-      throw bad(`Tag key length must be 1 to ${MAX_KEY_LENGTH}.`);
-    if (value.length > MAX_VALUE_LENGTH) throw bad(`Tag value length must be at most ${MAX_VALUE_LENGTH}.`);
+    if (key.length === 0 || Buffer.byteLength(key) > MAX_KEY_LENGTH)
+      throw bad(`Tag key length must be 1 to ${MAX_KEY_LENGTH} bytes.`);
+    if (Buffer.byteLength(value) > MAX_VALUE_LENGTH)
+      throw bad(`Tag value length must be at most ${MAX_VALUE_LENGTH} bytes.`);
   }
   return new Map(tags);
 }
