@@ -17,6 +17,8 @@ export interface PlantedLeak {
   whitelisted?: boolean;
   /** When it was found; now unless given. */
   foundAt?: Date;
+  /** The detail's `TokenValid` (F-SAS-LEAK-DETAIL): 0 to be confirmed, 1 valid (the default), 2 invalid. */
+  tokenValid?: 0 | 1 | 2;
 }
 
 interface Finding {
@@ -92,6 +94,7 @@ export class SasEmulator {
         userType: leak.userType ?? 'ram',
         url: leak.url ?? `https://github.com/example/leaky/blob/0e466d2/config.py`,
         whitelisted: leak.whitelisted ?? false,
+        tokenValid: leak.tokenValid ?? 1,
       },
     });
     return id;
@@ -152,7 +155,7 @@ export class SasEmulator {
       GmtCreate: stamp(finding.foundAt),
       GmtModified: stamp(finding.foundAt),
       DealType: finding.leak.whitelisted ? 'add-whitelist' : 'pending',
-      TokenValid: 1,
+      TokenValid: finding.leak.tokenValid,
       WhitelistStatus: finding.leak.whitelisted ? 'yes' : 'no',
       ...(finding.leak.whitelisted ? { WhitelistTime: finding.foundAt } : {}),
     };

@@ -42,6 +42,8 @@ export interface LeakFinding {
 /** What DescribeAccessKeyLeakDetail adds (F-SAS-LEAK-DETAIL): whether the finding is whitelisted, and the source. */
 export interface LeakDetail {
   whitelisted: boolean;
+  /** Whether Security Center found the leaked secret still valid (`TokenValid` 1; 0 to be confirmed, 2 invalid). */
+  tokenValid: 'valid' | 'invalid' | 'unconfirmed';
   /** When it was whitelisted, epoch ms, if it was. */
   whitelistedAt?: number;
   source: string;
@@ -50,6 +52,9 @@ export interface LeakDetail {
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value ?? Number.NaN));
+
+/** `TokenValid` (F-SAS-LEAK-DETAIL); anything else is taken as not yet confirmed. */
+const TOKEN_VALID: Record<number, LeakDetail['tokenValid']> = { 1: 'valid', 2: 'invalid' };
 
 /** The two leak calls with retries and the request-id log, paged. */
 export class SasGateway {
@@ -93,6 +98,7 @@ export class SasGateway {
     const whitelistedAt = num(body.WhitelistTime);
     return {
       whitelisted: text(body.WhitelistStatus) === 'yes',
+      tokenValid: TOKEN_VALID[num(body.TokenValid)] ?? 'unconfirmed',
       ...(Number.isFinite(whitelistedAt) && whitelistedAt > 0 ? { whitelistedAt } : {}),
       source: text(body.Source),
       fileUrl: text(body.GithubFileUrl),

@@ -1,16 +1,24 @@
 import { CallLog } from '../clients/calllog';
-import type { CloudCredentials } from '../clients/oss';
+import { type CloudCredentials, OssGateway } from '../clients/oss';
+import { RamGateway } from '../clients/ram';
 import { type LeakFinding, SasGateway, sasCaller } from '../clients/sas';
+import { runtimeAuditKey } from '../config/secrets';
 import type { ChangeRecord, ParsedItem } from '../events/types';
+import { ledgerAt, ledgerRecord } from '../pipeline/resolve';
 import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
 import { leakedAccessKey } from '../rules/leaks/leaked-access-key';
 import { LEAK_EVENT, leakGuard, MANUAL_LEAK_EVENT } from './leak-guard';
+import { type LiveKey, liveKey } from './live-key';
 
 /**
- * How far back each run asks for findings. A finding is judged once (its audit record makes later runs
- * duplicates), so the window only has to outlast runs that failed or were missed.
+ * How far back each run asks for findings. A finding is judged once per time its key is switched on (its audit
+ * records make later runs duplicates), so the window only has to outlast runs that failed or were missed, and
+ * the time a disabled key stays watched for being switched back on.
  */
 export const LEAK_LOOKBACK_MS = 7 * 24 * 3_600_000;
+
+/** How many times one finding is judged again after its key was switched back on: bounds the ledger walk. */
+const MAX_REJUDGEMENTS = 50;
 
 /**
  * The sweep's leak step: Security Center publishes no event for a finding (F-SAS-NO-LEAK-EVENTS), so the
@@ -22,18 +30,64 @@ export async function leakIntake(
   credentials: CloudCredentials,
   sasEndpoint?: string,
 ): Promise<InvocationResult | undefined> {
-  if (deps.runtime.config.rules[leakedAccessKey.id] === 'off') return undefined;
+  const { config } = deps.runtime;
+  if (config.rules[leakedAccessKey.id] === 'off') return undefined;
   const now = (deps.now ?? (() => new Date()))();
   const sas = new SasGateway(sasCaller(credentials, sasEndpoint));
   const findings = await sas.leaks(now.getTime() - LEAK_LOOKBACK_MS, new CallLog());
-  const items: ParsedItem[] = findings
-    .filter((f) => f.accessKeyId && Number.isFinite(f.id))
-    .map((f, index) => ({ kind: 'change', index, record: findingChange(f, deps.region) }));
+  if (!deps.ram) throw new Error('the leak intake needs RAM clients: pass createRamApi');
+  const ram = new RamGateway(deps.ram, new CallLog());
+  const audit = {
+    gateway: new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog()),
+    bucket: config.audit.bucket,
+    prefix: config.audit.prefix,
+    key: runtimeAuditKey(deps.runtime),
+  };
+  const items: ParsedItem[] = [];
+  for (const finding of findings) {
+    if (!finding.accessKeyId || !Number.isFinite(finding.id)) continue;
+    const record = findingChange(finding, deps.region);
+    const round = await judgement(record, audit, () => liveKey(ram, finding.accessKeyId));
+    if (round === undefined) continue;
+    items.push({ kind: 'change', index: items.length, record: rejudged(record, round) });
+  }
   if (items.length === 0) return { decisions: [], retryableFailures: [] };
   return runGuard(leakGuard(sas, [credentials.accessKeyId]), items, {
     ...deps,
     invocationId: `${deps.invocationId}/leaks`,
   });
+}
+
+/**
+ * Which judgement of a finding is due: 0 for the first, n for the n-th after its key was switched back on,
+ * undefined for none. A finding is judged again only when ossguard disabled its key last time and RAM now
+ * has the key active: someone switched it back on (UpdateAccessKey, Status Active), and a leaked key must not
+ * stay on; a finding left alone last time (whitelisted, alerted, already off) stays as it was judged.
+ */
+async function judgement(
+  change: ChangeRecord,
+  audit: Parameters<typeof ledgerAt>[0],
+  live: () => Promise<LiveKey | undefined>,
+): Promise<number | undefined> {
+  for (let round = 0; round <= MAX_REJUDGEMENTS; round++) {
+    const record = await ledgerRecord(ledgerAt(audit, rejudged(change, round).dedupeKey, change.time));
+    if (record === 'absent') return round;
+    if (record === 'untrusted' || record.decision !== 'remediated') return undefined;
+    if (round === 0 && (await live())?.status !== 'Active') return undefined;
+  }
+  return undefined;
+}
+
+/** The change of the n-th judgement after the key was switched back on: its own audit key. */
+function rejudged(change: ChangeRecord, round: number): ChangeRecord {
+  if (round === 0) return change;
+  const eventId = `${change.eventId}/switched-on-${round}`;
+  return {
+    ...change,
+    eventId,
+    dedupeKey: eventId,
+    requestParameters: { ...change.requestParameters, SwitchedBackOn: String(round) },
+  };
 }
 
 /**
@@ -56,7 +110,8 @@ export function reportLeak(
 
 /**
  * The change a finding is. Its id is Security Center's, and its time the first detection, so the next run
- * finds the same audit key and the pipeline makes the finding a duplicate.
+ * finds the same audit key and the pipeline makes the finding a duplicate (see `judgement` for a key switched
+ * back on).
  */
 function findingChange(finding: LeakFinding, region: string): ChangeRecord {
   const time = new Date(Number.isFinite(finding.foundAt) ? finding.foundAt : 0).toISOString();

@@ -1,6 +1,7 @@
 import type { RamGateway } from '../clients/ram';
 import { CloudApiError } from '../errors';
 import type { PagedLookup } from '../replay/lookup';
+import { liveKey } from './live-key';
 import { buildReport, type IncidentReport, type KeyState } from './report';
 import type { KeyCall, TrailProgress, TrailReader } from './trail';
 
@@ -69,16 +70,14 @@ async function collect(
   return calls;
 }
 
-/** The owner and its keys from RAM/IMS; a key no RAM user owns has neither. */
+/** The owner and its other keys from RAM/IMS; a key no RAM user of this account holds has neither. */
 async function keyState(ram: RamGateway, accessKeyId: string): Promise<KeyState> {
-  const owner = await ram.keyOwner(accessKeyId);
-  if (!owner) return { otherKeys: [] };
-  const keys = await ram.listAccessKeys(owner.userName);
-  const status = keys.find((k) => k.accessKeyId === accessKeyId)?.status;
+  const key = await liveKey(ram, accessKeyId);
+  if (!key) return { otherKeys: [] };
   return {
-    owner: owner.userName,
-    ...(status ? { status } : {}),
-    otherKeys: keys.filter((k) => k.accessKeyId !== accessKeyId),
+    owner: key.owner,
+    status: key.status,
+    otherKeys: key.keys.filter((k) => k.accessKeyId !== accessKeyId),
   };
 }
 

@@ -1,9 +1,10 @@
-import type { SasGateway } from '../clients/sas';
+import type { LeakDetail, SasGateway } from '../clients/sas';
 import { EventParseError } from '../errors';
 import type { ChangeRecord } from '../events/types';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { ChangeScope, Evaluation, Guard, Observation } from '../pipeline/types';
 import { type LeakSubject, leakedAccessKey } from '../rules/leaks/leaked-access-key';
+import { liveKey } from './live-key';
 
 /** A finding of Security Center's AccessKey leak detection, read on the sweep's timer (F-SAS-LEAK-LIST). */
 export const LEAK_EVENT = 'SasAccessKeyLeak';
@@ -33,14 +34,19 @@ const ROOT_ROTATION_STEPS = [
   '4. Delete the leaked key once nothing legitimate needs it.',
 ];
 
+const MISMATCH_STEPS = [
+  'Open the finding in Security Center and check which account and key it names.',
+  'If the key is one of yours, disable it by hand (or run `ossguard incident <AccessKeyId> --disable` in its account); if not, whitelist the finding.',
+];
+
 const OWN_KEY_STEPS = [
   'ossguard does not disable the key it is itself running with: it would lose the access it needs to respond.',
   'Rotate it by hand: create a new key for the same RAM user, switch ossguard to it, then disable and delete this one.',
 ];
 
 /**
- * The leaked-key guard. The finding names a key; whether it is whitelisted comes from Security Center's
- * detail call, and who owns the key and whether it is still active from RAM/IMS, all read now: the finding
+ * The leaked-key guard. The finding names a key; whether it is whitelisted and its secret valid come from
+ * Security Center's detail call, and who owns the key and whether it is still active from RAM/IMS, all read now: the finding
  * itself is never taken as state. `ownKeyIds` are the keys ossguard runs with, which it never disables.
  */
 export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly string[]): Guard<LeakState> {
@@ -53,30 +59,52 @@ export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly strin
       if (!accessKeyId)
         throw new EventParseError(`${change.eventName} names no AccessKey id`, { eventId: change.eventId });
       const findingId = change.requestParameters.FindingId ?? 'manual';
-      const whitelisted = await isWhitelisted(sas, change, scope);
-      const base = { accessKeyId, findingId, url: change.requestParameters.Url ?? '', whitelisted };
-      // Security Center says whose key it is (UserType `master`: the account's own, F-SAS-LEAK-LIST); no
-      // role may read the account's own keys, so there is nothing more to read for one.
-      if (change.requestParameters.UserType === 'master')
-        return { kind: 'present', state: { subject: { ...base, isRootKey: true } } };
+      const detail = await findingDetail(sas, change, scope);
+      const base = {
+        accessKeyId,
+        findingId,
+        url: change.requestParameters.Url ?? '',
+        whitelisted: detail?.whitelisted ?? false,
+        ...(detail ? { tokenValid: detail.tokenValid } : {}),
+      };
       const ram = scope.ram;
       if (!ram) throw new Error('the leaked-key guard was built without RAM clients: pass createRamApi');
-      const owner = await ram.keyOwner(accessKeyId);
-      if (!owner) {
-        // A key no RAM user owns is the account's own or does not exist; a person who reports one by hand
-        // gets the rotation steps rather than silence.
-        if (change.eventName === MANUAL_LEAK_EVENT)
-          return { kind: 'present', state: { subject: { ...base, isRootKey: true } } };
-        return { kind: 'gone', reason: `AccessKey ${accessKeyId} no longer exists` };
+      // The finding is never taken as state: the key is read again by its id in this account.
+      const key = await liveKey(ram, accessKeyId);
+      const present = (subject: Omit<LeakSubject, keyof typeof base>): Observation<LeakState> => ({
+        kind: 'present',
+        state: { subject: { ...base, ...subject } },
+      });
+      // Security Center says whose key it is (UserType `master`: the account's own, F-SAS-LEAK-LIST); no
+      // role may read the account's own keys, so RAM can only contradict it.
+      if (change.requestParameters.UserType === 'master') {
+        return key
+          ? present({
+              isRootKey: false,
+              mismatch: `Security Center calls AccessKey ${accessKeyId} the account's own, but RAM user ${key.owner} holds it: nothing was disabled`,
+            })
+          : present({ isRootKey: true });
       }
-      const key = (await ram.listAccessKeys(owner.userName)).find((k) => k.accessKeyId === accessKeyId);
-      if (!key) return { kind: 'gone', reason: `AccessKey ${accessKeyId} no longer exists` };
+      if (!key) {
+        // A person who reports by hand a key no RAM user holds gets the rotation steps rather than silence.
+        if (change.eventName === MANUAL_LEAK_EVENT) return present({ isRootKey: true });
+        return present({
+          isRootKey: false,
+          mismatch: `RAM/IMS know no AccessKey ${accessKeyId} of a RAM user: it is not a key of this account (or was deleted since), so nothing was disabled`,
+        });
+      }
       if (key.status !== 'Active')
         return { kind: 'gone', reason: `AccessKey ${accessKeyId} is already ${key.status}` };
-      return { kind: 'present', state: { subject: { ...base, owner: owner.userName, isRootKey: false } } };
+      if (detail?.tokenValid === 'invalid')
+        return present({
+          owner: key.owner,
+          isRootKey: false,
+          mismatch: `Security Center says the leaked secret of AccessKey ${accessKeyId} is not valid (TokenValid 2) while RAM has the key active: left on, check the finding`,
+        });
+      return present({ owner: key.owner, isRootKey: false });
     },
 
-    evaluate(_change, { subject }, { config }): Evaluation {
+    evaluate(change, { subject }, { config }): Evaluation {
       const findings = evaluateRules([leakedAccessKey], subject, config);
       const report = `See what the key did: ${incidentCommand(subject.accessKeyId)}`;
       const before = { accessKeyId: subject.accessKeyId, status: 'Active', findingId: subject.findingId };
@@ -84,16 +112,21 @@ export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly strin
         ? `the finding is whitelisted in Security Center: left alone`
         : 'no rule fired';
       const own = ownKeyIds.includes(subject.accessKeyId);
-      if (subject.isRootKey || own || !subject.owner) {
+      if (subject.mismatch || subject.isRootKey || own || !subject.owner) {
         return {
           findings: findings.map((f) => ({ ...f, mode: 'alert' })),
           exceptions: { ignored: [] },
           before,
           compliantReason,
-          alertReason: own
-            ? 'the leaked key is the one ossguard runs with: rotate it by hand'
-            : 'a root AccessKey cannot be disabled by a role: the account owner must rotate it',
-          advice: [...(own ? OWN_KEY_STEPS : ROOT_ROTATION_STEPS), report],
+          alertReason:
+            subject.mismatch ??
+            (own
+              ? 'the leaked key is the one ossguard runs with: rotate it by hand'
+              : 'a root AccessKey cannot be disabled by a role: the account owner must rotate it'),
+          advice: [
+            ...(subject.mismatch ? MISMATCH_STEPS : own ? OWN_KEY_STEPS : ROOT_ROTATION_STEPS),
+            report,
+          ],
         };
       }
       return {
@@ -102,7 +135,9 @@ export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly strin
         before,
         compliantReason,
         fix: {
-          description: `disable leaked AccessKey ${subject.accessKeyId} of ${subject.owner}`,
+          description: change.requestParameters.SwitchedBackOn
+            ? `disable again leaked AccessKey ${subject.accessKeyId} of ${subject.owner}: it was switched back on after ossguard disabled it`
+            : `disable leaked AccessKey ${subject.accessKeyId} of ${subject.owner}`,
           actions: [
             { kind: 'disable-access-key', userName: subject.owner, accessKeyId: subject.accessKeyId },
           ],
@@ -114,12 +149,13 @@ export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly strin
   };
 }
 
-async function isWhitelisted(
+/** The finding's detail, re-read from Security Center; none for a key reported by hand. */
+async function findingDetail(
   sas: SasGateway | undefined,
   change: ChangeRecord,
   scope: ChangeScope,
-): Promise<boolean> {
-  if (change.eventName !== LEAK_EVENT) return false;
+): Promise<LeakDetail | undefined> {
+  if (change.eventName !== LEAK_EVENT) return undefined;
   if (!sas) throw new Error('the leaked-key guard needs Security Center to re-read a finding');
-  return (await sas.detail(Number(change.requestParameters.FindingId), scope.calls)).whitelisted;
+  return sas.detail(Number(change.requestParameters.FindingId), scope.calls);
 }

@@ -60,18 +60,41 @@ export async function openLedger(
   const retryFailed = change.origin === 'lookup-events';
   for (let attempt = 1; ; attempt++) {
     const dedupeKey = attempt === 1 ? change.dedupeKey : `${change.dedupeKey}#attempt-${attempt}`;
-    const ledger: ChangeLedger = {
-      gateway: audit.gateway,
-      bucket: audit.bucket,
-      dedupeKey,
-      recordKey: auditKey(audit.prefix, dedupeKey, change.time),
-      intentKey: intentKey(audit.prefix, dedupeKey, change.time),
-      auditKey: audit.key,
-    };
+    const ledger = ledgerAt(audit, dedupeKey, change.time);
     const state = await recordState(ledger, retryFailed);
     if (state === 'handled') return { kind: 'handled', ledger };
     if (state === 'absent' || attempt === MAX_ATTEMPTS) return { kind: 'open', ledger, dedupeKey };
   }
+}
+
+/** Where the records of the change keyed `dedupeKey` at `time` live. */
+export const ledgerAt = (
+  audit: { gateway: OssGateway; bucket: string; prefix: string; key: AuditKey | undefined },
+  dedupeKey: string,
+  time: string,
+): ChangeLedger => ({
+  gateway: audit.gateway,
+  bucket: audit.bucket,
+  dedupeKey,
+  recordKey: auditKey(audit.prefix, dedupeKey, time),
+  intentKey: intentKey(audit.prefix, dedupeKey, time),
+  auditKey: audit.key,
+});
+
+/**
+ * The record at the ledger's key: `absent`, the record if it verifies and is about this change, or
+ * `untrusted` for anything else there.
+ */
+export async function ledgerRecord(at: ChangeLedger): Promise<AuditRecord | 'absent' | 'untrusted'> {
+  let body: Buffer;
+  try {
+    body = await at.gateway.getObject(at.bucket, at.recordKey);
+  } catch (error) {
+    if (isNotFound(error)) return 'absent';
+    throw error;
+  }
+  const { record } = parseStored(at.recordKey, body);
+  return record && believable(record, at) ? record : 'untrusted';
 }
 
 /**
@@ -85,15 +108,9 @@ async function recordState(
   at: ChangeLedger,
   retryFailed: boolean,
 ): Promise<'absent' | 'handled' | 'unsettled'> {
-  let body: Buffer;
-  try {
-    body = await at.gateway.getObject(at.bucket, at.recordKey);
-  } catch (error) {
-    if (isNotFound(error)) return 'absent';
-    throw error;
-  }
-  const { record } = parseStored(at.recordKey, body);
-  return record && believable(record, at) && (isCompleted(record) || !retryFailed) ? 'handled' : 'unsettled';
+  const record = await ledgerRecord(at);
+  if (record === 'absent') return 'absent';
+  return record !== 'untrusted' && (isCompleted(record) || !retryFailed) ? 'handled' : 'unsettled';
 }
 
 /**

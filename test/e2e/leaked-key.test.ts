@@ -1,3 +1,5 @@
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import { LEAK_EVENT } from '../../shared/incident/leak-guard';
@@ -54,6 +56,79 @@ describe('a key Security Center reports as leaked, through the sweep’s timer',
     await timerRun(cloud);
 
     expect(await recordsAbout(key.accessKeyId)).toHaveLength(1);
+    expect(alertsAbout(key.accessKeyId)).toHaveLength(1);
+  });
+
+  it('disables again, at the next run, a leaked key its owner switches back on, and nothing more after that', async () => {
+    const { key } = cloud.identities.userWithKey('reenabling-owner');
+    cloud.sas.plant({ accessKeyId: key.accessKeyId });
+    await timerRun(cloud);
+    expect(statusOf('reenabling-owner', key.accessKeyId)).toBe('Inactive');
+
+    // The owner (or whoever holds their console) switches it back on through RAM.
+    const { rootKey } = cloud.identities;
+    const ram = new Ram(
+      new $OpenApiUtil.Config({
+        accessKeyId: rootKey.accessKeyId,
+        accessKeySecret: rootKey.accessKeySecret,
+        endpoint: new URL(cloud.endpoints.ram).host,
+        protocol: 'http',
+        regionId: 'cn-shanghai',
+      }),
+    );
+    await ram.updateAccessKey(
+      new $Ram.UpdateAccessKeyRequest({
+        userName: 'reenabling-owner',
+        userAccessKeyId: key.accessKeyId,
+        status: 'Active',
+      }),
+    );
+    await timerRun(cloud);
+
+    expect(statusOf('reenabling-owner', key.accessKeyId)).toBe('Inactive');
+    const records = await recordsAbout(key.accessKeyId);
+    expect(records.map((r) => r.decision)).toEqual(['remediated', 'remediated']);
+    // The switch back on also reaches access-key-guard as an UpdateAccessKey event: only the leak alerts count.
+    const leakAlerts = () =>
+      alertsAbout(key.accessKeyId).filter((m) => JSON.stringify(m.body).includes('reported as leaked'));
+    expect(leakAlerts()).toHaveLength(2);
+
+    await timerRun(cloud);
+
+    expect(await recordsAbout(key.accessKeyId)).toHaveLength(2);
+    expect(leakAlerts()).toHaveLength(2);
+  });
+
+  it('disables nothing, and audits and alerts once, for a finding naming a key RAM does not know in this account', async () => {
+    const inactiveBefore = [...cloud.identities.users.values()]
+      .flatMap((u) => u.accessKeys)
+      .filter((k) => k.status !== 'Active').length;
+    const foreign = 'LTAI5tOtherAccountKey01';
+    cloud.sas.plant({ accessKeyId: foreign });
+
+    await timerRun(cloud);
+    await timerRun(cloud);
+
+    const inactiveAfter = [...cloud.identities.users.values()]
+      .flatMap((u) => u.accessKeys)
+      .filter((k) => k.status !== 'Active').length;
+    expect(inactiveAfter).toBe(inactiveBefore);
+    expect(await recordsAbout(foreign)).toMatchObject([
+      { decision: 'alerted', reason: expect.stringContaining('not a key of this account') },
+    ]);
+    expect(alertsAbout(foreign)).toHaveLength(1);
+  });
+
+  it('leaves the key on, and alerts, when Security Center says the leaked secret is not valid', async () => {
+    const { key } = cloud.identities.userWithKey('stale-secret');
+    cloud.sas.plant({ accessKeyId: key.accessKeyId, tokenValid: 2 });
+
+    await timerRun(cloud);
+
+    expect(statusOf('stale-secret', key.accessKeyId)).toBe('Active');
+    expect(await recordsAbout(key.accessKeyId)).toMatchObject([
+      { decision: 'alerted', reason: expect.stringContaining('not valid') },
+    ]);
     expect(alertsAbout(key.accessKeyId)).toHaveLength(1);
   });
 

@@ -8,7 +8,11 @@ import type { LeakSubject } from '../../shared/rules/leaks/leaked-access-key';
 const KEY = 'LTAI5tLeaked000001';
 const config = parseConfig('audit: {bucket: corp-audit}\nrules: {leaked-access-key: enforce}\n');
 const context = { config, now: new Date(), log: createLogger({}, () => undefined) };
-const change = { eventName: LEAK_EVENT, time: '2026-12-06T00:00:00Z' } as ChangeRecord;
+const change = {
+  eventName: LEAK_EVENT,
+  time: '2026-12-06T00:00:00Z',
+  requestParameters: {},
+} as unknown as ChangeRecord;
 const subject: LeakSubject = {
   accessKeyId: KEY,
   findingId: '389357',
@@ -40,6 +44,15 @@ describe('the leaked-key guard’s judgement', () => {
     const e = leakGuard(undefined, []).evaluate(change, { subject: root }, context);
     expect(e.fix).toBeUndefined();
     expect(e.alertReason).toContain('account owner must rotate it');
+  });
+
+  it('only alerts, with what to check, for a finding that does not match a key of this account', () => {
+    const mismatch = 'Security Center says the leaked secret of AccessKey X is not valid (TokenValid 2)';
+    const e = leakGuard(undefined, []).evaluate(change, { subject: { ...subject, mismatch } }, context);
+    expect(e.fix).toBeUndefined();
+    expect(e.findings.map((f) => f.mode)).toEqual(['alert']);
+    expect(e.alertReason).toBe(mismatch);
+    expect(e.advice?.join('\n')).toContain('Open the finding in Security Center');
   });
 
   it('finds nothing in a whitelisted finding, and says why it leaves it alone', () => {

@@ -19,6 +19,10 @@ export const cases: RuleCases<LeakSubject> = {
       subject: { ...leak, owner: undefined, isRootKey: true },
     },
     { name: 'a key reported by hand', subject: { ...leak, findingId: 'manual', url: '' } },
+    {
+      name: 'a finding that names no key of this account (alerted, never disabled)',
+      subject: { ...leak, owner: undefined, mismatch: 'RAM/IMS know no AccessKey of a RAM user' },
+    },
   ],
   silent: [
     { name: 'a finding someone whitelisted in Security Center', subject: { ...leak, whitelisted: true } },

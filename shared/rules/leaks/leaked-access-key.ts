@@ -13,6 +13,13 @@ export interface LeakSubject {
   isRootKey: boolean;
   /** Someone whitelisted the finding in Security Center: they judged it no leak. */
   whitelisted: boolean;
+  /** Whether Security Center found the leaked secret valid (F-SAS-LEAK-DETAIL); absent for a key reported by hand. */
+  tokenValid?: 'valid' | 'invalid' | 'unconfirmed';
+  /**
+   * Why the finding does not match a key ossguard may act on in this account (RAM/IMS know no such key, it
+   * belongs to another kind of owner than the finding says, or the leaked secret is not valid): alert only.
+   */
+  mismatch?: string;
 }
 
 export const leakedAccessKey: Rule<LeakSubject> = {
@@ -50,6 +57,8 @@ export const leakedAccessKey: Rule<LeakSubject> = {
             url: s.url || null,
             owner: s.owner ?? null,
             isRootKey: s.isRootKey,
+            tokenValid: s.tokenValid ?? null,
+            mismatch: s.mismatch ?? null,
           },
         },
 };
