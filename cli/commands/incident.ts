@@ -25,7 +25,8 @@ interface IncidentCliOptions extends TargetOptions {
   since?: Date;
   until?: Date;
   disable?: boolean;
-  json?: boolean;
+  /** `true`: the JSON on stdout instead of the summary; a file name: the JSON written there too. */
+  json?: boolean | string;
   html?: string;
   config?: string;
 }
@@ -110,7 +111,10 @@ export const registerIncident: RegisterCommand = (program, setExit) => {
     )
     .option('--until <when>', 'end of the window (default: now)', timeOption)
     .option('--disable', 'disable the key first (alert as critical, audit), as for a Security Center finding')
-    .option('--json', 'the report as one JSON object')
+    .option(
+      '--json [file]',
+      'the report as one JSON object: written to <file> beside the terminal summary, or on stdout instead of it',
+    )
     .option('--html <file>', 'also write the report as a self-contained HTML page with a timeline')
     .option(
       '--config <file>',
@@ -118,7 +122,7 @@ export const registerIncident: RegisterCommand = (program, setExit) => {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  ossguard incident LTAI5tExample --since 7d --html incident.html\n  ossguard incident LTAI5tExample --disable --local',
+      '\nExamples:\n  ossguard incident LTAI5tExample --since 7d --json incident.json --html incident.html\n  ossguard incident LTAI5tExample --disable --local',
     )
     .action(async (accessKeyId: string, options: IncidentCliOptions) => {
       if (!ACCESS_KEY_ID.test(accessKeyId))
@@ -174,12 +178,16 @@ export const registerIncident: RegisterCommand = (program, setExit) => {
       if (tty) process.stderr.write('\r\x1b[2K');
       const from = report.source === 'logstore' ? "the trail's logstore" : 'ActionTrail LookupEvents';
       process.stderr.write(`read ${report.calls} call(s) from ${from}\n`);
-      if (options.html) {
-        writeFileSync(options.html, renderIncidentHtml(report));
-        process.stderr.write(`${sanitize(`wrote ${options.html}`)}\n`);
+      const json = `${terminalSafeJson(report)}\n`;
+      // One run gives all three: the files named, and the summary on the terminal unless stdout takes the JSON.
+      for (const [file, text] of [
+        [typeof options.json === 'string' ? options.json : undefined, () => json],
+        [options.html, () => renderIncidentHtml(report)],
+      ] as const) {
+        if (!file) continue;
+        writeFileSync(file, text());
+        process.stderr.write(`${sanitize(`wrote ${file}`)}\n`);
       }
-      process.stdout.write(
-        options.json ? `${terminalSafeJson(report)}\n` : renderIncidentText(report, terminalWidth()),
-      );
+      process.stdout.write(options.json === true ? json : renderIncidentText(report, terminalWidth()));
     });
 };

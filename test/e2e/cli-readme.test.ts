@@ -35,6 +35,8 @@ const placeholders: Record<string, () => string> = {
   '<n>': () => '1',
   // The local cloud's operator key: every call this run makes with it is in the trail.
   '<AccessKeyId>': () => cloud.identities.rootKey.accessKeyId,
+  '<incident.json>': () => join(dir, 'incident.json'),
+  '<incident.html>': () => join(dir, 'incident.html'),
 };
 
 function argsOf(command: string): string[] {
@@ -118,6 +120,15 @@ describe("the README's command table", () => {
         const path = /wrote (\S+\.html)/.exec(result.stderr)?.[1] ?? '';
         expect(path.startsWith(join(dir, 'ossguard-report-'))).toBe(true);
         expect(readFileSync(path, 'utf8')).toContain('readme-bucket');
+      }
+      if (command.startsWith('incident')) {
+        // One run: the summary in the terminal, the JSON and the HTML in their files.
+        const key = cloud.identities.rootKey.accessKeyId;
+        expect(result.stdout).toContain(`Incident report for AccessKey ${key}`);
+        expect(JSON.parse(readFileSync(join(dir, 'incident.json'), 'utf8'))).toMatchObject({
+          accessKeyId: key,
+        });
+        expect(readFileSync(join(dir, 'incident.html'), 'utf8')).toContain('<svg class="timeline"');
       }
     },
     60_000,

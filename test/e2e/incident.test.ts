@@ -94,12 +94,24 @@ describe('ossguard incident <key>', () => {
     expect(report.failed.map((c) => [c.eventName, c.errorCode])).toEqual([['PutBucketAcl', 'AccessDenied']]);
   });
 
-  it('prints the same in the terminal and writes an HTML page that Chromium renders with its timeline', async () => {
+  it('prints the same in the terminal and, in the same run, writes the JSON and an HTML page that Chromium renders with its timeline', async () => {
     if (!existsSync(CHROMIUM))
       throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
     const out = join(dir, 'incident.html');
-    const { code, stdout } = await runCli('incident', accessKeyId, '--local', '--html', out);
+    const jsonOut = join(dir, 'incident.json');
+    const { code, stdout } = await runCli(
+      'incident',
+      accessKeyId,
+      '--local',
+      '--json',
+      jsonOut,
+      '--html',
+      out,
+    );
     expect(code).toBe(0);
+    const written = JSON.parse(readFileSync(jsonOut, 'utf8')) as IncidentReport;
+    expect(written.calls).toBe(4);
+    expect(written.changes.map((c) => c.eventName)).toEqual(['PutBucketAcl']);
     expect(stdout).toContain(`Incident report for AccessKey ${accessKeyId}`);
     expect(stdout).toMatch(/incident-photos\s+1\s+0/);
     expect(stdout).toMatch(/incident-ledger\s+1\s+0/);
