@@ -56,6 +56,7 @@ export function renderIncidentText(report: IncidentReport, width: number): strin
         : `calls: ${report.calls}, first ${shortTime(report.firstUse ?? '')}, last ${shortTime(report.lastUse ?? '')}`,
     ),
     sanitize(`still in use: ${k.stillInUse}`),
+    ...(report.trailIncomplete ? [sanitize(report.trailIncomplete.note)] : []),
   );
   const table = (headers: string[], rows: string[][]) =>
     rows.length
@@ -182,12 +183,14 @@ export function renderIncidentHtml(report: IncidentReport): string {
 <style>${STYLE}
 table.facts th { text-align: left; padding: 2px 12px 2px 0; font-weight: 600; }
 p.still { font-size: 1.05em; }
+p.incomplete { background: #fdecea; border-left: 4px solid #c62828; padding: 6px 10px; font-weight: 600; }
 </style>
 </head>
 <body>
 <header>
 <h1>Incident report: AccessKey <code>${escapeHtml(report.accessKeyId)}</code></h1>
 <p class="meta">Calls made with the key from ${escapeHtml(shortTime(report.from))} to ${escapeHtml(shortTime(report.to))}. Generated ${escapeHtml(shortTime(report.generatedAt))}.</p>
+${report.trailIncomplete ? `<p class="incomplete" role="alert">${escapeHtml(report.trailIncomplete.note)}</p>` : ''}
 </header>
 <section id="key" aria-labelledby="key-title">
 <h2 id="key-title">The key</h2>

@@ -89,6 +89,8 @@ export class SlsEmulator extends HttpEmulator {
   pullLogsJson: NonNullable<SlsEmulatorOptions['pullLogsJson']>;
   /** PullLogs answers by form: JSON pages, protobuf pages, and JSON requests refused (`pullLogsJson`). */
   readonly answers = { json: 0, protobuf: 0, refused: 0 };
+  /** GetLogs answers still to be marked `x-log-progress: Incomplete` (`answerIncomplete`). */
+  private incompleteAnswers = 0;
 
   constructor(private readonly options: SlsEmulatorOptions) {
     super();
@@ -103,6 +105,15 @@ export class SlsEmulator extends HttpEmulator {
       ...(options.authorize ? { authorize: options.authorize } : {}),
       ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}),
     });
+  }
+
+  /**
+   * The next `count` GetLogs answers say `x-log-progress: Incomplete`, as SLS does when a query could not read
+   * everything in time (F-SLS-GETLOGS). What such an answer holds is UNVERIFIED: here the first half of the page
+   * a complete one would give, so a client that takes it as complete visibly loses calls.
+   */
+  answerIncomplete(count: number): void {
+    this.incompleteAnswers = count;
   }
 
   /** PullLogs calls answered so far, successful or not. */
@@ -209,7 +220,7 @@ export class SlsEmulator extends HttpEmulator {
 
   /**
    * GetLogs, for exactly the search the incident report sends (local/sls/query.ts): the logs as a JSON array,
-   * `x-log-progress: Complete` and `x-log-count` (F-SLS-GETLOGS).
+   * `x-log-progress` (`Complete` unless `answerIncomplete`) and `x-log-count` (F-SLS-GETLOGS).
    */
   private async getLogs(request: IncomingMessage, response: ServerResponse): Promise<void> {
     for await (const _ of request) {
@@ -247,9 +258,12 @@ export class SlsEmulator extends HttpEmulator {
         offset: Number(param('offset') ?? 0),
         reverse: param('reverse') === 'true',
       });
-      headers['x-log-progress'] = 'Complete';
-      headers['x-log-count'] = String(logs.length);
-      body = JSON.stringify(logs);
+      const incomplete = this.incompleteAnswers > 0;
+      if (incomplete) this.incompleteAnswers--;
+      const answered = incomplete ? logs.slice(0, Math.floor(logs.length / 2)) : logs;
+      headers['x-log-progress'] = incomplete ? 'Incomplete' : 'Complete';
+      headers['x-log-count'] = String(answered.length);
+      body = JSON.stringify(answered);
     } catch (error) {
       const failure =
         error instanceof SlsError ? error : new SlsError(SLS_ERRORS.InternalServerError, String(error));

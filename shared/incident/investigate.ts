@@ -32,15 +32,15 @@ export async function investigate(options: InvestigateOptions): Promise<Incident
   let sourceNote = options.readers.logstore
     ? "the trail's logstore: management and data events"
     : 'ActionTrail event history: management events only, no object reads or writes';
-  let calls: KeyCall[];
+  let read: Collected;
   try {
-    calls = await collect(source, accessKeyId, from, to, options.progress);
+    read = await collect(source, accessKeyId, from, to, options.progress);
   } catch (error) {
     if (!(source !== options.readers.lookup && error instanceof CloudApiError && MISSING.has(error.code)))
       throw error;
     source = options.readers.lookup;
     sourceNote = `no trail logstore (${error.code}): ActionTrail event history, management events only`;
-    calls = await collect(source, accessKeyId, from, to, options.progress);
+    read = await collect(source, accessKeyId, from, to, options.progress);
   }
   const [key, disabledAt] = await Promise.all([
     keyState(options.ram, accessKeyId),
@@ -48,7 +48,8 @@ export async function investigate(options: InvestigateOptions): Promise<Incident
   ]);
   return buildReport({
     accessKeyId,
-    calls,
+    calls: read.calls,
+    incompletePages: read.incompletePages,
     from,
     to,
     generatedAt: options.now,
@@ -58,16 +59,25 @@ export async function investigate(options: InvestigateOptions): Promise<Incident
   });
 }
 
+interface Collected {
+  calls: KeyCall[];
+  /** Pages the source still answered as incomplete after its retries. */
+  incompletePages: number;
+}
+
 async function collect(
   reader: TrailReader,
   accessKeyId: string,
   from: Date,
   to: Date,
   progress: TrailProgress,
-): Promise<KeyCall[]> {
-  const calls: KeyCall[] = [];
-  for await (const page of reader.calls(accessKeyId, from, to, progress)) calls.push(...page);
-  return calls;
+): Promise<Collected> {
+  const read: Collected = { calls: [], incompletePages: 0 };
+  for await (const page of reader.calls(accessKeyId, from, to, progress)) {
+    read.calls.push(...page.calls);
+    if (!page.complete) read.incompletePages++;
+  }
+  return read;
 }
 
 /** The owner and its other keys from RAM/IMS; a key no RAM user of this account holds has neither. */

@@ -20,6 +20,11 @@ export interface IncidentReport {
   source: TrailSource;
   /** Why this source (no logstore configured: management events only). */
   sourceNote: string;
+  /**
+   * Present when the source still answered some pages as incomplete after the retries (SLS `x-log-progress:
+   * Incomplete`, F-SLS-GETLOGS): every count below may be short.
+   */
+  trailIncomplete?: { pages: number; note: string };
   calls: number;
   firstUse?: string;
   lastUse?: string;
@@ -77,6 +82,8 @@ export function buildReport(input: {
   generatedAt: Date;
   source: TrailSource;
   sourceNote: string;
+  /** Pages the source answered as incomplete even after the retries. */
+  incompletePages?: number;
   key: KeyState;
 }): IncidentReport {
   const unique = [...new Map(input.calls.map((c) => [c.eventId, c])).values()];
@@ -109,6 +116,16 @@ export function buildReport(input: {
     to: input.to.toISOString(),
     source: input.source,
     sourceNote: input.sourceNote,
+    ...(input.incompletePages
+      ? {
+          trailIncomplete: {
+            pages: input.incompletePages,
+            note:
+              `INCOMPLETE: SLS answered ${input.incompletePages} page(s) of the trail as incomplete even after ` +
+              'asking again: calls may be missing from every count below; run the report again later.',
+          },
+        }
+      : {}),
     calls: timeline.length,
     ...(timeline[0] ? { firstUse: timeline[0].time } : {}),
     ...(timeline.length ? { lastUse: timeline[timeline.length - 1]?.time } : {}),

@@ -8,6 +8,7 @@ import { CloudApiError } from '../errors';
 import { recordFromTrailLog, type TrailLog } from '../events/trail-log';
 import type { PagedLookup } from '../replay/lookup';
 import { CallPacer } from '../replay/pacer';
+import { backoff, defaultSleep } from '../retry';
 
 /** One call made with the key, as the trail recorded it: only what the report shows. */
 export interface KeyCall {
@@ -38,10 +39,17 @@ export type TrailSource = 'logstore' | 'lookup-events';
 /** Calls found so far, for a progress line. */
 export type TrailProgress = (found: number, pages: number) => void;
 
+/** One page of the key's calls. */
+export interface TrailPage {
+  calls: KeyCall[];
+  /** False when SLS still answered the page `Incomplete` after the retries: calls may be missing (F-SLS-GETLOGS). */
+  complete: boolean;
+}
+
 /** A source of the key's calls, oldest or newest first, a page at a time. */
 export interface TrailReader {
   source: TrailSource;
-  calls(accessKeyId: string, from: Date, to: Date, progress: TrailProgress): AsyncGenerator<KeyCall[]>;
+  calls(accessKeyId: string, from: Date, to: Date, progress: TrailProgress): AsyncGenerator<TrailPage>;
 }
 
 type Json = Record<string, unknown>;
@@ -97,7 +105,7 @@ export function lookupReader(lookup: PagedLookup): TrailReader {
         const calls = ofKey(page.map(callOf), accessKeyId);
         found += calls.length;
         progress(found, ++pages);
-        yield calls;
+        yield { calls, complete: true };
       }
     },
   };
@@ -107,8 +115,10 @@ export function lookupReader(lookup: PagedLookup): TrailReader {
 const QUERY_PAGE = 100;
 /** GetLogs pages per second: SLS's query quota is per project and not documented for one caller. */
 const QUERIES_PER_SECOND = 5;
-/** A page SLS reports as incomplete is asked for again, this many times at most (F-SLS-GETLOGS). */
+/** A page SLS reports as incomplete is asked for again, this many times at most (F-SLS-GETLOGS)... */
 const INCOMPLETE_RETRIES = 5;
+/** ...after 100 ms, then twice as long each time (3.1 s in all): an incomplete answer is a query out of time. */
+const INCOMPLETE_DELAY_MS = 100;
 
 /** GetLogs on one logstore: logs from `from` (inclusive) to `to` (exclusive), epoch seconds. */
 export type LogQuery = (query: {
@@ -174,6 +184,7 @@ export function slsLogQuery(
 export function logstoreReader(
   query: LogQuery,
   pacer = new CallPacer(QUERIES_PER_SECOND, 1_000),
+  sleep: (ms: number) => Promise<void> = defaultSleep,
 ): TrailReader {
   return {
     source: 'logstore',
@@ -186,6 +197,7 @@ export function logstoreReader(
       for (let offset = 0, pages = 1; ; offset += QUERY_PAGE, pages++) {
         let page: Awaited<ReturnType<LogQuery>> | undefined;
         for (let attempt = 0; attempt <= INCOMPLETE_RETRIES && !page?.complete; attempt++) {
+          if (attempt > 0) await sleep(backoff(INCOMPLETE_DELAY_MS, attempt));
           await pacer.acquire();
           page = await query({ ...window, query: search, line: QUERY_PAGE, offset });
         }
@@ -197,7 +209,7 @@ export function logstoreReader(
         );
         found += calls.length;
         progress(found, pages);
-        yield calls;
+        yield { calls, complete: page?.complete ?? false };
         if (logs.length < QUERY_PAGE) return;
       }
     },

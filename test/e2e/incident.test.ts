@@ -163,6 +163,41 @@ describe('ossguard incident <key>', () => {
     }
   });
 
+  it('asks SLS again for a page it answers as incomplete, and then reads every call', async () => {
+    cloud.sls.answerIncomplete(2);
+    const { code, stdout } = await runCli('incident', accessKeyId, '--local', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as IncidentReport;
+    expect(report.calls).toBe(4);
+    expect(report.trailIncomplete).toBeUndefined();
+  });
+
+  it('says the calls may be incomplete, in the terminal, the JSON and the HTML, when SLS keeps answering incomplete', async () => {
+    cloud.sls.answerIncomplete(1_000);
+    try {
+      const [jsonOut, htmlOut] = [join(dir, 'partial.json'), join(dir, 'partial.html')];
+      const { code, stdout } = await runCli(
+        'incident',
+        accessKeyId,
+        '--local',
+        '--json',
+        jsonOut,
+        '--html',
+        htmlOut,
+      );
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/INCOMPLETE: SLS answered 1 page\(s\) of the trail as incomplete/);
+      const report = JSON.parse(readFileSync(jsonOut, 'utf8')) as IncidentReport;
+      expect(report.trailIncomplete).toMatchObject({ pages: 1 });
+      expect(report.calls).toBeLessThan(4);
+      expect(readFileSync(htmlOut, 'utf8')).toMatch(
+        /<p class="incomplete"[^>]*>INCOMPLETE: SLS answered 1 page/,
+      );
+    } finally {
+      cloud.sls.answerIncomplete(0);
+    }
+  });
+
   it('--disable disables the key, alerts once as critical, and the report then says it cannot know of refused tries', async () => {
     const { code, stderr } = await runCli('incident', accessKeyId, '--disable', '--local', '--json');
     expect(stderr).toContain('remediated');
