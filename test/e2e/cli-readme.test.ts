@@ -35,8 +35,6 @@ const placeholders: Record<string, () => string> = {
   '<n>': () => '1',
   // The local cloud's operator key: every call this run makes with it is in the trail.
   '<AccessKeyId>': () => cloud.identities.rootKey.accessKeyId,
-  '<incident.json>': () => join(dir, 'incident.json'),
-  '<incident.html>': () => join(dir, 'incident.html'),
 };
 
 function argsOf(command: string): string[] {
@@ -97,7 +95,11 @@ describe("the README's command table", () => {
   it.each(commands.filter((c) => c !== 'local'))(
     '`ossguard %s` runs as shown and exits 0',
     async (command) => {
-      const args = argsOf(command);
+      // The incident row says one run writes the JSON and the HTML beside the summary: this run asks for both.
+      const outputs = command.startsWith('incident')
+        ? ['--json', join(dir, 'incident.json'), '--html', join(dir, 'incident.html')]
+        : [];
+      const args = [...argsOf(command), ...outputs];
       const { stdout: help } = await runCli(...args.slice(0, command.startsWith('audit') ? 2 : 1), '--help');
       const local = help.includes('--local') ? ['--local'] : [];
       const cwd = process.cwd();
