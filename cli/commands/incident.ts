@@ -166,7 +166,11 @@ export const registerIncident: RegisterCommand = (program, setExit) => {
               `actiontrail_${config.trail.name}`,
             ),
           ),
-          lookup: lookupReader(regionalLookup),
+          // RAM and IMS calls are in the global events region's history, not the target region's.
+          lookup:
+            target.region === GLOBAL_EVENTS_REGION
+              ? lookupReader(globalLookup)
+              : lookupReader(regionalLookup, globalLookup),
         },
         lookup: globalLookup,
         ram: new RamGateway(createRamApi(target.credentials, target.endpoints), new CallLog()),

@@ -94,18 +94,27 @@ export function callOf(record: unknown): KeyCall | undefined {
   };
 }
 
-/** ActionTrail's event history, filtered on the key (F-ACTIONTRAIL-LOOKUP-ACCESSKEY), paced at 2 a second. */
-export function lookupReader(lookup: PagedLookup): TrailReader {
+/**
+ * ActionTrail's event history, filtered on the key (F-ACTIONTRAIL-LOOKUP-ACCESSKEY), paced at 2 a second. One
+ * LookupEvents covers one region, and global (RAM/IMS) events are recorded in their own region
+ * (F-ACTIONTRAIL-GLOBAL-REGION), so the history of each region given is read; an event found in two is kept once.
+ */
+export function lookupReader(...lookups: PagedLookup[]): TrailReader {
   return {
     source: 'lookup-events',
     async *calls(accessKeyId, from, to, progress) {
+      const seen = new Set<string>();
       let found = 0;
       let pages = 0;
-      for await (const page of lookup.where({ Key: 'EventAccessKeyId', Value: accessKeyId }, from, to)) {
-        const calls = ofKey(page.map(callOf), accessKeyId);
-        found += calls.length;
-        progress(found, ++pages);
-        yield { calls, complete: true };
+      for (const lookup of lookups) {
+        for await (const page of lookup.where({ Key: 'EventAccessKeyId', Value: accessKeyId }, from, to)) {
+          const calls = ofKey(page.map(callOf), accessKeyId).filter(
+            (c) => !seen.has(c.eventId) && seen.add(c.eventId),
+          );
+          found += calls.length;
+          progress(found, ++pages);
+          yield { calls, complete: true };
+        }
       }
     },
   };
