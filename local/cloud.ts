@@ -112,7 +112,13 @@ export interface LocalCloudOptions {
 export const LOCAL_SECRET_NAMES = {
   dingtalkSecret: 'ossguard/dingtalk-secret',
   auditKey: 'ossguard/audit-key',
+  smtpPassword: 'ossguard/smtp-password',
 } as const;
+
+/** The user the functions sign in to the local SMTP server as, when it asks for AUTH (`kmsSecrets`). */
+export const LOCAL_SMTP_USER = 'ossguard@local.test';
+/** Its password, which sits in the local KMS only: a mail that arrives proves the function read it from there. */
+const LOCAL_SMTP_PASSWORD = 'local-smtp-password-not-a-secret';
 
 /** The local audit key: records written here are keyed, so `audit verify --local` checks their MACs. */
 const LOCAL_AUDIT_KEY = 'local-audit-key-not-a-secret';
@@ -203,7 +209,8 @@ export class LocalCloud {
   /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
   readonly logTriggers: LogTriggerRunner;
   readonly dingtalk = new DingTalkSink({ robots: { [DINGTALK_TOKEN]: { secret: DINGTALK_SECRET } } });
-  readonly smtp = new LocalSmtpServer();
+  /** With `kmsSecrets`, it takes mail only after AUTH with the password held in the local KMS. */
+  readonly smtp: LocalSmtpServer;
   readonly fc: FcHost;
   readonly bus: LocalEventBus;
   readonly fcApi: FcApiEmulator;
@@ -258,7 +265,11 @@ export class LocalCloud {
     if (options.kmsSecrets) {
       this.kms.putSecret(LOCAL_SECRET_NAMES.dingtalkSecret, DINGTALK_SECRET);
       this.kms.putSecret(LOCAL_SECRET_NAMES.auditKey, LOCAL_AUDIT_KEY);
+      this.kms.putSecret(LOCAL_SECRET_NAMES.smtpPassword, LOCAL_SMTP_PASSWORD);
     }
+    this.smtp = new LocalSmtpServer(
+      options.kmsSecrets ? { auth: { user: LOCAL_SMTP_USER, password: LOCAL_SMTP_PASSWORD } } : {},
+    );
     this.trails = new TrailCatalog(
       {
         region: this.region,
@@ -525,6 +536,7 @@ export class LocalCloud {
           secure: false,
           from: 'ossguard@local.test',
           to: ['secops@local.test'],
+          ...(this.options.kmsSecrets ? { user: LOCAL_SMTP_USER } : {}),
         },
       },
     };

@@ -5,11 +5,13 @@ import { parse as parseYaml } from 'yaml';
 import { createAlertDispatcher } from '../../shared/alerts/dispatch';
 import { parseTimeBound } from '../../shared/audit/query';
 import { CallLog } from '../../shared/clients/calllog';
+import { kmsSecrets } from '../../shared/clients/kms';
 import { OssClientFactory } from '../../shared/clients/oss';
 import { RamGateway } from '../../shared/clients/ram';
 import { createRamApi } from '../../shared/clients/ram-sdk';
 import { parseConfig } from '../../shared/config';
 import { ENDPOINT_ENV, loadRuntime } from '../../shared/config/load';
+import { KmsSecretCache, kmsSecretNames } from '../../shared/config/secrets';
 import { reportLeak } from '../../shared/incident/intake';
 import { investigate } from '../../shared/incident/investigate';
 import { logstoreReader, lookupReader, slsLogQuery } from '../../shared/incident/trail';
@@ -70,7 +72,16 @@ async function disableKey(
     const endpoint = target.endpoints[name as keyof typeof ENDPOINT_ENV];
     if (endpoint) env[variable] = endpoint;
   }
-  const runtime = loadRuntime(env);
+  const loaded = loadRuntime(env);
+  // Where the config keeps the alert secrets in KMS, they are read from there with the caller's credentials,
+  // as the functions read them with their role's.
+  const names = kmsSecretNames(loaded.config);
+  const fromKms = Object.keys(names).length
+    ? await new KmsSecretCache(names).get(() =>
+        kmsSecrets(target.credentials, loaded.config.secrets?.region ?? target.region, target.endpoints.kms),
+      )
+    : {};
+  const runtime = { ...loaded, secrets: { ...loaded.secrets, ...fromKms } };
   const log = createLogger({ guard: 'ossguard incident' }, (line) => process.stderr.write(`${line}\n`));
   const result = await reportLeak(
     {
