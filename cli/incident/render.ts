@@ -37,6 +37,15 @@ const callRow = (c: KeyCall): string[] => [
   c.errorCode ?? '',
 ];
 
+const sessionRow = (s: IncidentReport['sessions'][number]): string[] => [
+  shortTime(s.time),
+  s.roleArn,
+  s.sessionName ?? '',
+  s.stsAccessKeyId ?? '',
+  s.expiration ? `${shortTime(s.expiration)}${s.validAtReport ? ' (valid)' : ' (expired)'}` : 'unknown',
+  s.sourceIp,
+];
+
 /** The terminal summary: the responder's three questions first, then the evidence. */
 export function renderIncidentText(report: IncidentReport, width: number): string {
   const lines: string[] = [];
@@ -97,6 +106,10 @@ export function renderIncidentText(report: IncidentReport, width: number): strin
   const callHeaders = ['time', 'call', 'resource', 'source ip', 'error'];
   section('Changes (ACLs, policies, keys, users, roles)', table(callHeaders, report.changes.map(callRow)));
   section('Refused calls (probing)', table(callHeaders, report.failed.map(callRow)));
+  section(
+    'STS sessions minted with this key (their calls carry the session’s own STS key)',
+    table(['time', 'role', 'session', 'sts key', 'expires', 'source ip'], report.sessions.map(sessionRow)),
+  );
   section(
     'Other keys of the same user',
     table(
@@ -247,6 +260,21 @@ ${callTable('changes', report, report.changes)}
 <section aria-labelledby="refused-title">
 <h2 id="refused-title">Refused calls (probing)</h2>
 ${callTable('refused', report, report.failed)}
+</section>
+<section aria-labelledby="sessions-title">
+<h2 id="sessions-title">STS sessions minted with this key</h2>
+${
+  report.sessions.length
+    ? `<table class="records" id="sessions"><thead><tr><th>time</th><th>role</th><th>session</th><th>STS key</th><th>expires</th><th>source</th></tr></thead><tbody>${report.sessions
+        .map(
+          (row) =>
+            `<tr>${sessionRow(row)
+              .map((cell) => `<td>${escapeHtml(cell)}</td>`)
+              .join('')}</tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '<p class="empty" id="sessions">None.</p>'
+}
 </section>
 <section aria-labelledby="other-keys-title">
 <h2 id="other-keys-title">Other keys of the same user</h2>

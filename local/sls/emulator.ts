@@ -109,8 +109,9 @@ export class SlsEmulator extends HttpEmulator {
 
   /**
    * The next `count` GetLogs answers say `x-log-progress: Incomplete`, as SLS does when a query could not read
-   * everything in time (F-SLS-GETLOGS). What such an answer holds is UNVERIFIED: here the first half of the page
-   * a complete one would give, so a client that takes it as complete visibly loses calls.
+   * everything in time (F-SLS-GETLOGS). What such an answer holds is UNVERIFIED (F-SLS-GETLOGS-INCOMPLETE-BODY):
+   * here the first half of the page a complete one would give, so a client that takes it as complete visibly
+   * loses calls.
    */
   answerIncomplete(count: number): void {
     this.incompleteAnswers = count;

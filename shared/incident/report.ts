@@ -1,4 +1,4 @@
-import type { KeyCall, TrailSource } from './trail';
+import type { KeyCall, MintedSession, TrailSource } from './trail';
 
 /** What the report says about the key itself, read from RAM and the trail. */
 export interface KeyState {
@@ -38,6 +38,18 @@ export interface IncidentReport {
   changes: KeyCall[];
   /** Calls the services refused (probing). */
   failed: KeyCall[];
+  /**
+   * STS sessions minted with the key (successful AssumeRole calls): their calls carry the session's own key,
+   * so they are not in this report; each stays usable until it expires.
+   */
+  sessions: Array<
+    MintedSession & {
+      time: string;
+      sourceIp: string;
+      /** Whether it had not expired when the report was made; absent when the trail gave no expiry. */
+      validAtReport?: boolean;
+    }
+  >;
   key: KeyState & {
     /** Calls made after `disabledAt` (necessarily refused). */
     triedAfterDisable: KeyCall[];
@@ -106,12 +118,25 @@ export function buildReport(input: {
     const [bucket, key, access] = JSON.parse(id) as [string, string, 'read' | 'write'];
     return { bucket, key, access, calls: calls.length };
   });
+  const generatedAt = input.generatedAt.toISOString();
+  const sessions = ok.flatMap((c) =>
+    c.session
+      ? [
+          {
+            time: c.time,
+            sourceIp: c.sourceIp,
+            ...c.session,
+            ...(c.session.expiration ? { validAtReport: c.session.expiration > generatedAt } : {}),
+          },
+        ]
+      : [],
+  );
   const triedAfterDisable = input.key.disabledAt
     ? timeline.filter((c) => c.time >= (input.key.disabledAt ?? ''))
     : [];
   return {
     accessKeyId: input.accessKeyId,
-    generatedAt: input.generatedAt.toISOString(),
+    generatedAt,
     from: input.from.toISOString(),
     to: input.to.toISOString(),
     source: input.source,
@@ -144,7 +169,14 @@ export function buildReport(input: {
     objects: objects.sort((a, b) => `${a.bucket}/${a.key}`.localeCompare(`${b.bucket}/${b.key}`)),
     changes: timeline.filter(isChange),
     failed: timeline.filter((c) => c.errorCode),
-    key: { ...input.key, triedAfterDisable, stillInUse: stillInUse(input.key, triedAfterDisable) },
+    sessions,
+    key: {
+      ...input.key,
+      triedAfterDisable,
+      stillInUse: [stillInUse(input.key, triedAfterDisable), sessionsNote(sessions)]
+        .filter(Boolean)
+        .join(' '),
+    },
     timeline,
   };
 }
@@ -166,5 +198,23 @@ function stillInUse(key: KeyState, tried: readonly KeyCall[]): string {
   return (
     `No call with the key after it was disabled at ${key.disabledAt} is in the trail. ActionTrail is not documented ` +
     `to record calls refused because their key is disabled, so this cannot show that nobody tried. ${holder}`
+  );
+}
+
+/**
+ * Sessions minted with the key outlive its disabling until they expire. Whether disabling or deleting the key
+ * ends them early is not documented (unverified), so the report says what the responder can do meanwhile.
+ */
+function sessionsNote(sessions: IncidentReport['sessions']): string {
+  const open = sessions.filter((s) => s.validAtReport !== false);
+  if (open.length === 0) return '';
+  const roles = [...new Set(open.map((s) => s.roleArn))].join(', ');
+  const last = open
+    .map((s) => s.expiration ?? '')
+    .sort()
+    .at(-1);
+  return (
+    `${open.length} STS session(s) minted with this key may still be valid (roles ${roles}${last ? `, until ${last}` : ''}): ` +
+    'disabling the key is not documented to end them; restrict those roles (or their trust policy) until the sessions expire.'
   );
 }

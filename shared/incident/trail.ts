@@ -10,6 +10,16 @@ import type { PagedLookup } from '../replay/lookup';
 import { CallPacer } from '../replay/pacer';
 import { backoff, defaultSleep } from '../retry';
 
+/** An STS session an AssumeRole call minted (F-ACTIONTRAIL-STS-ASSUMEROLE). */
+export interface MintedSession {
+  roleArn: string;
+  sessionName?: string;
+  /** The session's own key (`STS.…`): the session's calls are signed with it, not with the key it was minted with. */
+  stsAccessKeyId?: string;
+  /** When its credentials expire. */
+  expiration?: string;
+}
+
 /** One call made with the key, as the trail recorded it: only what the report shows. */
 export interface KeyCall {
   eventId: string;
@@ -31,6 +41,8 @@ export interface KeyCall {
   userName?: string;
   /** The key the call was signed with. */
   accessKeyId?: string;
+  /** For a successful STS AssumeRole: the session it minted. */
+  session?: MintedSession;
 }
 
 /** Where the calls came from: the trail's logstore, or ActionTrail's own 90-day event history. */
@@ -75,6 +87,7 @@ export function callOf(record: unknown): KeyCall | undefined {
   const readWrite = str(record.eventRW);
   const userName = str(identity.userName);
   const accessKeyId = str(identity.accessKeyId);
+  const session = errorCode ? undefined : sessionOf(eventName, params, record.responseElements);
   return {
     eventId: str(record.eventId) ?? `${time}/${eventName}`,
     time,
@@ -90,7 +103,28 @@ export function callOf(record: unknown): KeyCall | undefined {
     ...(objectKey !== undefined ? { objectKey } : {}),
     ...(userName ? { userName } : {}),
     ...(accessKeyId ? { accessKeyId } : {}),
+    ...(session ? { session } : {}),
     resources,
+  };
+}
+
+/**
+ * The session an AssumeRole record shows: the role and session name it asked for (`requestParameters.RoleArn`,
+ * `RoleSessionName`), and the credentials' key and expiry ActionTrail keeps in `responseElements.credentials`
+ * with the secret masked (F-ACTIONTRAIL-STS-ASSUMEROLE).
+ */
+function sessionOf(eventName: string, params: Json, response: unknown): MintedSession | undefined {
+  const roleArn = str(params.RoleArn);
+  if (eventName !== 'AssumeRole' || !roleArn) return undefined;
+  const credentials = isObject(response) && isObject(response.credentials) ? response.credentials : {};
+  const sessionName = str(params.RoleSessionName);
+  const stsAccessKeyId = str(credentials.accessKeyId);
+  const expiration = str(credentials.expiration);
+  return {
+    roleArn,
+    ...(sessionName ? { sessionName } : {}),
+    ...(stsAccessKeyId ? { stsAccessKeyId } : {}),
+    ...(expiration ? { expiration } : {}),
   };
 }
 
@@ -124,7 +158,7 @@ export function lookupReader(...lookups: PagedLookup[]): TrailReader {
 const QUERY_PAGE = 100;
 /** GetLogs pages per second: SLS's query quota is per project and not documented for one caller. */
 const QUERIES_PER_SECOND = 5;
-/** A page SLS reports as incomplete is asked for again, this many times at most (F-SLS-GETLOGS)... */
+/** A page SLS reports as incomplete is asked for again, this many times at most (F-SLS-GETLOGS, F-SLS-GETLOGS-INCOMPLETE-BODY)... */
 const INCOMPLETE_RETRIES = 5;
 /** ...after 100 ms, then twice as long each time (3.1 s in all): an incomplete answer is a query out of time. */
 const INCOMPLETE_DELAY_MS = 100;

@@ -36,6 +36,36 @@ describe('the incident report as a page and as text', () => {
     expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
   });
 
+  it('lists the STS sessions minted with the key, in the text and on the page', () => {
+    const assumed = callOf({
+      eventId: 'e2',
+      eventTime: '2026-12-05T23:30:00Z',
+      eventName: 'AssumeRole',
+      serviceName: 'Sts',
+      sourceIpAddress: '198.51.100.7',
+      userIdentity: { accessKeyId: 'LTAI5tLeaked000001' },
+      requestParameters: { RoleArn: 'acs:ram::1234:role/<b>deployer', RoleSessionName: 'thief' },
+      responseElements: { credentials: { accessKeyId: 'STS.thief0001', expiration: '2026-12-06T00:30:00Z' } },
+    }) as KeyCall;
+    const withSession = buildReport({
+      accessKeyId: 'LTAI5tLeaked000001',
+      calls: [call, assumed],
+      from: new Date('2026-12-01T00:00:00Z'),
+      to: new Date('2026-12-06T00:00:00Z'),
+      generatedAt: new Date('2026-12-06T00:00:00Z'),
+      source: 'logstore',
+      sourceNote: 'test',
+      key: { otherKeys: [] },
+    });
+    expect(renderIncidentText(withSession, 200)).toMatch(
+      /STS sessions minted[^\n]*\n[^\n]*\n[^\n]*STS\.thief0001/,
+    );
+    const html = renderIncidentHtml(withSession);
+    expect(html).toMatch(
+      /<table class="records" id="sessions">.*acs:ram::1234:role\/&lt;b&gt;deployer.*STS\.thief0001/,
+    );
+  });
+
   it('prints no escape sequence the trail carried', () => {
     const text = renderIncidentText(report, 200);
     expect(text).not.toContain('\u001b');

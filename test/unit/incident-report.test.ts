@@ -70,6 +70,50 @@ describe('the incident report', () => {
     expect(r.key.stillInUse).toContain('No RAM user owns this key');
   });
 
+  it('lists the STS sessions minted with the key, with their role and expiry, from the AssumeRole records', () => {
+    // The fields of ActionTrail's published AssumeRole sample (F-ACTIONTRAIL-STS-ASSUMEROLE).
+    const assumeRole = (time: string, expiration: string, sessionName: string, errorCode?: string) =>
+      call(time, 'AssumeRole', {
+        eventId: `${time}-${sessionName}`,
+        serviceName: 'Sts',
+        requestParameters: {
+          RoleSessionName: sessionName,
+          DurationSeconds: 3600,
+          RoleArn: 'acs:ram::159498693826****:role/deployer',
+        },
+        responseElements: {
+          assumedRoleUser: { arn: `acs:ram::159498693826****:role/deployer/${sessionName}` },
+          credentials: { accessKeyId: `STS.${sessionName}0001`, accessKeySecret: '****', expiration },
+        },
+        ...(errorCode ? { errorCode } : {}),
+      });
+    const r = report(
+      [
+        assumeRole('2026-12-05T22:00:00Z', '2026-12-05T23:00:00Z', 'old'),
+        assumeRole('2026-12-05T23:30:00Z', '2026-12-06T00:30:00Z', 'live'),
+        assumeRole('2026-12-05T23:40:00Z', '', 'refused', 'NoPermission'),
+      ],
+      { owner: 'ci', status: 'Active', otherKeys: [] },
+    );
+    expect(r.sessions).toEqual([
+      {
+        time: '2026-12-05T22:00:00Z',
+        sourceIp: '203.0.113.9',
+        roleArn: 'acs:ram::159498693826****:role/deployer',
+        sessionName: 'old',
+        stsAccessKeyId: 'STS.old0001',
+        expiration: '2026-12-05T23:00:00Z',
+        validAtReport: false,
+      },
+      expect.objectContaining({
+        sessionName: 'live',
+        expiration: '2026-12-06T00:30:00Z',
+        validAtReport: true,
+      }),
+    ]);
+    expect(r.key.stillInUse).toContain('1 STS session(s) minted with this key may still be valid');
+  });
+
   it('reads the key a record was signed with, and drops records with no name or time', () => {
     expect(
       callOf({ eventTime: 't', eventName: 'GetObject', userIdentity: { accessKeyId: 'LTAIother' } }),
