@@ -4,7 +4,7 @@ import { RamGateway } from '../clients/ram';
 import { type LeakFinding, SasGateway, sasCaller } from '../clients/sas';
 import { runtimeAuditKey } from '../config/secrets';
 import type { ChangeRecord, ParsedItem } from '../events/types';
-import { ledgerAt, ledgerRecord } from '../pipeline/resolve';
+import { ledgerRecord, openLedger } from '../pipeline/resolve';
 import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
 import { leakedAccessKey } from '../rules/leaks/leaked-access-key';
 import { LEAK_EVENT, leakGuard, MANUAL_LEAK_EVENT } from './leak-guard';
@@ -66,13 +66,15 @@ export async function leakIntake(
  */
 async function judgement(
   change: ChangeRecord,
-  audit: Parameters<typeof ledgerAt>[0],
+  audit: Parameters<typeof openLedger>[0],
   live: () => Promise<LiveKey | undefined>,
 ): Promise<number | undefined> {
   for (let round = 0; round <= MAX_REJUDGEMENTS; round++) {
-    const record = await ledgerRecord(ledgerAt(audit, rejudged(change, round).dedupeKey, change.time));
-    if (record === 'absent') return round;
-    if (record === 'untrusted' || record.decision !== 'remediated') return undefined;
+    // The pipeline's own reading of the ledger: a record that does not verify (planted) settles nothing.
+    const opened = await openLedger(audit, rejudged(change, round));
+    if (opened.kind === 'open') return round;
+    const record = await ledgerRecord(opened.ledger);
+    if (typeof record === 'string' || record.decision !== 'remediated') return undefined;
     if (round === 0 && (await live())?.status !== 'Active') return undefined;
   }
   return undefined;

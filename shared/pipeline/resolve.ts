@@ -68,7 +68,7 @@ export async function openLedger(
 }
 
 /** Where the records of the change keyed `dedupeKey` at `time` live. */
-export const ledgerAt = (
+const ledgerAt = (
   audit: { gateway: OssGateway; bucket: string; prefix: string; key: AuditKey | undefined },
   dedupeKey: string,
   time: string,

@@ -2,6 +2,8 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
+import { auditKey } from '../../shared/audit/record';
+import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
 import { LEAK_EVENT } from '../../shared/incident/leak-guard';
 import { auditRecords, startCloud } from './local-cloud';
 
@@ -97,6 +99,30 @@ describe('a key Security Center reports as leaked, through the sweep’s timer',
 
     expect(await recordsAbout(key.accessKeyId)).toHaveLength(2);
     expect(leakAlerts()).toHaveLength(2);
+  });
+
+  it('still disables a leaked key when someone who can write the audit bucket put a forged record where its record goes', async () => {
+    const { key } = cloud.identities.userWithKey('forged-record');
+    const foundAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const findingId = cloud.sas.plant({ accessKeyId: key.accessKeyId, foundAt });
+    const forged = {
+      eventId: `sas-leak-${findingId}`,
+      dedupeKey: `sas-leak-${findingId}`,
+      decidedAt: foundAt.toISOString(),
+      resource: {},
+      decision: 'skipped',
+      reason: 'nothing to see',
+    };
+    await cloud
+      .adminClient(cloud.auditBucket)
+      .put(
+        auditKey(DEFAULT_AUDIT_PREFIX, `sas-leak-${findingId}`, foundAt.toISOString()),
+        Buffer.from(JSON.stringify(forged)),
+      );
+
+    await timerRun(cloud);
+
+    expect(statusOf('forged-record', key.accessKeyId)).toBe('Inactive');
   });
 
   it('disables nothing, and audits and alerts once, for a finding naming a key RAM does not know in this account', async () => {
