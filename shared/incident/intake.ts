@@ -1,9 +1,11 @@
+import pLimit from 'p-limit';
 import { CallLog } from '../clients/calllog';
 import { type CloudCredentials, OssGateway } from '../clients/oss';
 import { RamGateway } from '../clients/ram';
 import { type LeakFinding, SasGateway, sasCaller } from '../clients/sas';
 import { runtimeAuditKey } from '../config/secrets';
 import type { ChangeRecord, ParsedItem } from '../events/types';
+import { CONCURRENCY } from '../pipeline/deliver';
 import { ledgerRecord, openLedger } from '../pipeline/resolve';
 import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
 import { leakedAccessKey } from '../rules/leaks/leaked-access-key';
@@ -43,14 +45,19 @@ export async function leakIntake(
     prefix: config.audit.prefix,
     key: runtimeAuditKey(deps.runtime),
   };
-  const items: ParsedItem[] = [];
-  for (const finding of findings) {
-    if (!finding.accessKeyId || !Number.isFinite(finding.id)) continue;
-    const record = findingChange(finding, deps.region);
-    const round = await judgement(record, audit, () => liveKey(ram, finding.accessKeyId));
-    if (round === undefined) continue;
-    items.push({ kind: 'change', index: items.length, record: rejudged(record, round) });
-  }
+  const limit = pLimit(CONCURRENCY);
+  const due = await Promise.all(
+    findings
+      .filter((f) => f.accessKeyId && Number.isFinite(f.id))
+      .map((finding) =>
+        limit(async () => {
+          const record = findingChange(finding, deps.region);
+          const round = await judgement(record, audit, () => liveKey(ram, finding.accessKeyId));
+          return round === undefined ? [] : [rejudged(record, round)];
+        }),
+      ),
+  );
+  const items: ParsedItem[] = due.flat().map((record, index) => ({ kind: 'change', index, record }));
   if (items.length === 0) return { decisions: [], retryableFailures: [] };
   return runGuard(leakGuard(sas, [credentials.accessKeyId]), items, {
     ...deps,
