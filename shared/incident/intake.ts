@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { AuditRecord } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { type CloudCredentials, OssGateway } from '../clients/oss';
 import { RamGateway } from '../clients/ram';
@@ -67,9 +68,9 @@ export async function leakIntake(
 
 /**
  * Which judgement of a finding is due: 0 for the first, n for the n-th after its key was switched back on,
- * undefined for none. A finding is judged again only when ossguard disabled its key last time and RAM now
+ * undefined for none. A finding is judged again only when its last judgement left the key off and RAM now
  * has the key active: someone switched it back on (UpdateAccessKey, Status Active), and a leaked key must not
- * stay on; a finding left alone last time (whitelisted, alerted, already off) stays as it was judged.
+ * stay on; a finding left on on purpose last time (whitelisted, alerted) stays as it was judged.
  */
 async function judgement(
   change: ChangeRecord,
@@ -81,11 +82,19 @@ async function judgement(
     const opened = await openLedger(audit, rejudged(change, round));
     if (opened.kind === 'open') return round;
     const record = await ledgerRecord(opened.ledger);
-    if (typeof record === 'string' || record.decision !== 'remediated') return undefined;
+    if (typeof record === 'string' || !leftOff(record)) return undefined;
     if (round === 0 && (await live())?.status !== 'Active') return undefined;
   }
   return undefined;
 }
+
+/**
+ * Whether a judgement left the key off: ossguard disabled it, or found it already off (a `skipped` record
+ * with no state judged, which is how the pipeline records an observation of `gone`). A whitelisted, alerted,
+ * excepted or dry-run judgement left it on on purpose.
+ */
+const leftOff = (record: AuditRecord): boolean =>
+  record.decision === 'remediated' || (record.decision === 'skipped' && record.before === undefined);
 
 /** The change of the n-th judgement after the key was switched back on: its own audit key. */
 function rejudged(change: ChangeRecord, round: number): ChangeRecord {

@@ -29,6 +29,22 @@ describe('a key Security Center reports as leaked, through the sweep’s timer',
     (await auditRecords(cloud)).filter(
       (r) => r.eventName === LEAK_EVENT && r.resource.accessKeyId === accessKeyId,
     );
+  /** UpdateAccessKey through RAM with the account's key, as the owner would in the console. */
+  const setStatus = async (userName: string, accessKeyId: string, status: 'Active' | 'Inactive') => {
+    const { rootKey } = cloud.identities;
+    const ram = new Ram(
+      new $OpenApiUtil.Config({
+        accessKeyId: rootKey.accessKeyId,
+        accessKeySecret: rootKey.accessKeySecret,
+        endpoint: new URL(cloud.endpoints.ram).host,
+        protocol: 'http',
+        regionId: 'cn-shanghai',
+      }),
+    );
+    await ram.updateAccessKey(
+      new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId: accessKeyId, status }),
+    );
+  };
   const statusOf = (userName: string, accessKeyId: string) =>
     cloud.identities.users.get(userName)?.accessKeys.find((k) => k.accessKeyId === accessKeyId)?.status;
 
@@ -68,23 +84,7 @@ describe('a key Security Center reports as leaked, through the sweep’s timer',
     expect(statusOf('reenabling-owner', key.accessKeyId)).toBe('Inactive');
 
     // The owner (or whoever holds their console) switches it back on through RAM.
-    const { rootKey } = cloud.identities;
-    const ram = new Ram(
-      new $OpenApiUtil.Config({
-        accessKeyId: rootKey.accessKeyId,
-        accessKeySecret: rootKey.accessKeySecret,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
-    await ram.updateAccessKey(
-      new $Ram.UpdateAccessKeyRequest({
-        userName: 'reenabling-owner',
-        userAccessKeyId: key.accessKeyId,
-        status: 'Active',
-      }),
-    );
+    await setStatus('reenabling-owner', key.accessKeyId, 'Active');
     await timerRun(cloud);
 
     expect(statusOf('reenabling-owner', key.accessKeyId)).toBe('Inactive');
@@ -99,6 +99,20 @@ describe('a key Security Center reports as leaked, through the sweep’s timer',
 
     expect(await recordsAbout(key.accessKeyId)).toHaveLength(2);
     expect(leakAlerts()).toHaveLength(2);
+  });
+
+  it('disables a leaked key switched on after its finding was first judged with the key already off', async () => {
+    const { key } = cloud.identities.userWithKey('late-enabler');
+    await setStatus('late-enabler', key.accessKeyId, 'Inactive');
+    cloud.sas.plant({ accessKeyId: key.accessKeyId });
+    await timerRun(cloud);
+    expect((await recordsAbout(key.accessKeyId)).map((r) => r.decision)).toEqual(['skipped']);
+
+    await setStatus('late-enabler', key.accessKeyId, 'Active');
+    await timerRun(cloud);
+
+    expect(statusOf('late-enabler', key.accessKeyId)).toBe('Inactive');
+    expect((await recordsAbout(key.accessKeyId)).map((r) => r.decision)).toEqual(['skipped', 'remediated']);
   });
 
   it('still disables a leaked key when someone who can write the audit bucket put a forged record where its record goes', async () => {
