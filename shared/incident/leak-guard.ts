@@ -107,7 +107,9 @@ export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly strin
     evaluate(change, { subject }, { config }): Evaluation {
       const findings = evaluateRules([leakedAccessKey], subject, config);
       const report = `See what the key did: ${incidentCommand(subject.accessKeyId)}`;
-      const before = { accessKeyId: subject.accessKeyId, status: 'Active', findingId: subject.findingId };
+      // RAM showed a RAM user's key active; no role can read the account's own, and an unknown key has no state.
+      const status = subject.owner ? 'Active' : 'unknown';
+      const before = { accessKeyId: subject.accessKeyId, status, findingId: subject.findingId };
       const compliantReason = subject.whitelisted
         ? `the finding is whitelisted in Security Center: left alone`
         : 'no rule fired';
@@ -136,7 +138,7 @@ export function leakGuard(sas: SasGateway | undefined, ownKeyIds: readonly strin
         compliantReason,
         fix: {
           description: change.requestParameters.SwitchedBackOn
-            ? `disable again leaked AccessKey ${subject.accessKeyId} of ${subject.owner}: it was switched back on after ossguard disabled it`
+            ? `disable again leaked AccessKey ${subject.accessKeyId} of ${subject.owner}: it was switched back on after the finding was judged with the key off`
             : `disable leaked AccessKey ${subject.accessKeyId} of ${subject.owner}`,
           actions: [
             { kind: 'disable-access-key', userName: subject.owner, accessKeyId: subject.accessKeyId },
