@@ -142,9 +142,11 @@ export function lookupReader(...lookups: PagedLookup[]): TrailReader {
       let pages = 0;
       for (const lookup of lookups) {
         for await (const page of lookup.where({ Key: 'EventAccessKeyId', Value: accessKeyId }, from, to)) {
-          const calls = ofKey(page.map(callOf), accessKeyId).filter(
-            (c) => !seen.has(c.eventId) && seen.add(c.eventId),
-          );
+          const calls = ofKey(page.map(callOf), accessKeyId).filter((c) => {
+            const repeat = seen.has(c.eventId);
+            seen.add(c.eventId);
+            return !repeat;
+          });
           found += calls.length;
           progress(found, ++pages);
           yield { calls, complete: true };
