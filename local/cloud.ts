@@ -24,6 +24,7 @@ import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { PUBLISHED_OSS_DATA_EVENTS } from './oss/trail';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { consoleSigninRecord } from './ram/signin';
+import { onRecipientBus, recipientOf } from './recipient';
 import { SasEmulator } from './sas/emulator';
 import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
@@ -43,6 +44,14 @@ export const AUDIT_BUCKET = 'ossguard-audit';
 /** The trail's SLS project and logstore (ActionTrail names it `actiontrail_<trail>`), as s.yaml defaults them. */
 export const TRAIL_PROJECT = 'ossguard-trail';
 export const TRAIL_LOGSTORE = 'actiontrail_ossguard';
+/**
+ * The member accounts beside the default one (account A, `identities`): each with its own root key, RAM and
+ * buckets. A is the Resource Directory's management account; B and C are its members.
+ */
+export const MEMBER_ACCOUNTS = [
+  { accountId: '2234567890123456', displayName: 'member-b' },
+  { accountId: '3234567890123456', displayName: 'member-c' },
+] as const;
 const DINGTALK_TOKEN = 'ossguard-local';
 const DINGTALK_SECRET = 'SEC-ossguard-local-robot-secret';
 
@@ -152,6 +161,16 @@ export interface TrailDataEvent {
   position: number;
 }
 
+/** One account of the local cloud. */
+export interface LocalAccount {
+  accountId: string;
+  displayName: string;
+  /** The account's principals and keys (its root key is `identities.rootKey`). */
+  identities: IdentityStore;
+  /** `management` for account A (the Resource Directory's management account), `member` for the others. */
+  role: 'management' | 'member';
+}
+
 export interface LocalEndpoints {
   oss: string;
   ram: string;
@@ -192,7 +211,10 @@ function merge(base: Record<string, unknown>, patch: Record<string, unknown>): R
  * server. Everything crosses HTTP; nothing is stubbed.
  */
 export class LocalCloud {
+  /** Account A's identities: the default account every single-account test acts in. */
   readonly identities = new IdentityStore();
+  /** Every account, A first, then the members of MEMBER_ACCOUNTS. */
+  readonly accounts: readonly LocalAccount[];
   readonly oss: OssEmulator;
   readonly ram: RamEmulator;
   readonly actiontrail: ActionTrailEmulator;
@@ -219,6 +241,11 @@ export class LocalCloud {
   private readonly dataEvents: TrailDataEvent[] = [];
   /** The account's ActionTrail trails: they decide what reaches which logstore (`actiontrail_<trail>`). */
   readonly trails: TrailCatalog;
+  /**
+   * The members' trails. The local SLS holds account A's projects only, so a member's CreateTrail finds no
+   * project to deliver to.
+   */
+  private readonly memberTrails: Map<string, TrailCatalog>;
   /** Whether `s deploy` has run: before it, FC has no functions and no trigger delivers anything. */
   private deployed: boolean;
   /** `<function>/<trigger>` of triggers switched off since the deploy. */
@@ -228,6 +255,19 @@ export class LocalCloud {
 
   private constructor(options: LocalCloudOptions) {
     this.options = options;
+    this.accounts = [
+      {
+        accountId: this.identities.accountId,
+        displayName: 'management',
+        identities: this.identities,
+        role: 'management',
+      },
+      ...MEMBER_ACCOUNTS.map(({ accountId, displayName }): LocalAccount => {
+        const identities = new IdentityStore(accountId);
+        this.identities.link(identities);
+        return { accountId, displayName, identities, role: 'member' };
+      }),
+    ];
     const events: EventSink = { publish: (event: CloudEvent) => this.managementEvent(event) };
     const latency = options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {};
     this.oss = new OssEmulator({
@@ -247,13 +287,13 @@ export class LocalCloud {
       ...latency,
       ...(options.slsIntercept ? { intercept: options.slsIntercept } : {}),
       ...(options.slsPullLogsJson ? { pullLogsJson: options.slsPullLogsJson } : {}),
-      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      authorize: (caller, action, resource) => this.authorizeHome(caller, action, resource),
     });
     this.kms = new KmsEmulator({
       identities: this.identities,
       region: this.region,
       ...latency,
-      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      authorize: (caller, action, resource) => this.authorizeHome(caller, action, resource),
     });
     if (options.kmsSecrets) {
       this.kms.putSecret(LOCAL_SECRET_NAMES.dingtalkSecret, DINGTALK_SECRET);
@@ -268,6 +308,15 @@ export class LocalCloud {
           this.sls.management.createLogstore(project, logstore, PERMANENT_TTL),
       },
       this.identities.accountId,
+    );
+    this.memberTrails = new Map(
+      MEMBER_ACCOUNTS.map(({ accountId }) => [
+        accountId,
+        new TrailCatalog(
+          { region: this.region, hasProject: () => false, createTrailLogstore: () => undefined },
+          accountId,
+        ),
+      ]),
     );
     this.deployed = !options.bare && !options.noGuards;
     if (!options.bare) this.provisionFeed();
@@ -312,12 +361,13 @@ export class LocalCloud {
     this.sas = new SasEmulator({
       identities: this.identities,
       ...latency,
-      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      authorize: (caller, action, resource) => this.authorizeHome(caller, action, resource),
     });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
       history: () => this.managementEvents,
-      trails: this.trails,
+      trails: (accountId) =>
+        accountId === this.identities.accountId ? this.trails : this.memberTrails.get(accountId),
       ...latency,
     });
   }
@@ -367,13 +417,19 @@ export class LocalCloud {
     this.sink.target = this.bus;
   }
 
-  /** A management event: the trail records it, and EventBridge carries it when the fast path is on. */
+  /**
+   * A management event: the trail records it, and EventBridge carries it when the fast path is on. The bus
+   * here is account A's, where ossguard is deployed: it gets only the events of A's resources; a member's
+   * events go to that member's own bus, which nothing here subscribes to (F-ORG-EVENTBRIDGE-ACCOUNT).
+   */
   private managementEvent(event: CloudEvent): void {
     // Before the functions are connected, changes are setup (the audit bucket), not changes to judge.
     if (!this.sink.target) return;
     this.managementEvents.push(event.data);
     this.appendToTrail(event.data);
-    if (this.options.eventBridge !== false) this.sink.target.publish(event);
+    if (this.options.eventBridge === false) return;
+    if (recipientOf(event.data) === this.identities.accountId)
+      this.sink.target.publish(onRecipientBus(event));
   }
 
   /**
@@ -581,6 +637,14 @@ export class LocalCloud {
     }));
   }
 
+  /**
+   * SLS, KMS and Security Center hold account A's data only: the other accounts' keys authenticate, and are
+   * refused as RAM would refuse a caller without permission on another account's resource.
+   */
+  private authorizeHome(caller: Caller, action: string, resource: string): boolean {
+    return caller.accountId === this.identities.accountId && this.authorize(caller, action, resource);
+  }
+
   /** What RAM decides for the function role's calls; other principals are not restricted here. */
   private authorize(caller: Caller, action: string, resource: string): boolean {
     return caller.roleName !== FUNCTION_ROLE || isAllowed(this.rolePolicy, action, resource);
@@ -602,6 +666,24 @@ export class LocalCloud {
   /** An ali-oss client of the account's root identity. */
   adminClient(bucket?: string): OSS {
     return this.ossClient(this.identities.rootKey, bucket);
+  }
+
+  /** One account of the local cloud, by id. */
+  account(accountId: string): LocalAccount {
+    const account = this.accounts.find((a) => a.accountId === accountId);
+    if (!account) throw new Error(`the local cloud has no account ${accountId}`);
+    return account;
+  }
+
+  /** The root AccessKey of an account (default: account A). */
+  rootCredentials(accountId = this.identities.accountId): { accessKeyId: string; accessKeySecret: string } {
+    const { rootKey } = this.account(accountId).identities;
+    return { accessKeyId: rootKey.accessKeyId, accessKeySecret: rootKey.accessKeySecret };
+  }
+
+  /** An ali-oss client of an account's root identity. */
+  accountClient(accountId: string, bucket?: string): OSS {
+    return this.ossClient(this.rootCredentials(accountId), bucket);
   }
 
   /** An ali-oss client for any key of the emulated account (RAM user, root, STS session). */
@@ -630,6 +712,13 @@ export class LocalCloud {
       accessKeyId: this.identities.rootKey.accessKeyId,
       accessKeySecret: this.identities.rootKey.accessKeySecret,
       auditBucket: AUDIT_BUCKET,
+      // Every account with its root key; the first is the one above (the Resource Directory's management account).
+      accounts: this.accounts.map((account) => ({
+        accountId: account.accountId,
+        displayName: account.displayName,
+        role: account.role,
+        ...this.rootCredentials(account.accountId),
+      })),
       configFile: this.configFile,
       functionCredentials: fn,
       functionEnv: this.functionEnv(),

@@ -83,7 +83,8 @@ function resourceOf(api: RamApi, params: Params, identities: IdentityStore): str
  * write, successful or refused after authentication, is published as one ActionTrail event.
  */
 export class RamEmulator {
-  private readonly catalog = new RoleCatalog();
+  /** Each account's roles and policies; a call acts in the account of the key that signed it. */
+  private readonly catalogs = new Map<string, RoleCatalog>();
   private readonly server: PopServer;
 
   constructor(private readonly options: RamEmulatorOptions) {
@@ -106,6 +107,26 @@ export class RamEmulator {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+
+  /** The RAM catalog of an account (created empty on first use). */
+  catalogOf(accountId: string): RoleCatalog {
+    let catalog = this.catalogs.get(accountId);
+    if (!catalog) {
+      catalog = new RoleCatalog();
+      this.catalogs.set(accountId, catalog);
+    }
+    return catalog;
+  }
+
+  /** The default account's catalog: what the setup helpers below write. */
+  private get catalog(): RoleCatalog {
+    return this.catalogOf(this.options.identities.accountId);
+  }
+
+  /** The store of the account a call acts in: the signer's. */
+  private identitiesOf(caller: Caller): IdentityStore {
+    return this.options.identities.storeOf(caller.accountId) ?? this.options.identities;
   }
 
   /**
@@ -180,17 +201,18 @@ export class RamEmulator {
   }
 
   private perform(api: RamApi, spec: RamAction, call: PopCall): Record<string, unknown> {
+    const identities = this.identitiesOf(call.caller);
     const ctx = {
       api,
       params: call.params,
       caller: call.caller,
-      identities: this.options.identities,
-      catalog: this.catalog,
+      identities,
+      catalog: this.catalogOf(identities.accountId),
     };
     let result: ActionResult;
     try {
       const action = `ram:${call.action}`;
-      const resource = resourceOf(api, call.params, this.options.identities);
+      const resource = resourceOf(api, call.params, identities);
       if (this.options.authorize && !this.options.authorize(call.caller, action, resource)) {
         throw new AcsError(RAM_ERRORS.NoPermission, `Resource: ${resource} Action: ${action}`);
       }
