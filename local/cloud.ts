@@ -30,6 +30,7 @@ import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
 import { TRAIL_TOPIC, trailLog } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
+import { StsEmulator, type TrustedRole } from './sts/emulator';
 
 /**
  * The function role's policies as `ossguard bootstrap` sends them: the same files (deploy/*.json), read as
@@ -185,6 +186,8 @@ export interface LocalEndpoints {
   fc: string;
   /** KMS Secrets Manager (GetSecretValue, CreateSecret). */
   kms: string;
+  /** STS (AssumeRole across the local accounts, GetCallerIdentity). */
+  sts: string;
 }
 
 function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
@@ -220,6 +223,8 @@ export class LocalCloud {
   readonly actiontrail: ActionTrailEmulator;
   readonly sls: SlsEmulator;
   readonly kms: KmsEmulator;
+  /** STS: AssumeRole into any account's role its trust policy allows, GetCallerIdentity. */
+  readonly sts: StsEmulator;
   /** Security Center: a test plants leak findings with `sas.plant`. */
   readonly sas: SasEmulator;
   /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
@@ -363,6 +368,12 @@ export class LocalCloud {
       ...latency,
       authorize: (caller, action, resource) => this.authorizeHome(caller, action, resource),
     });
+    this.sts = new StsEmulator({
+      identities: this.identities,
+      roleOf: (accountId, roleName) => this.roleOf(accountId, roleName),
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      ...latency,
+    });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
       history: () => this.managementEvents,
@@ -380,7 +391,7 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc, kms] = await Promise.all([
+    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc, kms, sts] = await Promise.all([
       this.oss.listen(this.options.ossPort ?? 0, host),
       this.ram.listen(0, host),
       this.actiontrail.listen(0, host),
@@ -390,6 +401,7 @@ export class LocalCloud {
       this.smtp.listen(0, host),
       this.fcApi.listen(0, host),
       this.kms.listen(0, host),
+      this.sts.listen(0, host),
     ]);
     this.endpoints = {
       oss,
@@ -401,6 +413,7 @@ export class LocalCloud {
       smtp: `smtp://${host}:${smtpPort}`,
       fc,
       kms,
+      sts,
     };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
@@ -617,6 +630,7 @@ export class LocalCloud {
       OSSGUARD_ACTIONTRAIL_ENDPOINT: this.endpoints.actiontrail,
       OSSGUARD_SLS_ENDPOINT: this.endpoints.sls,
       OSSGUARD_SAS_ENDPOINT: this.endpoints.sas,
+      OSSGUARD_STS_ENDPOINT: this.endpoints.sts,
     };
   }
 
@@ -645,9 +659,34 @@ export class LocalCloud {
     return caller.accountId === this.identities.accountId && this.authorize(caller, action, resource);
   }
 
-  /** What RAM decides for the function role's calls; other principals are not restricted here. */
+  /**
+   * What RAM decides. In account A the function role's policy is enforced and other principals are not
+   * restricted; in a member account a role session gets what the role's attached policies allow (the narrow
+   * role ossguard acts through), its root and RAM users everything.
+   */
   private authorize(caller: Caller, action: string, resource: string): boolean {
+    if (caller.accountId !== this.identities.accountId) {
+      return (
+        caller.kind !== 'assumed-role' ||
+        this.ram.roleAllows(caller.accountId, caller.roleName ?? '', action, resource)
+      );
+    }
     return caller.roleName !== FUNCTION_ROLE || isAllowed(this.rolePolicy, action, resource);
+  }
+
+  /** A role of any account, as STS AssumeRole needs it: its trust policy and session limit from RAM. */
+  private roleOf(accountId: string, roleName: string): TrustedRole | undefined {
+    const role = [...(this.identities.storeOf(accountId)?.roles.values() ?? [])].find(
+      (r) => r.roleName.toLowerCase() === roleName.toLowerCase(),
+    );
+    if (!role) return undefined;
+    const details = this.ram.catalogOf(accountId).roles.get(role.roleName);
+    return {
+      ...role,
+      // A role that exists only as an STS session's (FC's function role in tests) trusts no caller.
+      trustPolicy: details?.assumeRolePolicyDocument ?? '',
+      maxSessionDuration: details?.maxSessionDuration ?? 3600,
+    };
   }
 
   functionCredentials(functionName: string): {
@@ -756,6 +795,7 @@ export class LocalCloud {
       this.smtp.close(),
       this.fcApi.close(),
       this.kms.close(),
+      this.sts.close(),
     ]);
   }
 }

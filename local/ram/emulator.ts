@@ -1,3 +1,4 @@
+import { isAllowed, parseRamPolicy, type RamStatement } from '../../shared/deployment/ram-policy';
 import { buildRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { AcsError, asAcsError } from '../acs/errors';
 import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
@@ -117,6 +118,25 @@ export class RamEmulator {
       this.catalogs.set(accountId, catalog);
     }
     return catalog;
+  }
+
+  /**
+   * What a role's attached policies allow: the default versions of its custom policies, and
+   * AdministratorAccess as everything. Other system policies are not modelled, so they allow nothing here.
+   */
+  roleAllows(accountId: string, roleName: string, action: string, resource: string): boolean {
+    const catalog = this.catalogOf(accountId);
+    const statements = (catalog.attachments.get(roleName) ?? []).flatMap((attached): RamStatement[] => {
+      if (attached.policyType === 'System') {
+        return attached.policyName === 'AdministratorAccess'
+          ? [{ effect: 'Allow', actions: ['*'], resources: ['*'] }]
+          : [];
+      }
+      const policy = catalog.policies.get(attached.policyName);
+      const version = policy?.versions.find((v) => v.versionId === policy.defaultVersion);
+      return version ? parseRamPolicy(version.document) : [];
+    });
+    return isAllowed(statements, action, resource);
   }
 
   /** The default account's catalog: what the setup helpers below write. */
