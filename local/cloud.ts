@@ -25,6 +25,7 @@ import { PUBLISHED_OSS_DATA_EVENTS } from './oss/trail';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { consoleSigninRecord } from './ram/signin';
 import { onRecipientBus, recipientOf } from './recipient';
+import { RESOURCE_DIRECTORY_ID, ResourceManagerEmulator } from './resourcemanager/emulator';
 import { SasEmulator } from './sas/emulator';
 import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
@@ -50,8 +51,9 @@ export const TRAIL_LOGSTORE = 'actiontrail_ossguard';
  * buckets. A is the Resource Directory's management account; B and C are its members.
  */
 export const MEMBER_ACCOUNTS = [
-  { accountId: '2234567890123456', displayName: 'member-b' },
-  { accountId: '3234567890123456', displayName: 'member-c' },
+  // B was created in the directory, C was an existing account invited into it (F-RD-LISTACCOUNTS).
+  { accountId: '2234567890123456', displayName: 'member-b', type: 'ResourceAccount', joinMethod: 'created' },
+  { accountId: '3234567890123456', displayName: 'member-c', type: 'CloudAccount', joinMethod: 'invited' },
 ] as const;
 const DINGTALK_TOKEN = 'ossguard-local';
 const DINGTALK_SECRET = 'SEC-ossguard-local-robot-secret';
@@ -188,6 +190,8 @@ export interface LocalEndpoints {
   kms: string;
   /** STS (AssumeRole across the local accounts, GetCallerIdentity). */
   sts: string;
+  /** Resource Manager: the Resource Directory (ListAccounts, GetResourceDirectory). */
+  resourcemanager: string;
 }
 
 function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
@@ -225,6 +229,8 @@ export class LocalCloud {
   readonly kms: KmsEmulator;
   /** STS: AssumeRole into any account's role its trust policy allows, GetCallerIdentity. */
   readonly sts: StsEmulator;
+  /** The Resource Directory of the accounts, A its management account. */
+  readonly resourceManager: ResourceManagerEmulator;
   /** Security Center: a test plants leak findings with `sas.plant`. */
   readonly sas: SasEmulator;
   /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
@@ -374,6 +380,27 @@ export class LocalCloud {
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
       ...latency,
     });
+    this.resourceManager = new ResourceManagerEmulator({
+      identities: this.identities,
+      managementAccountId: this.identities.accountId,
+      managementAccountName: 'management',
+      // UNVERIFIED (F-RD-LISTACCOUNTS): that the management account is listed too, and with these fields.
+      accounts: () => [
+        {
+          accountId: this.identities.accountId,
+          displayName: 'management',
+          type: 'CloudAccount',
+          joinMethod: 'invited',
+          status: 'InviteSuccess',
+        },
+        ...MEMBER_ACCOUNTS.map((member) => ({
+          ...member,
+          status: member.joinMethod === 'created' ? ('CreateSuccess' as const) : ('InviteSuccess' as const),
+        })),
+      ],
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      ...latency,
+    });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
       history: () => this.managementEvents,
@@ -391,18 +418,20 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc, kms, sts] = await Promise.all([
-      this.oss.listen(this.options.ossPort ?? 0, host),
-      this.ram.listen(0, host),
-      this.actiontrail.listen(0, host),
-      this.sls.listen(0, host),
-      this.sas.listen(0, host),
-      this.dingtalk.listen(0, host),
-      this.smtp.listen(0, host),
-      this.fcApi.listen(0, host),
-      this.kms.listen(0, host),
-      this.sts.listen(0, host),
-    ]);
+    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc, kms, sts, resourcemanager] =
+      await Promise.all([
+        this.oss.listen(this.options.ossPort ?? 0, host),
+        this.ram.listen(0, host),
+        this.actiontrail.listen(0, host),
+        this.sls.listen(0, host),
+        this.sas.listen(0, host),
+        this.dingtalk.listen(0, host),
+        this.smtp.listen(0, host),
+        this.fcApi.listen(0, host),
+        this.kms.listen(0, host),
+        this.sts.listen(0, host),
+        this.resourceManager.listen(0, host),
+      ]);
     this.endpoints = {
       oss,
       ram,
@@ -414,6 +443,7 @@ export class LocalCloud {
       fc,
       kms,
       sts,
+      resourcemanager,
     };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
@@ -631,6 +661,7 @@ export class LocalCloud {
       OSSGUARD_SLS_ENDPOINT: this.endpoints.sls,
       OSSGUARD_SAS_ENDPOINT: this.endpoints.sas,
       OSSGUARD_STS_ENDPOINT: this.endpoints.sts,
+      OSSGUARD_RESOURCEMANAGER_ENDPOINT: this.endpoints.resourcemanager,
     };
   }
 
@@ -751,6 +782,7 @@ export class LocalCloud {
       accessKeyId: this.identities.rootKey.accessKeyId,
       accessKeySecret: this.identities.rootKey.accessKeySecret,
       auditBucket: AUDIT_BUCKET,
+      resourceDirectoryId: RESOURCE_DIRECTORY_ID,
       // Every account with its root key; the first is the one above (the Resource Directory's management account).
       accounts: this.accounts.map((account) => ({
         accountId: account.accountId,
@@ -796,6 +828,7 @@ export class LocalCloud {
       this.fcApi.close(),
       this.kms.close(),
       this.sts.close(),
+      this.resourceManager.close(),
     ]);
   }
 }
