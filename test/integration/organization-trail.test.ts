@@ -191,3 +191,27 @@ describe('the organization trail of the local Resource Directory', () => {
     expect(second.code).toBe('TrailAlreadyExistsException');
   });
 });
+
+describe('a local cloud provisioned with the organization trail as its feed', () => {
+  it("takes member B's object write into the feed's logstore, with recipientAccountId B", async () => {
+    const org = await LocalCloud.start({
+      noGuards: true,
+      organizationTrail: true,
+      stateDir: '.ossguard-local/test-org-feed',
+    });
+    try {
+      await org.accountClient(B).putBucket('b-feed');
+      await org.accountClient(B, 'b-feed').put('note.txt', Buffer.from('x'));
+      const event = org
+        .trailDataEvents()
+        .find(
+          (e) => e.record.eventName === 'PutObject' && e.record.requestParameters.bucketName === 'b-feed',
+        );
+      expect(event?.record).toMatchObject({ recipientAccountId: B, userIdentity: { accountId: B } });
+      const trails = org.trails.trails;
+      expect(trails.get('ossguard')?.isOrganizationTrail).toBe(true);
+    } finally {
+      await org.stop();
+    }
+  });
+});
