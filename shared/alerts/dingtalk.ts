@@ -47,7 +47,7 @@ export interface DingTalkChannelOptions {
   deadlineMs?: number;
   /** Per request. Default 10 s. */
   timeoutMs?: number;
-  /** The robot's budget. Default 20, DingTalk's documented limit. */
+  /** The robot's budget. Default ROBOT_MESSAGES_PER_MINUTE, DingTalk's documented limit. */
   messagesPerMinute?: number;
   sleep?: (ms: number) => Promise<void>;
   /** Clock for signing timestamps and the rate budget. */
@@ -91,7 +91,13 @@ export const MAX_BODY_BYTES = 18_000;
 const THROTTLED = 130101;
 const BUSY = -1;
 
+/** What DingTalk lets a custom robot take (F-DINGTALK-RATE-LIMIT). */
+export const ROBOT_MESSAGES_PER_MINUTE = 20;
+
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Whether the webhook is a robot on this machine (the local cloud's), not one of DingTalk's. */
+export const isLocalRobot = (webhook: URL): boolean => LOCAL_HOSTS.has(webhook.hostname);
 const MOBILE = /^\+?\d{5,20}$/;
 const USER_ID = /^[A-Za-z0-9_.@$-]{1,64}$/;
 
@@ -108,7 +114,7 @@ export function parseWebhook(webhook: string): URL {
   } catch {
     throw new Error('dingtalk webhook is not a URL');
   }
-  const plainLocal = url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
+  const plainLocal = url.protocol === 'http:' && isLocalRobot(url);
   if (url.protocol !== 'https:' && !plainLocal) {
     throw new Error('dingtalk webhook must be an https URL (http only for localhost)');
   }
@@ -275,7 +281,11 @@ export class DingTalkChannel implements AlertChannel {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
-    this.limiter = new SlidingWindowLimiter(options.messagesPerMinute ?? 20, 60_000, this.now);
+    this.limiter = new SlidingWindowLimiter(
+      options.messagesPerMinute ?? ROBOT_MESSAGES_PER_MINUTE,
+      60_000,
+      this.now,
+    );
     this.sharedBudget = options.sharedBudget ?? (() => undefined);
   }
 

@@ -22,6 +22,7 @@ export function channelsFor(runtime: Runtime, sharedBudget?: SharedBudgetFor): A
         webhook: dingtalk.webhook,
         secret: dingtalkSecret,
         mentions: dingtalk.mentions,
+        ...(dingtalk.messagesPerMinute ? { messagesPerMinute: dingtalk.messagesPerMinute } : {}),
         ...(sharedBudget ? { sharedBudget: () => sharedBudget(dingtalk.webhook) } : {}),
       }),
     );

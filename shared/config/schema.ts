@@ -4,7 +4,7 @@ import { en } from 'zod/locales';
 // ~70 KB smaller.
 // Classic zod loads the English messages itself; mini needs them set, or every message is "Invalid input".
 import * as z from 'zod/mini';
-import { parseWebhook } from '../alerts/dingtalk';
+import { isLocalRobot, parseWebhook, ROBOT_MESSAGES_PER_MINUTE } from '../alerts/dingtalk';
 import { isIpAddress, parseNetwork } from '../network';
 import { isCalendarDate } from '../rule-exceptions';
 import { SEVERITIES } from '../severity';
@@ -169,19 +169,37 @@ export function configSchema(ruleIds: readonly string[]) {
     alerts: z._default(
       z.strictObject({
         dingtalk: z.optional(
-          z.strictObject({
-            webhook: webhookUrl,
-            mentions: z.optional(
-              z.partialRecord(
-                severity,
-                z.strictObject({
-                  atMobiles: z.optional(z.array(z.string().check(z.regex(/^\+?\d{5,20}$/)))),
-                  atUserIds: z.optional(z.array(z.string().check(z.minLength(1)))),
-                  isAtAll: z.optional(z.boolean()),
-                }),
+          z
+            .strictObject({
+              webhook: webhookUrl,
+              /**
+               * The robot's budget: DingTalk's 20 (F-DINGTALK-RATE-LIMIT), or fewer when other senders share the
+               * robot. More only for a robot on this machine (the local cloud's), whose limit its owner sets.
+               */
+              messagesPerMinute: z.optional(z.int().check(z.minimum(2))),
+              mentions: z.optional(
+                z.partialRecord(
+                  severity,
+                  z.strictObject({
+                    atMobiles: z.optional(z.array(z.string().check(z.regex(/^\+?\d{5,20}$/)))),
+                    atUserIds: z.optional(z.array(z.string().check(z.minLength(1)))),
+                    isAtAll: z.optional(z.boolean()),
+                  }),
+                ),
               ),
+            })
+            .check(
+              z.superRefine((dingtalk, ctx) => {
+                const local = URL.canParse(dingtalk.webhook) && isLocalRobot(new URL(dingtalk.webhook));
+                if ((dingtalk.messagesPerMinute ?? 0) > ROBOT_MESSAGES_PER_MINUTE && !local) {
+                  ctx.addIssue({
+                    code: 'custom',
+                    path: ['messagesPerMinute'],
+                    message: `must be at most ${ROBOT_MESSAGES_PER_MINUTE}, what a DingTalk robot takes`,
+                  });
+                }
+              }),
             ),
-          }),
         ),
         email: z.optional(
           z.strictObject({

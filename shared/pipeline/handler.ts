@@ -1,3 +1,4 @@
+import { ROBOT_MESSAGES_PER_MINUTE } from '../alerts/dingtalk';
 import { type AlertDispatcher, createAlertDispatcher, type SharedBudgetFor } from '../alerts/dispatch';
 import { OssWindowBudget } from '../alerts/shared-budget';
 import { CallLog } from '../clients/calllog';
@@ -92,7 +93,7 @@ export function createFunctionHandler<Result>(
       bucket: runtime.config.audit.bucket,
       prefix: runtime.config.audit.prefix,
       webhook,
-      ...SHARED_DINGTALK_WINDOW,
+      ...sharedDingTalkWindow(runtime.config.alerts.dingtalk?.messagesPerMinute),
     });
   const kmsCache = new KmsSecretCache(kmsSecretNames(runtime.config));
   let current: { runtime: Runtime; dispatch: AlertDispatcher; values?: object } | undefined =
@@ -161,10 +162,14 @@ function kmsClient(credentials: CloudCredentials, region: string, endpoint: stri
 }
 
 /**
- * Half the robot's 20 messages per minute (F-DINGTALK-RATE-LIMIT) per fixed minute: any 60 s overlaps at most
- * two such windows, so all instances together stay within the robot's limit.
+ * Half the robot's messages per minute (20, F-DINGTALK-RATE-LIMIT, unless `alerts.dingtalk.messagesPerMinute`
+ * says otherwise) per fixed minute: any 60 s overlaps at most two such windows, so all instances together stay
+ * within the robot's limit.
  */
-const SHARED_DINGTALK_WINDOW = { limit: 10, windowMs: 60_000 };
+const sharedDingTalkWindow = (perMinute = ROBOT_MESSAGES_PER_MINUTE) => ({
+  limit: Math.floor(perMinute / 2),
+  windowMs: 60_000,
+});
 
 /** The function role's STS credentials from the FC context; without a role there is nothing to act with. */
 export function roleCredentials(context: FcContext): CloudCredentials {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
 import type { OssClient } from '../helpers/oss';
-import { auditRecords, userClient } from './local-cloud';
+import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
 
 const OWNER = '1234567890123456';
 /** A RAM user's UID: it looks like an account UID, so only policy.knownPrincipals makes it internal. */
@@ -208,6 +208,7 @@ describe('oss-policy-guard through the router and the bundled function', () => {
     cloud = await LocalCloud.start({
       stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
       retryDelayMs: 50,
+      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
       // ossguard's role may not read this bucket's policy: ali-oss alone would report that as "no policy".
       intercept: ({ operation, bucket }) =>
         operation === 'GetBucketPolicy' && bucket === 'pol-denied'

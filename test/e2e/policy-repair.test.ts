@@ -8,7 +8,7 @@ import { type AuditRecord, sealFields } from '../../shared/audit/record';
 import { auditKeyOf } from '../../shared/config/secrets';
 import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import type { OssClient } from '../helpers/oss';
-import { auditRecords, userClient } from './local-cloud';
+import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
 
 /**
  * Issue #20: a repair never widens access, and never overwrites the owner. Each case is a finding of the
@@ -77,6 +77,7 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     cloud = await LocalCloud.start({
       stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
       retryDelayMs: 50,
+      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
       intercept: (op) => hook?.(op),
     });
     alice = userClient(cloud, 'alice') as unknown as OssClient;

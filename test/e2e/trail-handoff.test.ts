@@ -3,9 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
-import { auditRecords, userClient } from './local-cloud';
+import type { DeferredWork } from '../../shared/pipeline/deferred';
+import { PIPELINE_PREFIX } from '../../shared/pipeline/remediated';
+import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
 
 const STUCK = 'range-stuck';
+
+/** When the newest item of trail-guard's deferred-work queue may be taken, read from the emulator's store. */
+function queuedUntil(cloud: LocalCloud): number {
+  const items = (cloud.oss.bucket(cloud.auditBucket)?.objectKeys ?? [])
+    .filter((key) => key.startsWith(`${PIPELINE_PREFIX}deferred/`))
+    .map(
+      (key) => JSON.parse(cloud.oss.object(cloud.auditBucket, key)?.body.toString() ?? '{}') as DeferredWork,
+    );
+  return Math.max(0, ...items.map((item) => Date.parse(item.notBefore)).filter(Number.isFinite));
+}
 
 /** #19 class 12: a log range trail-guard cannot finish hands its unfinished changes on instead of losing them. */
 describe('trail-guard hands on what a range cannot finish', () => {
@@ -16,6 +28,7 @@ describe('trail-guard hands on what a range cannot finish', () => {
     cloud = await LocalCloud.start({
       stateDir: mkdtempSync(join(tmpdir(), 'ossguard-handoff-')),
       retryDelayMs: 50,
+      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
       // While `broken`, OSS cannot answer for STUCK's ACL: every attempt at the range meets it.
       intercept: ({ operation, bucket }) =>
         broken && operation === 'GetBucketAcl' && bucket === STUCK
@@ -41,9 +54,9 @@ describe('trail-guard hands on what a range cannot finish', () => {
     expect((await alice.getBucketACL(STUCK)).acl).toBe('public-read');
 
     // Any later record in the trail starts an invocation, which first drains what was handed on once its
-    // wait (growing with each failed drain) is over.
+    // wait (growing with each failed drain) is over: the next record goes in when the newest item's is.
     for (let n = 0; n < 30 && (await alice.getBucketACL(STUCK)).acl !== 'private'; n++) {
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, queuedUntil(cloud) - Date.now()) + 50));
       await alice.putBucket(`range-next-${n}`);
       await cloud.settle();
     }

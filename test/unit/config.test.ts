@@ -136,6 +136,12 @@ describe('config validation at cold start', () => {
       /https/,
     ],
     [
+      "a DingTalk robot budget above DingTalk's 20 a minute",
+      'audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "https://x.y/z?access_token=t", messagesPerMinute: 21}}',
+      'alerts.dingtalk.messagesPerMinute',
+      /at most 20/,
+    ],
+    [
       'an SMTP host with a newline',
       'audit: {bucket: abc}\nalerts: {email: {host: "a.com\\r\\nRCPT", from: a@b.c, to: [c@d.e]}}',
       'alerts.email.host',
@@ -164,6 +170,15 @@ describe('config validation at cold start', () => {
     const issue = issues.find((i) => i.key === key);
     expect(issue, JSON.stringify(issues)).toBeDefined();
     expect(issue?.message).toMatch(message);
+  });
+
+  it('takes a lower DingTalk budget for any robot, and a higher one only for a robot on this machine', () => {
+    const robot = (webhook: string, perMinute: number) =>
+      parseConfig(
+        `audit: {bucket: abc}\nalerts: {dingtalk: {webhook: "${webhook}", messagesPerMinute: ${perMinute}}}`,
+      ).alerts.dingtalk?.messagesPerMinute;
+    expect(robot('https://oapi.dingtalk.com/robot/send?access_token=t', 6)).toBe(6);
+    expect(robot('http://127.0.0.1:9/robot/send?access_token=t', 600)).toBe(600);
   });
 
   it('never echoes a secret value in the error', () => {
