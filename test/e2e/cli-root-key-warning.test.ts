@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { warnIfRootAccount } from '../../cli/caller-identity';
 import type { LocalState } from '../../cli/target';
 import { LocalCloud } from '../../local/cloud';
 import {
@@ -114,5 +115,29 @@ describe('an STS endpoint that does not answer', () => {
     const { code, stderr } = await runCli('scan', '--local', '--profile', 'root');
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+});
+
+describe('on Alibaba Cloud, without --local', () => {
+  it('asks the STS endpoint OSSGUARD_STS_ENDPOINT names, with the credentials of the chain', async () => {
+    let stderr = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr += String(chunk);
+      return true;
+    });
+    try {
+      const { rootKey } = cloud.identities;
+      const target = { kind: 'alibaba' as const, region: cloud.region, credentials: rootKey, endpoints: {} };
+      await warnIfRootAccount(target, {}, { OSSGUARD_STS_ENDPOINT: cloud.endpoints.sts });
+      const { key } = cloud.identities.userWithKey('ops-admin');
+      await warnIfRootAccount(
+        { ...target, credentials: key },
+        {},
+        { OSSGUARD_STS_ENDPOINT: cloud.endpoints.sts },
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    expect(stderr.match(WARNING)).toHaveLength(1);
   });
 });
