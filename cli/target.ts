@@ -27,6 +27,8 @@ export interface LocalState {
   dingtalk?: string;
   smtp?: string;
   fc?: string;
+  /** STS (GetCallerIdentity, AssumeRole). */
+  sts?: string;
   region: string;
   accountId: string;
   accessKeyId: string;

@@ -6,6 +6,7 @@ import { kmsSecrets } from '../../shared/clients/kms';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { DEFAULT_AUDIT_PREFIX, type OssguardConfig, parseConfig, SECRET_ENV } from '../../shared/config';
 import { auditKeyOf } from '../../shared/config/secrets';
+import { warnIfRootAccount } from '../caller-identity';
 import { type CloudTarget, resolveTarget, type TargetOptions } from '../target';
 
 export interface AuditLocationOptions extends TargetOptions {
@@ -28,6 +29,7 @@ export interface AuditLocation {
  */
 export async function resolveAuditLocation(options: AuditLocationOptions): Promise<AuditLocation> {
   const target = await resolveTarget(options);
+  await warnIfRootAccount(target, options);
   const config = readConfig(
     options.config ?? target.local?.configFile ?? 'ossguard.config.yaml',
     !!options.config,

@@ -17,6 +17,7 @@ import type { OssguardConfig } from '../../shared/config/schema';
 import { kmsSecretNames, type SecretName } from '../../shared/config/secrets';
 import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME } from '../../shared/deployment/names';
 import { renderRolePolicy } from '../../shared/deployment/role-policy';
+import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import {
   type CloudTarget,
@@ -360,6 +361,7 @@ export const registerBootstrap: RegisterCommand = (program) => {
     .option('--dry-run', 'print the plan, change nothing')
     .action(async (options: BootstrapOptions) => {
       const target = await deployTarget(options);
+      await warnIfRootAccount(target, options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseConfig(readFileSync(configFile, 'utf8'));
       // The local cloud is one region, which it names; OSSGUARD_REGIONS describes the real deployment.

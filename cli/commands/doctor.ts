@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DOCTOR_CHECKS, runDoctor } from '../../deploy/doctor';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
 import { parseConfig } from '../../shared/config/load';
+import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import { checkoutPaths, deployTarget, withTargetOptions } from '../target';
 
@@ -53,6 +54,7 @@ export const registerDoctor: RegisterCommand = (program, setExit) => {
     .addHelpText('after', helpText)
     .action(async (options: DoctorOptions) => {
       const target = await deployTarget(options);
+      await warnIfRootAccount(target, options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseConfig(readFileSync(configFile, 'utf8'));
       const regions = deployRegions(options.regions ?? process.env.OSSGUARD_REGIONS);

@@ -19,6 +19,7 @@ import { createLogger } from '../../shared/log';
 import { actionTrailLookup, LOOKUP_RETENTION_DAYS, PagedLookup } from '../../shared/replay/lookup';
 import { leakedAccessKey } from '../../shared/rules/leaks/leaked-access-key';
 import { sanitize, terminalSafeJson } from '../audit/text';
+import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import { renderIncidentHtml, renderIncidentText } from '../incident/render';
 import { type CloudTarget, resolveTarget, type TargetOptions, withTargetOptions } from '../target';
@@ -143,6 +144,7 @@ export const registerIncident: RegisterCommand = (program, setExit) => {
       const since = options.since ?? new Date(now.getTime() - LOOKUP_RETENTION_DAYS * DAY_MS);
       if (since >= until) throw new Error('--since must be before --until');
       const target = await resolveTarget(options);
+      await warnIfRootAccount(target, options);
       const configText = readFileSync(
         options.config ?? target.local?.configFile ?? 'ossguard.config.yaml',
         'utf8',

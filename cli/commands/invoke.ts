@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ENDPOINT_ENV } from '../../shared/config/load';
 import type { FcHandler } from '../../shared/pipeline/handler';
+import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import { distDir, resolveTarget, withTargetOptions } from '../target';
 
@@ -48,6 +49,7 @@ export const registerInvoke: RegisterCommand = (program, setExit) => {
       if (!existsSync(bundle))
         throw new Error(`no bundle for function ${fn} at ${bundle}: run \`npm run build\``);
       const target = await resolveTarget(options);
+      await warnIfRootAccount(target, options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseYaml(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
       if (options.dryRun) config.dryRun = true;

@@ -23,6 +23,7 @@ import {
 import { resolveAuditKey } from '../audit/location';
 import { ProgressBar } from '../audit/progress';
 import { sanitize, terminalSafeJson } from '../audit/text';
+import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import { type CloudTarget, distDir, resolveTarget, type TargetOptions, withTargetOptions } from '../target';
 
@@ -118,6 +119,7 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
         throw new Error(`--since reaches past the ${LOOKUP_RETENTION_DAYS} days LookupEvents keeps`);
 
       const target = await resolveTarget(options);
+      await warnIfRootAccount(target, options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const text = readFileSync(configFile, 'utf8');
       const config = parseConfig(text);

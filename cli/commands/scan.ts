@@ -9,6 +9,7 @@ import { bucketPages } from '../../shared/sweep/sweep';
 import { ProgressBar } from '../audit/progress';
 import { renderTable } from '../audit/table';
 import { terminalSafeJson } from '../audit/text';
+import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import { resolveTarget, type TargetOptions, withTargetOptions } from '../target';
 
@@ -70,6 +71,7 @@ export const registerScan: RegisterCommand = (program, setExit) => {
     .option('--concurrency <n>', 'buckets read at once', positive, 16)
     .action(async (options: ScanOptions) => {
       const target = await resolveTarget(options);
+      await warnIfRootAccount(target, options);
       const config = parseConfig(
         readFileSync(options.config ?? target.local?.configFile ?? 'ossguard.config.yaml', 'utf8'),
       );

@@ -7,6 +7,7 @@ import { sdkClient } from '../../shared/clients/ram-sdk';
 import { ROLE_NAME } from '../../shared/deployment/names';
 import type { EventBridgeTrigger, FunctionSpec } from '../../shared/deployment/syaml';
 import { compilePattern } from '../../shared/events/eventbridge-pattern';
+import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import type { CloudTarget } from '../target';
 import { checkoutPaths, deployTarget, withTargetOptions } from '../target';
@@ -207,6 +208,7 @@ export const registerVerify: RegisterCommand = (program, setExit) => {
     .option('--json', 'one JSON report per function')
     .action(async (options: VerifyOptions) => {
       const target = await deployTarget(options);
+      await warnIfRootAccount(target, options);
       const functions = await deployedFunctions(
         { ...checkoutPaths(), ...(options.sYaml ? { sYaml: options.sYaml } : {}) },
         deployRegions(options.regions ?? process.env.OSSGUARD_REGIONS),

@@ -23,12 +23,14 @@ type OpenApiClass = new (config: $OpenApiUtil.Config) => OpenApi;
 
 /**
  * A product's calls through openapi-core's generic `callApi`, for the products (ActionTrail, Security Center,
- * KMS) whose generated client ossguard does not use; `endpoint` overrides the product's host (the local cloud).
+ * KMS, STS) whose generated client ossguard does not use; `endpoint` overrides the product's host (the local
+ * cloud); `timeouts` (ms) replace popConfig's for a call that must not wait long.
  */
 export function rpcCaller(
   credentials: CloudCredentials,
   product: { version: string; host: string; region: string },
   endpoint?: string,
+  timeouts?: { connectTimeout: number; readTimeout: number },
 ): RpcCall {
   // openapi-core is CommonJS with `exports.default`; see sdkClient in ./ram-sdk.ts for why both forms.
   const Client = (OpenApi as OpenApiClass & { default?: OpenApiClass }).default ?? OpenApi;
@@ -39,7 +41,7 @@ export function rpcCaller(
     const response = await client.callApi(
       new $OpenApiUtil.Params(rpcParams(product.version, action)),
       new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) }),
-      new RuntimeOptions({}),
+      new RuntimeOptions({ ...timeouts }),
     );
     return (response.body ?? {}) as Record<string, unknown>;
   };

@@ -8,7 +8,13 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveTarget } from '../../cli/target';
 import type { LocalCloud } from '../../local/cloud';
-import { noAmbientCredentials, restoreLocalState, runCli, useLocalState } from '../helpers/cli';
+import {
+  aliyunProfiles,
+  noAmbientCredentials,
+  restoreLocalState,
+  runCli,
+  useLocalState,
+} from '../helpers/cli';
 import { startCloud } from './local-cloud';
 
 /**
@@ -18,12 +24,6 @@ import { startCloud } from './local-cloud';
  */
 let cloud: LocalCloud;
 let home: string;
-
-/** Writes ~/.aliyun/config.json as `aliyun configure` would, under a fresh HOME. */
-function aliyunProfiles(profiles: Array<Record<string, unknown>>, current = 'default'): void {
-  mkdirSync(join(home, '.aliyun'), { recursive: true });
-  writeFileSync(join(home, '.aliyun', 'config.json'), JSON.stringify({ current, profiles }));
-}
 
 beforeAll(async () => {
   cloud = await startCloud();
@@ -48,7 +48,7 @@ describe('`--profile` on a command that reaches the cloud', () => {
     noAmbientCredentials(home);
     const { key } = cloud.identities.userWithKey('ops-admin');
     const forged = { ...key, accessKeySecret: `${key.accessKeySecret}x` };
-    aliyunProfiles([
+    aliyunProfiles(home, [
       {
         name: 'default',
         mode: 'AK',
@@ -68,7 +68,7 @@ describe('`--profile` on a command that reaches the cloud', () => {
   it('uses the STS token of a StsToken profile, and ali-oss prints no refreshSTSToken warning', async () => {
     noAmbientCredentials(home);
     const session = cloud.functionCredentials('cli');
-    aliyunProfiles([
+    aliyunProfiles(home, [
       {
         name: 'sts',
         mode: 'StsToken',
@@ -84,7 +84,7 @@ describe('`--profile` on a command that reaches the cloud', () => {
 
   it('names the profile when it does not exist', async () => {
     noAmbientCredentials(home);
-    aliyunProfiles([{ name: 'default', mode: 'AK', access_key_id: 'LTAIx', access_key_secret: 'y' }]);
+    aliyunProfiles(home, [{ name: 'default', mode: 'AK', access_key_id: 'LTAIx', access_key_secret: 'y' }]);
     const { code, stderr } = await runCli('doctor', '--local', '--profile', 'nobody');
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/no credentials from profile nobody of the aliyun CLI/);
@@ -103,7 +103,7 @@ describe('the default credential chain, without --profile', () => {
   it('reads the current profile of the aliyun CLI, or the one ALIBABA_CLOUD_PROFILE names', async () => {
     home = mkdtempSync(join(tmpdir(), 'ossguard-home-'));
     noAmbientCredentials(home);
-    aliyunProfiles([
+    aliyunProfiles(home, [
       { name: 'default', mode: 'AK', access_key_id: 'LTAIcurrent', access_key_secret: 'current-secret' },
       { name: 'other', mode: 'AK', access_key_id: 'LTAIother', access_key_secret: 'other-secret' },
     ]);
@@ -132,7 +132,7 @@ describe('the default credential chain, without --profile', () => {
   it('prefers the environment, an STS token included', async () => {
     home = mkdtempSync(join(tmpdir(), 'ossguard-home-'));
     noAmbientCredentials(home);
-    aliyunProfiles([{ name: 'default', mode: 'AK', access_key_id: 'LTAIcli', access_key_secret: 's' }]);
+    aliyunProfiles(home, [{ name: 'default', mode: 'AK', access_key_id: 'LTAIcli', access_key_secret: 's' }]);
     const env = {
       ALIBABA_CLOUD_ACCESS_KEY_ID: 'STS.env',
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'env-secret',
@@ -231,7 +231,7 @@ describe('a RamRoleArn profile, the recommended way', () => {
     home = mkdtempSync(join(tmpdir(), 'ossguard-home-'));
     const { key } = cloud.identities.userWithKey('ossguard-runner');
     const arn = `acs:ram::${cloud.identities.accountId}:role/ossguard-fn`;
-    aliyunProfiles([
+    aliyunProfiles(home, [
       {
         name: 'ossguard-admin',
         mode: 'RamRoleArn',

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vi } from 'vitest';
 import { main } from '../../cli';
@@ -88,4 +88,14 @@ export function noAmbientCredentials(home: string): void {
   }
   vi.stubEnv('HOME', home);
   vi.stubEnv('ALIBABA_CLOUD_ECS_METADATA_DISABLED', 'true');
+}
+
+/** Writes `home`/.aliyun/config.json as `aliyun configure` would. */
+export function aliyunProfiles(
+  home: string,
+  profiles: Array<Record<string, unknown>>,
+  current = 'default',
+): void {
+  mkdirSync(join(home, '.aliyun'), { recursive: true });
+  writeFileSync(join(home, '.aliyun', 'config.json'), JSON.stringify({ current, profiles }));
 }
