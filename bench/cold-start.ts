@@ -10,6 +10,8 @@ import { popClient } from './lib/sdk';
 import { distribution, round } from './lib/stats';
 
 export const COLD_START_GOAL = 1.5;
+/** bench:smoke's goal (3 instances each): measured under load, BENCHMARKS.md "Smoke run in CI". */
+const COLD_START_SMOKE_GOAL = 2;
 /** 1.5 MB, decimal: the stricter reading. */
 export const BUNDLE_LIMIT_BYTES = 1_500_000;
 const GUARDS = ['oss-acl-guard', 'access-key-guard'] as const;
@@ -50,7 +52,7 @@ function changeMaker(cloud: LocalCloud): Record<string, () => Promise<CloudEvent
  */
 export async function coldStart(): Promise<BenchLine> {
   // 15, not fewer: on a shared 2-core machine the p50 of 9 moved the ratio by ±0.2 between runs.
-  const runs = scaled(15, 2);
+  const runs = scaled(15, 3);
   const sizes = bundleSizes();
   const floors: Record<string, string> = {};
   for (const guard of GUARDS) floors[guard] = await buildFloor(guard);
@@ -109,8 +111,8 @@ export async function coldStart(): Promise<BenchLine> {
     return {
       bench: 'cold-start',
       ratio,
-      goal: COLD_START_GOAL,
-      met: ratio <= COLD_START_GOAL && largest < BUNDLE_LIMIT_BYTES,
+      goal: scaled(COLD_START_GOAL, COLD_START_SMOKE_GOAL),
+      met: ratio <= scaled(COLD_START_GOAL, COLD_START_SMOKE_GOAL) && largest < BUNDLE_LIMIT_BYTES,
       smoke: SMOKE,
       bundleLimitBytes: BUNDLE_LIMIT_BYTES,
       bundleBytes: sizes,

@@ -1,6 +1,6 @@
 import { burst } from './burst';
 import { coldStart } from './cold-start';
-import { type BenchLine, emit, note, SMOKE } from './lib/report';
+import { type BenchLine, emit, note, SMOKE, SMOKE_ALLOWANCE } from './lib/report';
 import { logTrigger } from './log-trigger';
 import { timeToRemediate } from './remediate';
 import { sweepAndDetectionGap } from './sweep';
@@ -10,8 +10,9 @@ import { sweepAndDetectionGap } from './sweep';
  * timing, each printing its JSON line(s) on stdout as it finishes. `--smoke` (npm run bench:smoke) scales
  * them down to seconds. Exits non-zero if a benchmark could not run or measured nothing. A missed goal is a
  * figure, not a failure: its line says so (`met`) and the run ends with one line per miss, saying by how much.
- * The smoke run does not fail on a miss: at its size the sweep's and the log trigger's fixed costs dwarf their
- * floors (ratios of 6-20 where the full run measures 1.4-2.5), so its ratios are not comparable to the goals.
+ * The smoke run judges its lines against goals of its own (each benchmark's `scaled(goal, smokeGoal)`: at its
+ * size fixed costs weigh more, BENCHMARKS.md "Smoke run in CI"), and fails only on a figure past its goal by
+ * more than SMOKE_ALLOWANCE, the noise a run of seconds on a shared machine shows; a smaller miss is printed.
  */
 const BENCHMARKS: Record<string, () => Promise<BenchLine | BenchLine[]>> = {
   'time-to-remediate': timeToRemediate,
@@ -42,12 +43,20 @@ for (const [name, run] of Object.entries(BENCHMARKS)) {
 }
 note(`${SMOKE ? 'smoke ' : ''}run took ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+/** The goal's figure over the goal: above 1 the goal is missed. */
+const overBy = (line: BenchLine): number => Number(line[line.goalOf ?? 'ratio']) / Number(line.goal);
+
 for (const line of missed) {
   const figure = line.goalOf ?? 'ratio';
-  const measured = Number(line[figure]);
-  const overBy = line.goal ? measured / line.goal : Number.NaN;
-  const which = overBy <= 1 ? '; another figure on its line missed its goal' : '';
+  const which = overBy(line) <= 1 ? '; another figure on its line missed its goal' : '';
   note(
-    `missed: ${line.bench} ${figure} ${measured}, goal ${line.goal} (${overBy.toFixed(2)}× the goal${which})`,
+    `missed: ${line.bench} ${figure} ${line[figure]}, goal ${line.goal} (${overBy(line).toFixed(2)}× the goal${which})`,
   );
+}
+const failed = SMOKE ? missed.filter((line) => overBy(line) > SMOKE_ALLOWANCE) : [];
+if (failed.length > 0) {
+  note(
+    `smoke run failed: ${failed.map((line) => line.bench).join(', ')} past ${SMOKE_ALLOWANCE}× the smoke goal`,
+  );
+  process.exitCode = 1;
 }

@@ -12,6 +12,11 @@ import { round } from './lib/stats';
 
 /** The goal for the ratio to the floor (the issue: "≤ 1.3× the floor"). */
 export const LOG_TRIGGER_RATIO_GOAL = 1.3;
+/**
+ * bench:smoke's goal (5,000 logs, 50 changes): the floor reads the range in a few hundred ms, so the guards' fixed
+ * costs (five routes, the email) decide the ratio; measured under load, BENCHMARKS.md "Smoke run in CI".
+ */
+const LOG_TRIGGER_SMOKE_GOAL = 10;
 /** The trail logstore the benchmark writes; the function role may read `actiontrail_*` (deploy/role-policy.json). */
 const PROJECT = 'ossguard-bench';
 const LOGSTORE = 'actiontrail_bench';
@@ -277,8 +282,8 @@ export async function logTrigger(): Promise<BenchLine> {
     return {
       bench: 'log-trigger',
       ratio,
-      goal: LOG_TRIGGER_RATIO_GOAL,
-      met: ratio <= LOG_TRIGGER_RATIO_GOAL && rssMb < BURST_RSS_GOAL_MB,
+      goal: scaled(LOG_TRIGGER_RATIO_GOAL, LOG_TRIGGER_SMOKE_GOAL),
+      met: ratio <= scaled(LOG_TRIGGER_RATIO_GOAL, LOG_TRIGGER_SMOKE_GOAL) && rssMb < BURST_RSS_GOAL_MB,
       rssGoalMb: BURST_RSS_GOAL_MB,
       smoke: SMOKE,
       function: fn,

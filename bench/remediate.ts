@@ -21,6 +21,8 @@ import { bucketTags } from './lib/tags';
 /** Sequential round trips from the hand-off to the revert's acknowledgement: one parallel re-read, one revert. */
 const CRITICAL_ROUND_TRIPS = 2;
 export const TTR_GOAL = 1.3;
+/** bench:smoke's goal (10 events, p50): measured under load, BENCHMARKS.md "Smoke run in CI". */
+const TTR_SMOKE_GOAL = 2;
 
 /**
  * One guard's measurement: `change` makes the i-th risky change the guard must revert and resolves with a
@@ -199,8 +201,8 @@ export async function timeToRemediate(): Promise<BenchLine> {
     return {
       bench: 'time-to-remediate',
       ratio,
-      goal: TTR_GOAL,
-      met: ratio <= TTR_GOAL,
+      goal: scaled(TTR_GOAL, TTR_SMOKE_GOAL),
+      met: ratio <= scaled(TTR_GOAL, TTR_SMOKE_GOAL),
       smoke: SMOKE,
       rttMs: RTT_MS,
       criticalRoundTrips: CRITICAL_ROUND_TRIPS,

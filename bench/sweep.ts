@@ -15,9 +15,17 @@ import {
 } from './lib/cloud';
 import { buildFloor, contextFor, runInstance } from './lib/instances';
 import { type BenchLine, note, SMOKE, scaled } from './lib/report';
-import { round } from './lib/stats';
+import { percentile, round } from './lib/stats';
 
+/** The goal for the sweep's time against the same reads made with ali-oss alone (the issue: "≤ 1.5× the floor"). */
 export const SWEEP_GOAL = 1.5;
+/**
+ * bench:smoke's goal (200 buckets): the sweeper's fixed work (checkpoints, the guards' batch, the object pass)
+ * weighs more; measured under load, BENCHMARKS.md "Smoke run in CI".
+ */
+const SWEEP_SMOKE_GOAL = 2;
+/** Sweeps timed, each paired with an SDK-only run; odd, so the median is one pair's. */
+const SWEEP_PAIRS = 3;
 const SWEEPER = 'oss-sweeper';
 /** s.yaml: the sweeper's timer fires at the top of every hour. */
 const SWEEP_INTERVAL_S = 3600;
@@ -95,49 +103,84 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
 
     note(`sweep: ${buckets} buckets, ${buckets / exposedEvery + 1} of them public`);
     cloud.stopWatching();
+    const exposed = names.filter((_, i) => i % exposedEvery === 0);
+    const [sweeperPid] = cloud.fc.instancePids(SWEEPER);
+    if (sweeperPid === undefined) throw new Error('the warm-up left no sweeper instance');
+
+    /** One timed sweep of the whole account, as the hourly timer's run finds it: resumed after a stopped start. */
+    const timedSweep = async () => {
+      const cpuBefore = { cloud: cpuMs(), sweeper: cpuMs(sweeperPid) };
+      const responses = countResponses(ossPort);
+      const sweepStart = performance.now();
+      const result = await invokeSweeper(cloud);
+      const ms = performance.now() - sweepStart;
+      const requests = responses();
+      const cpu = { localCloud: cpuMs() - cpuBefore.cloud, sweeper: cpuMs(sweeperPid) - cpuBefore.sweeper };
+      if (!result.complete || result.buckets < buckets)
+        throw new Error(`incomplete sweep: ${JSON.stringify(result)}`);
+      return { ms, requests, cpu, result };
+    };
+    const directSdk = async () => {
+      const cloudCpuBefore = cpuMs();
+      const direct = await runInstance(
+        floorBundle,
+        { bucketsAtOnce: SWEEP_CONCURRENCY },
+        contextFor(cloud, SWEEPER, cloud.region, 600),
+        cloud.functionEnv(),
+      );
+      const cpu = {
+        localCloud: cpuMs() - cloudCpuBefore,
+        instance: (direct.cpu.user + direct.cpu.system) / 1000,
+      };
+      return { ms: direct.handled - direct.loaded, cpu };
+    };
+
+    // The first sweep also finds the probe bucket: the sweep path of the detection gap.
     const start = performance.now();
     await alice.putBucketACL(probe, 'public-read');
     const probeReverted = acknowledged(ossPort, isAclRevertOf(probe), 600_000);
-    const [sweeperPid] = cloud.fc.instancePids(SWEEPER);
-    if (sweeperPid === undefined) throw new Error('the warm-up left no sweeper instance');
-    const cpuBefore = { cloud: cpuMs(), sweeper: cpuMs(sweeperPid) };
-    const responses = countResponses(ossPort);
-    const sweepStart = performance.now();
-    const result = await invokeSweeper(cloud);
-    const sweepMs = performance.now() - sweepStart;
-    const requests = responses();
-    const cpu = { localCloud: cpuMs() - cpuBefore.cloud, sweeper: cpuMs(sweeperPid) - cpuBefore.sweeper };
-    const sweeperPeakRssMb = peakRssMb(sweeperPid);
+    const first = await timedSweep();
     const sweepGapMs = (await probeReverted) - start;
-    if (!result.complete || result.buckets < buckets)
-      throw new Error(`incomplete sweep: ${JSON.stringify(result)}`);
+    const sweeperPeakRssMb = peakRssMb(sweeperPid);
 
-    const cloudCpuBeforeDirect = cpuMs();
-    const direct = await runInstance(
-      floorBundle,
-      { bucketsAtOnce: SWEEP_CONCURRENCY },
-      contextFor(cloud, SWEEPER, cloud.region, 600),
-      cloud.functionEnv(),
-    );
-    const directMs = direct.handled - direct.loaded;
-    const directCpu = {
-      localCloud: cpuMs() - cloudCpuBeforeDirect,
-      instance: (direct.cpu.user + direct.cpu.system) / 1000,
-    };
+    // Each sweep right before the same reads made with ali-oss alone, so both meet the same load; the median
+    // pair decides. Between pairs the account is put back as the first sweep found it (its exposures public
+    // again) and the sweeper stopped at its start, so that every timed run is the same resumed run.
+    const pairs = [{ sweep: first, direct: await directSdk() }];
+    while (pairs.length < SWEEP_PAIRS) {
+      await unseen(cloud, () =>
+        inParallel(
+          [...exposed, probe],
+          16,
+          async (name) => void (await alice.putBucketACL(name, 'public-read')),
+        ),
+      );
+      await invokeSweeper(cloud, { deadlineMs: 0 });
+      const sweep = await timedSweep();
+      pairs.push({ sweep, direct: await directSdk() });
+    }
+    const ratios = pairs.map((p) => p.sweep.ms / p.direct.ms);
+    const median = pairs[ratios.indexOf(percentile(ratios, 50))] as (typeof pairs)[number];
+    const { result, requests } = median.sweep;
     const callsInFlight = READS_PER_BUCKET * SWEEP_CONCURRENCY;
-    const floorMs = RTT_MS + (result.buckets * READS_PER_BUCKET * RTT_MS) / callsInFlight;
-    const ratio = round(sweepMs / floorMs);
+    const formulaMs = RTT_MS + (result.buckets * READS_PER_BUCKET * RTT_MS) / callsInFlight;
+    const ratio = round(median.sweep.ms / median.direct.ms);
     const sweepLine: BenchLine = {
       bench: 'sweep',
       ratio,
-      goal: SWEEP_GOAL,
-      met: ratio <= SWEEP_GOAL,
+      goal: scaled(SWEEP_GOAL, SWEEP_SMOKE_GOAL),
+      met: ratio <= scaled(SWEEP_GOAL, SWEEP_SMOKE_GOAL),
       smoke: SMOKE,
+      floor: 'the same listing and reads with ali-oss alone, right after the sweep; median of the pairs',
+      pairs: pairs.map((p, i) => ({
+        sweepMs: round(p.sweep.ms, 0),
+        directSdkMs: round(p.direct.ms, 0),
+        ratio: round(ratios[i] as number),
+      })),
       buckets: result.buckets,
       exposed: result.exposed,
       decisions: result.decisions,
       rttMs: RTT_MS,
-      floor: 'rttMs + buckets × callsPerBucket × rttMs / callsInFlight',
       callsPerBucket: READS_PER_BUCKET,
       bucketsAtOnce: SWEEP_CONCURRENCY,
       callsInFlight,
@@ -145,14 +188,16 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
       // that callsPerBucket is what the sweep really sends.
       requests,
       requestsPerBucket: round(requests / result.buckets, 3),
-      sweepMs: round(sweepMs),
-      bucketsPerSecond: round((result.buckets / sweepMs) * 1000, 1),
-      floorMs: round(floorMs),
-      directSdkMs: round(directMs),
-      ratioToDirectSdk: round(sweepMs / directMs),
+      sweepMs: round(median.sweep.ms),
+      bucketsPerSecond: round((result.buckets / median.sweep.ms) * 1000, 1),
+      directSdkMs: round(median.direct.ms),
+      // The floor before 2026-12-07: round trips alone, blind to the machine's load (BENCHMARKS.md).
+      formulaMs: round(formulaMs),
+      formula: 'rttMs + buckets × callsPerBucket × rttMs / callsInFlight',
+      ratioToFormula: round(median.sweep.ms / formulaMs),
       sweeperPeakRssMb,
       // One core is 1,000 ms of CPU a second: a process near that was the bottleneck, not the round trips.
-      cpuMs: { sweep: roundAll(cpu), directSdk: roundAll(directCpu) },
+      cpuMs: { sweep: roundAll(median.sweep.cpu), directSdk: roundAll(median.direct.cpu) },
     };
     const gapLine: BenchLine = {
       bench: 'detection-gap',
@@ -163,7 +208,7 @@ export async function sweepAndDetectionGap(): Promise<BenchLine[]> {
       sweepPathMs: round(sweepGapMs),
       sweepIntervalS: SWEEP_INTERVAL_S,
       sweepPathExpectedS: round(SWEEP_INTERVAL_S / 2 + sweepGapMs / 1000, 1),
-      sweepPathWorstS: round(SWEEP_INTERVAL_S + sweepMs / 1000, 1),
+      sweepPathWorstS: round(SWEEP_INTERVAL_S + first.ms / 1000, 1),
     };
     return [sweepLine, gapLine];
   } finally {

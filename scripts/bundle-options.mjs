@@ -1,5 +1,6 @@
 // esbuild options shared by scripts/build.mjs and the cold-start benchmark's SDK-only floor
 // (bench/cold-start.ts), so that floor is bundled exactly like the functions it is compared with.
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { besideBundle, importerShims, pruneSdkModels } from './bundle-plugins.mjs';
 
@@ -83,18 +84,28 @@ const darabonba = (file) => new RegExp(`[\\\\/]@darabonba[\\\\/]typescript[\\\\/
  * For the function bundles, whose size is their cold start. The CLI keeps the real iconv-lite (it runs the
  * local cloud, whose SMTP server decodes mail in any charset), every SDK model and the WebSocket client.
  */
-/** The KMS client, bundled beside each function (scripts/build.mjs) and loaded only where secrets are in KMS. */
-export const KMS_CLIENT = {
+/**
+ * Clients bundled beside each function (scripts/build.mjs) and required only when used, so that a cold start
+ * neither carries nor evaluates them: the KMS client where secrets are in KMS (shared/pipeline/handler.ts),
+ * nodemailer on the first email (shared/alerts/email.ts).
+ */
+const KMS_CLIENT = {
   module: '/clients/kms',
   file: 'kms.cjs',
   entry: join(root, 'shared', 'clients', 'kms.ts'),
 };
+const SMTP_CLIENT = {
+  module: 'nodemailer',
+  file: 'smtp.cjs',
+  entry: createRequire(import.meta.url).resolve('nodemailer'),
+};
+export const BESIDE_BUNDLES = [KMS_CLIENT, SMTP_CLIENT];
 
 export const functionBundleOptions = {
   ...bundleOptions,
   alias: { ...bundleOptions.alias, 'iconv-lite': shim('iconv-lite.cjs') },
   plugins: [
-    besideBundle(KMS_CLIENT),
+    ...BESIDE_BUNDLES.map(besideBundle),
     pruneSdkModels(SDK_MODELS),
     importerShims([
       ...['ws', 'socks-proxy-agent', 'https-proxy-agent', 'http-proxy-agent'].map((module) => ({

@@ -24,5 +24,11 @@ export function note(message: string): void {
 /** `OSSGUARD_BENCH_SMOKE=1` (or `--smoke`) scales every benchmark down to seconds, for CI. */
 export const SMOKE = process.env.OSSGUARD_BENCH_SMOKE === '1' || process.argv.includes('--smoke');
 
+/**
+ * The smoke run fails on a figure more than this many times its smoke goal (#24: "the smoke run's noise
+ * allowance"); below it a miss is printed only. BENCHMARKS.md says how the smoke goals were measured.
+ */
+export const SMOKE_ALLOWANCE = 1.5;
+
 /** The full-size figure, or the smoke one. */
 export const scaled = (full: number, smoke: number): number => (SMOKE ? smoke : full);

@@ -88,9 +88,10 @@ export function parseEvents(body: Buffer | string | unknown, options: ParseOptio
 function parseOne(value: unknown, index: number, origin: EventOrigin, options: ParseOptions): ParsedItem {
   try {
     // Whether this function handles the event is decided before the fields it would need are validated: a
-    // record of another event (a legacy one without acsRegion, say) is skipped, not failed.
-    const peeked = peek(value);
-    if (options.accept && peeked.eventName && !options.accept.has(peeked.eventName)) {
+    // record of another event (a legacy one without acsRegion, say) is skipped, not failed. Without a list of
+    // names (trail-guard's routes are sorted by name already) nothing is peeked: one validation per record.
+    const peeked = options.accept ? peek(value) : undefined;
+    if (peeked?.eventName && !options.accept?.has(peeked.eventName)) {
       return {
         kind: 'ignored',
         index,
