@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import { auditRecords, userClient } from './local-cloud';
@@ -101,4 +102,121 @@ describe('trail-guard hands on what a range cannot finish', () => {
     expect((await auditRecords(cloud)).filter((r) => r.eventId === 'planted-0001')).toEqual([]);
     expect((await alice.getBucketACL(bucket)).acl).toBe('public-read');
   });
+});
+
+/** #19 class 2 and 12: what trail-guard handed on is finished by the sweep's timer, with no later change needed. */
+describe('the sweep drains the deferred-work queue', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({
+      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-drain-')),
+      retryDelayMs: 50,
+      // Long enough to pause the trigger between the burst's range and the next one.
+      logTriggerIntervalMs: 1_000,
+    });
+    // Object ACL changes travel in the trail alone; EventBridge stays out of it.
+    cloud.bus.pause();
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** Objects of a new bucket, made while the trail is read as usual. */
+  async function objects(bucket: string, count: number): Promise<{ client: OSS; keys: string[] }> {
+    const client = userClient(cloud, 'alice', bucket);
+    await userClient(cloud, 'alice').putBucket(bucket);
+    const keys = Array.from({ length: count }, (_, i) => `burst/${String(i).padStart(3, '0')}.txt`);
+    for (const key of keys) await client.put(key, Buffer.from(key));
+    await cloud.settle();
+    return { client, keys };
+  }
+
+  /**
+   * Makes the changes reach trail-guard as one range, then pauses the trigger as soon as that range is judged:
+   * the queue's own writes are trail records too, and no later range may drain the queue here.
+   */
+  async function oneRange(change: () => Promise<void>): Promise<void> {
+    cloud.logTriggers.pause();
+    await change();
+    const before = cloud.logTriggers.deliveries().length;
+    cloud.logTriggers.resume();
+    const handedOn = () =>
+      cloud.logTriggers
+        .deliveries()
+        .slice(before)
+        .some((d) => ((d.result as { deferred?: number } | undefined)?.deferred ?? 0) > 0);
+    while (!handedOn()) await sleep(2);
+    cloud.logTriggers.pause();
+  }
+
+  async function sweepOnce(payload: Record<string, unknown> = {}): Promise<{ drained: number }> {
+    const event = {
+      triggerTime: new Date().toISOString(),
+      triggerName: 'hourly-sweep',
+      payload: JSON.stringify(payload),
+    };
+    const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+    if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.message}`);
+    return outcome.result as { drained: number };
+  }
+
+  const publicCount = async (client: OSS, keys: string[]) =>
+    (await Promise.all(keys.map(async (key) => (await client.getACL(key)).acl))).filter(
+      (acl) => acl !== 'private',
+    ).length;
+
+  /** Each change's audit records, by event id: every one must have exactly one. */
+  async function recordsPerChange(bucket: string): Promise<number[]> {
+    const records = (await auditRecords(cloud)).filter(
+      (r) => r.eventName === 'PutObjectAcl' && r.resource.bucket === bucket && r.actor.type === 'ram-user',
+    );
+    const per = new Map<string, number>();
+    for (const r of records) per.set(r.eventId, (per.get(r.eventId) ?? 0) + 1);
+    return [...per.values()];
+  }
+
+  it('finishes a burst above the blast-radius cap on the next sweep, with no later change in the trail', async () => {
+    const { client, keys } = await objects('drain-burst', 4);
+    cloud.setConfig({ maxRemediationsPerInvocation: 2 });
+    await oneRange(async () => {
+      for (const key of keys) await client.putACL(key, 'public-read');
+    });
+    expect(await publicCount(client, keys)).toBe(2);
+
+    expect((await sweepOnce()).drained).toBe(1);
+    expect(await publicCount(client, keys)).toBe(0);
+    cloud.logTriggers.resume();
+    await cloud.settle();
+    expect(await recordsPerChange('drain-burst')).toEqual([1, 1, 1, 1]);
+    cloud.setConfig({});
+  }, 120_000);
+
+  it('drains a queue larger than one invocation has time for over several, each change judged once', async () => {
+    const { client, keys } = await objects('drain-big', 110);
+    cloud.setConfig({ maxRemediationsPerInvocation: 1 });
+    await oneRange(async () => {
+      for (const key of keys) await client.putACL(key, 'public-read');
+    });
+    expect(await publicCount(client, keys)).toBe(109);
+
+    // A run with no time to spare takes one item (at most 50 changes) and leaves the rest queued.
+    cloud.setConfig({ maxRemediationsPerInvocation: 200 });
+    const drained: number[] = [];
+    const left: number[] = [];
+    for (let run = 0; run < 4; run++) {
+      drained.push((await sweepOnce({ deadlineMs: 0 })).drained);
+      left.push(await publicCount(client, keys));
+    }
+    expect(drained).toEqual([1, 1, 1, 0]);
+    expect(left).toEqual([59, 9, 0, 0]);
+    cloud.logTriggers.resume();
+    await cloud.settle();
+    const per = await recordsPerChange('drain-big');
+    expect(per).toHaveLength(110);
+    expect(per.every((n) => n === 1)).toBe(true);
+    cloud.setConfig({});
+  }, 180_000);
 });
