@@ -31,6 +31,8 @@ export type Endpoints = { -readonly [K in keyof typeof ENDPOINT_ENV]?: string };
 export interface Runtime {
   config: OssguardConfig;
   secrets: Secrets;
+  /** The KMS VersionId of each secret read from KMS: the audit key's names the key records are made with. */
+  secretVersions?: { -readonly [K in keyof typeof SECRET_ENV]?: string };
   endpoints: Endpoints;
 }
 

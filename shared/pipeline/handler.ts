@@ -127,7 +127,11 @@ export function createFunctionHandler<Result>(
           }),
       );
       if (current?.values !== values) {
-        const withSecrets = { ...runtime, secrets: { ...runtime.secrets, ...values } };
+        const withSecrets = {
+          ...runtime,
+          secrets: { ...runtime.secrets, ...values },
+          secretVersions: kmsCache.versions,
+        };
         current = {
           runtime: withSecrets,
           dispatch: createAlertDispatcher(withSecrets, sharedBudget),

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { olderAuditKeys, resolveAuditKey } from '../../cli/audit/location';
 import { LOCAL_SECRET_NAMES, type LocalCloud } from '../../local/cloud';
 import { recordSeal } from '../../shared/audit/record';
-import { kmsSecrets } from '../../shared/clients/kms';
+import { AuditStore } from '../../shared/audit/store';
+import { verifyAudit } from '../../shared/audit/verify';
+import { CallLog } from '../../shared/clients/calllog';
+import { KMS_VERSION, kmsSecrets } from '../../shared/clients/kms';
+import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
+import { rpcCaller } from '../../shared/clients/rpc-call';
+import { DEFAULT_AUDIT_PREFIX, parseConfig } from '../../shared/config';
 import { auditKeyOf } from '../../shared/config/secrets';
+import { rootTarget } from '../helpers/cli';
 import { auditRecords, decisionsFor, startCloud, userClient } from './local-cloud';
 
 describe('ossguard with its secrets in KMS', () => {
@@ -37,8 +45,8 @@ describe('ossguard with its secrets in KMS', () => {
     expect(record?.decision).toBe('remediated');
     // The local robot refuses a message whose signature was not made with its secret.
     expect(cloud.dingtalk.messages()).toHaveLength(1);
-    expect(record?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}`);
-    const key = auditKeyOf(values[1], LOCAL_SECRET_NAMES.auditKey);
+    expect(record?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`);
+    const key = auditKeyOf(values[1], LOCAL_SECRET_NAMES.auditKey, 'v1');
     expect(record && recordSeal(record, key)).toBe('verified');
     // The message took a slot of the DingTalk budget every instance shares.
     const slots = await cloud
@@ -61,5 +69,57 @@ describe('ossguard with its secrets in KMS', () => {
     await expect(kms.getSecretValue(LOCAL_SECRET_NAMES.auditKey)).resolves.toBe(values[1]);
     cloud.kms.putSecret('someone-elses-secret', 'not for ossguard');
     await expect(kms.getSecretValue('someone-elses-secret')).rejects.toMatchObject({ code: 'Forbidden.RAM' });
+  });
+
+  it('verifies the records made before and after the audit key is rotated, each with its own version', async () => {
+    const alice = userClient(cloud, 'alice');
+    await alice.putBucket('before-rotation');
+    await alice.putBucket('after-rotation');
+    await cloud.settle();
+    await alice.putBucketACL('before-rotation', 'public-read');
+    await cloud.settle();
+
+    // An administrator rotates the key: a new version becomes ACSCurrent (F-KMS-PUTSECRETVALUE).
+    const { rootKey } = cloud.identities;
+    const admin = rpcCaller(
+      rootKey,
+      { version: KMS_VERSION, host: `kms.${cloud.region}.aliyuncs.com`, region: cloud.region },
+      cloud.endpoints.kms,
+    );
+    await admin('PutSecretValue', {
+      SecretName: LOCAL_SECRET_NAMES.auditKey,
+      SecretData: 'the-rotated-local-audit-key-0123456789',
+      VersionId: 'v2',
+    });
+    // A changed configuration starts fresh instances, which read the secrets anew.
+    cloud.setConfig({ maxRemediationsPerInvocation: 24 });
+    await alice.putBucketACL('after-rotation', 'public-read');
+    await cloud.settle();
+
+    const [before] = await decisionsFor(cloud, 'PutBucketAcl', 'before-rotation');
+    const [after] = await decisionsFor(cloud, 'PutBucketAcl', 'after-rotation');
+    expect(before?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`);
+    expect(after?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`);
+
+    // As `ossguard audit verify` reads the key: ACSCurrent, and each earlier version a MAC names.
+    const config = parseConfig(cloud.functionEnv().OSSGUARD_CONFIG ?? '{}');
+    const location = { target: rootTarget(cloud), config };
+    const key = await resolveAuditKey(location);
+    const olderKeys = olderAuditKeys(location);
+    expect(key?.id).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`);
+    const gateway = new OssGateway(
+      new OssClientFactory({ credentials: rootKey, endpoint: cloud.endpoints.oss }),
+      cloud.region,
+      new CallLog(),
+    );
+    const verification = await verifyAudit(new AuditStore(gateway, cloud.auditBucket, DEFAULT_AUDIT_PREFIX), {
+      ...(key ? { key } : {}),
+      ...(olderKeys ? { olderKeys } : {}),
+    });
+    expect(verification.findings.filter((f) => f.kind === 'forged')).toEqual([]);
+    const by = verification.verifiedBy;
+    expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`]?.records).toBeGreaterThan(0);
+    expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`]?.records).toBeGreaterThan(0);
+    cloud.setConfig({});
   });
 });

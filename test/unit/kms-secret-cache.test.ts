@@ -8,9 +8,12 @@ function fakeKms() {
   const state = { reads: 0, down: false, value: 'v1' };
   const kms: KmsSecrets = {
     async getSecretValue() {
+      return (await kms.getSecretVersion('')).value;
+    },
+    async getSecretVersion() {
       state.reads += 1;
       if (state.down) throw new Error('ServiceUnavailable');
-      return state.value;
+      return { value: state.value, versionId: state.value };
     },
     async createSecret() {},
   };
