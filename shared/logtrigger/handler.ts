@@ -11,15 +11,7 @@ import { type ChangeSource, type FcContext, InvocationFailedError } from '../pip
 import { type InvocationResult, isOwnRole, type OwnRole, ownRoles } from '../pipeline/run';
 import { RemediationBudget } from '../pipeline/types';
 import { parseLogTriggerEvent } from './event';
-import {
-  drainDeferred,
-  handOn,
-  handOnFailures,
-  type Judged,
-  judgeRoutes,
-  type RouteEnv,
-  untilDeadline,
-} from './routes';
+import { drainDeferred, handOn, handOnFailures, type Judged, judgeRoutes, type RouteEnv } from './routes';
 
 export interface LogTriggerResult extends InvocationResult {
   /** Logs in the range, and how many of them were events no guard handles (GetObject, ListBuckets, …). */
@@ -175,4 +167,17 @@ function isOwnRecord(record: unknown, own: readonly OwnRole[]): boolean {
 function invocationDeadline(context: FcContext, startedAt: number): number {
   const timeoutMs = (context.function?.timeout ?? DEFAULT_TIMEOUT_S) * 1000;
   return startedAt + timeoutMs - Math.max(5_000, timeoutMs / 5);
+}
+
+/** The judged range, or 'timeout' once the deadline passes (its records are then handed on whole). */
+async function untilDeadline(work: Promise<Judged>, deadline: number): Promise<Judged | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -219,19 +219,6 @@ export async function drainDeferred(env: RouteEnv, deadline: number): Promise<nu
   return drained;
 }
 
-/** The judged range, or 'timeout' once the deadline passes (its records are then handed on whole). */
-export async function untilDeadline(work: Promise<Judged>, deadline: number): Promise<Judged | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const objectId = (region: string, bucket: string, key: string): string => `${region}/${bucket}/${key}`;
 
 /** An object write whose record shows no ACL: the object may have been uploaded public. */
