@@ -1,5 +1,5 @@
 import type { AuditKey } from '../audit/record';
-import type { KmsSecrets } from '../clients/kms';
+import type { KmsSecrets, SecretVersion } from '../clients/kms';
 import type { Runtime } from './load';
 import type { OssguardConfig } from './schema';
 
@@ -43,6 +43,14 @@ export function parseAuditKeyId(id: string): { secretName: string; versionId?: s
 export const runtimeAuditKey = (runtime: Runtime): AuditKey | undefined =>
   auditKeyOf(runtime.secrets.auditKey, runtime.config.secrets?.auditKey, runtime.secretVersions?.auditKey);
 
+/** The audit key's version before the latest rotation (KMS's ACSPrevious), if the functions read one. */
+export const previousRuntimeAuditKey = (runtime: Runtime): AuditKey | undefined =>
+  auditKeyOf(
+    runtime.previousAuditKey?.value,
+    runtime.config.secrets?.auditKey,
+    runtime.previousAuditKey?.versionId,
+  );
+
 /** How long a value read from KMS is used before it is read again: a rotated secret reaches every instance within it. */
 export const SECRET_REFRESH_MS = 15 * 60_000;
 /** After a failed refresh, how long the instance keeps the values it has before trying again. */
@@ -58,6 +66,8 @@ export class KmsSecretCache {
   private values: Partial<Record<SecretName, string>> | undefined;
   /** The VersionId of each value read (F-KMS-GETSECRETVALUE). */
   versions: Partial<Record<SecretName, string>> = {};
+  /** The audit key's ACSPrevious version (F-KMS-PUTSECRETVALUE), when the secret was rotated. */
+  previousAuditKey: SecretVersion | undefined;
   private nextRead = 0;
   private reading: Promise<Partial<Record<SecretName, string>>> | undefined;
 
@@ -96,6 +106,11 @@ export class KmsSecretCache {
     );
     this.values = Object.fromEntries(entries.map(([name, read]) => [name, read.value]));
     this.versions = Object.fromEntries(entries.map(([name, read]) => [name, read.versionId]));
+    // A secret never rotated has no ACSPrevious: KMS refuses the read, and there is nothing to keep.
+    const audit = this.names.auditKey;
+    this.previousAuditKey = audit
+      ? await kms.getSecretVersion(audit, { stage: 'ACSPrevious' }).catch(() => undefined)
+      : undefined;
     this.nextRead = this.clock() + SECRET_REFRESH_MS;
     return this.values;
   }

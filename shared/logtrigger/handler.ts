@@ -1,7 +1,7 @@
 import { CallLog } from '../clients/calllog';
 import { type CloudCredentials, OssGateway } from '../clients/oss';
 import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
-import { runtimeAuditKey } from '../config/secrets';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import { selectTrailRecords, type TrailLogSelection } from '../events/trail-log';
 import type { Actor } from '../events/types';
@@ -94,6 +94,7 @@ export function logTriggerSource(
       gateway: new OssGateway(deps.oss, runtime.config.audit.region ?? context.region, new CallLog()),
       bucket: runtime.config.audit.bucket,
       key: runtimeAuditKey(runtime),
+      previous: previousRuntimeAuditKey(runtime),
     };
     // One blast-radius budget for the whole invocation, every route and every drained item alike (README).
     const budget = new RemediationBudget(runtime.config.maxRemediationsPerInvocation);

@@ -64,6 +64,8 @@ interface Queue {
    * bucket must not hand trail-guard records to judge as if the trail had delivered them.
    */
   key: AuditKey | undefined;
+  /** The audit key's version before a rotation: items sealed with it before the rotation still hold. */
+  previous?: AuditKey | undefined;
 }
 
 /** Items this instance took already: a warm instance does not ask again whether they are done. */
@@ -150,7 +152,7 @@ export async function* pendingWork(queue: Queue, now: Date): AsyncGenerator<Queu
       taken.add(key);
       continue;
     }
-    const work = parseWork(await queue.gateway.getObject(queue.bucket, key), queue.key);
+    const work = parseWork(await queue.gateway.getObject(queue.bucket, key), queue);
     if (!work) taken.add(key);
     else if (Date.parse(work.notBefore) <= now.getTime()) yield { key, work };
   }
@@ -168,14 +170,14 @@ export async function markTaken(queue: Queue, key: string, at: Date): Promise<vo
 
 const doneKey = (key: string): string => `${DONE_DIR}${key.slice(QUEUE_DIR.length)}`;
 
-function parseWork(body: Buffer, key: AuditKey | undefined): DeferredWork | undefined {
+function parseWork(body: Buffer, { key, previous }: Queue): DeferredWork | undefined {
   try {
     const value = JSON.parse(body.toString('utf8')) as
       | (Partial<DeferredWork> & Record<string, unknown>)
       | null;
     if (value?.kind !== 'ossguard-deferred' || typeof value.routes !== 'object' || value.routes === null)
       return undefined;
-    if (!sealHolds(value, key)) return undefined;
+    if (!sealHolds(value, key) && !(previous && sealHolds(value, previous))) return undefined;
     const routes = Object.fromEntries(
       Object.entries(value.routes).filter(([, records]) => Array.isArray(records)),
     );

@@ -131,6 +131,7 @@ export function createFunctionHandler<Result>(
           ...runtime,
           secrets: { ...runtime.secrets, ...values },
           secretVersions: kmsCache.versions,
+          ...(kmsCache.previousAuditKey ? { previousAuditKey: kmsCache.previousAuditKey } : {}),
         };
         current = {
           runtime: withSecrets,

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { auditKey, type DecisionKind } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
-import { runtimeAuditKey } from '../config/secrets';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
@@ -127,6 +127,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     bucket: config.audit.bucket,
     prefix: config.audit.prefix,
     key: runtimeAuditKey(deps.runtime),
+    previousKey: previousRuntimeAuditKey(deps.runtime),
   };
   const scope = changeScope(deps, change, now());
   const book = { gateway: auditGateway, bucket: config.audit.bucket, guard: guard.name, log: deps.log };

@@ -1,6 +1,6 @@
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
-import { runtimeAuditKey } from '../config/secrets';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
 import { leakIntake } from '../incident/intake';
 import { drainDeferred } from '../logtrigger/routes';
@@ -62,7 +62,12 @@ export function sweepTimerSource(): ChangeSource<SweepResult & { drained: number
       const budget = new RemediationBudget(runtime.config.maxRemediationsPerInvocation);
       // What trail-guard handed on goes next, so that nothing waits for an unrelated change in the trail to
       // start a drain; it takes at most half of the run, and what is left waits for the next run.
-      const queue = { gateway: auditGateway, bucket: audit.bucket, key: runtimeAuditKey(runtime) };
+      const queue = {
+        gateway: auditGateway,
+        bucket: audit.bucket,
+        key: runtimeAuditKey(runtime),
+        previous: previousRuntimeAuditKey(runtime),
+      };
       const drained = await drainDeferred(
         { deps: { ...deps, budget }, context, runtime, log: deps.log, queue },
         (Date.now() + deadline) / 2,

@@ -10,6 +10,7 @@ import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { rpcCaller } from '../../shared/clients/rpc-call';
 import { DEFAULT_AUDIT_PREFIX, parseConfig } from '../../shared/config';
 import { auditKeyOf } from '../../shared/config/secrets';
+import { deferWork } from '../../shared/pipeline/deferred';
 import { rootTarget } from '../helpers/cli';
 import { auditRecords, decisionsFor, startCloud, userClient } from './local-cloud';
 
@@ -100,6 +101,17 @@ describe('ossguard with its secrets in KMS', () => {
     const [after] = await decisionsFor(cloud, 'PutBucketAcl', 'after-rotation');
     expect(before?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`);
     expect(after?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`);
+    // EventBridge delivers the change made before the rotation again: its record, made with v1, says handled.
+    const earlier = cloud.bus
+      .history()
+      .find(
+        (e) =>
+          e.data.eventName === 'PutBucketAcl' &&
+          e.data.referencedResources['ACS::OSS::Bucket']?.[0] === 'before-rotation',
+      );
+    const again = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(earlier));
+    const decisions = again.ok ? (again.result as { decisions: Array<{ decision: string }> }).decisions : [];
+    expect(decisions.map((d) => d.decision)).toEqual(['duplicate']);
 
     // As `ossguard audit verify` reads the key: ACSCurrent, and each earlier version a MAC names.
     const config = parseConfig(cloud.functionEnv().OSSGUARD_CONFIG ?? '{}');
@@ -121,5 +133,64 @@ describe('ossguard with its secrets in KMS', () => {
     expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`]?.records).toBeGreaterThan(0);
     expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`]?.records).toBeGreaterThan(0);
     cloud.setConfig({});
+  });
+
+  it('still drains deferred work sealed with the audit key version before a rotation', async () => {
+    const alice = userClient(cloud, 'alice');
+    const bucket = 'sealed-before-rotation';
+    await alice.putBucket(bucket);
+    await cloud.settle();
+    await cloud.unobserved(() => alice.putBucketACL(bucket, 'public-read'));
+    // The queue item trail-guard would have written before the rotation: sealed with the version then current.
+    const { rootKey } = cloud.identities;
+    const kms = kmsSecrets(rootKey, cloud.region, cloud.endpoints.kms);
+    const sealedWith = await kms.getSecretVersion(LOCAL_SECRET_NAMES.auditKey, { stage: 'ACSPrevious' });
+    const gateway = new OssGateway(
+      new OssClientFactory({ credentials: rootKey, endpoint: cloud.endpoints.oss }),
+      cloud.region,
+      new CallLog(),
+    );
+    const now = new Date();
+    const record = {
+      eventId: 'queued-before-rotation',
+      eventVersion: 1,
+      eventName: 'PutBucketAcl',
+      eventType: 'ApiCall',
+      eventTime: now.toISOString(),
+      serviceName: 'Oss',
+      acsRegion: cloud.region,
+      userIdentity: { type: 'ram-user', userName: 'alice', accountId: cloud.identities.accountId },
+      requestParameters: { BucketName: bucket, 'x-oss-acl': 'public-read' },
+      referencedResources: { 'ACS::OSS::Bucket': [bucket] },
+    };
+    await cloud.unobserved(() =>
+      deferWork(
+        {
+          gateway,
+          bucket: cloud.auditBucket,
+          key: auditKeyOf(sealedWith.value, LOCAL_SECRET_NAMES.auditKey, sealedWith.versionId),
+        },
+        {
+          from: 'before-rotation',
+          reason: 'test',
+          deferredAt: now.toISOString(),
+          attempt: 0,
+          routes: { 'oss-acl-guard': [record] },
+        },
+      ),
+    );
+    // The sweep's timer drains the queue, with the functions holding the rotated key (v2).
+    const outcome = await cloud.bus.invoke(
+      'oss-sweeper',
+      JSON.stringify({
+        triggerTime: now.toISOString(),
+        triggerName: 'hourly-sweep',
+        payload: '{"deadlineMs":0}',
+      }),
+    );
+    expect(outcome.ok).toBe(true);
+    expect((await alice.getBucketACL(bucket)).acl).toBe('private');
+    const records = (await auditRecords(cloud)).filter((r) => r.eventId === 'queued-before-rotation');
+    expect(records.map((r) => r.decision)).toEqual(['remediated']);
   });
 });

@@ -10,7 +10,9 @@ function fakeKms() {
     async getSecretValue() {
       return (await kms.getSecretVersion('')).value;
     },
-    async getSecretVersion() {
+    async getSecretVersion(_name, select) {
+      // Never rotated: no ACSPrevious (F-KMS-PUTSECRETVALUE).
+      if (select?.stage === 'ACSPrevious') throw new Error('Forbidden.ResourceNotFound');
       state.reads += 1;
       if (state.down) throw new Error('ServiceUnavailable');
       return { value: state.value, versionId: state.value };
