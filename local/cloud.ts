@@ -284,6 +284,7 @@ export class LocalCloud {
   private readonly options: LocalCloudOptions;
   private readonly sink: { target?: EventSink } = {};
   private readonly dataEvents: TrailDataEvent[] = [];
+  private readonly managementTrail: TrailDataEvent[] = [];
   /** The account's ActionTrail trails: they decide what reaches which logstore (`actiontrail_<trail>`). */
   readonly trails: TrailCatalog;
   /**
@@ -511,7 +512,8 @@ export class LocalCloud {
     // Before the functions are connected, changes are setup (the audit bucket), not changes to judge.
     if (!this.sink.target) return;
     this.managementEvents.push(event.data);
-    this.appendToTrail(event.data);
+    const at = this.appendToTrail(event.data);
+    if (at) this.managementTrail.push({ record: event.data, ...at });
     if (this.options.eventBridge === false) return;
     if (recipientOf(event.data) === this.identities.accountId)
       this.sink.target.publish(onRecipientBus(event));
@@ -521,13 +523,20 @@ export class LocalCloud {
    * A console sign-in, as a person would make one: the trail records it, EventBridge does not carry it
    * (F-ACTIONTRAIL-SIGNIN-TRAIL-ONLY).
    */
-  consoleSignin(who: { userName: string } | 'root', options: { mfa: boolean; sourceIp?: string }): void {
+  consoleSignin(
+    who: { userName: string } | 'root',
+    options: { mfa: boolean; sourceIp?: string },
+  ): TrailDataEvent | undefined {
     const record = consoleSigninRecord(this.identities, who, {
       mfa: options.mfa,
       sourceIp: options.sourceIp ?? '127.0.0.1',
       region: this.region,
     });
-    this.appendToTrail(record);
+    const at = this.appendToTrail(record);
+    if (!at) return undefined;
+    const delivered = { record, ...at };
+    this.managementTrail.push(delivered);
+    return delivered;
   }
 
   /** An OSS data event, recorded as the trail model says. */
@@ -843,6 +852,11 @@ export class LocalCloud {
       functionCredentials: fn,
       functionEnv: this.functionEnv(),
     };
+  }
+
+  /** Every management event and sign-in the trail has delivered to its logstore, in order, with where it landed. */
+  trailManagementEvents(): readonly TrailDataEvent[] {
+    return this.managementTrail;
   }
 
   /** Every OSS data event the trail has delivered to its logstore, in order, with where it landed. */

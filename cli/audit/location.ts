@@ -5,7 +5,7 @@ import { CallLog } from '../../shared/clients/calllog';
 import { kmsSecrets } from '../../shared/clients/kms';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { DEFAULT_AUDIT_PREFIX, type OssguardConfig, parseConfig, SECRET_ENV } from '../../shared/config';
-import { auditKeyOf } from '../../shared/config/secrets';
+import { auditKeyOf, parseAuditKeyId } from '../../shared/config/secrets';
 import { warnIfRootAccount } from '../caller-identity';
 import { type CloudTarget, resolveTarget, type TargetOptions } from '../target';
 
@@ -62,17 +62,52 @@ export async function resolveAuditKey(
   location: Pick<AuditLocation, 'target' | 'config'>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AuditKey | undefined> {
-  const { target, config } = location;
-  const secretName = config?.secrets?.auditKey;
-  if (secretName) {
-    const kms = kmsSecrets(
-      target.credentials,
-      config?.secrets?.region ?? target.region,
-      target.endpoints.kms,
-    );
-    return auditKeyOf(await kms.getSecretValue(secretName), secretName);
+  const kms = auditKeySecret(location);
+  if (kms) {
+    const current = await kms.client.getSecretVersion(kms.secretName);
+    return auditKeyOf(current.value, kms.secretName, current.versionId || undefined);
   }
+  const { target } = location;
   return auditKeyOf(env[SECRET_ENV.auditKey] ?? target.local?.functionEnv?.[SECRET_ENV.auditKey], undefined);
+}
+
+/**
+ * The earlier versions of a KMS-held audit key, for MACs made before it was rotated: the version a key id
+ * names (`kms:<name>@<VersionId>`, read by VersionId, F-KMS-GETSECRETVALUE), or for a record made before
+ * versions were named (`kms:<name>`), the current version and the one before it (ACSPrevious,
+ * F-KMS-PUTSECRETVALUE). Undefined when the key is not in KMS.
+ */
+export function olderAuditKeys(
+  location: Pick<AuditLocation, 'target' | 'config'>,
+): ((macKeyId: string) => Promise<AuditKey[]>) | undefined {
+  const kms = auditKeySecret(location);
+  if (!kms) return undefined;
+  const { client, secretName } = kms;
+  return async (macKeyId) => {
+    const named = parseAuditKeyId(macKeyId);
+    if (named?.secretName !== secretName) return [];
+    const reads = named.versionId
+      ? [client.getSecretVersion(secretName, { versionId: named.versionId })]
+      : [client.getSecretVersion(secretName), client.getSecretVersion(secretName, { stage: 'ACSPrevious' })];
+    const read = await Promise.allSettled(reads);
+    return read.flatMap((r) =>
+      r.status === 'fulfilled'
+        ? (auditKeyOf(r.value.value, secretName, named.versionId && r.value.versionId) ?? [])
+        : [],
+    );
+  };
+}
+
+/** The KMS secret holding the audit key, read with the caller's credentials (kms:GetSecretValue on it). */
+function auditKeySecret({ target, config }: Pick<AuditLocation, 'target' | 'config'>) {
+  const secretName = config?.secrets?.auditKey;
+  if (!secretName) return undefined;
+  const client = kmsSecrets(
+    target.credentials,
+    config?.secrets?.region ?? target.region,
+    target.endpoints.kms,
+  );
+  return { client, secretName };
 }
 
 function readConfig(path: string, required: boolean): OssguardConfig | undefined {

@@ -23,7 +23,12 @@ import {
 import { SECRET_ENV } from '../../shared/config';
 import { actorLabel, renderRecordText, resourceLabel, rulesLabel, shortTime } from '../audit/format';
 import { renderReport } from '../audit/html';
-import { type AuditLocationOptions, resolveAuditKey, resolveAuditLocation } from '../audit/location';
+import {
+  type AuditLocationOptions,
+  olderAuditKeys,
+  resolveAuditKey,
+  resolveAuditLocation,
+} from '../audit/location';
 import { ProgressBar } from '../audit/progress';
 import { renderTable } from '../audit/table';
 import { sanitize, terminalSafeJson } from '../audit/text';
@@ -333,8 +338,10 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
       const { store, factory, region } = location;
       const key = await resolveAuditKey(location);
       const bar = new ProgressBar(process.stderr, 'reading audit objects');
+      const olderKeys = olderAuditKeys(location);
       const verification = await verifyAudit(store, {
         ...(key ? { key } : {}),
+        ...(olderKeys ? { olderKeys } : {}),
         onProgress: (done, total) => bar.update(done, total),
       });
       bar.finish();
@@ -374,8 +381,10 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
       const { store, factory, region } = location;
       const key = await resolveAuditKey(location);
       const bar = new ProgressBar(process.stderr, 'verifying audit objects');
+      const olderKeys = olderAuditKeys(location);
       const verification = await verifyAudit(store, {
         ...(key ? { key } : {}),
+        ...(olderKeys ? { olderKeys } : {}),
         onProgress: (done, total) => bar.update(done, total),
       });
       bar.finish();
@@ -393,6 +402,7 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         pinned: verification.pinned.size,
         problems: verification.findings.length,
         keyed: verification.keyed,
+        verifiedBy: verification.verifiedBy,
       };
       if (options.json) {
         out(`${terminalSafeJson({ type: 'summary', intact, ...summary, worm })}\n`);
@@ -401,7 +411,8 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
           `${intact ? 'intact' : 'NOT INTACT'}: ${summary.objects} object(s) under oss://${sanitize(store.bucket)}/${sanitize(store.prefix)}, ` +
             `${summary.checkpoints} checkpoint(s) pinning ${summary.pinned}, ${summary.problems} problem(s)\n` +
             `retention: ${typeof worm === 'string' ? sanitize(worm) : describeWorm(worm)}\n` +
-            `MACs: ${key ? `checked with audit key ${sanitize(key.id)}` : 'not checked (no audit key)'}\n`,
+            `MACs: ${key ? `checked with audit key ${sanitize(key.id)}` : 'not checked (no audit key)'}\n` +
+            describeVerifiedBy(verification.verifiedBy),
         );
       }
       if (verification.checkpoints.length === 0 && !options.checkpoint)
@@ -418,3 +429,12 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
       if (!intact) setExit(1);
     });
 };
+
+/** Which audit key verified which records and checkpoints: after a rotation, each version its own. */
+function describeVerifiedBy(by: Record<string, { records: number; checkpoints: number }>): string {
+  return Object.entries(by)
+    .map(
+      ([id, n]) => `verified with ${sanitize(id)}: ${n.records} record(s), ${n.checkpoints} checkpoint(s)\n`,
+    )
+    .join('');
+}

@@ -46,6 +46,8 @@ export interface Verification {
   pinned: Map<string, { sha256: string; by: string }>;
   /** Whether MACs were checked (an audit key was given). */
   keyed: boolean;
+  /** Records and checkpoints whose MAC held, by the id of the audit key that verified them. */
+  verifiedBy: Record<string, { records: number; checkpoints: number }>;
   /** When the listing began: every object written before it was read, so a checkpoint of it pins them all. */
   startedAt: string;
 }
@@ -53,8 +55,35 @@ export interface Verification {
 export interface VerifyOptions {
   /** The audit key: with it, every record and checkpoint must carry a MAC that holds. */
   key?: AuditKey;
+  /**
+   * The keys that may have made a MAC naming another key id than `key`'s: an earlier version of the audit key,
+   * from before it was rotated (none if it cannot be read: what it made then counts as forged).
+   */
+  olderKeys?: (macKeyId: string) => Promise<AuditKey[]>;
   onProgress?: ReadProgress;
 }
+
+/** Candidate keys by the key id a MAC names. */
+type Keyring = Map<string, AuditKey[]>;
+
+/** The key ids the objects' and checkpoints' MACs name that `key` is not, with the keys that may have made them. */
+async function keyringFor(
+  ids: Iterable<string>,
+  key: AuditKey | undefined,
+  olderKeys: VerifyOptions['olderKeys'],
+): Promise<Keyring> {
+  const ring: Keyring = new Map(key ? [[key.id, [key]]] : []);
+  if (!key || !olderKeys) return ring;
+  for (const id of new Set(ids)) {
+    if (!ring.has(id)) ring.set(id, await olderKeys(id).catch(() => []));
+  }
+  return ring;
+}
+
+const macKeyIdOf = (value: unknown): string | undefined => {
+  const id = (value as { macKeyId?: unknown } | null)?.macKeyId;
+  return typeof id === 'string' ? id : undefined;
+};
 
 /** Reads the whole audit prefix and its checkpoint chain, and says what does not add up. */
 export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}): Promise<Verification> {
@@ -72,15 +101,44 @@ export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}
     all.filter((k) => !skipped.some((dir) => k.startsWith(dir))),
     onProgress,
   );
-  const findings = objects.flatMap((o) => recordFindings(store.prefix, o, sealKey));
-
   const bodies = await mapLimited(cpKeys, 8, (key) => store.gateway.getObject(store.bucket, key));
+  const cpKeyIds = bodies.map((body) => {
+    try {
+      return macKeyIdOf(JSON.parse((body as Buffer).toString('utf8')));
+    } catch {
+      return undefined;
+    }
+  });
+  const ring = await keyringFor(
+    [...objects.map((o) => macKeyIdOf(o.record)), ...cpKeyIds].filter((id): id is string => !!id),
+    sealKey,
+    options.olderKeys,
+  );
+  const verifiedBy: Verification['verifiedBy'] = {};
+  const tally = (id: string, what: 'records' | 'checkpoints') => {
+    verifiedBy[id] ??= { records: 0, checkpoints: 0 };
+    verifiedBy[id][what] += 1;
+  };
+  const findings = objects.flatMap((o) => recordFindings(store.prefix, o, sealKey, ring, tally));
+
   const checkpoints: Verification['checkpoints'] = [];
   cpKeys.forEach((key, i) => {
-    const parsed = parseCheckpoint(bodies[i] as Buffer, sealKey);
-    if ('problem' in parsed)
-      findings.push({ kind: 'checkpoint', key, detail: `checkpoint ${parsed.problem}` });
-    else checkpoints.push({ key, checkpoint: parsed.checkpoint });
+    // A MAC naming a key that cannot be read is checked with the current key, and fails as before.
+    const named = ring.get(cpKeyIds[i] ?? '') ?? [];
+    const candidates = named.length > 0 ? named : sealKey ? [sealKey] : [];
+    const tries = (candidates.length > 0 ? candidates : [undefined]).map((k) => ({
+      k,
+      parsed: parseCheckpoint(bodies[i] as Buffer, k),
+    }));
+    const good = tries.find((t) => 'checkpoint' in t.parsed);
+    if (good && 'checkpoint' in good.parsed) {
+      if (good.k) tally(good.k.id, 'checkpoints');
+      checkpoints.push({ key, checkpoint: good.parsed.checkpoint });
+    } else {
+      const first = tries[0]?.parsed;
+      const problem = first && 'problem' in first ? first.problem : 'cannot be read';
+      findings.push({ kind: 'checkpoint', key, detail: `checkpoint ${problem}` });
+    }
   });
   findings.push(...chainFindings(checkpoints));
 
@@ -107,7 +165,7 @@ export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}
       });
   }
   findings.push(...unpinnedFindings(objects, modified, checkpoints, pinned));
-  return { objects, checkpoints, findings, pinned, keyed: sealKey !== undefined, startedAt };
+  return { objects, checkpoints, findings, pinned, keyed: sealKey !== undefined, verifiedBy, startedAt };
 }
 
 /**
@@ -159,13 +217,31 @@ const SEAL_FINDINGS = {
     'carries no MAC: written without the audit key, so anyone who can write the bucket could have written it',
 } as const;
 
-function recordFindings(prefix: string, object: StoredObject, sealKey: AuditKey | undefined): Finding[] {
+function recordFindings(
+  prefix: string,
+  object: StoredObject,
+  sealKey: AuditKey | undefined,
+  ring: Keyring,
+  tally: (id: string, what: 'records') => void,
+): Finding[] {
   const { key, record, problem } = object;
   if (!record) return [{ kind: 'unreadable', key, detail: `object ${problem ?? 'is not a record'}` }];
   const findings: Finding[] = [];
-  const seal = recordSeal(record, sealKey);
+  // The key its MAC names (an earlier version of the audit key, after a rotation), else the current one.
+  const candidates = ring.get(record.macKeyId ?? '') ?? [];
+  const verifiedWith = candidates.find((k) => recordSeal(record, k) === 'verified');
+  const seal = verifiedWith ? 'verified' : recordSeal(record, candidates[0] ?? sealKey);
+  if (verifiedWith) tally(verifiedWith.id, 'records');
+  const unreadKey =
+    seal === 'forged' && record.macKeyId && candidates.length === 0 && record.macKeyId !== sealKey?.id
+      ? `; it names audit key ${record.macKeyId}, which could not be read`
+      : '';
   if (seal !== 'verified' && (seal !== 'unkeyed' || sealKey))
-    findings.push({ kind: seal, key, detail: `${SEAL_FINDINGS[seal]} (event ${record.eventId})` });
+    findings.push({
+      kind: seal,
+      key,
+      detail: `${SEAL_FINDINGS[seal]} (event ${record.eventId})${unreadKey}`,
+    });
   const expected = auditKey(prefix, record.dedupeKey, record.time);
   if (expected !== key)
     findings.push({ kind: 'misplaced', key, detail: `event ${record.eventId} belongs at ${expected}` });

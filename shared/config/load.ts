@@ -31,6 +31,13 @@ export type Endpoints = { -readonly [K in keyof typeof ENDPOINT_ENV]?: string };
 export interface Runtime {
   config: OssguardConfig;
   secrets: Secrets;
+  /** The KMS VersionId of each secret read from KMS: the audit key's names the key records are made with. */
+  secretVersions?: { -readonly [K in keyof typeof SECRET_ENV]?: string };
+  /**
+   * The audit key's version before the latest rotation (ACSPrevious), when KMS holds one: work sealed with it
+   * before the rotation is still believed.
+   */
+  previousAuditKey?: { value: string; versionId: string };
   endpoints: Endpoints;
 }
 

@@ -1,5 +1,5 @@
 import type { AuditKey } from '../audit/record';
-import type { KmsSecrets } from '../clients/kms';
+import type { KmsSecrets, SecretVersion } from '../clients/kms';
 import type { Runtime } from './load';
 import type { OssguardConfig } from './schema';
 
@@ -17,16 +17,39 @@ export function kmsSecretNames(config: OssguardConfig): Partial<Record<SecretNam
   return names;
 }
 
-/** The audit key from its value: identified by its KMS secret name, or `env` when it came from the environment. */
+/**
+ * The audit key from its value: identified by its KMS secret name and version (`kms:<name>@<VersionId>`, so
+ * that a record made before the secret was rotated is verified with the version that made it), or `env` when
+ * it came from the environment. Records made before versions were named carry `kms:<name>`.
+ */
 export const auditKeyOf = (
   value: string | undefined,
   secretName: string | undefined,
+  versionId?: string,
 ): AuditKey | undefined =>
-  value ? { id: secretName ? `kms:${secretName}` : 'env', secret: Buffer.from(value, 'utf8') } : undefined;
+  value ? { id: auditKeyId(secretName, versionId), secret: Buffer.from(value, 'utf8') } : undefined;
+
+const auditKeyId = (secretName: string | undefined, versionId: string | undefined): string =>
+  secretName ? `kms:${secretName}${versionId ? `@${versionId}` : ''}` : 'env';
+
+/** The secret name and version an audit key id names, for a KMS-held key (`auditKeyOf`). */
+export function parseAuditKeyId(id: string): { secretName: string; versionId?: string } | undefined {
+  const match = /^kms:(.+?)(?:@([^@]+))?$/.exec(id);
+  if (!match?.[1]) return undefined;
+  return { secretName: match[1], ...(match[2] ? { versionId: match[2] } : {}) };
+}
 
 /** The audit key the functions sign records with, from the runtime's secrets. */
 export const runtimeAuditKey = (runtime: Runtime): AuditKey | undefined =>
-  auditKeyOf(runtime.secrets.auditKey, runtime.config.secrets?.auditKey);
+  auditKeyOf(runtime.secrets.auditKey, runtime.config.secrets?.auditKey, runtime.secretVersions?.auditKey);
+
+/** The audit key's version before the latest rotation (KMS's ACSPrevious), if the functions read one. */
+export const previousRuntimeAuditKey = (runtime: Runtime): AuditKey | undefined =>
+  auditKeyOf(
+    runtime.previousAuditKey?.value,
+    runtime.config.secrets?.auditKey,
+    runtime.previousAuditKey?.versionId,
+  );
 
 /** How long a value read from KMS is used before it is read again: a rotated secret reaches every instance within it. */
 export const SECRET_REFRESH_MS = 15 * 60_000;
@@ -41,6 +64,10 @@ export const SECRET_RETRY_MS = 60_000;
  */
 export class KmsSecretCache {
   private values: Partial<Record<SecretName, string>> | undefined;
+  /** The VersionId of each value read (F-KMS-GETSECRETVALUE). */
+  versions: Partial<Record<SecretName, string>> = {};
+  /** The audit key's ACSPrevious version (F-KMS-PUTSECRETVALUE), when the secret was rotated. */
+  previousAuditKey: SecretVersion | undefined;
   private nextRead = 0;
   private reading: Promise<Partial<Record<SecretName, string>>> | undefined;
 
@@ -74,10 +101,16 @@ export class KmsSecretCache {
   private async read(kms: KmsSecrets): Promise<Partial<Record<SecretName, string>>> {
     const entries = await Promise.all(
       Object.entries(this.names).map(
-        async ([name, secret]) => [name, await kms.getSecretValue(secret)] as const,
+        async ([name, secret]) => [name, await kms.getSecretVersion(secret)] as const,
       ),
     );
-    this.values = Object.fromEntries(entries);
+    this.values = Object.fromEntries(entries.map(([name, read]) => [name, read.value]));
+    this.versions = Object.fromEntries(entries.map(([name, read]) => [name, read.versionId]));
+    // A secret never rotated has no ACSPrevious: KMS refuses the read, and there is nothing to keep.
+    const audit = this.names.auditKey;
+    this.previousAuditKey = audit
+      ? await kms.getSecretVersion(audit, { stage: 'ACSPrevious' }).catch(() => undefined)
+      : undefined;
     this.nextRead = this.clock() + SECRET_REFRESH_MS;
     return this.values;
   }

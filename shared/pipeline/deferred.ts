@@ -6,8 +6,9 @@ import { PIPELINE_PREFIX } from './remediated';
 /**
  * Work a function could not finish and hands on instead of losing: the ActionTrail records of a log range it
  * could not finish (cloud faults past its retries, or its timeout near; after `maxRetryTime` SLS skips a range
- * for good, F-FC-LOGTRIGGER-INVOCATION), kept as write-once objects beside the audit records. The next
- * trail-guard invocation drains them. Objects are never deleted (a WORM-locked bucket refuses it): a
+ * for good, F-FC-LOGTRIGGER-INVOCATION), kept as write-once objects beside the audit records. trail-guard's
+ * next range with someone else's change drains them, and so does every run of the sweep's timer, so that no
+ * item waits for an unrelated change (shared/logtrigger/routes.ts). Objects are never deleted (a WORM-locked bucket refuses it): a
  * `done/` object beside each one says it was taken.
  */
 const QUEUE_DIR = `${PIPELINE_PREFIX}deferred/`;
@@ -22,6 +23,11 @@ const LOOKBACK_MS = 24 * 3600_000;
 const PAGE = 100;
 /** Listing pages one drain reads at most: items planted at the head of the queue cannot hide the rest. */
 const MAX_PAGES = 10;
+/**
+ * Records one item holds at most: about what trail-guard judges in a second or two, so that a drain bounded by
+ * an invocation's remaining time always finishes the item it starts.
+ */
+const ITEM_RECORDS = 50;
 /** An item dated further ahead than this was not written by a drain (clocks differ by seconds, not minutes). */
 const CLOCK_SKEW_MS = 60_000;
 
@@ -58,6 +64,8 @@ interface Queue {
    * bucket must not hand trail-guard records to judge as if the trail had delivered them.
    */
   key: AuditKey | undefined;
+  /** The audit key's version before a rotation: items sealed with it before the rotation still hold. */
+  previous?: AuditKey | undefined;
 }
 
 /** Items this instance took already: a warm instance does not ask again whether they are done. */
@@ -67,21 +75,53 @@ const taken = new Set<string>();
 const backoffMs = (attempt: number): number =>
   attempt < 1 ? 0 : Math.min(600_000, 1_000 * 4 ** (attempt - 1));
 
+/**
+ * Queues work as items of at most `ITEM_RECORDS` records each, so that one item fits in what is left of any
+ * invocation that drains it; resolves to the items' keys.
+ */
 export async function deferWork(
   queue: Queue,
   work: Omit<DeferredWork, 'kind' | 'notBefore'>,
-): Promise<string> {
+): Promise<string[]> {
   const notBefore = new Date(Date.parse(work.deferredAt) + backoffMs(work.attempt)).toISOString();
   const inverted = String(TIME_CEILING - Date.parse(work.deferredAt)).padStart(13, '0');
-  const id = createHash('sha256').update(`${work.from}\n${work.deferredAt}`).digest('hex').slice(0, 16);
-  const key = `${QUEUE_DIR}${inverted}-${id}.json`;
-  const item: DeferredWork = { kind: 'ossguard-deferred', ...work, notBefore };
-  await queue.gateway.putObjectIfAbsent(
-    queue.bucket,
-    key,
-    JSON.stringify({ ...item, ...sealFields(item, queue.key) }),
-  );
-  return key;
+  const parts = chunkRoutes(work.routes);
+  const keys: string[] = [];
+  for (const [index, routes] of parts.entries()) {
+    const from = parts.length > 1 ? `${work.from}#${index + 1}` : work.from;
+    const id = createHash('sha256').update(`${from}\n${work.deferredAt}`).digest('hex').slice(0, 16);
+    const key = `${QUEUE_DIR}${inverted}-${id}.json`;
+    const item: DeferredWork = { kind: 'ossguard-deferred', ...work, from, routes, notBefore };
+    await queue.gateway.putObjectIfAbsent(
+      queue.bucket,
+      key,
+      JSON.stringify({ ...item, ...sealFields(item, queue.key) }),
+    );
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** The routes' records in slices of `ITEM_RECORDS`, each keeping the routes' order (the order they are judged in). */
+function chunkRoutes(routes: DeferredWork['routes']): Array<DeferredWork['routes']> {
+  const parts: Array<DeferredWork['routes']> = [];
+  let part: DeferredWork['routes'] = {};
+  let size = 0;
+  for (const [route, records] of Object.entries(routes)) {
+    for (let start = 0; start < records.length; ) {
+      const slice = records.slice(start, start + ITEM_RECORDS - size);
+      part[route] = [...(part[route] ?? []), ...slice];
+      size += slice.length;
+      start += slice.length;
+      if (size === ITEM_RECORDS) {
+        parts.push(part);
+        part = {};
+        size = 0;
+      }
+    }
+  }
+  if (size > 0) parts.push(part);
+  return parts;
 }
 
 /**
@@ -90,8 +130,11 @@ export async function deferWork(
  */
 export const isQueueWrite = (record: unknown): boolean => JSON.stringify(record ?? null).includes(QUEUE_DIR);
 
-/** Deferred work of the last day that no drain has taken yet, oldest first. */
-export async function pendingWork(queue: Queue, now: Date): Promise<QueuedWork[]> {
+/**
+ * Deferred work of the last day that no drain has taken yet, oldest first, read one item at a time as the
+ * drain asks: a drain that stops at its deadline reads no further.
+ */
+export async function* pendingWork(queue: Queue, now: Date): AsyncGenerator<QueuedWork> {
   const recent: string[] = [];
   let next: string | undefined;
   for (let page = 0; page < MAX_PAGES && recent.length < PAGE; page++) {
@@ -103,17 +146,16 @@ export async function pendingWork(queue: Queue, now: Date): Promise<QueuedWork[]
     next = listed.next;
     if (!next) break;
   }
-  const pending: QueuedWork[] = [];
   for (const key of recent.slice(0, PAGE).reverse()) {
+    if (taken.has(key)) continue;
     if (await queue.gateway.objectExists(queue.bucket, doneKey(key))) {
       taken.add(key);
       continue;
     }
-    const work = parseWork(await queue.gateway.getObject(queue.bucket, key), queue.key);
+    const work = parseWork(await queue.gateway.getObject(queue.bucket, key), queue);
     if (!work) taken.add(key);
-    else if (Date.parse(work.notBefore) <= now.getTime()) pending.push({ key, work });
+    else if (Date.parse(work.notBefore) <= now.getTime()) yield { key, work };
   }
-  return pending;
 }
 
 /** Marks an item taken; its unfinished part, if any, was deferred again as a new item first. */
@@ -128,14 +170,14 @@ export async function markTaken(queue: Queue, key: string, at: Date): Promise<vo
 
 const doneKey = (key: string): string => `${DONE_DIR}${key.slice(QUEUE_DIR.length)}`;
 
-function parseWork(body: Buffer, key: AuditKey | undefined): DeferredWork | undefined {
+function parseWork(body: Buffer, { key, previous }: Queue): DeferredWork | undefined {
   try {
     const value = JSON.parse(body.toString('utf8')) as
       | (Partial<DeferredWork> & Record<string, unknown>)
       | null;
     if (value?.kind !== 'ossguard-deferred' || typeof value.routes !== 'object' || value.routes === null)
       return undefined;
-    if (!sealHolds(value, key)) return undefined;
+    if (!sealHolds(value, key) && !(previous && sealHolds(value, previous))) return undefined;
     const routes = Object.fromEntries(
       Object.entries(value.routes).filter(([, records]) => Array.isArray(records)),
     );

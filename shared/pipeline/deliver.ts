@@ -65,12 +65,15 @@ export async function writeRecords(
  */
 export async function reportCapped(guard: string, waited: number, deps: InvocationDeps): Promise<void> {
   const { config } = deps.runtime;
+  const now = (deps.now ?? (() => new Date()))();
   const pending = [
     cappedSummary(guard, waited, {
       invocationId: deps.invocationId,
+      // A timer's invocation is never redelivered: it is its own batch.
+      batch: { id: deps.invocationId, time: now.toISOString() },
       cap: config.maxRemediationsPerInvocation,
       auditPrefix: config.audit.prefix,
-      now: (deps.now ?? (() => new Date()))(),
+      now,
     }),
   ];
   const gateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());

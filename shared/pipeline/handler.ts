@@ -128,7 +128,12 @@ export function createFunctionHandler<Result>(
           }),
       );
       if (current?.values !== values) {
-        const withSecrets = { ...runtime, secrets: { ...runtime.secrets, ...values } };
+        const withSecrets = {
+          ...runtime,
+          secrets: { ...runtime.secrets, ...values },
+          secretVersions: kmsCache.versions,
+          ...(kmsCache.previousAuditKey ? { previousAuditKey: kmsCache.previousAuditKey } : {}),
+        };
         current = {
           runtime: withSecrets,
           dispatch: createAlertDispatcher(withSecrets, sharedBudget),

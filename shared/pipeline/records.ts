@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type AuditRecord, auditKey, type DecisionKind, type UnsignedAuditRecord } from '../audit/record';
 import type { CallLog } from '../clients/calllog';
 import { CloudApiError, describeError, GuardError } from '../errors';
@@ -42,25 +43,48 @@ export const notJudgedKey = (
 export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid|capped):/.test(dedupeKey);
 
 /**
- * The one record and alert of an invocation whose blast-radius cap held changes back: how many waited, and
- * that a follow-up invocation judges them (EventBridge's redelivery, or trail-guard's deferred-work queue).
+ * The one record and alert of a batch whose blast-radius cap held changes back: how many waited, and that a
+ * follow-up invocation judges them (EventBridge's redelivery, or trail-guard's deferred-work queue). Keyed by
+ * the batch, not by the invocation: EventBridge redelivers a capped batch with the same event ids
+ * (F-EVENTBRIDGE-DEDUPE) under a new FC request id, and its summary must find the first one's record.
  */
 export function cappedSummary(
   guard: string,
   waited: number,
-  at: { invocationId: string; cap: number; auditPrefix: string; now: Date },
+  at: { invocationId: string; batch: CappedBatch; cap: number; auditPrefix: string; now: Date },
 ): Pending {
   const eventId = `${at.invocationId}#blast-radius-cap`;
   const record: UnsignedAuditRecord = {
     ...baseRecord(
       guard,
-      { eventId, dedupeKey: notJudgedKey('capped', guard, at.invocationId), eventName: 'BlastRadiusCap' },
+      { eventId, dedupeKey: notJudgedKey('capped', guard, at.batch.id), eventName: 'BlastRadiusCap' },
       at.now,
     ),
+    time: at.batch.time,
     decision: 'alerted',
     reason: `blast-radius cap of ${at.cap} remediations per invocation reached: ${waited} change(s) waited and are handed to a follow-up invocation`,
   };
   return { record, key: auditKey(at.auditPrefix, record.dedupeKey, record.time), alert: { advice: [] } };
+}
+
+/** What a cap summary is keyed by: an id the same on every delivery of the batch, and the day it files under. */
+export interface CappedBatch {
+  id: string;
+  time: string;
+}
+
+/**
+ * A batch of changes as every delivery of it sees it: its changes' event ids, and the earliest event time
+ * (the time of an unjudged item is not in the batch, so `now` stands in when there is no change).
+ */
+export function cappedBatchOf(items: readonly ParsedItem[], now: Date): CappedBatch {
+  const changes = items.flatMap((item) => (item.kind === 'change' ? [item.record] : []));
+  const ids = changes.map((c) => c.eventId).sort();
+  const times = changes.map((c) => Date.parse(c.time)).filter((t) => !Number.isNaN(t));
+  return {
+    id: createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 32),
+    time: new Date(times.length > 0 ? Math.min(...times) : now.getTime()).toISOString(),
+  };
 }
 
 /** A decision carried through: only such a record means its change was handled; a failed attempt is retried. */

@@ -30,6 +30,8 @@ export interface ChangeLedger {
   intentKey: string;
   /** Signs intents and claims, and decides whether an intent read back can be believed. */
   auditKey: AuditKey | undefined;
+  /** The audit key's version before a rotation: what it signed before the rotation is believed too. */
+  previousKey?: AuditKey | undefined;
 }
 
 export const recordExists = (at: ChangeLedger): Promise<boolean> =>
@@ -54,7 +56,13 @@ export type LedgerOpening =
  * decided again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
  */
 export async function openLedger(
-  audit: { gateway: OssGateway; bucket: string; prefix: string; key: AuditKey | undefined },
+  audit: {
+    gateway: OssGateway;
+    bucket: string;
+    prefix: string;
+    key: AuditKey | undefined;
+    previousKey?: AuditKey | undefined;
+  },
   change: Pick<ChangeRecord, 'dedupeKey' | 'time' | 'origin'>,
 ): Promise<LedgerOpening> {
   const retryFailed = change.origin === 'lookup-events';
@@ -69,7 +77,13 @@ export async function openLedger(
 
 /** Where the records of the change keyed `dedupeKey` at `time` live. */
 const ledgerAt = (
-  audit: { gateway: OssGateway; bucket: string; prefix: string; key: AuditKey | undefined },
+  audit: {
+    gateway: OssGateway;
+    bucket: string;
+    prefix: string;
+    key: AuditKey | undefined;
+    previousKey?: AuditKey | undefined;
+  },
   dedupeKey: string,
   time: string,
 ): ChangeLedger => ({
@@ -79,6 +93,7 @@ const ledgerAt = (
   recordKey: auditKey(audit.prefix, dedupeKey, time),
   intentKey: intentKey(audit.prefix, dedupeKey, time),
   auditKey: audit.key,
+  previousKey: audit.previousKey,
 });
 
 /**
@@ -102,7 +117,9 @@ export async function ledgerRecord(at: ChangeLedger): Promise<AuditRecord | 'abs
  * but could copy a signed one to the key of a change it wants ignored.
  */
 const believable = (record: AuditRecord, at: ChangeLedger): boolean =>
-  record.dedupeKey === at.dedupeKey && isTrustedRecord(record, at.auditKey);
+  record.dedupeKey === at.dedupeKey &&
+  (isTrustedRecord(record, at.auditKey) ||
+    (at.previousKey !== undefined && isTrustedRecord(record, at.previousKey)));
 
 async function recordState(
   at: ChangeLedger,

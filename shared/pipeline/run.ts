@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { auditKey, type DecisionKind } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
-import { runtimeAuditKey } from '../config/secrets';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
@@ -12,6 +12,7 @@ import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { plan } from './plan';
 import {
+  cappedBatchOf,
   cappedSummary,
   changeRecord,
   dated,
@@ -77,14 +78,15 @@ export async function runGuard<State>(
   if (waited > 0)
     deps.log.warn('blast-radius cap reached; the rest waits for a follow-up invocation', { waited });
   if (waited > 0 && !deps.followUp) {
-    pending.push(
-      cappedSummary(guard.name, waited, {
-        invocationId: deps.invocationId,
-        cap: config.maxRemediationsPerInvocation,
-        auditPrefix: config.audit.prefix,
-        now: now(),
-      }),
-    );
+    const summary = cappedSummary(guard.name, waited, {
+      invocationId: deps.invocationId,
+      batch: cappedBatchOf(unique, now()),
+      cap: config.maxRemediationsPerInvocation,
+      auditPrefix: config.audit.prefix,
+      now: now(),
+    });
+    // A redelivered batch said how many waited the first time: its summary is on record already.
+    if (!(await recorded(auditGateway, config.audit.bucket, summary.key, deps))) pending.push(summary);
   }
 
   const deliveries = await sendAlerts(pending, deps.dispatch);
@@ -125,6 +127,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     bucket: config.audit.bucket,
     prefix: config.audit.prefix,
     key: runtimeAuditKey(deps.runtime),
+    previousKey: previousRuntimeAuditKey(deps.runtime),
   };
   const scope = changeScope(deps, change, now());
   const book = { gateway: auditGateway, bucket: config.audit.bucket, guard: guard.name, log: deps.log };
@@ -191,6 +194,21 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
         alert: { advice: [] },
       },
     };
+  }
+}
+
+/** Whether a record exists; when that cannot be read, it is taken as absent (an alert twice beats none). */
+async function recorded(
+  gateway: OssGateway,
+  bucket: string,
+  key: string,
+  deps: InvocationDeps,
+): Promise<boolean> {
+  try {
+    return await gateway.objectExists(bucket, key);
+  } catch (error) {
+    deps.log.warn('audit record not read; alerting anyway', { auditKey: key, error: describeError(error) });
+    return false;
   }
 }
 

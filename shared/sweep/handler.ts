@@ -1,8 +1,11 @@
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
 import { leakIntake } from '../incident/intake';
+import { drainDeferred } from '../logtrigger/routes';
 import type { ChangeSource } from '../pipeline/handler';
+import { RemediationBudget } from '../pipeline/types';
 import { SWEEP_PREFIX, SweepCheckpoints } from './progress-checkpoint';
 import { type SweepResult, sweep } from './sweep';
 
@@ -37,8 +40,11 @@ function deadlineOf(event: Buffer | string): number | undefined {
   return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
-/** The oss-sweeper's source, its timer: one invocation sweeps until done or near the timeout, then checkpoints. */
-export function sweepTimerSource(): ChangeSource<SweepResult> {
+/**
+ * The oss-sweeper's source, its timer: one invocation drains the deferred-work queue, then sweeps until done
+ * or near the timeout, and checkpoints.
+ */
+export function sweepTimerSource(): ChangeSource<SweepResult & { drained: number }> {
   return {
     name: 'oss-sweeper',
     run: async (event, context, { runtime, deps, credentials }) => {
@@ -51,12 +57,29 @@ export function sweepTimerSource(): ChangeSource<SweepResult> {
       );
       const { audit } = runtime.config;
       const auditGateway = new OssGateway(deps.oss, audit.region ?? context.region, new CallLog());
-      return sweep({
+      const deadline = runDeadline(event, context.function?.timeout ?? DEFAULT_TIMEOUT_S, startedAt);
+      // One blast-radius budget for the whole invocation, the drain and every batch of the sweep alike.
+      const budget = new RemediationBudget(runtime.config.maxRemediationsPerInvocation);
+      // What trail-guard handed on goes next, so that nothing waits for an unrelated change in the trail to
+      // start a drain; it takes at most half of the run, and what is left waits for the next run.
+      const queue = {
+        gateway: auditGateway,
+        bucket: audit.bucket,
+        key: runtimeAuditKey(runtime),
+        previous: previousRuntimeAuditKey(runtime),
+      };
+      const drained = await drainDeferred(
+        { deps: { ...deps, budget }, context, runtime, log: deps.log, queue },
+        (Date.now() + deadline) / 2,
+      );
+      const result = await sweep({
         deps,
         accountId: context.accountId ?? '',
-        deadline: runDeadline(event, context.function?.timeout ?? DEFAULT_TIMEOUT_S, startedAt),
+        deadline,
         checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX),
+        budget,
       });
+      return { ...result, drained };
     },
   };
 }

@@ -62,6 +62,8 @@ export interface SweepOptions {
   checkpoints: SweepCheckpoints;
   /** Buckets assessed at once (default `SWEEP_CONCURRENCY`). */
   concurrency?: number;
+  /** The invocation's blast-radius budget, when something before the sweep drew on it too. */
+  budget?: RemediationBudget;
 }
 
 export interface SweepResult {
@@ -127,7 +129,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   });
   const listing = new OssGateway(deps.oss, deps.region, new CallLog());
   // One blast-radius budget for the whole invocation: every batch of the bucket pass, then the object pass.
-  const budget = new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
+  const budget = options.budget ?? new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
   const guards = new GuardQueue(runId, options, result, now, budget);
   const progress = new Progress(resume?.after);
   const refs = bucketRefs(listing, resume?.after);

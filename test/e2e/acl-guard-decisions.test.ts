@@ -213,6 +213,37 @@ describe('oss-acl-guard decisions beyond remediation, through the bundled functi
     expect(mailed).toHaveLength(1);
   });
 
+  it('says once how many waited when EventBridge redelivers the same capped batch', async () => {
+    cloud.setConfig({ maxRemediationsPerInvocation: 1 });
+    const buckets = ['redelivered-a', 'redelivered-b', 'redelivered-c'];
+    for (const bucket of buckets) await alice.putBucket(bucket);
+    await cloud.settle();
+    for (const bucket of buckets) await cloud.unobserved(() => alice.putBucketACL(bucket, 'public-read'));
+    // One batch of CloudEvents, sent again with the same ids after each failed invocation, as EventBridge
+    // redelivers (F-EVENTBRIDGE-RETRY-POLICY, F-EVENTBRIDGE-DEDUPE).
+    const batch = JSON.stringify(
+      buckets.map((bucket) =>
+        ossChangeEvent(cloud, {
+          actor: 'alice',
+          operation: 'PutBucketAcl',
+          bucket,
+          headers: { 'x-oss-acl': 'public-read' },
+        }),
+      ),
+    );
+    const waitedMails = () =>
+      cloud.smtp.messages().filter((m) => /change\(s\) waited/.test(m.mail.text ?? ''));
+    const before = waitedMails().length;
+    const outcomes = [];
+    for (let n = 0; n < 3; n++) outcomes.push((await cloud.bus.invoke('oss-acl-guard', batch)).ok);
+    await cloud.settle();
+
+    expect(outcomes).toEqual([false, false, true]);
+    const acls = await Promise.all(buckets.map(async (bucket) => (await alice.getBucketACL(bucket)).acl));
+    expect(acls).toEqual(['private', 'private', 'private']);
+    expect(waitedMails().slice(before)).toHaveLength(1);
+  });
+
   it('puts no secret of the function or the robot in logs, audit records, alerts or results', async () => {
     expect(await secrets.leaks()).toEqual([]);
   });

@@ -2,12 +2,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { olderAuditKeys, resolveAuditKey } from '../../cli/audit/location';
 import { LOCAL_SECRET_NAMES, LOCAL_SMTP_USER, type LocalCloud } from '../../local/cloud';
 import { recordSeal } from '../../shared/audit/record';
-import { kmsSecrets } from '../../shared/clients/kms';
+import { AuditStore } from '../../shared/audit/store';
+import { verifyAudit } from '../../shared/audit/verify';
+import { CallLog } from '../../shared/clients/calllog';
+import { KMS_VERSION, kmsSecrets } from '../../shared/clients/kms';
+import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
+import { rpcCaller } from '../../shared/clients/rpc-call';
+import { DEFAULT_AUDIT_PREFIX, parseConfig } from '../../shared/config';
 import { auditKeyOf } from '../../shared/config/secrets';
 import { renderSYaml } from '../../shared/deployment/syaml';
-import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
+import { deferWork } from '../../shared/pipeline/deferred';
+import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, decisionsFor, startCloud, userClient } from './local-cloud';
 
 describe('ossguard with its secrets in KMS', () => {
@@ -54,8 +62,8 @@ describe('ossguard with its secrets in KMS', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]?.user).toBe(LOCAL_SMTP_USER);
     expect(mails[0]?.mail.text).toContain('kms-bucket');
-    expect(record?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}`);
-    const key = auditKeyOf(values[1], LOCAL_SECRET_NAMES.auditKey);
+    expect(record?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`);
+    const key = auditKeyOf(values[1], LOCAL_SECRET_NAMES.auditKey, 'v1');
     expect(record && recordSeal(record, key)).toBe('verified');
     // The message took a slot of the DingTalk budget every instance shares.
     const slots = await cloud
@@ -98,5 +106,127 @@ describe('ossguard with its secrets in KMS', () => {
     await expect(kms.getSecretValue(LOCAL_SECRET_NAMES.auditKey)).resolves.toBe(values[1]);
     cloud.kms.putSecret('someone-elses-secret', 'not for ossguard');
     await expect(kms.getSecretValue('someone-elses-secret')).rejects.toMatchObject({ code: 'Forbidden.RAM' });
+  });
+
+  it('verifies the records made before and after the audit key is rotated, each with its own version', async () => {
+    const alice = userClient(cloud, 'alice');
+    await alice.putBucket('before-rotation');
+    await alice.putBucket('after-rotation');
+    await cloud.settle();
+    await alice.putBucketACL('before-rotation', 'public-read');
+    await cloud.settle();
+
+    // An administrator rotates the key: a new version becomes ACSCurrent (F-KMS-PUTSECRETVALUE).
+    const { rootKey } = cloud.identities;
+    const admin = rpcCaller(
+      rootKey,
+      { version: KMS_VERSION, host: `kms.${cloud.region}.aliyuncs.com`, region: cloud.region },
+      cloud.endpoints.kms,
+    );
+    await admin('PutSecretValue', {
+      SecretName: LOCAL_SECRET_NAMES.auditKey,
+      SecretData: 'the-rotated-local-audit-key-0123456789',
+      VersionId: 'v2',
+    });
+    // A changed configuration starts fresh instances, which read the secrets anew.
+    cloud.setConfig({ maxRemediationsPerInvocation: 24 });
+    await alice.putBucketACL('after-rotation', 'public-read');
+    await cloud.settle();
+
+    const [before] = await decisionsFor(cloud, 'PutBucketAcl', 'before-rotation');
+    const [after] = await decisionsFor(cloud, 'PutBucketAcl', 'after-rotation');
+    expect(before?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`);
+    expect(after?.macKeyId).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`);
+    // EventBridge delivers the change made before the rotation again: its record, made with v1, says handled.
+    const earlier = cloud.bus
+      .history()
+      .find(
+        (e) =>
+          e.data.eventName === 'PutBucketAcl' &&
+          e.data.referencedResources['ACS::OSS::Bucket']?.[0] === 'before-rotation',
+      );
+    const again = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(earlier));
+    const decisions = again.ok ? (again.result as { decisions: Array<{ decision: string }> }).decisions : [];
+    expect(decisions.map((d) => d.decision)).toEqual(['duplicate']);
+
+    // As `ossguard audit verify` reads the key: ACSCurrent, and each earlier version a MAC names.
+    const config = parseConfig(cloud.functionEnv().OSSGUARD_CONFIG ?? '{}');
+    const location = { target: rootTarget(cloud), config };
+    const key = await resolveAuditKey(location);
+    const olderKeys = olderAuditKeys(location);
+    expect(key?.id).toBe(`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`);
+    const gateway = new OssGateway(
+      new OssClientFactory({ credentials: rootKey, endpoint: cloud.endpoints.oss }),
+      cloud.region,
+      new CallLog(),
+    );
+    const verification = await verifyAudit(new AuditStore(gateway, cloud.auditBucket, DEFAULT_AUDIT_PREFIX), {
+      ...(key ? { key } : {}),
+      ...(olderKeys ? { olderKeys } : {}),
+    });
+    expect(verification.findings.filter((f) => f.kind === 'forged')).toEqual([]);
+    const by = verification.verifiedBy;
+    expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`]?.records).toBeGreaterThan(0);
+    expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`]?.records).toBeGreaterThan(0);
+    cloud.setConfig({});
+  });
+
+  it('still drains deferred work sealed with the audit key version before a rotation', async () => {
+    const alice = userClient(cloud, 'alice');
+    const bucket = 'sealed-before-rotation';
+    await alice.putBucket(bucket);
+    await cloud.settle();
+    await cloud.unobserved(() => alice.putBucketACL(bucket, 'public-read'));
+    // The queue item trail-guard would have written before the rotation: sealed with the version then current.
+    const { rootKey } = cloud.identities;
+    const kms = kmsSecrets(rootKey, cloud.region, cloud.endpoints.kms);
+    const sealedWith = await kms.getSecretVersion(LOCAL_SECRET_NAMES.auditKey, { stage: 'ACSPrevious' });
+    const gateway = new OssGateway(
+      new OssClientFactory({ credentials: rootKey, endpoint: cloud.endpoints.oss }),
+      cloud.region,
+      new CallLog(),
+    );
+    const now = new Date();
+    const record = {
+      eventId: 'queued-before-rotation',
+      eventVersion: 1,
+      eventName: 'PutBucketAcl',
+      eventType: 'ApiCall',
+      eventTime: now.toISOString(),
+      serviceName: 'Oss',
+      acsRegion: cloud.region,
+      userIdentity: { type: 'ram-user', userName: 'alice', accountId: cloud.identities.accountId },
+      requestParameters: { BucketName: bucket, 'x-oss-acl': 'public-read' },
+      referencedResources: { 'ACS::OSS::Bucket': [bucket] },
+    };
+    await cloud.unobserved(() =>
+      deferWork(
+        {
+          gateway,
+          bucket: cloud.auditBucket,
+          key: auditKeyOf(sealedWith.value, LOCAL_SECRET_NAMES.auditKey, sealedWith.versionId),
+        },
+        {
+          from: 'before-rotation',
+          reason: 'test',
+          deferredAt: now.toISOString(),
+          attempt: 0,
+          routes: { 'oss-acl-guard': [record] },
+        },
+      ),
+    );
+    // The sweep's timer drains the queue, with the functions holding the rotated key (v2).
+    const outcome = await cloud.bus.invoke(
+      'oss-sweeper',
+      JSON.stringify({
+        triggerTime: now.toISOString(),
+        triggerName: 'hourly-sweep',
+        payload: '{"deadlineMs":0}',
+      }),
+    );
+    expect(outcome.ok).toBe(true);
+    expect((await alice.getBucketACL(bucket)).acl).toBe('private');
+    const records = (await auditRecords(cloud)).filter((r) => r.eventId === 'queued-before-rotation');
+    expect(records.map((r) => r.decision)).toEqual(['remediated']);
   });
 });

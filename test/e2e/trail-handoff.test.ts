@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { DeferredWork } from '../../shared/pipeline/deferred';
@@ -114,4 +115,131 @@ describe('trail-guard hands on what a range cannot finish', () => {
     expect((await auditRecords(cloud)).filter((r) => r.eventId === 'planted-0001')).toEqual([]);
     expect((await alice.getBucketACL(bucket)).acl).toBe('public-read');
   });
+});
+
+/** #19 class 2 and 12: what trail-guard handed on is finished by the sweep's timer, with no later change needed. */
+describe('the sweep drains the deferred-work queue', () => {
+  let cloud: LocalCloud;
+  /** Set to pause the trigger as the next range is read: what ossguard writes meanwhile then starts no range. */
+  let pauseOnRead = false;
+
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({
+      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-drain-')),
+      retryDelayMs: 50,
+      slsIntercept: () => {
+        if (pauseOnRead) {
+          pauseOnRead = false;
+          cloud.logTriggers.pause();
+        }
+        return undefined;
+      },
+    });
+    // Object ACL changes travel in the trail alone; EventBridge stays out of it.
+    cloud.bus.pause();
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** Objects of a new bucket, made while the trail is read as usual. */
+  async function objects(bucket: string, count: number): Promise<{ client: OSS; keys: string[] }> {
+    const client = userClient(cloud, 'alice', bucket);
+    await userClient(cloud, 'alice').putBucket(bucket);
+    const keys = Array.from({ length: count }, (_, i) => `burst/${String(i).padStart(3, '0')}.txt`);
+    for (const key of keys) await client.put(key, Buffer.from(key));
+    await cloud.settle();
+    return { client, keys };
+  }
+
+  /**
+   * Makes the changes reach trail-guard as one range, pausing the trigger as that range is read: the queue's
+   * own writes are trail records too, and no later range may drain the queue here.
+   */
+  async function oneRange(change: () => Promise<void>): Promise<void> {
+    cloud.logTriggers.pause();
+    await change();
+    const before = cloud.logTriggers.deliveries().length;
+    pauseOnRead = true;
+    cloud.logTriggers.resume();
+    while (cloud.logTriggers.deliveries().length === before) await sleep(2);
+    await cloud.logTriggers.drain();
+  }
+
+  async function sweepOnce(payload: Record<string, unknown> = {}): Promise<{ drained: number }> {
+    const event = {
+      triggerTime: new Date().toISOString(),
+      triggerName: 'hourly-sweep',
+      payload: JSON.stringify(payload),
+    };
+    const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+    if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.message}`);
+    return outcome.result as { drained: number };
+  }
+
+  const publicCount = async (client: OSS, keys: string[]) =>
+    (await Promise.all(keys.map(async (key) => (await client.getACL(key)).acl))).filter(
+      (acl) => acl !== 'private',
+    ).length;
+
+  /** Each change's audit records, by event id: every one must have exactly one. */
+  async function recordsPerChange(bucket: string): Promise<number[]> {
+    const records = (await auditRecords(cloud)).filter(
+      (r) => r.eventName === 'PutObjectAcl' && r.resource.bucket === bucket && r.actor.type === 'ram-user',
+    );
+    const per = new Map<string, number>();
+    for (const r of records) per.set(r.eventId, (per.get(r.eventId) ?? 0) + 1);
+    return [...per.values()];
+  }
+
+  it('finishes a burst above the blast-radius cap on the next sweep, with no later change in the trail', async () => {
+    const { client, keys } = await objects('drain-burst', 4);
+    cloud.setConfig({ maxRemediationsPerInvocation: 2 });
+    await oneRange(async () => {
+      for (const key of keys) await client.putACL(key, 'public-read');
+    });
+    expect(await publicCount(client, keys)).toBe(2);
+
+    expect((await sweepOnce()).drained).toBe(1);
+    expect(await publicCount(client, keys)).toBe(0);
+    cloud.logTriggers.resume();
+    await cloud.settle();
+    expect(await recordsPerChange('drain-burst')).toEqual([1, 1, 1, 1]);
+    cloud.setConfig({});
+  }, 120_000);
+
+  it('drains a queue larger than one invocation has time for over several, each change judged once', async () => {
+    const { client, keys } = await objects('drain-big', 110);
+    cloud.setConfig({ maxRemediationsPerInvocation: 1 });
+    await oneRange(async () => {
+      for (const key of keys) await client.putACL(key, 'public-read');
+    });
+    // The cap let one change through: the rest waits in items of at most 50.
+    const waiting = await publicCount(client, keys);
+    expect(waiting).toBeGreaterThan(100);
+
+    // A run with no time to spare takes one item and leaves the rest queued, until none is left.
+    cloud.setConfig({ maxRemediationsPerInvocation: 200 });
+    const drained: number[] = [];
+    const left: number[] = [waiting];
+    for (let run = 0; run < 8 && drained.at(-1) !== 0; run++) {
+      drained.push((await sweepOnce({ deadlineMs: 0 })).drained);
+      left.push(await publicCount(client, keys));
+    }
+    expect(drained.at(-1)).toBe(0);
+    expect(drained.slice(0, -1).every((n) => n === 1)).toBe(true);
+    expect(drained.length).toBeGreaterThanOrEqual(4);
+    // Each run finished at most one item's 50 changes, and the last found none left.
+    const done = left.slice(1).map((n, i) => (left[i] as number) - n);
+    expect(done.every((n) => n >= 0 && n <= 50)).toBe(true);
+    expect(left.at(-1)).toBe(0);
+    cloud.logTriggers.resume();
+    await cloud.settle();
+    const per = await recordsPerChange('drain-big');
+    expect(per).toHaveLength(110);
+    expect(per.every((n) => n === 1)).toBe(true);
+    cloud.setConfig({});
+  }, 180_000);
 });

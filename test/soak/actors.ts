@@ -1,9 +1,9 @@
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud, TrailDataEvent } from '../../local/cloud';
 import type { AccessKey } from '../../local/identity';
-import { type Change, policyDocument, type UploadVia } from './world';
+import { ALL_OSS, type Change, policyDocument, type UploadVia, WORLD } from './world';
 
 /**
  * The people of the soak: RAM users making changes through the real SDKs. Injected faults hit their calls
@@ -22,6 +22,24 @@ export interface Outcome {
   retries: number;
   /** Request ids of the calls that led up to the change: a multipart upload's Initiate and UploadPart. */
   precedingRequestIds?: string[];
+  /** Request ids of the calls that carried the change through: UploadPart and Complete after an ACL on Initiate. */
+  followingRequestIds?: string[];
+  /** A record the trail alone holds, as it landed there (a console sign-in has no API answer). */
+  trail?: TrailDataEvent;
+}
+
+/** Who makes a change: the RAM user it names, else the soak's everyday user. */
+export function actorOf(change: Change): string {
+  switch (change.kind) {
+    case 'access-key':
+      return change.creator;
+    case 'key-reenable':
+    case 'policy-attach':
+    case 'broad-policy':
+      return change.actor;
+    default:
+      return 'soak-alice';
+  }
 }
 
 interface SdkError {
@@ -60,7 +78,10 @@ type RawRequest = (params: Record<string, unknown>) => Promise<{ res?: { headers
 
 /** ali-oss 6 methods for the other ACL-setting calls, which its type definitions lack. */
 interface UploadCalls {
-  initMultipartUpload(name: string): Promise<{ uploadId: string; res: unknown }>;
+  initMultipartUpload(
+    name: string,
+    options?: { headers: Record<string, string> },
+  ): Promise<{ uploadId: string; res: unknown }>;
   uploadPart(
     name: string,
     uploadId: string,
@@ -73,7 +94,7 @@ interface UploadCalls {
     name: string,
     uploadId: string,
     parts: Array<{ number: number; etag: string }>,
-    options: { headers: Record<string, string> },
+    options?: { headers: Record<string, string> },
   ): Promise<{ res: unknown }>;
   putSymlink(
     name: string,
@@ -90,6 +111,7 @@ export class Actors {
   private readonly ossClients = new Map<string, OSS>();
   private readonly ramClients = new Map<string, Ram>();
   private readonly keys = new Map<string, Key>();
+  private readonly rootKeys: Key[] = [];
 
   constructor(private readonly cloud: LocalCloud) {}
 
@@ -101,6 +123,12 @@ export class Actors {
       this.keys.set(user, key);
     }
     return key;
+  }
+
+  /** The `index`th root AccessKey of the account (created in the identity store: setup, not a change). */
+  rootKey(index: number): Key {
+    while (this.rootKeys.length <= index) this.rootKeys.push(this.cloud.identities.createRootAccessKey());
+    return this.rootKeys[index] as Key;
   }
 
   oss(user: string, bucket?: string): OSS {
@@ -155,24 +183,10 @@ export class Actors {
         const done = await persist(() => this.oss(user).putBucket(change.bucket, options));
         return { requestId: ossRequestId(done.value), retries: done.retries };
       }
-      case 'bucket-bpa': {
-        const request = (this.oss(user) as unknown as { request: RawRequest }).request.bind(this.oss(user));
-        const done = await persist(() =>
-          request({
-            method: change.action === 'delete' ? 'DELETE' : 'PUT',
-            bucket: change.bucket,
-            subres: 'publicAccessBlock',
-            ...(change.action === 'delete'
-              ? { successStatuses: [204] }
-              : {
-                  content: Buffer.from(BPA_XML(change.action === 'on')),
-                  mime: 'application/xml',
-                  successStatuses: [200],
-                }),
-          }),
-        );
-        return { requestId: ossRequestId(done.value), retries: done.retries };
-      }
+      case 'bucket-bpa':
+        return this.publicAccessBlock(user, change.bucket, change.action);
+      case 'account-bpa':
+        return this.publicAccessBlock(user, undefined, change.action);
       case 'bucket-policy': {
         const client = this.oss(user);
         const document = policyDocument(change.bucket, change.policy);
@@ -189,6 +203,119 @@ export class Actors {
         return this.refused(() => this.oss(user, change.bucket).putACL(change.key, 'public-read'));
       case 'access-key':
         return this.createKey(change.creator, change.owner);
+      case 'key-reenable':
+        return this.reenableKey(change.actor, change.owner);
+      case 'root-key-use': {
+        const key = this.rootKey(change.root);
+        const client = this.cloud.ossClient(key, WORLD.rootBucket);
+        const done = await persist(() => client.put(change.key, Buffer.from(change.key)));
+        return { requestId: ossRequestId(done.value), accessKeyId: key.accessKeyId, retries: done.retries };
+      }
+      case 'key-outside-network':
+        return this.roam(change.user);
+      case 'policy-attach': {
+        const request = new $Ram.AttachPolicyToUserRequest({
+          policyType: 'System',
+          policyName: 'AliyunOSSFullAccess',
+          userName: change.user,
+        });
+        const done = await persist(() => this.ram(user).attachPolicyToUser(request));
+        return { requestId: done.value.body?.requestId ?? '', retries: done.retries };
+      }
+      case 'broad-policy': {
+        const ram = this.ram(user);
+        const policyDocument = JSON.stringify(ALL_OSS);
+        if (change.how === 'create') {
+          const request = new $Ram.CreatePolicyRequest({ policyName: change.policy, policyDocument });
+          const done = await persist(() => ram.createPolicy(request));
+          return { requestId: done.value.body?.requestId ?? '', retries: done.retries };
+        }
+        const request = new $Ram.CreatePolicyVersionRequest({
+          policyName: change.policy,
+          policyDocument,
+          setAsDefault: true,
+        });
+        const done = await persist(() => ram.createPolicyVersion(request));
+        return { requestId: done.value.body?.requestId ?? '', retries: done.retries };
+      }
+      case 'console-signin': {
+        const trail = this.cloud.consoleSignin({ userName: change.user }, { mfa: false });
+        if (!trail) throw new Error('the trail recorded no sign-in');
+        return { requestId: trail.record.requestId, retries: 0, trail };
+      }
+    }
+  }
+
+  /** Block Public Access of a bucket, or of the account without one, switched on, off or deleted. */
+  private async publicAccessBlock(
+    user: string,
+    bucket: string | undefined,
+    action: 'on' | 'off' | 'delete',
+  ): Promise<Outcome> {
+    const request = (this.oss(user) as unknown as { request: RawRequest }).request.bind(this.oss(user));
+    const done = await persist(() =>
+      request({
+        method: action === 'delete' ? 'DELETE' : 'PUT',
+        // ali-oss signs the account's resource (`/`) when the bucket is empty.
+        bucket: bucket ?? '',
+        subres: 'publicAccessBlock',
+        ...(action === 'delete'
+          ? { successStatuses: [204] }
+          : {
+              content: Buffer.from(BPA_XML(action === 'on')),
+              mime: 'application/xml',
+              successStatuses: [200],
+            }),
+      }),
+    );
+    return { requestId: ossRequestId(done.value), retries: done.retries };
+  }
+
+  /** Switches back on the owner's key that ossguard disabled (the soak made it for the owner before). */
+  private async reenableKey(actor: string, owner: string): Promise<Outcome> {
+    const ram = this.ram(actor);
+    const own = this.keys.get(owner)?.accessKeyId;
+    const listed = await persist(() =>
+      ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName: owner })),
+    );
+    const target = (listed.value.body?.accessKeys?.accessKey ?? []).find(
+      (k) => k.accessKeyId !== own && k.status === 'Inactive',
+    )?.accessKeyId;
+    if (!target) throw new Error(`${owner} has no disabled key to switch back on`);
+    const done = await persist(() =>
+      ram.updateAccessKey(
+        new $Ram.UpdateAccessKeyRequest({ userName: owner, userAccessKeyId: target, status: 'Active' }),
+      ),
+    );
+    return {
+      requestId: done.value.body?.requestId ?? '',
+      accessKeyId: target,
+      retries: listed.retries + done.retries,
+    };
+  }
+
+  /**
+   * A write signed by a new user's key from outside the user's allowed network. An attempt whose answer was
+   * lost (a slow answer the client gave up on) may already have had the key disabled, so that the retry is
+   * refused: the change is then that attempt's, as the trail recorded it.
+   */
+  private async roam(user: string): Promise<Outcome> {
+    const key = this.key(user);
+    const client = this.cloud.ossClient(key, WORLD.roamBucket);
+    try {
+      const done = await persist(() => client.put(`roam/${user}.txt`, Buffer.from(user)));
+      return { requestId: ossRequestId(done.value), accessKeyId: key.accessKeyId, retries: done.retries };
+    } catch (error) {
+      const landed = this.cloud
+        .trailDataEvents()
+        .find(
+          (d) =>
+            d.record.eventName === 'PutObject' &&
+            !d.record.errorCode &&
+            JSON.stringify(d.record.userIdentity).includes(key.accessKeyId),
+        );
+      if (landed) return { requestId: landed.record.requestId, accessKeyId: key.accessKeyId, retries: 1 };
+      throw error;
     }
   }
 
@@ -214,19 +341,29 @@ export class Actors {
         const done = await persist(() => calls.putSymlink(key, from, { headers }));
         return { requestId: ossRequestId(done.value), retries: done.retries };
       }
-      case 'multipart': {
-        const started = await persist(() => calls.initMultipartUpload(key));
+      case 'multipart':
+      case 'multipart-initiate': {
+        const onInitiate = via === 'multipart-initiate';
+        const started = await persist(() =>
+          calls.initMultipartUpload(key, onInitiate ? { headers } : undefined),
+        );
         const { uploadId } = started.value;
         const part = await persist(() => calls.uploadPart(key, uploadId, 1, body, 0, body.length));
         const etag = part.value.etag;
         const done = await persist(() =>
-          calls.completeMultipartUpload(key, uploadId, [{ number: 1, etag }], { headers }),
+          calls.completeMultipartUpload(
+            key,
+            uploadId,
+            [{ number: 1, etag }],
+            onInitiate ? undefined : { headers },
+          ),
         );
-        return {
-          requestId: ossRequestId(done.value),
-          retries: started.retries + part.retries + done.retries,
-          precedingRequestIds: [ossRequestId(started.value), ossRequestId(part.value)],
-        };
+        const retries = started.retries + part.retries + done.retries;
+        const ids = [ossRequestId(started.value), ossRequestId(part.value), ossRequestId(done.value)];
+        // The call that asked for the ACL is the change; the others led up to it or carried it through.
+        return onInitiate
+          ? { requestId: ids[0] as string, retries, followingRequestIds: ids.slice(1) }
+          : { requestId: ids[2] as string, retries, precedingRequestIds: ids.slice(0, 2) };
       }
       case 'post': {
         const done = await persist(() => this.postObject(calls, bucket, key, acl, body));

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { FaultKind } from '../../local/faults';
 import type { AuditRecord, DecisionKind } from '../../shared/audit/record';
 import { wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { isObjectAclChange } from '../../shared/events/trail-log';
 import type { MadeChange, SoakRun } from './run';
 import { attemptsOf, rangeHolds, trackBus, trackTrail } from './tracker';
-import { isExceptedBucket, objectKeys, type PolicyChoice, policyDocument, WORLD } from './world';
+import { ALL_OSS, isExceptedBucket, objectKeys, type PolicyChoice, policyDocument, WORLD } from './world';
 
 /** The soak's figures: what happened, and what went wrong. Empty `violations` means every invariant held. */
 export interface SoakReport {
@@ -111,7 +112,7 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
       continue;
     }
     const { event } = change;
-    const found = recordsByKey.get(event.key) ?? [];
+    const found = recordsByKey.get(recordKeyOf(change, event)) ?? [];
     if (found.length !== 1) {
       if (found.length === 0) lost += 1;
       fail(`${label}: ${found.length} audit records for event ${event.id}, expected exactly 1`);
@@ -125,6 +126,11 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
       (recordsByKey.get(e.key) ?? []).some((r) => r.decision === change.expected),
     );
     if (record.decision === 'skipped' && judgedEarlier) continue;
+    // An ACL asked on Initiate, judged before Complete made the object: Complete's re-check judged it.
+    const judgedLater = (change.followingEvents ?? []).some((e) =>
+      (recordsByKey.get(e.key) ?? []).some((r) => r.decision === change.expected),
+    );
+    if (record.decision === 'skipped' && judgedLater) continue;
     // An earlier attempt acted, then its audit write failed (or it timed out), and the next found nothing to do.
     // A log range's timeout excuses nothing: trail-guard hands on what it cannot finish before FC ends it
     // (shared/pipeline/deferred.ts), so each of the range's events is checked like any other.
@@ -245,11 +251,49 @@ function describe(change: MadeChange): string {
       return `${c.kind} ${c.creator} for ${c.owner}`;
     case 'bucket-policy':
       return `${c.kind} ${c.bucket} ${c.policy}`;
+    case 'key-reenable':
+      return `${c.kind} ${c.actor} for ${c.owner}`;
+    case 'root-key-use':
+      return `${c.kind} root key ${c.root} ${c.key}`;
+    case 'key-outside-network':
+    case 'console-signin':
+      return `${c.kind} ${c.user}`;
+    case 'policy-attach':
+      return `${c.kind} ${c.actor} to ${c.user}`;
+    case 'broad-policy':
+      return `${c.kind} ${c.how} ${c.policy}`;
+    case 'account-bpa':
+      return `${c.kind} ${c.action}`;
   }
 }
 
-/** Private what must be private, untouched what is excepted, disabled the keys that must not exist. */
-function checkFinalState({ cloud, made }: SoakRun, fail: (message: string) => void): void {
+/**
+ * Where the change's audit record is: under its event's key, or for key-usage-guard under that guard's own key
+ * (shared/guards/key-usage.ts `keyUsesToJudge`): one per root key and hour, shared by that hour's uses.
+ */
+function recordKeyOf(change: MadeChange, event: NonNullable<MadeChange['event']>): string {
+  switch (change.change.kind) {
+    case 'root-key-use': {
+      const hour = event.via === 'trail' ? String(event.data.record.eventTime).slice(0, 13) : '';
+      const key = createHash('sha256')
+        .update(change.accessKeyId ?? '')
+        .digest('hex')
+        .slice(0, 16);
+      return `key-usage-guard/root-key/${key}/${hour}`;
+    }
+    case 'key-outside-network':
+    case 'console-signin':
+      return `key-usage-guard/${event.key}`;
+    default:
+      return event.key;
+  }
+}
+
+/**
+ * Private what must be private, untouched what is excepted, disabled the keys that must not exist, detached
+ * and rolled back the identity policies that grant too much, Block Public Access on where it was switched off.
+ */
+function checkFinalState({ cloud, made, identity }: SoakRun, fail: (message: string) => void): void {
   const lastAcl = new Map<string, string>();
   const bpaTouched = new Set<string>();
   const lastPolicy = new Map<string, PolicyChoice>();
@@ -294,18 +338,34 @@ function checkFinalState({ cloud, made }: SoakRun, fail: (message: string) => vo
   for (const bucket of bpaTouched) {
     if (!cloud.oss.bucket(bucket)?.blockPublicAccess) fail(`bucket ${bucket} has Block Public Access off`);
   }
+  if (made.some((m) => m.change.kind === 'account-bpa') && !cloud.oss.accountBlockPublicAccess)
+    fail('the account has Block Public Access off');
+  for (const [user, policies] of Object.entries(identity.attached)) {
+    if (policies.includes('AliyunOSSFullAccess')) fail(`AliyunOSSFullAccess is still attached to ${user}`);
+  }
+  for (const [policy, document] of Object.entries(identity.defaults)) {
+    if (JSON.stringify(JSON.parse(document || 'null')) === JSON.stringify(ALL_OSS))
+      fail(`custom policy ${policy} has oss:* on acs:oss:*:*:* as its default version`);
+  }
 
   const keyStatus = new Map<string, string>();
   for (const user of cloud.identities.users.values()) {
     for (const key of user.accessKeys) keyStatus.set(key.accessKeyId, key.status);
   }
   for (const m of made) {
-    if (m.change.kind !== 'access-key' || !m.accessKeyId) continue;
+    const { kind } = m.change;
+    if (kind !== 'access-key' && kind !== 'key-reenable' && kind !== 'key-outside-network') continue;
+    if (!m.accessKeyId) continue;
     const status = keyStatus.get(m.accessKeyId);
     if (status === undefined) continue; // deleted later by the soak to stay under RAM's two-key limit
     const want = m.expected === 'remediated' ? 'Inactive' : 'Active';
-    if (status !== want)
-      fail(`AccessKey ${m.accessKeyId} of ${m.change.owner} is ${status}, expected ${want}`);
+    if (status !== want) fail(`AccessKey ${m.accessKeyId} of ${describe(m)} is ${status}, expected ${want}`);
+  }
+  // A root key is never disabled, only alerted on (#21 item 2).
+  for (const m of made) {
+    if (m.change.kind !== 'root-key-use') continue;
+    const key = cloud.identities.rootKeys.find((k) => k.accessKeyId === m.accessKeyId);
+    if (key?.status !== 'Active') fail(`root AccessKey of ${describe(m)} is ${key?.status}, expected Active`);
   }
 
   // ossguard's own writes, found in ActionTrail: none may touch an excepted bucket.

@@ -1,15 +1,24 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as $Ram from '@alicloud/ram20150501';
 import { LocalCloud } from '../../local/cloud';
 import { DEFAULT_MIX, FaultInjector, ratesFor } from '../../local/faults';
 import { positionOf } from '../../local/sls/store';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
-import { Actors } from './actors';
-import { EventTracker, type Settlement, type TrackedEvent } from './tracker';
-import { EXCEPTION_TAG, objectKeys, type PlannedChange, planChanges, soakConfig, WORLD } from './world';
+import { Actors, actorOf } from './actors';
+import { EventTracker, type Settlement, type TrackedEvent, trackTrail } from './tracker';
+import {
+  EXCEPTION_TAG,
+  objectKeys,
+  type PlannedChange,
+  planChanges,
+  READ_REPORTS,
+  soakConfig,
+  WORLD,
+} from './world';
 
 export interface SoakOptions {
   changes: number;
@@ -32,6 +41,8 @@ export interface MadeChange extends PlannedChange {
   event?: TrackedEvent;
   /** Events of the calls that led up to the change (a multipart upload's Initiate and UploadPart). */
   precedingEvents?: TrackedEvent[];
+  /** Events of the calls that carried it through (UploadPart and Complete after an ACL asked on Initiate). */
+  followingEvents?: TrackedEvent[];
   accessKeyId?: string;
   settlement?: Settlement;
   /** Attempts of the person's own call that met a fault. */
@@ -49,7 +60,16 @@ export interface SoakRun {
   /** Dead letters of both paths as they stood before being re-driven. */
   deadLettered: DeadLetter[];
   redriven: Array<{ id: string; ok: boolean; error?: string }>;
+  /** RAM as it stands at the end, read through its API: the policies attached and each policy's default. */
+  identity: IdentityState;
   durationMs: number;
+}
+
+export interface IdentityState {
+  /** Policy names attached to each of `WORLD.policyUsers`. */
+  attached: Record<string, string[]>;
+  /** The default version's document of each of `WORLD.policies`. */
+  defaults: Record<string, string>;
 }
 
 /** A bus event or a log-trigger range given up after every attempt failed. */
@@ -70,6 +90,9 @@ export interface DeadLetter {
 }
 
 const SETTLE_TIMEOUT_MS = 120_000;
+
+/** Identity policy changes reach ossguard through the trail alone: no EventBridge rule of s.yaml carries them. */
+const TRAIL_ONLY: ReadonlySet<string> = new Set(['policy-attach', 'broad-policy']);
 
 /**
  * One error fault in twenty starts a run of 3-8 failing calls on its bucket or user: without runs, a 10% rate
@@ -130,19 +153,23 @@ async function soak(
   faults.enabled = true;
   const plan = planChanges(options.changes, options.seed);
   let done = 0;
-  const made = await execute(plan, options.workers, async (planned) => {
+  const make = async (planned: PlannedChange): Promise<MadeChange> => {
     const result: MadeChange = { ...planned, userRetries: 0 };
-    const actor = planned.change.kind === 'access-key' ? planned.change.creator : 'soak-alice';
     try {
-      const outcome = await actors.make(actor, planned.change);
+      const outcome = await actors.make(actorOf(planned.change), planned.change);
       result.userRetries = outcome.retries;
       if (outcome.accessKeyId) result.accessKeyId = outcome.accessKeyId;
-      const event = tracker.eventFor(outcome.requestId);
+      const event = outcome.trail
+        ? trackTrail(outcome.trail)
+        : tracker.eventFor(outcome.requestId, TRAIL_ONLY.has(planned.change.kind) ? 'trail' : undefined);
       if (!event) throw new Error(`no event for request ${outcome.requestId}`);
       result.event = event;
       const preceding = (outcome.precedingRequestIds ?? []).flatMap((id) => tracker.eventFor(id) ?? []);
       if (preceding.length > 0) result.precedingEvents = preceding;
+      const following = (outcome.followingRequestIds ?? []).flatMap((id) => tracker.eventFor(id) ?? []);
+      if (following.length > 0) result.followingEvents = following;
       result.settlement = await tracker.settled(event, SETTLE_TIMEOUT_MS);
+      for (const later of following) await tracker.settled(later, SETTLE_TIMEOUT_MS);
       // A timed-out revert still lands after its client gave up: the next change must not race it.
       await quietFor(faults, result);
     } catch (error) {
@@ -151,7 +178,19 @@ async function soak(
     done += 1;
     if (done % 100 === 0) log(`${done} changes made (${Date.now() - started} ms)`);
     return result;
-  });
+  };
+  // The account's Block Public Access goes last: once ossguard switches it back on, it refuses public ACLs.
+  const first = await execute(
+    plan.filter((p) => p.change.kind !== 'account-bpa'),
+    options.workers,
+    make,
+  );
+  const last = await execute(
+    plan.filter((p) => p.change.kind === 'account-bpa'),
+    1,
+    make,
+  );
+  const made = plan.map((p) => (first[p.seq] ?? last[p.seq]) as MadeChange);
 
   await settleAll(cloud, faults);
   faults.enabled = false;
@@ -169,7 +208,23 @@ async function soak(
   }
   await settleAll(cloud, faults);
 
-  return { options, made, records: auditRecordsOf(cloud), cloud, faults, deadLettered, redriven };
+  const identity = await identityStateOf(actors);
+  return { options, made, records: auditRecordsOf(cloud), cloud, faults, deadLettered, redriven, identity };
+}
+
+async function identityStateOf(actors: Actors): Promise<IdentityState> {
+  const ram = actors.ram(WORLD.creators[0] as string);
+  const attached: IdentityState['attached'] = {};
+  for (const userName of WORLD.policyUsers) {
+    const listed = await ram.listPoliciesForUser(new $Ram.ListPoliciesForUserRequest({ userName }));
+    attached[userName] = (listed.body?.policies?.policy ?? []).map((p) => p.policyName ?? '');
+  }
+  const defaults: IdentityState['defaults'] = {};
+  for (const policyName of WORLD.policies) {
+    const got = await ram.getPolicy(new $Ram.GetPolicyRequest({ policyName, policyType: 'Custom' }));
+    defaults[policyName] = got.body?.defaultPolicyVersion?.policyDocument ?? '';
+  }
+  return { attached, defaults };
 }
 
 function deadLettersOf(cloud: LocalCloud, maxRetries: number): DeadLetter[] {
@@ -214,7 +269,11 @@ function deadLettersOf(cloud: LocalCloud, maxRetries: number): DeadLetter[] {
 async function setUp(cloud: LocalCloud, actors: Actors): Promise<void> {
   const alice = actors.oss('soak-alice');
   const aclBuckets = [...WORLD.buckets, ...WORLD.sharedBuckets, ...WORLD.taggedBuckets];
-  await Promise.all([...aclBuckets, ...WORLD.bpaBuckets].map((bucket) => alice.putBucket(bucket)));
+  await Promise.all(
+    [...aclBuckets, ...WORLD.bpaBuckets, WORLD.rootBucket, WORLD.roamBucket].map((bucket) =>
+      alice.putBucket(bucket),
+    ),
+  );
   await Promise.all(
     aclBuckets.flatMap((bucket) =>
       objectKeys().map((key) => actors.oss('soak-alice', bucket).put(key, Buffer.from(`${bucket}/${key}`))),
@@ -236,7 +295,16 @@ async function setUp(cloud: LocalCloud, actors: Actors): Promise<void> {
     ),
   );
   for (const user of [...WORLD.creators, ...WORLD.owners]) actors.key(user);
-  for (const user of WORLD.serviceUsers) cloud.identities.createUser(user);
+  for (const user of [...WORLD.serviceUsers, ...WORLD.policyUsers, ...WORLD.signinUsers])
+    cloud.identities.createUser(user);
+  const admin = actors.ram(WORLD.creators[0] as string);
+  await Promise.all(
+    WORLD.policies.map((policyName) =>
+      admin.createPolicy(
+        new $Ram.CreatePolicyRequest({ policyName, policyDocument: JSON.stringify(READ_REPORTS) }),
+      ),
+    ),
+  );
   await cloud.settle();
 }
 
@@ -284,10 +352,18 @@ async function execute<T>(
 
 async function quietFor(faults: FaultInjector, made: MadeChange): Promise<void> {
   const { change } = made;
+  const bucket =
+    'bucket' in change ? change.bucket : change.kind === 'root-key-use' ? WORLD.rootBucket : undefined;
+  const owner =
+    change.kind === 'access-key' || change.kind === 'key-reenable'
+      ? change.owner
+      : change.kind === 'key-outside-network'
+        ? change.user
+        : undefined;
   const until = faults.busyUntil((call) =>
-    change.kind === 'access-key'
-      ? call.user === change.owner || call.user === made.accessKeyId
-      : call.bucket === change.bucket,
+    owner !== undefined
+      ? call.user === owner || call.user === made.accessKeyId
+      : bucket !== undefined && call.bucket === bucket,
   );
   const wait = until - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 50));

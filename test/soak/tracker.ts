@@ -57,6 +57,9 @@ export function attemptsOf(cloud: LocalCloud, tracked: TrackedEvent): Attempt[] 
  */
 export class EventTracker {
   private readonly byRequestId = new Map<string, TrackedEvent>();
+  /** Management events as the trail delivered them, for those no EventBridge rule carries to ossguard. */
+  private readonly inTrail = new Map<string, TrackedEvent>();
+  private seenTrail = 0;
   private readonly handled = new Set<string>();
   private readonly dead = new Set<string>();
   private seenEvents = 0;
@@ -66,9 +69,9 @@ export class EventTracker {
 
   constructor(private readonly cloud: LocalCloud) {}
 
-  eventFor(requestId: string): TrackedEvent | undefined {
+  eventFor(requestId: string, via?: 'trail'): TrackedEvent | undefined {
     this.refresh();
-    return this.byRequestId.get(requestId);
+    return (via === 'trail' ? this.inTrail : this.byRequestId).get(requestId);
   }
 
   settlement(tracked: TrackedEvent): Settlement | undefined {
@@ -105,6 +108,11 @@ export class EventTracker {
       const item = data[this.seenData] as TrailDataEvent;
       // Reads are data events too; only the writes are changes.
       if (item.record.eventRW !== 'Read') this.byRequestId.set(item.record.requestId, trackTrail(item));
+    }
+    const trail = this.cloud.trailManagementEvents();
+    for (; this.seenTrail < trail.length; this.seenTrail++) {
+      const item = trail[this.seenTrail] as TrailDataEvent;
+      this.inTrail.set(item.record.requestId, trackTrail(item));
     }
     const deliveries = this.cloud.bus.deliveries();
     for (; this.seenDeliveries < deliveries.length; this.seenDeliveries++) {

@@ -21,9 +21,30 @@ export type Change =
   /** PutObjectAcl on an object that does not exist: refused, so nothing changed. */
   | { kind: 'failed-call'; bucket: string; key: string }
   | { kind: 'access-key'; creator: string; owner: string }
-  | { kind: 'bucket-policy'; bucket: string; policy: PolicyChoice };
+  /** UpdateAccessKey Status=Active on the owner's key that ossguard disabled (#19 class 3). */
+  | { kind: 'key-reenable'; actor: string; owner: string }
+  | { kind: 'bucket-policy'; bucket: string; policy: PolicyChoice }
+  /** #21: a root AccessKey uploads an object (alerted once per key per hour). */
+  | { kind: 'root-key-use'; root: number; key: string }
+  /** #21: a RAM user's key signs a call from outside the network the config allows it (disabled). */
+  | { kind: 'key-outside-network'; user: string }
+  /** #21: AttachPolicyToUser of AliyunOSSFullAccess (detached). */
+  | { kind: 'policy-attach'; actor: string; user: string }
+  /**
+   * #21: a custom policy with oss:* on acs:oss:*:*:*, new (only alerted: nothing uses it yet) or as a new
+   * version set as default of a narrow policy (rolled back to the narrow one).
+   */
+  | { kind: 'broad-policy'; actor: string; policy: string; how: 'create' | 'version' }
+  /** #21: a console sign-in without MFA (alerted). */
+  | { kind: 'console-signin'; user: string }
+  /**
+   * #21: the account's Block Public Access switched off or deleted (switched back on). Made after every other
+   * change: once back on, it refuses the public ACLs the rest of the mix sets.
+   */
+  | { kind: 'account-bpa'; action: 'off' | 'delete' };
 
-export type UploadVia = 'copy' | 'post' | 'multipart' | 'symlink';
+/** `multipart-initiate` asks for the ACL on InitiateMultipartUpload, `multipart` on CompleteMultipartUpload. */
+export type UploadVia = 'copy' | 'post' | 'multipart' | 'multipart-initiate' | 'symlink';
 
 /** Reads by the owner only; anyone reads everything; both in one policy; or DeleteBucketPolicy. */
 export type PolicyChoice = 'owner' | 'anyone' | 'mixed' | 'delete';
@@ -89,7 +110,36 @@ export const WORLD = {
   creators: range(3, (i) => `soak-admin-${pad(i)}`),
   owners: range(8, (i) => `soak-dev-${pad(i)}`),
   serviceUsers: range(2, (i) => `svc-${pad(i)}`),
+  /** Root AccessKeys besides the operator's (which the local cloud excepts), and the bucket they upload to. */
+  rootKeys: 2,
+  rootBucket: 'soak-root',
+  /** Buckets the keys of users outside their allowed network write to. */
+  roamBucket: 'soak-roam',
+  /** Users AliyunOSSFullAccess is attached to. */
+  policyUsers: range(3, (i) => `soak-pol-${pad(i)}`),
+  /**
+   * Custom policies, narrow at first, each of which gets one broad version set as default: a second would find
+   * the first broad version, rolled back, between it and the narrow one (RAM keeps it, and identity-policy-guard
+   * rolls back to the version before), and the local RAM has no DeletePolicyVersion to tidy it away.
+   */
+  policies: range(8, (i) => `soak-policy-${pad(i)}`),
+  /** Console users without MFA. */
+  signinUsers: range(3, (i) => `soak-web-${pad(i)}`),
 } as const;
+
+/** Users whose keys may sign calls only from this network; the local cloud's callers are 127.0.0.1. */
+export const ROAMING_USERS = 'soak-roam-*';
+export const ALLOWED_NETWORK = '10.0.0.0/8';
+
+/** The broad statement of #21 item 3, and the narrow policy the soak's custom policies start as. */
+export const ALL_OSS = {
+  Version: '1',
+  Statement: [{ Effect: 'Allow', Action: 'oss:*', Resource: 'acs:oss:*:*:*' }],
+};
+export const READ_REPORTS = {
+  Version: '1',
+  Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: ['acs:oss:*:*:reports/*'] }],
+};
 
 export const objectKeys = (): string[] => range(WORLD.objectsPerBucket, (i) => `data/file-${i}.txt`);
 
@@ -108,7 +158,12 @@ export function soakConfig(): Record<string, unknown> {
       'multiple-active-keys': 'off',
       'untrusted-source': 'off',
       'root-access-key': 'off',
+      // #21 in enforce where the rule can act, so that the final state says whether it did.
+      'key-used-outside-network': 'enforce',
+      'broad-system-policy-attached': 'enforce',
+      'identity-policy-broad-oss': 'enforce',
     },
+    accessKeys: { allowedNetworks: [{ user: ROAMING_USERS, cidrs: [ALLOWED_NETWORK] }] },
     // Strip: a repair the oracle can state exactly (the public statement goes, the owner's stays).
     policy: { mode: 'strip' },
     exceptions: {
@@ -143,7 +198,24 @@ export interface PlannedChange {
 }
 
 export function groupOf(change: Change): string {
-  return change.kind === 'access-key' ? `user:${change.owner}` : `bucket:${change.bucket}`;
+  switch (change.kind) {
+    case 'access-key':
+    case 'key-reenable':
+      return `user:${change.owner}`;
+    case 'root-key-use':
+      return `root:${change.root}`;
+    case 'key-outside-network':
+    case 'console-signin':
+      return `user:${change.user}`;
+    case 'policy-attach':
+      return `attached:${change.user}`;
+    case 'broad-policy':
+      return `policy:${change.policy}`;
+    case 'account-bpa':
+      return 'account';
+    default:
+      return `bucket:${change.bucket}`;
+  }
 }
 
 const PUBLIC = new Set(['public-read', 'public-read-write']);
@@ -167,6 +239,17 @@ export function expectedDecision(change: Change): DecisionKind {
     case 'bucket-policy':
       if (change.policy === 'owner' || change.policy === 'delete') return 'skipped';
       return isExceptedBucket(change.bucket) ? 'excepted' : 'remediated';
+    // Judged like a creation by someone else: key-for-other-user, which no user exception waives (#20).
+    case 'key-reenable':
+    case 'key-outside-network':
+    case 'policy-attach':
+    case 'account-bpa':
+      return 'remediated';
+    case 'broad-policy':
+      return change.how === 'version' ? 'remediated' : 'alerted';
+    case 'root-key-use':
+    case 'console-signin':
+      return 'alerted';
   }
 }
 
@@ -180,7 +263,17 @@ const MIX: Array<[ChangeKind, number]> = [
   ['new-bucket', 6],
   ['bucket-bpa', 7],
   ['failed-call', 7],
+  ['key-reenable', 4],
+  ['root-key-use', 3],
+  ['key-outside-network', 3],
+  ['policy-attach', 3],
+  ['broad-policy', 4],
+  ['console-signin', 3],
+  ['account-bpa', 1],
 ];
+
+/** Each one waits for the whole mix before it (see `Change`), so a few are enough. */
+const MAX_ACCOUNT_BPA = 2;
 
 export function planChanges(count: number, seed: number): PlannedChange[] {
   const random = prng(seed);
@@ -197,6 +290,11 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
   const aclBuckets = [...WORLD.buckets, ...WORLD.sharedBuckets, ...WORLD.taggedBuckets];
   let criticals = 0;
   let newBuckets = 0;
+  let accountBpa = 0;
+  /** Owners whose latest key ossguard disabled: the keys someone may switch back on. */
+  const disabled = new Set<string>();
+  /** Policies that got their broad version already. */
+  const versioned = new Set<string>();
   /** public-read-write is critical; past the cap it becomes public-read, which is high. */
   const publicAcl = (bucket: string): BucketAcl => {
     const wantsCritical = random() < 0.12 && (isExceptedBucket(bucket) || criticals < MAX_CRITICAL_ALERTS);
@@ -207,7 +305,12 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
   const plan: PlannedChange[] = [];
   for (let seq = 0; seq < count; seq++) {
     const drawn = weighted();
-    const kind = drawn === 'new-bucket' && newBuckets >= MAX_NEW_BUCKETS ? 'bucket-acl' : drawn;
+    const kind =
+      (drawn === 'new-bucket' && newBuckets >= MAX_NEW_BUCKETS) ||
+      (drawn === 'account-bpa' && accountBpa >= MAX_ACCOUNT_BPA) ||
+      (drawn === 'key-reenable' && disabled.size === 0)
+        ? 'bucket-acl'
+        : drawn;
     let change: Change;
     switch (kind) {
       case 'bucket-acl': {
@@ -225,17 +328,14 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
       case 'object-upload': {
         const bucket = pick(aclBuckets);
         const roll = random();
-        const acl: ObjectAcl = roll < 0.2 ? 'private' : publicAcl(bucket);
+        const via = pick(['copy', 'post', 'multipart', 'multipart-initiate', 'symlink'] as const);
+        // The ACL asked on Initiate is judged on Initiate or, once the upload completes, on Complete's
+        // re-check: in an excepted bucket the object's earlier ACL would decide the first, so only others.
+        const target = via === 'multipart-initiate' ? pick(WORLD.buckets) : bucket;
+        const acl: ObjectAcl = roll < 0.2 ? 'private' : publicAcl(target);
         const key = pick(objectKeys());
         const from = pick(objectKeys().filter((k) => k !== key));
-        change = {
-          kind,
-          via: pick(['copy', 'post', 'multipart', 'symlink'] as const),
-          bucket,
-          key,
-          from,
-          acl,
-        };
+        change = { kind, via, bucket: target, key, from, acl };
         break;
       }
       case 'new-bucket': {
@@ -262,8 +362,38 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
         // A quarter of keys are made by their owner for themselves: no rule fires.
         const creator = random() < 0.25 && !isExceptedUser(owner) ? owner : pick(WORLD.creators);
         change = { kind, creator, owner };
+        if (creator === owner) disabled.delete(owner);
+        else disabled.add(owner);
         break;
       }
+      case 'key-reenable':
+        change = { kind, actor: pick(WORLD.creators), owner: pick([...disabled].sort()) };
+        break;
+      case 'root-key-use':
+        change = { kind, root: Math.floor(random() * WORLD.rootKeys), key: `uploads/${seq}.txt` };
+        break;
+      case 'key-outside-network':
+        change = { kind, user: `soak-roam-${pad(seq)}` };
+        break;
+      case 'policy-attach':
+        change = { kind, actor: pick(WORLD.creators), user: pick(WORLD.policyUsers) };
+        break;
+      case 'broad-policy': {
+        const fresh = WORLD.policies.filter((p) => !versioned.has(p));
+        const policy = random() < 0.5 && fresh.length > 0 ? pick(fresh) : undefined;
+        if (policy) versioned.add(policy);
+        change = policy
+          ? { kind, actor: pick(WORLD.creators), policy, how: 'version' }
+          : { kind, actor: pick(WORLD.creators), policy: `soak-broad-${seed % 1000}-${seq}`, how: 'create' };
+        break;
+      }
+      case 'console-signin':
+        change = { kind, user: pick(WORLD.signinUsers) };
+        break;
+      case 'account-bpa':
+        accountBpa += 1;
+        change = { kind, action: pick(['off', 'delete'] as const) };
+        break;
     }
     const expected = expectedDecision(change);
     const critical =

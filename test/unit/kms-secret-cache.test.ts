@@ -8,9 +8,14 @@ function fakeKms() {
   const state = { reads: 0, down: false, value: 'v1' };
   const kms: KmsSecrets = {
     async getSecretValue() {
+      return (await kms.getSecretVersion('')).value;
+    },
+    async getSecretVersion(_name, select) {
+      // Never rotated: no ACSPrevious (F-KMS-PUTSECRETVALUE).
+      if (select?.stage === 'ACSPrevious') throw new Error('Forbidden.ResourceNotFound');
       state.reads += 1;
       if (state.down) throw new Error('ServiceUnavailable');
-      return state.value;
+      return { value: state.value, versionId: state.value };
     },
     async createSecret() {},
   };
