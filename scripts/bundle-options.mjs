@@ -90,11 +90,21 @@ export const KMS_CLIENT = {
   entry: join(root, 'shared', 'clients', 'kms.ts'),
 };
 
+/** STS and Resource Directory, beside each function like KMS's client: loaded only for an organization. */
+export const ORGANIZATION_CLIENT = {
+  module: '/clients/organization-api',
+  file: 'organization.cjs',
+  entry: join(root, 'shared', 'clients', 'organization-api.ts'),
+};
+
+/** Every client bundled beside the functions. */
+export const BESIDE_CLIENTS = [KMS_CLIENT, ORGANIZATION_CLIENT];
+
 export const functionBundleOptions = {
   ...bundleOptions,
   alias: { ...bundleOptions.alias, 'iconv-lite': shim('iconv-lite.cjs') },
   plugins: [
-    besideBundle(KMS_CLIENT),
+    ...BESIDE_CLIENTS.map(besideBundle),
     pruneSdkModels(SDK_MODELS),
     importerShims([
       ...['ws', 'socks-proxy-agent', 'https-proxy-agent', 'http-proxy-agent'].map((module) => ({

@@ -9,6 +9,7 @@ const HEADLINE: Record<UnsignedAuditRecord['decision'], string> = {
   failed: 'could not be checked or fixed',
   excepted: 'allowed by an exception',
   skipped: 'no action needed',
+  reported: 'in an account ossguard does not act in',
 };
 
 function resourceLabel(record: UnsignedAuditRecord): string {

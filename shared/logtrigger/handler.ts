@@ -1,19 +1,20 @@
 import pLimit from 'p-limit';
 import { CallLog } from '../clients/calllog';
-import { type CloudCredentials, isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
+import { type CloudCredentials, isNotFound, OssGateway } from '../clients/oss';
 import { pullPages, type ShardRange, type SlsApi } from '../clients/sls';
 import type { Runtime } from '../config/load';
 import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import { keepableRecord, parseEvents } from '../events/parse-actiontrail-events';
 import { selectTrailRecords, type TrailLogSelection, type TrailRoute } from '../events/trail-log';
-import type { Actor, ParsedItem } from '../events/types';
+import type { Actor, ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { identityPolicyGuard } from '../guards/identity-policy';
 import { judgesRamUserKeys, keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
+import { placeChange } from '../pipeline/accounts';
 import { deferWork, isQueueWrite, markTaken, pendingWork } from '../pipeline/deferred';
 import { type ChangeSource, type FcContext, InvocationFailedError } from '../pipeline/handler';
 import {
@@ -132,7 +133,10 @@ export function logTriggerSource(
     // What earlier invocations handed on goes first: it has waited longest. Only a range with someone else's
     // change, or with a new queue item, looks: the drain's own reads and writes are trail records too, and
     // looking on every range would start the next one for ever.
-    const own = ownRoles(deps.accountId, runtime.config.ownRoleName);
+    const own = [
+      ...ownRoles(deps.accountId, runtime.config.ownRoleName),
+      ...(deps.accounts?.knownRoles() ?? []),
+    ];
     const wake = [...selection.routes.values()].some((records) =>
       records.some((record) => !isOwnRecord(record, own) || isQueueWrite(record)),
     );
@@ -224,13 +228,7 @@ async function judgeRoutes(
   await judge('oss-acl-guard', parsed('oss-acl-guard'));
   const writes = parsed('object-acl-recheck');
   const recheck = runtime.config.trail.recheckObjectWrites
-    ? await publicObjectWrites(
-        writes,
-        deps.oss,
-        ownRoles(deps.accountId, runtime.config.ownRoleName),
-        context.region,
-        log,
-      )
+    ? await publicObjectWrites(writes, deps, context.region, log)
     : { public: [], failed: [] };
   result.retryableFailures.push(...recheck.failed);
   await judge('oss-acl-guard', recheck.public, 'object-acl-recheck');
@@ -385,6 +383,7 @@ const objectId = (region: string, bucket: string, key: string): string => `${reg
 /** An object write whose record shows no ACL: the object may have been uploaded public. */
 interface PossibleExposure {
   change: ParsedItem;
+  record: ChangeRecord;
   eventId: string;
   bucket: string;
   key: string;
@@ -393,14 +392,15 @@ interface PossibleExposure {
 
 /**
  * Of the object writes whose record shows no ACL, those whose object is public now: each distinct object is
- * read once (GetObjectAcl), ossguard's own writes (its audit records) are not read at all, and an object
- * already deleted is nothing to revert. A read that
- * fails after retries fails the invocation, so the range is read again and nothing is lost.
+ * read once (GetObjectAcl), with the clients of its account (a member's through its role), ossguard's own
+ * writes (its audit records, its reverts in a member) are not read at all, and an object already deleted is
+ * nothing to revert. Uploads in accounts ossguard does not act in are not read: an audit record per upload
+ * there would double the writes, and the log line counts them. A read that fails after retries fails the
+ * invocation, so the range is read again and nothing is lost.
  */
 async function publicObjectWrites(
   writes: readonly ParsedItem[],
-  oss: OssClientFactory,
-  own: readonly OwnRole[],
+  deps: InvocationDeps,
   defaultRegion: string,
   log: Logger,
 ): Promise<{ public: ParsedItem[]; failed: InvocationResult['retryableFailures'] }> {
@@ -409,10 +409,11 @@ async function publicObjectWrites(
     if (item.kind !== 'change') continue;
     const { record } = item;
     const { bucket, objectKey } = record.resources;
-    if (!bucket || objectKey === undefined || own.some((r) => isOwnRole(record.actor, r))) continue;
+    if (!bucket || objectKey === undefined) continue;
     const id = objectId(record.region, bucket, objectKey);
     distinct.set(id, {
       change: item,
+      record,
       eventId: record.eventId,
       bucket,
       key: objectKey,
@@ -422,8 +423,27 @@ async function publicObjectWrites(
   const found: ParsedItem[] = [];
   const failed: InvocationResult['retryableFailures'] = [];
   const limit = pLimit(RECHECK_CONCURRENCY);
+  let outside = 0;
   const recheck = async (write: PossibleExposure): Promise<void> => {
+    let placed: Awaited<ReturnType<typeof placeChange>>;
     try {
+      placed = await placeChange(deps, write.record);
+    } catch (error) {
+      // A member role that cannot be assumed: its guard records the failure and alerts with the fix; a fault
+      // fails the range like a failed read.
+      if (error instanceof CloudApiError && error.retryable)
+        failed.push({ eventId: write.eventId, error: describeError(error) });
+      else found.push(write.change);
+      return;
+    }
+    const { placement, own } = placed;
+    if (own.some((r) => isOwnRole(write.record.actor, r))) return;
+    if (placement.kind === 'outside') {
+      outside++;
+      return;
+    }
+    try {
+      const oss = placement.kind === 'member' ? placement.clients.oss : deps.oss;
       const acl = await new OssGateway(oss, write.region, new CallLog()).getObjectAcl(
         write.bucket,
         write.key,
@@ -440,5 +460,6 @@ async function publicObjectWrites(
     }
   };
   await Promise.all([...distinct.values()].map((write) => limit(() => recheck(write))));
+  if (outside > 0) log.info('uploads in accounts ossguard does not act in were not re-checked', { outside });
   return { public: found, failed };
 }

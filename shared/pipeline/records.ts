@@ -33,13 +33,37 @@ export type ItemOutcome =
 
 /** The dedupe key of an event a guard did not judge: ignored (not its event) or invalid (unreadable). */
 export const notJudgedKey = (
-  kind: 'ignored' | 'invalid' | 'capped',
+  kind: 'ignored' | 'invalid' | 'capped' | 'outside',
   guard: string,
   eventId: string,
 ): string => `${kind}:${guard}:${eventId}`;
 
 /** Whether an audit record's dedupe key is that of a judged change, not of an event left unjudged. */
-export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid|capped):/.test(dedupeKey);
+export const wasJudged = (dedupeKey: string): boolean =>
+  !/^(ignored|invalid|capped|outside):/.test(dedupeKey);
+
+/** The one alerted record of an invocation about several of its changes (what the cap held back, …). */
+export function invocationSummary(
+  guard: string,
+  about: { kind: 'capped' | 'outside'; id: string; eventName: string; reason: string; advice?: string[] },
+  at: { invocationId: string; auditPrefix: string; now: Date },
+): Pending {
+  const eventId = `${at.invocationId}#${about.id}`;
+  const record: UnsignedAuditRecord = {
+    ...baseRecord(
+      guard,
+      { eventId, dedupeKey: notJudgedKey(about.kind, guard, at.invocationId), eventName: about.eventName },
+      at.now,
+    ),
+    decision: 'alerted',
+    reason: about.reason,
+  };
+  return {
+    record,
+    key: auditKey(at.auditPrefix, record.dedupeKey, record.time),
+    alert: { advice: about.advice ?? [] },
+  };
+}
 
 /**
  * The one record and alert of an invocation whose blast-radius cap held changes back: how many waited, and
@@ -50,17 +74,16 @@ export function cappedSummary(
   waited: number,
   at: { invocationId: string; cap: number; auditPrefix: string; now: Date },
 ): Pending {
-  const eventId = `${at.invocationId}#blast-radius-cap`;
-  const record: UnsignedAuditRecord = {
-    ...baseRecord(
-      guard,
-      { eventId, dedupeKey: notJudgedKey('capped', guard, at.invocationId), eventName: 'BlastRadiusCap' },
-      at.now,
-    ),
-    decision: 'alerted',
-    reason: `blast-radius cap of ${at.cap} remediations per invocation reached: ${waited} change(s) waited and are handed to a follow-up invocation`,
-  };
-  return { record, key: auditKey(at.auditPrefix, record.dedupeKey, record.time), alert: { advice: [] } };
+  return invocationSummary(
+    guard,
+    {
+      kind: 'capped',
+      id: 'blast-radius-cap',
+      eventName: 'BlastRadiusCap',
+      reason: `blast-radius cap of ${at.cap} remediations per invocation reached: ${waited} change(s) waited and are handed to a follow-up invocation`,
+    },
+    at,
+  );
 }
 
 /** A decision carried through: only such a record means its change was handled; a failed attempt is retried. */

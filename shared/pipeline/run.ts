@@ -5,11 +5,13 @@ import { OssGateway } from '../clients/oss';
 import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
+import { placeChange } from './accounts';
 import { act } from './act';
-import { dedupeBatch, ownRoles, skipReason } from './dedupe';
+import { dedupeBatch, skipReason } from './dedupe';
 import { CONCURRENCY, logDecisions, sendAlerts, writeRecords } from './deliver';
 import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
+import { outsideDigest, unplaced } from './outside';
 import { plan } from './plan';
 import {
   cappedSummary,
@@ -87,6 +89,14 @@ export async function runGuard<State>(
     );
   }
 
+  const outside = await outsideDigest(pending, {
+    guard: guard.name,
+    deps,
+    gateway: auditGateway,
+    now: now(),
+  });
+  if (outside) pending.push(outside);
+
   const deliveries = await sendAlerts(pending, deps.dispatch);
   const key = runtimeAuditKey(deps.runtime);
   const audit = { gateway: auditGateway, bucket: config.audit.bucket, log: deps.log, key };
@@ -114,11 +124,21 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
   const { change, eventTimeUnparsed } = dated(item.record, now());
   const first = {
     ...changeRecord(guard.name, change, now()),
+    ...(deps.accountId ? { deployAccountId: deps.accountId } : {}),
     route: deps.route ?? guard.name,
     ...(eventTimeUnparsed === undefined ? {} : { eventTimeUnparsed }),
   };
-  const skip = skipReason(change, ownRoles(deps.accountId, config.ownRoleName));
+  let placed: Awaited<ReturnType<typeof placeChange>>;
+  try {
+    placed = await placeChange(deps, change);
+  } catch (error) {
+    return unplaced(first, error, config.audit.prefix);
+  }
+  const { placement, own } = placed;
+  const skip = skipReason(change, own);
   if (skip) return pendingOf({ ...first, decision: 'skipped', reason: skip }, config.audit.prefix);
+  if (placement.kind === 'outside')
+    return pendingOf({ ...first, decision: 'reported', reason: placement.reason }, config.audit.prefix);
 
   const audit = {
     gateway: auditGateway,
@@ -126,7 +146,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     prefix: config.audit.prefix,
     key: runtimeAuditKey(deps.runtime),
   };
-  const scope = changeScope(deps, change, now());
+  const scope = changeScope(deps, change, now(), placement.kind === 'member' ? placement.clients : undefined);
   const book = { gateway: auditGateway, bucket: config.audit.bucket, guard: guard.name, log: deps.log };
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
