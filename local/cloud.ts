@@ -24,11 +24,14 @@ import { OssEmulator, type OssEmulatorOptions } from './oss';
 import { PUBLISHED_OSS_DATA_EVENTS } from './oss/trail';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { consoleSigninRecord } from './ram/signin';
+import { onRecipientBus, recipientOf } from './recipient';
+import { RESOURCE_DIRECTORY_ID, ResourceManagerEmulator } from './resourcemanager/emulator';
 import { SasEmulator } from './sas/emulator';
 import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
 import { TRAIL_TOPIC, trailLog } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
+import { StsEmulator, type TrustedRole } from './sts/emulator';
 
 /**
  * The function role's policies as `ossguard bootstrap` sends them: the same files (deploy/*.json), read as
@@ -43,6 +46,15 @@ export const AUDIT_BUCKET = 'ossguard-audit';
 /** The trail's SLS project and logstore (ActionTrail names it `actiontrail_<trail>`), as s.yaml defaults them. */
 export const TRAIL_PROJECT = 'ossguard-trail';
 export const TRAIL_LOGSTORE = 'actiontrail_ossguard';
+/**
+ * The member accounts beside the default one (account A, `identities`): each with its own root key, RAM and
+ * buckets. A is the Resource Directory's management account; B and C are its members.
+ */
+export const MEMBER_ACCOUNTS = [
+  // B was created in the directory, C was an existing account invited into it (F-RD-LISTACCOUNTS).
+  { accountId: '2234567890123456', displayName: 'member-b', type: 'ResourceAccount', joinMethod: 'created' },
+  { accountId: '3234567890123456', displayName: 'member-c', type: 'CloudAccount', joinMethod: 'invited' },
+] as const;
 const DINGTALK_TOKEN = 'ossguard-local';
 const DINGTALK_SECRET = 'SEC-ossguard-local-robot-secret';
 
@@ -152,6 +164,16 @@ export interface TrailDataEvent {
   position: number;
 }
 
+/** One account of the local cloud. */
+export interface LocalAccount {
+  accountId: string;
+  displayName: string;
+  /** The account's principals and keys (its root key is `identities.rootKey`). */
+  identities: IdentityStore;
+  /** `management` for account A (the Resource Directory's management account), `member` for the others. */
+  role: 'management' | 'member';
+}
+
 export interface LocalEndpoints {
   oss: string;
   ram: string;
@@ -166,6 +188,10 @@ export interface LocalEndpoints {
   fc: string;
   /** KMS Secrets Manager (GetSecretValue, CreateSecret). */
   kms: string;
+  /** STS (AssumeRole across the local accounts, GetCallerIdentity). */
+  sts: string;
+  /** Resource Manager: the Resource Directory (ListAccounts, GetResourceDirectory). */
+  resourcemanager: string;
 }
 
 function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
@@ -192,12 +218,19 @@ function merge(base: Record<string, unknown>, patch: Record<string, unknown>): R
  * server. Everything crosses HTTP; nothing is stubbed.
  */
 export class LocalCloud {
+  /** Account A's identities: the default account every single-account test acts in. */
   readonly identities = new IdentityStore();
+  /** Every account, A first, then the members of MEMBER_ACCOUNTS. */
+  readonly accounts: readonly LocalAccount[];
   readonly oss: OssEmulator;
   readonly ram: RamEmulator;
   readonly actiontrail: ActionTrailEmulator;
   readonly sls: SlsEmulator;
   readonly kms: KmsEmulator;
+  /** STS: AssumeRole into any account's role its trust policy allows, GetCallerIdentity. */
+  readonly sts: StsEmulator;
+  /** The Resource Directory of the accounts, A its management account. */
+  readonly resourceManager: ResourceManagerEmulator;
   /** Security Center: a test plants leak findings with `sas.plant`. */
   readonly sas: SasEmulator;
   /** The s.yaml's log triggers on the trail logstore, fed by the OSS emulator's data events. */
@@ -219,6 +252,11 @@ export class LocalCloud {
   private readonly dataEvents: TrailDataEvent[] = [];
   /** The account's ActionTrail trails: they decide what reaches which logstore (`actiontrail_<trail>`). */
   readonly trails: TrailCatalog;
+  /**
+   * The members' trails. The local SLS holds account A's projects only, so a member's CreateTrail finds no
+   * project to deliver to.
+   */
+  private readonly memberTrails: Map<string, TrailCatalog>;
   /** Whether `s deploy` has run: before it, FC has no functions and no trigger delivers anything. */
   private deployed: boolean;
   /** `<function>/<trigger>` of triggers switched off since the deploy. */
@@ -228,6 +266,19 @@ export class LocalCloud {
 
   private constructor(options: LocalCloudOptions) {
     this.options = options;
+    this.accounts = [
+      {
+        accountId: this.identities.accountId,
+        displayName: 'management',
+        identities: this.identities,
+        role: 'management',
+      },
+      ...MEMBER_ACCOUNTS.map(({ accountId, displayName }): LocalAccount => {
+        const identities = new IdentityStore(accountId);
+        this.identities.link(identities);
+        return { accountId, displayName, identities, role: 'member' };
+      }),
+    ];
     const events: EventSink = { publish: (event: CloudEvent) => this.managementEvent(event) };
     const latency = options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {};
     this.oss = new OssEmulator({
@@ -247,13 +298,13 @@ export class LocalCloud {
       ...latency,
       ...(options.slsIntercept ? { intercept: options.slsIntercept } : {}),
       ...(options.slsPullLogsJson ? { pullLogsJson: options.slsPullLogsJson } : {}),
-      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      authorize: (caller, action, resource) => this.authorizeHome(caller, action, resource),
     });
     this.kms = new KmsEmulator({
       identities: this.identities,
       region: this.region,
       ...latency,
-      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      authorize: (caller, action, resource) => this.authorizeHome(caller, action, resource),
     });
     if (options.kmsSecrets) {
       this.kms.putSecret(LOCAL_SECRET_NAMES.dingtalkSecret, DINGTALK_SECRET);
@@ -268,6 +319,15 @@ export class LocalCloud {
           this.sls.management.createLogstore(project, logstore, PERMANENT_TTL),
       },
       this.identities.accountId,
+    );
+    this.memberTrails = new Map(
+      MEMBER_ACCOUNTS.map(({ accountId }) => [
+        accountId,
+        new TrailCatalog(
+          { region: this.region, hasProject: () => false, createTrailLogstore: () => undefined },
+          accountId,
+        ),
+      ]),
     );
     this.deployed = !options.bare && !options.noGuards;
     if (!options.bare) this.provisionFeed();
@@ -312,12 +372,40 @@ export class LocalCloud {
     this.sas = new SasEmulator({
       identities: this.identities,
       ...latency,
+      authorize: (caller, action, resource) => this.authorizeHome(caller, action, resource),
+    });
+    this.sts = new StsEmulator({
+      identities: this.identities,
+      roleOf: (accountId, roleName) => this.roleOf(accountId, roleName),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      ...latency,
+    });
+    this.resourceManager = new ResourceManagerEmulator({
+      identities: this.identities,
+      managementAccountId: this.identities.accountId,
+      managementAccountName: 'management',
+      // UNVERIFIED (F-RD-LISTACCOUNTS): that the management account is listed too, and with these fields.
+      accounts: () => [
+        {
+          accountId: this.identities.accountId,
+          displayName: 'management',
+          type: 'CloudAccount',
+          joinMethod: 'invited',
+          status: 'InviteSuccess',
+        },
+        ...MEMBER_ACCOUNTS.map((member) => ({
+          ...member,
+          status: member.joinMethod === 'created' ? ('CreateSuccess' as const) : ('InviteSuccess' as const),
+        })),
+      ],
+      authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      ...latency,
     });
     this.actiontrail = new ActionTrailEmulator({
       identities: this.identities,
       history: () => this.managementEvents,
-      trails: this.trails,
+      trails: (accountId) =>
+        accountId === this.identities.accountId ? this.trails : this.memberTrails.get(accountId),
       ...latency,
     });
   }
@@ -330,17 +418,20 @@ export class LocalCloud {
 
   private async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
-    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc, kms] = await Promise.all([
-      this.oss.listen(this.options.ossPort ?? 0, host),
-      this.ram.listen(0, host),
-      this.actiontrail.listen(0, host),
-      this.sls.listen(0, host),
-      this.sas.listen(0, host),
-      this.dingtalk.listen(0, host),
-      this.smtp.listen(0, host),
-      this.fcApi.listen(0, host),
-      this.kms.listen(0, host),
-    ]);
+    const [oss, ram, actiontrail, sls, sas, dingtalk, smtpPort, fc, kms, sts, resourcemanager] =
+      await Promise.all([
+        this.oss.listen(this.options.ossPort ?? 0, host),
+        this.ram.listen(0, host),
+        this.actiontrail.listen(0, host),
+        this.sls.listen(0, host),
+        this.sas.listen(0, host),
+        this.dingtalk.listen(0, host),
+        this.smtp.listen(0, host),
+        this.fcApi.listen(0, host),
+        this.kms.listen(0, host),
+        this.sts.listen(0, host),
+        this.resourceManager.listen(0, host),
+      ]);
     this.endpoints = {
       oss,
       ram,
@@ -351,6 +442,8 @@ export class LocalCloud {
       smtp: `smtp://${host}:${smtpPort}`,
       fc,
       kms,
+      sts,
+      resourcemanager,
     };
     // The audit bucket exists before the bus is connected: creating it is setup, not a change to judge.
     if (!this.options.bare) await this.adminClient().putBucket(AUDIT_BUCKET);
@@ -367,13 +460,19 @@ export class LocalCloud {
     this.sink.target = this.bus;
   }
 
-  /** A management event: the trail records it, and EventBridge carries it when the fast path is on. */
+  /**
+   * A management event: the trail records it, and EventBridge carries it when the fast path is on. The bus
+   * here is account A's, where ossguard is deployed: it gets only the events of A's resources; a member's
+   * events go to that member's own bus, which nothing here subscribes to (F-ORG-EVENTBRIDGE-ACCOUNT).
+   */
   private managementEvent(event: CloudEvent): void {
     // Before the functions are connected, changes are setup (the audit bucket), not changes to judge.
     if (!this.sink.target) return;
     this.managementEvents.push(event.data);
     this.appendToTrail(event.data);
-    if (this.options.eventBridge !== false) this.sink.target.publish(event);
+    if (this.options.eventBridge === false) return;
+    if (recipientOf(event.data) === this.identities.accountId)
+      this.sink.target.publish(onRecipientBus(event));
   }
 
   /**
@@ -561,6 +660,8 @@ export class LocalCloud {
       OSSGUARD_ACTIONTRAIL_ENDPOINT: this.endpoints.actiontrail,
       OSSGUARD_SLS_ENDPOINT: this.endpoints.sls,
       OSSGUARD_SAS_ENDPOINT: this.endpoints.sas,
+      OSSGUARD_STS_ENDPOINT: this.endpoints.sts,
+      OSSGUARD_RESOURCEMANAGER_ENDPOINT: this.endpoints.resourcemanager,
     };
   }
 
@@ -581,9 +682,42 @@ export class LocalCloud {
     }));
   }
 
-  /** What RAM decides for the function role's calls; other principals are not restricted here. */
+  /**
+   * SLS, KMS and Security Center hold account A's data only: the other accounts' keys authenticate, and are
+   * refused as RAM would refuse a caller without permission on another account's resource.
+   */
+  private authorizeHome(caller: Caller, action: string, resource: string): boolean {
+    return caller.accountId === this.identities.accountId && this.authorize(caller, action, resource);
+  }
+
+  /**
+   * What RAM decides. In account A the function role's policy is enforced and other principals are not
+   * restricted; in a member account a role session gets what the role's attached policies allow (the narrow
+   * role ossguard acts through), its root and RAM users everything.
+   */
   private authorize(caller: Caller, action: string, resource: string): boolean {
+    if (caller.accountId !== this.identities.accountId) {
+      return (
+        caller.kind !== 'assumed-role' ||
+        this.ram.roleAllows(caller.accountId, caller.roleName ?? '', action, resource)
+      );
+    }
     return caller.roleName !== FUNCTION_ROLE || isAllowed(this.rolePolicy, action, resource);
+  }
+
+  /** A role of any account, as STS AssumeRole needs it: its trust policy and session limit from RAM. */
+  private roleOf(accountId: string, roleName: string): TrustedRole | undefined {
+    const role = [...(this.identities.storeOf(accountId)?.roles.values() ?? [])].find(
+      (r) => r.roleName.toLowerCase() === roleName.toLowerCase(),
+    );
+    if (!role) return undefined;
+    const details = this.ram.catalogOf(accountId).roles.get(role.roleName);
+    return {
+      ...role,
+      // A role that exists only as an STS session's (FC's function role in tests) trusts no caller.
+      trustPolicy: details?.assumeRolePolicyDocument ?? '',
+      maxSessionDuration: details?.maxSessionDuration ?? 3600,
+    };
   }
 
   functionCredentials(functionName: string): {
@@ -602,6 +736,24 @@ export class LocalCloud {
   /** An ali-oss client of the account's root identity. */
   adminClient(bucket?: string): OSS {
     return this.ossClient(this.identities.rootKey, bucket);
+  }
+
+  /** One account of the local cloud, by id. */
+  account(accountId: string): LocalAccount {
+    const account = this.accounts.find((a) => a.accountId === accountId);
+    if (!account) throw new Error(`the local cloud has no account ${accountId}`);
+    return account;
+  }
+
+  /** The root AccessKey of an account (default: account A). */
+  rootCredentials(accountId = this.identities.accountId): { accessKeyId: string; accessKeySecret: string } {
+    const { rootKey } = this.account(accountId).identities;
+    return { accessKeyId: rootKey.accessKeyId, accessKeySecret: rootKey.accessKeySecret };
+  }
+
+  /** An ali-oss client of an account's root identity. */
+  accountClient(accountId: string, bucket?: string): OSS {
+    return this.ossClient(this.rootCredentials(accountId), bucket);
   }
 
   /** An ali-oss client for any key of the emulated account (RAM user, root, STS session). */
@@ -630,6 +782,14 @@ export class LocalCloud {
       accessKeyId: this.identities.rootKey.accessKeyId,
       accessKeySecret: this.identities.rootKey.accessKeySecret,
       auditBucket: AUDIT_BUCKET,
+      resourceDirectoryId: RESOURCE_DIRECTORY_ID,
+      // Every account with its root key; the first is the one above (the Resource Directory's management account).
+      accounts: this.accounts.map((account) => ({
+        accountId: account.accountId,
+        displayName: account.displayName,
+        role: account.role,
+        ...this.rootCredentials(account.accountId),
+      })),
       configFile: this.configFile,
       functionCredentials: fn,
       functionEnv: this.functionEnv(),
@@ -667,6 +827,8 @@ export class LocalCloud {
       this.smtp.close(),
       this.fcApi.close(),
       this.kms.close(),
+      this.sts.close(),
+      this.resourceManager.close(),
     ]);
   }
 }

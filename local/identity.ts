@@ -43,6 +43,8 @@ export interface RoleSession {
 export interface Caller extends ActingPrincipal {
   /** Set for assumed-role callers. */
   roleName?: string;
+  /** Set for assumed-role callers: the RoleSessionName the session was created with. */
+  sessionName?: string;
   /** Set for RAM users. */
   ramUser?: RamUser;
 }
@@ -65,6 +67,9 @@ const newAccessKey = (prefix: string): AccessKey => ({
 const numericId = (): string =>
   `2${Array.from(randomBytes(8), (b) => (b % 10).toString()).join('')}${Date.now() % 1e8}`;
 
+/** The local cloud's first account: the one every single-account test and `ossguard local` act in. */
+export const DEFAULT_ACCOUNT_ID = '1234567890123456';
+
 export class IdentityStore {
   readonly accountId: string;
   readonly rootKey: AccessKey;
@@ -76,11 +81,33 @@ export class IdentityStore {
   readonly users = new Map<string, RamUser>();
   readonly roles = new Map<string, { roleName: string; roleId: string }>();
   private readonly sessions = new Map<string, RoleSession>();
+  /**
+   * The stores of every account of the local cloud, this one first, shared by all of them once linked: a key
+   * of any account authenticates at every endpoint, and the request then acts in that key's account.
+   */
+  private directory: IdentityStore[] = [this];
 
-  constructor(accountId = '1234567890123456') {
+  constructor(accountId = DEFAULT_ACCOUNT_ID) {
     this.accountId = accountId;
     this.rootKey = newAccessKey('LTAIroot');
     this.rootKeys = [this.rootKey];
+  }
+
+  /** Joins `other` (an account of the same local cloud) to this store's directory. */
+  link(other: IdentityStore): void {
+    if (this.directory.includes(other)) return;
+    for (const store of other.directory) if (!this.directory.includes(store)) this.directory.push(store);
+    for (const store of this.directory) store.directory = this.directory;
+  }
+
+  /** Every linked account's store, in the order they were linked. */
+  get accounts(): readonly IdentityStore[] {
+    return this.directory;
+  }
+
+  /** The linked store of an account, if the local cloud has that account. */
+  storeOf(accountId: string): IdentityStore | undefined {
+    return this.directory.find((store) => store.accountId === accountId);
   }
 
   rootCaller(): Caller {
@@ -156,7 +183,16 @@ export class IdentityStore {
     return session;
   }
 
+  /** The key's owner among every linked account, and the principal it stands for. */
   lookup(accessKeyId: string): KeyLookup {
+    for (const store of this.directory) {
+      const found = store.lookupOwn(accessKeyId);
+      if (found.kind !== 'unknown') return found;
+    }
+    return { kind: 'unknown' };
+  }
+
+  private lookupOwn(accessKeyId: string): KeyLookup {
     const rootKey = this.rootKeys.find((k) => k.accessKeyId === accessKeyId);
     if (rootKey) {
       if (rootKey.status !== 'Active') return { kind: 'inactive' };
@@ -175,6 +211,7 @@ export class IdentityStore {
           accessKeyId,
           mfa: false,
           roleName: session.roleName,
+          sessionName: session.sessionName,
         },
         secret: session.accessKeySecret,
         securityToken: session.securityToken,

@@ -1,10 +1,11 @@
 import type { EmittedRecord } from '../../shared/events/actiontrail-event';
-import { AcsError } from '../acs/errors';
-import { type Intercept, PopServer } from '../acs/server';
+import { AcsError, GATEWAY_ERRORS } from '../acs/errors';
+import { type Intercept, type PopHandler, PopServer } from '../acs/server';
 import type { IdentityStore } from '../identity';
+import { recipientOf } from '../recipient';
 import { lookupEvents } from './lookup';
 import { RateLimiter, type ThrottleStats } from './throttle';
-import type { TrailCatalog } from './trails';
+import { TrailCatalog } from './trails';
 
 export interface ActionTrailEmulatorOptions {
   identities: IdentityStore;
@@ -18,8 +19,11 @@ export interface ActionTrailEmulatorOptions {
   intercept?: Intercept;
   /** The server clock: the signature's x-acs-date check, LookupEvents' default window and the throttle. */
   clock?: () => Date;
-  /** The trail operations (CreateTrail, GetTrailStatus, PutDataEventSelector, …), when the cloud models trails. */
-  trails?: TrailCatalog;
+  /**
+   * The trail operations (CreateTrail, GetTrailStatus, PutDataEventSelector, …), when the cloud models trails:
+   * one catalog, or each account's (a call acts in the signer's account; undefined: that account has none).
+   */
+  trails?: TrailCatalog | ((accountId: string) => TrailCatalog | undefined);
 }
 
 const VERSION = '2020-07-06';
@@ -30,6 +34,17 @@ const DEFAULT_RATE_PER_SECOND = 2;
  * openapi-core raises any code containing "Throttling" as ThrottlingError.
  */
 const THROTTLING = { status: 400, code: 'Throttling', message: 'Request was denied due to flow control.' };
+
+/** A trail action, run on the catalog of the caller's account. */
+function trailHandler(trails: ActionTrailEmulatorOptions['trails'], action: string): PopHandler | undefined {
+  if (!trails || !TrailCatalog.handles(action)) return undefined;
+  const catalogOf = typeof trails === 'function' ? trails : () => trails;
+  return (call) => {
+    const handler = catalogOf(call.caller.accountId)?.handler(action);
+    if (!handler) throw new AcsError(GATEWAY_ERRORS.InvalidActionNotFound, action);
+    return handler(call);
+  };
+}
 
 /** ActionTrail's LookupEvents (2020-07-06) over the local event history, with its per-caller rate limit. */
 export class ActionTrailEmulator {
@@ -53,9 +68,11 @@ export class ActionTrailEmulator {
                 now.getTime(),
               );
               if (wait > 0) throw new AcsError(THROTTLING, undefined, { retryAfterMs: wait });
-              return { ...lookupEvents(options.history(), call.params, now) };
+              // Each account's event history holds the events of its own resources (F-ORG-TRAIL-RECIPIENT).
+              const history = options.history().filter((r) => recipientOf(r) === call.caller.accountId);
+              return { ...lookupEvents(history, call.params, now) };
             }
-          : options.trails?.handler(action),
+          : trailHandler(options.trails, action),
       clock,
       ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
       ...(options.intercept ? { intercept: options.intercept } : {}),

@@ -1,6 +1,7 @@
 import type { EmittedRecord } from '../../shared/events/actiontrail-event';
 import { AcsError, invalidParameter, missingParameter } from '../acs/errors';
 import type { PopCall } from '../acs/server';
+import { recipientOf } from '../recipient';
 
 /**
  * ActionTrail's trail operations (2020-07-06) over a local trail catalog: CreateTrail, UpdateTrail,
@@ -60,6 +61,19 @@ const NAME = /^[a-z][a-z0-9_-]{5,35}$/;
 const iso = (): string => `${new Date().toISOString().slice(0, 19)}Z`;
 const SLS_ARN = /^acs:log:([^:]+):[^:]*:project\/([^/]+)$/;
 
+const TRAIL_ACTIONS: ReadonlySet<string> = new Set([
+  'CreateTrail',
+  'UpdateTrail',
+  'DeleteTrail',
+  'DescribeTrails',
+  'GetTrailStatus',
+  'StartLogging',
+  'StopLogging',
+  'PutDataEventSelector',
+  'GetDataEventSelector',
+  'DeleteDataEventSelector',
+]);
+
 export class TrailCatalog {
   readonly trails = new Map<string, LocalTrail>();
 
@@ -67,6 +81,11 @@ export class TrailCatalog {
     private readonly sls: TrailSlsSide,
     private readonly accountId: string,
   ) {}
+
+  /** Whether an action is one of the trail actions below. */
+  static handles(action: string): boolean {
+    return TRAIL_ACTIONS.has(action);
+  }
 
   /** The handler for an action, if it is a trail action. */
   handler(action: string): ((call: PopCall) => Record<string, unknown>) | undefined {
@@ -115,6 +134,8 @@ export class TrailCatalog {
    */
   destinations(record: EmittedRecord): Array<{ project: string; logstore: string; trail: string }> {
     const out: Array<{ project: string; logstore: string; trail: string }> = [];
+    // A trail records its own account's events (F-ORG-TRAIL-RECIPIENT).
+    if (recipientOf(record) !== this.accountId) return [];
     for (const trail of this.trails.values()) {
       if (trail.status !== 'Enable') continue;
       const arn = SLS_ARN.exec(trail.slsProjectArn ?? '');

@@ -5,12 +5,13 @@ import { type EmittedRecord, wrapCloudEvent } from '../../shared/events/actiontr
 import type { EventSink } from '../eventbus/bus';
 import { closeServer, listenOn } from '../http';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
+import { withRecipient } from '../recipient';
 import { authenticate } from './auth';
 import { type Authorize, ramActionOf, resourceOf } from './authorization';
 import { ERR, OssError, PLACEHOLDER_EC, renderError } from './errors';
 import type { OpContext, Operation, OssReply } from './operation';
 import { OPERATIONS, type OperationName, resolveOperation } from './operations';
-import { authorizeAnonymous } from './public-access';
+import { authorizeAnonymous, authorizeOtherAccount } from './public-access';
 import {
   assertContentMd5,
   type OssRequest,
@@ -129,8 +130,14 @@ export class OssEmulator {
     return `http://${host}:${this.port}`;
   }
 
+  /** Whether the default account's (the emulator's `identities`) account-level Block Public Access is on. */
   get accountBlockPublicAccess(): boolean {
-    return this.state.accountBlockPublicAccess;
+    return this.state.accountsBlockingPublicAccess.has(this.options.identities.accountId);
+  }
+
+  /** The account that owns a bucket, if it exists. */
+  ownerOf(bucketName: string): string | undefined {
+    return this.state.buckets.get(bucketName)?.owner;
   }
 
   bucketNames(): string[] {
@@ -182,6 +189,7 @@ export class OssEmulator {
     let request: OssRequest | undefined;
     let operation: OperationName | undefined;
     let caller: Caller | undefined;
+    let owner: string | undefined;
     let failure: OssError | undefined;
     let reply: OssReply;
     try {
@@ -207,7 +215,10 @@ export class OssEmulator {
       if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
       else if (fault) throw new OssError({ ...fault, ec: PLACEHOLDER_EC });
       caller = authenticate(request, this.options.identities, this.region, now);
-      const owner = this.options.identities.accountId;
+      const existing = request.bucket === undefined ? undefined : this.state.buckets.get(request.bucket);
+      // Bucket names are global; a bucket belongs to the account that created it, and a call on it acts on
+      // that account's resource whoever signs it (the trail's recipient account, F-ORG-TRAIL-RECIPIENT).
+      owner = existing?.owner ?? caller?.accountId ?? this.options.identities.accountId;
       if (
         caller &&
         this.options.authorize &&
@@ -233,13 +244,16 @@ export class OssEmulator {
         key: request.key ?? '',
       };
       if (!caller) authorizeAnonymous(ctx, operation);
+      else if (caller.accountId !== owner) authorizeOtherAccount(ctx, operation);
       assertContentMd5(request);
       reply = OPERATIONS[operation].handle(ctx);
     } catch (error) {
       failure = asOssError(error);
       reply = errorReply(failure, method, requestId, hostOf(this.region, request?.bucket));
     }
-    if (request && caller && operation) this.record(operation, caller, request, requestId, failure);
+    if (request && caller && operation) {
+      this.record(operation, caller, owner ?? caller.accountId, request, requestId, failure);
+    }
     if (this.options.latencyMs) await sleep(this.options.latencyMs);
     send(response, method, reply, requestId, now);
   }
@@ -253,6 +267,7 @@ export class OssEmulator {
   private record(
     operation: OperationName,
     caller: Caller,
+    owner: string,
     request: OssRequest,
     requestId: string,
     failure: OssError | undefined,
@@ -261,14 +276,17 @@ export class OssEmulator {
     const { events, dataEvents } = this.options;
     const isData = (request.key !== undefined || objectLevel === true) && dataEvents !== undefined;
     if (!(write && events) && !isData) return;
-    const record = ossRecord({
-      operation,
-      caller,
-      request,
-      region: this.region,
-      requestId,
-      ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
-    });
+    const record = withRecipient(
+      ossRecord({
+        operation,
+        caller,
+        request,
+        region: this.region,
+        requestId,
+        ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+      }),
+      owner,
+    );
     // A broken subscriber must not turn a completed call into an error for the OSS caller.
     try {
       if (write && !isData) events?.publish(wrapCloudEvent(record));

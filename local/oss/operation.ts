@@ -12,7 +12,7 @@ export interface OpContext {
   state: OssState;
   now: Date;
   region: string;
-  /** The bucket owner: the emulated account. */
+  /** The named bucket's owner account; for service-level calls (and a new bucket), the caller's account. */
   owner: string;
   /** '' for service-level operations. */
   bucketName: string;

@@ -22,7 +22,7 @@ export function assertMayGrantPublic(
   bucket: BucketState | undefined,
   what: 'bucket acl' | 'object acl' | 'bucket policy',
 ): void {
-  if (!ctx.state.blocksPublicAccess(bucket)) return;
+  if (!ctx.state.blocksPublicAccess(ctx.owner, bucket)) return;
   throw new OssError(ERR.AccessDenied, {
     message: `Put public ${what} is not allowed since public access is blocked.`,
   });
@@ -39,7 +39,8 @@ export function authorizeAnonymous(ctx: OpContext, operation: string): void {
   if (!ANONYMOUS_READS.has(operation)) throw denied('Anonymous access is forbidden for this operation.');
   const bucket = ctx.state.bucket(ctx.bucketName);
   // UNVERIFIED: the message OSS sends when Block Public Access overrides a public ACL or policy.
-  if (ctx.state.blocksPublicAccess(bucket)) throw denied('Public access is blocked for this bucket.');
+  if (ctx.state.blocksPublicAccess(ctx.owner, bucket))
+    throw denied('Public access is blocked for this bucket.');
 
   const decision = bucket.policy
     ? anonymousDecision(parsePolicy(bucket.policy), {
@@ -61,4 +62,14 @@ export function authorizeAnonymous(ctx: OpContext, operation: string): void {
     const effective = objectAcl === 'default' ? bucket.acl : objectAcl;
     if (!isPublicAcl(effective)) throw denied('Anonymous user has no right to access this object.');
   }
+}
+
+/**
+ * A signed request on a bucket another account owns. Creating it again is refused as for any taken name;
+ * otherwise the request gets no more than public access gives (F-ORG-OSS-CROSS-ACCOUNT): the caller's own RAM
+ * permissions are its account's, not the owner's. Bucket-policy grants naming other accounts are not emulated.
+ */
+export function authorizeOtherAccount(ctx: OpContext, operation: string): void {
+  if (operation === 'PutBucket') throw new OssError(ERR.BucketAlreadyExists);
+  authorizeAnonymous(ctx, operation);
 }

@@ -64,6 +64,8 @@ export interface WormConfiguration {
 
 export interface BucketState {
   name: string;
+  /** The account that created the bucket: bucket names are global, each bucket has one owner account. */
+  owner: string;
   createdAt: Date;
   acl: BucketAcl;
   storageClass: string;
@@ -94,9 +96,15 @@ const DAY_MS = 24 * 3600_000;
 /** The emulated account's OSS data in one region. */
 export class OssState {
   readonly buckets = new Map<string, BucketState>();
-  accountBlockPublicAccess = false;
+  /** The accounts whose account-level Block Public Access is on. */
+  readonly accountsBlockingPublicAccess = new Set<string>();
   /** An account may own 100 buckets per region (PutBucket docs) unless a quota increase raised it. */
   maxBuckets = 100;
+
+  /** The buckets one account owns. */
+  bucketsOf(owner: string): BucketState[] {
+    return [...this.buckets.values()].filter((bucket) => bucket.owner === owner);
+  }
 
   bucket(name: string): BucketState {
     const bucket = this.buckets.get(name);
@@ -129,9 +137,9 @@ export class OssState {
     return found.object;
   }
 
-  /** Block Public Access applies when either the account or the bucket switches it on. */
-  blocksPublicAccess(bucket?: BucketState): boolean {
-    return this.accountBlockPublicAccess || (bucket?.blockPublicAccess ?? false);
+  /** Block Public Access applies when either the owner account or the bucket switches it on. */
+  blocksPublicAccess(owner: string, bucket?: BucketState): boolean {
+    return this.accountsBlockingPublicAccess.has(owner) || (bucket?.blockPublicAccess ?? false);
   }
 
   /** The retention policy in force: locked, or unlocked and not yet lapsed (a lapsed one is dropped). */

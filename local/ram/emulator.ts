@@ -1,3 +1,4 @@
+import { isAllowed, parseRamPolicy, type RamStatement } from '../../shared/deployment/ram-policy';
 import { buildRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { AcsError, asAcsError } from '../acs/errors';
 import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
@@ -83,7 +84,8 @@ function resourceOf(api: RamApi, params: Params, identities: IdentityStore): str
  * write, successful or refused after authentication, is published as one ActionTrail event.
  */
 export class RamEmulator {
-  private readonly catalog = new RoleCatalog();
+  /** Each account's roles and policies; a call acts in the account of the key that signed it. */
+  private readonly catalogs = new Map<string, RoleCatalog>();
   private readonly server: PopServer;
 
   constructor(private readonly options: RamEmulatorOptions) {
@@ -106,6 +108,45 @@ export class RamEmulator {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+
+  /** The RAM catalog of an account (created empty on first use). */
+  catalogOf(accountId: string): RoleCatalog {
+    let catalog = this.catalogs.get(accountId);
+    if (!catalog) {
+      catalog = new RoleCatalog();
+      this.catalogs.set(accountId, catalog);
+    }
+    return catalog;
+  }
+
+  /**
+   * What a role's attached policies allow: the default versions of its custom policies, and
+   * AdministratorAccess as everything. Other system policies are not modelled, so they allow nothing here.
+   */
+  roleAllows(accountId: string, roleName: string, action: string, resource: string): boolean {
+    const catalog = this.catalogOf(accountId);
+    const statements = (catalog.attachments.get(roleName) ?? []).flatMap((attached): RamStatement[] => {
+      if (attached.policyType === 'System') {
+        return attached.policyName === 'AdministratorAccess'
+          ? [{ effect: 'Allow', actions: ['*'], resources: ['*'] }]
+          : [];
+      }
+      const policy = catalog.policies.get(attached.policyName);
+      const version = policy?.versions.find((v) => v.versionId === policy.defaultVersion);
+      return version ? parseRamPolicy(version.document) : [];
+    });
+    return isAllowed(statements, action, resource);
+  }
+
+  /** The default account's catalog: what the setup helpers below write. */
+  private get catalog(): RoleCatalog {
+    return this.catalogOf(this.options.identities.accountId);
+  }
+
+  /** The store of the account a call acts in: the signer's. */
+  private identitiesOf(caller: Caller): IdentityStore {
+    return this.options.identities.storeOf(caller.accountId) ?? this.options.identities;
   }
 
   /**
@@ -180,17 +221,18 @@ export class RamEmulator {
   }
 
   private perform(api: RamApi, spec: RamAction, call: PopCall): Record<string, unknown> {
+    const identities = this.identitiesOf(call.caller);
     const ctx = {
       api,
       params: call.params,
       caller: call.caller,
-      identities: this.options.identities,
-      catalog: this.catalog,
+      identities,
+      catalog: this.catalogOf(identities.accountId),
     };
     let result: ActionResult;
     try {
       const action = `ram:${call.action}`;
-      const resource = resourceOf(api, call.params, this.options.identities);
+      const resource = resourceOf(api, call.params, identities);
       if (this.options.authorize && !this.options.authorize(call.caller, action, resource)) {
         throw new AcsError(RAM_ERRORS.NoPermission, `Resource: ${resource} Action: ${action}`);
       }

@@ -76,13 +76,14 @@ const DeleteBucketPublicAccessBlock: Operation = {
 
 const GetPublicAccessBlock: Operation = {
   write: false,
-  handle: (ctx) => publicAccessBlockXml(ctx.state.accountBlockPublicAccess),
+  handle: (ctx) => publicAccessBlockXml(ctx.state.accountsBlockingPublicAccess.has(ctx.owner)),
 };
 
 const PutPublicAccessBlock: Operation = {
   write: true,
   handle(ctx) {
-    ctx.state.accountBlockPublicAccess = readBlockPublicAccess(ctx.request.body);
+    if (readBlockPublicAccess(ctx.request.body)) ctx.state.accountsBlockingPublicAccess.add(ctx.owner);
+    else ctx.state.accountsBlockingPublicAccess.delete(ctx.owner);
     return emptyReply();
   },
 };
@@ -90,7 +91,7 @@ const PutPublicAccessBlock: Operation = {
 const DeletePublicAccessBlock: Operation = {
   write: true,
   handle(ctx) {
-    ctx.state.accountBlockPublicAccess = false;
+    ctx.state.accountsBlockingPublicAccess.delete(ctx.owner);
     return emptyReply(204);
   },
 };

@@ -34,9 +34,10 @@ function createBucket(
 ): BucketState {
   const name = ctx.bucketName;
   if (!BUCKET_NAME.test(name)) throw new OssError(ERR.InvalidBucketName, { details: { BucketName: name } });
-  if (ctx.state.buckets.size >= ctx.state.maxBuckets) throw new OssError(ERR.TooManyBuckets);
+  if (ctx.state.bucketsOf(ctx.owner).length >= ctx.state.maxBuckets) throw new OssError(ERR.TooManyBuckets);
   const bucket: BucketState = {
     name,
+    owner: ctx.owner,
     createdAt: ctx.now,
     acl,
     storageClass: config.storageClass ?? 'Standard',
@@ -124,7 +125,8 @@ const ListBuckets: Operation = {
     const marker = param(request, 'marker') ?? '';
     const limit = maxKeys(request);
     const wanted = tagFilter(request);
-    const names = [...ctx.state.buckets.values()]
+    const names = ctx.state
+      .bucketsOf(ctx.owner)
       .filter((bucket) => wanted(bucket.tags))
       .map((bucket) => bucket.name)
       .sort(byteOrder);

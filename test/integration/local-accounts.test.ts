@@ -1,0 +1,104 @@
+import Ram, * as $Ram from '@alicloud/ram20150501';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import type { CloudCredentials } from '../../shared/clients/oss';
+import { popConfig } from '../../shared/clients/pop';
+import { sdkClient } from '../../shared/clients/ram-sdk';
+
+let cloud: LocalCloud;
+const [B, C] = MEMBER_ACCOUNTS.map((a) => a.accountId) as [string, string];
+
+const ramOf = (credentials: CloudCredentials): Ram =>
+  sdkClient(Ram, popConfig(credentials, 'ram.aliyuncs.com', 'cn-shanghai', cloud.endpoints.ram));
+
+const errorOf = async (
+  work: Promise<unknown>,
+): Promise<{ code?: string; status?: number; name?: string }> => {
+  try {
+    await work;
+  } catch (error) {
+    return error as { code?: string; status?: number };
+  }
+  throw new Error('expected the call to fail');
+};
+
+beforeAll(async () => {
+  cloud = await LocalCloud.start({ noGuards: true, stateDir: '.ossguard-local/test-accounts' });
+});
+afterAll(() => cloud.stop());
+
+describe('the local cloud with several accounts', () => {
+  it('keeps account A as the default and adds members B and C, each with its own root key', () => {
+    expect(cloud.accounts.map((a) => a.accountId)).toEqual([cloud.identities.accountId, B, C]);
+    expect(cloud.identities.accountId).toBe('1234567890123456');
+    const keys = cloud.accounts.map((a) => cloud.rootCredentials(a.accountId).accessKeyId);
+    expect(new Set(keys).size).toBe(3);
+    expect(cloud.rootCredentials().accessKeyId).toBe(cloud.identities.rootKey.accessKeyId);
+  });
+
+  it('lists in ListBuckets only the buckets of the account whose key signed it', async () => {
+    await cloud.accountClient(B).putBucket('member-b-data');
+    // ali-oss types the answer as the array; it resolves to `{buckets, owner, …}`.
+    const names = async (accountId: string) => {
+      const listed = (await cloud.accountClient(accountId).listBuckets({})) as unknown as {
+        buckets: Array<{ name: string }> | null;
+      };
+      return (listed.buckets ?? []).map((b) => b.name);
+    };
+    expect(await names(B)).toEqual(['member-b-data']);
+    expect(await names(cloud.identities.accountId)).not.toContain('member-b-data');
+    expect(cloud.oss.ownerOf('member-b-data')).toBe(B);
+  });
+
+  it('refuses another account the bucket name an account already owns', async () => {
+    await cloud.accountClient(B).putBucket('member-b-taken');
+    const error = await errorOf(cloud.adminClient().putBucket('member-b-taken'));
+    expect(error.status).toBe(409);
+    expect(error.name).toBe('BucketAlreadyExistsError');
+  });
+
+  it("refuses account A's root key a change to member B's private bucket", async () => {
+    await cloud.accountClient(B).putBucket('member-b-private');
+    const error = await errorOf(cloud.adminClient().putBucketACL('member-b-private', 'public-read'));
+    expect(error.status).toBe(403);
+    expect((await cloud.accountClient(B).getBucketACL('member-b-private')).acl).toBe('private');
+  });
+
+  it('lets another account read an object of a public-read bucket, as anyone could', async () => {
+    const owner = cloud.accountClient(B, 'member-b-website');
+    await cloud.accountClient(B).putBucket('member-b-website');
+    await owner.put('index.html', Buffer.from('hi'));
+    await cloud.accountClient(B).putBucketACL('member-b-website', 'public-read');
+    const read = await cloud.accountClient(C, 'member-b-website').get('index.html');
+    expect(read.content.toString()).toBe('hi');
+  });
+
+  it("keeps RAM users apart: a user created with B's key is in B, not in A", async () => {
+    await ramOf(cloud.rootCredentials(B)).createUser(new $Ram.CreateUserRequest({ userName: 'b-operator' }));
+    expect(cloud.account(B).identities.users.has('b-operator')).toBe(true);
+    expect(cloud.identities.users.has('b-operator')).toBe(false);
+    const inA = await ramOf(cloud.rootCredentials()).listUsers(new $Ram.ListUsersRequest({}));
+    expect(inA.body?.users?.user?.map((u) => u.userName)).not.toContain('b-operator');
+    const error = await errorOf(
+      ramOf(cloud.rootCredentials()).getUser(new $Ram.GetUserRequest({ userName: 'b-operator' })),
+    );
+    expect(error.code).toBe('EntityNotExist.User');
+  });
+
+  it("lets a member's RAM user key sign OSS requests in that member", async () => {
+    const { key } = cloud.account(C).identities.userWithKey('c-writer');
+    await cloud.ossClient(key).putBucket('member-c-logs');
+    expect(cloud.oss.ownerOf('member-c-logs')).toBe(C);
+  });
+
+  it('names every account with its root key in what `ossguard local` writes to ready.json', () => {
+    const info = cloud.readyInfo();
+    expect(info.accountId).toBe(cloud.identities.accountId);
+    expect(info.accounts.map((a) => [a.accountId, a.role])).toEqual([
+      [cloud.identities.accountId, 'management'],
+      [B, 'member'],
+      [C, 'member'],
+    ]);
+    expect(info.accounts[1]?.accessKeyId).toBe(cloud.rootCredentials(B).accessKeyId);
+  });
+});
