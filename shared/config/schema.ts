@@ -5,6 +5,7 @@ import { en } from 'zod/locales';
 // Classic zod loads the English messages itself; mini needs them set, or every message is "Invalid input".
 import * as z from 'zod/mini';
 import { parseWebhook } from '../alerts/dingtalk';
+import { DEFAULT_MEMBER_ROLE } from '../deployment/names';
 import { isIpAddress, parseNetwork } from '../network';
 import { isCalendarDate } from '../rule-exceptions';
 import { SEVERITIES } from '../severity';
@@ -159,7 +160,7 @@ const organization = z.strictObject({
       z.refine((ids) => new Set(ids).size === ids.length, 'names an account twice'),
     ),
   ]),
-  memberRole: z._default(roleName, 'ossguard-member'),
+  memberRole: z._default(roleName, DEFAULT_MEMBER_ROLE),
 });
 
 export function configSchema(ruleIds: readonly string[]) {

@@ -24,5 +24,8 @@ export const TRIGGER_LOG_LOGSTORE = 'ossguard-trigger-logs';
  * name is 2-32 of letters, digits and `.@-_` (F-STS-ASSUMEROLE).
  */
 export const MEMBER_SESSION_NAME = 'ossguard';
+/** The member role's name unless the config's `organization.memberRole` names another. */
+export const DEFAULT_MEMBER_ROLE = 'ossguard-member';
 export const MEMBER_POLICY_NAME = 'ossguard-member-policy';
-export const MEMBER_ROLE_DESCRIPTION = 'ossguard in a member account: re-read OSS and RAM state and revert, for the central deployment';
+export const MEMBER_ROLE_DESCRIPTION =
+  'ossguard in a member account: re-read OSS and RAM state and revert, for the central deployment';
