@@ -115,16 +115,18 @@ export function renderMemberPolicy(
  * would let every RAM user and role there that may call sts:AssumeRole in). A trust policy may name one role
  * (F-RAM-TRUST-ROLE-PRINCIPAL).
  */
-export function memberTrustPolicy(deployAccountId: string, functionRoleName: string): string {
+export function memberTrustPolicy(
+  deployAccountId: string,
+  functionRoleName: string,
+  /** Roles of the deploying account that may also assume it (`bootstrap --operator`: who runs `scan --accounts`). */
+  operatorRoles: readonly string[] = [],
+): string {
+  const principals = [functionRoleName, ...operatorRoles].map(
+    (name) => `acs:ram::${deployAccountId}:role/${name}`,
+  );
   return JSON.stringify(
     {
-      Statement: [
-        {
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { RAM: [`acs:ram::${deployAccountId}:role/${functionRoleName}`] },
-        },
-      ],
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: principals } }],
       Version: '1',
     },
     null,
