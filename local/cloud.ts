@@ -124,6 +124,11 @@ export interface LocalCloudOptions {
    * config's `secrets` block, instead of in the functions' environment.
    */
   kmsSecrets?: boolean;
+  /**
+   * Provision the feed's trail as the Resource Directory's multi-account trail (`IsOrganizationTrail`), so
+   * its logstore takes the member accounts' records too. Default: a single-account trail of account A.
+   */
+  organizationTrail?: boolean;
 }
 
 /** The KMS secret names the local cloud uses with `kmsSecrets`. */
@@ -325,6 +330,12 @@ export class LocalCloud {
           this.sls.management.createLogstore(project, logstore, PERMANENT_TTL),
       },
       this.identities.accountId,
+      // A manages the Resource Directory: its multi-account trail takes every account's records (F-ORG-TRAIL).
+      {
+        resourceDirectoryId: RESOURCE_DIRECTORY_ID,
+        managementAccountId: this.identities.accountId,
+        accountIds: () => this.accounts.map((account) => account.accountId),
+      },
     );
     this.memberTrails = new Map(
       MEMBER_ACCOUNTS.map(({ accountId }) => [
@@ -558,6 +569,7 @@ export class LocalCloud {
       project,
       selectors: JSON.stringify([{ ServiceName: 'Oss', ReadWriteType: 'All' }]),
       logging: true,
+      ...(this.options.organizationTrail ? { isOrganizationTrail: true } : {}),
     });
     this.sls.management.setTtl(project, `actiontrail_${name}`, trail.retentionDays ?? 180);
     this.sls.management.createLogstore(project, TRIGGER_LOG_LOGSTORE, 30);

@@ -22,6 +22,8 @@ interface Selector {
 
 export interface LocalTrail {
   name: string;
+  /** A multi-account trail: it delivers the events of every account of the Resource Directory (F-ORG-TRAIL). */
+  isOrganizationTrail: boolean;
   homeRegion: string;
   trailRegion: string;
   eventRW: string;
@@ -43,7 +45,27 @@ export interface TrailSlsSide {
   createTrailLogstore(project: string, logstore: string): void;
 }
 
+/** The Resource Directory a management account's catalog delivers for (F-ORG-TRAIL). */
+export interface TrailOrganization {
+  resourceDirectoryId: string;
+  managementAccountId: string;
+  /** Every account of the directory, the management account included. */
+  accountIds: () => readonly string[];
+}
+
 // UNVERIFIED (F-ACTIONTRAIL-TRAIL-STATUS): ActionTrail's error codes and statuses here; descriptive stand-ins.
+// UNVERIFIED (F-ORG-TRAIL): the codes for a multi-account trail asked by a member, and for a second one.
+const NOT_MANAGEMENT_ACCOUNT = {
+  status: 403,
+  code: 'NoPermission',
+  message:
+    'Only the management account of a resource directory or a delegated administrator can create a multi-account trail.',
+};
+const ORGANIZATION_TRAIL_EXISTS = {
+  status: 400,
+  code: 'TrailAlreadyExistsException',
+  message: 'A resource directory can have one multi-account trail.',
+};
 const TRAIL_NOT_FOUND = { status: 404, code: 'TrailNotFoundException', message: 'The trail does not exist.' };
 const TRAIL_EXISTS = {
   status: 400,
@@ -80,6 +102,8 @@ export class TrailCatalog {
   constructor(
     private readonly sls: TrailSlsSide,
     private readonly accountId: string,
+    /** Set for the Resource Directory's management account: its catalog may hold a multi-account trail. */
+    private readonly organization?: TrailOrganization,
   ) {}
 
   /** Whether an action is one of the trail actions below. */
@@ -115,12 +139,19 @@ export class TrailCatalog {
    * Creates a trail directly, as if CreateTrail (+ StartLogging + PutDataEventSelector) had run: the local
    * cloud's provisioned default.
    */
-  provision(input: { name: string; project: string; selectors: string; logging: boolean }): LocalTrail {
+  provision(input: {
+    name: string;
+    project: string;
+    selectors: string;
+    logging: boolean;
+    isOrganizationTrail?: boolean;
+  }): LocalTrail {
     this.create({
       Name: input.name,
       SlsProjectArn: `acs:log:${this.sls.region}:${this.accountId}:project/${input.project}`,
       TrailRegion: 'All',
       EventRW: 'All',
+      ...(input.isOrganizationTrail ? { IsOrganizationTrail: 'true' } : {}),
     });
     const trail = this.trail(input.name);
     if (input.logging) this.setLogging(trail, true);
@@ -134,9 +165,13 @@ export class TrailCatalog {
    */
   destinations(record: EmittedRecord): Array<{ project: string; logstore: string; trail: string }> {
     const out: Array<{ project: string; logstore: string; trail: string }> = [];
-    // A trail records its own account's events (F-ORG-TRAIL-RECIPIENT).
-    if (recipientOf(record) !== this.accountId) return [];
+    // A trail records its own account's events, a multi-account trail those of every account of the
+    // directory (F-ORG-TRAIL-RECIPIENT, F-ORG-TRAIL).
+    const recipient = recipientOf(record);
+    const own = recipient === this.accountId;
+    const inDirectory = this.organization?.accountIds().includes(recipient) ?? false;
     for (const trail of this.trails.values()) {
+      if (!own && !(trail.isOrganizationTrail && inDirectory)) continue;
       if (trail.status !== 'Enable') continue;
       const arn = SLS_ARN.exec(trail.slsProjectArn ?? '');
       if (!arn?.[2] || arn[1] !== this.sls.region) continue;
@@ -191,10 +226,19 @@ export class TrailCatalog {
     if (!name) throw missingParameter('Name');
     if (!NAME.test(name)) throw invalidParameter('Name', '6-36 of a-z, 0-9, _ and -, starting with a letter');
     if (this.trails.has(name)) throw new AcsError(TRAIL_EXISTS, name);
+    const isOrganizationTrail = params.IsOrganizationTrail === 'true';
+    if (isOrganizationTrail) {
+      if (this.organization?.managementAccountId !== this.accountId)
+        throw new AcsError(NOT_MANAGEMENT_ACCOUNT);
+      if ([...this.trails.values()].some((t) => t.isOrganizationTrail)) {
+        throw new AcsError(ORGANIZATION_TRAIL_EXISTS, name);
+      }
+    }
     const arn = this.destination(params);
     const now = iso();
     const trail: LocalTrail = {
       name,
+      isOrganizationTrail,
       homeRegion: this.sls.region,
       // Both default to All in the SDK model; ROS says EventRW defaults to Write, so callers pass both.
       trailRegion: params.TrailRegion || 'All',
@@ -222,7 +266,11 @@ export class TrailCatalog {
 
   private describe(params: Readonly<Record<string, string>>): Record<string, unknown> {
     const names = (params.NameList ?? '').split(',').filter(Boolean);
-    const trails = [...this.trails.values()].filter((t) => names.length === 0 || names.includes(t.name));
+    // Multi-account trails are listed only with IncludeOrganizationTrail=true (F-ORG-TRAIL).
+    const withOrganization = params.IncludeOrganizationTrail === 'true';
+    const trails = [...this.trails.values()].filter(
+      (t) => (names.length === 0 || names.includes(t.name)) && (withOrganization || !t.isOrganizationTrail),
+    );
     return { TrailList: trails.map((t) => this.render(t)) };
   }
 
@@ -238,7 +286,10 @@ export class TrailCatalog {
       Status: trail.status,
       // UNVERIFIED (F-ACTIONTRAIL-TRAIL-STATUS): the TrailArn format.
       TrailArn: `acs:actiontrail:${trail.homeRegion}:${this.accountId}:trail/${trail.name}`,
-      IsOrganizationTrail: false,
+      IsOrganizationTrail: trail.isOrganizationTrail,
+      ...(trail.isOrganizationTrail && this.organization
+        ? { OrganizationId: this.organization.resourceDirectoryId }
+        : {}),
       CreateTime: trail.createTime,
       UpdateTime: trail.updateTime,
       ...(trail.startLoggingTime ? { StartLoggingTime: trail.startLoggingTime } : {}),

@@ -4,6 +4,7 @@ import { AcsError, asAcsError } from '../acs/errors';
 import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
 import type { EventSink } from '../eventbus/bus';
 import type { Caller, IdentityStore } from '../identity';
+import { withRecipient } from '../recipient';
 import {
   type ActionResult,
   type ActionTable,
@@ -253,30 +254,34 @@ export class RamEmulator {
   ): void {
     if (!this.options.events) return;
     const succeeded = 'result' in outcome;
+    // RAM and IMS act on the caller's own account: it is the recipient (F-ORG-TRAIL-RECIPIENT).
     this.options.events.publish(
       wrapCloudEvent(
-        buildRecord({
-          caller: call.caller,
-          eventName: call.action,
-          serviceName: api.serviceName,
-          eventSource: api.eventSource,
-          region: EVENT_REGION,
-          requestId: call.requestId,
-          sourceIp: call.sourceIp,
-          userAgent: call.userAgent,
-          apiVersion: api.version,
-          isGlobal: true,
-          requestParameters: Object.fromEntries(
-            Object.entries(call.params).filter(([name]) => !SECRET_PARAMETERS.has(name)),
-          ),
-          referencedResources: mergeResources(
-            namedResources(api, call.params),
-            succeeded ? outcome.result.resources : undefined,
-          ),
-          ...(succeeded
-            ? { responseElements: { RequestId: call.requestId, ...outcome.result.body } }
-            : { errorCode: outcome.failure.code, errorMessage: outcome.failure.message }),
-        }),
+        withRecipient(
+          buildRecord({
+            caller: call.caller,
+            eventName: call.action,
+            serviceName: api.serviceName,
+            eventSource: api.eventSource,
+            region: EVENT_REGION,
+            requestId: call.requestId,
+            sourceIp: call.sourceIp,
+            userAgent: call.userAgent,
+            apiVersion: api.version,
+            isGlobal: true,
+            requestParameters: Object.fromEntries(
+              Object.entries(call.params).filter(([name]) => !SECRET_PARAMETERS.has(name)),
+            ),
+            referencedResources: mergeResources(
+              namedResources(api, call.params),
+              succeeded ? outcome.result.resources : undefined,
+            ),
+            ...(succeeded
+              ? { responseElements: { RequestId: call.requestId, ...outcome.result.body } }
+              : { errorCode: outcome.failure.code, errorMessage: outcome.failure.message }),
+          }),
+          call.caller.accountId,
+        ),
       ),
     );
   }
