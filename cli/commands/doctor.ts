@@ -3,6 +3,7 @@ import { DOCTOR_CHECKS, runDoctor } from '../../deploy/doctor';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
 import { parseConfig } from '../../shared/config/load';
 import type { RegisterCommand } from '../command';
+import { organizationCaller } from '../organization';
 import { checkoutPaths, deployTarget, withTargetOptions } from '../target';
 
 /**
@@ -69,6 +70,7 @@ export const registerDoctor: RegisterCommand = (program, setExit) => {
         regions,
         ...(process.env.OSSGUARD_HOME_REGION ? { homeRegion: process.env.OSSGUARD_HOME_REGION } : {}),
         env: process.env,
+        memberCaller: organizationCaller(target),
       });
       for (const check of checks) {
         if (options.json) {

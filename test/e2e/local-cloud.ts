@@ -15,7 +15,13 @@ export async function startCloud(
   config: ConfigPatch = {},
   options: Pick<
     LocalCloudOptions,
-    'sYaml' | 'rolePolicy' | 'eventBridge' | 'trailModel' | 'slsPullLogsJson' | 'kmsSecrets'
+    | 'sYaml'
+    | 'rolePolicy'
+    | 'eventBridge'
+    | 'trailModel'
+    | 'slsPullLogsJson'
+    | 'kmsSecrets'
+    | 'organizationTrail'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
