@@ -507,7 +507,8 @@ async function applySteps(steps: readonly Step[], dryRun: boolean | undefined): 
 /**
  * The credentials bootstrap runs with: the deploying account's (`s`'s), or with `--account` the member's. The
  * local cloud has each account's root key in its state file; elsewhere the member's come from the usual
- * chain or `--profile` (a RamRoleArn profile into the member works too, README "An organization").
+ * chain or `--profile` (a RamRoleArn profile into the member works too, README "An organization";
+ * F-RD-MEMBER-ACCESS).
  */
 async function memberTarget(options: BootstrapOptions): Promise<CloudTarget> {
   const target = await deployTarget(options);

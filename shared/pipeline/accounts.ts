@@ -26,7 +26,10 @@ export type Placement =
 
 export const HOME: Placement = { kind: 'home' };
 
-/** Decides, per change, which account's clients act on it. */
+/**
+ * Decides, per change, which account's clients act on it: the change's account is its record's
+ * `recipientAccountId` (F-ORG-TRAIL-RECIPIENT, shared/events/parse-actiontrail-events.ts), never the caller's.
+ */
 export interface AccountPlacer {
   place(accountId: string | undefined): Promise<Placement>;
   /** The member roles ossguard acts as that are known without a call (the allow list, or the last listing). */
