@@ -43,13 +43,14 @@ export function grantedActions(policy: string): string[] {
 
 /**
  * What a member account's role (`ossguard bootstrap --account`) needs besides the rules' reads and reverts:
- * tags for exceptions, who owns a key, and the bucket listing `ossguard scan` makes through it. The audit
+ * tags for exceptions, who owns a key, and what `ossguard scan` and `replay` read through it. The audit
  * records, the trail and KMS stay in the deploying account; Security Center's leak findings are read there.
  */
 export const MEMBER_PIPELINE_ACTIONS: Readonly<Record<string, string>> = {
   'oss:GetBucketTagging': PIPELINE_ACTIONS['oss:GetBucketTagging'] ?? '',
   'ram:GetUser': PIPELINE_ACTIONS['ram:GetUser'] ?? '',
   'oss:ListBuckets': '`ossguard scan --accounts`: every bucket of the member (ListBuckets)',
+  'actiontrail:LookupEvents': "`ossguard replay --accounts`: the member's event history (LookupEvents)",
 };
 
 /** The actions the member role grants: the rules' reads and remediations in a member, and the pipeline's there. */

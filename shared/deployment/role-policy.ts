@@ -105,10 +105,20 @@ export function renderMemberPolicy(
     }).map((resource) => resource.replace(PLACEHOLDER, memberAccountId));
     return Action.length > 0 && Resource.length > 0 ? [{ ...statement, Action, Resource }] : [];
   });
+  // The member's event history, for `ossguard replay --accounts`: the deployment's own is read with the
+  // operator's credentials, so the function role's template has no such statement (F-ACTIONTRAIL-RAM-ACTIONS).
+  if (wanted.has(LOOKUP_EVENTS))
+    Statement.push({
+      Effect: 'Allow',
+      Action: [LOOKUP_EVENTS],
+      Resource: [`acs:actiontrail:*:${memberAccountId}:*`],
+    });
   const rendered = JSON.stringify({ Version: document.Version, Statement }, null, 2);
   parseRamPolicy(rendered);
   return rendered;
 }
+
+const LOOKUP_EVENTS = 'actiontrail:LookupEvents';
 
 /**
  * The member role's trust policy: the function role of the deploying account only, never its root (which

@@ -143,6 +143,24 @@ describe('one deployment guards the accounts of its organization', () => {
     expect((await owner.getBucketACL('c-website')).acl).toBe('public-read-write');
   });
 
+  it('replays a member’s missed change from its own history, through its role', async () => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket('b-missed');
+    await cloud.settle();
+    const restartTrail = cloud.trails.suspendLogging();
+    try {
+      await owner.putBucketACL('b-missed', 'public-read');
+      await cloud.settle();
+      expect((await owner.getBucketACL('b-missed')).acl).toBe('public-read');
+    } finally {
+      restartTrail();
+    }
+    const { code, stderr } = await runCli('replay', '--local', '--since', '1h', '--accounts', B);
+    expect(stderr).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    expect((await owner.getBucketACL('b-missed')).acl).toBe('private');
+  });
+
   it('audit list filters by account', async () => {
     const { stdout, code } = await runCli('audit', 'list', '--local', '--accounts', C, '--json');
     expect(code).toBe(0);
