@@ -54,9 +54,8 @@ export interface MemberAccountsOptions {
  * The accounts of one deployment: the allow list (`organization.accounts`), or every account Resource
  * Directory lists (`all`, listed again every ten minutes). Changes of an allowed member are acted on with the
  * member role's session, assumed with the function role's credentials and kept until near its expiry; a
- * change of any other account is reported, never acted on. Without an `organization`, only the deploying
- * account's changes are acted on, as before, and another account's (an organization trail feeding a
- * single-account config) are reported.
+ * change of any other account is reported, never acted on. Without an `organization`, every change is the
+ * deploying account's, as before.
  */
 export class MemberAccounts implements AccountPlacer {
   private readonly sessions: SessionCache;
@@ -76,12 +75,10 @@ export class MemberAccounts implements AccountPlacer {
 
   async place(accountId: string | undefined): Promise<Placement> {
     const { organization, homeAccountId } = this.options;
-    if (accountId === undefined || accountId === homeAccountId) return HOME;
-    // FC did not say which account this is: nothing to compare a change's account with, so act as before.
-    if (homeAccountId === undefined && !organization) return HOME;
-    if (!organization) {
-      return outside(accountId, `no organization is configured, and ossguard acts only in ${homeAccountId}`);
-    }
+    // Without an organization, one account as before: whatever account a record names, the function role
+    // re-reads what it names, and a resource it cannot reach is reported as such (the published records of
+    // other accounts, test/e2e/published-records.test.ts).
+    if (!organization || accountId === undefined || accountId === homeAccountId) return HOME;
     if (!(await this.allows(accountId))) {
       return outside(
         accountId,

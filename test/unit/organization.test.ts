@@ -86,7 +86,7 @@ describe('where a change’s account stands', () => {
     ['a member not in the allow list', [B], C, 'outside'],
     ['a directory account with all', 'all', C, 'member'],
     ['an account outside the directory with all', 'all', '4444444444444444', 'outside'],
-    ['another account without an organization', undefined, B, 'outside'],
+    ['another account without an organization: one account, as before', undefined, B, 'home'],
   ] as const)('%s → %s', async (_case, accounts, accountId, kind) => {
     const { api } = fakeApi();
     const placement = await placer(accounts === 'all' ? 'all' : accounts && [...accounts], api).place(
