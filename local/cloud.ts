@@ -31,7 +31,11 @@ import { PUBLISHED_OSS_DATA_EVENTS } from './oss/trail';
 import { RamEmulator, type RamEmulatorOptions } from './ram/emulator';
 import { consoleSigninRecord } from './ram/signin';
 import { onRecipientBus, recipientOf } from './recipient';
-import { RESOURCE_DIRECTORY_ID, ResourceManagerEmulator } from './resourcemanager/emulator';
+import {
+  type DirectoryAccount,
+  RESOURCE_DIRECTORY_ID,
+  ResourceManagerEmulator,
+} from './resourcemanager/emulator';
 import { SasEmulator } from './sas/emulator';
 import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
@@ -61,6 +65,15 @@ export const MEMBER_ACCOUNTS = [
   { accountId: '2234567890123456', displayName: 'member-b', type: 'ResourceAccount', joinMethod: 'created' },
   { accountId: '3234567890123456', displayName: 'member-c', type: 'CloudAccount', joinMethod: 'invited' },
 ] as const;
+/**
+ * Account A as the directory lists it. UNVERIFIED (F-RD-LISTACCOUNTS): that the management account is listed
+ * too, and with these fields.
+ */
+const MANAGEMENT_ACCOUNT = {
+  displayName: 'management',
+  type: 'CloudAccount',
+  joinMethod: 'invited',
+} as const;
 const DINGTALK_TOKEN = 'ossguard-local';
 const DINGTALK_SECRET = 'SEC-ossguard-local-robot-secret';
 
@@ -179,6 +192,9 @@ export interface TrailDataEvent {
 export interface LocalAccount {
   accountId: string;
   displayName: string;
+  /** As the Resource Directory lists it (F-RD-LISTACCOUNTS). */
+  type: DirectoryAccount['type'];
+  joinMethod: DirectoryAccount['joinMethod'];
   /** The account's principals and keys (its root key is `identities.rootKey`). */
   identities: IdentityStore;
   /** `management` for account A (the Resource Directory's management account), `member` for the others. */
@@ -279,15 +295,15 @@ export class LocalCloud {
     this.options = options;
     this.accounts = [
       {
+        ...MANAGEMENT_ACCOUNT,
         accountId: this.identities.accountId,
-        displayName: 'management',
         identities: this.identities,
         role: 'management',
       },
-      ...MEMBER_ACCOUNTS.map(({ accountId, displayName }): LocalAccount => {
-        const identities = new IdentityStore(accountId);
+      ...MEMBER_ACCOUNTS.map((member): LocalAccount => {
+        const identities = new IdentityStore(member.accountId);
         this.identities.link(identities);
-        return { accountId, displayName, identities, role: 'member' };
+        return { ...member, identities, role: 'member' };
       }),
     ];
     const events: EventSink = { publish: (event: CloudEvent) => this.managementEvent(event) };
@@ -400,21 +416,15 @@ export class LocalCloud {
     this.resourceManager = new ResourceManagerEmulator({
       identities: this.identities,
       managementAccountId: this.identities.accountId,
-      managementAccountName: 'management',
-      // UNVERIFIED (F-RD-LISTACCOUNTS): that the management account is listed too, and with these fields.
-      accounts: () => [
-        {
-          accountId: this.identities.accountId,
-          displayName: 'management',
-          type: 'CloudAccount',
-          joinMethod: 'invited',
-          status: 'InviteSuccess',
-        },
-        ...MEMBER_ACCOUNTS.map((member) => ({
-          ...member,
-          status: member.joinMethod === 'created' ? ('CreateSuccess' as const) : ('InviteSuccess' as const),
+      managementAccountName: MANAGEMENT_ACCOUNT.displayName,
+      accounts: () =>
+        this.accounts.map(({ accountId, displayName, type, joinMethod }) => ({
+          accountId,
+          displayName,
+          type,
+          joinMethod,
+          status: joinMethod === 'created' ? 'CreateSuccess' : 'InviteSuccess',
         })),
-      ],
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
       ...latency,
     });

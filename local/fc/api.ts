@@ -92,7 +92,7 @@ export class FcApiEmulator extends HttpEmulator {
       const url = new URL(request.url ?? '/', 'http://fc');
       const rawPath = (request.url ?? '/').split('?')[0] ?? '/';
       if (headers['x-acs-version'] !== VERSION) throw new AcsError(GATEWAY_ERRORS.InvalidVersion);
-      authenticate(
+      const caller = authenticate(
         { method: request.method ?? 'GET', path: rawPath, query: [...url.searchParams], headers, body },
         this.options.identities,
         this.options.clock?.() ?? new Date(),
@@ -101,7 +101,9 @@ export class FcApiEmulator extends HttpEmulator {
       const match = ROUTE.exec(rawPath);
       if (!match) throw new AcsError(GATEWAY_ERRORS.InvalidActionNotFound, rawPath);
       const name = decodeURIComponent(match[1] ?? '');
-      const fn = (await this.options.functions()).find((f) => f.functionName === name);
+      // The functions are account A's: another account's key looks in its own FC, which has none here.
+      const own = caller.accountId === this.options.identities.accountId;
+      const fn = own ? (await this.options.functions()).find((f) => f.functionName === name) : undefined;
       if (!fn) throw new AcsError(FUNCTION_NOT_FOUND, name);
       const route = `${request.method} ${match[2] ?? ''}`;
       if (route === 'POST /invocations') {

@@ -1,9 +1,12 @@
+import FC, * as $FC from '@alicloud/fc20230330';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import { LocalCloud, MEMBER_ACCOUNTS, TRAIL_LOGSTORE, TRAIL_PROJECT } from '../../local/cloud';
+import { cursorAt } from '../../local/sls/store';
 import type { CloudCredentials } from '../../shared/clients/oss';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
+import { createSlsApi } from '../../shared/clients/sls';
 
 let cloud: LocalCloud;
 const [B, C] = MEMBER_ACCOUNTS.map((a) => a.accountId) as [string, string];
@@ -89,6 +92,37 @@ describe('the local cloud with several accounts', () => {
     const { key } = cloud.account(C).identities.userWithKey('c-writer');
     await cloud.ossClient(key).putBucket('member-c-logs');
     expect(cloud.oss.ownerOf('member-c-logs')).toBe(C);
+  });
+
+  it("shows a member's key no function of account A's FC", async () => {
+    const fcOf = (accountId: string) =>
+      sdkClient(
+        FC,
+        popConfig(
+          cloud.rootCredentials(accountId),
+          'fcv3.cn-hangzhou.aliyuncs.com',
+          'cn-hangzhou',
+          cloud.endpoints.fc,
+        ),
+      );
+    // A's own functions are read by the doctor and verify tests; a member's FC has none of them.
+    const name = 'oss-acl-guard';
+    const error = await errorOf(fcOf(B).getFunction(name, new $FC.GetFunctionRequest({})));
+    expect(error.code).toBe('FunctionNotFound');
+  });
+
+  it("refuses a member's key the trail logstore of account A", async () => {
+    const logs = createSlsApi(cloud.rootCredentials(B), cloud.endpoints.sls).pullLogs(
+      {
+        project: TRAIL_PROJECT,
+        logstore: TRAIL_LOGSTORE,
+        shardId: 0,
+        cursor: cursorAt(0),
+        endCursor: cloud.sls.store.endCursor(TRAIL_PROJECT, TRAIL_LOGSTORE, 0),
+      },
+      10,
+    );
+    expect((await errorOf(logs)).code).toBe('Unauthorized');
   });
 
   it('names every account with its root key in what `ossguard local` writes to ready.json', () => {

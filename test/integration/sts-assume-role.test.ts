@@ -1,7 +1,8 @@
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import Sts, * as $Sts from '@alicloud/sts20150401';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import rolePolicy from '../../deploy/role-policy.json';
+import { FUNCTION_ROLE, LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
 import type { CloudCredentials } from '../../shared/clients/oss';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
@@ -153,8 +154,61 @@ describe('STS AssumeRole across the local accounts', () => {
     });
   });
 
+  it("refuses ossguard's function role in A until its own policy allows sts:AssumeRole on the member role", async () => {
+    const fn = cloud.functionCredentials('oss-acl-guard');
+    const error = await failure(assume(fn, B, 'ossguard-member'));
+    expect(error.code).toBe('NoPermission');
+  });
+
   it('shows the STS endpoint beside the others, and to the functions', () => {
     expect(cloud.readyInfo().sts).toBe(cloud.endpoints.sts);
     expect(cloud.functionEnv().OSSGUARD_STS_ENDPOINT).toBe(cloud.endpoints.sts);
+  });
+});
+
+describe("ossguard's function role with sts:AssumeRole in its policy", () => {
+  it('assumes a member role that trusts the function role by its ARN', async () => {
+    const policy = JSON.parse(JSON.stringify(rolePolicy)) as { Statement: unknown[] };
+    policy.Statement.push({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: 'acs:ram::*:role/ossguard-member',
+    });
+    const withSts = await LocalCloud.start({
+      noGuards: true,
+      rolePolicy: JSON.stringify(policy),
+      stateDir: '.ossguard-local/test-sts-fn',
+    });
+    try {
+      const home = withSts.identities.accountId;
+      const ram = sdkClient(
+        Ram,
+        popConfig(withSts.rootCredentials(B), 'ram.aliyuncs.com', 'cn-shanghai', withSts.endpoints.ram),
+      );
+      await ram.createRole(
+        new $Ram.CreateRoleRequest({
+          roleName: 'ossguard-member',
+          assumeRolePolicyDocument: trust(`acs:ram::${home}:role/${FUNCTION_ROLE}`),
+        }),
+      );
+      const sts = sdkClient(
+        Sts,
+        popConfig(
+          withSts.functionCredentials('oss-acl-guard'),
+          'sts.aliyuncs.com',
+          'cn-hangzhou',
+          withSts.endpoints.sts,
+        ),
+      );
+      const answer = await sts.assumeRole(
+        new $Sts.AssumeRoleRequest({
+          roleArn: `acs:ram::${B}:role/ossguard-member`,
+          roleSessionName: 'ossguard',
+        }),
+      );
+      expect(answer.body?.assumedRoleUser?.arn).toBe(`acs:ram::${B}:role/ossguard-member/ossguard`);
+    } finally {
+      await withSts.stop();
+    }
   });
 });
