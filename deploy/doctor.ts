@@ -106,6 +106,8 @@ export interface DoctorInput {
    * the caller, who must be an `--operator` role of `bootstrap --account`).
    */
   memberCaller?: CloudCredentials;
+  /** The members to check (`doctor --accounts`); default: the config's `organization.accounts`. */
+  accounts?: 'all' | readonly string[];
 }
 
 const BOOTSTRAP = 'run `ossguard bootstrap`';
@@ -574,10 +576,11 @@ async function organizationChecks(
         }),
   };
   const api = organizationApi(input.memberCaller ?? input.credentials, input.endpoints);
+  const accounts = input.accounts ?? organization.accounts;
   const listed =
-    organization.accounts === 'all'
+    accounts === 'all'
       ? await attempt(async () => (await api.listAccounts(new CallLog())).map((a) => a.accountId))
-      : organization.accounts;
+      : accounts;
   if (failed(listed))
     return [
       trailCheck,

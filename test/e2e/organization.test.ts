@@ -180,6 +180,22 @@ describe('one deployment guards the accounts of its organization', () => {
       .map((line) => JSON.parse(line) as { id: string; ok: boolean; detail: string });
     expect(checks.find((c) => c.id === 'trail-organization')).toMatchObject({ ok: true });
     expect(checks.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true, detail: 'assumed' });
+
+    // C has no member role: asked about it, doctor says it cannot be assumed and how to fix it.
+    const some = await runCli('doctor', '--local', '--json', '--accounts', `${B},${C}`);
+    const members = some.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; ok: boolean; fix?: string })
+      .filter((c) => c.id.startsWith('member:'));
+    expect(members).toEqual([
+      expect.objectContaining({ id: `member:${B}`, ok: true }),
+      expect.objectContaining({
+        id: `member:${C}`,
+        ok: false,
+        fix: expect.stringContaining(`ossguard bootstrap --account ${C}`),
+      }),
+    ]);
   });
 });
 
