@@ -2,6 +2,9 @@ import type { UnsignedAuditRecord } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import type { OssGateway } from '../clients/oss';
 import { CloudApiError, describeError } from '../errors';
+import type { ChangeRecord } from '../events/types';
+import { type Placement, placeChange } from './accounts';
+import { skipReason } from './dedupe';
 import type { InvocationDeps } from './invocation';
 import {
   failedRecord,
@@ -81,4 +84,29 @@ export function unplaced(record: UnsignedAuditRecord, error: unknown, auditPrefi
     `Run \`ossguard bootstrap --account ${record.accountId ?? '<id>'}\` with that account's credentials, then \`ossguard doctor\`.`,
   ];
   return { kind: 'record', pending: { ...failed.pending, alert: { advice } } };
+}
+
+/**
+ * Where a change is acted on (shared/pipeline/accounts.ts), or the outcome that settles it before any read: a
+ * member role that cannot be assumed, a change that must not be judged (a failed call, ossguard's own), or a
+ * change in an account ossguard does not act in (`reported`).
+ */
+export async function admit(
+  deps: InvocationDeps,
+  change: ChangeRecord,
+  first: UnsignedAuditRecord,
+): Promise<{ outcome: ItemOutcome } | { placement: Exclude<Placement, { kind: 'outside' }> }> {
+  const prefix = deps.runtime.config.audit.prefix;
+  let placed: Awaited<ReturnType<typeof placeChange>>;
+  try {
+    placed = await placeChange(deps, change);
+  } catch (error) {
+    return { outcome: unplaced(first, error, prefix) };
+  }
+  const { placement, own } = placed;
+  const skip = skipReason(change, own);
+  if (skip) return { outcome: pendingOf({ ...first, decision: 'skipped', reason: skip }, prefix) };
+  if (placement.kind === 'outside')
+    return { outcome: pendingOf({ ...first, decision: 'reported', reason: placement.reason }, prefix) };
+  return { placement };
 }

@@ -5,13 +5,12 @@ import { OssGateway } from '../clients/oss';
 import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
-import { placeChange } from './accounts';
 import { act } from './act';
-import { dedupeBatch, skipReason } from './dedupe';
+import { dedupeBatch } from './dedupe';
 import { CONCURRENCY, logDecisions, sendAlerts, writeRecords } from './deliver';
 import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
-import { outsideDigest, unplaced } from './outside';
+import { admit, outsideDigest } from './outside';
 import { plan } from './plan';
 import {
   cappedSummary,
@@ -21,7 +20,6 @@ import {
   failedRecord,
   type ItemOutcome,
   notJudged,
-  pendingOf,
   retryOf,
   sortOutcomes,
   withDecision,
@@ -89,12 +87,8 @@ export async function runGuard<State>(
     );
   }
 
-  const outside = await outsideDigest(pending, {
-    guard: guard.name,
-    deps,
-    gateway: auditGateway,
-    now: now(),
-  });
+  const at = { guard: guard.name, deps, gateway: auditGateway, now: now() };
+  const outside = await outsideDigest(pending, at);
   if (outside) pending.push(outside);
 
   const deliveries = await sendAlerts(pending, deps.dispatch);
@@ -128,18 +122,9 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     route: deps.route ?? guard.name,
     ...(eventTimeUnparsed === undefined ? {} : { eventTimeUnparsed }),
   };
-  let placed: Awaited<ReturnType<typeof placeChange>>;
-  try {
-    placed = await placeChange(deps, change);
-  } catch (error) {
-    return unplaced(first, error, config.audit.prefix);
-  }
-  const { placement, own } = placed;
-  const skip = skipReason(change, own);
-  if (skip) return pendingOf({ ...first, decision: 'skipped', reason: skip }, config.audit.prefix);
-  if (placement.kind === 'outside')
-    return pendingOf({ ...first, decision: 'reported', reason: placement.reason }, config.audit.prefix);
-
+  const admitted = await admit(deps, change, first);
+  if ('outcome' in admitted) return admitted.outcome;
+  const { placement } = admitted;
   const audit = {
     gateway: auditGateway,
     bucket: config.audit.bucket,
