@@ -1,14 +1,16 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planMemberBootstrap } from '../../cli/commands/bootstrap';
 import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
 import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
 import { onRecipientBus, withRecipient } from '../../local/recipient';
+import { parseConfig } from '../../shared/config';
 import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME } from '../../shared/deployment/names';
 import { type ActingPrincipal, wrapCloudEvent } from '../../shared/events/actiontrail-event';
-import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
+import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, startCloud } from './local-cloud';
 
 const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
@@ -159,6 +161,22 @@ describe('one deployment guards the accounts of its organization', () => {
     expect(stderr).not.toMatch(/error/i);
     expect(code).toBe(0);
     expect((await owner.getBucketACL('b-missed')).acl).toBe('private');
+  });
+
+  it('bootstraps a member only with that member’s credentials, and only a member the config allows', async () => {
+    const config = parseConfig(readFileSync(cloud.readyInfo().configFile, 'utf8'));
+    const deployAccountId = cloud.identities.accountId;
+    // A's own credentials would create the role in A, trusting the wrong account.
+    await expect(
+      planMemberBootstrap({ target: rootTarget(cloud), config, memberAccountId: B, deployAccountId }),
+    ).rejects.toThrow(`the credentials are account ${deployAccountId}'s, not ${B}'s`);
+    const refused = await runCli('bootstrap', '--local', '--account', C);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(`account ${C} is not in organization.accounts`);
+    // Run again, the member's role is as the repo says: nothing to change.
+    const again = await runCli('bootstrap', '--local', '--account', B);
+    expect(again.stdout).toMatch(`role ${DEFAULT_MEMBER_ROLE}: unchanged`);
+    expect(again.stdout).not.toMatch(/created|updated/);
   });
 
   it('audit list filters by account', async () => {
