@@ -82,6 +82,9 @@ describe('one deployment guards the accounts of its organization', () => {
         mac: expect.any(String),
       }),
     ]);
+    // The alert names the member account the change was in.
+    const alert = cloud.dingtalk.messages().find((m) => JSON.stringify(m.body).includes('b-photos'));
+    expect(JSON.stringify(alert?.body)).toContain(`**Account:** ${B}`);
   });
 
   it('does not treat its own revert in B (the member role under its session name) as a new change', async () => {
