@@ -27,8 +27,6 @@ export interface LocalState {
   dingtalk?: string;
   smtp?: string;
   fc?: string;
-  /** STS (GetCallerIdentity, AssumeRole). */
-  sts?: string;
   region: string;
   accountId: string;
   accessKeyId: string;
@@ -40,6 +38,11 @@ export interface LocalState {
   functionEnv?: Record<string, string>;
   /** STS credentials of ossguard's function role, as FC would pass them to the functions. */
   functionCredentials: Required<CloudCredentials>;
+  /** STS (GetCallerIdentity, an organization's member roles) and Resource Directory (ListAccounts). */
+  sts?: string;
+  resourcemanager?: string;
+  /** Every account of the local cloud with its root key: the first is `accountId`, the directory's management account. */
+  accounts?: Array<{ accountId: string; displayName: string; accessKeyId: string; accessKeySecret: string }>;
 }
 
 export const LOCAL_STATE_FILE = join('.ossguard-local', 'ready.json');
@@ -166,6 +169,8 @@ export async function resolveTarget(
         ...(local.sls ? { sls: local.sls } : {}),
         ...(local.kms ? { kms: local.kms } : {}),
         ...(local.sas ? { sas: local.sas } : {}),
+        ...(local.sts ? { sts: local.sts } : {}),
+        ...(local.resourcemanager ? { resourcemanager: local.resourcemanager } : {}),
       },
       local,
     };

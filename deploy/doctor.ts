@@ -2,12 +2,20 @@ import FC, * as $FC from '@alicloud/fc20230330';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
 import { AuditWorm } from '../shared/audit/worm';
+import { CallLog } from '../shared/clients/calllog';
+import { organizationApi } from '../shared/clients/organization-api';
 import { type CloudCredentials, OssClientFactory } from '../shared/clients/oss';
 import { popConfig } from '../shared/clients/pop';
 import { sdkClient } from '../shared/clients/ram-sdk';
+import { roleArn } from '../shared/clients/sessions';
 import type { Endpoints } from '../shared/config/load';
 import type { OssguardConfig } from '../shared/config/schema';
-import { POLICY_NAME, ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
+import {
+  MEMBER_SESSION_NAME,
+  POLICY_NAME,
+  ROLE_NAME,
+  TRIGGER_LOG_LOGSTORE,
+} from '../shared/deployment/names';
 import { unpinnedResources } from '../shared/deployment/role-policy';
 import type { FunctionSpec } from '../shared/deployment/syaml';
 import {
@@ -54,6 +62,14 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
     'trail-data-events',
     'a data-event selector records OSS writes (and reads with trail.ossReadEvents) in all regions',
   ],
+  [
+    'trail-organization',
+    'with an organization: the trail is the directory’s multi-account trail (IsOrganizationTrail)',
+  ],
+  [
+    'member:<id>',
+    'with an organization: each allowed member’s role (organization.memberRole) can be assumed by the function role',
+  ],
   ['trail-logstore', 'the logstore actiontrail_<trail> exists in the project'],
   ['trail-logstore-ttl', 'that logstore has a TTL (ActionTrail creates it with permanent retention)'],
   ['trigger-logstore', `the trigger-log logstore ${TRIGGER_LOG_LOGSTORE} exists in the project`],
@@ -85,6 +101,13 @@ export interface DoctorInput {
   /** Where trail-guard runs: OSSGUARD_HOME_REGION, else the first of `regions` (deploy/deploy.sh). */
   homeRegion?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Who tries the members' roles: a principal they trust (the function role's session with `--local`, else
+   * the caller, who must be an `--operator` role of `bootstrap --account`).
+   */
+  memberCaller?: CloudCredentials;
+  /** The members to check (`doctor --accounts`); default: the config's `organization.accounts`. */
+  accounts?: 'all' | readonly string[];
 }
 
 const BOOTSTRAP = 'run `ossguard bootstrap`';
@@ -510,6 +533,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   const functions = await Promise.all(input.functions.map((spec) => functionCheck(input, spec, feed)));
   return [
     ...trailChecks(state, feed),
+    ...(config.organization ? await organizationChecks(input, state, accountId) : []),
     ...(await logstoreChecks(sls, feed)),
     fnRole.check,
     await rolePolicyCheck(ram, accountId),
@@ -518,4 +542,74 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     ...regionChecks(regions, state),
     ...(await auditChecks(input, auditRegion, accountId)),
   ];
+}
+
+/**
+ * An organization's feed and reach: the trail is the multi-account one (F-ORG-TRAIL), and each allowed member's
+ * role can be assumed (F-STS-ASSUMEROLE) under ossguard's session name; `all` lists the directory first
+ * (F-RD-LISTACCOUNTS).
+ */
+async function organizationChecks(
+  input: DoctorInput,
+  state: TrailState,
+  accountId: string | undefined,
+): Promise<DoctorCheck[]> {
+  const organization = input.config.organization;
+  if (!organization) return [];
+  const { trail } = state;
+  const isOrganization = !failed(trail) && trail?.IsOrganizationTrail === true;
+  const trailCheck: DoctorCheck = {
+    id: 'trail-organization',
+    title: `trail ${input.config.trail.name} delivers every account's records (multi-account trail)`,
+    ok: isOrganization,
+    detail: failed(trail)
+      ? trail.failed
+      : !trail
+        ? 'no trail'
+        : isOrganization
+          ? 'IsOrganizationTrail'
+          : 'a single-account trail',
+    ...(isOrganization
+      ? {}
+      : {
+          fix: `in the Resource Directory's management account (or ActionTrail's delegated administrator), delete the trail and ${BOOTSTRAP}: a trail cannot become a multi-account one`,
+        }),
+  };
+  const api = organizationApi(input.memberCaller ?? input.credentials, input.endpoints);
+  const accounts = input.accounts ?? organization.accounts;
+  const listed =
+    accounts === 'all'
+      ? await attempt(async () => (await api.listAccounts(new CallLog())).map((a) => a.accountId))
+      : accounts;
+  if (failed(listed))
+    return [
+      trailCheck,
+      {
+        id: 'member:all',
+        title: 'the resource directory lists its accounts',
+        ok: false,
+        detail: listed.failed,
+        fix: 'run doctor with the management account (ListAccounts), or name the accounts in organization.accounts',
+      },
+    ];
+  const members = listed.filter((id) => id !== accountId);
+  const checks = await Promise.all(
+    members.map(async (member): Promise<DoctorCheck> => {
+      const arn = roleArn(member, organization.memberRole);
+      const assumed = await attempt(() => api.assumeRole(arn, MEMBER_SESSION_NAME, new CallLog()));
+      const ok = !failed(assumed);
+      return {
+        id: `member:${member}`,
+        title: `role ${arn} can be assumed`,
+        ok,
+        detail: ok ? 'assumed' : assumed.failed,
+        ...(ok
+          ? {}
+          : {
+              fix: `run \`ossguard bootstrap --account ${member}\` with that account's credentials; doctor must run as a role the member role trusts (the function role with --local, else an --operator role)`,
+            }),
+      };
+    }),
+  );
+  return [trailCheck, ...checks];
 }

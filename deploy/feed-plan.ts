@@ -113,13 +113,22 @@ export async function planFeed(clients: FeedClients, feed: FeedSettings): Promis
       `trail ${feed.trailName} already exists with home region ${trail.HomeRegion}: set trail.region to it, or pick another trail.name`,
     );
   }
+  if (trail && feed.organization && trail.IsOrganizationTrail !== true) {
+    throw new Error(
+      `trail ${feed.trailName} is a single-account trail, and an organization needs the directory's multi-account trail, which a trail cannot become (F-ORG-TRAIL): delete it, or set trail.name to a new trail`,
+    );
+  }
   if (!trail) {
     steps.push(
       step(
         trailWhat,
         'create',
-        `all regions, all management events, to logstore ${feed.logstore}`,
-        async () => api.createTrail(await settings()),
+        `${feed.organization ? 'every account of the resource directory, ' : ''}all regions, all management events, to logstore ${feed.logstore}`,
+        async () =>
+          api.createTrail({
+            ...(await settings()),
+            ...(feed.organization ? { IsOrganizationTrail: true } : {}),
+          }),
       ),
     );
   } else {

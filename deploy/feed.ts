@@ -26,6 +26,8 @@ export interface FeedSettings {
   logstore: string;
   retentionDays: number;
   ossReadEvents: boolean;
+  /** The config has an `organization`: the trail is the directory's multi-account trail (F-ORG-TRAIL). */
+  organization: boolean;
 }
 
 export const trailLogstoreOf = (trailName: string): string => `actiontrail_${trailName}`;
@@ -43,6 +45,7 @@ export function feedSettings(config: OssguardConfig, fallbackRegion: string): Fe
     logstore: trailLogstoreOf(trail.name),
     retentionDays: trail.retentionDays,
     ossReadEvents: trail.ossReadEvents,
+    organization: config.organization !== undefined,
   };
 }
 

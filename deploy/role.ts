@@ -40,3 +40,23 @@ export function grantedActions(policy: string): string[] {
   const statements = parseRamPolicy(policy).filter((s) => s.effect === 'Allow');
   return [...new Set(statements.flatMap((s) => s.actions))].sort();
 }
+
+/**
+ * What a member account's role (`ossguard bootstrap --account`) needs besides the rules' reads and reverts:
+ * tags for exceptions, who owns a key, and what `ossguard scan` and `replay` read through it. The audit
+ * records, the trail and KMS stay in the deploying account; Security Center's leak findings are read there.
+ */
+export const MEMBER_PIPELINE_ACTIONS: Readonly<Record<string, string>> = {
+  'oss:GetBucketTagging': PIPELINE_ACTIONS['oss:GetBucketTagging'] ?? '',
+  'ram:GetUser': PIPELINE_ACTIONS['ram:GetUser'] ?? '',
+  'oss:ListBuckets': '`ossguard scan --accounts`: every bucket of the member (ListBuckets)',
+  'actiontrail:LookupEvents': "`ossguard replay --accounts`: the member's event history (LookupEvents)",
+};
+
+/** The actions the member role grants: the rules' reads and remediations in a member, and the pipeline's there. */
+export function memberActions(rules: readonly Rule<never>[] = registry): string[] {
+  const fromRules = rules
+    .flatMap((rule) => [...rule.readActions, ...(rule.remediation?.actions ?? [])])
+    .filter((action) => !action.startsWith('yundun-'));
+  return [...new Set([...fromRules, ...Object.keys(MEMBER_PIPELINE_ACTIONS)])].sort();
+}

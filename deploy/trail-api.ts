@@ -21,6 +21,8 @@ export interface TrailInfo {
   /** `Enable`, `Disable` or `Fresh` (created, never started). */
   Status?: string;
   TrailArn?: string;
+  /** A multi-account trail of the Resource Directory (F-ORG-TRAIL). */
+  IsOrganizationTrail?: boolean;
 }
 
 export interface TrailStatus {
@@ -41,6 +43,8 @@ export interface TrailSettings {
   SlsProjectArn: string;
   TrailRegion: string;
   EventRW: string;
+  /** At creation only: a trail cannot become, or stop being, a multi-account one (F-ORG-TRAIL). */
+  IsOrganizationTrail?: boolean;
 }
 
 export interface TrailApi {
@@ -77,14 +81,18 @@ export function createTrailApi(credentials: CloudCredentials, region: string, en
   });
   return {
     async describeTrail(name) {
-      const body = await call('DescribeTrails', { NameList: name });
+      // Multi-account trails are listed only when asked for (F-ORG-TRAIL).
+      const body = await call('DescribeTrails', { NameList: name, IncludeOrganizationTrail: true });
       const list = Array.isArray(body.TrailList) ? (body.TrailList as TrailInfo[]) : [];
       return list.find((t) => t.Name === name);
     },
     async createTrail(settings) {
       // No SlsWriteRoleArn: without one ActionTrail delivers through its service-linked role
       // (F-ACTIONTRAIL-CREATETRAIL).
-      await call('CreateTrail', settingsQuery(settings));
+      await call('CreateTrail', {
+        ...settingsQuery(settings),
+        ...(settings.IsOrganizationTrail ? { IsOrganizationTrail: true } : {}),
+      });
     },
     async updateTrail(settings) {
       await call('UpdateTrail', settingsQuery(settings));

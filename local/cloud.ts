@@ -6,9 +6,15 @@ import rolePolicy from '../deploy/role-policy.json';
 import trustPolicy from '../deploy/trust-policy.json';
 import { DEFAULT_AUDIT_PREFIX } from '../shared/config';
 import { SECRET_NAMES, type SecretName } from '../shared/config/secrets';
-import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME, TRIGGER_LOG_LOGSTORE } from '../shared/deployment/names';
+import {
+  DEFAULT_MEMBER_ROLE,
+  POLICY_NAME,
+  ROLE_DESCRIPTION,
+  ROLE_NAME,
+  TRIGGER_LOG_LOGSTORE,
+} from '../shared/deployment/names';
 import { isAllowed, parseRamPolicy, type RamStatement } from '../shared/deployment/ram-policy';
-import { renderRolePolicy } from '../shared/deployment/role-policy';
+import { type Organization, renderRolePolicy } from '../shared/deployment/role-policy';
 import { type FunctionSpec, type FunctionTrigger, loadFunctions } from '../shared/deployment/syaml';
 import { type CloudEvent, type EmittedRecord, wrapCloudEvent } from '../shared/events/actiontrail-event';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
@@ -695,6 +701,12 @@ export class LocalCloud {
       { bucket: audit.bucket, prefix: audit.prefix ?? DEFAULT_AUDIT_PREFIX },
       this.identities.accountId,
       secretNames,
+      this.config.organization
+        ? ({
+            memberRole: DEFAULT_MEMBER_ROLE,
+            ...(this.config.organization as Partial<Organization>),
+          } as Organization)
+        : undefined,
     );
     this.rolePolicy = parseRamPolicy(this.rolePolicyDocument);
     const dir = resolve(this.options.stateDir ?? join('.ossguard-local'));

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { BESIDE_BUNDLES, bundleOptions, functionBundleOptions } from './bundle-options.mjs';
+import { BESIDE_CLIENTS, bundleOptions, functionBundleOptions } from './bundle-options.mjs';
 import { writeRulesRegistry } from './gen-rules-registry.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,12 +29,13 @@ await Promise.all([
       entryPoints: [join(functionsDir, name, 'index.ts')],
       outfile: join(outdir, 'index.js'),
     });
-    for (const beside of BESIDE_BUNDLES)
+    for (const beside of BESIDE_CLIENTS) {
       await build({
         ...functionBundleOptions,
         entryPoints: [beside.entry],
         outfile: join(outdir, beside.file),
       });
+    }
     // The repo's package.json says "type": "module"; this keeps Node treating the bundle as CommonJS locally too.
     writeFileSync(join(outdir, 'package.json'), '{"type":"commonjs"}\n');
   }),

@@ -8,4 +8,4 @@ interface BesideBundle {
   file: string;
   entry: string;
 }
-export declare const BESIDE_BUNDLES: readonly BesideBundle[];
+export declare const BESIDE_CLIENTS: readonly BesideBundle[];

@@ -99,13 +99,22 @@ const SMTP_CLIENT = {
   file: 'smtp.cjs',
   entry: createRequire(import.meta.url).resolve('nodemailer'),
 };
-export const BESIDE_BUNDLES = [KMS_CLIENT, SMTP_CLIENT];
+
+/** STS and Resource Directory, beside each function like KMS's client: loaded only for an organization. */
+export const ORGANIZATION_CLIENT = {
+  module: '/clients/organization-api',
+  file: 'organization.cjs',
+  entry: join(root, 'shared', 'clients', 'organization-api.ts'),
+};
+
+/** Every client bundled beside the functions (nodemailer too: loaded on the first email). */
+export const BESIDE_CLIENTS = [KMS_CLIENT, SMTP_CLIENT, ORGANIZATION_CLIENT];
 
 export const functionBundleOptions = {
   ...bundleOptions,
   alias: { ...bundleOptions.alias, 'iconv-lite': shim('iconv-lite.cjs') },
   plugins: [
-    ...BESIDE_BUNDLES.map(besideBundle),
+    ...BESIDE_CLIENTS.map(besideBundle),
     pruneSdkModels(SDK_MODELS),
     importerShims([
       ...['ws', 'socks-proxy-agent', 'https-proxy-agent', 'http-proxy-agent'].map((module) => ({

@@ -54,7 +54,7 @@ export class ConfigValidationError extends GuardError {
 
 /** A cloud API call failed. `retryable` separates faults worth retrying (5xx, throttling, network) from refusals. */
 export class CloudApiError extends GuardError {
-  readonly service: 'oss' | 'ram' | 'ims' | 'actiontrail' | 'fc' | 'sls' | 'sas';
+  readonly service: 'oss' | 'ram' | 'ims' | 'actiontrail' | 'fc' | 'sls' | 'sas' | 'sts' | 'resourcemanager';
   readonly operation: string;
   readonly code: string;
   readonly status: number | undefined;

@@ -18,6 +18,8 @@ export interface AppliedException {
   until?: string;
   /** The rules it waives; absent (config entries only) means every rule about the subject. */
   rules?: string[];
+  /** The accounts it is scoped to; absent means every account ossguard guards. */
+  accounts?: string[];
 }
 
 export interface IgnoredException {
@@ -51,7 +53,7 @@ export interface ExceptionSettings {
 
 export function parseExceptionTag(
   value: string,
-): { until: string; reason: string; rules: string[] } | { error: string } {
+): { until: string; reason: string; rules: string[]; accounts?: string[] } | { error: string } {
   const fields = new Map<string, string>();
   for (const part of value.split(';')) {
     const at = part.indexOf('=');
@@ -63,32 +65,53 @@ export function parseExceptionTag(
   if (!until) return { error: 'until=YYYY-MM-DD is missing (tag exceptions must expire)' };
   if (!isCalendarDate(until)) return { error: `until=${until} is not a real date written YYYY-MM-DD` };
   if (!reason) return { error: 'reason=… is missing' };
-  const rules = (fields.get('rules') ?? '')
-    .split(',')
-    .map((r) => r.trim())
-    .filter((r) => r.length > 0);
+  const rules = listOf(fields.get('rules'));
   if (rules.length === 0) return { error: 'rules=<rule id>,… is missing (a tag names the rules it waives)' };
-  return { until, reason, rules };
+  const accounts = fields.has('accounts') ? listOf(fields.get('accounts')) : undefined;
+  if (accounts && (accounts.length === 0 || accounts.some((id) => !ACCOUNT_ID.test(id))))
+    return { error: 'accounts= must list account ids (digits), separated by ,' };
+  return { until, reason, rules, ...(accounts ? { accounts } : {}) };
 }
+
+const listOf = (text: string | undefined): string[] =>
+  (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+/** An account id as the config takes it (shared/config/schema.ts `accountId`, F-ORG-ACCOUNT-ID). */
+const ACCOUNT_ID = /^\d{5,20}$/;
+
+/**
+ * Whether an exception scoped to `accounts` covers a subject in `accountId`: an exception for account B never
+ * waives account C, nor a subject whose account the change does not name.
+ */
+const coversAccount = (accounts: readonly string[] | undefined, accountId: string | undefined): boolean =>
+  accounts === undefined || (accountId !== undefined && accounts.includes(accountId));
 
 export interface ExceptionRule {
   pattern: string;
   reason: string;
   until?: string;
   rules?: readonly string[];
+  accounts?: readonly string[];
 }
 
-/** Config globs first (the owner's standing decisions), then the resource's own tag. */
+/**
+ * Config globs first (the owner's standing decisions), then the resource's own tag. `accountId`: the account
+ * the subject lives in (the change's member account), which an exception scoped to accounts must name.
+ */
 export function evaluateExceptions(
   name: string,
   configured: readonly ExceptionRule[],
   tags: Readonly<Record<string, string>>,
   { tagKey, maxLifetimeDays }: ExceptionSettings,
   now: Date,
+  accountId: string | undefined,
 ): ExceptionOutcome {
   const ignored: IgnoredException[] = [];
   for (const rule of configured) {
-    if (!wildcardMatches(rule.pattern, name)) continue;
+    if (!wildcardMatches(rule.pattern, name) || !coversAccount(rule.accounts, accountId)) continue;
     if (rule.until && expired(rule.until, now)) {
       ignored.push({ source: 'config', match: rule.pattern, why: `expired on ${rule.until}` });
       continue;
@@ -100,6 +123,7 @@ export function evaluateExceptions(
         reason: rule.reason,
         ...(rule.until ? { until: rule.until } : {}),
         ...(rule.rules ? { rules: [...rule.rules] } : {}),
+        ...(rule.accounts ? { accounts: [...rule.accounts] } : {}),
       },
       ignored,
     };
@@ -108,6 +132,13 @@ export function evaluateExceptions(
   if (tag !== undefined) {
     const parsed = parseExceptionTag(tag);
     if ('error' in parsed) ignored.push({ source: 'tag', match: tagKey, why: `malformed: ${parsed.error}` });
+    else if (!coversAccount(parsed.accounts, accountId))
+      // A tag copied from a resource of another account (or naming the wrong one) waives nothing here.
+      ignored.push({
+        source: 'tag',
+        match: tagKey,
+        why: `scoped to account(s) ${parsed.accounts?.join(', ')}, not ${accountId ?? 'this unnamed account'}`,
+      });
     else if (expired(parsed.until, now))
       ignored.push({ source: 'tag', match: tagKey, why: `expired on ${parsed.until}` });
     else if (Date.parse(`${parsed.until}T00:00:00Z`) - now.getTime() > maxLifetimeDays * DAY_MS)
@@ -125,6 +156,7 @@ export function evaluateExceptions(
           reason: parsed.reason,
           until: parsed.until,
           rules: parsed.rules,
+          ...(parsed.accounts ? { accounts: parsed.accounts } : {}),
         },
         ignored,
       };

@@ -27,6 +27,7 @@ const DECISION_COLOURS: Record<DecisionKind, string> = {
   skipped: '#8d8d8d',
   failed: '#c62828',
   'dry-run': '#1565c0',
+  reported: '#5d4037',
 };
 
 const HOUR = 3_600_000;

@@ -10,7 +10,7 @@ import {
   planListing,
   splitList,
 } from '../../shared/audit/query';
-import type { AuditKey, AuditRecord } from '../../shared/audit/record';
+import { type AuditKey, type AuditRecord, DECISIONS } from '../../shared/audit/record';
 import { type AuditStore, sha256Hex } from '../../shared/audit/store';
 import { type Verification, verifyAudit, writeCheckpoint } from '../../shared/audit/verify';
 import {
@@ -33,6 +33,7 @@ import { ProgressBar } from '../audit/progress';
 import { renderTable } from '../audit/table';
 import { sanitize, terminalSafeJson } from '../audit/text';
 import type { RegisterCommand } from '../command';
+import { parseAccounts } from '../organization';
 import { withTargetOptions } from '../target';
 
 interface FilterOptions {
@@ -42,6 +43,7 @@ interface FilterOptions {
   rule?: string[];
   decision?: AuditRecord['decision'][];
   actor?: string;
+  accounts?: string[];
 }
 
 type ListOptions = AuditLocationOptions & FilterOptions & { json?: boolean };
@@ -93,10 +95,19 @@ function withFilters(command: Command): Command {
     .option('--rule <id>', 'rule id that fired; comma-separated for several', asOption(splitList))
     .option(
       '--decision <kind>',
-      'remediated, alerted, excepted, skipped, failed or dry-run; comma-separated for several',
+      `${DECISIONS.join(', ')}; comma-separated for several`,
       asOption(parseDecisions),
     )
-    .option('--actor <text>', 'part of the actor user name or principal id (case-insensitive)');
+    .option('--actor <text>', 'part of the actor user name or principal id (case-insensitive)')
+    .option(
+      '--accounts <id,...>',
+      'member accounts the changes happened in (an organization; records name it as accountId)',
+      (text: string) => {
+        const ids = parseAccounts(text);
+        if (ids === 'all') throw new InvalidArgumentError('name account ids (every account is the default)');
+        return ids;
+      },
+    );
 }
 
 const filterOf = (o: FilterOptions): AuditFilter => ({
@@ -106,6 +117,7 @@ const filterOf = (o: FilterOptions): AuditFilter => ({
   ...(o.rule ? { rules: o.rule } : {}),
   ...(o.decision ? { decisions: o.decision } : {}),
   ...(o.actor ? { actor: o.actor } : {}),
+  ...(o.accounts ? { accounts: o.accounts } : {}),
 });
 
 function describeFilter(filter: AuditFilter): string {
@@ -116,6 +128,7 @@ function describeFilter(filter: AuditFilter): string {
     filter.rules ? `rule ${filter.rules.join(',')}` : '',
     filter.decisions ? `decision ${filter.decisions.join(',')}` : '',
     filter.actor ? `actor ~ ${filter.actor}` : '',
+    filter.accounts ? `account ${filter.accounts.join(',')}` : '',
   ].filter(Boolean);
   return parts.length ? parts.join('; ') : 'none';
 }

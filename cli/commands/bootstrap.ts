@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
+import { InvalidArgumentError } from 'commander';
 import { feedSettings } from '../../deploy/feed';
 import { planFeed } from '../../deploy/feed-plan';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
-import { ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
+import { memberActions, ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { createSlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi } from '../../deploy/trail-api';
 import { kmsSecrets } from '../../shared/clients/kms';
@@ -15,10 +16,17 @@ import { sdkClient } from '../../shared/clients/ram-sdk';
 import { parseConfig, SECRET_ENV } from '../../shared/config/load';
 import type { OssguardConfig } from '../../shared/config/schema';
 import { kmsSecretNames, type SecretName } from '../../shared/config/secrets';
-import { POLICY_NAME, ROLE_DESCRIPTION, ROLE_NAME } from '../../shared/deployment/names';
-import { renderRolePolicy } from '../../shared/deployment/role-policy';
+import {
+  MEMBER_POLICY_NAME,
+  MEMBER_ROLE_DESCRIPTION,
+  POLICY_NAME,
+  ROLE_DESCRIPTION,
+  ROLE_NAME,
+} from '../../shared/deployment/names';
+import { memberTrustPolicy, renderMemberPolicy, renderRolePolicy } from '../../shared/deployment/role-policy';
 import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
+import { callerAccount, parseAccounts } from '../organization';
 import {
   type CloudTarget,
   checkoutPaths,
@@ -103,27 +111,44 @@ function reconcile(
 const ramClient = (target: CloudTarget): Ram =>
   sdkClient(Ram, popConfig(target.credentials, 'ram.aliyuncs.com', 'cn-shanghai', target.endpoints.ram));
 
-async function roleSteps(ram: Ram, rolePolicy: string): Promise<Step[]> {
-  const roleName = ROLE_NAME;
-  const policyName = POLICY_NAME;
-  // A missing role is EntityNotExist.Role (F-RAM-GETROLE); the role is trusted by fc.aliyuncs.com
-  // (F-FC-FUNCTION-ROLE-TRUST).
+/** A role with its trust policy and one custom policy attached: the function role, or a member's role. */
+interface RoleSpec {
+  roleName: string;
+  policyName: string;
+  description: string;
+  trustPolicy: string;
+  /** How the steps describe the trust policy. */
+  trustedBy: string;
+}
+
+const FUNCTION_ROLE: RoleSpec = {
+  roleName: ROLE_NAME,
+  policyName: POLICY_NAME,
+  description: ROLE_DESCRIPTION,
+  // The role is trusted by fc.aliyuncs.com (F-FC-FUNCTION-ROLE-TRUST).
+  trustPolicy: TRUST_POLICY,
+  trustedBy: 'fc.aliyuncs.com (deploy/trust-policy.json)',
+};
+
+async function roleSteps(ram: Ram, rolePolicy: string, spec: RoleSpec = FUNCTION_ROLE): Promise<Step[]> {
+  const { roleName, policyName } = spec;
+  // A missing role is EntityNotExist.Role (F-RAM-GETROLE).
   const role = await unlessMissing(ram.getRole(new $Ram.GetRoleRequest({ roleName })), 'EntityNotExist.Role');
   const trust = role?.body?.role?.assumeRolePolicyDocument;
-  const roleStep = reconcile(`role ${roleName}`, role, canonical(trust) === canonical(TRUST_POLICY), {
+  const roleStep = reconcile(`role ${roleName}`, role, canonical(trust) === canonical(spec.trustPolicy), {
     create: () =>
       ram.createRole(
         new $Ram.CreateRoleRequest({
           roleName,
-          assumeRolePolicyDocument: TRUST_POLICY,
-          description: ROLE_DESCRIPTION,
+          assumeRolePolicyDocument: spec.trustPolicy,
+          description: spec.description,
         }),
       ),
     update: () =>
-      ram.updateRole(new $Ram.UpdateRoleRequest({ roleName, newAssumeRolePolicyDocument: TRUST_POLICY })),
-    created: 'trusted by fc.aliyuncs.com',
-    updated: 'trust policy differs from deploy/trust-policy.json',
-    unchanged: 'exists, trust policy as in the repo',
+      ram.updateRole(new $Ram.UpdateRoleRequest({ roleName, newAssumeRolePolicyDocument: spec.trustPolicy })),
+    created: `trusted by ${spec.trustedBy}`,
+    updated: `trust policy differs: trusted by ${spec.trustedBy} only`,
+    unchanged: `exists, trusted by ${spec.trustedBy}`,
   });
 
   const policy = await unlessMissing(
@@ -153,7 +178,7 @@ async function roleSteps(ram: Ram, rolePolicy: string): Promise<Step[]> {
             rotateStrategy: 'DeleteOldestNonDefaultVersionWhenLimitExceeded',
           }),
         ),
-      created: 'from deploy/role-policy.json',
+      created: spec === FUNCTION_ROLE ? 'from deploy/role-policy.json' : 'what the rules read and revert',
       updated: `new default version (was ${version?.versionId ?? '?'})`,
       unchanged: 'default version as in the repo',
     },
@@ -219,10 +244,7 @@ function auditRegion(config: OssguardConfig, regions: readonly string[]): string
 async function accountIdOf(target: CloudTarget, oss: OSS, env: NodeJS.ProcessEnv): Promise<string> {
   if (target.local?.accountId) return target.local.accountId;
   if (env.AccountID) return env.AccountID;
-  const listed = (await oss.listBuckets({ 'max-keys': 1 })) as unknown as { owner?: { id?: unknown } };
-  const uid = String(listed.owner?.id ?? '');
-  if (!/^\d+$/.test(uid)) throw new Error('cannot tell the account id: set AccountID');
-  return uid;
+  return callerAccount(oss);
 }
 
 /** The feed's clients; the local cloud must name its own endpoints, so nothing reaches Alibaba Cloud by mistake. */
@@ -315,6 +337,7 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
     config.audit,
     accountId,
     Object.values(kmsSecretNames(config)),
+    config.organization,
   );
   if (config.trail.region && input.homeRegion && config.trail.region !== input.homeRegion) {
     throw new Error(
@@ -330,10 +353,68 @@ export async function planBootstrap(input: BootstrapInput): Promise<Step[]> {
   ];
 }
 
+export interface MemberBootstrapInput {
+  /** A cloud reached with the member's own credentials. */
+  target: CloudTarget;
+  config: OssguardConfig;
+  memberAccountId: string;
+  /** The account ossguard is deployed in: its function role alone is trusted. */
+  deployAccountId: string;
+  /** Roles of the deploying account trusted besides the function role (who runs `scan --accounts`). */
+  operatorRoles?: readonly string[];
+  rolePolicyTemplate?: string;
+}
+
+/**
+ * What `ossguard bootstrap --account` makes in a member: the member role (config `organization.memberRole`),
+ * trusted by the deploying account's function role alone (F-RAM-TRUST-ROLE-PRINCIPAL), with a policy of what
+ * the rules read and revert there (deploy/role.ts memberActions), pinned to the member's account. Nothing
+ * else: the audit bucket, the trail and the functions stay in the deploying account.
+ */
+export async function planMemberBootstrap(input: MemberBootstrapInput): Promise<Step[]> {
+  const { config, target, memberAccountId, deployAccountId } = input;
+  const organization = config.organization;
+  if (!organization)
+    throw new Error(
+      'the config has no organization section: add organization.accounts before bootstrapping members',
+    );
+  if (organization.accounts !== 'all' && !organization.accounts.includes(memberAccountId))
+    throw new Error(`account ${memberAccountId} is not in organization.accounts: add it first`);
+  if (memberAccountId === deployAccountId)
+    throw new Error(`account ${memberAccountId} is the deploying account: run bootstrap without --account`);
+  // The credentials must be the member's: a role made elsewhere would trust the wrong account or none.
+  const oss = new OssClientFactory({
+    credentials: target.credentials,
+    ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),
+  }).client(target.region);
+  const caller = await callerAccount(oss);
+  if (caller !== memberAccountId)
+    throw new Error(
+      `the credentials are account ${caller}'s, not ${memberAccountId}'s: use the member's (README "An organization")`,
+    );
+  const policy = renderMemberPolicy(
+    input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE,
+    memberAccountId,
+    memberActions(),
+  );
+  return roleSteps(ramClient(target), policy, {
+    roleName: organization.memberRole,
+    policyName: MEMBER_POLICY_NAME,
+    description: MEMBER_ROLE_DESCRIPTION,
+    trustPolicy: memberTrustPolicy(deployAccountId, ROLE_NAME, input.operatorRoles),
+    trustedBy: [ROLE_NAME, ...(input.operatorRoles ?? [])]
+      .map((name) => `acs:ram::${deployAccountId}:role/${name}`)
+      .join(', '),
+  });
+}
+
 interface BootstrapOptions extends TargetOptions {
   config?: string;
   sYaml?: string;
   dryRun?: boolean;
+  account?: string;
+  deployAccount?: string;
+  operator?: string[];
 }
 
 export const registerBootstrap: RegisterCommand = (program) => {
@@ -359,11 +440,45 @@ export const registerBootstrap: RegisterCommand = (program) => {
       "the s.yaml, rendered once per region of OSSGUARD_REGIONS (default: the checkout's)",
     )
     .option('--dry-run', 'print the plan, change nothing')
+    .option(
+      '--account <id>',
+      "a member account of the config's organization: create only its member role, with that member's " +
+        'credentials (README "An organization")',
+      (text: string) => singleAccount(text),
+    )
+    .option(
+      '--deploy-account <id>',
+      'with --account: the account ossguard is deployed in, whose function role the member role trusts ' +
+        '(default: AccountID; with --local, the local management account)',
+      (text: string) => singleAccount(text),
+    )
+    .option(
+      '--operator <role>',
+      'with --account: a role of the deploying account the member role also trusts, for the people who run ' +
+        '`ossguard scan --accounts` (repeatable; default: the function role alone)',
+      (name: string, previous: string[] = []) => {
+        if (!/^[A-Za-z0-9.-]{1,64}$/.test(name)) throw new InvalidArgumentError('must be a RAM role name');
+        return [...previous, name];
+      },
+    )
     .action(async (options: BootstrapOptions) => {
-      const target = await deployTarget(options);
+      const target = await memberTarget(options);
       await warnIfRootAccount(target, options);
       const configFile = options.config ?? target.local?.configFile ?? 'ossguard.config.yaml';
       const config = parseConfig(readFileSync(configFile, 'utf8'));
+      if (options.account) {
+        const deployAccountId = options.deployAccount ?? target.local?.accountId ?? process.env.AccountID;
+        if (!deployAccountId) throw new Error('name the deploying account: --deploy-account <id>');
+        const steps = await planMemberBootstrap({
+          target,
+          config,
+          memberAccountId: options.account,
+          deployAccountId,
+          ...(options.operator ? { operatorRoles: options.operator } : {}),
+        });
+        await applySteps(steps, options.dryRun);
+        return;
+      }
       // The local cloud is one region, which it names; OSSGUARD_REGIONS describes the real deployment.
       const regions = target.local
         ? [target.region]
@@ -378,11 +493,40 @@ export const registerBootstrap: RegisterCommand = (program) => {
         functionRegions: [...new Set(functions.map((fn) => fn.region))],
         homeRegion: (!target.local && process.env.OSSGUARD_HOME_REGION) || regions[0] || 'cn-hangzhou',
       });
-      for (const step of steps) {
-        if (!options.dryRun && step.apply) await step.apply();
-        const verb = { create: 'created', update: 'updated', none: 'unchanged' }[step.change];
-        const plan = { create: 'would create', update: 'would update', none: 'unchanged' }[step.change];
-        process.stdout.write(`${step.what}: ${options.dryRun ? plan : verb} (${step.detail})\n`);
-      }
+      await applySteps(steps, options.dryRun);
     });
 };
+
+async function applySteps(steps: readonly Step[], dryRun: boolean | undefined): Promise<void> {
+  for (const step of steps) {
+    if (!dryRun && step.apply) await step.apply();
+    const verb = { create: 'created', update: 'updated', none: 'unchanged' }[step.change];
+    const plan = { create: 'would create', update: 'would update', none: 'unchanged' }[step.change];
+    process.stdout.write(`${step.what}: ${dryRun ? plan : verb} (${step.detail})\n`);
+  }
+}
+
+/**
+ * The credentials bootstrap runs with: the deploying account's (`s`'s), or with `--account` the member's. The
+ * local cloud has each account's root key in its state file; elsewhere the member's come from the usual
+ * chain or `--profile` (a RamRoleArn profile into the member works too, README "An organization";
+ * F-RD-MEMBER-ACCESS).
+ */
+async function memberTarget(options: BootstrapOptions): Promise<CloudTarget> {
+  const target = await deployTarget(options);
+  const member =
+    options.account && !options.profile
+      ? target.local?.accounts?.find((a) => a.accountId === options.account)
+      : undefined;
+  if (!member) return target;
+  return {
+    ...target,
+    credentials: { accessKeyId: member.accessKeyId, accessKeySecret: member.accessKeySecret },
+  };
+}
+
+function singleAccount(text: string): string {
+  const ids = parseAccounts(text);
+  if (ids === 'all' || ids.length !== 1) throw new InvalidArgumentError('must be one account id');
+  return ids[0] as string;
+}

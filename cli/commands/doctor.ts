@@ -4,6 +4,7 @@ import { deployedFunctions, deployRegions } from '../../deploy/regions';
 import { parseConfig } from '../../shared/config/load';
 import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
+import { type AccountSpec, organizationCaller, parseAccounts } from '../organization';
 import { checkoutPaths, deployTarget, withTargetOptions } from '../target';
 
 /**
@@ -18,6 +19,7 @@ interface DoctorOptions {
   config?: string;
   sYaml?: string;
   json?: boolean;
+  accounts?: AccountSpec;
 }
 
 const helpText = (): string => {
@@ -51,6 +53,11 @@ export const registerDoctor: RegisterCommand = (program, setExit) => {
     )
     .option('--s-yaml <file>', "the s.yaml (default: the checkout's)")
     .option('--json', 'one JSON object per check')
+    .option(
+      '--accounts <all|id,...>',
+      "with an organization: the members whose role to try (default: the config's organization.accounts)",
+      parseAccounts,
+    )
     .addHelpText('after', helpText)
     .action(async (options: DoctorOptions) => {
       const target = await deployTarget(options);
@@ -71,6 +78,8 @@ export const registerDoctor: RegisterCommand = (program, setExit) => {
         regions,
         ...(process.env.OSSGUARD_HOME_REGION ? { homeRegion: process.env.OSSGUARD_HOME_REGION } : {}),
         env: process.env,
+        memberCaller: organizationCaller(target),
+        ...(options.accounts ? { accounts: options.accounts } : {}),
       });
       for (const check of checks) {
         if (options.json) {

@@ -25,6 +25,7 @@ import { ProgressBar } from '../audit/progress';
 import { sanitize, terminalSafeJson } from '../audit/text';
 import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
+import { type AccountSpec, accountAccess, callerAccount, parseAccounts } from '../organization';
 import { type CloudTarget, distDir, resolveTarget, type TargetOptions, withTargetOptions } from '../target';
 
 interface ReplayCliOptions extends TargetOptions {
@@ -34,6 +35,7 @@ interface ReplayCliOptions extends TargetOptions {
   guard?: string[];
   config?: string;
   json?: boolean;
+  accounts?: AccountSpec;
 }
 
 const DAY_MS = 86_400_000;
@@ -105,6 +107,12 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
       "ossguard config (default: the local cloud's with --local, else ossguard.config.yaml)",
     )
     .option('--json', 'one JSON line per event and a closing summary line')
+    .option(
+      '--accounts <all|id,...>',
+      "accounts of the config's organization whose history to replay, each read through its member role " +
+        "(all: every account Resource Directory lists); default: the caller's account",
+      parseAccounts,
+    )
     .addHelpText(
       'after',
       '\nLookupEvents is regional: --region picks the trail region (RAM and IMS events are recorded in cn-shanghai).' +
@@ -175,31 +183,45 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
         onProgress: (d, t) => indexing.update(d, t),
       });
       indexing.finish();
-      const lookup = new PagedLookup(
-        actionTrailLookup(target.credentials, target.region, target.endpoints.actiontrail),
+      // Each account's own history (LookupEvents answers the caller's account only): a member's through its
+      // role, whose changes the guards then act on through the same role.
+      const home =
+        target.local?.accountId ??
+        (options.accounts ? await callerAccount(factory.client(target.region)) : '');
+      const histories = options.accounts
+        ? await accountAccess(options.accounts, target, config, home)
+        : [{ accountId: home, credentials: target.credentials }];
+      const lookups = histories.map(
+        ({ credentials }) =>
+          new PagedLookup(actionTrailLookup(credentials, target.region, target.endpoints.actiontrail)),
       );
       const bars = {
         lookup: new ProgressBar(process.stderr, 'looking up events'),
         replay: new ProgressBar(process.stderr, 'replaying'),
       };
-      const summary = await replay({
-        guards,
-        since,
-        until,
-        lookup,
-        handled,
-        records,
-        onProgress: (phase, done, total) => {
-          bars[phase].update(done, total);
-          if (done === total) bars[phase].finish();
-        },
-        onEvent: (event) => {
-          if (options.json) process.stdout.write(`${terminalSafeJson(event)}\n`);
-          else if (event.outcome === 'acted' || event.outcome === 'failed')
-            process.stdout.write(`${describe(event)}\n`);
-        },
-      });
-      const { calls, throttled } = lookup.stats;
+      const summary: ReplaySummary = { seen: 0, acted: 0, alreadyHandled: 0, skipped: 0, failed: 0 };
+      for (const lookup of lookups) {
+        const part = await replay({
+          guards,
+          since,
+          until,
+          lookup,
+          handled,
+          records,
+          onProgress: (phase, done, total) => {
+            bars[phase].update(done, total);
+            if (done === total) bars[phase].finish();
+          },
+          onEvent: (event) => {
+            if (options.json) process.stdout.write(`${terminalSafeJson(event)}\n`);
+            else if (event.outcome === 'acted' || event.outcome === 'failed')
+              process.stdout.write(`${describe(event)}\n`);
+          },
+        });
+        for (const field of Object.keys(summary) as Array<keyof ReplaySummary>) summary[field] += part[field];
+      }
+      const calls = lookups.reduce((n, l) => n + l.stats.calls, 0);
+      const throttled = lookups.reduce((n, l) => n + l.stats.throttled, 0);
       if (options.json) {
         process.stdout.write(`${terminalSafeJson({ summary, lookupCalls: calls, throttled })}\n`);
       } else {

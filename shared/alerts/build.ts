@@ -9,6 +9,7 @@ const HEADLINE: Record<UnsignedAuditRecord['decision'], string> = {
   failed: 'could not be checked or fixed',
   excepted: 'allowed by an exception',
   skipped: 'no action needed',
+  reported: 'in an account ossguard does not act in',
 };
 
 function resourceLabel(record: UnsignedAuditRecord): string {
@@ -44,6 +45,9 @@ export function alertFor(record: UnsignedAuditRecord, advice: readonly string[] 
     // The audit record's own word, so an alert can be matched to the record and a filter can key on it.
     { label: 'Decision', value: record.decision },
   ];
+  // In an organization, which member the change was in (the deploying account's own need not be said).
+  if (record.accountId && record.deployAccountId && record.accountId !== record.deployAccountId)
+    facts.unshift({ label: 'Account', value: record.accountId });
   if (record.before) facts.push({ label: 'Before', value: JSON.stringify(record.before) });
   if (record.after) facts.push({ label: 'After', value: JSON.stringify(record.after) });
   for (const finding of record.rules) {

@@ -11,6 +11,8 @@ export interface AuditFilter {
   decisions?: DecisionKind[];
   /** Case-insensitive substring of the actor's user name or principal id. */
   actor?: string;
+  /** Member accounts (`accountId`): records of other accounts, and records naming none, are left out. */
+  accounts?: string[];
 }
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -59,6 +61,8 @@ export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean
     const bucket = record.resource?.bucket;
     if (bucket === undefined || !filter.buckets.some((glob) => wildcardMatches(glob, bucket))) return false;
   }
+  if (filter.accounts && !(record.accountId !== undefined && filter.accounts.includes(record.accountId)))
+    return false;
   if (filter.rules && !record.rules.some((r) => filter.rules?.includes(r.ruleId))) return false;
   if (filter.actor) {
     const needle = filter.actor.toLowerCase();

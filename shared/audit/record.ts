@@ -5,7 +5,16 @@ import type { Actor, ChangeResources } from '../events/types';
 import type { AppliedException, IgnoredException } from '../rule-exceptions';
 import type { RuleFinding, RuleMode } from '../rules/types';
 
-export const DECISIONS = ['remediated', 'alerted', 'excepted', 'skipped', 'failed', 'dry-run'] as const;
+/** `reported`: a change in an account ossguard does not act in (organization.accounts), recorded and counted. */
+export const DECISIONS = [
+  'remediated',
+  'alerted',
+  'excepted',
+  'skipped',
+  'failed',
+  'dry-run',
+  'reported',
+] as const;
 export type DecisionKind = (typeof DECISIONS)[number];
 
 export type StateSnapshot = Record<string, string | number | boolean | null>;
@@ -23,7 +32,10 @@ export interface AuditRecord {
   decidedAt: string;
   guard: string;
   region: string;
+  /** The member account the change happened in (the record's `recipientAccountId`, shared/events). */
   accountId?: string;
+  /** The account ossguard is deployed in, whose function role judged the change (and acted, or assumed the member's role). */
+  deployAccountId?: string;
   actor: Actor;
   resource: ChangeResources;
   before?: StateSnapshot;

@@ -35,7 +35,7 @@ interface PopError {
  * openapi-core raises `ResponseError {code, statusCode, data}`; network failures carry a Node `code`.
  */
 export async function popCall<T extends { body?: { requestId?: string } }>(
-  service: 'ram' | 'ims' | 'actiontrail' | 'sas',
+  service: 'ram' | 'ims' | 'actiontrail' | 'sas' | 'sts' | 'resourcemanager',
   operation: string,
   log: CallLog,
   retry: RetryOptions,

@@ -23,6 +23,10 @@ export const ENDPOINT_ENV = {
   sls: 'OSSGUARD_SLS_ENDPOINT',
   kms: 'OSSGUARD_KMS_ENDPOINT',
   sas: 'OSSGUARD_SAS_ENDPOINT',
+  /** STS, for the member roles of an organization (AssumeRole). */
+  sts: 'OSSGUARD_STS_ENDPOINT',
+  /** Resource Directory (ListAccounts), for `organization.accounts: all`. */
+  resourcemanager: 'OSSGUARD_RESOURCEMANAGER_ENDPOINT',
 } as const;
 
 export type Secrets = { -readonly [K in keyof typeof SECRET_ENV]?: string };

@@ -5,6 +5,7 @@ import { en } from 'zod/locales';
 // Classic zod loads the English messages itself; mini needs them set, or every message is "Invalid input".
 import * as z from 'zod/mini';
 import { isLocalRobot, parseWebhook, ROBOT_MESSAGES_PER_MINUTE } from '../alerts/dingtalk';
+import { DEFAULT_MEMBER_ROLE } from '../deployment/names';
 import { isIpAddress, parseNetwork } from '../network';
 import { isCalendarDate } from '../rule-exceptions';
 import { SEVERITIES } from '../severity';
@@ -39,12 +40,37 @@ const glob = z
     z.regex(/^[^\s]+$/, 'must be a name or a glob without spaces (* and ? are wildcards)'),
   );
 
+/**
+ * An Alibaba Cloud account id: digits. Documented examples have 16 (`123456789012****`), but no page states the
+ * length (F-ORG-ACCOUNT-ID), so any 5 to 20 digits pass, as `policy.trustedAccounts` takes them.
+ */
+export const accountId = z.string().check(z.regex(/^\d{5,20}$/, 'must be an account id (digits)'));
+
 const reason = z.string().check(z.minLength(3, 'say why the exception exists'));
+/** The accounts an exception is scoped to; without the list, every account ossguard guards. */
+const scopedTo = z.optional(z.array(accountId).check(z.minLength(1)));
 /** The rules an exception waives; without the list, every rule about its subject. */
 const waives = z.optional(z.array(z.string().check(z.regex(/^[a-z0-9-]+$/, 'must be a rule id'))));
-const bucketException = z.strictObject({ bucket: glob, reason, until: z.optional(isoDate), rules: waives });
-const userException = z.strictObject({ user: glob, reason, until: z.optional(isoDate), rules: waives });
-const accessKeyException = z.strictObject({ accessKeyId: glob, reason, until: z.optional(isoDate) });
+const bucketException = z.strictObject({
+  bucket: glob,
+  reason,
+  until: z.optional(isoDate),
+  rules: waives,
+  accounts: scopedTo,
+});
+const userException = z.strictObject({
+  user: glob,
+  reason,
+  until: z.optional(isoDate),
+  rules: waives,
+  accounts: scopedTo,
+});
+const accessKeyException = z.strictObject({
+  accessKeyId: glob,
+  reason,
+  until: z.optional(isoDate),
+  accounts: scopedTo,
+});
 
 const cidr = z
   .string()
@@ -115,6 +141,27 @@ const route = z.strictObject({
 const secretName = z
   .string()
   .check(z.regex(/^[A-Za-z0-9_/+=.@-]{1,192}$/, 'must be a KMS secret name (letters, digits, _/+=.@-)'));
+
+/** A RAM role name as CreateRole allows it: 1-64 of letters, digits, `.` and `-` (F-RAM-ROLE-NAME-CASE). */
+const roleName = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be a RAM role name (1-64 of letters, digits, . and -)'));
+
+/**
+ * One deployment for a Resource Directory (README "An organization"): the accounts ossguard acts in through
+ * the role `memberRole` that `ossguard bootstrap --account` creates in each. `all`: every account ListAccounts
+ * returns. Changes of other accounts are reported, never acted on.
+ */
+const organization = z.strictObject({
+  accounts: z.union([
+    z.literal('all'),
+    z.array(accountId).check(
+      z.minLength(1, 'name at least one account id, or write all'),
+      z.refine((ids) => new Set(ids).size === ids.length, 'names an account twice'),
+    ),
+  ]),
+  memberRole: z._default(roleName, DEFAULT_MEMBER_ROLE),
+});
 
 export function configSchema(ruleIds: readonly string[]) {
   return z.strictObject({
@@ -284,6 +331,7 @@ export function configSchema(ruleIds: readonly string[]) {
         auditKey: z.optional(secretName),
       }),
     ),
+    organization: z.optional(organization),
     policy: z._default(
       z.strictObject({
         mode: z._default(z.enum(['alert', 'restore', 'strip', 'delete']), 'alert'),

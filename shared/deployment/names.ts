@@ -16,3 +16,16 @@ export const ROLE_DESCRIPTION =
 
 /** Where the FC log trigger records its own runs and errors (s.yaml `logConfig`); fc3 does not create it. */
 export const TRIGGER_LOG_LOGSTORE = 'ossguard-trigger-logs';
+
+/**
+ * An organization's member role: what `ossguard bootstrap --account` creates in each member (trusted by the
+ * function role only), and the session name ossguard always assumes it under. Changes made as
+ * `<memberRole>:<MEMBER_SESSION_NAME>` in an allowed member are ossguard's own (loop prevention); a session
+ * name is 2-32 of letters, digits and `.@-_` (F-STS-ASSUMEROLE).
+ */
+export const MEMBER_SESSION_NAME = 'ossguard';
+/** The member role's name unless the config's `organization.memberRole` names another. */
+export const DEFAULT_MEMBER_ROLE = 'ossguard-member';
+export const MEMBER_POLICY_NAME = 'ossguard-member-policy';
+export const MEMBER_ROLE_DESCRIPTION =
+  'ossguard in a member account: re-read OSS and RAM state and revert, for the central deployment';

@@ -3,6 +3,9 @@ import { PIPELINE_PREFIX } from '../pipeline/remediated';
 import { SWEEP_PREFIX } from '../sweep/progress-checkpoint';
 import { parseRamPolicy } from './ram-policy';
 
+/** `${name}` in deploy/role-policy.json. */
+const PLACEHOLDER = /\$\{([a-z.]+)\}/g;
+
 /** Where the audit records go: the policy's write path is rendered from the config's `audit` block. */
 export interface AuditLocation {
   bucket: string;
@@ -22,6 +25,8 @@ export function renderRolePolicy(
   accountId: string,
   /** KMS secret names the config sets (shared/config/secrets.ts): readable by the role, and nothing else in KMS. */
   secretNames: readonly string[] = [],
+  /** The config's `organization`: the member roles the function role may assume, and the directory listing. */
+  organization?: Organization,
 ): string {
   if (!/^\d{5,20}$/.test(accountId)) throw new Error(`role policy: ${accountId} is not an account id`);
   const values: Record<string, string> = {
@@ -32,14 +37,111 @@ export function renderRolePolicy(
     'sweep.prefix': SWEEP_PREFIX,
     'pipeline.prefix': PIPELINE_PREFIX,
   };
-  const rendered = template.replace(/\$\{([a-z.]+)\}/g, (whole, name: string) => {
+  const rendered = template.replace(PLACEHOLDER, (whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`role policy: unknown placeholder ${whole}`);
     return value;
   });
   const withSecrets = secretNames.length > 0 ? grantSecrets(rendered, secretNames, accountId) : rendered;
-  parseRamPolicy(withSecrets);
-  return withSecrets;
+  const withMembers = organization ? grantMembers(withSecrets, organization, accountId) : withSecrets;
+  parseRamPolicy(withMembers);
+  return withMembers;
+}
+
+/** The config's `organization` section, as the policies need it. */
+export interface Organization {
+  accounts: 'all' | readonly string[];
+  memberRole: string;
+}
+
+/**
+ * `sts:AssumeRole` on the member role only: in each allowed account, or in any account for `all` (the
+ * directory decides which exist, and each member's trust policy names this role alone, F-STS-TRUST-POLICY);
+ * with `all`, `resourcemanager:ListAccounts` on the directory's accounts (F-RD-LISTACCOUNTS).
+ */
+function grantMembers(policy: string, organization: Organization, accountId: string): string {
+  const document = JSON.parse(policy) as { Statement: unknown[] };
+  const { accounts, memberRole } = organization;
+  document.Statement.push({
+    Effect: 'Allow',
+    Action: ['sts:AssumeRole'],
+    Resource: (accounts === 'all' ? ['*'] : accounts).map((id) => `acs:ram::${id}:role/${memberRole}`),
+  });
+  if (accounts === 'all')
+    document.Statement.push({
+      Effect: 'Allow',
+      Action: ['resourcemanager:ListAccounts'],
+      Resource: [`acs:resourcemanager:*:${accountId}:account/*`],
+    });
+  return JSON.stringify(document, null, 2);
+}
+
+interface PolicyStatement {
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+}
+
+/**
+ * The member role's policy: the function role's template (deploy/role-policy.json) for the member account,
+ * keeping of each statement only `actions` (what the rules read and revert, deploy/role.ts memberActions) and
+ * only resources in the member's own account; the audit bucket, the trail and KMS stay the deployment's own.
+ */
+export function renderMemberPolicy(
+  template: string,
+  memberAccountId: string,
+  actions: readonly string[],
+): string {
+  if (!/^\d{5,20}$/.test(memberAccountId))
+    throw new Error(`member policy: ${memberAccountId} is not an account id`);
+  const wanted = new Set(actions);
+  const document = JSON.parse(template) as { Version: string; Statement: PolicyStatement[] };
+  const Statement = document.Statement.flatMap((statement) => {
+    const Action = statement.Action.filter((action) => wanted.has(action));
+    // Only resources that name the account and nothing else of the deployment's (the audit bucket's paths).
+    const Resource = statement.Resource.filter((resource) => {
+      const named = [...resource.matchAll(PLACEHOLDER)].map((match) => match[1]);
+      return named.length > 0 && named.every((name) => name === 'account.id');
+    }).map((resource) => resource.replace(PLACEHOLDER, memberAccountId));
+    return Action.length > 0 && Resource.length > 0 ? [{ ...statement, Action, Resource }] : [];
+  });
+  // The member's event history, for `ossguard replay --accounts`: the deployment's own is read with the
+  // operator's credentials, so the function role's template has no such statement (F-ACTIONTRAIL-RAM-ACTIONS).
+  if (wanted.has(LOOKUP_EVENTS))
+    Statement.push({
+      Effect: 'Allow',
+      Action: [LOOKUP_EVENTS],
+      Resource: [`acs:actiontrail:*:${memberAccountId}:*`],
+    });
+  const rendered = JSON.stringify({ Version: document.Version, Statement }, null, 2);
+  parseRamPolicy(rendered);
+  return rendered;
+}
+
+const LOOKUP_EVENTS = 'actiontrail:LookupEvents';
+
+/**
+ * The member role's trust policy: the function role of the deploying account only, never its root (which
+ * would let every RAM user and role there that may call sts:AssumeRole in). A trust policy may name one role
+ * (F-RAM-TRUST-ROLE-PRINCIPAL).
+ */
+export function memberTrustPolicy(
+  deployAccountId: string,
+  functionRoleName: string,
+  /** Roles of the deploying account that may also assume it (`bootstrap --operator`: who runs `scan --accounts`). */
+  operatorRoles: readonly string[] = [],
+): string {
+  const principals = [functionRoleName, ...operatorRoles].map(
+    (name) => `acs:ram::${deployAccountId}:role/${name}`,
+  );
+  return JSON.stringify(
+    {
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: principals } }],
+      Version: '1',
+    },
+    null,
+    2,
+  );
 }
 
 /** Adds kms:GetSecretValue on exactly the named secrets, in any region of the account (F-KMS-GETSECRETVALUE). */
@@ -53,10 +155,14 @@ function grantSecrets(policy: string, names: readonly string[], accountId: strin
   return JSON.stringify(document, null, 2);
 }
 
-/** Resource ARNs of a role policy that do not name the account (`acs:<service>:<region>:<account>:…`). */
+/**
+ * Resource ARNs of a role policy that do not name the account (`acs:<service>:<region>:<account>:…`); the
+ * member roles an organization's deployment assumes name their own accounts by design.
+ */
 export function unpinnedResources(policyDocument: string, accountId: string): string[] {
   return (
     parseRamPolicy(policyDocument)
+      .filter((statement) => !statement.actions.every((action) => action === 'sts:AssumeRole'))
       .flatMap((statement) => statement.resources)
       // `*`: Security Center's leak calls take no resource (F-SAS-LEAK-LIST), so no account to name.
       .filter((resource) => resource !== '*' && resource.split(':')[3] !== accountId)

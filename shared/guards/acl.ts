@@ -67,7 +67,7 @@ export const aclGuard: Guard<AclState> = {
     }
   },
 
-  evaluate(_change, { subject, tags }, { config, now }): Evaluation {
+  evaluate(change, { subject, tags }, { config, now }): Evaluation {
     const exceptions: ExceptionOutcome =
       subject.kind === 'account-bpa'
         ? { ignored: [] }
@@ -77,6 +77,7 @@ export const aclGuard: Guard<AclState> = {
             tags,
             config.exceptions,
             now,
+            change.accountId,
           );
     const findings = evaluateRules(aclRules, subject, config);
     return {

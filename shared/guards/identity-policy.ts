@@ -104,7 +104,7 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     };
   },
 
-  evaluate(_change, { subject, fix: planned, fallback }, { config, now }): Evaluation {
+  evaluate(change, { subject, fix: planned, fallback }, { config, now }): Evaluation {
     const found = evaluateRules(identityPolicyRules, subject, config);
     // A rollback onto a version the rules fire on too would only swap one broad grant for another.
     const fallbackFires =
@@ -119,7 +119,13 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
       exceptions:
         subject.attachedTo?.kind === 'User'
           ? narrowException(
-              keyExceptions(undefined, { userName: subject.attachedTo.name, tags: {} }, config, now),
+              keyExceptions(
+                undefined,
+                { userName: subject.attachedTo.name, tags: {} },
+                config,
+                now,
+                change.accountId,
+              ),
               found.map((f) => f.ruleId),
             )
           : { ignored: [] },

@@ -67,14 +67,14 @@ export const keyHygieneGuard: Guard<StaleKeyState> = {
     return { kind: 'present', state: { subject, owner } };
   },
 
-  evaluate(_change, { subject, owner }, { config, now }): Evaluation {
+  evaluate(change, { subject, owner }, { config, now }): Evaluation {
     const findings = evaluateRules(keyHygieneRules, subject, config).map((f) =>
       ENFORCEABLE.has(f.ruleId) ? f : { ...f, mode: 'alert' as const },
     );
     return {
       findings,
       exceptions: narrowException(
-        keyExceptions(subject.accessKeyId, owner, config, now),
+        keyExceptions(subject.accessKeyId, owner, config, now, change.accountId),
         findings.map((f) => f.ruleId),
       ),
       before: {
@@ -116,7 +116,7 @@ export const consoleMfaGuard: Guard<ConsoleUserSubject> = {
     return { kind: 'present', state: { userName, consoleLogin, mfaDevice } };
   },
 
-  evaluate(_change, subject, { config, now }): Evaluation {
+  evaluate(change, subject, { config, now }): Evaluation {
     const findings = evaluateRules(consoleMfaRules, subject, config).map((f) => ({
       ...f,
       mode: 'alert' as const,
@@ -124,7 +124,7 @@ export const consoleMfaGuard: Guard<ConsoleUserSubject> = {
     return {
       findings,
       exceptions: narrowException(
-        keyExceptions(undefined, { userName: subject.userName, tags: {} }, config, now),
+        keyExceptions(undefined, { userName: subject.userName, tags: {} }, config, now, change.accountId),
         findings.map((f) => f.ruleId),
       ),
       before: { user: subject.userName, consoleLogin: subject.consoleLogin, mfaDevice: subject.mfaDevice },

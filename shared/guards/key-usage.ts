@@ -50,15 +50,18 @@ export function keyExceptions(
   owner: KeyOwner | undefined,
   config: OssguardConfig,
   now: Date,
+  /** The account the key belongs to: the change's member account. */
+  accountId: string | undefined,
 ): ExceptionOutcome {
   const { exceptions } = config;
   const byKey = accessKeyId
     ? evaluateExceptions(
         accessKeyId,
-        exceptions.accessKeys.map((e) => ({ pattern: e.accessKeyId, reason: e.reason, until: e.until })),
+        exceptions.accessKeys.map((e) => ({ pattern: e.accessKeyId, ...e })),
         {},
         exceptions,
         now,
+        accountId,
       )
     : { ignored: [] };
   if (byKey.applied || !owner) return byKey;
@@ -68,6 +71,7 @@ export function keyExceptions(
     owner.tags,
     exceptions,
     now,
+    accountId,
   );
   return { ...byUser, ignored: [...byKey.ignored, ...byUser.ignored] };
 }
@@ -95,7 +99,7 @@ export function keyUsesToJudge(
     const findings = evaluateRules(keyUseRules, subject, config);
     if (findings.length === 0) continue;
     const excepted = narrowException(
-      keyExceptions(signingKeyOf(subject), undefined, config, now),
+      keyExceptions(signingKeyOf(subject), undefined, config, now, change.accountId),
       findings.map((f) => f.ruleId),
     );
     if (excepted.applied) continue;
@@ -148,13 +152,13 @@ export const keyUsageGuard: Guard<KeyUseState> = {
     return { kind: 'present', state: { subject, owner } };
   },
 
-  evaluate(_change, { subject, owner }, { config, now }): Evaluation {
+  evaluate(change, { subject, owner }, { config, now }): Evaluation {
     const findings = evaluateRules(keyUseRules, subject, config);
     const key = signingKeyOf(subject);
     const before = { accessKeyId: key ? maskKeyId(key) : null, status: key ? 'Active' : null };
     // An exception waives only the rules it names (shared/rule-exceptions.ts).
     const exceptions = narrowException(
-      keyExceptions(key, owner, config, now),
+      keyExceptions(key, owner, config, now, change.accountId),
       findings.map((f) => f.ruleId),
     );
     if (!key || !owner) {

@@ -78,7 +78,7 @@ export const keyGuard: Guard<KeyState> = {
     };
   },
 
-  evaluate(_change, { subject, owner }, { config, now }): Evaluation {
+  evaluate(change, { subject, owner }, { config, now }): Evaluation {
     const full: KeySubject = { ...subject, allowedSourceCidrs: config.accessKeys.allowedSourceCidrs };
     const findings = evaluateRules(keyRules, full, config);
     if (subject.isRootKey || !owner) {
@@ -103,6 +103,7 @@ export const keyGuard: Guard<KeyState> = {
         owner.tags,
         config.exceptions,
         now,
+        change.accountId,
       ),
       findings.map((f) => f.ruleId),
       self ? undefined : CREATOR_RULES,

@@ -175,6 +175,7 @@ function judgeState(change: ChangeRecord, state: PolicyState, { config, now }: E
       state.tags,
       config.exceptions,
       now,
+      change.accountId,
     ),
     failingAsConfigured.map((f) => f.ruleId),
   );

@@ -102,7 +102,10 @@ export function logTriggerSource(
     // What earlier invocations handed on goes first: it has waited longest. Only a range with someone else's
     // change, or with a new queue item, looks: the drain's own reads and writes are trail records too, and
     // looking on every range would start the next one for ever.
-    const own = ownRoles(deps.accountId, runtime.config.ownRoleName);
+    const own = [
+      ...ownRoles(deps.accountId, runtime.config.ownRoleName),
+      ...(deps.accounts?.knownRoles() ?? []),
+    ];
     const wake = [...selection.routes.values()].some((records) =>
       records.some((record) => !isOwnRecord(record, own) || isQueueWrite(record)),
     );

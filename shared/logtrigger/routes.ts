@@ -1,27 +1,21 @@
 import pLimit from 'p-limit';
 import { CallLog } from '../clients/calllog';
-import { isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
+import { isNotFound, OssGateway } from '../clients/oss';
 import type { Runtime } from '../config/load';
-import { describeError } from '../errors';
+import { CloudApiError, describeError } from '../errors';
 import { keepableRecord, parseEvents } from '../events/parse-actiontrail-events';
 import type { TrailRoute } from '../events/trail-log';
-import type { ParsedItem } from '../events/types';
+import type { ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { identityPolicyGuard } from '../guards/identity-policy';
 import { keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
 import { createLogger, type Logger } from '../log';
+import { placeChange } from '../pipeline/accounts';
 import { deferWork, markTaken, pendingWork } from '../pipeline/deferred';
 import type { FcContext } from '../pipeline/handler';
-import {
-  type InvocationDeps,
-  type InvocationResult,
-  isOwnRole,
-  type OwnRole,
-  ownRoles,
-  runGuard,
-} from '../pipeline/run';
+import { type InvocationDeps, type InvocationResult, isOwnRole, runGuard } from '../pipeline/run';
 
 /**
  * The trail's records, sorted to the guards that judge them: a log range's (trail-guard), or those an earlier
@@ -95,13 +89,7 @@ export async function judgeRoutes(
   await judge('oss-acl-guard', parsed('oss-acl-guard'));
   const writes = parsed('object-acl-recheck');
   const recheck = runtime.config.trail.recheckObjectWrites
-    ? await publicObjectWrites(
-        writes,
-        deps.oss,
-        ownRoles(deps.accountId, runtime.config.ownRoleName),
-        context.region,
-        log,
-      )
+    ? await publicObjectWrites(writes, deps, context.region, log)
     : { public: [], failed: [] };
   result.retryableFailures.push(...recheck.failed);
   await judge('oss-acl-guard', recheck.public, 'object-acl-recheck');
@@ -224,6 +212,7 @@ const objectId = (region: string, bucket: string, key: string): string => `${reg
 /** An object write whose record shows no ACL: the object may have been uploaded public. */
 interface PossibleExposure {
   change: ParsedItem;
+  record: ChangeRecord;
   eventId: string;
   bucket: string;
   key: string;
@@ -232,14 +221,15 @@ interface PossibleExposure {
 
 /**
  * Of the object writes whose record shows no ACL, those whose object is public now: each distinct object is
- * read once (GetObjectAcl), ossguard's own writes (its audit records) are not read at all, and an object
- * already deleted is nothing to revert. A read that
- * fails after retries fails the invocation, so the range is read again and nothing is lost.
+ * read once (GetObjectAcl), with the clients of its account (a member's through its role), ossguard's own
+ * writes (its audit records, its reverts in a member) are not read at all, and an object already deleted is
+ * nothing to revert. Uploads in accounts ossguard does not act in are not read: an audit record per upload
+ * there would double the writes, and the log line counts them. A read that fails after retries fails the
+ * invocation, so the range is read again and nothing is lost.
  */
 async function publicObjectWrites(
   writes: readonly ParsedItem[],
-  oss: OssClientFactory,
-  own: readonly OwnRole[],
+  deps: InvocationDeps,
   defaultRegion: string,
   log: Logger,
 ): Promise<{ public: ParsedItem[]; failed: InvocationResult['retryableFailures'] }> {
@@ -248,10 +238,11 @@ async function publicObjectWrites(
     if (item.kind !== 'change') continue;
     const { record } = item;
     const { bucket, objectKey } = record.resources;
-    if (!bucket || objectKey === undefined || own.some((r) => isOwnRole(record.actor, r))) continue;
+    if (!bucket || objectKey === undefined) continue;
     const id = objectId(record.region, bucket, objectKey);
     distinct.set(id, {
       change: item,
+      record,
       eventId: record.eventId,
       bucket,
       key: objectKey,
@@ -261,8 +252,27 @@ async function publicObjectWrites(
   const found: ParsedItem[] = [];
   const failed: InvocationResult['retryableFailures'] = [];
   const limit = pLimit(RECHECK_CONCURRENCY);
+  let outside = 0;
   const recheck = async (write: PossibleExposure): Promise<void> => {
+    let placed: Awaited<ReturnType<typeof placeChange>>;
     try {
+      placed = await placeChange(deps, write.record);
+    } catch (error) {
+      // A member role that cannot be assumed: its guard records the failure and alerts with the fix; a fault
+      // fails the range like a failed read.
+      if (error instanceof CloudApiError && error.retryable)
+        failed.push({ eventId: write.eventId, error: describeError(error) });
+      else found.push(write.change);
+      return;
+    }
+    const { placement, own } = placed;
+    if (own.some((r) => isOwnRole(write.record.actor, r))) return;
+    if (placement.kind === 'outside') {
+      outside++;
+      return;
+    }
+    try {
+      const oss = placement.kind === 'member' ? placement.clients.oss : deps.oss;
       const acl = await new OssGateway(oss, write.region, new CallLog()).getObjectAcl(
         write.bucket,
         write.key,
@@ -279,5 +289,6 @@ async function publicObjectWrites(
     }
   };
   await Promise.all([...distinct.values()].map((write) => limit(() => recheck(write))));
+  if (outside > 0) log.info('uploads in accounts ossguard does not act in were not re-checked', { outside });
   return { public: found, failed };
 }

@@ -3,12 +3,14 @@ import { type AlertDispatcher, createAlertDispatcher, type SharedBudgetFor } fro
 import { OssWindowBudget } from '../alerts/shared-budget';
 import { CallLog } from '../clients/calllog';
 import type { KmsSecrets } from '../clients/kms';
+import type { OrganizationApi } from '../clients/organization-api';
 import { type CloudCredentials, OssClientFactory, OssGateway } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
 import { KmsSecretCache, kmsSecretNames } from '../config/secrets';
 import { GuardError } from '../errors';
 import { createLogger, type Logger } from '../log';
+import { MemberAccounts } from './accounts';
 import type { InvocationDeps, InvocationResult } from './invocation';
 
 /** The FC `context` fields ossguard uses (F-FC-CONTEXT-FIELDS). */
@@ -99,9 +101,35 @@ export function createFunctionHandler<Result>(
   let current: { runtime: Runtime; dispatch: AlertDispatcher; values?: object } | undefined =
     kmsCache.configured ? undefined : { runtime, dispatch: createAlertDispatcher(runtime, sharedBudget) };
   let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
+  // STS and Resource Directory with the function role's credentials of the latest invocation.
+  let latest: CloudCredentials | undefined;
+  let organizationApi: { accessKeyId: string; api: OrganizationApi } | undefined;
+  const api = (): OrganizationApi => {
+    const credentials = latest as CloudCredentials;
+    if (organizationApi?.accessKeyId !== credentials.accessKeyId)
+      organizationApi = {
+        accessKeyId: credentials.accessKeyId,
+        api: organizationClient(credentials, runtime.endpoints),
+      };
+    return organizationApi.api;
+  };
+  let accounts: MemberAccounts | undefined;
 
   return async (event, context) => {
     const credentials = roleCredentials(context);
+    latest = credentials;
+    accounts ??= new MemberAccounts({
+      organization: runtime.config.organization,
+      homeAccountId: context.accountId,
+      api,
+      clientsFor: (session) => ({
+        oss: new OssClientFactory({
+          credentials: session,
+          ...(runtime.endpoints.oss ? { endpoint: runtime.endpoints.oss } : {}),
+        }),
+        ...(clients.ram ? { ram: clients.ram(session, runtime.endpoints) } : {}),
+      }),
+    });
     // STS credentials rotate; reuse clients only while FC hands us the same ones.
     if (factory?.accessKeyId !== credentials.accessKeyId) {
       factory = {
@@ -148,6 +176,7 @@ export function createFunctionHandler<Result>(
       ...(factory.ram ? { ram: factory.ram } : {}),
       region: context.region,
       ...(context.accountId ? { accountId: context.accountId } : {}),
+      accounts,
       dispatch,
       log,
       invocationId: context.requestId,
@@ -164,6 +193,13 @@ export function createFunctionHandler<Result>(
 function kmsClient(credentials: CloudCredentials, region: string, endpoint: string | undefined): KmsSecrets {
   const { kmsSecrets } = require('../clients/kms') as typeof import('../clients/kms');
   return kmsSecrets(credentials, region, endpoint);
+}
+
+/** STS and Resource Directory, loaded (like the KMS client) only where the config has an organization. */
+function organizationClient(credentials: CloudCredentials, endpoints: Endpoints): OrganizationApi {
+  const { organizationApi } =
+    require('../clients/organization-api') as typeof import('../clients/organization-api');
+  return organizationApi(credentials, endpoints);
 }
 
 /**

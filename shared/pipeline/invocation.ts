@@ -6,6 +6,7 @@ import type { Runtime } from '../config/load';
 import { runtimeAuditKey } from '../config/secrets';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
+import type { AccountClients, AccountPlacer } from './accounts';
 import type { DecisionSummary, RetryableFailure } from './records';
 import type { ChangeScope, RemediationBudget } from './types';
 
@@ -17,6 +18,8 @@ export interface InvocationDeps {
   region: string;
   /** The account the function runs in (FC's `context.accountId`, F-FC-CONTEXT-FIELDS): whose role is ossguard's own. */
   accountId?: string;
+  /** Which account's clients act on a change (shared/pipeline/accounts.ts); without it, the function role's. */
+  accounts?: AccountPlacer;
   dispatch: AlertDispatcher;
   log: Logger;
   /** The blast-radius cap's budget, when it spans several batches of one invocation (the sweep's). */
@@ -36,16 +39,26 @@ export interface InvocationResult {
   retryableFailures: RetryableFailure[];
 }
 
-/** The gateways one change is read and acted on with; they share a call log, whose request ids the record keeps. */
-export function changeScope(deps: InvocationDeps, change: ChangeRecord, now: Date): ChangeScope {
+/**
+ * The gateways one change is read and acted on with; they share a call log, whose request ids the record keeps.
+ * A member's change is read and reverted with `member`'s clients (its role's session); the audit bucket is
+ * always the deployment's own.
+ */
+export function changeScope(
+  deps: InvocationDeps,
+  change: ChangeRecord,
+  now: Date,
+  member?: AccountClients,
+): ChangeScope {
   const { config } = deps.runtime;
   const calls = new CallLog();
   const auditKey = runtimeAuditKey(deps.runtime);
+  const ram = member ? member.ram : deps.ram;
   return {
     config,
-    oss: new OssGateway(deps.oss, change.region, calls),
+    oss: new OssGateway(member?.oss ?? deps.oss, change.region, calls),
     audit: new OssGateway(deps.oss, config.audit.region ?? deps.region, calls),
-    ...(deps.ram ? { ram: new RamGateway(deps.ram, calls) } : {}),
+    ...(ram ? { ram: new RamGateway(ram, calls) } : {}),
     calls,
     now,
     log: deps.log,

@@ -34,13 +34,38 @@ export type ItemOutcome =
 
 /** The dedupe key of an event a guard did not judge: ignored (not its event) or invalid (unreadable). */
 export const notJudgedKey = (
-  kind: 'ignored' | 'invalid' | 'capped',
+  kind: 'ignored' | 'invalid' | 'capped' | 'outside',
   guard: string,
   eventId: string,
 ): string => `${kind}:${guard}:${eventId}`;
 
 /** Whether an audit record's dedupe key is that of a judged change, not of an event left unjudged. */
-export const wasJudged = (dedupeKey: string): boolean => !/^(ignored|invalid|capped):/.test(dedupeKey);
+export const wasJudged = (dedupeKey: string): boolean =>
+  !/^(ignored|invalid|capped|outside):/.test(dedupeKey);
+
+/**
+ * The one alerted record of an invocation about several of its changes (what the cap held back, …), keyed by
+ * the invocation unless `keyedBy` names what every delivery of the same changes shares, and filed under `time`.
+ */
+export function invocationSummary(
+  guard: string,
+  about: { kind: 'capped' | 'outside'; id: string; eventName: string; reason: string; advice?: string[] },
+  at: { invocationId: string; auditPrefix: string; now: Date; keyedBy?: string; time?: string },
+): Pending {
+  const eventId = `${at.invocationId}#${about.id}`;
+  const dedupeKey = notJudgedKey(about.kind, guard, at.keyedBy ?? at.invocationId);
+  const record: UnsignedAuditRecord = {
+    ...baseRecord(guard, { eventId, dedupeKey, eventName: about.eventName }, at.now),
+    ...(at.time ? { time: at.time } : {}),
+    decision: 'alerted',
+    reason: about.reason,
+  };
+  return {
+    record,
+    key: auditKey(at.auditPrefix, record.dedupeKey, record.time),
+    alert: { advice: about.advice ?? [] },
+  };
+}
 
 /**
  * The one record and alert of a batch whose blast-radius cap held changes back: how many waited, and that a
@@ -53,18 +78,16 @@ export function cappedSummary(
   waited: number,
   at: { invocationId: string; batch: CappedBatch; cap: number; auditPrefix: string; now: Date },
 ): Pending {
-  const eventId = `${at.invocationId}#blast-radius-cap`;
-  const record: UnsignedAuditRecord = {
-    ...baseRecord(
-      guard,
-      { eventId, dedupeKey: notJudgedKey('capped', guard, at.batch.id), eventName: 'BlastRadiusCap' },
-      at.now,
-    ),
-    time: at.batch.time,
-    decision: 'alerted',
-    reason: `blast-radius cap of ${at.cap} remediations per invocation reached: ${waited} change(s) waited and are handed to a follow-up invocation`,
-  };
-  return { record, key: auditKey(at.auditPrefix, record.dedupeKey, record.time), alert: { advice: [] } };
+  return invocationSummary(
+    guard,
+    {
+      kind: 'capped',
+      id: 'blast-radius-cap',
+      eventName: 'BlastRadiusCap',
+      reason: `blast-radius cap of ${at.cap} remediations per invocation reached: ${waited} change(s) waited and are handed to a follow-up invocation`,
+    },
+    { ...at, keyedBy: at.batch.id, time: at.batch.time },
+  );
 }
 
 /** What a cap summary is keyed by: an id the same on every delivery of the batch, and the day it files under. */

@@ -26,7 +26,10 @@ export interface RemediationMark {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** One directory per resource a guard judges: the bucket, object or key the change names, in its region. */
+/**
+ * One directory per resource a guard judges: the bucket, object or key the change names, in its region and
+ * account (RAM user names repeat across an organization's accounts).
+ */
 function resourceDir(guard: string, change: ChangeRecord): string {
   const { bucket, objectKey, ramUser, accessKeyId } = change.resources;
   const id = JSON.stringify([
@@ -36,6 +39,7 @@ function resourceDir(guard: string, change: ChangeRecord): string {
     objectKey ?? '',
     ramUser ?? '',
     accessKeyId ?? '',
+    ...(change.accountId ? [change.accountId] : []),
   ]);
   return `${REMEDIATED_DIR}${sha256(id).slice(0, 40)}/`;
 }

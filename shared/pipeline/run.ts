@@ -6,10 +6,11 @@ import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { act } from './act';
-import { dedupeBatch, ownRoles, skipReason } from './dedupe';
+import { dedupeBatch } from './dedupe';
 import { CONCURRENCY, logDecisions, sendAlerts, writeRecords } from './deliver';
 import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
+import { admit, outsideDigest } from './outside';
 import { plan } from './plan';
 import {
   cappedBatchOf,
@@ -20,7 +21,6 @@ import {
   failedRecord,
   type ItemOutcome,
   notJudged,
-  pendingOf,
   retryOf,
   sortOutcomes,
   withDecision,
@@ -89,6 +89,10 @@ export async function runGuard<State>(
     if (!(await recorded(auditGateway, config.audit.bucket, summary.key, deps))) pending.push(summary);
   }
 
+  const at = { guard: guard.name, deps, gateway: auditGateway, now: now() };
+  const outside = await outsideDigest(pending, at);
+  if (outside) pending.push(outside);
+
   const deliveries = await sendAlerts(pending, deps.dispatch);
   const key = runtimeAuditKey(deps.runtime);
   const audit = { gateway: auditGateway, bucket: config.audit.bucket, log: deps.log, key };
@@ -116,12 +120,13 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
   const { change, eventTimeUnparsed } = dated(item.record, now());
   const first = {
     ...changeRecord(guard.name, change, now()),
+    ...(deps.accountId ? { deployAccountId: deps.accountId } : {}),
     route: deps.route ?? guard.name,
     ...(eventTimeUnparsed === undefined ? {} : { eventTimeUnparsed }),
   };
-  const skip = skipReason(change, ownRoles(deps.accountId, config.ownRoleName));
-  if (skip) return pendingOf({ ...first, decision: 'skipped', reason: skip }, config.audit.prefix);
-
+  const admitted = await admit(deps, change, first);
+  if ('outcome' in admitted) return admitted.outcome;
+  const { placement } = admitted;
   const audit = {
     gateway: auditGateway,
     bucket: config.audit.bucket,
@@ -129,7 +134,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     key: runtimeAuditKey(deps.runtime),
     previousKey: previousRuntimeAuditKey(deps.runtime),
   };
-  const scope = changeScope(deps, change, now());
+  const scope = changeScope(deps, change, now(), placement.kind === 'member' ? placement.clients : undefined);
   const book = { gateway: auditGateway, bucket: config.audit.bucket, guard: guard.name, log: deps.log };
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);

@@ -117,6 +117,7 @@ const OUTCOME: Record<DecisionKind | 'duplicate', ReplayOutcome> = {
   excepted: 'skipped',
   skipped: 'skipped',
   failed: 'failed',
+  reported: 'skipped',
   // Audited between our index and the invocation: EventBridge or another replay got there first.
   duplicate: 'already-handled',
 };

@@ -79,6 +79,7 @@ export class Assessor {
           tags,
           this.config.exceptions,
           this.context.now,
+          this.context.accountId || undefined,
         ),
         [...aclFindings, ...policyFindings].map((f) => f.ruleId),
       );

@@ -28,6 +28,7 @@ export async function startCloud(
     | 'slsPullLogsJson'
     | 'kmsSecrets'
     | 'dingtalkMessagesPerMinute'
+    | 'organizationTrail'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({

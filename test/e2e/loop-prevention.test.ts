@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
+import { onRecipientBus, withRecipient } from '../../local/recipient';
 import { ROLE_NAME } from '../../shared/deployment/names';
 import { wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { auditRecords, startCloud, userClient } from './local-cloud';
@@ -73,7 +74,8 @@ describe('loop prevention exempts only ossguard’s own role ARN', () => {
         region: cloud.region,
         requestId: newRequestId(),
       });
-      const event = wrapCloudEvent(record);
+      // The record belongs to the bucket's account, A, as a real one would say (F-ORG-TRAIL-RECIPIENT).
+      const event = onRecipientBus(wrapCloudEvent(withRecipient(record, cloud.identities.accountId)));
       const result = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event));
       expect(result.ok).toBe(true);
 

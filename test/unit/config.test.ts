@@ -193,6 +193,66 @@ describe('config validation at cold start', () => {
   });
 });
 
+describe('the organization section', () => {
+  const B = '1111111111111111';
+
+  it.each([
+    ['no section: one account, as before', '', undefined],
+    [
+      'every account of the directory',
+      'organization: {accounts: all}',
+      { accounts: 'all', memberRole: 'ossguard-member' },
+    ],
+    [
+      'an allow list and a role of its own',
+      `organization: {accounts: ["${B}"], memberRole: guard-member}`,
+      { accounts: [B], memberRole: 'guard-member' },
+    ],
+  ])('accepts %s', (_case, text, expected) => {
+    expect(parseConfig(`audit: {bucket: abc}\n${text}`).organization).toEqual(expected);
+  });
+
+  it.each([
+    [
+      'an account id that is not digits',
+      'organization: {accounts: [prod]}',
+      'organization.accounts',
+      /account id/,
+    ],
+    ['an empty allow list', 'organization: {accounts: []}', 'organization.accounts', /at least one account/],
+    [
+      'an account named twice',
+      `organization: {accounts: ["${B}", "${B}"]}`,
+      'organization.accounts',
+      /twice/,
+    ],
+    ['a section without accounts', 'organization: {memberRole: x}', 'organization.accounts', /./],
+    [
+      'a role name RAM refuses',
+      'organization: {accounts: all, memberRole: "a/b"}',
+      'organization.memberRole',
+      /role name/,
+    ],
+    [
+      'a session name (it is fixed)',
+      'organization: {accounts: all, sessionName: me}',
+      'organization.sessionName',
+      /./,
+    ],
+    [
+      'an exception scoped to a non-id',
+      'exceptions: {buckets: [{bucket: x, reason: web, accounts: [prod]}]}',
+      'exceptions.buckets.0.accounts.0',
+      /account id/,
+    ],
+  ])('rejects %s with a message naming the key', (_case, text, key, message) => {
+    const issues = issuesOf(`audit: {bucket: abc}\n${text}`);
+    const issue = issues.find((i) => i.key === key || i.key.startsWith(key));
+    expect(issue, JSON.stringify(issues)).toBeDefined();
+    expect(issue?.message).toMatch(message);
+  });
+});
+
 describe('YAML that reads differently from how it looks', () => {
   it.each([
     ['an unknown directive', '%FOO bar\n---\ndryRun: true\n'],

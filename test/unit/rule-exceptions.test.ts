@@ -42,7 +42,7 @@ describe('evaluating exceptions for a resource', () => {
   const configured = [{ pattern: 'site-*', reason: 'static website' }];
 
   it('applies a matching config glob and says which', () => {
-    expect(evaluateExceptions('site-www', configured, {}, SETTINGS, now).applied).toEqual({
+    expect(evaluateExceptions('site-www', configured, {}, SETTINGS, now, undefined).applied).toEqual({
       source: 'config',
       match: 'site-*',
       reason: 'static website',
@@ -51,7 +51,7 @@ describe('evaluating exceptions for a resource', () => {
 
   it('applies a tag whose date is in the future, through the whole of that day', () => {
     const tags = { 'ossguard-exception': 'until=2026-11-28;reason=launch day;rules=anonymous-principal' };
-    expect(evaluateExceptions('b', [], tags, SETTINGS, now).applied).toMatchObject({
+    expect(evaluateExceptions('b', [], tags, SETTINGS, now, undefined).applied).toMatchObject({
       source: 'tag',
       until: '2026-11-28',
     });
@@ -70,7 +70,7 @@ describe('evaluating exceptions for a resource', () => {
     ],
     ['a malformed tag', { 'ossguard-exception': 'whenever' }, /malformed/],
   ])('ignores %s and says why', (_case, tags, why) => {
-    const outcome = evaluateExceptions('b', [], tags, SETTINGS, now);
+    const outcome = evaluateExceptions('b', [], tags, SETTINGS, now, undefined);
     expect(outcome.applied).toBeUndefined();
     expect(outcome.ignored[0]?.why).toMatch(why);
   });
@@ -82,9 +82,57 @@ describe('evaluating exceptions for a resource', () => {
       {},
       SETTINGS,
       now,
+      undefined,
     );
     expect(outcome.applied).toBeUndefined();
     expect(outcome.ignored).toEqual([{ source: 'config', match: 'site-*', why: 'expired on 2026-01-01' }]);
+  });
+});
+
+describe('exceptions scoped to accounts', () => {
+  const B = '1111111111111111';
+  const C = '2222222222222222';
+  const scoped = [{ pattern: 'site-*', reason: 'B hosts the website', accounts: [B] }];
+  const tag = (accounts: string) => ({
+    'ossguard-exception': `until=2026-12-01;reason=launch;rules=oss-acl-guard;accounts=${accounts}`,
+  });
+
+  it.each([
+    ['a config entry for B waives in B', scoped, {}, B, true],
+    ['a config entry for B never waives in C', scoped, {}, C, false],
+    ['a config entry for B never waives where the change names no account', scoped, {}, undefined, false],
+    [
+      'a config entry naming no account waives in every account',
+      [{ pattern: 'site-*', reason: 'x' }],
+      {},
+      C,
+      true,
+    ],
+    ['a tag scoped to B waives in B', [], tag(B), B, true],
+    ['a tag scoped to B never waives in C (a tag copied there)', [], tag(B), C, false],
+    ['a tag scoped to B and C waives in C', [], tag(`${B},${C}`), C, true],
+  ])('%s', (_case, configured, tags, accountId, waives) => {
+    const outcome = evaluateExceptions('site-www', configured, tags, SETTINGS, now, accountId);
+    expect(outcome.applied !== undefined).toBe(waives);
+  });
+
+  it('says why a tag scoped to another account was ignored', () => {
+    const outcome = evaluateExceptions('site-www', [], tag(B), SETTINGS, now, C);
+    expect(outcome.ignored).toEqual([
+      { source: 'tag', match: 'ossguard-exception', why: `scoped to account(s) ${B}, not ${C}` },
+    ]);
+  });
+
+  it('refuses a tag whose accounts= are not account ids', () => {
+    expect(parseExceptionTag('until=2026-12-01;reason=x;rules=no-mfa;accounts=prod')).toEqual({
+      error: expect.stringMatching(/accounts= must list account ids/),
+    });
+  });
+
+  it('keeps the accounts of the exception it applied in the record', () => {
+    expect(evaluateExceptions('site-www', scoped, {}, SETTINGS, now, B).applied).toMatchObject({
+      accounts: [B],
+    });
   });
 });
 

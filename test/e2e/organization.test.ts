@@ -1,0 +1,257 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planMemberBootstrap } from '../../cli/commands/bootstrap';
+import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import { newRequestId } from '../../local/identity';
+import { ossRecord } from '../../local/oss/trail';
+import { onRecipientBus, withRecipient } from '../../local/recipient';
+import { parseConfig } from '../../shared/config';
+import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME } from '../../shared/deployment/names';
+import { type ActingPrincipal, wrapCloudEvent } from '../../shared/events/actiontrail-event';
+import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
+import { auditRecords, startCloud } from './local-cloud';
+
+const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
+
+/**
+ * A member's change by a principal the test cannot act as (a session of the member role it did not take): the
+ * record of a PutBucketAcl in `accountId` (F-ORG-TRAIL-RECIPIENT), handed to the function as trail-guard's
+ * routes would.
+ */
+function memberAclChange(cloud: LocalCloud, accountId: string, bucket: string, caller: ActingPrincipal) {
+  const record = ossRecord({
+    operation: 'PutBucketAcl',
+    caller,
+    request: {
+      method: 'PUT',
+      bucket,
+      query: [],
+      headers: { 'x-oss-acl': 'public-read' },
+      body: Buffer.alloc(0),
+      sourceIp: '198.51.100.9',
+      userAgent: 'aliyun-sdk-js/6.23.0',
+    },
+    region: cloud.region,
+    requestId: newRequestId(),
+  });
+  return onRecipientBus(wrapCloudEvent(withRecipient(record, accountId)));
+}
+
+async function bootstrapMembers(...accounts: string[]): Promise<void> {
+  for (const account of accounts) {
+    const result = await runCli('bootstrap', '--local', '--account', account);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+  }
+}
+
+describe('one deployment guards the accounts of its organization', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    // The feed's trail is the directory's multi-account trail: every account's records reach A's logstore.
+    cloud = await startCloud({ organization: { accounts: [B] } }, { organizationTrail: true });
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-')));
+    await bootstrapMembers(B);
+  }, 60_000);
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('reverts a bucket made public in member B through the role it assumes there, and the record names both accounts', async () => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket('b-photos');
+    await cloud.settle();
+    await owner.putBucketACL('b-photos', 'public-read');
+    await cloud.settle();
+
+    expect((await owner.getBucketACL('b-photos')).acl).toBe('private');
+    const records = (await auditRecords(cloud)).filter(
+      (r) => r.eventName === 'PutBucketAcl' && r.resource.bucket === 'b-photos',
+    );
+    const byOwner = records.filter((r) => r.actor.type === 'root-account');
+    expect(byOwner).toEqual([
+      expect.objectContaining({
+        decision: 'remediated',
+        accountId: B,
+        deployAccountId: cloud.identities.accountId,
+        // Sealed like every field: the MAC covers both account ids (shared/audit/record.ts).
+        mac: expect.any(String),
+      }),
+    ]);
+    // The alert names the member account the change was in.
+    const alert = cloud.dingtalk.messages().find((m) => JSON.stringify(m.body).includes('b-photos'));
+    expect(JSON.stringify(alert?.body)).toContain(`**Account:** ${B}`);
+  });
+
+  it('does not treat its own revert in B (the member role under its session name) as a new change', async () => {
+    const own = (await auditRecords(cloud)).filter(
+      (r) =>
+        r.resource.bucket === 'b-photos' &&
+        r.actor.userName === `${DEFAULT_MEMBER_ROLE}:${MEMBER_SESSION_NAME}`,
+    );
+    expect(own.length).toBeGreaterThan(0);
+    for (const record of own) {
+      expect(record).toMatchObject({ decision: 'skipped', accountId: B });
+      expect(record.reason).toMatch(
+        new RegExp(`own role acs:ram::${B}:role/${DEFAULT_MEMBER_ROLE} .*loop prevention`),
+      );
+    }
+  });
+
+  it('judges the member role under another session name: someone else who may assume it', async () => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket('b-impostor');
+    await owner.putBucketACL('b-impostor', 'public-read');
+    const event = memberAclChange(cloud, B, 'b-impostor', {
+      kind: 'assumed-role',
+      accountId: B,
+      principalId: '300000000000000002:someone',
+      userName: `${DEFAULT_MEMBER_ROLE}:someone`,
+      accessKeyId: 'STS.MEMBER0000000001',
+      mfa: false,
+    });
+    expect((await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event))).ok).toBe(true);
+    expect((await owner.getBucketACL('b-impostor')).acl).toBe('private');
+    await cloud.settle();
+  });
+
+  it('leaves an account outside the allow list alone, records the change as reported and alerts once a day', async () => {
+    const owner = cloud.accountClient(C);
+    const before = cloud.dingtalk.messages().length;
+    await owner.putBucket('c-website');
+    await owner.putBucketACL('c-website', 'public-read');
+    await cloud.settle();
+
+    expect((await owner.getBucketACL('c-website')).acl).toBe('public-read');
+    const reported = (await auditRecords(cloud)).filter((r) => r.resource.bucket === 'c-website');
+    expect(reported.length).toBeGreaterThan(0);
+    for (const record of reported)
+      expect(record).toMatchObject({
+        decision: 'reported',
+        accountId: C,
+        reason: expect.stringMatching(/not in organization\.accounts; reported, not acted on/),
+      });
+    const digest = cloud.dingtalk.messages().slice(before);
+    expect(digest).toHaveLength(1);
+    const text = JSON.stringify(digest[0]?.body);
+    expect(text).toContain(C);
+    expect(text).toMatch(/change.*reported, not acted on/);
+
+    // The same account later that day: recorded, not alerted again.
+    await owner.putBucketACL('c-website', 'public-read-write');
+    await cloud.settle();
+    expect(cloud.dingtalk.messages().slice(before)).toHaveLength(1);
+    expect((await owner.getBucketACL('c-website')).acl).toBe('public-read-write');
+  });
+
+  it('replays a member’s missed change from its own history, through its role', async () => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket('b-missed');
+    await cloud.settle();
+    const restartTrail = cloud.trails.suspendLogging();
+    try {
+      await owner.putBucketACL('b-missed', 'public-read');
+      await cloud.settle();
+      expect((await owner.getBucketACL('b-missed')).acl).toBe('public-read');
+    } finally {
+      restartTrail();
+    }
+    const { code, stderr } = await runCli('replay', '--local', '--since', '1h', '--accounts', B);
+    expect(stderr).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    expect((await owner.getBucketACL('b-missed')).acl).toBe('private');
+  });
+
+  it('bootstraps a member only with that member’s credentials, and only a member the config allows', async () => {
+    const config = parseConfig(readFileSync(cloud.readyInfo().configFile, 'utf8'));
+    const deployAccountId = cloud.identities.accountId;
+    // A's own credentials would create the role in A, trusting the wrong account.
+    await expect(
+      planMemberBootstrap({ target: rootTarget(cloud), config, memberAccountId: B, deployAccountId }),
+    ).rejects.toThrow(`the credentials are account ${deployAccountId}'s, not ${B}'s`);
+    const refused = await runCli('bootstrap', '--local', '--account', C);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(`account ${C} is not in organization.accounts`);
+    // Run again, the member's role is as the repo says: nothing to change.
+    const again = await runCli('bootstrap', '--local', '--account', B);
+    expect(again.stdout).toMatch(`role ${DEFAULT_MEMBER_ROLE}: unchanged`);
+    expect(again.stdout).not.toMatch(/created|updated/);
+  });
+
+  it('audit list filters by account', async () => {
+    const { stdout, code } = await runCli('audit', 'list', '--local', '--accounts', C, '--json');
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { accountId?: string });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.accountId).toBe(C);
+  });
+
+  it('doctor checks the multi-account trail and that the member role can be assumed', async () => {
+    const { stdout } = await runCli('doctor', '--local', '--json');
+    const checks = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; ok: boolean; detail: string });
+    expect(checks.find((c) => c.id === 'trail-organization')).toMatchObject({ ok: true });
+    expect(checks.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true, detail: 'assumed' });
+
+    // C has no member role: asked about it, doctor says it cannot be assumed and how to fix it.
+    const some = await runCli('doctor', '--local', '--json', '--accounts', `${B},${C}`);
+    const members = some.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; ok: boolean; fix?: string })
+      .filter((c) => c.id.startsWith('member:'));
+    expect(members).toEqual([
+      expect.objectContaining({ id: `member:${B}`, ok: true }),
+      expect.objectContaining({
+        id: `member:${C}`,
+        ok: false,
+        fix: expect.stringContaining(`ossguard bootstrap --account ${C}`),
+      }),
+    ]);
+  });
+});
+
+describe('ossguard scan --accounts all', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    // dryRun: the buckets stay public for the scan to find, in A as in the members.
+    cloud = await startCloud({ dryRun: true, organization: { accounts: 'all' } });
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-scan-')));
+    await bootstrapMembers(B, C);
+  }, 60_000);
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it("reports every account's exposures, each read through its member role", async () => {
+    const exposed = { [cloud.identities.accountId]: 'a-public', [B]: 'b-public', [C]: 'c-public' };
+    for (const [accountId, bucket] of Object.entries(exposed)) {
+      const client = cloud.accountClient(accountId);
+      await client.putBucket(bucket);
+      await client.putBucketACL(bucket, 'public-read');
+    }
+    await cloud.settle();
+    const { code, stdout, stderr } = await runCli('scan', '--local', '--accounts', 'all', '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { accountId: string; bucket: string; rules: string[] });
+    for (const [accountId, bucket] of Object.entries(exposed))
+      expect(lines).toContainEqual(
+        expect.objectContaining({ accountId, bucket, rules: ['bucket-acl-public-read'] }),
+      );
+  });
+});

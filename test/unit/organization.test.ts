@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import { memberActions, ROLE_POLICY_TEMPLATE } from '../../deploy/role';
+import type { OrganizationApi } from '../../shared/clients/organization-api';
+import { OssClientFactory } from '../../shared/clients/oss';
+import { SessionCache } from '../../shared/clients/sessions';
+import { parseConfig } from '../../shared/config';
+import { isAllowed, parseRamPolicy } from '../../shared/deployment/ram-policy';
+import {
+  memberTrustPolicy,
+  renderMemberPolicy,
+  renderRolePolicy,
+  unpinnedResources,
+} from '../../shared/deployment/role-policy';
+import type { Actor } from '../../shared/events/types';
+import { MemberAccounts } from '../../shared/pipeline/accounts';
+import { isOwnRole, type OwnRole } from '../../shared/pipeline/dedupe';
+
+const A = '1111111111111111';
+const B = '2222222222222222';
+const C = '3333333333333333';
+
+describe('ossguard’s own role in a member, compared as RAM names the session', () => {
+  const member: OwnRole = { accountId: B, roleName: 'ossguard-member', sessionName: 'ossguard' };
+  const actor = (accountId: string, userName: string): Actor => ({
+    type: 'assumed-role',
+    accountId,
+    userName,
+  });
+
+  it.each([
+    ['the member role in B under ossguard’s session', actor(B, 'ossguard-member:ossguard'), true],
+    ['the member role in B under another session', actor(B, 'ossguard-member:alice'), false],
+    [
+      'the member role under a session that only starts like ossguard’s',
+      actor(B, 'ossguard-member:ossguard2'),
+      false,
+    ],
+    ['the same role name in account C', actor(C, 'ossguard-member:ossguard'), false],
+    ['another role of B under ossguard’s session', actor(B, 'admin:ossguard'), false],
+    ['a role name that only starts like the member role', actor(B, 'ossguard-member-x:ossguard'), false],
+    [
+      'a RAM user of B named like the role',
+      { type: 'ram-user', accountId: B, userName: 'ossguard-member:ossguard' } as Actor,
+      false,
+    ],
+    ['a user name without a session', actor(B, 'ossguard-member'), false],
+  ])('%s → %s', (_case, who, own) => {
+    expect(isOwnRole(who, member)).toBe(own);
+  });
+});
+
+/** STS and the directory as an injected interface: counts calls, answers like the local cloud. */
+function fakeApi(directory: string[] = [A, B, C]) {
+  const calls = { assume: [] as string[], list: 0 };
+  const api: OrganizationApi = {
+    async assumeRole(arn) {
+      calls.assume.push(arn);
+      return {
+        accessKeyId: `STS.${calls.assume.length}`,
+        accessKeySecret: 's',
+        securityToken: 't',
+        expiresAt: Date.now() + 3_600_000,
+      };
+    },
+    async listAccounts() {
+      calls.list++;
+      return directory.map((accountId) => ({ accountId, displayName: accountId }));
+    },
+  };
+  return { api, calls };
+}
+
+const placer = (accounts: 'all' | string[] | undefined, api: OrganizationApi) =>
+  new MemberAccounts({
+    organization: accounts ? { accounts, memberRole: 'ossguard-member' } : undefined,
+    homeAccountId: A,
+    api: () => api,
+    clientsFor: (credentials) => ({ oss: new OssClientFactory({ credentials }) }),
+  });
+
+describe('where a change’s account stands', () => {
+  it.each([
+    ['the deploying account', [B], A, 'home'],
+    ['a change that names no account', [B], undefined, 'home'],
+    ['an allowed member', [B], B, 'member'],
+    ['a member not in the allow list', [B], C, 'outside'],
+    ['a directory account with all', 'all', C, 'member'],
+    ['an account outside the directory with all', 'all', '4444444444444444', 'outside'],
+    ['another account without an organization: one account, as before', undefined, B, 'home'],
+  ] as const)('%s → %s', async (_case, accounts, accountId, kind) => {
+    const { api } = fakeApi();
+    const placement = await placer(accounts === 'all' ? 'all' : accounts && [...accounts], api).place(
+      accountId,
+    );
+    expect(placement.kind).toBe(kind);
+  });
+
+  it('acts as before when FC names no account and no organization is configured', async () => {
+    const { api } = fakeApi();
+    const accounts = new MemberAccounts({
+      organization: undefined,
+      homeAccountId: undefined,
+      api: () => api,
+      clientsFor: (credentials) => ({ oss: new OssClientFactory({ credentials }) }),
+    });
+    expect((await accounts.place(B)).kind).toBe('home');
+  });
+
+  it('assumes a member’s role once for concurrent changes, and lists the directory once', async () => {
+    const { api, calls } = fakeApi();
+    const accounts = placer('all', api);
+    await Promise.all([accounts.place(B), accounts.place(B), accounts.place(C)]);
+    expect(calls.assume.sort()).toEqual([
+      `acs:ram::${B}:role/ossguard-member`,
+      `acs:ram::${C}:role/ossguard-member`,
+    ]);
+    expect(calls.list).toBe(1);
+    expect(accounts.knownRoles().map((r) => r.accountId)).toEqual([B, C]);
+  });
+
+  it('takes a session anew shortly before it expires, and does not keep a refusal', async () => {
+    let now = 0;
+    let n = 0;
+    const cache = new SessionCache(
+      async () => {
+        n++;
+        if (n === 2) throw new Error('NoPermission');
+        return { accessKeyId: `STS.${n}`, accessKeySecret: 's', securityToken: 't', expiresAt: 3_600_000 };
+      },
+      () => now,
+    );
+    expect((await cache.get('r')).accessKeyId).toBe('STS.1');
+    now = 3_600_000 - 4 * 60_000;
+    await expect(cache.get('r')).rejects.toThrow('NoPermission');
+    expect((await cache.get('r')).accessKeyId).toBe('STS.3');
+  });
+});
+
+describe('the policies of an organization', () => {
+  const audit = { bucket: 'corp-ossguard-audit', prefix: 'ossguard/audit/' };
+  const single = renderRolePolicy(ROLE_POLICY_TEMPLATE, audit, A);
+  const listed = renderRolePolicy(ROLE_POLICY_TEMPLATE, audit, A, [], {
+    accounts: [B],
+    memberRole: 'ossguard-member',
+  });
+  const all = renderRolePolicy(ROLE_POLICY_TEMPLATE, audit, A, [], {
+    accounts: 'all',
+    memberRole: 'ossguard-member',
+  });
+  const allows = (policy: string, action: string, resource: string) =>
+    isAllowed(parseRamPolicy(policy), action, resource);
+
+  it.each([
+    ['a single account: no sts:AssumeRole at all', single, `acs:ram::${B}:role/ossguard-member`, false],
+    [
+      'an allow list: the member role of a listed account',
+      listed,
+      `acs:ram::${B}:role/ossguard-member`,
+      true,
+    ],
+    [
+      'an allow list: not the member role of another account',
+      listed,
+      `acs:ram::${C}:role/ossguard-member`,
+      false,
+    ],
+    ['an allow list: not another role of a listed account', listed, `acs:ram::${B}:role/admin`, false],
+    ['all: the member role of any account', all, `acs:ram::${C}:role/ossguard-member`, true],
+    ['all: never another role', all, `acs:ram::${C}:role/ResourceDirectoryAccountAccessRole`, false],
+  ])('the function role may assume: %s', (_case, policy, arn, expected) => {
+    expect(allows(policy, 'sts:AssumeRole', arn)).toBe(expected);
+  });
+
+  it('lets the function role list the directory only for all', () => {
+    const accounts = `acs:resourcemanager:*:${A}:account/*`;
+    expect(allows(all, 'resourcemanager:ListAccounts', accounts)).toBe(true);
+    expect(allows(listed, 'resourcemanager:ListAccounts', accounts)).toBe(false);
+  });
+
+  it('counts the member roles as pinned: they name their own accounts by design', () => {
+    expect(unpinnedResources(all, A)).toEqual([]);
+  });
+
+  it('gives the member role exactly the rules’ reads and reverts in the member, and nothing of the deployment', () => {
+    const policy = renderMemberPolicy(ROLE_POLICY_TEMPLATE, B, memberActions());
+    const statements = parseRamPolicy(policy);
+    expect([...new Set(statements.flatMap((s) => s.actions))].sort()).toEqual(
+      memberActions().filter((a) => !['oss:GetObject'].includes(a)),
+    );
+    for (const resource of statements.flatMap((s) => s.resources)) expect(resource.split(':')[3]).toBe(B);
+    expect(allows(policy, 'oss:PutBucketAcl', `acs:oss:cn-hangzhou:${B}:photos`)).toBe(true);
+    expect(allows(policy, 'ram:UpdateAccessKey', `acs:ram:*:${B}:user/alice`)).toBe(true);
+    expect(allows(policy, 'oss:PutObject', `acs:oss:cn-hangzhou:${B}:photos/x`)).toBe(false);
+    expect(allows(policy, 'oss:PutBucketAcl', `acs:oss:cn-hangzhou:${C}:photos`)).toBe(false);
+  });
+
+  it('has the member role trusted by the deploying account’s function role alone, not its root', () => {
+    expect(JSON.parse(memberTrustPolicy(A, 'ossguard-fn'))).toEqual({
+      Statement: [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${A}:role/ossguard-fn`] } },
+      ],
+      Version: '1',
+    });
+  });
+
+  it('reads the organization section of a config into the policy it renders', () => {
+    const config = parseConfig(`audit: {bucket: abc}\norganization: {accounts: ["${B}"]}`);
+    expect(renderRolePolicy(ROLE_POLICY_TEMPLATE, config.audit, A, [], config.organization)).toBe(
+      renderRolePolicy(ROLE_POLICY_TEMPLATE, config.audit, A, [], {
+        accounts: [B],
+        memberRole: 'ossguard-member',
+      }),
+    );
+  });
+});
