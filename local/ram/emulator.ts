@@ -60,14 +60,19 @@ function namedResources(api: RamApi, params: Params): Resources {
   add('ACS::RAM::AccessKey', params.UserAccessKeyId);
   // UNVERIFIED: the resource types ActionTrail uses for roles and policies.
   add('ACS::RAM::Role', params.RoleName);
+  add('ACS::RAM::Group', params.GroupName);
   add('ACS::RAM::Policy', params.PolicyName);
   return resources;
 }
 
-/** `acs:ram:*:{account}:role/{name}`, `…:policy/{name}` or `…:user/{name}`; `user/*` when no user is named. */
+/**
+ * `acs:ram:*:{account}:role/{name}`, `…:group/{name}`, `…:policy/{name}` or `…:user/{name}`; `user/*` when no
+ * user is named.
+ */
 function resourceOf(api: RamApi, params: Params, identities: IdentityStore): string {
   const arn = (path: string) => `acs:ram:*:${identities.accountId}:${path}`;
   if (params.RoleName) return arn(`role/${params.RoleName}`);
+  if (params.GroupName) return arn(`group/${params.GroupName}`);
   if (params.PolicyName) return arn(`policy/${params.PolicyName}`);
   const named = params[api.userParam];
   const keyId = params.UserAccessKeyId;

@@ -31,10 +31,24 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
       ram.listPolicyVersions(new $Ram.ListPolicyVersionsRequest({ policyName, policyType: 'Custom' })),
     setDefaultPolicyVersion: (policyName, versionId) =>
       ram.setDefaultPolicyVersion(new $Ram.SetDefaultPolicyVersionRequest({ policyName, versionId })),
-    listPoliciesForUser: (userName) =>
-      ram.listPoliciesForUser(new $Ram.ListPoliciesForUserRequest({ userName })),
-    detachPolicyFromUser: (userName, policyType, policyName) =>
-      ram.detachPolicyFromUser(new $Ram.DetachPolicyFromUserRequest({ userName, policyType, policyName })),
+    listEntitiesForPolicy: (policyType, policyName) =>
+      ram.listEntitiesForPolicy(new $Ram.ListEntitiesForPolicyRequest({ policyType, policyName })),
+    detachPolicy: ({ kind, name }, policyType, policyName) => {
+      switch (kind) {
+        case 'User':
+          return ram.detachPolicyFromUser(
+            new $Ram.DetachPolicyFromUserRequest({ userName: name, policyType, policyName }),
+          );
+        case 'Group':
+          return ram.detachPolicyFromGroup(
+            new $Ram.DetachPolicyFromGroupRequest({ groupName: name, policyType, policyName }),
+          );
+        case 'Role':
+          return ram.detachPolicyFromRole(
+            new $Ram.DetachPolicyFromRoleRequest({ roleName: name, policyType, policyName }),
+          );
+      }
+    },
     getLoginProfile: (userName) => ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
     updateAccessKey: (userName, userAccessKeyId, status) =>
       ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),

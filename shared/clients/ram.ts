@@ -30,16 +30,27 @@ export interface RamApi {
     policyName: string,
   ): Body<{ policyVersions?: { policyVersion?: Array<{ versionId?: string; createDate?: string }> } }>;
   setDefaultPolicyVersion(policyName: string, versionId: string): Body<object>;
-  listPoliciesForUser(
-    userName: string,
-  ): Body<{ policies?: { policy?: Array<{ policyName?: string; policyType?: string }> } }>;
-  detachPolicyFromUser(userName: string, policyType: string, policyName: string): Body<object>;
+  listEntitiesForPolicy(
+    policyType: string,
+    policyName: string,
+  ): Body<{
+    users?: { user?: Array<{ userName?: string }> };
+    groups?: { group?: Array<{ groupName?: string }> };
+    roles?: { role?: Array<{ roleName?: string }> };
+  }>;
+  detachPolicy(principal: PolicyPrincipal, policyType: string, policyName: string): Body<object>;
   getAccessKeyLastUsed(
     userName: string,
     accessKeyId: string,
   ): Body<{ accessKeyLastUsed?: { lastUsedDate?: string } }>;
   getLoginProfile(userName: string): Body<object>;
   updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Body<object>;
+}
+
+/** What an identity policy can be attached to. */
+export interface PolicyPrincipal {
+  kind: 'User' | 'Group' | 'Role';
+  name: string;
 }
 
 export interface KeyOwner {
@@ -187,24 +198,36 @@ export class RamGateway {
     );
   }
 
-  /** Whether the policy is attached to the user now. */
-  async userHasPolicy(userName: string, policyType: string, policyName: string): Promise<boolean> {
+  /**
+   * Whether the policy is attached to the user, group or role now (ListEntitiesForPolicy,
+   * F-RAM-LISTENTITIESFORPOLICY): a policy that no longer exists is attached to nothing.
+   */
+  async policyAttachedTo(
+    policyType: string,
+    policyName: string,
+    principal: PolicyPrincipal,
+  ): Promise<boolean> {
     try {
-      const result = await popCall('ram', 'ListPoliciesForUser', this.log, this.retry, () =>
-        this.api.listPoliciesForUser(userName),
+      const result = await popCall('ram', 'ListEntitiesForPolicy', this.log, this.retry, () =>
+        this.api.listEntitiesForPolicy(policyType, policyName),
       );
-      return (result.body?.policies?.policy ?? []).some(
-        (p) => p.policyName === policyName && p.policyType === policyType,
-      );
+      const body = result.body;
+      const names: Record<PolicyPrincipal['kind'], Array<string | undefined>> = {
+        User: (body?.users?.user ?? []).map((u) => u.userName),
+        Group: (body?.groups?.group ?? []).map((g) => g.groupName),
+        Role: (body?.roles?.role ?? []).map((r) => r.roleName),
+      };
+      return names[principal.kind].includes(principal.name);
     } catch (error) {
       if (isEntityMissing(error)) return false;
       throw error;
     }
   }
 
-  async detachPolicyFromUser(userName: string, policyType: string, policyName: string): Promise<void> {
-    await popCall('ram', 'DetachPolicyFromUser', this.log, this.retry, () =>
-      this.api.detachPolicyFromUser(userName, policyType, policyName),
+  /** DetachPolicyFromUser, DetachPolicyFromGroup or DetachPolicyFromRole (F-RAM-GROUPS). */
+  async detachPolicy(principal: PolicyPrincipal, policyType: string, policyName: string): Promise<void> {
+    await popCall('ram', `DetachPolicyFrom${principal.kind}`, this.log, this.retry, () =>
+      this.api.detachPolicy(principal, policyType, policyName),
     );
   }
 

@@ -4,7 +4,8 @@ import type { ChangeRecord } from '../events/types';
 import { evaluateRules } from '../pipeline/evaluate';
 import type { CloudAction, Evaluation, Guard, Observation } from '../pipeline/types';
 import { narrowException } from '../rule-exceptions';
-import { type IdentityPolicySubject, identityPolicyRules } from '../rules';
+import { findRule, type IdentityPolicySubject, identityPolicyRules } from '../rules';
+import { principalOf } from '../rules/identity-policy/subject';
 import { keyExceptions } from './key-usage';
 
 interface IdentityPolicyState {
@@ -21,6 +22,14 @@ const ATTACH_TARGETS = {
   AttachPolicyToRole: { kind: 'Role', param: 'RoleName' },
 } as const;
 
+/**
+ * Whether a principal is the role ossguard runs as (`ownRoleName`, the function role): never detached from,
+ * as ossguard would cut its own rights. RAM role names are case-insensitive (F-RAM-GETROLE's lower-case ARNs).
+ */
+function isOwnRoleName(principal: IdentityPolicySubject['attachedTo'], ownRoleName: string): boolean {
+  return principal?.kind === 'Role' && principal.name.toLowerCase() === ownRoleName.toLowerCase();
+}
+
 function named(change: ChangeRecord, param: string): string {
   const value = change.requestParameters[param];
   if (!value)
@@ -32,7 +41,9 @@ function named(change: ChangeRecord, param: string): string {
  * identity-policy-guard: identity policies that may grant OSS (CreatePolicy, CreatePolicyVersion,
  * AttachPolicyTo{User,Group,Role}), from the trail. The record only says which policy; its document is read
  * again from RAM (GetPolicy, GetPolicyVersion: F-RAM-POLICY-CALLS), never taken from the record's request
- * parameters. In enforce mode a broad system policy attached to a user is detached, and a custom policy whose
+ * parameters, and whether an attached policy is still attached is asked of RAM (ListEntitiesForPolicy,
+ * F-RAM-LISTENTITIESFORPOLICY). In enforce mode AliyunOSSFullAccess attached to a user, group or role is detached
+ * (never from ossguard's own role; AdministratorAccess is only alerted: admin-policy-attached), and a custom policy whose
  * new default version is too broad gets its previous version back as default; no version is ever deleted, and
  * a new policy nothing uses yet (CreatePolicy) is only alerted.
  */
@@ -46,25 +57,25 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     const policyName = named(change, 'PolicyName');
     const policyType = change.requestParameters.PolicyType === 'System' ? 'System' : 'Custom';
     const target = ATTACH_TARGETS[change.eventName as keyof typeof ATTACH_TARGETS];
+    const attachedTo = target ? { kind: target.kind, name: named(change, target.param) } : undefined;
+    // An attach is judged only while it holds: RAM says who holds the policy now, not the record.
+    if (attachedTo && !(await ram.policyAttachedTo(policyType, policyName, attachedTo)))
+      return { kind: 'gone', reason: `${policyName} is no longer attached to ${principalOf(attachedTo)}` };
 
-    if (target?.kind === 'User' && policyType === 'System') {
-      const userName = named(change, target.param);
-      if (!(await ram.userHasPolicy(userName, policyType, policyName)))
-        return { kind: 'gone', reason: `${policyName} is no longer attached to ${userName}` };
+    if (policyType === 'System') {
+      if (!attachedTo) return { kind: 'gone', reason: `system policy ${policyName} is judged by name only` };
       return {
         kind: 'present',
         state: {
-          subject: { policyName, policyType, attachedTo: { kind: 'User', name: userName } },
+          subject: { policyName, policyType, attachedTo },
           fix: {
-            description: `detach ${policyName} from RAM user ${userName}`,
-            action: { kind: 'detach-policy-from-user', userName, policyType, policyName },
+            description: `detach ${policyName} from ${principalOf(attachedTo)}`,
+            action: { kind: 'detach-policy', principal: attachedTo, policyType, policyName },
             after: { attached: 'false' },
           },
         },
       };
     }
-    if (policyType === 'System')
-      return { kind: 'gone', reason: `system policy ${policyName} is judged by name only` };
 
     const current = await ram.defaultPolicyVersion(policyName);
     if (!current) return { kind: 'gone', reason: `custom policy ${policyName} no longer exists` };
@@ -73,7 +84,7 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
       policyType,
       document: current.document,
       versionId: current.versionId,
-      ...(target ? { attachedTo: { kind: target.kind, name: named(change, target.param) } } : {}),
+      ...(attachedTo ? { attachedTo } : {}),
     };
     if (change.eventName !== 'CreatePolicyVersion' && change.eventName !== 'SetDefaultPolicyVersion')
       return { kind: 'present', state: { subject } };
@@ -110,9 +121,13 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     const fallbackFires =
       fallback !== undefined &&
       evaluateRules(identityPolicyRules, { ...subject, ...fallback }, config).length > 0;
-    const fix = fallbackFires ? undefined : planned;
-    // Without a fix for this change (a new policy, a custom policy attached), enforce mode can only alert.
-    const findings = fix ? found : found.map((f) => ({ ...f, mode: 'alert' as const }));
+    const ownRole = isOwnRoleName(subject.attachedTo, config.ownRoleName);
+    const fix = fallbackFires || ownRole ? undefined : planned;
+    // Without a fix for this change (a new policy, a custom policy attached, ossguard's own role), or for a rule
+    // that declares none (AdministratorAccess), enforce mode can only alert.
+    const findings = found.map((f) =>
+      fix && findRule(f.ruleId)?.remediation ? f : { ...f, mode: 'alert' as const },
+    );
     return {
       findings,
       // A user may be excepted by name (exceptions.users), like for the key guards, for the rules it names.
@@ -134,7 +149,11 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
         ? {
             alertReason: `version ${fallback?.versionId} of ${subject.policyName}, the one to roll back to, is as broad: a person must choose`,
           }
-        : {}),
+        : ownRole
+          ? {
+              alertReason: `${subject.policyName} is never detached from ossguard's own role: a person must choose`,
+            }
+          : {}),
       ...(fix ? { fix: { description: fix.description, actions: [fix.action], after: fix.after } } : {}),
       advice: findings.flatMap((f) =>
         typeof f.evidence.narrower === 'string' ? [`Grant instead: ${f.evidence.narrower}`] : [],

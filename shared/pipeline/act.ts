@@ -46,8 +46,8 @@ async function perform(
           'access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler',
         );
       return ram.disableAccessKey(action.userName, action.accessKeyId);
-    case 'detach-policy-from-user':
-      return requireRam(ram).detachPolicyFromUser(action.userName, action.policyType, action.policyName);
+    case 'detach-policy':
+      return requireRam(ram).detachPolicy(action.principal, action.policyType, action.policyName);
     case 'set-default-policy-version':
       return requireRam(ram).setDefaultPolicyVersion(action.policyName, action.versionId);
     case 'keep-policy-snapshot':

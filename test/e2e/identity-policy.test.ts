@@ -44,6 +44,38 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     return records[0] as AuditRecord;
   }
 
+  /** Who holds a policy now, as RAM answers ListEntitiesForPolicy. */
+  async function holders(policyName: string, policyType = 'System') {
+    const body = (
+      await ram.listEntitiesForPolicy(new $Ram.ListEntitiesForPolicyRequest({ policyName, policyType }))
+    ).body;
+    return {
+      users: body?.users?.user?.map((u) => u.userName) ?? [],
+      groups: body?.groups?.group?.map((g) => g.groupName) ?? [],
+      roles: body?.roles?.role?.map((r) => r.roleName) ?? [],
+    };
+  }
+
+  const createRole = (roleName: string) =>
+    ram.createRole(
+      new $Ram.CreateRoleRequest({
+        roleName,
+        assumeRolePolicyDocument: JSON.stringify({
+          Version: '1',
+          Statement: [
+            { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['ecs.aliyuncs.com'] } },
+          ],
+        }),
+      }),
+    );
+
+  const recordsAbout = async (eventName: string, principal: string) => {
+    await cloud.settle();
+    return (await auditRecords(cloud)).filter(
+      (r) => r.guard === GUARD && r.eventName === eventName && r.before?.attachedTo === principal,
+    );
+  };
+
   const attachedTo = async (userName: string) =>
     (
       await ram.listPoliciesForUser(new $Ram.ListPoliciesForUserRequest({ userName }))
@@ -168,5 +200,90 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
       new $Ram.GetPolicyRequest({ policyName: 'broad-twice', policyType: 'Custom' }),
     );
     expect(policy.body?.policy?.defaultVersion).toBe('v2');
+  }, 60_000);
+
+  it('detaches AliyunOSSFullAccess from a user group in enforce mode', async () => {
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'devs' }));
+    cloud.identities.createUser('gale');
+    await ram.addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'devs', userName: 'gale' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        groupName: 'devs',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToGroup', 'Group:devs');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['remediated', ['broad-system-policy-attached']],
+    ]);
+    expect((await holders('AliyunOSSFullAccess')).groups).not.toContain('devs');
+  }, 60_000);
+
+  it("detaches AliyunOSSFullAccess from a role in enforce mode, but never from ossguard's own role", async () => {
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await createRole('app-uploader');
+    for (const roleName of ['app-uploader', 'ossguard-fn'])
+      await ram.attachPolicyToRole(
+        new $Ram.AttachPolicyToRoleRequest({
+          policyType: 'System',
+          policyName: 'AliyunOSSFullAccess',
+          roleName,
+        }),
+      );
+    const [app] = await recordsAbout('AttachPolicyToRole', 'Role:app-uploader');
+    const [own] = await recordsAbout('AttachPolicyToRole', 'Role:ossguard-fn');
+    expect(app?.decision).toBe('remediated');
+    expect(own).toMatchObject({ decision: 'alerted', reason: expect.stringMatching(/ossguard's own role/) });
+    expect((await holders('AliyunOSSFullAccess')).roles).toEqual(['ossguard-fn']);
+  }, 60_000);
+
+  it('only alerts, as critical, when AdministratorAccess is attached, even in enforce mode', async () => {
+    cloud.setConfig({ rules: { 'admin-policy-attached': 'enforce' } });
+    cloud.identities.createUser('root-like');
+    await ram.attachPolicyToUser(
+      new $Ram.AttachPolicyToUserRequest({
+        policyType: 'System',
+        policyName: 'AdministratorAccess',
+        userName: 'root-like',
+      }),
+    );
+    const [record] = await recordsAbout('AttachPolicyToUser', 'User:root-like');
+    expect(record?.decision).toBe('alerted');
+    expect(record?.rules.map((f) => [f.ruleId, f.severity])).toEqual([['admin-policy-attached', 'critical']]);
+    expect((await holders('AdministratorAccess')).users).toEqual(['root-like']);
+  }, 60_000);
+
+  it('alerts when a broad custom policy is attached to a group or a role, reading the policy from RAM', async () => {
+    await ram.createPolicy(new $Ram.CreatePolicyRequest({ policyName: 'team-oss', policyDocument: ALL_OSS }));
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'analysts' }));
+    await createRole('batch-job');
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'Custom',
+        policyName: 'team-oss',
+        groupName: 'analysts',
+      }),
+    );
+    await ram.attachPolicyToRole(
+      new $Ram.AttachPolicyToRoleRequest({
+        policyType: 'Custom',
+        policyName: 'team-oss',
+        roleName: 'batch-job',
+      }),
+    );
+    const group = await recordsAbout('AttachPolicyToGroup', 'Group:analysts');
+    const role = await recordsAbout('AttachPolicyToRole', 'Role:batch-job');
+    for (const records of [group, role]) {
+      expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+        ['alerted', ['identity-policy-broad-oss']],
+      ]);
+    }
+    expect(await holders('team-oss', 'Custom')).toEqual({
+      users: [],
+      groups: ['analysts'],
+      roles: ['batch-job'],
+    });
   }, 60_000);
 });

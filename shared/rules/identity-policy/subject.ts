@@ -11,4 +11,10 @@ export interface IdentityPolicySubject {
   attachedTo?: { kind: 'User' | 'Group' | 'Role'; name: string };
 }
 
+const KIND_NAMES = { User: 'RAM user', Group: 'RAM user group', Role: 'RAM role' } as const;
+
+/** `RAM user alice`, `RAM user group ops`, `RAM role app`. */
+export const principalOf = (p: NonNullable<IdentityPolicySubject['attachedTo']>): string =>
+  `${KIND_NAMES[p.kind]} ${p.name}`;
+
 export const IDENTITY_POLICY_RULE_BASE = { guard: 'identity-policy-guard', defaultMode: 'alert' } as const;
