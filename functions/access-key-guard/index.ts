@@ -1,4 +1,5 @@
 import { createRamApi } from '../../shared/clients/ram-sdk';
+import { identityPolicyGuard } from '../../shared/guards/identity-policy';
 import { keyGuard } from '../../shared/guards/keys';
 import { sizeHeapForSmallInstance } from '../../shared/heap';
 import { eventBridgeSource } from '../../shared/pipeline/eventbridge';
@@ -6,4 +7,8 @@ import { createFunctionHandler } from '../../shared/pipeline/handler';
 
 sizeHeapForSmallInstance();
 
-export const handler = createFunctionHandler(eventBridgeSource(keyGuard), { ram: createRamApi });
+// RAM's identity-policy events come on the same EventBridge filter (F-EVENTBRIDGE-RAM-SOURCE): judged here too,
+// not only from the trail.
+export const handler = createFunctionHandler(eventBridgeSource(keyGuard, identityPolicyGuard), {
+  ram: createRamApi,
+});

@@ -80,4 +80,10 @@ export const IDENTITY_POLICY_EVENTS = [
   'SetDefaultPolicyVersion',
 ] as const;
 
+/**
+ * What the access-key-guard function takes from EventBridge (its s.yaml filter) and `replay` looks up: the key
+ * events and the identity-policy events, all RAM's (F-EVENTBRIDGE-RAM-SOURCE).
+ */
+export const KEY_FUNCTION_EVENTS = [...KEY_GUARD_EVENTS, ...IDENTITY_POLICY_EVENTS] as const;
+
 export type AclGuardEvent = (typeof ACL_GUARD_EVENTS)[number];
