@@ -57,6 +57,8 @@ export const SDK_MODELS = {
     'ListPolicyVersionsResponse',
     'SetDefaultPolicyVersionRequest',
     'SetDefaultPolicyVersionResponse',
+    'GetUserRequest',
+    'GetUserResponse',
     'ListEntitiesForPolicyRequest',
     'ListEntitiesForPolicyResponse',
     'DetachPolicyFromUserRequest',
@@ -66,7 +68,12 @@ export const SDK_MODELS = {
     'DetachPolicyFromRoleRequest',
     'DetachPolicyFromRoleResponse',
   ],
-  '@alicloud/ims20190815': ['GetUserRequest', 'GetUserResponse'],
+  '@alicloud/ims20190815': [
+    'GetUserRequest',
+    'GetUserResponse',
+    'UntagResourcesRequest',
+    'UntagResourcesResponse',
+  ],
   // The object-ACL guard's PullLogs (shared/clients/sls.ts) and the log groups its response carries.
   '@alicloud/sls20201230': [
     'PullLogsRequest',

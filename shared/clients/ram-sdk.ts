@@ -18,7 +18,16 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
   const ram = sdkClient(Ram, popConfig(credentials, 'ram.aliyuncs.com', GLOBAL_REGION, endpoints.ram));
   const ims = sdkClient(Ims, popConfig(credentials, 'ims.aliyuncs.com', GLOBAL_REGION, endpoints.ims));
   return {
-    getUserByAccessKey: (userAccessKeyId) => ims.getUser(new $Ims.GetUserRequest({ userAccessKeyId })),
+    getImsUser: (by) => ims.getUser(new $Ims.GetUserRequest(by)),
+    getRamUser: (userName) => ram.getUser(new $Ram.GetUserRequest({ userName })),
+    untagUser: (userPrincipalName, tagKey) =>
+      ims.untagResources(
+        new $Ims.UntagResourcesRequest({
+          resourceType: 'user',
+          resourcePrincipalName: [userPrincipalName],
+          tagKey: [tagKey],
+        }),
+      ),
     listAccessKeys: (userName) => ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName })),
     listUsers: (marker) => ram.listUsers(new $Ram.ListUsersRequest(marker ? { marker } : {})),
     getAccessKeyLastUsed: (userName, userAccessKeyId) =>

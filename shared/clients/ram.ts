@@ -7,13 +7,18 @@ type Body<T> = Promise<{ body?: T & { requestId?: string } }>;
 
 /** The RAM/IMS calls the AccessKey guards and the sweep make, as the SDKs answer them (see ram-sdk.ts). */
 export interface RamApi {
-  getUserByAccessKey(accessKeyId: string): Body<{
+  /** IMS GetUser, by one of the three ways it names a user. */
+  getImsUser(by: { userAccessKeyId: string } | { userId: string } | { userPrincipalName: string }): Body<{
     user?: {
       userName?: string;
       userPrincipalName?: string;
       tags?: { tag?: Array<{ tagKey?: string; tagValue?: string }> };
     };
   }>;
+  /** RAM GetUser by name: the user's id, to find the user in IMS. */
+  getRamUser(userName: string): Body<{ user?: { userId?: string } }>;
+  /** IMS UntagResources of one tag of one user (F-IMS-USER-TAGS). */
+  untagUser(userPrincipalName: string, tagKey: string): Body<object>;
   listAccessKeys(userName: string): Body<{
     accessKeys?: { accessKey?: Array<{ accessKeyId?: string; status?: string; createDate?: string }> };
   }>;
@@ -71,11 +76,29 @@ export class RamGateway {
   ) {}
 
   /** IMS GetUser by AccessKey id: who owns the key, and the user's tags (for exceptions). Undefined: no RAM user owns it. */
-  async keyOwner(accessKeyId: string): Promise<KeyOwner | undefined> {
+  keyOwner(accessKeyId: string): Promise<KeyOwner | undefined> {
+    return this.imsUser({ userAccessKeyId: accessKeyId });
+  }
+
+  /**
+   * A RAM user as IMS shows it now, with its tags; undefined when there is no such user. A bare user name is
+   * first turned into the user's id with RAM GetUser, as IMS names users by logon name, id or key only.
+   */
+  async imsUser(
+    by: Parameters<RamApi['getImsUser']>[0] | { userName: string },
+  ): Promise<KeyOwner | undefined> {
     try {
-      const result = await popCall('ims', 'GetUser', this.log, this.retry, () =>
-        this.api.getUserByAccessKey(accessKeyId),
-      );
+      let request = by;
+      if ('userName' in by) {
+        const found = await popCall('ram', 'GetUser', this.log, this.retry, () =>
+          this.api.getRamUser(by.userName),
+        );
+        const userId = found.body?.user?.userId;
+        if (!userId) return undefined;
+        request = { userId };
+      }
+      const ims = request as Parameters<RamApi['getImsUser']>[0];
+      const result = await popCall('ims', 'GetUser', this.log, this.retry, () => this.api.getImsUser(ims));
       const user = result.body?.user;
       if (!user?.userName && !user?.userPrincipalName) return undefined;
       const tags: Record<string, string> = {};
@@ -89,6 +112,13 @@ export class RamGateway {
       if (isEntityMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  /** Removes one tag from a user (IMS UntagResources, F-IMS-USER-TAGS). */
+  async untagUser(userPrincipalName: string, tagKey: string): Promise<void> {
+    await popCall('ims', 'UntagResources', this.log, this.retry, () =>
+      this.api.untagUser(userPrincipalName, tagKey),
+    );
   }
 
   /** A user deleted since the event holds no keys: the caller sees its key gone rather than a failure. */

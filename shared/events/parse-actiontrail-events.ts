@@ -36,7 +36,16 @@ const KEPT_REQUEST_PARAMETERS = [
   'SetAsDefault',
   'GroupName',
   'RoleName',
+  // Which users a tagging call names (F-IMS-USER-TAGS): their tags are re-read, never taken from the record.
+  'ResourceType',
 ] as const;
+
+/**
+ * Repeat lists of a tagging call, kept as `Name.N` (how the SDK sends them; whether a record keeps that form or
+ * an array is unverified, so an array is kept in the same form), at most MAX_KEPT_LIST_ITEMS of each.
+ */
+const KEPT_REQUEST_LISTS = ['ResourcePrincipalName', 'ResourceId'] as const;
+const MAX_KEPT_LIST_ITEMS = 50;
 
 const MAX_KEPT_VALUE_LENGTH = 1024;
 
@@ -357,13 +366,22 @@ export function keepableRecord(record: unknown): unknown {
   };
 }
 
+const isScalar = (raw: unknown): raw is string | number | boolean =>
+  typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean';
+
 function keptParameters(params: Json): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const key of KEPT_REQUEST_PARAMETERS) {
     const raw = params[key];
-    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') {
-      kept[key] = String(raw).slice(0, MAX_KEPT_VALUE_LENGTH);
-    }
+    if (isScalar(raw)) kept[key] = String(raw).slice(0, MAX_KEPT_VALUE_LENGTH);
+  }
+  for (const list of KEPT_REQUEST_LISTS) {
+    const items = Array.isArray(params[list])
+      ? (params[list] as unknown[])
+      : Array.from({ length: MAX_KEPT_LIST_ITEMS }, (_, i) => params[`${list}.${i + 1}`]);
+    items.slice(0, MAX_KEPT_LIST_ITEMS).forEach((raw, i) => {
+      if (isScalar(raw)) kept[`${list}.${i + 1}`] = String(raw).slice(0, MAX_KEPT_VALUE_LENGTH);
+    });
   }
   return kept;
 }

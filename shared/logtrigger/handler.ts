@@ -13,6 +13,7 @@ import { identityPolicyGuard } from '../guards/identity-policy';
 import { judgesRamUserKeys, keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
+import { userTagGuard } from '../guards/user-tags';
 import { createLogger, type Logger } from '../log';
 import { deferWork, isQueueWrite, markTaken, pendingWork } from '../pipeline/deferred';
 import { type ChangeSource, type FcContext, InvocationFailedError } from '../pipeline/handler';
@@ -55,6 +56,7 @@ const JUDGES: Record<GuardRoute, Judge> = {
   'oss-policy-guard': (items, deps) => runGuard(policyGuard, items, deps),
   'access-key-guard': (items, deps) => runGuard(keyGuard, items, deps),
   'identity-policy-guard': (items, deps) => runGuard(identityPolicyGuard, items, deps),
+  'user-tag-guard': (items, deps) => runGuard(userTagGuard, items, deps),
   'key-usage-guard': (items, deps) =>
     runGuard(keyUsageGuard, keyUsesToJudge(items, deps.runtime.config, deps.now?.() ?? new Date()), deps),
 };
@@ -237,6 +239,7 @@ async function judgeRoutes(
   await judge('oss-policy-guard', parsed('oss-policy-guard'));
   await judge('access-key-guard', parsed('access-key-guard'));
   await judge('identity-policy-guard', parsed('identity-policy-guard'));
+  await judge('user-tag-guard', parsed('user-tag-guard'));
   await judge('key-usage-guard', parsed('key-usage-guard'));
   return { result, rechecked: writes.length, recheckedPublic: recheck.public.length, deferred: 0 };
 }

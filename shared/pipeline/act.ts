@@ -50,6 +50,8 @@ async function perform(
       return requireRam(ram).detachPolicy(action.principal, action.policyType, action.policyName);
     case 'set-default-policy-version':
       return requireRam(ram).setDefaultPolicyVersion(action.policyName, action.versionId);
+    case 'untag-user':
+      return requireRam(ram).untagUser(action.userPrincipalName, action.tagKey);
     case 'keep-policy-snapshot':
       if (!audit)
         throw new Error('oss-policy-guard keeps policy snapshots in the audit bucket: pass scope.audit');

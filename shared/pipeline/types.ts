@@ -39,6 +39,7 @@ export type CloudAction =
   | { kind: 'disable-access-key'; userName: string; accessKeyId: string }
   | { kind: 'detach-policy'; principal: PolicyPrincipal; policyType: 'System' | 'Custom'; policyName: string }
   | { kind: 'set-default-policy-version'; policyName: string; versionId: string }
+  | { kind: 'untag-user'; userPrincipalName: string; tagKey: string }
   | { kind: 'keep-policy-snapshot'; snapshot: PolicySnapshot };
 
 /** The revert enforce mode would make: what it is called, the writes, and the state they leave. */
