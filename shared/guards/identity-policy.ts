@@ -121,7 +121,7 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     const fallbackFires =
       fallback !== undefined &&
       evaluateRules(identityPolicyRules, { ...subject, ...fallback }, config).length > 0;
-    const ownRole = isOwnRoleName(subject.attachedTo, config.ownRoleName);
+    const ownRole = planned !== undefined && isOwnRoleName(subject.attachedTo, config.ownRoleName);
     const fix = fallbackFires || ownRole ? undefined : planned;
     // Without a fix for this change (a new policy, a custom policy attached, ossguard's own role), or for a rule
     // that declares none (AdministratorAccess), enforce mode can only alert.

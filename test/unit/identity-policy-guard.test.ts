@@ -94,4 +94,48 @@ describe('what identity-policy-guard decides', () => {
     );
     expect(evaluation.exceptions.applied?.match).toBe('ops-*');
   });
+
+  const systemAttach = (policyName: string, kind: 'User' | 'Group' | 'Role', name: string) => ({
+    subject: { policyName, policyType: 'System' as const, attachedTo: { kind, name } },
+    fix: {
+      description: `detach ${policyName}`,
+      action: {
+        kind: 'detach-policy' as const,
+        principal: { kind, name },
+        policyType: 'System' as const,
+        policyName,
+      },
+      after: { attached: 'false' },
+    },
+  });
+
+  it('never detaches AdministratorAccess, even set to enforce: the rule declares no remediation', () => {
+    const evaluation = identityPolicyGuard.evaluate(
+      change('AttachPolicyToGroup', {
+        PolicyName: 'AdministratorAccess',
+        PolicyType: 'System',
+        GroupName: 'ops',
+      }),
+      systemAttach('AdministratorAccess', 'Group', 'ops'),
+      context('rules: {admin-policy-attached: enforce}'),
+    );
+    expect(evaluation.findings.map((f) => [f.ruleId, f.severity, f.mode])).toEqual([
+      ['admin-policy-attached', 'critical', 'alert'],
+    ]);
+  });
+
+  it("never detaches a policy from ossguard's own role, whatever the case of its name", () => {
+    const evaluation = identityPolicyGuard.evaluate(
+      change('AttachPolicyToRole', {
+        PolicyName: 'AliyunOSSFullAccess',
+        PolicyType: 'System',
+        RoleName: 'OSSGUARD-FN',
+      }),
+      systemAttach('AliyunOSSFullAccess', 'Role', 'OSSGUARD-FN'),
+      context('rules: {broad-system-policy-attached: enforce}'),
+    );
+    expect(evaluation.fix).toBeUndefined();
+    expect(evaluation.findings.map((f) => f.mode)).toEqual(['alert']);
+    expect(evaluation.alertReason).toMatch(/never detached from ossguard's own role/);
+  });
 });
