@@ -100,4 +100,17 @@ describe('exception tags on RAM users', () => {
       'until=9999-12-31;reason=forever;rules=untrusted-source',
     );
   }, 60_000);
+
+  it('is judged from the trail alone when the EventBridge trigger is switched off', async () => {
+    cloud.setConfig({ rules: { 'user-exception-tag-set': 'alert' } });
+    cloud.setTriggerEnabled('access-key-guard', 'access-key-creations', false);
+    try {
+      const { key } = cloud.identities.userWithKey('trudy');
+      await tag(key, 'trudy', `until=${inDays(10)};reason=mine;rules=no-mfa`);
+      const record = await decisionFor('trudy');
+      expect([record.decision, record.route]).toEqual(['alerted', 'trail-guard/user-tag-guard']);
+    } finally {
+      cloud.setTriggerEnabled('access-key-guard', 'access-key-creations', true);
+    }
+  }, 60_000);
 });
