@@ -88,17 +88,11 @@ export class RamGateway {
     by: Parameters<RamApi['getImsUser']>[0] | { userName: string },
   ): Promise<KeyOwner | undefined> {
     try {
-      let request = by;
-      if ('userName' in by) {
-        const found = await popCall('ram', 'GetUser', this.log, this.retry, () =>
-          this.api.getRamUser(by.userName),
-        );
-        const userId = found.body?.user?.userId;
-        if (!userId) return undefined;
-        request = { userId };
-      }
-      const ims = request as Parameters<RamApi['getImsUser']>[0];
-      const result = await popCall('ims', 'GetUser', this.log, this.retry, () => this.api.getImsUser(ims));
+      const request = 'userName' in by ? await this.userIdOf(by.userName) : by;
+      if (!request) return undefined;
+      const result = await popCall('ims', 'GetUser', this.log, this.retry, () =>
+        this.api.getImsUser(request),
+      );
       const user = result.body?.user;
       if (!user?.userName && !user?.userPrincipalName) return undefined;
       const tags: Record<string, string> = {};
@@ -112,6 +106,13 @@ export class RamGateway {
       if (isEntityMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  /** RAM GetUser: the id of a user named by its bare name (EntityNotExist.User is caught by the caller). */
+  private async userIdOf(userName: string): Promise<{ userId: string } | undefined> {
+    const found = await popCall('ram', 'GetUser', this.log, this.retry, () => this.api.getRamUser(userName));
+    const userId = found.body?.user?.userId;
+    return userId ? { userId } : undefined;
   }
 
   /** Removes one tag from a user (IMS UntagResources, F-IMS-USER-TAGS). */

@@ -36,11 +36,12 @@ describe('exception tags on RAM users', () => {
   const upn = (userName: string) => `${userName}@${cloud.identities.accountId}.onaliyun.com`;
   const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
-  const tag = (signer: Key, userName: string, value: string) =>
+  /** Tags a user named by its logon name, or by its bare name (both accepted: F-IMS-USER-TAGS). */
+  const tag = (signer: Key, userName: string, value: string, name = upn(userName)) =>
     ims(signer).tagResources(
       new $Ims.TagResourcesRequest({
         resourceType: 'user',
-        resourcePrincipalName: [upn(userName)],
+        resourcePrincipalName: [name],
         tag: [new $Ims.TagResourcesRequestTag({ key: TAG_KEY, value })],
       }),
     );
