@@ -67,6 +67,11 @@ export const SDK_MODELS = {
     'DetachPolicyFromGroupResponse',
     'DetachPolicyFromRoleRequest',
     'DetachPolicyFromRoleResponse',
+    // AddUserToGroup: the membership and the group's policies.
+    'ListGroupsForUserRequest',
+    'ListGroupsForUserResponse',
+    'ListPoliciesForGroupRequest',
+    'ListPoliciesForGroupResponse',
   ],
   '@alicloud/ims20190815': [
     'GetUserRequest',

@@ -34,11 +34,12 @@ export interface Attachment {
   attachDate: string;
 }
 
-/** A RAM user group: its members are user names. */
+/** A RAM user group: its members, by user name, with the date each joined. */
 export interface GroupDetails {
+  groupId: string;
   comments: string;
   createDate: string;
-  members: Set<string>;
+  members: Map<string, string>;
 }
 
 export class RoleCatalog {

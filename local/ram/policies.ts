@@ -156,12 +156,17 @@ export const POLICY_ACTIONS: ActionTable = {
     const groupName = required(ctx.params, 'GroupName');
     if (!GROUP_NAME.test(groupName)) throw new AcsError(RAM_ERRORS.GroupNameInvalid);
     if (ctx.catalog.groups.has(groupName)) throw new AcsError(RAM_ERRORS.EntityAlreadyExistsGroup);
-    const group = { comments: ctx.params.Comments ?? '', createDate: now(), members: new Set<string>() };
+    const group = {
+      groupId: String(randomInt(1e9, 1e10)),
+      comments: ctx.params.Comments ?? '',
+      createDate: now(),
+      members: new Map<string, string>(),
+    };
     ctx.catalog.groups.set(groupName, group);
     return {
       body: {
         Group: {
-          GroupId: String(randomInt(1e9, 1e10)),
+          GroupId: group.groupId,
           GroupName: groupName,
           Comments: group.comments,
           CreateDate: group.createDate,
@@ -173,10 +178,28 @@ export const POLICY_ACTIONS: ActionTable = {
   AddUserToGroup: write((ctx) => {
     const groupName = existingGroup(ctx);
     const userName = existingUser(ctx);
-    const members = ctx.catalog.groups.get(groupName)?.members ?? new Set<string>();
+    const members = ctx.catalog.groups.get(groupName)?.members ?? new Map<string, string>();
     if (members.has(userName)) throw new AcsError(RAM_ERRORS.EntityAlreadyExistsUserGroup);
-    members.add(userName);
+    members.set(userName, now());
     return { body: {} };
+  }),
+
+  // F-RAM-LISTGROUPSFORUSER: UserName; Groups.Group[] (GroupId, GroupName, Comments, JoinDate).
+  ListGroupsForUser: read((ctx) => {
+    const userName = existingUser(ctx);
+    const groups = [...ctx.catalog.groups].filter(([, group]) => group.members.has(userName));
+    return {
+      body: {
+        Groups: {
+          Group: groups.map(([name, group]) => ({
+            GroupId: group.groupId,
+            GroupName: name,
+            Comments: group.comments,
+            JoinDate: group.members.get(userName),
+          })),
+        },
+      },
+    };
   }),
 
   ListPolicyVersions: read((ctx) => {

@@ -58,6 +58,9 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
           );
       }
     },
+    listGroupsForUser: (userName) => ram.listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName })),
+    listPoliciesForGroup: (groupName) =>
+      ram.listPoliciesForGroup(new $Ram.ListPoliciesForGroupRequest({ groupName })),
     getLoginProfile: (userName) => ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
     updateAccessKey: (userName, userAccessKeyId, status) =>
       ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),

@@ -44,6 +44,10 @@ export interface RamApi {
     roles?: { role?: Array<{ roleName?: string }> };
   }>;
   detachPolicy(principal: PolicyPrincipal, policyType: string, policyName: string): Body<object>;
+  listGroupsForUser(userName: string): Body<{ groups?: { group?: Array<{ groupName?: string }> } }>;
+  listPoliciesForGroup(
+    groupName: string,
+  ): Body<{ policies?: { policy?: Array<{ policyName?: string; policyType?: string }> } }>;
   getAccessKeyLastUsed(
     userName: string,
     accessKeyId: string,
@@ -66,6 +70,17 @@ export interface KeyOwner {
 
 const isEntityMissing = (error: unknown): boolean =>
   error instanceof CloudApiError && error.code.startsWith('EntityNotExist');
+
+/**
+ * The name in RAM's answer that a call's name designates: spelled the same, or else the same but for case.
+ * Whether RAM matches user, group and role names without case is unverified (F-RAM-NAME-CASE): if it does, a
+ * call may name `MALLORY` for `mallory` and RAM's lists show `mallory`; if it does not, the exact spelling is
+ * found first. Either way the name returned is the one RAM holds, for the check of ossguard's own role and the
+ * detach.
+ */
+function spelledByRam(names: ReadonlyArray<string | undefined>, name: string): string | undefined {
+  return names.find((n) => n === name) ?? names.find((n) => n?.toLowerCase() === name.toLowerCase());
+}
 
 /** The RAM/IMS calls with retries, typed errors and a request-id log for the audit record. */
 export class RamGateway {
@@ -192,13 +207,17 @@ export class RamGateway {
   async defaultPolicyVersion(
     policyName: string,
   ): Promise<{ versionId: string; document: string } | undefined> {
+    const versionId = await this.defaultVersionId(policyName);
+    return versionId ? { versionId, document: await this.policyDocument(policyName, versionId) } : undefined;
+  }
+
+  /** A custom policy's default version id now (GetPolicy, F-RAM-POLICY-CALLS); undefined: no such policy. */
+  async defaultVersionId(policyName: string): Promise<string | undefined> {
     try {
       const policy = await popCall('ram', 'GetPolicy', this.log, this.retry, () =>
         this.api.getPolicy(policyName),
       );
-      const versionId = policy.body?.policy?.defaultVersion;
-      if (!versionId) return undefined;
-      return { versionId, document: await this.policyDocument(policyName, versionId) };
+      return policy.body?.policy?.defaultVersion || undefined;
     } catch (error) {
       if (isEntityMissing(error)) return undefined;
       throw error;
@@ -230,14 +249,15 @@ export class RamGateway {
   }
 
   /**
-   * Whether the policy is attached to the user, group or role now (ListEntitiesForPolicy,
-   * F-RAM-LISTENTITIESFORPOLICY): a policy that no longer exists is attached to nothing.
+   * Who holds the policy now, of the user, group or role a call named (ListEntitiesForPolicy,
+   * F-RAM-LISTENTITIESFORPOLICY): RAM's spelling of its name, or undefined when it does not hold the policy (a
+   * policy that no longer exists is held by nothing). Names are matched as RAM spells them (F-RAM-NAME-CASE).
    */
-  async policyAttachedTo(
+  async policyHolder(
     policyType: string,
     policyName: string,
     principal: PolicyPrincipal,
-  ): Promise<boolean> {
+  ): Promise<string | undefined> {
     try {
       const result = await popCall('ram', 'ListEntitiesForPolicy', this.log, this.retry, () =>
         this.api.listEntitiesForPolicy(policyType, policyName),
@@ -248,9 +268,42 @@ export class RamGateway {
         Group: (body?.groups?.group ?? []).map((g) => g.groupName),
         Role: (body?.roles?.role ?? []).map((r) => r.roleName),
       };
-      return names[principal.kind].includes(principal.name);
+      return spelledByRam(names[principal.kind], principal.name);
     } catch (error) {
-      if (isEntityMissing(error)) return false;
+      if (isEntityMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** RAM's spelling of the group the user is a member of now (ListGroupsForUser, F-RAM-LISTGROUPSFORUSER). */
+  async memberOf(userName: string, groupName: string): Promise<string | undefined> {
+    try {
+      const result = await popCall('ram', 'ListGroupsForUser', this.log, this.retry, () =>
+        this.api.listGroupsForUser(userName),
+      );
+      const groups = (result.body?.groups?.group ?? []).map((g) => g.groupName);
+      return spelledByRam(groups, groupName);
+    } catch (error) {
+      if (isEntityMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The policies a group holds now (ListPoliciesForGroup, F-RAM-GROUPS); none when the group is gone. */
+  async groupPolicies(
+    groupName: string,
+  ): Promise<Array<{ policyType: 'System' | 'Custom'; policyName: string }>> {
+    try {
+      const result = await popCall('ram', 'ListPoliciesForGroup', this.log, this.retry, () =>
+        this.api.listPoliciesForGroup(groupName),
+      );
+      return (result.body?.policies?.policy ?? []).flatMap((p) =>
+        p.policyName
+          ? [{ policyType: p.policyType === 'System' ? 'System' : 'Custom', policyName: p.policyName }]
+          : [],
+      );
+    } catch (error) {
+      if (isEntityMissing(error)) return [];
       throw error;
     }
   }

@@ -78,6 +78,8 @@ export const IDENTITY_POLICY_EVENTS = [
   'AttachPolicyToRole',
   // A broad version created without SetAsDefault, made default later, is judged then.
   'SetDefaultPolicyVersion',
+  // A user who joins a group holds the group's policies (F-RAM-GROUPS, F-RAM-LISTGROUPSFORUSER).
+  'AddUserToGroup',
 ] as const;
 
 /**

@@ -38,7 +38,8 @@ export type CloudAction =
   | { kind: 'delete-bucket-policy'; bucket: string; replaces: string | null }
   | { kind: 'disable-access-key'; userName: string; accessKeyId: string }
   | { kind: 'detach-policy'; principal: PolicyPrincipal; policyType: 'System' | 'Custom'; policyName: string }
-  | { kind: 'set-default-policy-version'; policyName: string; versionId: string }
+  /** Only over `replaces`, the default version judged: a default changed since stands (shared/pipeline/act.ts). */
+  | { kind: 'set-default-policy-version'; policyName: string; versionId: string; replaces: string }
   | { kind: 'untag-user'; userPrincipalName: string; tagKey: string }
   | { kind: 'keep-policy-snapshot'; snapshot: PolicySnapshot };
 

@@ -286,4 +286,80 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
       roles: ['batch-job'],
     });
   }, 60_000);
+
+  const attachToUser = (userName: string, policyName = 'AliyunOSSFullAccess') =>
+    ram.attachPolicyToUser(
+      new $Ram.AttachPolicyToUserRequest({ policyType: 'System', policyName, userName }),
+    );
+
+  it('alerts when a user is added to a group that holds AliyunOSSFullAccess, and leaves the membership in enforce mode', async () => {
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'storage-admins' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        groupName: 'storage-admins',
+      }),
+    );
+    await cloud.settle();
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    cloud.identities.createUser('rex');
+    await ram.addUserToGroup(
+      new $Ram.AddUserToGroupRequest({ groupName: 'storage-admins', userName: 'rex' }),
+    );
+    const records = await recordsAbout('AddUserToGroup', 'Group:storage-admins');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', ['broad-system-policy-attached']],
+    ]);
+    expect(records[0]?.rules[0]?.message).toContain('rex');
+    const groups = await ram.listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName: 'rex' }));
+    expect(groups.body?.groups?.group?.map((g) => g.groupName)).toEqual(['storage-admins']);
+  }, 60_000);
+
+  it('alerts when a user is added to a group that holds a broad custom policy', async () => {
+    await ram.createPolicy(new $Ram.CreatePolicyRequest({ policyName: 'ops-oss', policyDocument: ALL_OSS }));
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'ops' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({ policyType: 'Custom', policyName: 'ops-oss', groupName: 'ops' }),
+    );
+    await cloud.settle();
+    cloud.identities.createUser('sam');
+    await ram.addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'ops', userName: 'sam' }));
+    const records = await recordsAbout('AddUserToGroup', 'Group:ops');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', ['identity-policy-broad-oss']],
+    ]);
+  }, 60_000);
+
+  it("detaches AliyunOSSFullAccess in enforce mode from a role named like ossguard's own in another case", async () => {
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await createRole('OSSGUARD-FN');
+    await ram.attachPolicyToRole(
+      new $Ram.AttachPolicyToRoleRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        roleName: 'OSSGUARD-FN',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToRole', 'Role:OSSGUARD-FN');
+    expect(records.map((r) => r.decision)).toEqual(['remediated']);
+    expect((await holders('AliyunOSSFullAccess')).roles).not.toContain('OSSGUARD-FN');
+  }, 60_000);
+
+  it('alerts when AliyunOSSFullAccess is attached to a user and detached again before ossguard reads RAM', async () => {
+    cloud.identities.createUser('blink');
+    await attachToUser('blink');
+    await ram.detachPolicyFromUser(
+      new $Ram.DetachPolicyFromUserRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        userName: 'blink',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToUser', 'User:blink');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', ['broad-system-policy-attached']],
+    ]);
+    expect(records[0]?.rules[0]?.message).toContain('detached since');
+  }, 60_000);
 });

@@ -271,7 +271,7 @@ describe('RAM emulator: roles and policies for bootstrap', () => {
 describe('RAM emulator: groups, and who holds a policy', () => {
   const system = { policyType: 'System', policyName: 'AliyunOSSFullAccess' };
 
-  it('creates a group once, adds a user once, and refuses a group name RAM does not allow', async () => {
+  it('creates a group once, adds a user once, lists the groups of the user, and refuses a group name RAM does not allow', async () => {
     identities.createUser('gale');
     const created = await ram().createGroup(
       new $Ram.CreateGroupRequest({ groupName: 'devs', comments: 'dev' }),
@@ -296,6 +296,13 @@ describe('RAM emulator: groups, and who holds a policy', () => {
     await expect(
       ram().addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'nope', userName: 'gale' })),
     ).rejects.toMatchObject({ code: 'EntityNotExist.Group', statusCode: 404 });
+    const groups = await ram().listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName: 'gale' }));
+    expect(groups.body?.groups?.group?.map((g) => [g.groupName, typeof g.joinDate])).toEqual([
+      ['devs', 'string'],
+    ]);
+    await expect(
+      ram().listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName: 'nobody' })),
+    ).rejects.toMatchObject({ code: 'EntityNotExist.User', statusCode: 404 });
   });
 
   it('attaches a policy to a group once, lists the user, group and role holding it, and detaches it once', async () => {

@@ -1,5 +1,5 @@
 import type { Rule } from '../types';
-import { IDENTITY_POLICY_RULE_BASE, type IdentityPolicySubject, principalOf } from './subject';
+import { holderOf, IDENTITY_POLICY_RULE_BASE, type IdentityPolicySubject, principalOf } from './subject';
 
 /**
  * AdministratorAccess (F-RAM-ADMINISTRATOR-ACCESS) grants every action of every service, OSS included.
@@ -21,16 +21,21 @@ export const adminPolicyAttached: Rule<IdentityPolicySubject> = {
     'https://www.alibabacloud.com/help/en/ram/use-cases/use-ram-to-manage-permissions-of-o-and-m-engineers',
   severity: 'critical',
   firesWhen:
-    'the system policy `AdministratorAccess` is attached to a RAM user, user group or role (and still is)',
+    'the system policy `AdministratorAccess` is attached to a RAM user, user group or role (even if detached since), or a user joins a group holding it',
   ...IDENTITY_POLICY_RULE_BASE,
-  readActions: ['ram:ListEntitiesForPolicy'],
+  readActions: ['ram:ListEntitiesForPolicy', 'ram:ListGroupsForUser', 'ram:ListPoliciesForGroup'],
   evaluate: (s) =>
     s.policyType === 'System' && s.policyName === 'AdministratorAccess' && s.attachedTo
       ? {
           ruleId: 'admin-policy-attached',
           severity: 'critical',
-          message: `AdministratorAccess was attached to ${principalOf(s.attachedTo)}: every action on every resource, OSS and RAM included`,
-          evidence: { policy: s.policyName, attachedTo: principalOf(s.attachedTo) },
+          message: `AdministratorAccess is held by ${holderOf(s.attachedTo, s)}: every action on every resource, OSS and RAM included`,
+          evidence: {
+            policy: s.policyName,
+            attachedTo: principalOf(s.attachedTo),
+            member: s.member ?? null,
+            detachedSince: s.detachedSince ?? false,
+          },
         }
       : undefined,
 };

@@ -1,5 +1,5 @@
 import type { Rule } from '../types';
-import { IDENTITY_POLICY_RULE_BASE, type IdentityPolicySubject, principalOf } from './subject';
+import { holderOf, IDENTITY_POLICY_RULE_BASE, type IdentityPolicySubject, principalOf } from './subject';
 
 /** System policies that give their holder every OSS permission on every bucket. */
 const BROAD_SYSTEM_POLICIES: ReadonlySet<string> = new Set(['AliyunOSSFullAccess']);
@@ -19,9 +19,10 @@ export const broadSystemPolicyAttached: Rule<IdentityPolicySubject> = {
     'every OSS action on every bucket. Grant a custom policy with the actions and buckets needed instead.',
   docUrl: 'https://www.alibabacloud.com/help/en/oss/user-guide/reduce-the-risks-of-leaking-accesskey-pairs',
   severity: 'high',
-  firesWhen: '`AliyunOSSFullAccess` is attached to a RAM user, user group or role (and still is)',
+  firesWhen:
+    '`AliyunOSSFullAccess` is attached to a RAM user, user group or role (alert only when detached since), or a user joins a group holding it (alert only)',
   ...IDENTITY_POLICY_RULE_BASE,
-  readActions: ['ram:ListEntitiesForPolicy'],
+  readActions: ['ram:ListEntitiesForPolicy', 'ram:ListGroupsForUser', 'ram:ListPoliciesForGroup'],
   remediation: {
     id: 'detach-policy',
     description:
@@ -33,8 +34,13 @@ export const broadSystemPolicyAttached: Rule<IdentityPolicySubject> = {
       ? {
           ruleId: 'broad-system-policy-attached',
           severity: 'high',
-          message: `system policy ${s.policyName} was attached to ${principalOf(s.attachedTo)}: every OSS action on every bucket`,
-          evidence: { policy: s.policyName, attachedTo: principalOf(s.attachedTo) },
+          message: `system policy ${s.policyName} is held by ${holderOf(s.attachedTo, s)}: every OSS action on every bucket`,
+          evidence: {
+            policy: s.policyName,
+            attachedTo: principalOf(s.attachedTo),
+            member: s.member ?? null,
+            detachedSince: s.detachedSince ?? false,
+          },
         }
       : undefined,
 };
