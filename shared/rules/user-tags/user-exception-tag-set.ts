@@ -16,7 +16,7 @@ export const userExceptionTagSet: Rule<UserTagSubject> = {
   rationale:
     'The exception tag on a RAM user waives key rules for its keys. Anyone allowed to tag users can set it, and a ' +
     'user allowed to tag itself can exempt its own keys: every such tag is alerted, a self-granted one removed.',
-  docUrl: 'https://alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-tagresources',
+  docUrl: 'https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-tagresources',
   severity: 'high',
   severityNote: 'high (critical when the user tagged itself)',
   firesWhen:
