@@ -21,6 +21,8 @@ interface IdentityPolicyState {
   fix?: { description: string; action: CloudAction; after: Record<string, string> };
   /** The version the fix would make default again: judged too, so that a rollback never lands on a broad one. */
   fallback?: { versionId: string; document: string };
+  /** Why a change with a finding is only alerted, when observe already knows. */
+  alertReason?: string;
 }
 
 const ATTACH_TARGETS = {
@@ -96,7 +98,14 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
         state: {
           subjects: [{ policyName, policyType, ...held }],
           holder: { attachedTo },
-          ...(holder
+          // Only a holder spelled as the call named it is surely the one the call attached to: if RAM tells names
+          // apart by case, another spelling is another principal, and its grant is not this change's to undo.
+          ...(holder !== undefined && holder !== called?.name
+            ? {
+                alertReason: `RAM lists ${principalOf(attachedTo)}, not the ${called?.name} the call named: whether they are one is unverified (F-RAM-NAME-CASE), a person must choose`,
+              }
+            : {}),
+          ...(holder === called?.name
             ? {
                 fix: {
                   description: `detach ${policyName} from ${principalOf(attachedTo)}`,
@@ -153,7 +162,7 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     };
   },
 
-  evaluate(_change, { subjects, holder, fix: planned, fallback }, { config, now }): Evaluation {
+  evaluate(_change, { subjects, holder, fix: planned, fallback, alertReason }, { config, now }): Evaluation {
     const found = subjects.flatMap((subject) => evaluateRules(identityPolicyRules, subject, config));
     const [subject] = subjects;
     // A rollback onto a version the rules fire on too would only swap one broad grant for another.
@@ -204,7 +213,9 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
           ? {
               alertReason: `${policies} is never detached from ossguard's own role: a person must choose`,
             }
-          : {}),
+          : alertReason
+            ? { alertReason }
+            : {}),
       ...(fix ? { fix: { description: fix.description, actions: [fix.action], after: fix.after } } : {}),
       advice: findings.flatMap((f) =>
         typeof f.evidence.narrower === 'string' ? [`Grant instead: ${f.evidence.narrower}`] : [],

@@ -362,4 +362,24 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     ]);
     expect(records[0]?.rules[0]?.message).toContain('detached since');
   }, 60_000);
+
+  it('never detaches from a holder RAM lists under another case than the call named: that may be someone else', async () => {
+    cloud.setConfig({});
+    cloud.identities.createUser('mallory');
+    cloud.identities.createUser('Mallory');
+    await attachToUser('mallory');
+    await cloud.settle();
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await attachToUser('Mallory');
+    await ram.detachPolicyFromUser(
+      new $Ram.DetachPolicyFromUserRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        userName: 'Mallory',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToUser', 'User:mallory');
+    expect(records.map((r) => r.decision)).toEqual(['alerted', 'alerted']);
+    expect(await attachedTo('mallory')).toEqual(['AliyunOSSFullAccess']);
+  }, 60_000);
 });
