@@ -36,6 +36,8 @@ const KEPT_REQUEST_PARAMETERS = [
   'SetAsDefault',
   'GroupName',
   'RoleName',
+  // The version SetDefaultPolicyVersion made default: re-read from RAM (versions never change once created).
+  'VersionId',
   // Which users a tagging call names (F-IMS-USER-TAGS): their tags are re-read, never taken from the record.
   'ResourceType',
 ] as const;
@@ -300,12 +302,17 @@ function resourcesOf(record: ActionTrailRecord): ChangeResources {
     str(params.UserAccessKeyId) ??
     first('ACS::RAM::AccessKey');
 
+  // The version a CreatePolicyVersion created is in its response, if the record keeps it (unverified), and the one
+  // SetDefaultPolicyVersion made default in its request (F-RAM-POLICY-VERSION-IN-RECORD).
+  const policyVersionId = record.responseElements?.PolicyVersion?.VersionId ?? str(params.VersionId);
+
   return {
     ...(bucket ? { bucket } : {}),
     ...(objectKey ? { objectKey } : {}),
     ...(ramUser ? { ramUser } : {}),
     ...(principalName?.includes('@') ? { ramUserPrincipalName: principalName } : {}),
     ...(accessKeyId ? { accessKeyId } : {}),
+    ...(policyVersionId ? { policyVersionId } : {}),
   };
 }
 
@@ -349,20 +356,23 @@ const capitalise = (text: string | undefined): string | undefined =>
 
 /**
  * A record as ossguard may keep it beside the audit records (the deferred-work queue): only the request
- * parameters the parser keeps, and of the response only a new key's id. A CreateAccessKey response carries
+ * parameters the parser keeps, and of the response only a new key's id and a new policy version's id. A CreateAccessKey response carries
  * the key's secret, a CreateLoginProfile request a password: neither may reach the audit bucket.
  */
 export function keepableRecord(record: unknown): unknown {
   if (!isObject(record)) return record;
   const { requestParameters, responseElements, ...rest } = record;
-  const accessKey =
-    isObject(responseElements) && isObject(responseElements.AccessKey)
-      ? responseElements.AccessKey
-      : undefined;
+  const response = isObject(responseElements) ? responseElements : {};
+  const accessKey = isObject(response.AccessKey) ? response.AccessKey : undefined;
+  const version = isObject(response.PolicyVersion) ? response.PolicyVersion : undefined;
+  const kept = {
+    ...(accessKey ? { AccessKey: { AccessKeyId: accessKey.AccessKeyId } } : {}),
+    ...(version ? { PolicyVersion: { VersionId: version.VersionId } } : {}),
+  };
   return {
     ...rest,
     ...(isObject(requestParameters) ? { requestParameters: keptParameters(requestParameters) } : {}),
-    ...(accessKey ? { responseElements: { AccessKey: { AccessKeyId: accessKey.AccessKeyId } } } : {}),
+    ...(accessKey || version ? { responseElements: kept } : {}),
   };
 }
 

@@ -63,6 +63,45 @@ async function joinedGroup(
 }
 
 /**
+ * The version a CreatePolicyVersion (set as default) or SetDefaultPolicyVersion made default is no longer the
+ * default: it was in force for a while, so it is judged, alert only, as RAM holds it (a version never changes once
+ * created; GetPolicyVersion, F-RAM-POLICY-CALLS). The record names it (F-RAM-POLICY-VERSION-IN-RECORD).
+ */
+async function replacedSince(
+  change: ChangeRecord,
+  ram: NonNullable<ChangeScope['ram']>,
+  policyName: string,
+  made: string,
+  now: string,
+): Promise<Observation<IdentityPolicyState>> {
+  if (
+    change.eventName === 'CreatePolicyVersion' &&
+    change.requestParameters.SetAsDefault?.toLowerCase() !== 'true'
+  )
+    return {
+      kind: 'gone',
+      reason: `the new version ${made} of ${policyName} was not made its default version`,
+    };
+  const versions = await ram.policyVersions(policyName);
+  if (!versions.some((v) => v.versionId === made))
+    return { kind: 'gone', reason: `version ${made} of ${policyName} no longer exists` };
+  return {
+    kind: 'present',
+    state: {
+      subjects: [
+        {
+          policyName,
+          policyType: 'Custom',
+          versionId: made,
+          document: await ram.policyDocument(policyName, made),
+        },
+      ],
+      alertReason: `version ${made} of ${policyName}, made default by this call, is no longer its default (${now} is): it was in force for a while, and nothing is left to roll back`,
+    },
+  };
+}
+
+/**
  * identity-policy-guard: identity policies that may grant OSS (CreatePolicy, CreatePolicyVersion,
  * AttachPolicyTo{User,Group,Role}, and AddUserToGroup, by which a user comes to hold a group's policies), from
  * the trail. The record only says which policy; its document is read again from RAM (GetPolicy,
@@ -130,6 +169,9 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     const base = { subjects: [subject], ...(attachedTo ? { holder: { attachedTo } } : {}) };
     if (change.eventName !== 'CreatePolicyVersion' && change.eventName !== 'SetDefaultPolicyVersion')
       return { kind: 'present', state: base };
+    const made = change.resources.policyVersionId;
+    if (made && made !== current.versionId)
+      return replacedSince(change, ram, policyName, made, current.versionId);
     // A new version matters only if it was made default; whichever version was made default is judged. The
     // version created before it is what was in force (UNVERIFIED that no other version was default in between:
     // F-RAM-POLICY-CALLS), or for SetDefaultPolicyVersion the newest other version.

@@ -382,4 +382,34 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     expect(records.map((r) => r.decision)).toEqual(['alerted', 'alerted']);
     expect(await attachedTo('mallory')).toEqual(['AliyunOSSFullAccess']);
   }, 60_000);
+
+  it('alerts on a broad version made default and replaced as default before ossguard reads RAM, and writes nothing', async () => {
+    cloud.setConfig({ rules: { 'identity-policy-broad-oss': 'enforce' } });
+    await ram.createPolicy(
+      new $Ram.CreatePolicyRequest({ policyName: 'flash', policyDocument: READ_REPORTS }),
+    );
+    await cloud.settle();
+    await ram.createPolicyVersion(
+      new $Ram.CreatePolicyVersionRequest({
+        policyName: 'flash',
+        policyDocument: ALL_OSS,
+        setAsDefault: true,
+      }),
+    );
+    await ram.setDefaultPolicyVersion(
+      new $Ram.SetDefaultPolicyVersionRequest({ policyName: 'flash', versionId: 'v1' }),
+    );
+    await cloud.settle();
+    const records = (await auditRecords(cloud)).filter(
+      (r) => r.guard === GUARD && r.eventName === 'CreatePolicyVersion' && r.before?.policy === 'flash',
+    );
+    expect(records.map((r) => [r.decision, r.before?.version, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', 'v2', ['identity-policy-broad-oss']],
+    ]);
+    expect(records[0]?.reason).toMatch(/no longer its default/);
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: 'flash', policyType: 'Custom' }),
+    );
+    expect(policy.body?.policy?.defaultVersion).toBe('v1');
+  }, 60_000);
 });
