@@ -14,7 +14,7 @@ import {
 import { IMS, RAM, type RamApi } from './apis';
 import { RoleCatalog } from './catalog';
 import { RAM_ERRORS } from './errors';
-import { POLICY_ACTIONS } from './policies';
+import { GROUP_MEMBERSHIP_ACTIONS, POLICY_ACTIONS } from './policies';
 import { ROLE_ACTIONS } from './roles';
 import { USER_ACTIONS, USER_TAG_ACTIONS } from './users';
 
@@ -44,7 +44,11 @@ const endpointOf = (api: RamApi, actions: ActionTable) =>
 /** Adding an operation is one entry in one of these tables. */
 const APIS = new Map([
   endpointOf(RAM, { ...USER_ACTIONS, ...ROLE_ACTIONS, ...POLICY_ACTIONS }),
-  endpointOf(IMS, { ...USER_ACTIONS, ...USER_TAG_ACTIONS }),
+  endpointOf(IMS, {
+    ...USER_ACTIONS,
+    ...USER_TAG_ACTIONS,
+    ...GROUP_MEMBERSHIP_ACTIONS,
+  }),
 ]);
 
 /** Never recorded, as ActionTrail keeps no secrets a caller sends. */

@@ -11,9 +11,10 @@ import { customPolicy, existingRole, now, policyType, renderVersion, roleArn } f
  * System policies are attached by name and never read.
  */
 
+/** The user a call names: RAM by `UserName`, IMS by the logon name `UserPrincipalName` (F-IMS-ADDUSERTOGROUP). */
 function existingUser(ctx: ActionContext): string {
-  const userName = required(ctx.params, 'UserName');
-  if (!ctx.identities.users.has(userName)) throw new AcsError(RAM_ERRORS.EntityNotExistUser);
+  const userName = ctx.api.userNameOf(required(ctx.params, ctx.api.userParam), ctx.identities);
+  if (!userName || !ctx.identities.users.has(userName)) throw new AcsError(RAM_ERRORS.EntityNotExistUser);
   return userName;
 }
 
@@ -104,6 +105,18 @@ const listFor = (principal: Principal) =>
 
 const GROUP_NAME = /^[A-Za-z0-9-]{1,64}$/;
 
+/** Joining a group: RAM's call and IMS's, which names the user by its logon name (F-IMS-ADDUSERTOGROUP). */
+export const GROUP_MEMBERSHIP_ACTIONS: ActionTable = {
+  AddUserToGroup: write((ctx) => {
+    const groupName = existingGroup(ctx);
+    const userName = existingUser(ctx);
+    const members = ctx.catalog.groups.get(groupName)?.members ?? new Map<string, string>();
+    if (members.has(userName)) throw new AcsError(RAM_ERRORS.EntityAlreadyExistsUserGroup);
+    members.set(userName, now());
+    return { body: {} };
+  }),
+};
+
 export const POLICY_ACTIONS: ActionTable = {
   AttachPolicyToUser: attach(PRINCIPALS.User),
   DetachPolicyFromUser: detach(PRINCIPALS.User),
@@ -175,14 +188,7 @@ export const POLICY_ACTIONS: ActionTable = {
     };
   }),
 
-  AddUserToGroup: write((ctx) => {
-    const groupName = existingGroup(ctx);
-    const userName = existingUser(ctx);
-    const members = ctx.catalog.groups.get(groupName)?.members ?? new Map<string, string>();
-    if (members.has(userName)) throw new AcsError(RAM_ERRORS.EntityAlreadyExistsUserGroup);
-    members.set(userName, now());
-    return { body: {} };
-  }),
+  ...GROUP_MEMBERSHIP_ACTIONS,
 
   // F-RAM-LISTGROUPSFORUSER: UserName; Groups.Group[] (GroupId, GroupName, Comments, JoinDate).
   ListGroupsForUser: read((ctx) => {

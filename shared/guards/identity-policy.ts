@@ -48,7 +48,9 @@ async function joinedGroup(
   change: ChangeRecord,
   ram: NonNullable<ChangeScope['ram']>,
 ): Promise<Observation<IdentityPolicyState>> {
-  const member = named(change, 'UserName');
+  // RAM's call names the user, IMS's (the console's) its logon name: the parser's ramUser is either's user name.
+  const member = change.resources.ramUser;
+  if (!member) throw new EventParseError('AddUserToGroup record names no user', { eventId: change.eventId });
   const group = await ram.memberOf(member, named(change, 'GroupName'));
   if (!group) return { kind: 'gone', reason: `RAM user ${member} is no longer a member of the group` };
   const attachedTo = { kind: 'Group', name: group } as const;

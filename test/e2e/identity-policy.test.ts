@@ -1,3 +1,4 @@
+import Ims, * as $Ims from '@alicloud/ims20190815';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -411,5 +412,37 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
       new $Ram.GetPolicyRequest({ policyName: 'flash', policyType: 'Custom' }),
     );
     expect(policy.body?.policy?.defaultVersion).toBe('v1');
+  }, 60_000);
+
+  it('alerts when a user is added through IMS (the RAM console), named by its logon name, to a group holding AdministratorAccess', async () => {
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'admins' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'System',
+        policyName: 'AdministratorAccess',
+        groupName: 'admins',
+      }),
+    );
+    await cloud.settle();
+    cloud.identities.createUser('tess');
+    const ims = new Ims(
+      new $OpenApiUtil.Config({
+        ...cloud.identities.rootKey,
+        endpoint: new URL(cloud.endpoints.ram).host,
+        protocol: 'http',
+        regionId: 'cn-shanghai',
+      }),
+    );
+    await ims.addUserToGroup(
+      new $Ims.AddUserToGroupRequest({
+        groupName: 'admins',
+        userPrincipalName: `tess@${cloud.identities.accountId}.onaliyun.com`,
+      }),
+    );
+    const records = await recordsAbout('AddUserToGroup', 'Group:admins');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => [f.ruleId, f.severity])])).toEqual([
+      ['alerted', [['admin-policy-attached', 'critical']]],
+    ]);
+    expect(records[0]?.before?.member).toBe('tess');
   }, 60_000);
 });
