@@ -16,7 +16,7 @@ import {
 import { IMS, RAM, type RamApi } from './apis';
 import { RoleCatalog } from './catalog';
 import { RAM_ERRORS } from './errors';
-import { POLICY_ACTIONS } from './policies';
+import { GROUP_MEMBERSHIP_ACTIONS, POLICY_ACTIONS } from './policies';
 import { ROLE_ACTIONS } from './roles';
 import { USER_ACTIONS, USER_TAG_ACTIONS } from './users';
 
@@ -46,7 +46,11 @@ const endpointOf = (api: RamApi, actions: ActionTable) =>
 /** Adding an operation is one entry in one of these tables. */
 const APIS = new Map([
   endpointOf(RAM, { ...USER_ACTIONS, ...ROLE_ACTIONS, ...POLICY_ACTIONS }),
-  endpointOf(IMS, { ...USER_ACTIONS, ...USER_TAG_ACTIONS }),
+  endpointOf(IMS, {
+    ...USER_ACTIONS,
+    ...USER_TAG_ACTIONS,
+    ...GROUP_MEMBERSHIP_ACTIONS,
+  }),
 ]);
 
 /** Never recorded, as ActionTrail keeps no secrets a caller sends. */
@@ -62,14 +66,19 @@ function namedResources(api: RamApi, params: Params): Resources {
   add('ACS::RAM::AccessKey', params.UserAccessKeyId);
   // UNVERIFIED: the resource types ActionTrail uses for roles and policies.
   add('ACS::RAM::Role', params.RoleName);
+  add('ACS::RAM::Group', params.GroupName);
   add('ACS::RAM::Policy', params.PolicyName);
   return resources;
 }
 
-/** `acs:ram:*:{account}:role/{name}`, `…:policy/{name}` or `…:user/{name}`; `user/*` when no user is named. */
+/**
+ * `acs:ram:*:{account}:role/{name}`, `…:group/{name}`, `…:policy/{name}` or `…:user/{name}`; `user/*` when no
+ * user is named.
+ */
 function resourceOf(api: RamApi, params: Params, identities: IdentityStore): string {
   const arn = (path: string) => `acs:ram:*:${identities.accountId}:${path}`;
   if (params.RoleName) return arn(`role/${params.RoleName}`);
+  if (params.GroupName) return arn(`group/${params.GroupName}`);
   if (params.PolicyName) return arn(`policy/${params.PolicyName}`);
   const named = params[api.userParam];
   const keyId = params.UserAccessKeyId;

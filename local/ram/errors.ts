@@ -87,6 +87,36 @@ export const RAM_ERRORS = {
     'The user has already been attached this policy.',
   ),
   EntityNotExistUserMfaDevice: spec(404, 'EntityNotExist.User.MFADevice', 'The user has no MFA device.'),
+  // Groups: codes, statuses and messages as the error messages page gives them (F-RAM-GROUPS).
+  EntityNotExistGroup: spec(404, 'EntityNotExist.Group', 'The group does not exist.'),
+  EntityNotExistGroupPolicy: spec(
+    404,
+    'EntityNotExist.Group.Policy',
+    'The indicate policy attached to the group does not exist.',
+  ),
+  GroupNameInvalid: spec(
+    400,
+    'InvalidParameter.GroupName.InvalidChars',
+    'The parameter - "GroupName" contains invalid chars.',
+  ),
+  EntityAlreadyExistsGroup: spec(409, 'EntityAlreadyExists.Group', 'The group does already EXIST.'),
+  EntityAlreadyExistsGroupPolicy: spec(
+    409,
+    'EntityAlreadyExists.Group.Policy',
+    'The group has already been attached this policy.',
+  ),
+  EntityAlreadyExistsUserGroup: spec(
+    409,
+    'EntityAlreadyExists.User.Group',
+    'The user has already joined the group.',
+  ),
+  // UNVERIFIED (the page lists no code for it): detaching from a role what is not attached, modelled on the
+  // group's code.
+  EntityNotExistRolePolicy: spec(
+    404,
+    'EntityNotExist.Role.Policy',
+    'The indicate policy attached to the role does not exist.',
+  ),
   EntityNotExistUserPolicy: spec(
     404,
     'EntityNotExist.User.Policy',

@@ -13,7 +13,8 @@ import type { CustomPolicy, PolicyVersion, RoleDetails } from './catalog';
 import { RAM_ERRORS } from './errors';
 
 /**
- * Roles and custom policies (RAM 2015-05-01 only), enough for an idempotent bootstrap of the function role.
+ * Roles and custom policies (RAM 2015-05-01 only), enough for an idempotent bootstrap of the function role;
+ * attaching policies to roles is with users' and groups' in policies.ts.
  * Role existence is the identity store's (so STS sessions and RAM agree); the attributes RAM returns for a role
  * live in catalog.ts. System policies are not modelled: they can be attached by name, not read.
  */
@@ -42,7 +43,7 @@ function maxSessionDuration(params: Params, name: string): number | undefined {
   return seconds;
 }
 
-function existingRole(ctx: ActionContext): { roleName: string; roleId: string; details: RoleDetails } {
+export function existingRole(ctx: ActionContext): { roleName: string; roleId: string; details: RoleDetails } {
   const roleName = required(ctx.params, 'RoleName');
   const role = ctx.identities.roles.get(roleName);
   if (!role) throw new AcsError(RAM_ERRORS.EntityNotExistRole); // F-RAM-GETROLE
@@ -59,12 +60,15 @@ function existingRole(ctx: ActionContext): { roleName: string; roleId: string; d
   return { ...role, details };
 }
 
+// UNVERIFIED (F-RAM-GETROLE): real ARNs appear with the role name in lower case.
+export const roleArn = (ctx: ActionContext, roleName: string): string =>
+  `acs:ram::${ctx.identities.accountId}:role/${roleName.toLowerCase()}`;
+
 function renderRole(ctx: ActionContext, role: { roleName: string; roleId: string; details: RoleDetails }) {
   return {
     RoleId: role.roleId,
     RoleName: role.roleName,
-    // UNVERIFIED (F-RAM-GETROLE): real ARNs appear with the role name in lower case.
-    Arn: `acs:ram::${ctx.identities.accountId}:role/${role.roleName.toLowerCase()}`,
+    Arn: roleArn(ctx, role.roleName),
     AssumeRolePolicyDocument: role.details.assumeRolePolicyDocument,
     Description: role.details.description,
     MaxSessionDuration: role.details.maxSessionDuration,
@@ -162,15 +166,14 @@ export const ROLE_ACTIONS: ActionTable = {
   GetPolicy: read((ctx) => {
     const policy = customPolicy(ctx);
     const version = defaultVersionOf(policy);
-    const attached = [...ctx.catalog.attachments.values()].flat();
+    // Every user, group and role that holds it (F-RAM-LISTENTITIESFORPOLICY).
+    const held = ctx.catalog.holdersOf({ type: 'Custom', policyName: policy.policyName });
     return {
       body: {
         Policy: {
           ...renderPolicy(policy),
           PolicyDocument: version.document,
-          AttachmentCount: attached.filter(
-            (a) => a.policyType === 'Custom' && a.policyName === policy.policyName,
-          ).length,
+          AttachmentCount: held.users.length + held.groups.length + held.roles.length,
         },
         DefaultPolicyVersion: renderVersion(policy, version),
       },
@@ -201,38 +204,5 @@ export const ROLE_ACTIONS: ActionTable = {
     if (booleanParam(ctx.params, 'SetAsDefault')) policy.defaultVersion = version.versionId;
     policy.updateDate = version.createDate;
     return { body: { PolicyVersion: renderVersion(policy, version) } };
-  }),
-
-  AttachPolicyToRole: write((ctx) => {
-    const role = existingRole(ctx);
-    const type = policyType(ctx.params);
-    const policyName = type === 'Custom' ? customPolicy(ctx).policyName : required(ctx.params, 'PolicyName');
-    const attached = ctx.catalog.attachments.get(role.roleName) ?? [];
-    if (attached.some((a) => a.policyType === type && a.policyName === policyName)) {
-      throw new AcsError(RAM_ERRORS.EntityAlreadyExistsRolePolicy);
-    }
-    attached.push({ policyType: type, policyName, attachDate: now() });
-    ctx.catalog.attachments.set(role.roleName, attached);
-    return { body: {} };
-  }),
-
-  ListPoliciesForRole: read((ctx) => {
-    const role = existingRole(ctx);
-    return {
-      body: {
-        Policies: {
-          Policy: (ctx.catalog.attachments.get(role.roleName) ?? []).map((a) => {
-            const custom = a.policyType === 'Custom' ? ctx.catalog.policies.get(a.policyName) : undefined;
-            return {
-              PolicyName: a.policyName,
-              PolicyType: a.policyType,
-              Description: custom?.description ?? '',
-              DefaultVersion: custom?.defaultVersion ?? 'v1',
-              AttachDate: a.attachDate,
-            };
-          }),
-        },
-      },
-    };
   }),
 };

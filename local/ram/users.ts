@@ -216,7 +216,7 @@ export const USER_ACTIONS: ActionTable = {
 };
 
 /**
- * IMS user tags (ResourceType `user`); RAM 2015-05-01 tags only roles and policies. Whether
+ * IMS user tags (ResourceType `user`, F-IMS-USER-TAGS); RAM 2015-05-01 tags only roles and policies. Whether
  * `ResourcePrincipalName` takes the logon name or the bare user name is UNVERIFIED ("the name of the RAM
  * user"): both are accepted.
  */

@@ -18,7 +18,16 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
   const ram = sdkClient(Ram, popConfig(credentials, 'ram.aliyuncs.com', GLOBAL_REGION, endpoints.ram));
   const ims = sdkClient(Ims, popConfig(credentials, 'ims.aliyuncs.com', GLOBAL_REGION, endpoints.ims));
   return {
-    getUserByAccessKey: (userAccessKeyId) => ims.getUser(new $Ims.GetUserRequest({ userAccessKeyId })),
+    getImsUser: (by) => ims.getUser(new $Ims.GetUserRequest(by)),
+    getRamUser: (userName) => ram.getUser(new $Ram.GetUserRequest({ userName })),
+    untagUser: (userPrincipalName, tagKey) =>
+      ims.untagResources(
+        new $Ims.UntagResourcesRequest({
+          resourceType: 'user',
+          resourcePrincipalName: [userPrincipalName],
+          tagKey: [tagKey],
+        }),
+      ),
     listAccessKeys: (userName) => ram.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName })),
     listUsers: (marker) => ram.listUsers(new $Ram.ListUsersRequest(marker ? { marker } : {})),
     getAccessKeyLastUsed: (userName, userAccessKeyId) =>
@@ -31,10 +40,27 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
       ram.listPolicyVersions(new $Ram.ListPolicyVersionsRequest({ policyName, policyType: 'Custom' })),
     setDefaultPolicyVersion: (policyName, versionId) =>
       ram.setDefaultPolicyVersion(new $Ram.SetDefaultPolicyVersionRequest({ policyName, versionId })),
-    listPoliciesForUser: (userName) =>
-      ram.listPoliciesForUser(new $Ram.ListPoliciesForUserRequest({ userName })),
-    detachPolicyFromUser: (userName, policyType, policyName) =>
-      ram.detachPolicyFromUser(new $Ram.DetachPolicyFromUserRequest({ userName, policyType, policyName })),
+    listEntitiesForPolicy: (policyType, policyName) =>
+      ram.listEntitiesForPolicy(new $Ram.ListEntitiesForPolicyRequest({ policyType, policyName })),
+    detachPolicy: ({ kind, name }, policyType, policyName) => {
+      switch (kind) {
+        case 'User':
+          return ram.detachPolicyFromUser(
+            new $Ram.DetachPolicyFromUserRequest({ userName: name, policyType, policyName }),
+          );
+        case 'Group':
+          return ram.detachPolicyFromGroup(
+            new $Ram.DetachPolicyFromGroupRequest({ groupName: name, policyType, policyName }),
+          );
+        case 'Role':
+          return ram.detachPolicyFromRole(
+            new $Ram.DetachPolicyFromRoleRequest({ roleName: name, policyType, policyName }),
+          );
+      }
+    },
+    listGroupsForUser: (userName) => ram.listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName })),
+    listPoliciesForGroup: (groupName) =>
+      ram.listPoliciesForGroup(new $Ram.ListPoliciesForGroupRequest({ groupName })),
     getLoginProfile: (userName) => ram.getLoginProfile(new $Ram.GetLoginProfileRequest({ userName })),
     updateAccessKey: (userName, userAccessKeyId, status) =>
       ram.updateAccessKey(new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId, status })),

@@ -7,13 +7,18 @@ type Body<T> = Promise<{ body?: T & { requestId?: string } }>;
 
 /** The RAM/IMS calls the AccessKey guards and the sweep make, as the SDKs answer them (see ram-sdk.ts). */
 export interface RamApi {
-  getUserByAccessKey(accessKeyId: string): Body<{
+  /** IMS GetUser, by one of the three ways it names a user. */
+  getImsUser(by: { userAccessKeyId: string } | { userId: string } | { userPrincipalName: string }): Body<{
     user?: {
       userName?: string;
       userPrincipalName?: string;
       tags?: { tag?: Array<{ tagKey?: string; tagValue?: string }> };
     };
   }>;
+  /** RAM GetUser by name: the user's id, to find the user in IMS. */
+  getRamUser(userName: string): Body<{ user?: { userId?: string } }>;
+  /** IMS UntagResources of one tag of one user (F-IMS-USER-TAGS). */
+  untagUser(userPrincipalName: string, tagKey: string): Body<object>;
   listAccessKeys(userName: string): Body<{
     accessKeys?: { accessKey?: Array<{ accessKeyId?: string; status?: string; createDate?: string }> };
   }>;
@@ -30,16 +35,31 @@ export interface RamApi {
     policyName: string,
   ): Body<{ policyVersions?: { policyVersion?: Array<{ versionId?: string; createDate?: string }> } }>;
   setDefaultPolicyVersion(policyName: string, versionId: string): Body<object>;
-  listPoliciesForUser(
-    userName: string,
+  listEntitiesForPolicy(
+    policyType: string,
+    policyName: string,
+  ): Body<{
+    users?: { user?: Array<{ userName?: string }> };
+    groups?: { group?: Array<{ groupName?: string }> };
+    roles?: { role?: Array<{ roleName?: string }> };
+  }>;
+  detachPolicy(principal: PolicyPrincipal, policyType: string, policyName: string): Body<object>;
+  listGroupsForUser(userName: string): Body<{ groups?: { group?: Array<{ groupName?: string }> } }>;
+  listPoliciesForGroup(
+    groupName: string,
   ): Body<{ policies?: { policy?: Array<{ policyName?: string; policyType?: string }> } }>;
-  detachPolicyFromUser(userName: string, policyType: string, policyName: string): Body<object>;
   getAccessKeyLastUsed(
     userName: string,
     accessKeyId: string,
   ): Body<{ accessKeyLastUsed?: { lastUsedDate?: string } }>;
   getLoginProfile(userName: string): Body<object>;
   updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Body<object>;
+}
+
+/** What an identity policy can be attached to. */
+export interface PolicyPrincipal {
+  kind: 'User' | 'Group' | 'Role';
+  name: string;
 }
 
 export interface KeyOwner {
@@ -51,6 +71,17 @@ export interface KeyOwner {
 const isEntityMissing = (error: unknown): boolean =>
   error instanceof CloudApiError && error.code.startsWith('EntityNotExist');
 
+/**
+ * The name in RAM's answer that a call's name designates: spelled the same, or else the same but for case.
+ * Whether RAM matches user, group and role names without case is unverified (F-RAM-NAME-CASE): if it does, a
+ * call may name `MALLORY` for `mallory` and RAM's lists show `mallory`; if it does not, the exact spelling is
+ * found first. Either way the name returned is the one RAM holds, for the check of ossguard's own role and the
+ * detach.
+ */
+function spelledByRam(names: ReadonlyArray<string | undefined>, name: string): string | undefined {
+  return names.find((n) => n === name) ?? names.find((n) => n?.toLowerCase() === name.toLowerCase());
+}
+
 /** The RAM/IMS calls with retries, typed errors and a request-id log for the audit record. */
 export class RamGateway {
   constructor(
@@ -60,10 +91,22 @@ export class RamGateway {
   ) {}
 
   /** IMS GetUser by AccessKey id: who owns the key, and the user's tags (for exceptions). Undefined: no RAM user owns it. */
-  async keyOwner(accessKeyId: string): Promise<KeyOwner | undefined> {
+  keyOwner(accessKeyId: string): Promise<KeyOwner | undefined> {
+    return this.imsUser({ userAccessKeyId: accessKeyId });
+  }
+
+  /**
+   * A RAM user as IMS shows it now, with its tags; undefined when there is no such user. A bare user name is
+   * first turned into the user's id with RAM GetUser, as IMS names users by logon name, id or key only.
+   */
+  async imsUser(
+    by: Parameters<RamApi['getImsUser']>[0] | { userName: string },
+  ): Promise<KeyOwner | undefined> {
     try {
+      const request = 'userName' in by ? await this.userIdOf(by.userName) : by;
+      if (!request) return undefined;
       const result = await popCall('ims', 'GetUser', this.log, this.retry, () =>
-        this.api.getUserByAccessKey(accessKeyId),
+        this.api.getImsUser(request),
       );
       const user = result.body?.user;
       if (!user?.userName && !user?.userPrincipalName) return undefined;
@@ -78,6 +121,20 @@ export class RamGateway {
       if (isEntityMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  /** RAM GetUser: the id of a user named by its bare name (EntityNotExist.User is caught by the caller). */
+  private async userIdOf(userName: string): Promise<{ userId: string } | undefined> {
+    const found = await popCall('ram', 'GetUser', this.log, this.retry, () => this.api.getRamUser(userName));
+    const userId = found.body?.user?.userId;
+    return userId ? { userId } : undefined;
+  }
+
+  /** Removes one tag from a user (IMS UntagResources, F-IMS-USER-TAGS). */
+  async untagUser(userPrincipalName: string, tagKey: string): Promise<void> {
+    await popCall('ims', 'UntagResources', this.log, this.retry, () =>
+      this.api.untagUser(userPrincipalName, tagKey),
+    );
   }
 
   /** A user deleted since the event holds no keys: the caller sees its key gone rather than a failure. */
@@ -150,13 +207,17 @@ export class RamGateway {
   async defaultPolicyVersion(
     policyName: string,
   ): Promise<{ versionId: string; document: string } | undefined> {
+    const versionId = await this.defaultVersionId(policyName);
+    return versionId ? { versionId, document: await this.policyDocument(policyName, versionId) } : undefined;
+  }
+
+  /** A custom policy's default version id now (GetPolicy, F-RAM-POLICY-CALLS); undefined: no such policy. */
+  async defaultVersionId(policyName: string): Promise<string | undefined> {
     try {
       const policy = await popCall('ram', 'GetPolicy', this.log, this.retry, () =>
         this.api.getPolicy(policyName),
       );
-      const versionId = policy.body?.policy?.defaultVersion;
-      if (!versionId) return undefined;
-      return { versionId, document: await this.policyDocument(policyName, versionId) };
+      return policy.body?.policy?.defaultVersion || undefined;
     } catch (error) {
       if (isEntityMissing(error)) return undefined;
       throw error;
@@ -187,24 +248,70 @@ export class RamGateway {
     );
   }
 
-  /** Whether the policy is attached to the user now. */
-  async userHasPolicy(userName: string, policyType: string, policyName: string): Promise<boolean> {
+  /**
+   * Who holds the policy now, of the user, group or role a call named (ListEntitiesForPolicy,
+   * F-RAM-LISTENTITIESFORPOLICY): RAM's spelling of its name, or undefined when it does not hold the policy (a
+   * policy that no longer exists is held by nothing). Names are matched as RAM spells them (F-RAM-NAME-CASE).
+   */
+  async policyHolder(
+    policyType: string,
+    policyName: string,
+    principal: PolicyPrincipal,
+  ): Promise<string | undefined> {
     try {
-      const result = await popCall('ram', 'ListPoliciesForUser', this.log, this.retry, () =>
-        this.api.listPoliciesForUser(userName),
+      const result = await popCall('ram', 'ListEntitiesForPolicy', this.log, this.retry, () =>
+        this.api.listEntitiesForPolicy(policyType, policyName),
       );
-      return (result.body?.policies?.policy ?? []).some(
-        (p) => p.policyName === policyName && p.policyType === policyType,
-      );
+      const body = result.body;
+      const names: Record<PolicyPrincipal['kind'], Array<string | undefined>> = {
+        User: (body?.users?.user ?? []).map((u) => u.userName),
+        Group: (body?.groups?.group ?? []).map((g) => g.groupName),
+        Role: (body?.roles?.role ?? []).map((r) => r.roleName),
+      };
+      return spelledByRam(names[principal.kind], principal.name);
     } catch (error) {
-      if (isEntityMissing(error)) return false;
+      if (isEntityMissing(error)) return undefined;
       throw error;
     }
   }
 
-  async detachPolicyFromUser(userName: string, policyType: string, policyName: string): Promise<void> {
-    await popCall('ram', 'DetachPolicyFromUser', this.log, this.retry, () =>
-      this.api.detachPolicyFromUser(userName, policyType, policyName),
+  /** RAM's spelling of the group the user is a member of now (ListGroupsForUser, F-RAM-LISTGROUPSFORUSER). */
+  async memberOf(userName: string, groupName: string): Promise<string | undefined> {
+    try {
+      const result = await popCall('ram', 'ListGroupsForUser', this.log, this.retry, () =>
+        this.api.listGroupsForUser(userName),
+      );
+      const groups = (result.body?.groups?.group ?? []).map((g) => g.groupName);
+      return spelledByRam(groups, groupName);
+    } catch (error) {
+      if (isEntityMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The policies a group holds now (ListPoliciesForGroup, F-RAM-GROUPS); none when the group is gone. */
+  async groupPolicies(
+    groupName: string,
+  ): Promise<Array<{ policyType: 'System' | 'Custom'; policyName: string }>> {
+    try {
+      const result = await popCall('ram', 'ListPoliciesForGroup', this.log, this.retry, () =>
+        this.api.listPoliciesForGroup(groupName),
+      );
+      return (result.body?.policies?.policy ?? []).flatMap((p) =>
+        p.policyName
+          ? [{ policyType: p.policyType === 'System' ? 'System' : 'Custom', policyName: p.policyName }]
+          : [],
+      );
+    } catch (error) {
+      if (isEntityMissing(error)) return [];
+      throw error;
+    }
+  }
+
+  /** DetachPolicyFromUser, DetachPolicyFromGroup or DetachPolicyFromRole (F-RAM-GROUPS). */
+  async detachPolicy(principal: PolicyPrincipal, policyType: string, policyName: string): Promise<void> {
+    await popCall('ram', `DetachPolicyFrom${principal.kind}`, this.log, this.retry, () =>
+      this.api.detachPolicy(principal, policyType, policyName),
     );
   }
 

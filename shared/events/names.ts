@@ -78,6 +78,25 @@ export const IDENTITY_POLICY_EVENTS = [
   'AttachPolicyToRole',
   // A broad version created without SetAsDefault, made default later, is judged then.
   'SetDefaultPolicyVersion',
+  // A user who joins a group holds the group's policies (F-RAM-GROUPS, F-RAM-LISTGROUPSFORUSER).
+  'AddUserToGroup',
+] as const;
+
+/**
+ * Tagging a RAM user (IMS; F-IMS-USER-TAGS): a tag on a user grants key-rule exceptions (#20). The event names are
+ * the API names, unverified; RAM and other services record calls of the same names for their own resources, so
+ * only records whose `ResourceType` is `user` are a user's (routeOf, user-tag-guard).
+ */
+export const USER_TAG_EVENTS = ['TagResources', 'UntagResources'] as const;
+
+/**
+ * What the access-key-guard function takes from EventBridge (its s.yaml filter) and `replay` looks up: the key
+ * events, the identity-policy events and user tagging, all RAM's or IMS's (F-EVENTBRIDGE-RAM-SOURCE).
+ */
+export const KEY_FUNCTION_EVENTS = [
+  ...KEY_GUARD_EVENTS,
+  ...IDENTITY_POLICY_EVENTS,
+  ...USER_TAG_EVENTS,
 ] as const;
 
 export type AclGuardEvent = (typeof ACL_GUARD_EVENTS)[number];

@@ -36,7 +36,18 @@ const KEPT_REQUEST_PARAMETERS = [
   'SetAsDefault',
   'GroupName',
   'RoleName',
+  // The version SetDefaultPolicyVersion made default: re-read from RAM (versions never change once created).
+  'VersionId',
+  // Which users a tagging call names (F-IMS-USER-TAGS): their tags are re-read, never taken from the record.
+  'ResourceType',
 ] as const;
+
+/**
+ * Repeat lists of a tagging call, kept as `Name.N` (how the SDK sends them; whether a record keeps that form or
+ * an array is unverified, so an array is kept in the same form), at most MAX_KEPT_LIST_ITEMS of each.
+ */
+const KEPT_REQUEST_LISTS = ['ResourcePrincipalName', 'ResourceId'] as const;
+const MAX_KEPT_LIST_ITEMS = 50;
 
 const MAX_KEPT_VALUE_LENGTH = 1024;
 
@@ -292,12 +303,17 @@ function resourcesOf(record: ActionTrailRecord): ChangeResources {
     str(params.UserAccessKeyId) ??
     first('ACS::RAM::AccessKey');
 
+  // The version a CreatePolicyVersion created is in its response, if the record keeps it (unverified), and the one
+  // SetDefaultPolicyVersion made default in its request (F-RAM-POLICY-VERSION-IN-RECORD).
+  const policyVersionId = record.responseElements?.PolicyVersion?.VersionId ?? str(params.VersionId);
+
   return {
     ...(bucket ? { bucket } : {}),
     ...(objectKey ? { objectKey } : {}),
     ...(ramUser ? { ramUser } : {}),
     ...(principalName?.includes('@') ? { ramUserPrincipalName: principalName } : {}),
     ...(accessKeyId ? { accessKeyId } : {}),
+    ...(policyVersionId ? { policyVersionId } : {}),
   };
 }
 
@@ -341,30 +357,42 @@ const capitalise = (text: string | undefined): string | undefined =>
 
 /**
  * A record as ossguard may keep it beside the audit records (the deferred-work queue): only the request
- * parameters the parser keeps, and of the response only a new key's id. A CreateAccessKey response carries
+ * parameters the parser keeps, and of the response only a new key's id and a new policy version's id. A CreateAccessKey response carries
  * the key's secret, a CreateLoginProfile request a password: neither may reach the audit bucket.
  */
 export function keepableRecord(record: unknown): unknown {
   if (!isObject(record)) return record;
   const { requestParameters, responseElements, ...rest } = record;
-  const accessKey =
-    isObject(responseElements) && isObject(responseElements.AccessKey)
-      ? responseElements.AccessKey
-      : undefined;
+  const response = isObject(responseElements) ? responseElements : {};
+  const accessKey = isObject(response.AccessKey) ? response.AccessKey : undefined;
+  const version = isObject(response.PolicyVersion) ? response.PolicyVersion : undefined;
+  const kept = {
+    ...(accessKey ? { AccessKey: { AccessKeyId: accessKey.AccessKeyId } } : {}),
+    ...(version ? { PolicyVersion: { VersionId: version.VersionId } } : {}),
+  };
   return {
     ...rest,
     ...(isObject(requestParameters) ? { requestParameters: keptParameters(requestParameters) } : {}),
-    ...(accessKey ? { responseElements: { AccessKey: { AccessKeyId: accessKey.AccessKeyId } } } : {}),
+    ...(accessKey || version ? { responseElements: kept } : {}),
   };
 }
+
+const isScalar = (raw: unknown): raw is string | number | boolean =>
+  typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean';
 
 function keptParameters(params: Json): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const key of KEPT_REQUEST_PARAMETERS) {
     const raw = params[key];
-    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') {
-      kept[key] = String(raw).slice(0, MAX_KEPT_VALUE_LENGTH);
-    }
+    if (isScalar(raw)) kept[key] = String(raw).slice(0, MAX_KEPT_VALUE_LENGTH);
+  }
+  for (const list of KEPT_REQUEST_LISTS) {
+    const items = Array.isArray(params[list])
+      ? (params[list] as unknown[])
+      : Array.from({ length: MAX_KEPT_LIST_ITEMS }, (_, i) => params[`${list}.${i + 1}`]);
+    items.slice(0, MAX_KEPT_LIST_ITEMS).forEach((raw, i) => {
+      if (isScalar(raw)) kept[`${list}.${i + 1}`] = String(raw).slice(0, MAX_KEPT_VALUE_LENGTH);
+    });
   }
   return kept;
 }

@@ -83,7 +83,11 @@ export const actionTrailRecord = z.looseObject({
   /** A console sign-in's MFA check: `mfaChecked` (RAM user) or `isMFAChecked` (root), strings (F-ACTIONTRAIL-CONSOLE-SIGNIN). */
   additionalEventData: object({ mfaChecked: flag, isMFAChecked: flag }),
   requestParameters: anyObject,
-  responseElements: object({ AccessKey: object({ AccessKeyId: text }) }),
+  /** A new key's id; a new policy version's id (unverified that the record keeps it: F-RAM-POLICY-VERSION-IN-RECORD). */
+  responseElements: object({
+    AccessKey: object({ AccessKeyId: text }),
+    PolicyVersion: object({ VersionId: text }),
+  }),
   referencedResources: anyObject,
   resourceType: text,
   resourceName: text,

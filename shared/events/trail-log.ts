@@ -6,6 +6,7 @@ import {
   OBJECT_ACL_EVENTS,
   OBJECT_WRITE_EVENTS,
   POLICY_GUARD_EVENTS,
+  USER_TAG_EVENTS,
 } from './names';
 
 /** One log of a trail's logstore: SLS contents are string keys and string values. */
@@ -110,6 +111,14 @@ export function isObjectAclChange(record: Json): boolean {
 }
 
 const OBJECT_WRITE_EVENT_NAMES: ReadonlySet<string> = new Set(OBJECT_WRITE_EVENTS);
+const USER_TAG_EVENT_NAMES: ReadonlySet<string> = new Set(USER_TAG_EVENTS);
+
+/**
+ * Whether a tagging record tags RAM users (`ResourceType` `user`, F-IMS-USER-TAGS): many services record
+ * TagResources for their own resources, and a busy trail holds many of them.
+ */
+const isUserTagging = (record: Json): boolean =>
+  String(requestParametersOf(record).ResourceType ?? '').toLowerCase() === 'user';
 
 /** Where a trail record goes: to a guard's pipeline, or to an ACL re-check first. */
 export type TrailRoute =
@@ -118,7 +127,8 @@ export type TrailRoute =
   | 'access-key-guard'
   | 'object-acl-recheck'
   | 'key-usage-guard'
-  | 'identity-policy-guard';
+  | 'identity-policy-guard'
+  | 'user-tag-guard';
 
 const GUARD_ROUTES: ReadonlyArray<[TrailRoute, ReadonlySet<string>]> = [
   ['oss-acl-guard', new Set(ACL_GUARD_EVENTS)],
@@ -136,6 +146,7 @@ export function routeOf(record: Json): TrailRoute | undefined {
   const name = record.eventName;
   if (typeof name !== 'string') return undefined;
   if (isObjectAclChange(record)) return 'oss-acl-guard';
+  if (USER_TAG_EVENT_NAMES.has(name)) return isUserTagging(record) ? 'user-tag-guard' : undefined;
   for (const [route, names] of GUARD_ROUTES) if (names.has(name)) return route;
   if (OBJECT_WRITE_EVENT_NAMES.has(name) && !record.errorCode) return 'object-acl-recheck';
   return undefined;

@@ -30,6 +30,8 @@ export interface ChangeResources {
   ramUser?: string;
   ramUserPrincipalName?: string;
   accessKeyId?: string;
+  /** The custom policy version a call created or made default (F-RAM-POLICY-VERSION-IN-RECORD). */
+  policyVersionId?: string;
 }
 
 /** How the record reached us; decides the dedupe key and helps when reading the audit log. */

@@ -11,6 +11,7 @@ import { identityPolicyGuard } from '../guards/identity-policy';
 import { keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
+import { userTagGuard } from '../guards/user-tags';
 import { createLogger, type Logger } from '../log';
 import { placeChange } from '../pipeline/accounts';
 import { deferWork, markTaken, pendingWork } from '../pipeline/deferred';
@@ -36,6 +37,7 @@ const JUDGES: Record<GuardRoute, Judge> = {
   'oss-policy-guard': (items, deps) => runGuard(policyGuard, items, deps),
   'access-key-guard': (items, deps) => runGuard(keyGuard, items, deps),
   'identity-policy-guard': (items, deps) => runGuard(identityPolicyGuard, items, deps),
+  'user-tag-guard': (items, deps) => runGuard(userTagGuard, items, deps),
   'key-usage-guard': (items, deps) =>
     runGuard(keyUsageGuard, keyUsesToJudge(items, deps.runtime.config, deps.now?.() ?? new Date()), deps),
 };
@@ -96,6 +98,7 @@ export async function judgeRoutes(
   await judge('oss-policy-guard', parsed('oss-policy-guard'));
   await judge('access-key-guard', parsed('access-key-guard'));
   await judge('identity-policy-guard', parsed('identity-policy-guard'));
+  await judge('user-tag-guard', parsed('user-tag-guard'));
   await judge('key-usage-guard', parsed('key-usage-guard'));
   return { result, rechecked: writes.length, recheckedPublic: recheck.public.length, deferred: 0 };
 }

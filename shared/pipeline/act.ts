@@ -1,4 +1,4 @@
-import { writeBucketPolicy } from '../guards/policy-repair';
+import { RepairConflictError, writeBucketPolicy } from '../guards/policy-repair';
 import { keepSnapshot } from '../guards/policy-snapshots';
 import type { ChangeScope, CloudAction, Decision } from './types';
 
@@ -21,6 +21,24 @@ function requireRam(ram: ChangeScope['ram']): NonNullable<ChangeScope['ram']> {
   if (!ram)
     throw new Error('this guard was built without RAM clients: pass createRamApi to createFunctionHandler');
   return ram;
+}
+
+/**
+ * Sets a custom policy's default version back, but only over `replaces`, the default version that was judged.
+ * RAM has no conditional write, so the default is re-read right before writing: a default changed since (the
+ * owner's repair, or a newer version judged on its own event) stands, and the refusal is alerted (#20 item 2).
+ */
+async function setDefaultVersionOver(
+  ram: NonNullable<ChangeScope['ram']>,
+  action: Extract<CloudAction, { kind: 'set-default-policy-version' }>,
+): Promise<void> {
+  const live = await ram.defaultVersionId(action.policyName);
+  if (live === action.versionId) return;
+  if (live !== action.replaces)
+    throw new RepairConflictError(
+      `the default version of policy ${action.policyName} is ${live ?? 'gone'}, not the ${action.replaces} judged; ossguard did not write, and the newer default stands`,
+    );
+  await ram.setDefaultPolicyVersion(action.policyName, action.versionId);
 }
 
 async function perform(
@@ -46,10 +64,12 @@ async function perform(
           'access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler',
         );
       return ram.disableAccessKey(action.userName, action.accessKeyId);
-    case 'detach-policy-from-user':
-      return requireRam(ram).detachPolicyFromUser(action.userName, action.policyType, action.policyName);
+    case 'detach-policy':
+      return requireRam(ram).detachPolicy(action.principal, action.policyType, action.policyName);
     case 'set-default-policy-version':
-      return requireRam(ram).setDefaultPolicyVersion(action.policyName, action.versionId);
+      return setDefaultVersionOver(requireRam(ram), action);
+    case 'untag-user':
+      return requireRam(ram).untagUser(action.userPrincipalName, action.tagKey);
     case 'keep-policy-snapshot':
       if (!audit)
         throw new Error('oss-policy-guard keeps policy snapshots in the audit bucket: pass scope.audit');

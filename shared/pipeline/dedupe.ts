@@ -57,6 +57,15 @@ export function skipReason(change: ChangeRecord, own: readonly OwnRole[]): strin
 }
 
 /**
+ * Whether a role name, as RAM spells it, is ossguard's own role `ownRoleName`: the configured spelling or the
+ * lower case fc3 gives the ARN FC assumes (F-RAM-ROLE-NAME-CASE, F-FC-ROLE-ARN), which name ossguard's role
+ * whichever way RAM compares names; any other spelling is another role.
+ */
+export function isOwnRoleName(roleName: string, ownRoleName: string): boolean {
+  return roleName === ownRoleName || roleName === ownRoleName.toLowerCase();
+}
+
+/**
  * Whether an actor is the role `own`, compared as its ARN `acs:ram::<account>:role/<name>`: the account id
  * exactly (`userIdentity.accountId`, F-ACTIONTRAIL-USER-IDENTITY), the role name from `userName`
  * (`RoleName:RoleSessionName`). Whether RAM matches role names without case is unverified
@@ -72,6 +81,6 @@ export function isOwnRole(actor: Actor, own: OwnRole): boolean {
   if (colon < 0) return false;
   const roleName = userName.slice(0, colon);
   const sessionName = userName.slice(colon + 1);
-  if (roleName !== own.roleName && roleName !== own.roleName.toLowerCase()) return false;
+  if (!isOwnRoleName(roleName, own.roleName)) return false;
   return own.sessionName === undefined || sessionName === own.sessionName;
 }

@@ -1,7 +1,7 @@
 import type { AuditKey, DecisionKind, StateSnapshot } from '../audit/record';
 import type { CallLog } from '../clients/calllog';
 import type { OssGateway } from '../clients/oss';
-import type { RamGateway } from '../clients/ram';
+import type { PolicyPrincipal, RamGateway } from '../clients/ram';
 import type { OssguardConfig } from '../config/schema';
 import type { ChangeRecord } from '../events/types';
 import type { PolicySnapshot } from '../guards/policy-snapshots';
@@ -37,8 +37,10 @@ export type CloudAction =
   | { kind: 'put-bucket-policy'; bucket: string; policy: string; replaces: string | null }
   | { kind: 'delete-bucket-policy'; bucket: string; replaces: string | null }
   | { kind: 'disable-access-key'; userName: string; accessKeyId: string }
-  | { kind: 'detach-policy-from-user'; userName: string; policyType: 'System' | 'Custom'; policyName: string }
-  | { kind: 'set-default-policy-version'; policyName: string; versionId: string }
+  | { kind: 'detach-policy'; principal: PolicyPrincipal; policyType: 'System' | 'Custom'; policyName: string }
+  /** Only over `replaces`, the default version judged: a default changed since stands (shared/pipeline/act.ts). */
+  | { kind: 'set-default-policy-version'; policyName: string; versionId: string; replaces: string }
+  | { kind: 'untag-user'; userPrincipalName: string; tagKey: string }
   | { kind: 'keep-policy-snapshot'; snapshot: PolicySnapshot };
 
 /** The revert enforce mode would make: what it is called, the writes, and the state they leave. */

@@ -4,7 +4,7 @@ import { type AuditStore, parseStored } from '../audit/store';
 import { type VerifyOptions, verifyAudit } from '../audit/verify';
 import { isNotFound } from '../clients/oss';
 import { describeError } from '../errors';
-import { ACL_GUARD_EVENTS, KEY_GUARD_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
+import { ACL_GUARD_EVENTS, KEY_FUNCTION_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
 import { parseEvents } from '../events/parse-actiontrail-events';
 import type { ChangeResources } from '../events/types';
 import { type DecisionSummary, isCompleted, wasJudged } from '../pipeline/run';
@@ -26,7 +26,7 @@ export interface ReplayGuard {
 export const REPLAYABLE_GUARDS: ReadonlyArray<Pick<ReplayGuard, 'name' | 'events'>> = [
   { name: 'oss-acl-guard', events: ACL_GUARD_EVENTS },
   { name: 'oss-policy-guard', events: POLICY_GUARD_EVENTS },
-  { name: 'access-key-guard', events: KEY_GUARD_EVENTS },
+  { name: 'access-key-guard', events: KEY_FUNCTION_EVENTS },
 ];
 
 export type ReplayOutcome = 'acted' | 'already-handled' | 'skipped' | 'failed';

@@ -36,6 +36,12 @@ const COLUMNS: Record<GuardName, ReadonlyArray<[string, (rule: Rule<never>) => s
     ['fires when', (r) => r.firesWhen],
     ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
   ],
+  'user-tag-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+    ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
+  ],
   'key-usage-guard': [
     ['id', (r) => `\`${r.id}\``],
     ['severity', (r) => r.severityNote ?? r.severity],
@@ -68,6 +74,7 @@ const GUARDS: readonly GuardName[] = [
   'key-hygiene-guard',
   'identity-policy-guard',
   'console-mfa-guard',
+  'user-tag-guard',
 ];
 
 /**

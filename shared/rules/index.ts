@@ -10,6 +10,7 @@ export type { KeySubject } from './keys/subject';
 export type { PolicyRule } from './policy/rule';
 export type { PolicyChangeSubject } from './policy-change/subject';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
+export type { UserTagSubject } from './user-tags/subject';
 
 /** By `order`, then id: rules without an order come after those with one. */
 const byOrder = <R extends Rule<never>>(rules: readonly R[]): readonly R[] =>
@@ -34,6 +35,8 @@ export const identityPolicyRules = byOrder(discovered.identityPolicyRules);
 export const consoleMfaRules = byOrder(discovered.consoleMfaRules);
 /** Judge a policy change against the bucket's last passing policy, and exception tags set (oss-policy-guard). */
 export const policyChangeRules = byOrder(discovered.policyChangeRules);
+/** Exception tags set on RAM users (user-tag-guard). */
+export const userTagRules = byOrder(discovered.userTagRules);
 
 /**
  * Every rule of every kind folder, for config validation, docs, the role-policy conformance test and the CLI:

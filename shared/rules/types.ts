@@ -8,7 +8,8 @@ export type GuardName =
   | 'key-usage-guard'
   | 'key-hygiene-guard'
   | 'identity-policy-guard'
-  | 'console-mfa-guard';
+  | 'console-mfa-guard'
+  | 'user-tag-guard';
 
 /** What a rule says about one resource. `evidence` is what the audit record keeps; it holds no secrets. */
 export interface RuleFinding {

@@ -1,3 +1,4 @@
+import Ims, * as $Ims from '@alicloud/ims20190815';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,38 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     expect(records).toHaveLength(1);
     return records[0] as AuditRecord;
   }
+
+  /** Who holds a policy now, as RAM answers ListEntitiesForPolicy. */
+  async function holders(policyName: string, policyType = 'System') {
+    const body = (
+      await ram.listEntitiesForPolicy(new $Ram.ListEntitiesForPolicyRequest({ policyName, policyType }))
+    ).body;
+    return {
+      users: body?.users?.user?.map((u) => u.userName) ?? [],
+      groups: body?.groups?.group?.map((g) => g.groupName) ?? [],
+      roles: body?.roles?.role?.map((r) => r.roleName) ?? [],
+    };
+  }
+
+  const createRole = (roleName: string) =>
+    ram.createRole(
+      new $Ram.CreateRoleRequest({
+        roleName,
+        assumeRolePolicyDocument: JSON.stringify({
+          Version: '1',
+          Statement: [
+            { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['ecs.aliyuncs.com'] } },
+          ],
+        }),
+      }),
+    );
+
+  const recordsAbout = async (eventName: string, principal: string) => {
+    await cloud.settle();
+    return (await auditRecords(cloud)).filter(
+      (r) => r.guard === GUARD && r.eventName === eventName && r.before?.attachedTo === principal,
+    );
+  };
 
   const attachedTo = async (userName: string) =>
     (
@@ -168,5 +201,248 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
       new $Ram.GetPolicyRequest({ policyName: 'broad-twice', policyType: 'Custom' }),
     );
     expect(policy.body?.policy?.defaultVersion).toBe('v2');
+  }, 60_000);
+
+  it('detaches AliyunOSSFullAccess from a user group in enforce mode', async () => {
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'devs' }));
+    cloud.identities.createUser('gale');
+    await ram.addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'devs', userName: 'gale' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        groupName: 'devs',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToGroup', 'Group:devs');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['remediated', ['broad-system-policy-attached']],
+    ]);
+    expect((await holders('AliyunOSSFullAccess')).groups).not.toContain('devs');
+  }, 60_000);
+
+  it("detaches AliyunOSSFullAccess from a role in enforce mode, but never from ossguard's own role", async () => {
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await createRole('app-uploader');
+    for (const roleName of ['app-uploader', 'ossguard-fn'])
+      await ram.attachPolicyToRole(
+        new $Ram.AttachPolicyToRoleRequest({
+          policyType: 'System',
+          policyName: 'AliyunOSSFullAccess',
+          roleName,
+        }),
+      );
+    const [app] = await recordsAbout('AttachPolicyToRole', 'Role:app-uploader');
+    const [own] = await recordsAbout('AttachPolicyToRole', 'Role:ossguard-fn');
+    expect(app?.decision).toBe('remediated');
+    expect(own).toMatchObject({ decision: 'alerted', reason: expect.stringMatching(/ossguard's own role/) });
+    expect((await holders('AliyunOSSFullAccess')).roles).toEqual(['ossguard-fn']);
+  }, 60_000);
+
+  it('only alerts, as critical, when AdministratorAccess is attached, even in enforce mode', async () => {
+    cloud.setConfig({ rules: { 'admin-policy-attached': 'enforce' } });
+    cloud.identities.createUser('root-like');
+    await ram.attachPolicyToUser(
+      new $Ram.AttachPolicyToUserRequest({
+        policyType: 'System',
+        policyName: 'AdministratorAccess',
+        userName: 'root-like',
+      }),
+    );
+    const [record] = await recordsAbout('AttachPolicyToUser', 'User:root-like');
+    expect(record?.decision).toBe('alerted');
+    expect(record?.rules.map((f) => [f.ruleId, f.severity])).toEqual([['admin-policy-attached', 'critical']]);
+    expect((await holders('AdministratorAccess')).users).toEqual(['root-like']);
+  }, 60_000);
+
+  it('alerts when a broad custom policy is attached to a group or a role, reading the policy from RAM', async () => {
+    await ram.createPolicy(new $Ram.CreatePolicyRequest({ policyName: 'team-oss', policyDocument: ALL_OSS }));
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'analysts' }));
+    await createRole('batch-job');
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'Custom',
+        policyName: 'team-oss',
+        groupName: 'analysts',
+      }),
+    );
+    await ram.attachPolicyToRole(
+      new $Ram.AttachPolicyToRoleRequest({
+        policyType: 'Custom',
+        policyName: 'team-oss',
+        roleName: 'batch-job',
+      }),
+    );
+    const group = await recordsAbout('AttachPolicyToGroup', 'Group:analysts');
+    const role = await recordsAbout('AttachPolicyToRole', 'Role:batch-job');
+    for (const records of [group, role]) {
+      expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+        ['alerted', ['identity-policy-broad-oss']],
+      ]);
+    }
+    expect(await holders('team-oss', 'Custom')).toEqual({
+      users: [],
+      groups: ['analysts'],
+      roles: ['batch-job'],
+    });
+  }, 60_000);
+
+  const attachToUser = (userName: string, policyName = 'AliyunOSSFullAccess') =>
+    ram.attachPolicyToUser(
+      new $Ram.AttachPolicyToUserRequest({ policyType: 'System', policyName, userName }),
+    );
+
+  it('alerts when a user is added to a group that holds AliyunOSSFullAccess, and leaves the membership in enforce mode', async () => {
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'storage-admins' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        groupName: 'storage-admins',
+      }),
+    );
+    await cloud.settle();
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    cloud.identities.createUser('rex');
+    await ram.addUserToGroup(
+      new $Ram.AddUserToGroupRequest({ groupName: 'storage-admins', userName: 'rex' }),
+    );
+    const records = await recordsAbout('AddUserToGroup', 'Group:storage-admins');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', ['broad-system-policy-attached']],
+    ]);
+    expect(records[0]?.rules[0]?.message).toContain('rex');
+    const groups = await ram.listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName: 'rex' }));
+    expect(groups.body?.groups?.group?.map((g) => g.groupName)).toEqual(['storage-admins']);
+  }, 60_000);
+
+  it('alerts when a user is added to a group that holds a broad custom policy', async () => {
+    await ram.createPolicy(new $Ram.CreatePolicyRequest({ policyName: 'ops-oss', policyDocument: ALL_OSS }));
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'ops' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({ policyType: 'Custom', policyName: 'ops-oss', groupName: 'ops' }),
+    );
+    await cloud.settle();
+    cloud.identities.createUser('sam');
+    await ram.addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'ops', userName: 'sam' }));
+    const records = await recordsAbout('AddUserToGroup', 'Group:ops');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', ['identity-policy-broad-oss']],
+    ]);
+  }, 60_000);
+
+  it("detaches AliyunOSSFullAccess in enforce mode from a role named like ossguard's own in another case", async () => {
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await createRole('OSSGUARD-FN');
+    await ram.attachPolicyToRole(
+      new $Ram.AttachPolicyToRoleRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        roleName: 'OSSGUARD-FN',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToRole', 'Role:OSSGUARD-FN');
+    expect(records.map((r) => r.decision)).toEqual(['remediated']);
+    expect((await holders('AliyunOSSFullAccess')).roles).not.toContain('OSSGUARD-FN');
+  }, 60_000);
+
+  it('alerts when AliyunOSSFullAccess is attached to a user and detached again before ossguard reads RAM', async () => {
+    cloud.identities.createUser('blink');
+    await attachToUser('blink');
+    await ram.detachPolicyFromUser(
+      new $Ram.DetachPolicyFromUserRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        userName: 'blink',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToUser', 'User:blink');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', ['broad-system-policy-attached']],
+    ]);
+    expect(records[0]?.rules[0]?.message).toContain('detached since');
+  }, 60_000);
+
+  it('never detaches from a holder RAM lists under another case than the call named: that may be someone else', async () => {
+    cloud.setConfig({});
+    cloud.identities.createUser('mallory');
+    cloud.identities.createUser('Mallory');
+    await attachToUser('mallory');
+    await cloud.settle();
+    cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
+    await attachToUser('Mallory');
+    await ram.detachPolicyFromUser(
+      new $Ram.DetachPolicyFromUserRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        userName: 'Mallory',
+      }),
+    );
+    const records = await recordsAbout('AttachPolicyToUser', 'User:mallory');
+    expect(records.map((r) => r.decision)).toEqual(['alerted', 'alerted']);
+    expect(await attachedTo('mallory')).toEqual(['AliyunOSSFullAccess']);
+  }, 60_000);
+
+  it('alerts on a broad version made default and replaced as default before ossguard reads RAM, and writes nothing', async () => {
+    cloud.setConfig({ rules: { 'identity-policy-broad-oss': 'enforce' } });
+    await ram.createPolicy(
+      new $Ram.CreatePolicyRequest({ policyName: 'flash', policyDocument: READ_REPORTS }),
+    );
+    await cloud.settle();
+    await ram.createPolicyVersion(
+      new $Ram.CreatePolicyVersionRequest({
+        policyName: 'flash',
+        policyDocument: ALL_OSS,
+        setAsDefault: true,
+      }),
+    );
+    await ram.setDefaultPolicyVersion(
+      new $Ram.SetDefaultPolicyVersionRequest({ policyName: 'flash', versionId: 'v1' }),
+    );
+    await cloud.settle();
+    const records = (await auditRecords(cloud)).filter(
+      (r) => r.guard === GUARD && r.eventName === 'CreatePolicyVersion' && r.before?.policy === 'flash',
+    );
+    expect(records.map((r) => [r.decision, r.before?.version, r.rules.map((f) => f.ruleId)])).toEqual([
+      ['alerted', 'v2', ['identity-policy-broad-oss']],
+    ]);
+    expect(records[0]?.reason).toMatch(/no longer its default/);
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: 'flash', policyType: 'Custom' }),
+    );
+    expect(policy.body?.policy?.defaultVersion).toBe('v1');
+  }, 60_000);
+
+  it('alerts when a user is added through IMS (the RAM console), named by its logon name, to a group holding AdministratorAccess', async () => {
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'admins' }));
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({
+        policyType: 'System',
+        policyName: 'AdministratorAccess',
+        groupName: 'admins',
+      }),
+    );
+    await cloud.settle();
+    cloud.identities.createUser('tess');
+    const ims = new Ims(
+      new $OpenApiUtil.Config({
+        ...cloud.identities.rootKey,
+        endpoint: new URL(cloud.endpoints.ram).host,
+        protocol: 'http',
+        regionId: 'cn-shanghai',
+      }),
+    );
+    await ims.addUserToGroup(
+      new $Ims.AddUserToGroupRequest({
+        groupName: 'admins',
+        userPrincipalName: `tess@${cloud.identities.accountId}.onaliyun.com`,
+      }),
+    );
+    const records = await recordsAbout('AddUserToGroup', 'Group:admins');
+    expect(records.map((r) => [r.decision, r.rules.map((f) => [f.ruleId, f.severity])])).toEqual([
+      ['alerted', [['admin-policy-attached', 'critical']]],
+    ]);
+    expect(records[0]?.before?.member).toBe('tess');
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderSYaml } from '../../shared/deployment/syaml';
 import { buildRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { compilePattern } from '../../shared/events/eventbridge-pattern';
-import { ACL_GUARD_EVENTS, KEY_GUARD_EVENTS, POLICY_GUARD_EVENTS } from '../../shared/events/names';
+import { ACL_GUARD_EVENTS, KEY_FUNCTION_EVENTS, POLICY_GUARD_EVENTS } from '../../shared/events/names';
 
 /**
  * s.yaml as Serverless Devs renders it (`s preview`, offline), checked the way `s verify` and the engine's
@@ -30,7 +30,8 @@ const GUARD_EVENTS: Record<string, { events: readonly string[]; services: Servic
   // PutObjectAcl too, should OSS record it as a management event (F-ACTIONTRAIL-OSS-DATA-EVENTS).
   'oss-acl-guard': { events: [...ACL_GUARD_EVENTS, 'PutObjectAcl'], services: ['Oss'] },
   'oss-policy-guard': { events: POLICY_GUARD_EVENTS, services: ['Oss'] },
-  'access-key-guard': { events: KEY_GUARD_EVENTS, services: ['Ram', 'Ims'] },
+  // The access-key-guard function judges identity policies too (functions/access-key-guard/index.ts).
+  'access-key-guard': { events: KEY_FUNCTION_EVENTS, services: ['Ram', 'Ims'] },
 };
 const ALL_EVENTS = [
   ...new Set([

@@ -268,6 +268,109 @@ describe('RAM emulator: roles and policies for bootstrap', () => {
   });
 });
 
+describe('RAM emulator: groups, and who holds a policy', () => {
+  const system = { policyType: 'System', policyName: 'AliyunOSSFullAccess' };
+
+  it('creates a group once, adds a user once, lists the groups of the user, and refuses a group name RAM does not allow', async () => {
+    identities.createUser('gale');
+    const created = await ram().createGroup(
+      new $Ram.CreateGroupRequest({ groupName: 'devs', comments: 'dev' }),
+    );
+    expect(created.body?.group).toMatchObject({ groupName: 'devs', comments: 'dev' });
+    await expect(ram().createGroup(new $Ram.CreateGroupRequest({ groupName: 'devs' }))).rejects.toMatchObject(
+      {
+        code: 'EntityAlreadyExists.Group',
+        statusCode: 409,
+      },
+    );
+    await expect(
+      ram().createGroup(new $Ram.CreateGroupRequest({ groupName: 'dev_ops' })),
+    ).rejects.toMatchObject({
+      code: 'InvalidParameter.GroupName.InvalidChars',
+      statusCode: 400,
+    });
+    const add = () =>
+      ram().addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'devs', userName: 'gale' }));
+    await add();
+    await expect(add()).rejects.toMatchObject({ code: 'EntityAlreadyExists.User.Group', statusCode: 409 });
+    await expect(
+      ram().addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'nope', userName: 'gale' })),
+    ).rejects.toMatchObject({ code: 'EntityNotExist.Group', statusCode: 404 });
+    const groups = await ram().listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName: 'gale' }));
+    expect(groups.body?.groups?.group?.map((g) => [g.groupName, typeof g.joinDate])).toEqual([
+      ['devs', 'string'],
+    ]);
+    await expect(
+      ram().listGroupsForUser(new $Ram.ListGroupsForUserRequest({ userName: 'nobody' })),
+    ).rejects.toMatchObject({ code: 'EntityNotExist.User', statusCode: 404 });
+  });
+
+  it('attaches a policy to a group once, lists the user, group and role holding it, and detaches it once', async () => {
+    identities.createUser('gale');
+    await ram().createGroup(new $Ram.CreateGroupRequest({ groupName: 'devs' }));
+    await ram().createRole(
+      new $Ram.CreateRoleRequest({
+        roleName: 'app',
+        assumeRolePolicyDocument: JSON.stringify({
+          Version: '1',
+          Statement: [
+            { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['ecs.aliyuncs.com'] } },
+          ],
+        }),
+      }),
+    );
+    const toGroup = () =>
+      ram().attachPolicyToGroup(new $Ram.AttachPolicyToGroupRequest({ ...system, groupName: 'devs' }));
+    await toGroup();
+    await expect(toGroup()).rejects.toMatchObject({
+      code: 'EntityAlreadyExists.Group.Policy',
+      statusCode: 409,
+    });
+    await ram().attachPolicyToUser(new $Ram.AttachPolicyToUserRequest({ ...system, userName: 'gale' }));
+    await ram().attachPolicyToRole(new $Ram.AttachPolicyToRoleRequest({ ...system, roleName: 'app' }));
+    const listed = await ram().listPoliciesForGroup(
+      new $Ram.ListPoliciesForGroupRequest({ groupName: 'devs' }),
+    );
+    expect(listed.body?.policies?.policy?.map((p) => p.policyName)).toEqual(['AliyunOSSFullAccess']);
+
+    const holders = async () =>
+      (await ram().listEntitiesForPolicy(new $Ram.ListEntitiesForPolicyRequest(system))).body;
+    expect(await holders()).toMatchObject({
+      users: { user: [expect.objectContaining({ userName: 'gale' })] },
+      groups: { group: [expect.objectContaining({ groupName: 'devs' })] },
+      roles: {
+        role: [
+          expect.objectContaining({ roleName: 'app', arn: `acs:ram::${identities.accountId}:role/app` }),
+        ],
+      },
+    });
+
+    const fromGroup = () =>
+      ram().detachPolicyFromGroup(new $Ram.DetachPolicyFromGroupRequest({ ...system, groupName: 'devs' }));
+    await fromGroup();
+    await expect(fromGroup()).rejects.toMatchObject({ code: 'EntityNotExist.Group.Policy', statusCode: 404 });
+    await ram().detachPolicyFromRole(new $Ram.DetachPolicyFromRoleRequest({ ...system, roleName: 'app' }));
+    expect((await holders())?.groups?.group).toEqual([]);
+    expect((await holders())?.roles?.role).toEqual([]);
+  });
+
+  it('counts every user, group and role a custom policy is attached to', async () => {
+    identities.createUser('gale');
+    await ram().createGroup(new $Ram.CreateGroupRequest({ groupName: 'devs' }));
+    await ram().createPolicy(
+      new $Ram.CreatePolicyRequest({
+        policyName: 'reader',
+        policyDocument: JSON.stringify({ Version: '1', Statement: [] }),
+      }),
+    );
+    const custom = { policyType: 'Custom', policyName: 'reader' };
+    await ram().attachPolicyToUser(new $Ram.AttachPolicyToUserRequest({ ...custom, userName: 'gale' }));
+    await ram().attachPolicyToGroup(new $Ram.AttachPolicyToGroupRequest({ ...custom, groupName: 'devs' }));
+    const read = await ram().getPolicy(new $Ram.GetPolicyRequest(custom));
+    expect(read.body?.policy?.attachmentCount).toBe(2);
+  });
+});
+
 describe('RAM emulator: request authentication', () => {
   const anyCall = (c: Credentials) => ram(c).listAccessKeys(new $Ram.ListAccessKeysRequest({}));
 

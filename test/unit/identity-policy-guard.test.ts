@@ -43,7 +43,7 @@ describe('what identity-policy-guard decides', () => {
     const c = context('rules: {identity-policy-broad-oss: enforce}');
     const evaluation = identityPolicyGuard.evaluate(
       change('CreatePolicy', { PolicyName: 'all-of-oss' }),
-      { subject: { policyName: 'all-of-oss', policyType: 'Custom', versionId: 'v1', document: ALL_OSS } },
+      { subjects: [{ policyName: 'all-of-oss', policyType: 'Custom', versionId: 'v1', document: ALL_OSS }] },
       c,
     );
     expect(evaluation.findings.map((f) => [f.ruleId, f.mode])).toEqual([
@@ -58,10 +58,15 @@ describe('what identity-policy-guard decides', () => {
     const evaluation = identityPolicyGuard.evaluate(
       change('CreatePolicyVersion', { PolicyName: 'reader', SetAsDefault: 'true' }),
       {
-        subject: { policyName: 'reader', policyType: 'Custom', versionId: 'v2', document: ALL_OSS },
+        subjects: [{ policyName: 'reader', policyType: 'Custom', versionId: 'v2', document: ALL_OSS }],
         fix: {
           description: 'set version v1 of reader back as default',
-          action: { kind: 'set-default-policy-version', policyName: 'reader', versionId: 'v1' },
+          action: {
+            kind: 'set-default-policy-version',
+            policyName: 'reader',
+            versionId: 'v1',
+            replaces: 'v2',
+          },
           after: { defaultVersion: 'v1' },
         },
       },
@@ -69,7 +74,7 @@ describe('what identity-policy-guard decides', () => {
     );
     expect(evaluation.findings.map((f) => f.mode)).toEqual(['enforce']);
     expect(evaluation.fix?.actions).toEqual([
-      { kind: 'set-default-policy-version', policyName: 'reader', versionId: 'v1' },
+      { kind: 'set-default-policy-version', policyName: 'reader', versionId: 'v1', replaces: 'v2' },
     ]);
   });
 
@@ -84,14 +89,92 @@ describe('what identity-policy-guard decides', () => {
         UserName: 'ops-1',
       }),
       {
-        subject: {
-          policyName: 'AliyunOSSFullAccess',
-          policyType: 'System',
-          attachedTo: { kind: 'User', name: 'ops-1' },
-        },
+        subjects: [
+          {
+            policyName: 'AliyunOSSFullAccess',
+            policyType: 'System',
+            attachedTo: { kind: 'User', name: 'ops-1' },
+          },
+        ],
+        holder: { attachedTo: { kind: 'User', name: 'ops-1' } },
       },
       c,
     );
     expect(evaluation.exceptions.applied?.match).toBe('ops-*');
+  });
+
+  const systemAttach = (policyName: string, kind: 'User' | 'Group' | 'Role', name: string) => ({
+    subjects: [{ policyName, policyType: 'System' as const, attachedTo: { kind, name } }],
+    holder: { attachedTo: { kind, name } },
+    fix: {
+      description: `detach ${policyName}`,
+      action: {
+        kind: 'detach-policy' as const,
+        principal: { kind, name },
+        policyType: 'System' as const,
+        policyName,
+      },
+      after: { attached: 'false' },
+    },
+  });
+
+  it('never detaches AdministratorAccess, even set to enforce: the rule declares no remediation', () => {
+    const evaluation = identityPolicyGuard.evaluate(
+      change('AttachPolicyToGroup', {
+        PolicyName: 'AdministratorAccess',
+        PolicyType: 'System',
+        GroupName: 'ops',
+      }),
+      systemAttach('AdministratorAccess', 'Group', 'ops'),
+      context('rules: {admin-policy-attached: enforce}'),
+    );
+    expect(evaluation.findings.map((f) => [f.ruleId, f.severity, f.mode])).toEqual([
+      ['admin-policy-attached', 'critical', 'alert'],
+    ]);
+  });
+
+  const roleAttach = (roleName: string) =>
+    identityPolicyGuard.evaluate(
+      change('AttachPolicyToRole', {
+        PolicyName: 'AliyunOSSFullAccess',
+        PolicyType: 'System',
+        RoleName: roleName,
+      }),
+      systemAttach('AliyunOSSFullAccess', 'Role', roleName),
+      context('rules: {broad-system-policy-attached: enforce}'),
+    );
+
+  it("never detaches a policy from ossguard's own role, spelled as RAM lists it", () => {
+    const evaluation = roleAttach('ossguard-fn');
+    expect(evaluation.fix).toBeUndefined();
+    expect(evaluation.findings.map((f) => f.mode)).toEqual(['alert']);
+    expect(evaluation.alertReason).toMatch(/never detached from ossguard's own role/);
+  });
+
+  it("detaches a policy from another role RAM lists under a spelling of ossguard's role in another case", () => {
+    const evaluation = roleAttach('OSSGUARD-FN');
+    expect(evaluation.fix?.actions).toHaveLength(1);
+    expect(evaluation.findings.map((f) => f.mode)).toEqual(['enforce']);
+  });
+
+  it('only alerts when a user joins a group holding AliyunOSSFullAccess, even in enforce mode, naming the user', () => {
+    const group = { kind: 'Group' as const, name: 'storage' };
+    const evaluation = identityPolicyGuard.evaluate(
+      change('AddUserToGroup', { GroupName: 'storage', UserName: 'rex' }),
+      {
+        subjects: [
+          { policyName: 'AliyunOSSFullAccess', policyType: 'System', attachedTo: group, member: 'rex' },
+          { policyName: 'ReadOnlyAccess', policyType: 'System', attachedTo: group, member: 'rex' },
+        ],
+        holder: { attachedTo: group, member: 'rex' },
+      },
+      context('rules: {broad-system-policy-attached: enforce}'),
+    );
+    expect(evaluation.fix).toBeUndefined();
+    expect(evaluation.findings.map((f) => [f.ruleId, f.mode])).toEqual([
+      ['broad-system-policy-attached', 'alert'],
+    ]);
+    expect(evaluation.findings[0]?.message).toContain('RAM user group storage, which RAM user rex joined');
+    expect(evaluation.before).toMatchObject({ attachedTo: 'Group:storage', member: 'rex' });
   });
 });

@@ -38,7 +38,7 @@ describe('the function role policy', () => {
       }
       for (const resource of statement.resources) {
         expect(resource).toMatch(
-          /^acs:(oss:\*:1234567890123456:[^*]|oss:\*:1234567890123456:\*|ram:\*:1234567890123456:(user|policy)\/|log:\*:1234567890123456:project\/\*\/logstore\/actiontrail_)/,
+          /^acs:(oss:\*:1234567890123456:[^*]|oss:\*:1234567890123456:\*|ram:\*:1234567890123456:(user|group|role|policy)\/|log:\*:1234567890123456:project\/\*\/logstore\/actiontrail_)/,
         );
         expect(resource).not.toBe('*');
       }

@@ -75,6 +75,16 @@ describe('evaluating exceptions for a resource', () => {
     expect(outcome.ignored[0]?.why).toMatch(why);
   });
 
+  it.each([
+    ['another case', 'OSSGUARD-EXCEPTION'],
+    ['a trailing space', 'ossguard-exception '],
+    ['a Cyrillic look-alike letter', 'ossguard-\u0435xception'],
+    ['a zero-width space', 'ossguard-\u200bexception'],
+  ])('grants nothing for a tag whose key differs from exceptions.tagKey by %s', (_case, key) => {
+    const tags = { [key]: 'until=2026-12-31;reason=mine;rules=untrusted-source' };
+    expect(evaluateExceptions('b', [], tags, SETTINGS, now, undefined)).toEqual({ ignored: [] });
+  });
+
   it('ignores an expired config exception', () => {
     const outcome = evaluateExceptions(
       'site-a',

@@ -137,6 +137,16 @@ describe('which trail logs are object ACL changes', () => {
       undefined,
     ],
     ['GetObject goes nowhere', log('GetObject'), undefined],
+    [
+      'IMS TagResources of a RAM user goes to the user-tag guard',
+      { ...log('TagResources'), 'event.requestParameters': '{"ResourceType":"user"}' },
+      'user-tag-guard',
+    ],
+    [
+      "another service's TagResources goes nowhere",
+      { ...log('TagResources'), 'event.requestParameters': '{"ResourceType":"instance"}' },
+      undefined,
+    ],
   ])('%s', (_what, entry, expected) => {
     expect(routeOf(recordFromTrailLog(entry))).toBe(expected);
   });

@@ -12,6 +12,22 @@ export const cases: RuleCases<Parameters<typeof broadSystemPolicyAttached.evalua
         attachedTo: { kind: 'User', name: 'alice' },
       },
     },
+    {
+      name: 'AliyunOSSFullAccess attached to a group (every member holds it)',
+      subject: {
+        policyName: 'AliyunOSSFullAccess',
+        policyType: 'System',
+        attachedTo: { kind: 'Group', name: 'devs' },
+      },
+    },
+    {
+      name: 'AliyunOSSFullAccess attached to a role (every session holds it)',
+      subject: {
+        policyName: 'AliyunOSSFullAccess',
+        policyType: 'System',
+        attachedTo: { kind: 'Role', name: 'app' },
+      },
+    },
   ],
   silent: [
     {
@@ -20,14 +36,6 @@ export const cases: RuleCases<Parameters<typeof broadSystemPolicyAttached.evalua
         policyName: 'AliyunOSSReadOnlyAccess',
         policyType: 'System',
         attachedTo: { kind: 'User', name: 'alice' },
-      },
-    },
-    {
-      name: 'AliyunOSSFullAccess attached to a role (a role is not a key holder)',
-      subject: {
-        policyName: 'AliyunOSSFullAccess',
-        policyType: 'System',
-        attachedTo: { kind: 'Role', name: 'app' },
       },
     },
     {
