@@ -104,18 +104,31 @@ export async function noteRemediation(
 /**
  * A change whose resource passes may pass because ossguard reverted it for another event that came first
  * (a bucket created public, then its ACL set again before the revert): the `skipped` record names that revert.
+ * `overwritten` (a guard whose repair writes a whole state it judged, such as a bucket policy): the change
+ * landed while that repair was under way, after its re-read and before its write, which no read of ossguard's
+ * can see (OSS has no conditional write); the repair wrote over a change nobody judged, so it is alerted as
+ * one ossguard could not keep.
  */
 export async function tiedToRemediation(
   book: MarkBook,
   change: ChangeRecord,
   decision: Decision,
+  overwritten = false,
 ): Promise<Decision> {
   const mark = await lastRemediation(book, book.guard, change);
   if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
     return decision;
+  const remediatedBy = { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey };
+  if (overwritten)
+    return {
+      ...decision,
+      decision: 'alerted',
+      reason: `this ${change.eventName} of ${change.time} changed what ossguard's repair for ${mark.eventName} ${mark.eventId} then wrote over (at ${mark.at}): it could not be kept, and the live state is ossguard's repair; check it and make the change again`,
+      remediatedBy,
+    };
   return {
     ...decision,
     reason: `${decision.reason}: ossguard reverted it after this change, for ${mark.eventName} ${mark.eventId}`,
-    remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
+    remediatedBy,
   };
 }

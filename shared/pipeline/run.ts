@@ -158,7 +158,8 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
       if (decision.decision === 'remediated') await noteRemediation(book, change, ledger.recordKey, now());
-      else if (decision.decision === 'skipped') decision = await tiedToRemediation(book, change, decision);
+      else if (decision.decision === 'skipped')
+        decision = await tiedToRemediation(book, change, decision, guard.overwritesLaterChanges === true);
     }
     if (intentHeldElsewhere) {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
