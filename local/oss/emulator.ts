@@ -32,8 +32,14 @@ export interface InterceptedOperation {
 /**
  * An error OSS answers instead of running the operation, a connection reset, or a delay after which the
  * operation runs and is answered as usual: a slow response, or a timeout once it outlasts the client's.
+ * `until`: the operation runs once the promise settles, so that another caller's change (made inside the
+ * hook) lands exactly before it, whatever the machine's load; a test of a race needs that order, not a guess.
  */
-export type InjectedFault = { status: number; code: string; message: string } | 'reset' | { delayMs: number };
+export type InjectedFault =
+  | { status: number; code: string; message: string }
+  | 'reset'
+  | { delayMs: number }
+  | { until: Promise<unknown> };
 
 export interface OssEmulatorOptions {
   identities: IdentityStore;
@@ -213,6 +219,7 @@ export class OssEmulator {
         return;
       }
       if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
+      else if (fault && 'until' in fault) await fault.until.catch(() => undefined);
       else if (fault) throw new OssError({ ...fault, ec: PLACEHOLDER_EC });
       caller = authenticate(request, this.options.identities, this.region, now);
       const existing = request.bucket === undefined ? undefined : this.state.buckets.get(request.bucket);

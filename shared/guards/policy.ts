@@ -65,6 +65,8 @@ type RepairPlan = PlannedFix | { unavailable: string };
 export const policyGuard: Guard<PolicyState> = {
   name: 'oss-policy-guard',
   events: POLICY_GUARD_EVENTS,
+  // OSS has no conditional policy write: a change between the repair's re-read and its write is overwritten.
+  overwritesLaterChanges: true,
 
   async observe(change, scope): Promise<Observation<PolicyState>> {
     const { oss, config } = scope;

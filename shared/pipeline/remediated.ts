@@ -12,6 +12,7 @@ import type { Decision } from './types';
 export const PIPELINE_PREFIX = 'ossguard/pipeline/';
 
 const REMEDIATED_DIR = `${PIPELINE_PREFIX}remediated/`;
+const JUDGED_DIR = `${PIPELINE_PREFIX}judged/`;
 
 /** Larger than any epoch millisecond until the year 2286, so inverted times keep 13 digits and sort newest first. */
 const TIME_CEILING = 9_999_999_999_999;
@@ -22,6 +23,8 @@ export interface RemediationMark {
   eventName: string;
   auditKey: string;
   at: string;
+  /** The event time of the change the revert was for (absent in marks written before). */
+  changedAt?: string;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -30,7 +33,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
  * One directory per resource a guard judges: the bucket, object or key the change names, in its region and
  * account (RAM user names repeat across an organization's accounts).
  */
-function resourceDir(guard: string, change: ChangeRecord): string {
+function resourceDir(guard: string, change: ChangeRecord, base = REMEDIATED_DIR): string {
   const { bucket, objectKey, ramUser, accessKeyId } = change.resources;
   const id = JSON.stringify([
     guard,
@@ -41,7 +44,34 @@ function resourceDir(guard: string, change: ChangeRecord): string {
     accessKeyId ?? '',
     ...(change.accountId ? [change.accountId] : []),
   ]);
-  return `${REMEDIATED_DIR}${sha256(id).slice(0, 40)}/`;
+  return `${base}${sha256(id).slice(0, 40)}/`;
+}
+
+/** `<dir><inverted ms>-<event hash>.json`, so that the newest mark of a resource lists first. */
+const markKey = (dir: string, change: ChangeRecord, at: string): string =>
+  `${dir}${String(TIME_CEILING - Date.parse(at)).padStart(13, '0')}-${sha256(change.dedupeKey).slice(0, 12)}.json`;
+
+/** The newest marks under `dir` as JSON, newest first, up to `count`, from `since` on; unreadable ones left out. */
+async function newestMarks(
+  audit: { gateway: OssGateway; bucket: string },
+  dir: string,
+  count = 1,
+  since = 0,
+): Promise<unknown[]> {
+  const { keys } = await audit.gateway.listObjects(audit.bucket, dir, undefined, count);
+  const recent = keys.filter(
+    ({ key }) => TIME_CEILING - Number(key.slice(dir.length, dir.length + 13)) >= since,
+  );
+  const marks = await Promise.all(
+    recent.map(async ({ key }) => {
+      try {
+        return JSON.parse((await audit.gateway.getObject(audit.bucket, key)).toString('utf8')) as unknown;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return marks.filter((m) => m !== undefined);
 }
 
 /** Notes a revert against its resource, write-once (WORM-safe): `<dir><inverted ms>-<event hash>.json`. */
@@ -51,9 +81,11 @@ export async function markRemediated(
   change: ChangeRecord,
   mark: RemediationMark,
 ): Promise<void> {
-  const inverted = String(TIME_CEILING - Date.parse(mark.at)).padStart(13, '0');
-  const key = `${resourceDir(guard, change)}${inverted}-${sha256(change.dedupeKey).slice(0, 12)}.json`;
-  await audit.gateway.putObjectIfAbsent(audit.bucket, key, JSON.stringify(mark));
+  await audit.gateway.putObjectIfAbsent(
+    audit.bucket,
+    markKey(resourceDir(guard, change), change, mark.at),
+    JSON.stringify(mark),
+  );
 }
 
 /** The newest revert of the change's resource, if ossguard made one. */
@@ -62,22 +94,20 @@ export async function lastRemediation(
   guard: string,
   change: ChangeRecord,
 ): Promise<RemediationMark | undefined> {
-  const [newest] = (await audit.gateway.listObjects(audit.bucket, resourceDir(guard, change), undefined, 1))
-    .keys;
-  if (!newest) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse((await audit.gateway.getObject(audit.bucket, newest.key)).toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const [value] = await newestMarks(audit, resourceDir(guard, change));
   const m = value as Partial<RemediationMark> | null;
   return m &&
     typeof m.eventId === 'string' &&
     typeof m.eventName === 'string' &&
     typeof m.auditKey === 'string' &&
     typeof m.at === 'string'
-    ? { eventId: m.eventId, eventName: m.eventName, auditKey: m.auditKey, at: m.at }
+    ? {
+        eventId: m.eventId,
+        eventName: m.eventName,
+        auditKey: m.auditKey,
+        at: m.at,
+        ...(typeof m.changedAt === 'string' ? { changedAt: m.changedAt } : {}),
+      }
     : undefined;
 }
 
@@ -96,7 +126,13 @@ export async function noteRemediation(
   auditKey: string,
   now: Date,
 ): Promise<void> {
-  const mark = { eventId: change.eventId, eventName: change.eventName, auditKey, at: now.toISOString() };
+  const mark = {
+    eventId: change.eventId,
+    eventName: change.eventName,
+    auditKey,
+    at: now.toISOString(),
+    changedAt: change.time,
+  };
   try {
     await markRemediated(book, book.guard, change, mark);
   } catch (error) {
@@ -108,18 +144,96 @@ export async function noteRemediation(
 /**
  * A change whose resource passes may pass because ossguard reverted it for another event that came first
  * (a bucket created public, then its ACL set again before the revert): the `skipped` record names that revert.
+ * `overwritten` (a guard whose repair writes a whole state it judged, such as a bucket policy): the change
+ * landed while that repair was under way, after its re-read and before its write, which no read of ossguard's
+ * can see (OSS has no conditional write); the repair wrote over a change nobody judged, so it is alerted as
+ * one ossguard could not keep.
  */
 export async function tiedToRemediation(
   book: MarkBook,
   change: ChangeRecord,
   decision: Decision,
+  overwritten = false,
 ): Promise<Decision> {
   const mark = await lastRemediation(book, book.guard, change);
   if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
     return decision;
+  const remediatedBy = { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey };
+  // A change older than the one the repair was for was replaced by that one first, not lost to the repair.
+  const older = mark.changedAt !== undefined && Date.parse(change.time) < Date.parse(mark.changedAt);
+  if (overwritten && !older)
+    return {
+      ...decision,
+      decision: 'alerted',
+      reason: `this ${change.eventName} of ${change.time} changed what ossguard's repair for ${mark.eventName} ${mark.eventId} then wrote over (at ${mark.at}): it could not be kept, and the live state is ossguard's repair; check it and make the change again`,
+      remediatedBy,
+    };
   return {
     ...decision,
     reason: `${decision.reason}: ossguard reverted it after this change, for ${mark.eventName} ${mark.eventId}`,
-    remediatedBy: { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey },
+    remediatedBy,
+  };
+}
+
+/**
+ * A change judged passing, noted for a guard whose repair overwrites (`Guard.overwritesLaterChanges`): the
+ * owner's change may have been judged while a repair was between its re-read and its write, before the repair
+ * left its mark. Each side writes its own mark, then reads the other's (this one before `tiedToRemediation`,
+ * the repair's before `overwrittenDuring`), so at least one of the two sees the other and alerts.
+ */
+export interface JudgedMark {
+  eventId: string;
+  eventName: string;
+  /** The change's event time. */
+  changedAt: string;
+  at: string;
+}
+
+export async function noteJudged(book: MarkBook, change: ChangeRecord, now: Date): Promise<void> {
+  const at = now.toISOString();
+  const mark: JudgedMark = {
+    eventId: change.eventId,
+    eventName: change.eventName,
+    changedAt: change.time,
+    at,
+  };
+  const dir = resourceDir(book.guard, change, JUDGED_DIR);
+  try {
+    await book.gateway.putObjectIfAbsent(book.bucket, markKey(dir, change, at), JSON.stringify(mark));
+  } catch (error) {
+    // Only the repair's sight of this change is lost; its own tie to a repair is still read below.
+    book.log.warn('judged mark not written', { eventId: change.eventId, error: describeError(error) });
+  }
+}
+
+/** How far clocks of two function instances may differ (as policy-snapshots.ts allows). */
+const CLOCK_SKEW_MS = 60_000;
+/** How many of a resource's newest judged marks a repair looks through. */
+const JUDGED_READ = 20;
+
+/**
+ * After a repair that overwrites: a newer change of the resource (by event time) that was judged while the
+ * repair was under way may be what the repair then wrote over. The repair's record says it could not be kept.
+ */
+export async function overwrittenDuring(
+  book: MarkBook,
+  change: ChangeRecord,
+  decision: Decision,
+  started: Date,
+): Promise<Decision> {
+  // The other delivery of this very change may have been judged too, after the newer change: look past it.
+  const dir = resourceDir(book.guard, change, JUDGED_DIR);
+  const marks = await newestMarks(book, dir, JUDGED_READ, started.getTime() - CLOCK_SKEW_MS);
+  const newer = (marks as Array<Partial<JudgedMark> | null>).find(
+    (m) =>
+      typeof m?.eventId === 'string' &&
+      typeof m.changedAt === 'string' &&
+      m.eventId !== change.eventId &&
+      Date.parse(m.changedAt) >= Date.parse(change.time),
+  );
+  if (!newer) return decision;
+  return {
+    ...decision,
+    reason: `${decision.reason}; the ${newer.eventName ?? 'change'} ${newer.eventId} of ${newer.changedAt}, judged while this repair was under way, changed what the repair then wrote over: it could not be kept, check the live state and make that change again`,
   };
 }

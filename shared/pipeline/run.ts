@@ -25,7 +25,7 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import { noteRemediation, tiedToRemediation } from './remediated';
+import { noteJudged, noteRemediation, overwrittenDuring, tiedToRemediation } from './remediated';
 import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
@@ -164,9 +164,16 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       if (planned.capped) return { kind: 'capped', eventId: change.eventId };
       if (planned.fix)
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
+      const started = now();
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
-      if (decision.decision === 'remediated') await noteRemediation(book, change, ledger.recordKey, now());
-      else if (decision.decision === 'skipped') decision = await tiedToRemediation(book, change, decision);
+      const overwrites = guard.overwritesLaterChanges === true;
+      if (decision.decision === 'remediated') {
+        await noteRemediation(book, change, ledger.recordKey, now());
+        if (overwrites) decision = await overwrittenDuring(book, change, decision, started);
+      } else if (decision.decision === 'skipped') {
+        if (overwrites) await noteJudged(book, change, now());
+        decision = await tiedToRemediation(book, change, decision, overwrites);
+      }
     }
     if (intentHeldElsewhere) {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its

@@ -115,4 +115,10 @@ export interface Guard<State> {
   events: readonly string[];
   observe(change: ChangeRecord, scope: ChangeScope): Promise<Observation<State>>;
   evaluate(change: ChangeRecord, state: State, context: EvaluationContext): Evaluation;
+  /**
+   * Whether a repair writes a whole state over whatever is live (a bucket policy), so that a change landing
+   * between its re-read and its write is lost rather than fixed too: such a change is alerted
+   * (pipeline/remediated.ts `tiedToRemediation`).
+   */
+  overwritesLaterChanges?: boolean;
 }
