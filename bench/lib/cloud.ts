@@ -89,7 +89,7 @@ export function acknowledged(
 
 /**
  * Counts the responses the emulators send until the returned function is called, by method and operation (the
- * query's first parameter name, or the path's first segment for the POP APIs): what an invocation costs in
+ * `Action`, else the query's first parameter, else whether the path names an object or a bucket): what an invocation costs in
  * requests, which moves far less than its wall time on a loaded machine.
  */
 export function countRequests(): () => { total: number; byKind: Record<string, number> } {
@@ -98,8 +98,10 @@ export function countRequests(): () => { total: number; byKind: Record<string, n
   const listener = (message: unknown) => {
     const { request } = message as ServerResponseFinish;
     const url = new URL(request.url ?? '/', 'http://local');
-    const sub = [...url.searchParams.keys()].find((k) => !k.startsWith('x-oss-')) ?? '';
-    const kind = `${request.method} ${url.searchParams.get('Action') ?? (sub || url.pathname.split('/')[1] || '/')}`;
+    const sub = [...url.searchParams.keys()].find((k) => !k.startsWith('x-oss-'));
+    // OSS is addressed path-style here: `/bucket` or `/bucket/key`.
+    const target = url.pathname.split('/').filter(Boolean).length > 1 ? 'object' : 'bucket';
+    const kind = `${request.method} ${url.searchParams.get('Action') ?? sub ?? target}`;
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     total++;
   };

@@ -40,27 +40,37 @@ function resourceDir(guard: string, change: ChangeRecord): string {
   return `${REMEDIATED_DIR}${sha256(id).slice(0, 40)}/`;
 }
 
-/** Notes a revert against its resource, write-once (WORM-safe): `<dir><inverted ms>-<event hash>.json`. */
+/**
+ * Notes a revert against its resource, write-once (WORM-safe): `<dir><inverted ms>-<event hash>.json`.
+ * Returns the key when this call created it, so the invocation knows that object's content without a GET.
+ */
 export async function markRemediated(
   audit: { gateway: OssGateway; bucket: string },
   guard: string,
   change: ChangeRecord,
   mark: RemediationMark,
-): Promise<void> {
+): Promise<string | undefined> {
   const inverted = String(TIME_CEILING - Date.parse(mark.at)).padStart(13, '0');
   const key = `${resourceDir(guard, change)}${inverted}-${sha256(change.dedupeKey).slice(0, 12)}.json`;
-  await audit.gateway.putObjectIfAbsent(audit.bucket, key, JSON.stringify(mark));
+  const put = await audit.gateway.putObjectIfAbsent(audit.bucket, key, JSON.stringify(mark));
+  return put === 'created' ? key : undefined;
 }
 
-/** The newest revert of the change's resource, if ossguard made one. */
+/**
+ * The newest revert of the change's resource, if ossguard made one. `written` holds the marks this invocation
+ * created, by key: a key is written once, so the newest one being among them needs no GET.
+ */
 export async function lastRemediation(
   audit: { gateway: OssGateway; bucket: string },
   guard: string,
   change: ChangeRecord,
+  written: ReadonlyMap<string, RemediationMark>,
 ): Promise<RemediationMark | undefined> {
   const [newest] = (await audit.gateway.listObjects(audit.bucket, resourceDir(guard, change), undefined, 1))
     .keys;
   if (!newest) return undefined;
+  const known = written.get(newest.key);
+  if (known) return known;
   let value: unknown;
   try {
     value = JSON.parse((await audit.gateway.getObject(audit.bucket, newest.key)).toString('utf8'));
@@ -83,6 +93,8 @@ export interface MarkBook {
   bucket: string;
   guard: string;
   log: Logger;
+  /** The marks this invocation created, by key (see `lastRemediation`). */
+  written: Map<string, RemediationMark>;
 }
 
 /** Notes the revert against its resource, so a later change the revert already fixed can say so. */
@@ -94,7 +106,8 @@ export async function noteRemediation(
 ): Promise<void> {
   const mark = { eventId: change.eventId, eventName: change.eventName, auditKey, at: now.toISOString() };
   try {
-    await markRemediated(book, book.guard, change, mark);
+    const key = await markRemediated(book, book.guard, change, mark);
+    if (key) book.written.set(key, mark);
   } catch (error) {
     // Only the tie from a later `skipped` record is lost; the revert and its record stand.
     book.log.warn('remediation mark not written', { eventId: change.eventId, error: describeError(error) });
@@ -110,7 +123,7 @@ export async function tiedToRemediation(
   change: ChangeRecord,
   decision: Decision,
 ): Promise<Decision> {
-  const mark = await lastRemediation(book, book.guard, change);
+  const mark = await lastRemediation(book, book.guard, change, book.written);
   if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
     return decision;
   return {

@@ -24,7 +24,7 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import { noteRemediation, tiedToRemediation } from './remediated';
+import { noteRemediation, type RemediationMark, tiedToRemediation } from './remediated';
 import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
@@ -40,6 +40,8 @@ interface Invocation<State> {
   auditGateway: OssGateway;
   budget: RemediationBudget;
   now: () => Date;
+  /** The remediation marks this invocation wrote, by key, and the writes still under way. */
+  marks: { written: Map<string, RemediationMark>; writing: Promise<void>[] };
 }
 
 /**
@@ -63,6 +65,7 @@ export async function runGuard<State>(
     auditGateway,
     budget: deps.budget ?? new RemediationBudget(config.maxRemediationsPerInvocation),
     now,
+    marks: { written: new Map(), writing: [] },
   };
 
   // What an earlier invocation of this instance could not record goes first: a redelivery among this batch
@@ -90,7 +93,11 @@ export async function runGuard<State>(
   const deliveries = await sendAlerts(pending, deps.dispatch);
   const key = runtimeAuditKey(deps.runtime);
   const audit = { gateway: auditGateway, bucket: config.audit.bucket, log: deps.log, key };
-  const audited = await writeRecords(pending, deliveries, audit);
+  // The marks' writes end with the records' (noteRemediation never rejects): an invocation leaves nothing behind.
+  const [audited] = await Promise.all([
+    writeRecords(pending, deliveries, audit),
+    Promise.all(invocation.marks.writing),
+  ]);
   decisions.push(...audited.decisions);
   retryableFailures.push(...audited.failures);
 
@@ -99,7 +106,7 @@ export async function runGuard<State>(
 }
 
 async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem): Promise<ItemOutcome> {
-  const { guard, deps, auditGateway, budget, now } = invocation;
+  const { guard, deps, auditGateway, budget, now, marks } = invocation;
   const { config } = deps.runtime;
   if (item.kind !== 'change') {
     const at = {
@@ -127,7 +134,13 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     key: runtimeAuditKey(deps.runtime),
   };
   const scope = changeScope(deps, change, now());
-  const book = { gateway: auditGateway, bucket: config.audit.bucket, guard: guard.name, log: deps.log };
+  const book = {
+    gateway: auditGateway,
+    bucket: config.audit.bucket,
+    guard: guard.name,
+    log: deps.log,
+    written: marks.written,
+  };
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
   try {
@@ -157,7 +170,10 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       if (planned.fix)
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
-      if (decision.decision === 'remediated') await noteRemediation(book, change, ledger.recordKey, now());
+      // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A crash
+      // before the mark is written loses only what a failed write loses (noteRemediation).
+      if (decision.decision === 'remediated')
+        marks.writing.push(noteRemediation(book, change, ledger.recordKey, now()));
       else if (decision.decision === 'skipped') decision = await tiedToRemediation(book, change, decision);
     }
     if (intentHeldElsewhere) {
