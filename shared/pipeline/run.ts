@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { auditKey, type DecisionKind } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
@@ -40,8 +40,11 @@ interface Invocation<State> {
   auditGateway: OssGateway;
   budget: RemediationBudget;
   now: () => Date;
-  /** The remediation marks this invocation wrote, by key, and the writes still under way. */
-  marks: { written: Map<string, RemediationMark>; writing: Promise<void>[] };
+  /**
+   * The remediation marks this invocation wrote, by key, and the writes still under way: as many at once as
+   * changes are handled, so a burst's reverts do not hold a thousand requests open.
+   */
+  marks: { written: Map<string, RemediationMark>; writing: Promise<void>[]; limit: LimitFunction };
 }
 
 /**
@@ -65,7 +68,7 @@ export async function runGuard<State>(
     auditGateway,
     budget: deps.budget ?? new RemediationBudget(config.maxRemediationsPerInvocation),
     now,
-    marks: { written: new Map(), writing: [] },
+    marks: { written: new Map(), writing: [], limit: pLimit(CONCURRENCY) },
   };
 
   // What an earlier invocation of this instance could not record goes first: a redelivery among this batch
@@ -173,7 +176,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A crash
       // before the mark is written loses only what a failed write loses (noteRemediation).
       if (decision.decision === 'remediated')
-        marks.writing.push(noteRemediation(book, change, ledger.recordKey, now()));
+        marks.writing.push(marks.limit(() => noteRemediation(book, change, ledger.recordKey, now())));
       else if (decision.decision === 'skipped') decision = await tiedToRemediation(book, change, decision);
     }
     if (intentHeldElsewhere) {
