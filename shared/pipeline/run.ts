@@ -174,10 +174,13 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
         intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
       // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A crash
-      // before the mark is written loses only what a failed write loses (noteRemediation).
-      if (decision.decision === 'remediated')
-        marks.writing.push(marks.limit(() => noteRemediation(book, change, ledger.recordKey, now())));
-      else if (decision.decision === 'skipped') decision = await tiedToRemediation(book, change, decision);
+      // before the mark is written loses only what a failed write loses (noteRemediation). The mark is dated
+      // now, when the revert was acknowledged, not when its write gets its turn: a later date would claim the
+      // revert came after changes made in between.
+      if (decision.decision === 'remediated') {
+        const revertedAt = now();
+        marks.writing.push(marks.limit(() => noteRemediation(book, change, ledger.recordKey, revertedAt)));
+      } else if (decision.decision === 'skipped') decision = await tiedToRemediation(book, change, decision);
     }
     if (intentHeldElsewhere) {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
