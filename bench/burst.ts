@@ -1,7 +1,7 @@
 import type { LocalCloud } from '../local/cloud';
 import { MAX_EVENT_BODY_BYTES } from '../shared/events';
 import { type CloudEvent, wrapCloudEvent } from '../shared/events/actiontrail-event';
-import { cpuMs, inParallel, peakRssMb, startBenchCloud } from './lib/cloud';
+import { countRequests, cpuMs, inParallel, peakRssMb, startBenchCloud } from './lib/cloud';
 import { buildFloor, contextFor, runInstance } from './lib/instances';
 import { type BenchLine, note, SMOKE, scaled } from './lib/report';
 import { round } from './lib/stats';
@@ -91,6 +91,7 @@ export async function burst(): Promise<BenchLine> {
     if (pid === undefined) throw new Error(`no ${GUARD} instance`);
     const loadedRssMb = peakRssMb(pid);
     const cpuBefore = { instance: cpuMs(pid), cloud: cpuMs() };
+    const counted = countRequests();
     const start = performance.now();
     for (const batch of batches) {
       const outcome = await cloud.bus.invoke(GUARD, JSON.stringify(batch));
@@ -99,6 +100,7 @@ export async function burst(): Promise<BenchLine> {
         decisions[d.decision] = (decisions[d.decision] ?? 0) + 1;
     }
     const durationMs = performance.now() - start;
+    const requests = counted();
     if (cloud.fc.instancePids(GUARD).join() !== String(pid))
       throw new Error('the burst did not stay on one instance');
     const rssMb = peakRssMb(pid);
@@ -145,6 +147,7 @@ export async function burst(): Promise<BenchLine> {
       eventsPerSecond: round((changes / durationMs) * 1000, 1),
       floorMs: round(floorMs),
       floorEventsPerSecond: round((changes / floorMs) * 1000, 1),
+      requests,
       cpuMs: {
         burst: { localCloud: round(cloudCpuMs, 0), instance: round(instanceCpuMs, 0) },
         floor: floorCpu,

@@ -4,7 +4,7 @@ import type { LocalCloud } from '../local/cloud';
 import { cursorAt, type StoredGroup } from '../local/sls/store';
 import type { EmittedRecord } from '../shared/events/actiontrail-event';
 import { BURST_RSS_GOAL_MB } from './burst';
-import { cpuMs, inParallel, peakRssMb, startBenchCloud } from './lib/cloud';
+import { countRequests, cpuMs, inParallel, peakRssMb, startBenchCloud } from './lib/cloud';
 import { buildFloor, contextFor, runInstance } from './lib/instances';
 import { type BenchLine, note, SMOKE, scaled } from './lib/report';
 import { popClient } from './lib/sdk';
@@ -213,9 +213,11 @@ export async function logTrigger(): Promise<BenchLine> {
     const loadedRssMb = peakRssMb(pid);
     const cpuBefore = { instance: cpuMs(pid), cloud: cpuMs() };
     const pullsBefore = cloud.sls.pullCount;
+    const counted = countRequests();
     const start = performance.now();
     const outcome = await cloud.bus.invoke(fn, JSON.stringify(triggerEvent(cloud, LOGSTORE, endCursor)));
     const durationMs = performance.now() - start;
+    const requests = counted();
     // OSSGUARD_BENCH_DEBUG=1: the instance's own log lines with their times (range read, then each guard).
     if (process.env.OSSGUARD_BENCH_DEBUG) {
       note(
@@ -300,6 +302,7 @@ export async function logTrigger(): Promise<BenchLine> {
       floorFormat: floor.format,
       protobufFloorMs: round(protobufFloor.ms),
       protobufFloorFormat: protobufFloor.format,
+      requests,
       cpuMs: {
         range: { localCloud: round(cloudCpuMs, 0), instance: round(instanceCpuMs, 0) },
         floor: floor.cpuMs,

@@ -1,4 +1,5 @@
 import { ERR, OssError } from './errors';
+import type { ObjectMap } from './handlers/paging';
 
 /** ACL values OSS accepts (F-OSS-ACL-VALUES); a new object's is `default` (F-OSS-GETOBJECTACL-DEFAULT). */
 export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
@@ -75,7 +76,7 @@ export interface BucketState {
   blockPublicAccess: boolean;
   tags: Map<string, string>;
   worm?: WormConfiguration;
-  objects: Map<string, StoredObject>;
+  objects: ObjectMap<StoredObject>;
   /** In-progress multipart uploads by upload id. */
   uploads: Map<string, MultipartUpload>;
   /** Unset until PutBucketVersioning; then Enabled or Suspended, never unset again (F-OSS-VERSIONING). */

@@ -62,39 +62,48 @@ async function newestMarks(
   const recent = keys.filter(
     ({ key }) => TIME_CEILING - Number(key.slice(dir.length, dir.length + 13)) >= since,
   );
-  const marks = await Promise.all(
-    recent.map(async ({ key }) => {
-      try {
-        return JSON.parse((await audit.gateway.getObject(audit.bucket, key)).toString('utf8')) as unknown;
-      } catch {
-        return undefined;
-      }
-    }),
-  );
+  const marks = await Promise.all(recent.map(({ key }) => readMark(audit, key)));
   return marks.filter((m) => m !== undefined);
 }
 
-/** Notes a revert against its resource, write-once (WORM-safe): `<dir><inverted ms>-<event hash>.json`. */
+/** A mark's JSON, or undefined when it cannot be read or parsed (a planted or torn object settles nothing). */
+async function readMark(audit: { gateway: OssGateway; bucket: string }, key: string): Promise<unknown> {
+  try {
+    return JSON.parse((await audit.gateway.getObject(audit.bucket, key)).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Notes a revert against its resource, write-once (WORM-safe): `<dir><inverted ms>-<event hash>.json`.
+ * Returns the key when this call created it, so the invocation knows that object's content without a GET.
+ */
 export async function markRemediated(
   audit: { gateway: OssGateway; bucket: string },
   guard: string,
   change: ChangeRecord,
   mark: RemediationMark,
-): Promise<void> {
-  await audit.gateway.putObjectIfAbsent(
-    audit.bucket,
-    markKey(resourceDir(guard, change), change, mark.at),
-    JSON.stringify(mark),
-  );
+): Promise<string | undefined> {
+  const key = markKey(resourceDir(guard, change), change, mark.at);
+  const put = await audit.gateway.putObjectIfAbsent(audit.bucket, key, JSON.stringify(mark));
+  return put === 'created' ? key : undefined;
 }
 
-/** The newest revert of the change's resource, if ossguard made one. */
+/**
+ * The newest revert of the change's resource, if ossguard made one. `written` holds the marks this invocation
+ * created, by key: a key is written once, so the newest one being among them needs no GET.
+ */
 export async function lastRemediation(
   audit: { gateway: OssGateway; bucket: string },
   guard: string,
   change: ChangeRecord,
+  written: ReadonlyMap<string, RemediationMark>,
 ): Promise<RemediationMark | undefined> {
-  const [value] = await newestMarks(audit, resourceDir(guard, change));
+  const [newest] = (await audit.gateway.listObjects(audit.bucket, resourceDir(guard, change), undefined, 1))
+    .keys;
+  if (!newest) return undefined;
+  const value = written.get(newest.key) ?? (await readMark(audit, newest.key));
   const m = value as Partial<RemediationMark> | null;
   return m &&
     typeof m.eventId === 'string' &&
@@ -117,6 +126,8 @@ export interface MarkBook {
   bucket: string;
   guard: string;
   log: Logger;
+  /** The marks this invocation created, by key (see `lastRemediation`). */
+  written: Map<string, RemediationMark>;
 }
 
 /** Notes the revert against its resource, so a later change the revert already fixed can say so. */
@@ -134,7 +145,8 @@ export async function noteRemediation(
     changedAt: change.time,
   };
   try {
-    await markRemediated(book, book.guard, change, mark);
+    const key = await markRemediated(book, book.guard, change, mark);
+    if (key) book.written.set(key, mark);
   } catch (error) {
     // Only the tie from a later `skipped` record is lost; the revert and its record stand.
     book.log.warn('remediation mark not written', { eventId: change.eventId, error: describeError(error) });
@@ -155,7 +167,7 @@ export async function tiedToRemediation(
   decision: Decision,
   overwritten = false,
 ): Promise<Decision> {
-  const mark = await lastRemediation(book, book.guard, change);
+  const mark = await lastRemediation(book, book.guard, change, book.written);
   if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
     return decision;
   const remediatedBy = { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey };

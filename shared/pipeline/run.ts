@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { auditKey, type DecisionKind } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
@@ -25,7 +25,13 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import { noteJudged, noteRemediation, overwrittenDuring, tiedToRemediation } from './remediated';
+import {
+  noteJudged,
+  noteRemediation,
+  overwrittenDuring,
+  type RemediationMark,
+  tiedToRemediation,
+} from './remediated';
 import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
@@ -41,6 +47,11 @@ interface Invocation<State> {
   auditGateway: OssGateway;
   budget: RemediationBudget;
   now: () => Date;
+  /**
+   * The remediation marks this invocation wrote, by key, and the writes still under way: as many at once as
+   * changes are handled, so a burst's reverts do not hold a thousand requests open.
+   */
+  marks: { written: Map<string, RemediationMark>; writing: Promise<void>[]; limit: LimitFunction };
 }
 
 /**
@@ -64,6 +75,7 @@ export async function runGuard<State>(
     auditGateway,
     budget: deps.budget ?? new RemediationBudget(config.maxRemediationsPerInvocation),
     now,
+    marks: { written: new Map(), writing: [], limit: pLimit(CONCURRENCY) },
   };
 
   // What an earlier invocation of this instance could not record goes first: a redelivery among this batch
@@ -96,7 +108,11 @@ export async function runGuard<State>(
   const deliveries = await sendAlerts(pending, deps.dispatch);
   const key = runtimeAuditKey(deps.runtime);
   const audit = { gateway: auditGateway, bucket: config.audit.bucket, log: deps.log, key };
-  const audited = await writeRecords(pending, deliveries, audit);
+  // The marks' writes end with the records' (noteRemediation never rejects): an invocation leaves nothing behind.
+  const [audited] = await Promise.all([
+    writeRecords(pending, deliveries, audit),
+    Promise.all(invocation.marks.writing),
+  ]);
   decisions.push(...audited.decisions);
   retryableFailures.push(...audited.failures);
 
@@ -105,7 +121,7 @@ export async function runGuard<State>(
 }
 
 async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem): Promise<ItemOutcome> {
-  const { guard, deps, auditGateway, budget, now } = invocation;
+  const { guard, deps, auditGateway, budget, now, marks } = invocation;
   const { config } = deps.runtime;
   if (item.kind !== 'change') {
     const at = {
@@ -135,7 +151,13 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     previousKey: previousRuntimeAuditKey(deps.runtime),
   };
   const scope = changeScope(deps, change, now(), placement.kind === 'member' ? placement.clients : undefined);
-  const book = { gateway: auditGateway, bucket: config.audit.bucket, guard: guard.name, log: deps.log };
+  const book = {
+    gateway: auditGateway,
+    bucket: config.audit.bucket,
+    guard: guard.name,
+    log: deps.log,
+    written: marks.written,
+  };
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
   try {
@@ -168,8 +190,19 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
       const overwrites = guard.overwritesLaterChanges === true;
       if (decision.decision === 'remediated') {
-        await noteRemediation(book, change, ledger.recordKey, now());
-        if (overwrites) decision = await overwrittenDuring(book, change, decision, started);
+        // Dated now, when the revert was acknowledged, not when its write gets its turn: a later date would
+        // claim the revert came after changes made in between.
+        const revertedAt = now();
+        if (overwrites) {
+          // A repair that can overwrite a later change writes its mark before it reads the judged marks, and a
+          // judged change the other way round, so that one of the two always sees the other (remediated.ts).
+          await noteRemediation(book, change, ledger.recordKey, revertedAt);
+          decision = await overwrittenDuring(book, change, decision, started);
+        } else {
+          // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A
+          // crash before the mark is written loses only what a failed write loses (noteRemediation).
+          marks.writing.push(marks.limit(() => noteRemediation(book, change, ledger.recordKey, revertedAt)));
+        }
       } else if (decision.decision === 'skipped') {
         if (overwrites) await noteJudged(book, change, now());
         decision = await tiedToRemediation(book, change, decision, overwrites);

@@ -13,7 +13,7 @@ import { assertMayGrantPublic, isPublicAcl } from '../public-access';
 import { type OssRequest, param } from '../request';
 import { BUCKET_ACLS, type BucketAcl, type BucketState } from '../state';
 import { element } from '../xml';
-import { byteOrder, maxKeys, page } from './paging';
+import { byteOrder, maxKeys, ObjectMap, page } from './paging';
 
 /** ali-oss checkBucketName.js, which mirrors OSS's naming rule. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -44,7 +44,7 @@ function createBucket(
     dataRedundancyType: config.dataRedundancyType ?? 'LRS',
     blockPublicAccess: false,
     tags: new Map(),
-    objects: new Map(),
+    objects: new ObjectMap(),
     uploads: new Map(),
     versions: new Map(),
   };

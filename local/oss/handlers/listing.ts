@@ -30,9 +30,8 @@ function list(ctx: OpContext, after: string): Listing {
   const prefix = param(ctx.request, 'prefix') ?? '';
   const delimiter = param(ctx.request, 'delimiter') ?? '';
   const limit = maxKeys(ctx.request);
-  const names = [...bucket.objects.keys()].sort(byteOrder);
   return {
-    page: page(names, { prefix, after, delimiter, maxKeys: limit }),
+    page: page(bucket.objects.sortedNames(), { prefix, after, delimiter, maxKeys: limit }),
     objects: bucket.objects,
     prefix,
     delimiter,

@@ -1,8 +1,60 @@
 import { ERR, OssError } from '../errors';
 import { type OssRequest, param } from '../request';
 
-/** OSS lists in UTF-8 byte order of the names. */
-export const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+/**
+ * OSS lists in UTF-8 byte order of the names, which is the order of their code points: compared as such, so a
+ * comparison allocates nothing (names come from decoded UTF-8, so they hold no lone surrogate).
+ */
+export function byteOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a.charCodeAt(i) !== b.charCodeAt(i))
+      return (a.codePointAt(i) as number) - (b.codePointAt(i) as number);
+  }
+  return a.length - b.length;
+}
+
+/** The index of the first of `sorted` (in byte order) that comes after `name`, or equals it when `inclusive`. */
+function firstAfter(sorted: readonly string[], name: string, inclusive: boolean): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const order = byteOrder(sorted[mid] as string, name);
+    if (order > 0 || (inclusive && order === 0)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/**
+ * A bucket's objects by name, with the names kept in byte order as they are added and removed: a listing
+ * starts at its prefix or marker instead of sorting and scanning every name of the bucket.
+ */
+export class ObjectMap<V> extends Map<string, V> {
+  readonly #sorted: string[] = [];
+
+  override set(name: string, value: V): this {
+    if (!this.has(name)) this.#sorted.splice(firstAfter(this.#sorted, name, false), 0, name);
+    return super.set(name, value);
+  }
+
+  override delete(name: string): boolean {
+    if (!super.delete(name)) return false;
+    this.#sorted.splice(firstAfter(this.#sorted, name, true), 1);
+    return true;
+  }
+
+  override clear(): void {
+    this.#sorted.length = 0;
+    super.clear();
+  }
+
+  sortedNames(): readonly string[] {
+    return this.#sorted;
+  }
+}
 
 /** `max-keys`: 100 by default, at most 1000 (F-OSS-LISTING). */
 export function maxKeys(request: OssRequest): number {
@@ -37,8 +89,14 @@ export interface Page {
 
 export function page(sortedNames: readonly string[], query: PageQuery): Page {
   const entries: Page['entries'] = [];
-  for (const name of sortedNames) {
-    if (!name.startsWith(query.prefix) || byteOrder(name, query.after) <= 0) continue;
+  // The names under the prefix are one run of the sorted names: start at its first after the marker.
+  const from = Math.max(
+    firstAfter(sortedNames, query.prefix, true),
+    firstAfter(sortedNames, query.after, false),
+  );
+  for (let i = from; i < sortedNames.length; i++) {
+    const name = sortedNames[i] as string;
+    if (!name.startsWith(query.prefix)) break;
     const cut = query.delimiter ? name.indexOf(query.delimiter, query.prefix.length) : -1;
     const entry =
       cut < 0
