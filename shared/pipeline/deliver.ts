@@ -7,10 +7,11 @@ import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
+import type { ParsedItem } from '../events/types';
 import type { Logger } from '../log';
 import { holdRecord } from './held-records';
 import type { InvocationDeps } from './invocation';
-import { cappedSummary, type DecisionSummary, type Pending, summaryOf } from './records';
+import { cappedBatchOf, cappedSummary, type DecisionSummary, type Pending, summaryOf } from './records';
 
 /** How many changes of one batch are worked on at once: enough to overlap round trips, bounded for memory. */
 export const CONCURRENCY = 16;
@@ -57,6 +58,37 @@ export async function writeRecords(
     ),
   );
   return { decisions, failures };
+}
+
+/**
+ * The one alert and record of a batch the blast-radius cap held `waited` changes of back, unless it is on
+ * record already: a redelivered batch said how many waited the first time.
+ */
+export async function cappedBatchSummary(
+  guard: string,
+  waited: number,
+  batch: readonly ParsedItem[],
+  at: { deps: InvocationDeps; gateway: OssGateway; now: Date },
+): Promise<Pending | undefined> {
+  const { config } = at.deps.runtime;
+  const summary = cappedSummary(guard, waited, {
+    invocationId: at.deps.invocationId,
+    batch: cappedBatchOf(batch, at.now),
+    cap: config.maxRemediationsPerInvocation,
+    auditPrefix: config.audit.prefix,
+    now: at.now,
+  });
+  return (await recorded(at.gateway, config.audit.bucket, summary.key, at.deps.log)) ? undefined : summary;
+}
+
+/** Whether a record exists; when that cannot be read, it is taken as absent (an alert twice beats none). */
+async function recorded(gateway: OssGateway, bucket: string, key: string, log: Logger): Promise<boolean> {
+  try {
+    return await gateway.objectExists(bucket, key);
+  } catch (error) {
+    log.warn('audit record not read; alerting anyway', { auditKey: key, error: describeError(error) });
+    return false;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { LimitFunction } from 'p-limit';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
@@ -248,4 +249,45 @@ export async function overwrittenDuring(
     ...decision,
     reason: `${decision.reason}; the ${newer.eventName ?? 'change'} ${newer.eventId} of ${newer.changedAt}, judged while this repair was under way, changed what the repair then wrote over: it could not be kept, check the live state and make that change again`,
   };
+}
+
+/**
+ * The remediation marks of one invocation: those it wrote, by key, and the writes still under way, as many at
+ * once as changes are handled, so a burst's reverts do not hold a thousand requests open.
+ */
+export interface InvocationMarks {
+  written: Map<string, RemediationMark>;
+  writing: Promise<void>[];
+  limit: LimitFunction;
+}
+
+/**
+ * What a decision leaves in the marks, and what they say of it: a revert is noted against its resource; a
+ * change found already fixed is tied to the revert that fixed it, or, under a guard whose repair can overwrite
+ * a later change, alerted when the repair wrote over it.
+ */
+export async function markDecision(
+  book: MarkBook,
+  change: ChangeRecord,
+  decision: Decision,
+  at: { recordKey: string; started: Date; now: () => Date; overwrites: boolean; marks: InvocationMarks },
+): Promise<Decision> {
+  if (decision.decision === 'remediated') {
+    // Dated now, when the revert was acknowledged, not when its write gets its turn: a later date would claim
+    // the revert came after changes made in between.
+    const revertedAt = at.now();
+    if (!at.overwrites) {
+      // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A crash
+      // before the mark is written loses only what a failed write loses (noteRemediation).
+      at.marks.writing.push(at.marks.limit(() => noteRemediation(book, change, at.recordKey, revertedAt)));
+      return decision;
+    }
+    // A repair that can overwrite a later change writes its mark before it reads the judged marks, and a judged
+    // change the other way round, so that one of the two always sees the other.
+    await noteRemediation(book, change, at.recordKey, revertedAt);
+    return overwrittenDuring(book, change, decision, at.started);
+  }
+  if (decision.decision !== 'skipped') return decision;
+  if (at.overwrites) await noteJudged(book, change, at.now());
+  return tiedToRemediation(book, change, decision, at.overwrites);
 }

@@ -1,20 +1,17 @@
-import pLimit, { type LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
 import { auditKey, type DecisionKind } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
 import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
-import { act } from './act';
+import { decideAndAct, type Invocation } from './decide';
 import { dedupeBatch } from './dedupe';
-import { CONCURRENCY, logDecisions, sendAlerts, writeRecords } from './deliver';
+import { CONCURRENCY, cappedBatchSummary, logDecisions, sendAlerts, writeRecords } from './deliver';
 import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
 import { admit, outsideDigest } from './outside';
-import { plan } from './plan';
 import {
-  cappedBatchOf,
-  cappedSummary,
   changeRecord,
   dated,
   duplicateOf,
@@ -25,34 +22,13 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import {
-  noteJudged,
-  noteRemediation,
-  overwrittenDuring,
-  type RemediationMark,
-  tiedToRemediation,
-} from './remediated';
-import { claimAlert, openLedger, resolveSkipped, writeIntent } from './resolve';
+import { claimAlert, openLedger, resolveSkipped } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
 export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
 export { reportCapped } from './deliver';
 export type { InvocationDeps, InvocationResult } from './invocation';
 export { type DecisionSummary, isCompleted, notJudgedKey, wasJudged } from './records';
-
-/** What every change of one invocation shares. */
-interface Invocation<State> {
-  guard: Guard<State>;
-  deps: InvocationDeps;
-  auditGateway: OssGateway;
-  budget: RemediationBudget;
-  now: () => Date;
-  /**
-   * The remediation marks this invocation wrote, by key, and the writes still under way: as many at once as
-   * changes are handled, so a burst's reverts do not hold a thousand requests open.
-   */
-  marks: { written: Map<string, RemediationMark>; writing: Promise<void>[]; limit: LimitFunction };
-}
 
 /**
  * The pipeline every guard shares, over the typed changes of one source: dedupe → skip what must be skipped
@@ -90,15 +66,12 @@ export async function runGuard<State>(
   if (waited > 0)
     deps.log.warn('blast-radius cap reached; the rest waits for a follow-up invocation', { waited });
   if (waited > 0 && !deps.followUp) {
-    const summary = cappedSummary(guard.name, waited, {
-      invocationId: deps.invocationId,
-      batch: cappedBatchOf(unique, now()),
-      cap: config.maxRemediationsPerInvocation,
-      auditPrefix: config.audit.prefix,
+    const summary = await cappedBatchSummary(guard.name, waited, unique, {
+      deps,
+      gateway: auditGateway,
       now: now(),
     });
-    // A redelivered batch said how many waited the first time: its summary is on record already.
-    if (!(await recorded(auditGateway, config.audit.bucket, summary.key, deps))) pending.push(summary);
+    if (summary) pending.push(summary);
   }
 
   const at = { guard: guard.name, deps, gateway: auditGateway, now: now() };
@@ -121,17 +94,15 @@ export async function runGuard<State>(
 }
 
 async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem): Promise<ItemOutcome> {
-  const { guard, deps, auditGateway, budget, now, marks } = invocation;
+  const { guard, deps, auditGateway, now, marks } = invocation;
   const { config } = deps.runtime;
-  if (item.kind !== 'change') {
-    const at = {
+  if (item.kind !== 'change')
+    return notJudged(guard.name, item, {
       invocationId: deps.invocationId,
       auditPrefix: config.audit.prefix,
       now: now(),
       log: deps.log,
-    };
-    return notJudged(guard.name, item, at);
-  }
+    });
 
   const { change, eventTimeUnparsed } = dated(item.record, now());
   const first = {
@@ -180,33 +151,9 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     if (live.kind === 'gone') {
       decision = { decision: 'skipped', reason: live.reason, findings: [] };
     } else {
-      // Evaluate sees configuration and the clock only: no gateway reaches it.
-      const evaluation = guard.evaluate(change, live.state, { config, now: scope.now, log: deps.log });
-      const planned = plan(evaluation, config, budget);
-      if (planned.capped) return { kind: 'capped', eventId: change.eventId };
-      if (planned.fix)
-        intentHeldElsewhere = await writeIntent(ledger, record, planned.decision, scope.calls, deps.log);
-      const started = now();
-      decision = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
-      const overwrites = guard.overwritesLaterChanges === true;
-      if (decision.decision === 'remediated') {
-        // Dated now, when the revert was acknowledged, not when its write gets its turn: a later date would
-        // claim the revert came after changes made in between.
-        const revertedAt = now();
-        if (overwrites) {
-          // A repair that can overwrite a later change writes its mark before it reads the judged marks, and a
-          // judged change the other way round, so that one of the two always sees the other (remediated.ts).
-          await noteRemediation(book, change, ledger.recordKey, revertedAt);
-          decision = await overwrittenDuring(book, change, decision, started);
-        } else {
-          // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A
-          // crash before the mark is written loses only what a failed write loses (noteRemediation).
-          marks.writing.push(marks.limit(() => noteRemediation(book, change, ledger.recordKey, revertedAt)));
-        }
-      } else if (decision.decision === 'skipped') {
-        if (overwrites) await noteJudged(book, change, now());
-        decision = await tiedToRemediation(book, change, decision, overwrites);
-      }
+      const judged = await decideAndAct(invocation, live.state, { change, ledger, record, scope, book });
+      if (judged === 'capped') return { kind: 'capped', eventId: change.eventId };
+      ({ decision, intentHeldElsewhere } = judged);
     }
     if (intentHeldElsewhere) {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
@@ -239,21 +186,6 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
         alert: { advice: [] },
       },
     };
-  }
-}
-
-/** Whether a record exists; when that cannot be read, it is taken as absent (an alert twice beats none). */
-async function recorded(
-  gateway: OssGateway,
-  bucket: string,
-  key: string,
-  deps: InvocationDeps,
-): Promise<boolean> {
-  try {
-    return await gateway.objectExists(bucket, key);
-  } catch (error) {
-    deps.log.warn('audit record not read; alerting anyway', { auditKey: key, error: describeError(error) });
-    return false;
   }
 }
 

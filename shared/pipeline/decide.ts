@@ -1,0 +1,56 @@
+import type { UnsignedAuditRecord } from '../audit/record';
+import type { OssGateway } from '../clients/oss';
+import type { ChangeRecord } from '../events/types';
+import { act } from './act';
+import type { InvocationDeps } from './invocation';
+import { plan } from './plan';
+import { type InvocationMarks, type MarkBook, markDecision } from './remediated';
+import { type ChangeLedger, writeIntent } from './resolve';
+import type { ChangeScope, Decision, Guard, RemediationBudget } from './types';
+
+/** What every change of one invocation shares. */
+export interface Invocation<State> {
+  guard: Guard<State>;
+  deps: InvocationDeps;
+  auditGateway: OssGateway;
+  budget: RemediationBudget;
+  now: () => Date;
+  marks: InvocationMarks;
+}
+
+/** A change whose live state was read, with what its record and its marks are made of. */
+export interface Judging {
+  change: ChangeRecord;
+  ledger: ChangeLedger;
+  record: UnsignedAuditRecord;
+  scope: ChangeScope;
+  book: MarkBook;
+}
+
+/**
+ * evaluate (pure: configuration and the clock, no gateway) → plan → intent → act → marks. `capped` when the
+ * blast-radius budget is spent: the change waits for a follow-up invocation.
+ */
+export async function decideAndAct<State>(
+  { guard, deps, budget, now, marks }: Invocation<State>,
+  state: State,
+  { change, ledger, record, scope, book }: Judging,
+): Promise<{ decision: Decision; intentHeldElsewhere: boolean } | 'capped'> {
+  const { config } = deps.runtime;
+  const evaluation = guard.evaluate(change, state, { config, now: scope.now, log: deps.log });
+  const planned = plan(evaluation, config, budget);
+  if (planned.capped) return 'capped';
+  const intentHeldElsewhere = planned.fix
+    ? await writeIntent(ledger, record, planned.decision, scope.calls, deps.log)
+    : false;
+  const started = now();
+  const acted = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
+  const decision = await markDecision(book, change, acted, {
+    recordKey: ledger.recordKey,
+    started,
+    now,
+    overwrites: guard.overwritesLaterChanges === true,
+    marks,
+  });
+  return { decision, intentHeldElsewhere };
+}
