@@ -11,8 +11,11 @@ interface IdentityPolicyState {
   subject: IdentityPolicySubject;
   /** The fix this change allows, when there is one: what RAM holds now decides it, not the record. */
   fix?: { description: string; action: CloudAction; after: Record<string, string> };
-  /** The version the fix would make default again: judged too, so that a rollback never lands on a broad one. */
-  fallback?: { versionId: string; document: string };
+  /**
+   * The versions a rollback may make default again, newest first: each is judged too, and the first the rules
+   * do not fire on is the one, so that a rollback never lands on a broad one.
+   */
+  fallbacks?: Array<{ versionId: string; document: string }>;
 }
 
 const ATTACH_TARGETS = {
@@ -77,40 +80,37 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     };
     if (change.eventName !== 'CreatePolicyVersion' && change.eventName !== 'SetDefaultPolicyVersion')
       return { kind: 'present', state: { subject } };
-    // A new version matters only if it was made default; whichever version was made default is judged. The
-    // version created before it is what was in force (UNVERIFIED that no other version was default in between:
-    // F-RAM-POLICY-CALLS), or for SetDefaultPolicyVersion the newest other version.
+    // A new version matters only if it was made default; whichever version was made default is judged. RAM
+    // does not say which version was default before (F-RAM-POLICY-CALLS): it is the newest other version the
+    // rules do not fire on, since a broad one made default before was rolled back and kept (#21 item 3: never
+    // delete a version). UNVERIFIED when a narrow version was created since without being made default.
     const versions = await ram.policyVersions(policyName);
     const at = versions.findIndex((v) => v.versionId === current.versionId);
     if (change.eventName === 'CreatePolicyVersion' && at !== versions.length - 1)
       return { kind: 'gone', reason: `the new version of ${policyName} is not its default version` };
-    const others = versions.filter((v) => v.versionId !== current.versionId);
-    const previous = change.eventName === 'CreatePolicyVersion' ? versions[at - 1] : others.at(-1);
-    if (!previous) return { kind: 'present', state: { subject } };
-    return {
-      kind: 'present',
-      state: {
-        subject,
-        fallback: {
-          versionId: previous.versionId,
-          document: await ram.policyDocument(policyName, previous.versionId),
-        },
-        fix: {
-          description: `set version ${previous.versionId} of ${policyName} back as default`,
-          action: { kind: 'set-default-policy-version', policyName, versionId: previous.versionId },
-          after: { defaultVersion: previous.versionId },
-        },
-      },
-    };
+    const others = versions.filter((v) => v.versionId !== current.versionId).reverse();
+    if (others.length === 0) return { kind: 'present', state: { subject } };
+    const fallbacks = [];
+    for (const { versionId } of others)
+      fallbacks.push({ versionId, document: await ram.policyDocument(policyName, versionId) });
+    return { kind: 'present', state: { subject, fallbacks } };
   },
 
-  evaluate(change, { subject, fix: planned, fallback }, { config, now }): Evaluation {
+  evaluate(change, { subject, fix: detach, fallbacks }, { config, now }): Evaluation {
     const found = evaluateRules(identityPolicyRules, subject, config);
     // A rollback onto a version the rules fire on too would only swap one broad grant for another.
-    const fallbackFires =
-      fallback !== undefined &&
-      evaluateRules(identityPolicyRules, { ...subject, ...fallback }, config).length > 0;
-    const fix = fallbackFires ? undefined : planned;
+    const fallback = fallbacks?.find(
+      (version) => evaluateRules(identityPolicyRules, { ...subject, ...version }, config).length === 0,
+    );
+    const fallbackFires = fallbacks !== undefined && fallback === undefined;
+    const { policyName } = subject;
+    const fix =
+      detach ??
+      (fallback && {
+        description: `set version ${fallback.versionId} of ${policyName} back as default`,
+        action: { kind: 'set-default-policy-version' as const, policyName, versionId: fallback.versionId },
+        after: { defaultVersion: fallback.versionId },
+      });
     // Without a fix for this change (a new policy, a custom policy attached), enforce mode can only alert.
     const findings = fix ? found : found.map((f) => ({ ...f, mode: 'alert' as const }));
     return {
@@ -138,7 +138,7 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
       compliantReason: 'no rule fired: the policy grants no broad OSS rights',
       ...(fallbackFires
         ? {
-            alertReason: `version ${fallback?.versionId} of ${subject.policyName}, the one to roll back to, is as broad: a person must choose`,
+            alertReason: `every other version of ${policyName} is as broad, none to roll back to: a person must choose`,
           }
         : {}),
       ...(fix ? { fix: { description: fix.description, actions: [fix.action], after: fix.after } } : {}),

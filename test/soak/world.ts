@@ -137,11 +137,12 @@ export const WORLD = {
   /** Users AliyunOSSFullAccess is attached to. */
   policyUsers: range(3, (i) => `soak-pol-${pad(i)}`),
   /**
-   * Custom policies, narrow at first, each of which gets one broad version set as default: a second would find
-   * the first broad version, rolled back, between it and the narrow one (RAM keeps it, and identity-policy-guard
-   * rolls back to the version before), and the local RAM has no DeletePolicyVersion to tidy it away.
+   * Custom policies, narrow at first, each of which gets up to `MAX_BROAD_VERSIONS` broad versions set as
+   * default: the second finds the first, rolled back and kept, between it and the narrow default it must go
+   * back to. RAM keeps five versions (the local RAM answers LimitExceeded.Policy.Version past them) and the
+   * local RAM has no DeletePolicyVersion to tidy them away.
    */
-  policies: range(8, (i) => `soak-policy-${pad(i)}`),
+  policies: range(3, (i) => `soak-policy-${pad(i)}`),
   /** Console users without MFA. */
   signinUsers: range(3, (i) => `soak-web-${pad(i)}`),
   /** Buckets of each member account (bucket names are global, so each names its account). */
@@ -306,6 +307,9 @@ const MIX: Array<[ChangeKind, number]> = [
   ['member', 14],
 ];
 
+/** Broad versions per custom policy (see `WORLD.policies`). */
+const MAX_BROAD_VERSIONS = 2;
+
 /** Each one waits for the whole mix before it (see `Change`), so a few are enough. */
 const MAX_ACCOUNT_BPA = 2;
 
@@ -327,8 +331,8 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
   let accountBpa = 0;
   /** Owners whose latest key ossguard disabled: the keys someone may switch back on. */
   const disabled = new Set<string>();
-  /** Policies that got their broad version already. */
-  const versioned = new Set<string>();
+  /** Broad versions each policy got so far. */
+  const versioned = new Map<string, number>();
   /** public-read-write is critical; past the cap it becomes public-read, which is high. */
   const publicAcl = (bucket: string): BucketAcl => {
     const wantsCritical = random() < 0.12 && (isExceptedBucket(bucket) || criticals < MAX_CRITICAL_ALERTS);
@@ -413,9 +417,9 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
         change = { kind, actor: pick(WORLD.creators), user: pick(WORLD.policyUsers) };
         break;
       case 'broad-policy': {
-        const fresh = WORLD.policies.filter((p) => !versioned.has(p));
+        const fresh = WORLD.policies.filter((p) => (versioned.get(p) ?? 0) < MAX_BROAD_VERSIONS);
         const policy = random() < 0.5 && fresh.length > 0 ? pick(fresh) : undefined;
-        if (policy) versioned.add(policy);
+        if (policy) versioned.set(policy, (versioned.get(policy) ?? 0) + 1);
         change = policy
           ? { kind, actor: pick(WORLD.creators), policy, how: 'version' }
           : { kind, actor: pick(WORLD.creators), policy: `soak-broad-${seed % 1000}-${seq}`, how: 'create' };
