@@ -19,10 +19,23 @@ interface IdentityPolicyState {
   holder?: { attachedTo: NonNullable<IdentityPolicySubject['attachedTo']>; member?: string };
   /** The fix this change allows, when there is one: what RAM holds now decides it, not the record. */
   fix?: { description: string; action: CloudAction; after: Record<string, string> };
-  /** The version the fix would make default again: judged too, so that a rollback never lands on a broad one. */
-  fallback?: { versionId: string; document: string };
+  /**
+   * The versions a rollback may make default again, newest first: each is judged too, and the first the rules
+   * do not fire on is the one, so that a rollback never lands on a broad one.
+   */
+  fallbacks?: Array<{ versionId: string; document: string }>;
   /** Why a change with a finding is only alerted, when observe already knows. */
   alertReason?: string;
+}
+
+/** Sets the version judged (the default now) back to `versionId`, written only over the judged one (act.ts). */
+function rollbackTo(subject: IdentityPolicySubject, versionId: string): IdentityPolicyState['fix'] {
+  const { policyName } = subject;
+  return {
+    description: `set version ${versionId} of ${policyName} back as default`,
+    action: { kind: 'set-default-policy-version', policyName, versionId, replaces: subject.versionId ?? '' },
+    after: { defaultVersion: versionId },
+  };
 }
 
 const ATTACH_TARGETS = {
@@ -174,52 +187,39 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
     const made = change.resources.policyVersionId;
     if (made && made !== current.versionId)
       return replacedSince(change, ram, policyName, made, current.versionId);
-    // A new version matters only if it was made default; whichever version was made default is judged. The
-    // version created before it is what was in force (UNVERIFIED that no other version was default in between:
-    // F-RAM-POLICY-CALLS), or for SetDefaultPolicyVersion the newest other version.
+    // A new version matters only if it was made default; whichever version was made default is judged. RAM
+    // does not say which version was default before (F-RAM-POLICY-CALLS): it is the newest other version the
+    // rules do not fire on, since a broad one made default before was rolled back and kept (#21 item 3: never
+    // delete a version). UNVERIFIED when a narrow version was created since without being made default.
     const versions = await ram.policyVersions(policyName);
     const at = versions.findIndex((v) => v.versionId === current.versionId);
     if (change.eventName === 'CreatePolicyVersion' && at !== versions.length - 1)
       return { kind: 'gone', reason: `the new version of ${policyName} is not its default version` };
-    const others = versions.filter((v) => v.versionId !== current.versionId);
-    const previous = change.eventName === 'CreatePolicyVersion' ? versions[at - 1] : others.at(-1);
-    if (!previous) return { kind: 'present', state: base };
-    return {
-      kind: 'present',
-      state: {
-        ...base,
-        fallback: {
-          versionId: previous.versionId,
-          document: await ram.policyDocument(policyName, previous.versionId),
-        },
-        fix: {
-          description: `set version ${previous.versionId} of ${policyName} back as default`,
-          action: {
-            kind: 'set-default-policy-version',
-            policyName,
-            versionId: previous.versionId,
-            replaces: current.versionId,
-          },
-          after: { defaultVersion: previous.versionId },
-        },
-      },
-    };
+    const others = versions.filter((v) => v.versionId !== current.versionId).reverse();
+    if (others.length === 0) return { kind: 'present', state: base };
+    const fallbacks = [];
+    for (const { versionId } of others)
+      fallbacks.push({ versionId, document: await ram.policyDocument(policyName, versionId) });
+    return { kind: 'present', state: { ...base, fallbacks } };
   },
 
-  evaluate(change, { subjects, holder, fix: planned, fallback, alertReason }, { config, now }): Evaluation {
+  evaluate(change, { subjects, holder, fix: detach, fallbacks, alertReason }, { config, now }): Evaluation {
     const found = subjects.flatMap((subject) => evaluateRules(identityPolicyRules, subject, config));
     const [subject] = subjects;
     // A rollback onto a version the rules fire on too would only swap one broad grant for another.
-    const fallbackFires =
-      subject !== undefined &&
-      fallback !== undefined &&
-      evaluateRules(identityPolicyRules, { ...subject, ...fallback }, config).length > 0;
+    const fallback =
+      subject &&
+      fallbacks?.find(
+        (version) => evaluateRules(identityPolicyRules, { ...subject, ...version }, config).length === 0,
+      );
+    const fallbackFires = fallbacks !== undefined && fallback === undefined;
+    const planned = detach ?? (fallback && subject ? rollbackTo(subject, fallback.versionId) : undefined);
     // Compared under the spelling RAM lists (observe): another role spelled like ossguard's is judged.
     const ownRole =
       planned !== undefined &&
       holder?.attachedTo.kind === 'Role' &&
       isOwnRoleName(holder.attachedTo.name, config.ownRoleName);
-    const fix = fallbackFires || ownRole ? undefined : planned;
+    const fix = ownRole ? undefined : planned;
     // Without a fix for this change (a new policy, a custom policy attached, an attach undone since, a user who
     // joined a group, ossguard's own role), or for a rule that declares none (AdministratorAccess), enforce mode
     // can only alert.
@@ -251,7 +251,7 @@ export const identityPolicyGuard: Guard<IdentityPolicyState> = {
         : 'no rule fired: the policy grants no broad OSS rights',
       ...(fallbackFires
         ? {
-            alertReason: `version ${fallback?.versionId} of ${policies}, the one to roll back to, is as broad: a person must choose`,
+            alertReason: `every other version of ${policies} is as broad, none to roll back to: a person must choose`,
           }
         : ownRole
           ? {

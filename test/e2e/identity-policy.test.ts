@@ -180,6 +180,30 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     expect(policy.body?.policy?.defaultVersion).toBe('v1');
   }, 60_000);
 
+  it('rolls a second broad version back to the narrow version that was default before, not onto the first broad one it kept', async () => {
+    cloud.setConfig({ rules: { 'identity-policy-broad-oss': 'enforce' } });
+    const policyName = 'broad-again';
+    await ram.createPolicy(new $Ram.CreatePolicyRequest({ policyName, policyDocument: READ_REPORTS }));
+    const broaden = () =>
+      ram.createPolicyVersion(
+        new $Ram.CreatePolicyVersionRequest({ policyName, policyDocument: ALL_OSS, setAsDefault: true }),
+      );
+    await broaden();
+    await cloud.settle();
+    await broaden();
+    await cloud.settle();
+    const records = (await auditRecords(cloud)).filter(
+      (r) => r.guard === GUARD && r.eventName === 'CreatePolicyVersion' && r.before?.policy === policyName,
+    );
+    // v2 rolled back to v1, which stays; then v3: v1 was the default before it (#21 item 3), v2 is as broad.
+    expect(records.map((r) => [r.decision, r.after?.defaultVersion]).sort()).toEqual([
+      ['remediated', 'v1'],
+      ['remediated', 'v1'],
+    ]);
+    const policy = await ram.getPolicy(new $Ram.GetPolicyRequest({ policyName, policyType: 'Custom' }));
+    expect(policy.body?.policy?.defaultVersion).toBe('v1');
+  }, 60_000);
+
   it('only alerts when the version to roll back to is as broad, and leaves the default as it is', async () => {
     cloud.setConfig({ rules: { 'identity-policy-broad-oss': 'enforce' } });
     await ram.createPolicy(

@@ -3,7 +3,7 @@ import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
 import type { LocalCloud, TrailDataEvent } from '../../local/cloud';
 import type { AccessKey } from '../../local/identity';
-import { ALL_OSS, type Change, policyDocument, type UploadVia, WORLD } from './world';
+import { ALL_OSS, type Change, type MemberChange, policyDocument, type UploadVia, WORLD } from './world';
 
 /**
  * The people of the soak: RAM users making changes through the real SDKs. Injected faults hit their calls
@@ -164,19 +164,32 @@ export class Actors {
     return client;
   }
 
+  /** The RAM user of a member account who makes its changes (created in its identity store: setup). */
+  memberOss(account: string, bucket?: string): OSS {
+    const id = `${account}:${WORLD.memberUser}/${bucket ?? ''}`;
+    let client = this.ossClients.get(id);
+    if (!client) {
+      const identities = this.cloud.account(account).identities;
+      const key =
+        identities.users.get(WORLD.memberUser)?.accessKeys[0] ?? identities.userWithKey(WORLD.memberUser).key;
+      client = this.cloud.ossClient(key, bucket);
+      this.ossClients.set(id, client);
+    }
+    return client;
+  }
+
   /** Makes one planned change as `user` and returns the request id of the call that did it. */
   async make(user: string, change: Change): Promise<Outcome> {
     switch (change.kind) {
-      case 'bucket-acl': {
-        const done = await persist(() => this.oss(user).putBucketACL(change.bucket, change.acl));
-        return { requestId: ossRequestId(done.value), retries: done.retries };
-      }
-      case 'object-acl': {
-        const client = this.oss(user, change.bucket);
-        // @types/ali-oss omits 'default', which OSS accepts.
-        const done = await persist(() => client.putACL(change.key, change.acl as 'private'));
-        return { requestId: ossRequestId(done.value), retries: done.retries };
-      }
+      case 'bucket-acl':
+      case 'object-acl':
+        return this.bucketChange((bucket) => this.oss(user, bucket), change);
+      case 'member':
+        return this.bucketChange(
+          (bucket) => this.memberOss(change.account, bucket),
+          change.change,
+          change.account,
+        );
       case 'new-bucket': {
         // @types/ali-oss requires every PutBucketOptions field; ali-oss reads only those given.
         const options = { acl: change.acl } as unknown as OSS.PutBucketOptions;
@@ -187,16 +200,8 @@ export class Actors {
         return this.publicAccessBlock(user, change.bucket, change.action);
       case 'account-bpa':
         return this.publicAccessBlock(user, undefined, change.action);
-      case 'bucket-policy': {
-        const client = this.oss(user);
-        const document = policyDocument(change.bucket, change.policy);
-        const done = await persist(() =>
-          document
-            ? client.putBucketPolicy(change.bucket, document as OSS.BucketPolicy)
-            : client.deleteBucketPolicy(change.bucket),
-        );
-        return { requestId: ossRequestId(done.value), retries: done.retries };
-      }
+      case 'bucket-policy':
+        return this.bucketChange((bucket) => this.oss(user, bucket), change);
       case 'object-upload':
         return this.upload(user, change.via, change.bucket, change.key, change.from, change.acl);
       case 'failed-call':
@@ -244,6 +249,31 @@ export class Actors {
         return { requestId: trail.record.requestId, retries: 0, trail };
       }
     }
+  }
+
+  /** An ACL or policy change through `client` (ali-oss clients of the acting user, one per bucket). */
+  private async bucketChange(
+    client: (bucket?: string) => OSS,
+    change: MemberChange,
+    account?: string,
+  ): Promise<Outcome> {
+    const call = (): Promise<unknown> => {
+      switch (change.kind) {
+        case 'bucket-acl':
+          return client().putBucketACL(change.bucket, change.acl);
+        // @types/ali-oss omits 'default', which OSS accepts.
+        case 'object-acl':
+          return client(change.bucket).putACL(change.key, change.acl as 'private');
+        case 'bucket-policy': {
+          const document = policyDocument(change.bucket, change.policy, account);
+          return document
+            ? client().putBucketPolicy(change.bucket, document as OSS.BucketPolicy)
+            : client().deleteBucketPolicy(change.bucket);
+        }
+      }
+    };
+    const done = await persist(call);
+    return { requestId: ossRequestId(done.value), retries: done.retries };
   }
 
   /** Block Public Access of a bucket, or of the account without one, switched on, off or deleted. */

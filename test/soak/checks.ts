@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { FaultKind } from '../../local/faults';
+import { recipientOf } from '../../local/recipient';
 import type { AuditRecord, DecisionKind } from '../../shared/audit/record';
 import { wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { isObjectAclChange } from '../../shared/events/trail-log';
 import type { MadeChange, SoakRun } from './run';
 import { attemptsOf, rangeHolds, trackBus, trackTrail } from './tracker';
-import { ALL_OSS, isExceptedBucket, objectKeys, type PolicyChoice, policyDocument, WORLD } from './world';
+import {
+  ACCOUNT_ID,
+  ALL_OSS,
+  type Change,
+  isExceptedBucket,
+  isOutsideMember,
+  objectKeys,
+  type PolicyChoice,
+  policyDocument,
+  WORLD,
+} from './world';
 
 /** The soak's figures: what happened, and what went wrong. Empty `violations` means every invariant held. */
 export interface SoakReport {
@@ -119,6 +130,12 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
       continue;
     }
     const record = found[0] as AuditRecord;
+    // #22: a member's change is recorded in the deployment's account and names the member's.
+    if (change.change.kind === 'member') {
+      const { accountId, deployAccountId } = record as { accountId?: string; deployAccountId?: string };
+      if (accountId !== change.change.account || deployAccountId !== ACCOUNT_ID)
+        fail(`${label}: audit record names accounts ${accountId} / ${deployAccountId}`);
+    }
     if (record.decision === change.expected) continue;
     // A multipart upload's Initiate or UploadPart, re-checked after Complete went through, may revert the
     // object first; Complete's record then finds it private. The upload was still judged once.
@@ -173,6 +190,24 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
     const found = recordsByKey.get(trackTrail(data).key) ?? [];
     if (found.length !== 1)
       fail(`data event ${data.record.eventId} (${data.record.eventName}) has ${found.length} audit records`);
+  }
+
+  // #22: every OSS management event of a member account (its people's changes and ossguard's reverts through the
+  // member role) reached trail-guard, which no bus carries them to, and has exactly one record.
+  for (const data of cloud.trailManagementEvents()) {
+    // RAM events (the member role's bootstrap) are no change any rule judges.
+    if (recipientOf(data.record) === ACCOUNT_ID || data.record.serviceName !== 'Oss') continue;
+    if (!ranges.some((d) => rangeHolds(d, data))) {
+      fail(
+        `member event ${data.record.eventId} (${data.record.eventName}) was in no range the log trigger delivered`,
+      );
+      continue;
+    }
+    const found = recordsByKey.get(trackTrail(data).key) ?? [];
+    if (found.length !== 1)
+      fail(
+        `member event ${data.record.eventId} (${data.record.eventName}) has ${found.length} audit records`,
+      );
   }
 
   checkFinalState(run, fail);
@@ -234,7 +269,10 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
 }
 
 function describe(change: MadeChange): string {
-  const c = change.change;
+  return describeChange(change.change);
+}
+
+function describeChange(c: Change): string {
   switch (c.kind) {
     case 'bucket-acl':
     case 'new-bucket':
@@ -264,6 +302,8 @@ function describe(change: MadeChange): string {
       return `${c.kind} ${c.how} ${c.policy}`;
     case 'account-bpa':
       return `${c.kind} ${c.action}`;
+    case 'member':
+      return `${c.kind} ${c.account} ${describeChange(c.change)}`;
   }
 }
 
@@ -289,11 +329,20 @@ function recordKeyOf(change: MadeChange, event: NonNullable<MadeChange['event']>
   }
 }
 
+/** Whether a bucket policy has a statement for anyone. */
+function forAnyone(policy: string | undefined): boolean {
+  const statements = policy
+    ? ((JSON.parse(policy) as { Statement?: Array<{ Principal?: unknown }> }).Statement ?? [])
+    : [];
+  return statements.some((s) => JSON.stringify(s.Principal ?? '').includes('"*"'));
+}
+
 /**
  * Private what must be private, untouched what is excepted, disabled the keys that must not exist, detached
  * and rolled back the identity policies that grant too much, Block Public Access on where it was switched off.
  */
-function checkFinalState({ cloud, made, identity }: SoakRun, fail: (message: string) => void): void {
+function checkFinalState(run: SoakRun, fail: (message: string) => void): void {
+  const { cloud, made, identity } = run;
   const lastAcl = new Map<string, string>();
   const bpaTouched = new Set<string>();
   const lastPolicy = new Map<string, PolicyChoice>();
@@ -324,17 +373,15 @@ function checkFinalState({ cloud, made, identity }: SoakRun, fail: (message: str
   }
   for (const [bucket, choice] of lastPolicy) {
     const live = cloud.oss.bucket(bucket)?.policy;
-    const statements = live
-      ? ((JSON.parse(live) as { Statement?: Array<{ Principal?: unknown }> }).Statement ?? [])
-      : [];
     if (isExceptedBucket(bucket)) {
       const want = policyDocument(bucket, choice);
       if (JSON.stringify(live ? JSON.parse(live) : null) !== JSON.stringify(want))
         fail(`excepted bucket ${bucket} has policy ${live}, expected what its owner set (${choice})`);
-    } else if (statements.some((s) => JSON.stringify(s.Principal ?? '').includes('"*"'))) {
+    } else if (forAnyone(live)) {
       fail(`bucket ${bucket} still has a policy statement for anyone: ${live}`);
     }
   }
+  checkMembers(run, fail);
   for (const bucket of bpaTouched) {
     if (!cloud.oss.bucket(bucket)?.blockPublicAccess) fail(`bucket ${bucket} has Block Public Access off`);
   }
@@ -382,6 +429,47 @@ function checkFinalState({ cloud, made, identity }: SoakRun, fail: (message: str
     const bucket = event.data.referencedResources['ACS::OSS::Bucket']?.[0] ?? params.bucketName;
     if (bucket && bucket !== cloud.auditBucket && isExceptedBucket(bucket))
       fail(`ossguard wrote to excepted bucket ${bucket} (${event.data.eventName})`);
+  }
+}
+
+/**
+ * #22: an allowed member's buckets end private (objects private or default, no policy statement for anyone);
+ * an outside member's are exactly as its people left them.
+ */
+function checkMembers({ cloud, made }: SoakRun, fail: (message: string) => void): void {
+  const last = new Map<string, string>();
+  const lastPolicy = new Map<string, PolicyChoice>();
+  for (const { change } of made) {
+    if (change.kind !== 'member') continue;
+    const c = change.change;
+    if (c.kind === 'bucket-acl') last.set(c.bucket, c.acl);
+    if (c.kind === 'object-acl') last.set(`${c.bucket}/${c.key}`, c.acl);
+    if (c.kind === 'bucket-policy') lastPolicy.set(c.bucket, c.policy);
+  }
+  for (const [account, buckets] of Object.entries(WORLD.memberBuckets)) {
+    const outside = isOutsideMember(account);
+    for (const bucket of buckets) {
+      const state = cloud.oss.bucket(bucket);
+      const want = outside ? (last.get(bucket) ?? 'private') : 'private';
+      if (state?.acl !== want) fail(`${account} bucket ${bucket} has ACL ${state?.acl}, expected ${want}`);
+      for (const key of objectKeys()) {
+        const acl = cloud.oss.object(bucket, key)?.acl;
+        const wanted = outside ? (last.get(`${bucket}/${key}`) ?? 'default') : undefined;
+        const ok = outside ? acl === wanted : acl === 'private' || acl === 'default';
+        if (!ok)
+          fail(
+            `${account} object ${bucket}/${key} has ACL ${acl}, expected ${wanted ?? 'private or default'}`,
+          );
+      }
+      const live = state?.policy;
+      const choice = lastPolicy.get(bucket);
+      if (outside) {
+        const want = choice ? policyDocument(bucket, choice, account) : null;
+        if (JSON.stringify(live ? JSON.parse(live) : null) !== JSON.stringify(want))
+          fail(`${account} bucket ${bucket} has policy ${live}, expected what its owner set (${choice})`);
+      } else if (forAnyone(live))
+        fail(`${account} bucket ${bucket} still has a policy statement for anyone: ${live}`);
+    }
   }
 }
 

@@ -8,9 +8,12 @@ import { positionOf } from '../../local/sls/store';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
 import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
+import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { Actors, actorOf } from './actors';
 import { EventTracker, type Settlement, type TrackedEvent, trackTrail } from './tracker';
 import {
+  ALLOWED_MEMBERS,
+  type Change,
   EXCEPTION_TAG,
   objectKeys,
   type PlannedChange,
@@ -91,8 +94,15 @@ export interface DeadLetter {
 
 const SETTLE_TIMEOUT_MS = 120_000;
 
-/** Identity policy changes reach ossguard through the trail alone: no EventBridge rule of s.yaml carries them. */
-const TRAIL_ONLY: ReadonlySet<string> = new Set(['policy-attach', 'broad-policy']);
+/**
+ * Identity policy changes reach ossguard through the trail alone: no EventBridge rule of s.yaml carries them;
+ * nor do a member's management events, which go to the member's own bus (F-ORG-EVENTBRIDGE-ACCOUNT). A
+ * member's object ACL change is a data event, found by its request id like any other.
+ */
+const trailOnly = (change: Change): boolean =>
+  change.kind === 'policy-attach' ||
+  change.kind === 'broad-policy' ||
+  (change.kind === 'member' && change.change.kind !== 'object-acl');
 
 /**
  * One error fault in twenty starts a run of 3-8 failing calls on its bucket or user: without runs, a 10% rate
@@ -120,9 +130,12 @@ export async function runSoak({ log = () => {}, ...input }: SoakOptions): Promis
     bursts: BURSTS,
     disabled: true,
   });
+  const stateDir = mkdtempSync(join(tmpdir(), 'ossguard-soak-'));
   const cloud = await LocalCloud.start({
     config: soakConfig(),
-    stateDir: mkdtempSync(join(tmpdir(), 'ossguard-soak-')),
+    stateDir,
+    // #22: the directory's trail, which delivers the member accounts' records to A's logstore too.
+    organizationTrail: true,
     maxRetries: options.maxRetries,
     retryDelayMs: options.retryDelayMs,
     maxInstances: options.maxInstances,
@@ -130,6 +143,7 @@ export async function runSoak({ log = () => {}, ...input }: SoakOptions): Promis
     ramIntercept: faults.ram,
   });
   try {
+    await bootstrapMembers(cloud, stateDir);
     return { ...(await soak(cloud, faults, options, log)), durationMs: Date.now() - started };
   } catch (error) {
     await cloud.stop();
@@ -161,7 +175,7 @@ async function soak(
       if (outcome.accessKeyId) result.accessKeyId = outcome.accessKeyId;
       const event = outcome.trail
         ? trackTrail(outcome.trail)
-        : tracker.eventFor(outcome.requestId, TRAIL_ONLY.has(planned.change.kind) ? 'trail' : undefined);
+        : tracker.eventFor(outcome.requestId, trailOnly(planned.change) ? 'trail' : undefined);
       if (!event) throw new Error(`no event for request ${outcome.requestId}`);
       result.event = event;
       const preceding = (outcome.precedingRequestIds ?? []).flatMap((id) => tracker.eventFor(id) ?? []);
@@ -265,6 +279,19 @@ function deadLettersOf(cloud: LocalCloud, maxRetries: number): DeadLetter[] {
   return [...fromBus, ...fromTrail];
 }
 
+/** The member role in each allowed member, as its operator makes it: `ossguard bootstrap --account ID`. */
+async function bootstrapMembers(cloud: LocalCloud, stateDir: string): Promise<void> {
+  useLocalState(cloud, stateDir);
+  try {
+    for (const account of ALLOWED_MEMBERS) {
+      const result = await runCli('bootstrap', '--local', '--account', account);
+      if (result.code !== 0) throw new Error(`bootstrap --account ${account} failed: ${result.stderr}`);
+    }
+  } finally {
+    restoreLocalState();
+  }
+}
+
 /** Buckets with objects, tags and keys, made before faults are switched on. */
 async function setUp(cloud: LocalCloud, actors: Actors): Promise<void> {
   const alice = actors.oss('soak-alice');
@@ -277,6 +304,15 @@ async function setUp(cloud: LocalCloud, actors: Actors): Promise<void> {
   await Promise.all(
     aclBuckets.flatMap((bucket) =>
       objectKeys().map((key) => actors.oss('soak-alice', bucket).put(key, Buffer.from(`${bucket}/${key}`))),
+    ),
+  );
+  const memberBuckets = Object.entries(WORLD.memberBuckets).flatMap(([account, buckets]) =>
+    buckets.map((bucket) => ({ account, bucket })),
+  );
+  await Promise.all(memberBuckets.map(({ account, bucket }) => actors.memberOss(account).putBucket(bucket)));
+  await Promise.all(
+    memberBuckets.flatMap(({ account, bucket }) =>
+      objectKeys().map((key) => actors.memberOss(account, bucket).put(key, Buffer.from(`${bucket}/${key}`))),
     ),
   );
   // @types/ali-oss lacks the tagging methods that ali-oss 6 has.
@@ -353,7 +389,13 @@ async function execute<T>(
 async function quietFor(faults: FaultInjector, made: MadeChange): Promise<void> {
   const { change } = made;
   const bucket =
-    'bucket' in change ? change.bucket : change.kind === 'root-key-use' ? WORLD.rootBucket : undefined;
+    'bucket' in change
+      ? change.bucket
+      : change.kind === 'member'
+        ? change.change.bucket
+        : change.kind === 'root-key-use'
+          ? WORLD.rootBucket
+          : undefined;
   const owner =
     change.kind === 'access-key' || change.kind === 'key-reenable'
       ? change.owner

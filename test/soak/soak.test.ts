@@ -5,7 +5,7 @@ import { runSoak } from './run';
 
 /**
  * The soak at two sizes: `npm test` (and so CI) runs 300 random changes at a 10% fault rate, enough for every
- * change kind to meet faults, redeliveries and both feeds many times over; `npm run soak` runs 1,000
+ * change kind to meet faults, redeliveries and both feeds many times over, in three accounts of an organization; `npm run soak` runs 1,000
  * (`SOAK_FULL=1`). For a longer, harsher run: `SOAK_CHANGES=5000 SOAK_FAULT_RATE=0.3 npm run soak`; `SOAK_SEED`
  * replays a run, `SOAK_STRICT=1` fails on decisions rewritten on redelivery (README, Reliability).
  */

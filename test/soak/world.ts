@@ -1,3 +1,4 @@
+import { MEMBER_ACCOUNTS } from '../../local/cloud';
 import type { DecisionKind } from '../../shared/audit/record';
 import type { BucketAcl, ObjectAcl } from '../../shared/rules';
 
@@ -41,7 +42,16 @@ export type Change =
    * #21: the account's Block Public Access switched off or deleted (switched back on). Made after every other
    * change: once back on, it refuses the public ACLs the rest of the mix sets.
    */
-  | { kind: 'account-bpa'; action: 'off' | 'delete' };
+  | { kind: 'account-bpa'; action: 'off' | 'delete' }
+  /**
+   * #22: a change to a bucket of a member account, made by a RAM user of that member. The organization trail
+   * alone carries it to ossguard (F-ORG-EVENTBRIDGE-ACCOUNT): in an allowed member it is judged like one in A
+   * and acted on through the member role; in a member outside the allow list it is reported and left alone.
+   */
+  | { kind: 'member'; account: string; change: MemberChange };
+
+/** What a person does in a member account: the bucket and object ACLs and bucket policies of their own buckets. */
+export type MemberChange = Extract<Change, { kind: 'bucket-acl' | 'object-acl' | 'bucket-policy' }>;
 
 /** `multipart-initiate` asks for the ACL on InitiateMultipartUpload, `multipart` on CompleteMultipartUpload. */
 export type UploadVia = 'copy' | 'post' | 'multipart' | 'multipart-initiate' | 'symlink';
@@ -51,26 +61,35 @@ export type PolicyChoice = 'owner' | 'anyone' | 'mixed' | 'delete';
 
 export const ACCOUNT_ID = '1234567890123456';
 
-const ownerReads = (bucket: string) => ({
+/**
+ * #22: B is in the config's allow list, C is not. Leaving C outside covers both of the organization's paths
+ * (acted on through the member role, reported and left alone); with `all`, C would only repeat B's.
+ */
+const [MEMBER_B, MEMBER_C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
+export const ALLOWED_MEMBERS: readonly string[] = [MEMBER_B];
+export const OUTSIDE_MEMBERS: readonly string[] = [MEMBER_C];
+export const isOutsideMember = (account: string): boolean => OUTSIDE_MEMBERS.includes(account);
+
+const ownerReads = (bucket: string, account: string) => ({
   Effect: 'Allow',
-  Principal: [ACCOUNT_ID],
+  Principal: [account],
   Action: ['oss:GetObject'],
-  Resource: [`acs:oss:*:${ACCOUNT_ID}:${bucket}/reports/*`],
+  Resource: [`acs:oss:*:${account}:${bucket}/reports/*`],
   Condition: { Bool: { 'acs:SecureTransport': ['true'] } },
 });
-const anyoneReads = (bucket: string) => ({
+const anyoneReads = (bucket: string, account: string) => ({
   Effect: 'Allow',
   Principal: ['*'],
   Action: ['oss:GetObject'],
-  Resource: [`acs:oss:*:${ACCOUNT_ID}:${bucket}/*`],
+  Resource: [`acs:oss:*:${account}:${bucket}/*`],
 });
 
-/** The policy document a choice puts on a bucket; null for DeleteBucketPolicy. */
-export function policyDocument(bucket: string, choice: PolicyChoice): object | null {
+/** The policy document a choice puts on a bucket of `account`; null for DeleteBucketPolicy. */
+export function policyDocument(bucket: string, choice: PolicyChoice, account = ACCOUNT_ID): object | null {
   const statements = {
-    owner: [ownerReads(bucket)],
-    anyone: [anyoneReads(bucket)],
-    mixed: [ownerReads(bucket), anyoneReads(bucket)],
+    owner: [ownerReads(bucket, account)],
+    anyone: [anyoneReads(bucket, account)],
+    mixed: [ownerReads(bucket, account), anyoneReads(bucket, account)],
     delete: null,
   }[choice];
   return statements && { Version: '1', Statement: statements };
@@ -118,13 +137,23 @@ export const WORLD = {
   /** Users AliyunOSSFullAccess is attached to. */
   policyUsers: range(3, (i) => `soak-pol-${pad(i)}`),
   /**
-   * Custom policies, narrow at first, each of which gets one broad version set as default: a second would find
-   * the first broad version, rolled back, between it and the narrow one (RAM keeps it, and identity-policy-guard
-   * rolls back to the version before), and the local RAM has no DeletePolicyVersion to tidy it away.
+   * Custom policies, narrow at first, each of which gets up to `MAX_BROAD_VERSIONS` broad versions set as
+   * default: the second finds the first, rolled back and kept, between it and the narrow default it must go
+   * back to. RAM keeps five versions (the local RAM answers LimitExceeded.Policy.Version past them) and the
+   * local RAM has no DeletePolicyVersion to tidy them away.
    */
-  policies: range(8, (i) => `soak-policy-${pad(i)}`),
+  policies: range(3, (i) => `soak-policy-${pad(i)}`),
   /** Console users without MFA. */
   signinUsers: range(3, (i) => `soak-web-${pad(i)}`),
+  /** Buckets of each member account (bucket names are global, so each names its account). */
+  memberBuckets: Object.fromEntries(
+    [...ALLOWED_MEMBERS, ...OUTSIDE_MEMBERS].map((account) => [
+      account,
+      range(3, (i) => `soak-m${account.slice(0, 1)}-${pad(i)}`),
+    ]),
+  ) as Record<string, readonly string[]>,
+  /** The RAM user of each member account who makes its changes. */
+  memberUser: 'soak-member-dev',
 } as const;
 
 /** Users whose keys may sign calls only from this network; the local cloud's callers are 127.0.0.1. */
@@ -150,6 +179,7 @@ export const isExceptedUser = (user: string): boolean => user.startsWith('svc-')
 /** The config the functions run with during the soak. */
 export function soakConfig(): Record<string, unknown> {
   return {
+    organization: { accounts: [...ALLOWED_MEMBERS] },
     rules: {
       // One key rule in enforce mode keeps the key oracle exact; the others are covered by their own tests.
       'key-for-other-user': 'enforce',
@@ -213,6 +243,8 @@ export function groupOf(change: Change): string {
       return `policy:${change.policy}`;
     case 'account-bpa':
       return 'account';
+    case 'member':
+      return groupOf(change.change);
     default:
       return `bucket:${change.bucket}`;
   }
@@ -250,6 +282,8 @@ export function expectedDecision(change: Change): DecisionKind {
     case 'root-key-use':
     case 'console-signin':
       return 'alerted';
+    case 'member':
+      return isOutsideMember(change.account) ? 'reported' : expectedDecision(change.change);
   }
 }
 
@@ -270,7 +304,11 @@ const MIX: Array<[ChangeKind, number]> = [
   ['broad-policy', 4],
   ['console-signin', 3],
   ['account-bpa', 1],
+  ['member', 14],
 ];
+
+/** Broad versions per custom policy (see `WORLD.policies`). */
+const MAX_BROAD_VERSIONS = 2;
 
 /** Each one waits for the whole mix before it (see `Change`), so a few are enough. */
 const MAX_ACCOUNT_BPA = 2;
@@ -293,8 +331,8 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
   let accountBpa = 0;
   /** Owners whose latest key ossguard disabled: the keys someone may switch back on. */
   const disabled = new Set<string>();
-  /** Policies that got their broad version already. */
-  const versioned = new Set<string>();
+  /** Broad versions each policy got so far. */
+  const versioned = new Map<string, number>();
   /** public-read-write is critical; past the cap it becomes public-read, which is high. */
   const publicAcl = (bucket: string): BucketAcl => {
     const wantsCritical = random() < 0.12 && (isExceptedBucket(bucket) || criticals < MAX_CRITICAL_ALERTS);
@@ -379,9 +417,9 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
         change = { kind, actor: pick(WORLD.creators), user: pick(WORLD.policyUsers) };
         break;
       case 'broad-policy': {
-        const fresh = WORLD.policies.filter((p) => !versioned.has(p));
+        const fresh = WORLD.policies.filter((p) => (versioned.get(p) ?? 0) < MAX_BROAD_VERSIONS);
         const policy = random() < 0.5 && fresh.length > 0 ? pick(fresh) : undefined;
-        if (policy) versioned.add(policy);
+        if (policy) versioned.set(policy, (versioned.get(policy) ?? 0) + 1);
         change = policy
           ? { kind, actor: pick(WORLD.creators), policy, how: 'version' }
           : { kind, actor: pick(WORLD.creators), policy: `soak-broad-${seed % 1000}-${seq}`, how: 'create' };
@@ -394,6 +432,24 @@ export function planChanges(count: number, seed: number): PlannedChange[] {
         accountBpa += 1;
         change = { kind, action: pick(['off', 'delete'] as const) };
         break;
+      case 'member': {
+        const account = pick([...ALLOWED_MEMBERS, ...OUTSIDE_MEMBERS]);
+        const bucket = pick(WORLD.memberBuckets[account] ?? []);
+        const roll = random();
+        const publicOrPrivate = (): BucketAcl => (random() < 0.3 ? 'private' : 'public-read');
+        const inner: MemberChange =
+          roll < 0.4
+            ? { kind: 'bucket-acl', bucket, acl: publicOrPrivate() }
+            : roll < 0.75
+              ? { kind: 'object-acl', bucket, key: pick(objectKeys()), acl: publicOrPrivate() }
+              : {
+                  kind: 'bucket-policy',
+                  bucket,
+                  policy: pick(['owner', 'anyone', 'mixed', 'delete'] as const),
+                };
+        change = { kind, account, change: inner };
+        break;
+      }
     }
     const expected = expectedDecision(change);
     const critical =
