@@ -137,6 +137,10 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
         fail(`${label}: audit record names accounts ${accountId} / ${deployAccountId}`);
     }
     if (record.decision === change.expected) continue;
+    // ossguard judges the live state, never the event body: in an excepted bucket, a later public ACL on the
+    // same resource that landed before the re-read is what the exception waived.
+    if (record.decision === 'excepted' && change.expected === 'skipped' && madePublicLater(change, made))
+      continue;
     // A multipart upload's Initiate or UploadPart, re-checked after Complete went through, may revert the
     // object first; Complete's record then finds it private. The upload was still judged once.
     const judgedEarlier = (change.precedingEvents ?? []).some((e) =>
@@ -515,4 +519,16 @@ function checkAlerts(
     dingtalkMessages: robot.length,
     dingtalkRepeatsSuppressed: accepted - robot.length,
   };
+}
+
+/** Whether a change after `change` set a public ACL on the same bucket or object of an excepted bucket. */
+function madePublicLater(change: MadeChange, made: readonly MadeChange[]): boolean {
+  const target = change.change;
+  if ((target.kind !== 'object-acl' && target.kind !== 'bucket-acl') || !isExceptedBucket(target.bucket))
+    return false;
+  return made.some(({ seq, change: later }) => {
+    if (seq <= change.seq || later.kind !== target.kind || later.bucket !== target.bucket) return false;
+    if (later.acl !== 'public-read' && later.acl !== 'public-read-write') return false;
+    return later.kind === 'bucket-acl' || (target.kind === 'object-acl' && later.key === target.key);
+  });
 }
