@@ -34,6 +34,8 @@ export interface AccountPlacer {
   place(accountId: string | undefined): Promise<Placement>;
   /** The member roles ossguard acts as that are known without a call (the allow list, or the last listing). */
   knownRoles(): OwnRole[];
+  /** The allowed members, the deploying account left out: what the timer sweep covers besides its own. */
+  members(): Promise<string[]>;
 }
 
 /** How long a listing of the directory (`accounts: all`) is believed: a new member waits at most this long. */
@@ -105,6 +107,13 @@ export class MemberAccounts implements AccountPlacer {
     return ids.filter((id) => id !== this.options.homeAccountId).map((id) => this.roleIn(id));
   }
 
+  async members(): Promise<string[]> {
+    const accounts = this.options.organization?.accounts;
+    if (accounts === undefined) return [];
+    const ids = accounts === 'all' ? [...(await this.listed())] : accounts;
+    return ids.filter((id) => id !== this.options.homeAccountId);
+  }
+
   /** ossguard's role in a member: the configured name under ossguard's own session name only. */
   private roleIn(accountId: string): OwnRole {
     const roleName = this.options.organization?.memberRole ?? '';
@@ -115,6 +124,10 @@ export class MemberAccounts implements AccountPlacer {
     const accounts = this.options.organization?.accounts;
     if (accounts === undefined) return false;
     if (accounts !== 'all') return accounts.includes(accountId);
+    return (await this.listed()).has(accountId);
+  }
+
+  private listed(): Promise<ReadonlySet<string>> {
     if (!this.directory || this.now() - this.directory.at > DIRECTORY_TTL_MS) {
       const ids = this.options
         .api()
@@ -132,7 +145,7 @@ export class MemberAccounts implements AccountPlacer {
         },
       );
     }
-    return (await this.directory.ids).has(accountId);
+    return this.directory.ids;
   }
 }
 

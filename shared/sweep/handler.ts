@@ -6,6 +6,7 @@ import { leakIntake } from '../incident/intake';
 import { drainDeferred } from '../logtrigger/routes';
 import type { ChangeSource } from '../pipeline/handler';
 import { RemediationBudget } from '../pipeline/types';
+import { type MemberSweepResult, sweepMembers } from './members';
 import { SWEEP_PREFIX, SweepCheckpoints } from './progress-checkpoint';
 import { type SweepResult, sweep } from './sweep';
 
@@ -44,7 +45,9 @@ function deadlineOf(event: Buffer | string): number | undefined {
  * The oss-sweeper's source, its timer: one invocation drains the deferred-work queue, then sweeps until done
  * or near the timeout, and checkpoints.
  */
-export function sweepTimerSource(): ChangeSource<SweepResult & { drained: number }> {
+export function sweepTimerSource(): ChangeSource<
+  SweepResult & { drained: number; members?: MemberSweepResult }
+> {
   return {
     name: 'oss-sweeper',
     run: async (event, context, { runtime, deps, credentials }) => {
@@ -79,7 +82,16 @@ export function sweepTimerSource(): ChangeSource<SweepResult & { drained: number
         checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX),
         budget,
       });
-      return { ...result, drained };
+      // With an organization, every allowed member after the deploying account, on the same budget and deadline.
+      if (!runtime.config.organization) return { ...result, drained };
+      const members = await sweepMembers({
+        deps,
+        deadline,
+        budget,
+        checkpointsOf: (accountId) =>
+          new SweepCheckpoints(auditGateway, audit.bucket, `${SWEEP_PREFIX}accounts/${accountId}/`),
+      });
+      return { ...result, drained, members };
     },
   };
 }

@@ -24,6 +24,7 @@ export interface SweepCheckpoint {
 /** Larger than any epoch millisecond or sequence ossguard will see, so inverted values keep a fixed width. */
 const INVERT_MS = 9_999_999_999_999;
 const INVERT_SEQ = 999_999;
+const CHECKPOINT_NAME = /^\d{13}\/\d{6}\.json$/;
 
 /**
  * Checkpoints are write-once objects (a WORM-locked audit bucket refuses overwrites) named so that the newest
@@ -40,7 +41,9 @@ export class SweepCheckpoints {
   async latest(): Promise<SweepCheckpoint | undefined> {
     const { keys } = await this.gateway.listObjects(this.bucket, this.prefix, undefined, 1);
     const key = keys[0]?.key;
-    if (!key) return undefined;
+    // The members' checkpoints live under the deploying account's prefix (`accounts/<id>/`, shared/sweep/
+    // members.ts) and sort after its own digit-named ones: a key of theirs here means this prefix has none.
+    if (!key || !CHECKPOINT_NAME.test(key.slice(this.prefix.length))) return undefined;
     const value = JSON.parse((await this.gateway.getObject(this.bucket, key)).toString('utf8')) as unknown;
     return isCheckpoint(value) ? value : undefined;
   }

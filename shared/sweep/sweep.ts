@@ -1,5 +1,5 @@
 import { CallLog } from '../clients/calllog';
-import { OssGateway } from '../clients/oss';
+import { type OssClientFactory, OssGateway } from '../clients/oss';
 import type { ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { policyGuard } from '../guards/policy';
@@ -64,6 +64,12 @@ export interface SweepOptions {
   concurrency?: number;
   /** The invocation's blast-radius budget, when something before the sweep drew on it too. */
   budget?: RemediationBudget;
+  /**
+   * A member account's clients (its member role's session), which list and assess its buckets; the changes
+   * then go to the pipeline, which places them in that account again (shared/pipeline/accounts.ts). The keys
+   * and the object pass are the deploying account's alone.
+   */
+  memberOss?: OssClientFactory;
 }
 
 export interface SweepResult {
@@ -121,13 +127,15 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     decisions: {},
     complete: false,
   };
-  if (!resume && deps.ram) result.keys = await sweepKeys(deps, now(), SWEEP_EVENT);
-  const assessor = new Assessor(deps.oss, deps.runtime.config, {
+  const member = options.memberOss !== undefined;
+  if (!resume && deps.ram && !member) result.keys = await sweepKeys(deps, now(), SWEEP_EVENT);
+  const oss = options.memberOss ?? deps.oss;
+  const assessor = new Assessor(oss, deps.runtime.config, {
     accountId: options.accountId,
     region: deps.region,
     now: now(),
   });
-  const listing = new OssGateway(deps.oss, deps.region, new CallLog());
+  const listing = new OssGateway(oss, deps.region, new CallLog());
   // One blast-radius budget for the whole invocation: every batch of the bucket pass, then the object pass.
   const budget = options.budget ?? new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
   const guards = new GuardQueue(runId, options, result, now, budget);
@@ -171,7 +179,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     if (failure) throw failure.error;
     result.complete = !stopped;
     // Once per run, when its buckets are done: objects under prefixes the audit log shows were exposed.
-    if (result.complete) {
+    if (result.complete && !member) {
       const objects = await sweepExposedObjects(
         { ...deps, budget, followUp: true },
         runId,

@@ -1,0 +1,92 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import type { AuditRecord } from '../../shared/audit/record';
+import { DEFAULT_MEMBER_ROLE } from '../../shared/deployment/names';
+import type { MemberSweepResult } from '../../shared/sweep/members';
+import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
+import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
+import { auditRecords, startCloud } from './local-cloud';
+
+const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
+/** An allowed account where no member role was ever bootstrapped: its role cannot be assumed. */
+const NO_ROLE = '1999999999999999';
+
+async function invokeSweeper(cloud: LocalCloud): Promise<SweepResult & { members?: MemberSweepResult }> {
+  const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
+  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
+  return outcome.result as SweepResult & { members?: MemberSweepResult };
+}
+
+const sweptIn = async (cloud: LocalCloud, bucket: string): Promise<AuditRecord[]> =>
+  (await auditRecords(cloud)).filter((r) => r.eventName === SWEEP_EVENT && r.resource.bucket === bucket);
+
+describe('the timer sweep covers every member account the config allows', () => {
+  let cloud: LocalCloud;
+  let result: SweepResult & { members?: MemberSweepResult };
+
+  beforeAll(async () => {
+    // NO_ROLE sorts first among the members never swept, so its failure comes before B's sweep.
+    cloud = await startCloud({ organization: { accounts: [NO_ROLE, B] } }, { organizationTrail: true });
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-sweep-')));
+    const boot = await runCli('bootstrap', '--local', '--account', B);
+    expect(boot.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+    // Nothing announces these changes: that is what a sweep is for.
+    cloud.stopWatching();
+    const inB = cloud.accountClient(B);
+    await inB.putBucket('b-unannounced');
+    await inB.putBucketACL('b-unannounced', 'public-read');
+    const inC = cloud.accountClient(C);
+    await inC.putBucket('c-unannounced');
+    await inC.putBucketACL('c-unannounced', 'public-read');
+    result = await invokeSweeper(cloud);
+  }, 120_000);
+
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('reverts a public bucket in allowed member B that no event announced, and the record names both accounts', async () => {
+    expect((await cloud.accountClient(B).getBucketACL('b-unannounced')).acl).toBe('private');
+    expect(await sweptIn(cloud, 'b-unannounced')).toEqual([
+      expect.objectContaining({
+        decision: 'remediated',
+        accountId: B,
+        deployAccountId: cloud.identities.accountId,
+      }),
+    ]);
+    expect(result.members?.swept.map((s) => s.accountId)).toEqual([B]);
+  });
+
+  it('does not sweep account C, which the allow list leaves out', async () => {
+    expect((await cloud.accountClient(C).getBucketACL('c-unannounced')).acl).toBe('public-read');
+    expect(await sweptIn(cloud, 'c-unannounced')).toEqual([]);
+  });
+
+  it('reports a member whose role is missing and still sweeps the other accounts', async () => {
+    expect(result.members?.unreachable).toEqual([{ accountId: NO_ROLE, error: expect.any(String) }]);
+    expect(result.members?.swept.map((s) => s.accountId)).toEqual([B]);
+    expect((await auditRecords(cloud)).filter((r) => r.accountId === NO_ROLE)).toEqual([
+      expect.objectContaining({
+        decision: 'failed',
+        eventName: SWEEP_EVENT,
+        deployAccountId: cloud.identities.accountId,
+      }),
+    ]);
+    const alert = cloud.dingtalk.messages().find((m) => JSON.stringify(m.body).includes(NO_ROLE));
+    expect(JSON.stringify(alert?.body)).toContain(`ossguard bootstrap --account ${NO_ROLE}`);
+  });
+
+  it('resumes each member from its own checkpoint, apart from the deploying account’s', async () => {
+    const again = await invokeSweeper(cloud);
+    expect(again.resumed).toBe(false);
+    expect(again.members?.swept.map((s) => s.accountId)).toEqual([B]);
+    expect(again.members?.swept[0]?.resumed).toBe(false);
+    // The missing role is recorded and alerted once a day, not at every run.
+    expect((await auditRecords(cloud)).filter((r) => r.accountId === NO_ROLE)).toHaveLength(1);
+  });
+});
