@@ -49,7 +49,8 @@ export function grantedActions(policy: string): string[] {
 export const MEMBER_PIPELINE_ACTIONS: Readonly<Record<string, string>> = {
   'oss:GetBucketTagging': PIPELINE_ACTIONS['oss:GetBucketTagging'] ?? '',
   'ram:GetUser': PIPELINE_ACTIONS['ram:GetUser'] ?? '',
-  'oss:ListBuckets': '`ossguard scan --accounts`: every bucket of the member (ListBuckets)',
+  'oss:ListBuckets':
+    '`ossguard scan --accounts` and the timer sweep (shared/sweep/members.ts): every bucket of the member (ListBuckets)',
   'actiontrail:LookupEvents': "`ossguard replay --accounts`: the member's event history (LookupEvents)",
 };
 

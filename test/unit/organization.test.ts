@@ -118,6 +118,17 @@ describe('where a change’s account stands', () => {
     expect(accounts.knownRoles().map((r) => r.accountId)).toEqual([B, C]);
   });
 
+  it('gives the timer sweep the allowed members or the directory’s accounts, never the deploying one', async () => {
+    const { api, calls } = fakeApi();
+    expect(await placer(undefined, api).members()).toEqual([]);
+    expect(await placer([A, B], api).members()).toEqual([B]);
+    expect(calls.list).toBe(0);
+    const all = placer('all', api);
+    expect(await all.members()).toEqual([B, C]);
+    await all.place(C);
+    expect(calls.list).toBe(1);
+  });
+
   it('takes a session anew shortly before it expires, and does not keep a refusal', async () => {
     let now = 0;
     let n = 0;
@@ -192,6 +203,23 @@ describe('the policies of an organization', () => {
     expect(allows(policy, 'ram:UpdateAccessKey', `acs:ram:*:${B}:user/alice`)).toBe(true);
     expect(allows(policy, 'oss:PutObject', `acs:oss:cn-hangzhou:${B}:photos/x`)).toBe(false);
     expect(allows(policy, 'oss:PutBucketAcl', `acs:oss:cn-hangzhou:${C}:photos`)).toBe(false);
+  });
+
+  it('grants the member role every read the timer sweep makes in the member, and none in another account', () => {
+    const policy = renderMemberPolicy(ROLE_POLICY_TEMPLATE, B, memberActions());
+    // What shared/sweep/sweep.ts lists and shared/sweep/assess.ts reads of each bucket, through the member role.
+    const reads = [
+      'oss:ListBuckets',
+      'oss:GetBucketAcl',
+      'oss:GetBucketPolicy',
+      'oss:GetBucketPolicyStatus',
+      'oss:GetBucketPublicAccessBlock',
+      'oss:GetBucketTagging',
+    ];
+    for (const action of reads) {
+      expect(allows(policy, action, `acs:oss:cn-hangzhou:${B}:photos`), action).toBe(true);
+      expect(allows(policy, action, `acs:oss:cn-hangzhou:${C}:photos`), action).toBe(false);
+    }
   });
 
   it('has the member role trusted by the deploying account’s function role alone, not its root', () => {
