@@ -75,15 +75,18 @@ export function sweepTimerSource(): ChangeSource<
         { deps: { ...deps, budget }, context, runtime, log: deps.log, queue },
         (Date.now() + deadline) / 2,
       );
+      const { organization } = runtime.config;
       const result = await sweep({
         deps,
         accountId: context.accountId ?? '',
-        deadline,
+        // With an organization, the deploying account's sweep takes at most half of what is left, so that a
+        // deploying account too large for one run never keeps the members from being swept.
+        deadline: organization ? (Date.now() + deadline) / 2 : deadline,
         checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX),
         budget,
       });
       // With an organization, every allowed member after the deploying account, on the same budget and deadline.
-      if (!runtime.config.organization) return { ...result, drained };
+      if (!organization) return { ...result, drained };
       const members = await sweepMembers({
         deps,
         deadline,

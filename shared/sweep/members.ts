@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
 import { aclGuard } from '../guards/acl';
@@ -41,12 +42,16 @@ export async function sweepMembers(options: {
     result.unreachable.push({ accountId, error: described });
     deps.log.warn('member account could not be swept; the others are', { accountId, error: described });
   };
+  // Two reads a member (its latest checkpoint), a few at a time however large the directory.
+  const limit = pLimit(8);
   const ordered = await Promise.all(
-    (await placer.members()).map(async (accountId) => {
-      const checkpoints = options.checkpointsOf(accountId);
-      const latest = await checkpoints.latest().catch(() => undefined);
-      return { accountId, checkpoints, at: latest?.writtenAt ?? '' };
-    }),
+    (await placer.members()).map((accountId) =>
+      limit(async () => {
+        const checkpoints = options.checkpointsOf(accountId);
+        const latest = await checkpoints.latest().catch(() => undefined);
+        return { accountId, checkpoints, at: latest?.writtenAt ?? '' };
+      }),
+    ),
   );
   ordered.sort((a, b) => a.at.localeCompare(b.at) || a.accountId.localeCompare(b.accountId));
   for (const { accountId, checkpoints } of ordered) {
