@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
+import { CallLog } from '../../shared/clients/calllog';
+import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { DEFAULT_MEMBER_ROLE } from '../../shared/deployment/names';
 import type { MemberSweepResult } from '../../shared/sweep/members';
+import { SweepCheckpoints } from '../../shared/sweep/progress-checkpoint';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, startCloud } from './local-cloud';
@@ -88,5 +91,30 @@ describe('the timer sweep covers every member account the config allows', () => 
     expect(again.members?.swept[0]?.resumed).toBe(false);
     // The missing role is recorded and alerted once a day, not at every run.
     expect((await auditRecords(cloud)).filter((r) => r.accountId === NO_ROLE)).toHaveLength(1);
+  });
+
+  it('never takes a member’s checkpoint for the deploying account’s, even where the deploying account has none', async () => {
+    const gateway = new OssGateway(
+      new OssClientFactory({ credentials: cloud.identities.rootKey, endpoint: cloud.endpoints.oss }),
+      cloud.region,
+      new CallLog(),
+    );
+    const prefix = 'test/empty-home/';
+    const member = new SweepCheckpoints(gateway, cloud.auditBucket, `${prefix}accounts/${B}/`);
+    const written = {
+      kind: 'ossguard-sweep-checkpoint' as const,
+      runId: 'r',
+      startedAt: new Date().toISOString(),
+    };
+    await member.write({
+      ...written,
+      seq: 1,
+      complete: false,
+      buckets: 1,
+      exposed: 0,
+      writtenAt: written.startedAt,
+    });
+    expect(await member.latest()).toEqual(expect.objectContaining({ runId: 'r' }));
+    expect(await new SweepCheckpoints(gateway, cloud.auditBucket, prefix).latest()).toBeUndefined();
   });
 });
