@@ -17,8 +17,15 @@ const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
 /** An allowed account where no member role was ever bootstrapped: its role cannot be assumed. */
 const NO_ROLE = '1999999999999999';
 
-async function invokeSweeper(cloud: LocalCloud): Promise<SweepResult & { members?: MemberSweepResult }> {
-  const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
+async function invokeSweeper(
+  cloud: LocalCloud,
+  payload: Record<string, unknown> = {},
+): Promise<SweepResult & { members?: MemberSweepResult }> {
+  const event = {
+    triggerTime: new Date().toISOString(),
+    triggerName: 'hourly-sweep',
+    payload: JSON.stringify(payload),
+  };
   const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
   if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
   return outcome.result as SweepResult & { members?: MemberSweepResult };
@@ -116,5 +123,11 @@ describe('the timer sweep covers every member account the config allows', () => 
     });
     expect(await member.latest()).toEqual(expect.objectContaining({ runId: 'r' }));
     expect(await new SweepCheckpoints(gateway, cloud.auditBucket, prefix).latest()).toBeUndefined();
+  });
+
+  it('leaves the members a spent deadline does not reach for the next run, and says which', async () => {
+    const spent = await invokeSweeper(cloud, { deadlineMs: 0 });
+    expect(spent.members?.swept).toEqual([]);
+    expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
   });
 });
