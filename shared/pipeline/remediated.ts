@@ -13,6 +13,10 @@ import type { Decision } from './types';
 export const PIPELINE_PREFIX = 'ossguard/pipeline/';
 
 const REMEDIATED_DIR = `${PIPELINE_PREFIX}remediated/`;
+/**
+ * One mark per change judged passing, read for minutes only, and never deleted: in a locked audit bucket no
+ * object can be deleted before the retention period ends, these neither (F-OSS-WORM-SCOPE).
+ */
 const JUDGED_DIR = `${PIPELINE_PREFIX}judged/`;
 
 /** Larger than any epoch millisecond until the year 2286, so inverted times keep 13 digits and sort newest first. */
