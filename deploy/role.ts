@@ -21,6 +21,8 @@ export const TRUST_POLICY = JSON.stringify(trustPolicy, null, 2);
 export const PIPELINE_ACTIONS: Readonly<Record<string, string>> = {
   'oss:PutObject': 'audit record write (PutObject with x-oss-forbid-overwrite)',
   'oss:GetObject': 'audit record existence check before acting (HeadObject is authorised as GetObject)',
+  'oss:DeleteObject':
+    'oss-sweeper: judged marks older than a day, under the pipeline prefix’s judged/ only (pruneJudged)',
   'oss:GetBucketTagging': 'bucket tags for tag-based exceptions (GetBucketTags)',
   'ram:GetUser': 'IMS GetUser by AccessKey id: who owns a new key, and the tags for exceptions',
   'oss:ListBuckets': 'oss-sweeper: every bucket of the account, page by page (ListBuckets)',

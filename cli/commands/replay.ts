@@ -20,7 +20,7 @@ import {
   type ReplaySummary,
   replay,
 } from '../../shared/replay/replay';
-import { resolveAuditKey } from '../audit/location';
+import { olderAuditKeys, resolveAuditKey } from '../audit/location';
 import { ProgressBar } from '../audit/progress';
 import { sanitize, terminalSafeJson } from '../audit/text';
 import { warnIfRootAccount } from '../caller-identity';
@@ -178,8 +178,12 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
 
       const indexing = new ProgressBar(process.stderr, 'reading audit records');
       const key = await resolveAuditKey({ target, config });
+      // A record sealed before the audit key was rotated still says its change was handled, as the pipeline
+      // believes it (shared/pipeline/resolve.ts): read the version its MAC names, as `audit verify` does.
+      const olderKeys = olderAuditKeys({ target, config });
       const handled = await handledEventIds(audit, since, until, {
         ...(key ? { key } : {}),
+        ...(olderKeys ? { olderKeys } : {}),
         onProgress: (d, t) => indexing.update(d, t),
       });
       indexing.finish();

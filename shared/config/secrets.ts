@@ -68,6 +68,8 @@ export class KmsSecretCache {
   versions: Partial<Record<SecretName, string>> = {};
   /** The audit key's ACSPrevious version (F-KMS-PUTSECRETVALUE), when the secret was rotated. */
   previousAuditKey: SecretVersion | undefined;
+  /** The audit key's ACSCurrent VersionId when KMS last refused the ACSPrevious read (`readPrevious`). */
+  private absentPrevious: { current: string | undefined } | undefined;
   private nextRead = 0;
   private reading: Promise<Partial<Record<SecretName, string>>> | undefined;
 
@@ -106,12 +108,40 @@ export class KmsSecretCache {
     );
     this.values = Object.fromEntries(entries.map(([name, read]) => [name, read.value]));
     this.versions = Object.fromEntries(entries.map(([name, read]) => [name, read.versionId]));
-    // A secret never rotated has no ACSPrevious: KMS refuses the read, and there is nothing to keep.
     const audit = this.names.auditKey;
-    this.previousAuditKey = audit
-      ? await kms.getSecretVersion(audit, { stage: 'ACSPrevious' }).catch(() => undefined)
-      : undefined;
+    const current = this.versions.auditKey;
+    if (!audit) this.previousAuditKey = undefined;
+    else if (this.absentPrevious?.current !== current)
+      this.previousAuditKey = await this.readPrevious(kms, audit);
     this.nextRead = this.clock() + SECRET_REFRESH_MS;
     return this.values;
   }
+
+  /**
+   * A secret never rotated has no ACSPrevious: KMS refuses the read, and there is nothing to keep. ACSPrevious
+   * appears only when a new version takes ACSCurrent (F-KMS-PUTSECRETVALUE), so a refusal is remembered until
+   * ACSCurrent's VersionId changes. The not-found code is unverified (F-KMS-GETSECRETVALUE): any 4xx answer but
+   * throttling counts as a refusal; a throttled, failed or unanswered read is tried again at the next refresh.
+   */
+  private async readPrevious(kms: KmsSecrets, audit: string): Promise<SecretVersion | undefined> {
+    try {
+      const previous = await kms.getSecretVersion(audit, { stage: 'ACSPrevious' });
+      this.absentPrevious = undefined;
+      return previous;
+    } catch (error) {
+      if (isRefusal(error)) this.absentPrevious = { current: this.versions.auditKey };
+      return undefined;
+    }
+  }
+}
+
+function isRefusal(error: unknown): boolean {
+  const { statusCode, code } = (error ?? {}) as { statusCode?: unknown; code?: unknown };
+  return (
+    typeof statusCode === 'number' &&
+    statusCode >= 400 &&
+    statusCode < 500 &&
+    statusCode !== 429 &&
+    !(typeof code === 'string' && code.startsWith('Throttling'))
+  );
 }

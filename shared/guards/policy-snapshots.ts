@@ -61,7 +61,8 @@ export async function keepSnapshot(
 
 /**
  * The newest snapshot of the bucket that ossguard sealed, without `snapshot` when the newest object is none
- * (nothing is then restored). Objects dated ahead of now, or not sealed with the audit key, are passed over:
+ * (nothing is then restored). Objects dated ahead of now, or sealed with neither the audit key nor its version
+ * before the latest rotation (`previousKey`), are passed over:
  * a planted object that sorts first must neither block restore nor stand in for the last passing policy.
  */
 export async function latestSnapshot(
@@ -70,6 +71,7 @@ export async function latestSnapshot(
   bucket: string,
   auditKey: AuditKey | undefined,
   now: Date,
+  previousKey?: AuditKey,
 ): Promise<{ key: string; snapshot?: PolicySnapshot } | undefined> {
   const { keys } = await gateway.listObjects(auditBucket, snapshotPrefix(bucket), undefined, SNAPSHOTS_READ);
   const prefix = snapshotPrefix(bucket);
@@ -79,7 +81,7 @@ export async function latestSnapshot(
   );
   for (const { key } of dated) {
     const body = await gateway.getObject(auditBucket, key);
-    const snapshot = parseSnapshot(body.toString('utf8'), bucket, auditKey);
+    const snapshot = parseSnapshot(body.toString('utf8'), bucket, auditKey, previousKey);
     if (snapshot) return { key, snapshot };
   }
   const [first] = dated;
@@ -90,6 +92,7 @@ function parseSnapshot(
   text: string,
   bucket: string,
   auditKey: AuditKey | undefined,
+  previousKey: AuditKey | undefined,
 ): PolicySnapshot | undefined {
   let value: unknown;
   try {
@@ -105,7 +108,10 @@ function parseSnapshot(
     typeof s.takenAt === 'string' &&
     typeof s.eventId === 'string' &&
     (s.bucketCreatedAt === undefined || typeof s.bucketCreatedAt === 'string') &&
-    sealHolds(s, auditKey);
+    // Sealed before the audit key's latest rotation: the version before it is believed too, as for records
+    // (shared/pipeline/resolve.ts).
+    (sealHolds(s, auditKey) ||
+      (auditKey !== undefined && previousKey !== undefined && sealHolds(s, previousKey)));
   if (!wellFormed) return undefined;
   const { mac: _mac, macKeyId: _macKeyId, ...snapshot } = s;
   return snapshot as unknown as PolicySnapshot;

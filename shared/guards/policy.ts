@@ -80,7 +80,14 @@ export const policyGuard: Guard<PolicyState> = {
         oss.getBucketPolicyStatus(bucket),
         oss.getBucketTags(bucket),
         oss.getBucketInfo(bucket),
-        latestSnapshot(auditGateway(scope), config.audit.bucket, bucket, scope.auditKey, scope.now),
+        latestSnapshot(
+          auditGateway(scope),
+          config.audit.bucket,
+          bucket,
+          scope.auditKey,
+          scope.now,
+          scope.previousAuditKey,
+        ),
       ]);
       state = {
         bucket,

@@ -16,9 +16,11 @@ import { type LiveKey, liveKey } from './live-key';
 /**
  * How far back each run asks for findings. A finding is judged once per time its key is switched on (its audit
  * records make later runs duplicates), so the window only has to outlast runs that failed or were missed, and
- * the time a disabled key stays watched for being switched back on.
+ * the time a disabled key stays watched for being switched back on: 90 days, as long as `ossguard incident`
+ * looks back. Each run reads each finding's records (one GET per judgement) and RAM only for the keys its last
+ * judgement left off, so a longer window costs a few reads a finding an hour.
  */
-export const LEAK_LOOKBACK_MS = 7 * 24 * 3_600_000;
+export const LEAK_LOOKBACK_MS = 90 * 24 * 3_600_000;
 
 /** How many times one finding is judged again after its key was switched back on: bounds the ledger walk. */
 const MAX_REJUDGEMENTS = 50;

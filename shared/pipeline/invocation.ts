@@ -3,7 +3,7 @@ import { CallLog } from '../clients/calllog';
 import { type OssClientFactory, OssGateway } from '../clients/oss';
 import { type RamApi, RamGateway } from '../clients/ram';
 import type { Runtime } from '../config/load';
-import { runtimeAuditKey } from '../config/secrets';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
 import type { AccountClients, AccountPlacer } from './accounts';
@@ -53,6 +53,7 @@ export function changeScope(
   const { config } = deps.runtime;
   const calls = new CallLog();
   const auditKey = runtimeAuditKey(deps.runtime);
+  const previousAuditKey = previousRuntimeAuditKey(deps.runtime);
   const ram = member ? member.ram : deps.ram;
   return {
     config,
@@ -63,5 +64,6 @@ export function changeScope(
     now,
     log: deps.log,
     ...(auditKey ? { auditKey } : {}),
+    ...(previousAuditKey ? { previousAuditKey } : {}),
   };
 }

@@ -15,6 +15,33 @@ export const PIPELINE_PREFIX = 'ossguard/pipeline/';
 const REMEDIATED_DIR = `${PIPELINE_PREFIX}remediated/`;
 const JUDGED_DIR = `${PIPELINE_PREFIX}judged/`;
 
+/**
+ * How long a judged mark is kept: it is read only while a repair could still be under way (minutes), so a day
+ * leaves room for any clock and any slow repair.
+ */
+export const JUDGED_KEEP_MS = 24 * 3_600_000;
+
+/**
+ * Deletes the judged marks older than JUDGED_KEEP_MS (one object per change judged passing, which would
+ * otherwise only grow), and says how many. In a locked audit bucket no object can be deleted before the
+ * retention period ends (F-OSS-WORM-SCOPE): the first refused delete stops the run, and a later run deletes
+ * them once the period has passed.
+ */
+export async function pruneJudged(gateway: OssGateway, bucket: string, now: Date): Promise<number> {
+  let deleted = 0;
+  let next: string | undefined;
+  do {
+    const page = await gateway.listObjects(bucket, JUDGED_DIR, next);
+    for (const { key, lastModified } of page.keys) {
+      if (Date.parse(lastModified) >= now.getTime() - JUDGED_KEEP_MS) continue;
+      await gateway.deleteObject(bucket, key);
+      deleted += 1;
+    }
+    next = page.next;
+  } while (next);
+  return deleted;
+}
+
 /** Larger than any epoch millisecond until the year 2286, so inverted times keep 13 digits and sort newest first. */
 const TIME_CEILING = 9_999_999_999_999;
 

@@ -100,6 +100,8 @@ export interface ChangeScope extends EvaluationContext {
   calls: CallLog;
   /** Seals the state a guard keeps beside the audit records, and checks it when read back. */
   auditKey?: AuditKey;
+  /** The audit key's version before its latest rotation: state it sealed then is believed too. */
+  previousAuditKey?: AuditKey;
 }
 
 /** Live state a guard read for a change, or the fact that the resource no longer exists. */

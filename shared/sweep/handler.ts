@@ -5,6 +5,7 @@ import { describeError } from '../errors';
 import { leakIntake } from '../incident/intake';
 import { drainDeferred } from '../logtrigger/routes';
 import type { ChangeSource } from '../pipeline/handler';
+import { pruneJudged } from '../pipeline/remediated';
 import { RemediationBudget } from '../pipeline/types';
 import { type MemberSweepResult, sweepMembers } from './members';
 import { SWEEP_PREFIX, SweepCheckpoints } from './progress-checkpoint';
@@ -60,6 +61,10 @@ export function sweepTimerSource(): ChangeSource<
       );
       const { audit } = runtime.config;
       const auditGateway = new OssGateway(deps.oss, audit.region ?? context.region, new CallLog());
+      await pruneJudged(auditGateway, audit.bucket, (deps.now ?? (() => new Date()))()).catch(
+        (error: unknown) =>
+          deps.log.warn('judged marks not pruned; the next run retries', { error: describeError(error) }),
+      );
       const deadline = runDeadline(event, context.function?.timeout ?? DEFAULT_TIMEOUT_S, startedAt);
       // One blast-radius budget for the whole invocation, the drain and every batch of the sweep alike.
       const budget = new RemediationBudget(runtime.config.maxRemediationsPerInvocation);

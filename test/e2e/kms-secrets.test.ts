@@ -14,6 +14,7 @@ import { rpcCaller } from '../../shared/clients/rpc-call';
 import { DEFAULT_AUDIT_PREFIX, parseConfig } from '../../shared/config';
 import { auditKeyOf } from '../../shared/config/secrets';
 import { renderSYaml } from '../../shared/deployment/syaml';
+import { keepSnapshot, latestSnapshot } from '../../shared/guards/policy-snapshots';
 import { deferWork } from '../../shared/pipeline/deferred';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, decisionsFor, startCloud, userClient } from './local-cloud';
@@ -169,6 +170,53 @@ describe('ossguard with its secrets in KMS', () => {
     expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v1`]?.records).toBeGreaterThan(0);
     expect(by[`kms:${LOCAL_SECRET_NAMES.auditKey}@v2`]?.records).toBeGreaterThan(0);
     cloud.setConfig({});
+
+    // `ossguard replay` believes the record v1 sealed, as the pipeline does: the change is not handled again.
+    const dir = mkdtempSync(join(tmpdir(), 'ossguard-kms-replay-'));
+    useLocalState(cloud, dir);
+    try {
+      const { stdout } = await runCli('replay', '--local', '--json', '--dry-run', '--since', '1h');
+      const replayed = stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { eventId?: string; outcome?: string });
+      const beforeId = earlier?.data.eventId;
+      expect(replayed.find((e) => e.eventId === beforeId)?.outcome).toBe('already-handled');
+    } finally {
+      restoreLocalState();
+    }
+  });
+
+  it('restores a policy snapshot sealed with the audit key version before a rotation', async () => {
+    const { rootKey } = cloud.identities;
+    const kms = kmsSecrets(rootKey, cloud.region, cloud.endpoints.kms);
+    const read = (stage: 'ACSCurrent' | 'ACSPrevious') =>
+      kms.getSecretVersion(LOCAL_SECRET_NAMES.auditKey, { stage });
+    const [current, previous] = await Promise.all([read('ACSCurrent'), read('ACSPrevious')]);
+    const keyOf = (v: { value: string; versionId: string }) =>
+      auditKeyOf(v.value, LOCAL_SECRET_NAMES.auditKey, v.versionId);
+    const gateway = new OssGateway(
+      new OssClientFactory({ credentials: rootKey, endpoint: cloud.endpoints.oss }),
+      cloud.region,
+      new CallLog(),
+    );
+    const snapshot = {
+      bucket: 'snapshot-before-rotation',
+      policy: '{"Version":"1","Statement":[]}',
+      takenAt: new Date(Date.now() - 60_000).toISOString(),
+      eventId: 'snapshot-sealed-with-v1',
+    };
+    await keepSnapshot(gateway, cloud.auditBucket, snapshot, keyOf(previous));
+    const found = await latestSnapshot(
+      gateway,
+      cloud.auditBucket,
+      snapshot.bucket,
+      keyOf(current),
+      new Date(),
+      keyOf(previous),
+    );
+    expect(found?.snapshot).toEqual(snapshot);
   });
 
   it('still drains deferred work sealed with the audit key version before a rotation', async () => {

@@ -115,6 +115,20 @@ describe('a key Security Center reports as leaked, through the sweep’s timer',
     expect((await recordsAbout(key.accessKeyId)).map((r) => r.decision)).toEqual(['skipped', 'remediated']);
   });
 
+  it('disables a leaked key switched on when its finding is more than 7 days old', async () => {
+    const { key } = cloud.identities.userWithKey('week-old-leak');
+    await setStatus('week-old-leak', key.accessKeyId, 'Inactive');
+    cloud.sas.plant({ accessKeyId: key.accessKeyId, foundAt: new Date(Date.now() - 8 * 24 * 3_600_000) });
+    await timerRun(cloud);
+    expect((await recordsAbout(key.accessKeyId)).map((r) => r.decision)).toEqual(['skipped']);
+
+    await setStatus('week-old-leak', key.accessKeyId, 'Active');
+    await timerRun(cloud);
+
+    expect(statusOf('week-old-leak', key.accessKeyId)).toBe('Inactive');
+    expect((await recordsAbout(key.accessKeyId)).map((r) => r.decision)).toEqual(['skipped', 'remediated']);
+  });
+
   it('still disables a leaked key when someone who can write the audit bucket put a forged record where its record goes', async () => {
     const { key } = cloud.identities.userWithKey('forged-record');
     const foundAt = new Date(Math.floor(Date.now() / 1000) * 1000);
