@@ -41,6 +41,8 @@ export interface LocalState {
   /** STS (GetCallerIdentity, an organization's member roles) and Resource Directory (ListAccounts). */
   sts?: string;
   resourcemanager?: string;
+  /** The LookupEvents calls per second the local ActionTrail allows a caller (2 unless a test raised it). */
+  lookupCallsPerSecond?: number;
   /** Every account of the local cloud with its root key: the first is `accountId`, the directory's management account. */
   accounts?: Array<{ accountId: string; displayName: string; accessKeyId: string; accessKeySecret: string }>;
 }

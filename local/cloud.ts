@@ -110,6 +110,12 @@ export interface LocalCloudOptions {
   /** FC instances per function, like FC scaling out under load. Default 1. */
   maxInstances?: number;
   /**
+   * LookupEvents calls each caller may make per second: the documented 2 (F-ACTIONTRAIL-LOOKUP-RATE) unless a
+   * test raises it. `--local` commands pace to what readyInfo advertises, so that only the tests of the pacer
+   * itself wait on the real limit (test/integration/replay-lookup.test.ts).
+   */
+  lookupCallsPerSecond?: number;
+  /**
    * The function role's permission policy, enforced on every OSS and RAM call the functions make. Default:
    * the repo's deploy/role-policy.json; tests pass an edited copy to see what a missing permission breaks.
    */
@@ -455,6 +461,7 @@ export class LocalCloud {
       history: () => this.managementEvents,
       trails: (accountId) =>
         accountId === this.identities.accountId ? this.trails : this.memberTrails.get(accountId),
+      ...(options.lookupCallsPerSecond ? { ratePerSecond: options.lookupCallsPerSecond } : {}),
       ...latency,
     });
   }
@@ -863,6 +870,7 @@ export class LocalCloud {
       configFile: this.configFile,
       functionCredentials: fn,
       functionEnv: this.functionEnv(),
+      lookupCallsPerSecond: this.actiontrail.ratePerSecond,
     };
   }
 

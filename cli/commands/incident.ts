@@ -16,7 +16,12 @@ import { reportLeak } from '../../shared/incident/intake';
 import { investigate } from '../../shared/incident/investigate';
 import { logstoreReader, lookupReader, slsLogQuery } from '../../shared/incident/trail';
 import { createLogger } from '../../shared/log';
-import { actionTrailLookup, LOOKUP_RETENTION_DAYS, PagedLookup } from '../../shared/replay/lookup';
+import {
+  actionTrailLookup,
+  LOOKUP_RETENTION_DAYS,
+  lookupPacer,
+  PagedLookup,
+} from '../../shared/replay/lookup';
 import { leakedAccessKey } from '../../shared/rules/leaks/leaked-access-key';
 import { sanitize, terminalSafeJson } from '../audit/text';
 import { warnIfRootAccount } from '../caller-identity';
@@ -159,11 +164,15 @@ export const registerIncident: RegisterCommand = (program, setExit) => {
 
       const trailRegion = config.trail.region ?? target.region;
       const slsEndpoint = target.endpoints.sls ?? `https://${trailRegion}.log.aliyuncs.com`;
+      // The local cloud says the LookupEvents rate it allows; everywhere else the documented one holds.
+      const paced = { pacer: lookupPacer(target.local?.lookupCallsPerSecond) };
       const regionalLookup = new PagedLookup(
         actionTrailLookup(target.credentials, target.region, target.endpoints.actiontrail),
+        paced,
       );
       const globalLookup = new PagedLookup(
         actionTrailLookup(target.credentials, GLOBAL_EVENTS_REGION, target.endpoints.actiontrail),
+        paced,
       );
       const tty = process.stderr.isTTY === true;
       const report = await investigate({

@@ -11,7 +11,12 @@ import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { parseConfig } from '../../shared/config';
 import { ENDPOINT_ENV } from '../../shared/config/load';
 import type { FcHandler } from '../../shared/pipeline/handler';
-import { actionTrailLookup, LOOKUP_RETENTION_DAYS, PagedLookup } from '../../shared/replay/lookup';
+import {
+  actionTrailLookup,
+  LOOKUP_RETENTION_DAYS,
+  lookupPacer,
+  PagedLookup,
+} from '../../shared/replay/lookup';
 import {
   handledEventIds,
   REPLAYABLE_GUARDS,
@@ -195,9 +200,13 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
       const histories = options.accounts
         ? await accountAccess(options.accounts, target, config, home)
         : [{ accountId: home, credentials: target.credentials }];
+      // The local cloud says the rate it allows; everywhere else the documented one holds.
+      const rate = target.local?.lookupCallsPerSecond;
       const lookups = histories.map(
         ({ credentials }) =>
-          new PagedLookup(actionTrailLookup(credentials, target.region, target.endpoints.actiontrail)),
+          new PagedLookup(actionTrailLookup(credentials, target.region, target.endpoints.actiontrail), {
+            pacer: lookupPacer(rate),
+          }),
       );
       const bars = {
         lookup: new ProgressBar(process.stderr, 'looking up events'),

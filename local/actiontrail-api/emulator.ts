@@ -50,10 +50,13 @@ function trailHandler(trails: ActionTrailEmulatorOptions['trails'], action: stri
 export class ActionTrailEmulator {
   private readonly server: PopServer;
   private readonly limiter: RateLimiter;
+  /** The per-caller limit this emulator enforces. */
+  readonly ratePerSecond: number;
 
   constructor(options: ActionTrailEmulatorOptions) {
     const clock = options.clock ?? (() => new Date());
-    this.limiter = new RateLimiter(options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND);
+    this.ratePerSecond = options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
+    this.limiter = new RateLimiter(this.ratePerSecond);
     this.server = new PopServer({
       identities: options.identities,
       versions: [VERSION],

@@ -21,6 +21,10 @@ export const LOOKUP_PARAMS = actionTrailParams('LookupEvents');
 export const LOOKUP_CALLS_PER_SECOND = 2;
 /** The window the pacer enforces: one second plus slack for requests that arrive closer than they were sent. */
 const PACER_WINDOW_MS = 1_100;
+
+/** A pacer for LookupEvents: the documented rate (F-ACTIONTRAIL-LOOKUP-RATE) unless a local cloud allows more. */
+export const lookupPacer = (callsPerSecond = LOOKUP_CALLS_PER_SECOND): CallPacer =>
+  new CallPacer(callsPerSecond, PACER_WINDOW_MS);
 /** LookupEvents keeps 90 days of events. */
 export const LOOKUP_RETENTION_DAYS = 90;
 const MAX_RESULTS = '50';
@@ -81,7 +85,7 @@ export class PagedLookup {
     private readonly lookup: LookupEvents,
     options: PagedLookupOptions = {},
   ) {
-    this.pacer = options.pacer ?? new CallPacer(LOOKUP_CALLS_PER_SECOND, PACER_WINDOW_MS);
+    this.pacer = options.pacer ?? lookupPacer();
     this.attempts = options.attempts ?? 8;
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 16_000;

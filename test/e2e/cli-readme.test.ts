@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { startCloud } from './local-cloud';
+import { FAST_LOOKUP_PER_SECOND, startCloud } from './local-cloud';
 
 /**
  * Every command of the README's command table, with the arguments the README shows, run in order against the
@@ -47,7 +47,7 @@ function argsOf(command: string): string[] {
 }
 
 beforeAll(async () => {
-  cloud = await startCloud();
+  cloud = await startCloud({}, { lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND });
   dir = mkdtempSync(join(tmpdir(), 'ossguard-readme-'));
   useLocalState(cloud, dir);
   // A change for the audit commands to find.

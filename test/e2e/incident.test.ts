@@ -7,7 +7,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { LocalCloud } from '../../local/cloud';
 import type { IncidentReport } from '../../shared/incident/report';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { publicAccessBlock, startCloud } from './local-cloud';
+import { FAST_LOOKUP_PER_SECOND, publicAccessBlock, startCloud } from './local-cloud';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -17,7 +17,7 @@ describe('ossguard incident <key>', () => {
   let accessKeyId: string;
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await startCloud({}, { lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND });
     dir = mkdtempSync(join(tmpdir(), 'ossguard-incident-'));
     useLocalState(cloud, dir);
     const admin = cloud.adminClient();

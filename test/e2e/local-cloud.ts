@@ -16,6 +16,13 @@ import { type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail
  */
 export const FAST_ROBOT_PER_MINUTE = 600;
 
+/**
+ * A local ActionTrail that takes this many LookupEvents calls a second, which `--local` commands then pace to:
+ * a replay's lookups wait on no second's window. The pacer's own tests keep the real 2 (F-ACTIONTRAIL-LOOKUP-RATE,
+ * test/integration/replay-lookup.test.ts).
+ */
+export const FAST_LOOKUP_PER_SECOND = 20;
+
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
@@ -29,6 +36,7 @@ export async function startCloud(
     | 'kmsSecrets'
     | 'dingtalkMessagesPerMinute'
     | 'organizationTrail'
+    | 'lookupCallsPerSecond'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({

@@ -11,7 +11,7 @@ import { parseConfig } from '../../shared/config';
 import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME } from '../../shared/deployment/names';
 import { type ActingPrincipal, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, FAST_LOOKUP_PER_SECOND, startCloud } from './local-cloud';
 
 const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
 
@@ -52,7 +52,10 @@ describe('one deployment guards the accounts of its organization', () => {
 
   beforeAll(async () => {
     // The feed's trail is the directory's multi-account trail: every account's records reach A's logstore.
-    cloud = await startCloud({ organization: { accounts: [B] } }, { organizationTrail: true });
+    cloud = await startCloud(
+      { organization: { accounts: [B] } },
+      { organizationTrail: true, lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND },
+    );
     useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-')));
     await bootstrapMembers(B);
   }, 60_000);

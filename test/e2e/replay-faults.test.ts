@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { ReplayedEvent } from '../../shared/replay/replay';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { decisionsFor, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import { decisionsFor, FAST_LOOKUP_PER_SECOND, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
 
 /**
  * GetBucketAcl answers 503 for these buckets: `broken` always, `flaky` for its first eight calls, which is
@@ -25,6 +25,7 @@ describe('ossguard replay when the function meets cloud faults', () => {
       stateDir: dir,
       retryDelayMs: 50,
       dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
+      lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND,
       intercept: ({ operation, bucket }) => {
         if (operation !== 'GetBucketAcl') return undefined;
         const unavailable = { status: 503, code: 'ServiceUnavailable', message: 'injected' };

@@ -6,7 +6,7 @@ import { LocalCloud } from '../../local/cloud';
 import { auditKey } from '../../shared/audit/record';
 import type { ReplayedEvent } from '../../shared/replay/replay';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import { auditRecords, FAST_LOOKUP_PER_SECOND, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
 
 const DENIED = 'replay-revert-denied';
 const FORGED = 'replay-forged-record';
@@ -23,6 +23,7 @@ describe('ossguard replay believes only completed, verified records', () => {
       stateDir: dir,
       retryDelayMs: 50,
       dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
+      lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND,
       // The revert of DENIED is refused: the guard's attempt ends `failed`.
       intercept: ({ operation, bucket }) => {
         if (denial === 'off' || operation !== 'PutBucketAcl' || bucket !== DENIED) return undefined;

@@ -211,14 +211,16 @@ describe('the sweep drains the deferred-work queue', () => {
   }, 120_000);
 
   it('drains a queue larger than one invocation has time for over several, each change judged once', async () => {
-    const { client, keys } = await objects('drain-big', 110);
+    // One more than an item holds (50, shared/pipeline/deferred.ts) after the cap's one, and a few: two items,
+    // so that a run taking one must leave the other queued for a later run.
+    const { client, keys } = await objects('drain-big', 55);
     cloud.setConfig({ maxRemediationsPerInvocation: 1 });
     await oneRange(async () => {
       for (const key of keys) await client.putACL(key, 'public-read');
     });
     // The cap let one change through: the rest waits in items of at most 50.
     const waiting = await publicCount(client, keys);
-    expect(waiting).toBeGreaterThan(100);
+    expect(waiting).toBeGreaterThan(50);
 
     // A run with no time to spare takes one item and leaves the rest queued, until none is left.
     cloud.setConfig({ maxRemediationsPerInvocation: 200 });
@@ -230,7 +232,7 @@ describe('the sweep drains the deferred-work queue', () => {
     }
     expect(drained.at(-1)).toBe(0);
     expect(drained.slice(0, -1).every((n) => n === 1)).toBe(true);
-    expect(drained.length).toBeGreaterThanOrEqual(4);
+    expect(drained.length).toBeGreaterThanOrEqual(3);
     // Each run finished at most one item's 50 changes, and the last found none left.
     const done = left.slice(1).map((n, i) => (left[i] as number) - n);
     expect(done.every((n) => n >= 0 && n <= 50)).toBe(true);
@@ -238,7 +240,7 @@ describe('the sweep drains the deferred-work queue', () => {
     cloud.logTriggers.resume();
     await cloud.settle();
     const per = await recordsPerChange('drain-big');
-    expect(per).toHaveLength(110);
+    expect(per).toHaveLength(55);
     expect(per.every((n) => n === 1)).toBe(true);
     cloud.setConfig({});
   }, 180_000);
