@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { compilePattern, type EventMatcher } from '../events/eventbridge-pattern';
 
@@ -119,33 +121,46 @@ const defaultSBin = (): string => {
 /** Runs `s preview -o json --silent` (--silent keeps the root-user WARN line out of the JSON). */
 export function renderSYaml(file: string, options: RenderOptions = {}): Promise<unknown> {
   const path = resolve(file);
-  return new Promise((done, fail) => {
-    execFile(
+  // `s` writes to files, not pipes: one whose parent ended mid-render (a test worker torn down) spun on a
+  // broken pipe for an hour, a core and gigabytes each; with files it finishes its render and exits.
+  const outputs = mkdtempSync(join(tmpdir(), 'ossguard-s-preview-'));
+  const files = [join(outputs, 'stdout'), join(outputs, 'stderr')] as const;
+  const [out, err] = [openSync(files[0], 'w'), openSync(files[1], 'w')];
+  return new Promise<unknown>((done, fail) => {
+    const child = spawn(
       process.execPath,
       [options.sBin ?? defaultSBin(), 'preview', '-o', 'json', '--silent', '-t', basename(path)],
-      {
-        cwd: dirname(path),
-        env: { ...process.env, ...options.env },
-        timeout: options.timeoutMs ?? 60_000,
-        // `s` may not stop on SIGTERM; one that spun on past its timeout ate a core for half an hour here.
-        killSignal: 'SIGKILL',
-        maxBuffer: 32 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        // `s` prints its errors on stdout and exits 1; a pre-3.x `edition` prints nothing and exits 0.
-        const output = `${stdout}${stderr}`.trim();
-        if (error) return fail(new SYamlError(`s preview failed for ${path}: ${output || error.message}`));
-        try {
-          done(JSON.parse(stdout));
-        } catch {
-          fail(
-            new SYamlError(
-              `s preview printed no JSON for ${path} (is edition 3.0.0?): ${output.slice(0, 500)}`,
-            ),
-          );
-        }
-      },
+      { cwd: dirname(path), env: { ...process.env, ...options.env }, stdio: ['ignore', out, err] },
     );
+    // `s` may not stop on SIGTERM; one that spun on past its timeout ate a core for half an hour here.
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    let settled = false;
+    const settle = (failure: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const [stdout, stderr] = files.map((name) => readFileSync(name, 'utf8'));
+      rmSync(outputs, { recursive: true, force: true });
+      // `s` prints its errors on stdout and exits 1; a pre-3.x `edition` prints nothing and exits 0.
+      const output = `${stdout}${stderr}`.trim();
+      if (failure) return fail(new SYamlError(`s preview failed for ${path}: ${output || failure}`));
+      try {
+        done(JSON.parse(stdout ?? ''));
+      } catch {
+        fail(
+          new SYamlError(
+            `s preview printed no JSON for ${path} (is edition 3.0.0?): ${output.slice(0, 500)}`,
+          ),
+        );
+      }
+    };
+    child.once('error', (error) => settle(error.message));
+    child.once('exit', (code, signal) =>
+      settle(code === 0 ? undefined : `exited ${signal ? `on ${signal}` : `with ${code}`}`),
+    );
+  }).finally(() => {
+    closeSync(out);
+    closeSync(err);
   });
 }
 
