@@ -22,8 +22,13 @@ import { type LiveKey, liveKey } from './live-key';
  */
 export const LEAK_LOOKBACK_MS = 90 * 24 * 3_600_000;
 
-/** How many times one finding is judged again after its key was switched back on: bounds the ledger walk. */
-const MAX_REJUDGEMENTS = 50;
+/**
+ * How many times one finding is judged again after its key was switched back on: bounds the ledger walk. A run
+ * judges at most one more round a finding, and the sweep's timer runs hourly (s.yaml), so one round an hour of
+ * the window is a bound that switching a key on again and again cannot exhaust: past a smaller cap, the key
+ * stayed on with no alert.
+ */
+const MAX_REJUDGEMENTS = LEAK_LOOKBACK_MS / 3_600_000;
 
 /**
  * The sweep's leak step: Security Center publishes no event for a finding (F-SAS-NO-LEAK-EVENTS), so the
