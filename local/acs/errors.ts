@@ -28,7 +28,12 @@ export class AcsError extends Error {
   }
 }
 
-const spec = (status: number, code: string, message: string): ErrorSpec => ({ status, code, message });
+/** An error as its product documents it: HTTP status, code and message. */
+export const errorSpec = (status: number, code: string, message: string): ErrorSpec => ({
+  status,
+  code,
+  message,
+});
 
 /**
  * Codes: the common (product "Public") error list of error-center.alibabacloud.com as the Terraform alicloud
@@ -39,55 +44,71 @@ const spec = (status: number, code: string, message: string): ErrorSpec => ({ st
  */
 export const GATEWAY_ERRORS = {
   // Status UNVERIFIED: public clients and fixtures show both 400 and 403.
-  SignatureDoesNotMatch: spec(
+  SignatureDoesNotMatch: errorSpec(
     400,
     'SignatureDoesNotMatch',
     'Specified signature is not matched with our calculation.',
   ),
   // UNVERIFIED status and message: what the gateway answers a missing or malformed V3 Authorization header.
-  IncompleteSignature: spec(
+  IncompleteSignature: errorSpec(
     400,
     'IncompleteSignature',
     'The request signature does not conform to Aliyun standards.',
   ),
   // UNVERIFIED status and message; the code is in the public common-error list.
-  InvalidSignatureMethod: spec(400, 'InvalidSignatureMethod', 'Specified signature method is not supported.'),
-  InvalidAccessKeyIdNotFound: spec(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'),
-  InvalidAccessKeyIdInactive: spec(400, 'InvalidAccessKeyId.Inactive', 'Specified access key is disabled.'),
-  InvalidSecurityTokenExpired: spec(
+  InvalidSignatureMethod: errorSpec(
+    400,
+    'InvalidSignatureMethod',
+    'Specified signature method is not supported.',
+  ),
+  InvalidAccessKeyIdNotFound: errorSpec(
+    404,
+    'InvalidAccessKeyId.NotFound',
+    'Specified access key is not found.',
+  ),
+  InvalidAccessKeyIdInactive: errorSpec(
+    400,
+    'InvalidAccessKeyId.Inactive',
+    'Specified access key is disabled.',
+  ),
+  InvalidSecurityTokenExpired: errorSpec(
     400,
     'InvalidSecurityToken.Expired',
     'Specified SecurityToken is expired.',
   ),
-  InvalidSecurityTokenMismatch: spec(
+  InvalidSecurityTokenMismatch: errorSpec(
     400,
     'InvalidSecurityToken.MismatchWithAccessKey',
     'Specified SecurityToken mismatch with the AccessKey.',
   ),
   // UNVERIFIED status and message; the code is in the public common-error list.
-  MissingSecurityToken: spec(400, 'MissingSecurityToken', 'SecurityToken is mandatory for this action.'),
+  MissingSecurityToken: errorSpec(400, 'MissingSecurityToken', 'SecurityToken is mandatory for this action.'),
   // UNVERIFIED status for the three below; codes and messages from the SMS error table.
-  InvalidTimeStampExpired: spec(
+  InvalidTimeStampExpired: errorSpec(
     400,
     'InvalidTimeStamp.Expired',
     'Specified time stamp or date value is expired.',
   ),
   // UNVERIFIED message.
-  InvalidTimeStampFormat: spec(
+  InvalidTimeStampFormat: errorSpec(
     400,
     'InvalidTimeStamp.Format',
     'Specified time stamp or date value is not well formatted.',
   ),
-  SignatureNonceUsed: spec(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'),
+  SignatureNonceUsed: errorSpec(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'),
   // UNVERIFIED status.
-  InvalidActionNotFound: spec(
+  InvalidActionNotFound: errorSpec(
     404,
     'InvalidAction.NotFound',
     'Specified api is not found, please check your url and method.',
   ),
   // UNVERIFIED status.
-  InvalidVersion: spec(400, 'InvalidVersion', 'Specified parameter Version is not valid.'),
-  InternalError: spec(500, 'InternalError', 'The request processing has failed due to some unknown error.'),
+  InvalidVersion: errorSpec(400, 'InvalidVersion', 'Specified parameter Version is not valid.'),
+  InternalError: errorSpec(
+    500,
+    'InternalError',
+    'The request processing has failed due to some unknown error.',
+  ),
 } as const;
 
 /** Anything else a handler throws is the emulator's bug, answered as the gateway answers its own. */
@@ -96,11 +117,11 @@ export const asAcsError = (error: unknown): AcsError =>
 
 /** `Missing{ParameterName}` (public common-error list); the message wording is UNVERIFIED. */
 export const missingParameter = (name: string): AcsError =>
-  new AcsError(spec(400, `Missing${name}`, `${name} is mandatory for this action.`));
+  new AcsError(errorSpec(400, `Missing${name}`, `${name} is mandatory for this action.`));
 
 /** A parameter with a value the API does not accept; per-parameter codes exist but are not documented for all. */
 export const invalidParameter = (name: string, why: string): AcsError =>
-  new AcsError(spec(400, 'InvalidParameter', `The parameter "${name}" is invalid: ${why}`));
+  new AcsError(errorSpec(400, 'InvalidParameter', `The parameter "${name}" is invalid: ${why}`));
 
 /**
  * The error body. `Recommend` points at the troubleshooting page as real responses do; its query format is

@@ -36,20 +36,23 @@ export interface PopCall extends PopOperation {
 /** Returns the response fields besides `RequestId`, or throws AcsError. */
 export type PopHandler = (call: PopCall) => Record<string, unknown>;
 
-export interface PopServerOptions {
+/** What the local cloud gives every POP emulator. */
+export interface PopEmulatorOptions {
   identities: IdentityStore;
-  /** Product code, for the `Recommend` link of errors (`Ram`, `Ims`, `Actiontrail`). */
-  product: (version: string) => string;
-  /** The `HostId` of errors: the service endpoint the real API answers on. */
-  hostId: (version: string) => string;
-  /** The handler for `x-acs-action` at API `x-acs-version`, if the emulator implements it. */
-  route: (version: string, action: string) => PopHandler | undefined;
-  versions: readonly string[];
   /** Delay before each answer. */
   latencyMs?: number;
   intercept?: Intercept;
   /** The server's clock, for the x-acs-date skew check; tests move it to exercise InvalidTimeStamp.Expired. */
   clock?: () => Date;
+}
+
+/** What an emulated product answers as: its API versions and what its errors name. */
+export interface PopProduct {
+  versions: readonly string[];
+  /** Product code, for the `Recommend` link of errors (`Ram`, `Ims`, `Actiontrail`). */
+  product: (version: string) => string;
+  /** The `HostId` of errors: the service endpoint the real API answers on. */
+  hostId: (version: string) => string;
 }
 
 /** Form bodies are how RPC-style `callApi` sends parameters when it has a `body` (reqBodyType formData). */
@@ -82,14 +85,20 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
 /**
  * An HTTP server speaking the POP (RPC-style, JSON) protocol the Alibaba SDKs use: it routes on the
  * `x-acs-action` / `x-acs-version` headers, verifies the V3 signature against the identity store and renders
- * successes as `{RequestId, …}` and failures as the gateway's JSON error. Emulators supply the handlers.
+ * successes as `{RequestId, …}` and failures as the gateway's JSON error. Each emulator extends it and
+ * supplies `route`: the handler for `x-acs-action` at API `x-acs-version`, if it implements it.
  */
-export class PopServer extends HttpEmulator {
+export abstract class PopEmulator extends HttpEmulator {
   private readonly nonces = new NonceRegistry();
 
-  constructor(private readonly options: PopServerOptions) {
+  protected constructor(
+    private readonly pop: PopProduct,
+    private readonly popOptions: PopEmulatorOptions,
+  ) {
     super();
   }
+
+  protected abstract route(version: string, action: string): PopHandler | undefined;
 
   protected async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID().toUpperCase();
@@ -113,14 +122,13 @@ export class PopServer extends HttpEmulator {
         version,
         params: paramsOf(url.searchParams, headers['content-type'], body),
       };
-      if (this.options.latencyMs) await sleep(this.options.latencyMs);
+      if (this.popOptions.latencyMs) await sleep(this.popOptions.latencyMs);
 
-      if (!this.options.versions.includes(version))
-        throw new AcsError(GATEWAY_ERRORS.InvalidVersion, version);
-      const handler = this.options.route(version, op.action);
+      if (!this.pop.versions.includes(version)) throw new AcsError(GATEWAY_ERRORS.InvalidVersion, version);
+      const handler = this.route(version, op.action);
       if (!handler) throw new AcsError(GATEWAY_ERRORS.InvalidActionNotFound, op.action);
 
-      const fault = this.options.intercept?.(op);
+      const fault = this.popOptions.intercept?.(op);
       if (fault === 'reset') {
         request.socket.destroy();
         return;
@@ -130,8 +138,8 @@ export class PopServer extends HttpEmulator {
 
       const caller = authenticate(
         { method: request.method ?? 'GET', path: rawPath, query: [...url.searchParams], headers, body },
-        this.options.identities,
-        this.options.clock?.() ?? new Date(),
+        this.popOptions.identities,
+        this.popOptions.clock?.() ?? new Date(),
         this.nonces,
       );
       const result = handler({
@@ -146,7 +154,7 @@ export class PopServer extends HttpEmulator {
       const failure = asAcsError(error);
       reply(
         failure.status,
-        errorBody(failure, requestId, this.options.hostId(version), this.options.product(version)),
+        errorBody(failure, requestId, this.pop.hostId(version), this.pop.product(version)),
         failure.retryAfterMs,
       );
     }

@@ -1,22 +1,18 @@
 import type { EmittedRecord } from '../../shared/events/actiontrail-event';
 import { AcsError, GATEWAY_ERRORS } from '../acs/errors';
-import { type Intercept, type PopHandler, PopServer } from '../acs/server';
+import { PopEmulator, type PopEmulatorOptions, type PopHandler } from '../acs/server';
 import type { IdentityStore } from '../identity';
 import { recipientOf } from '../recipient';
 import { lookupEvents } from './lookup';
 import { RateLimiter, type ThrottleStats } from './throttle';
 import { TrailCatalog } from './trails';
 
-export interface ActionTrailEmulatorOptions {
+export interface ActionTrailEmulatorOptions extends PopEmulatorOptions {
   identities: IdentityStore;
   /** Every record the local bus has seen, oldest first. */
   history: () => readonly EmittedRecord[];
   /** LookupEvents calls each caller may make per second: 2 (F-ACTIONTRAIL-LOOKUP-RATE). */
   ratePerSecond?: number;
-  /** Delay before each answer. */
-  latencyMs?: number;
-  /** Fault injection: runs before authentication, for every routed call. */
-  intercept?: Intercept;
   /** The server clock: the signature's x-acs-date check, LookupEvents' default window and the throttle. */
   clock?: () => Date;
   /**
@@ -47,48 +43,37 @@ function trailHandler(trails: ActionTrailEmulatorOptions['trails'], action: stri
 }
 
 /** ActionTrail's LookupEvents (2020-07-06) over the local event history, with its per-caller rate limit. */
-export class ActionTrailEmulator {
-  private readonly server: PopServer;
+export class ActionTrailEmulator extends PopEmulator {
   private readonly limiter: RateLimiter;
+  private readonly clock: () => Date;
   /** The per-caller limit this emulator enforces. */
   readonly ratePerSecond: number;
 
-  constructor(options: ActionTrailEmulatorOptions) {
+  constructor(private readonly options: ActionTrailEmulatorOptions) {
     const clock = options.clock ?? (() => new Date());
+    super(
+      {
+        versions: [VERSION],
+        product: () => 'Actiontrail',
+        hostId: () => 'actiontrail.cn-hangzhou.aliyuncs.com',
+      },
+      { ...options, clock },
+    );
+    this.clock = clock;
     this.ratePerSecond = options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
     this.limiter = new RateLimiter(this.ratePerSecond);
-    this.server = new PopServer({
-      identities: options.identities,
-      versions: [VERSION],
-      product: () => 'Actiontrail',
-      hostId: () => 'actiontrail.cn-hangzhou.aliyuncs.com',
-      route: (_version, action) =>
-        action === 'LookupEvents'
-          ? (call) => {
-              const now = clock();
-              const wait = this.limiter.admit(
-                `${call.caller.kind}:${call.caller.principalId}`,
-                now.getTime(),
-              );
-              if (wait > 0) throw new AcsError(THROTTLING, undefined, { retryAfterMs: wait });
-              // Each account's event history holds the events of its own resources (F-ORG-TRAIL-RECIPIENT).
-              const history = options.history().filter((r) => recipientOf(r) === call.caller.accountId);
-              return { ...lookupEvents(history, call.params, now) };
-            }
-          : trailHandler(options.trails, action),
-      clock,
-      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-      ...(options.intercept ? { intercept: options.intercept } : {}),
-    });
   }
 
-  /** Resolves to the endpoint URL, e.g. `http://127.0.0.1:40123`. */
-  listen(port?: number, host?: string): Promise<string> {
-    return this.server.listen(port, host);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
+  protected route(_version: string, action: string): PopHandler | undefined {
+    if (action !== 'LookupEvents') return trailHandler(this.options.trails, action);
+    return (call) => {
+      const now = this.clock();
+      const wait = this.limiter.admit(`${call.caller.kind}:${call.caller.principalId}`, now.getTime());
+      if (wait > 0) throw new AcsError(THROTTLING, undefined, { retryAfterMs: wait });
+      // Each account's event history holds the events of its own resources (F-ORG-TRAIL-RECIPIENT).
+      const history = this.options.history().filter((r) => recipientOf(r) === call.caller.accountId);
+      return { ...lookupEvents(history, call.params, now) };
+    };
   }
 
   /** LookupEvents calls seen so far, for tests of a client's pacing. */

@@ -1,12 +1,10 @@
 import { AcsError } from '../acs/errors';
-import { type Intercept, type PopCall, PopServer } from '../acs/server';
+import { type PopCall, PopEmulator, type PopEmulatorOptions, type PopHandler } from '../acs/server';
 import type { Caller, IdentityStore } from '../identity';
 
-export interface KmsEmulatorOptions {
+export interface KmsEmulatorOptions extends PopEmulatorOptions {
   identities: IdentityStore;
   region: string;
-  latencyMs?: number;
-  intercept?: Intercept;
   /**
    * RAM authorisation after authentication (`kms:<Action>` on the secret's ARN): false answers Forbidden.RAM.
    * Without it every caller may do everything.
@@ -58,37 +56,25 @@ const PREVIOUS = 'ACSPrevious';
 
 /**
  * KMS Secrets Manager's GetSecretValue, CreateSecret and PutSecretValue (F-KMS-GETSECRETVALUE,
- * F-KMS-CREATESECRET, F-KMS-PUTSECRETVALUE), signed requests only (ACS3, verified by PopServer like the RAM and
+ * F-KMS-CREATESECRET, F-KMS-PUTSECRETVALUE), signed requests only (ACS3, verified by PopEmulator like the RAM and
  * ActionTrail emulators), answering the documented response fields. Generic secrets only, rotated by hand
  * (PutSecretValue); no KMS instance.
  */
-export class KmsEmulator {
+export class KmsEmulator extends PopEmulator {
   private readonly secrets = new Map<string, StoredSecret>();
-  private readonly server: PopServer;
 
   constructor(private readonly options: KmsEmulatorOptions) {
-    this.server = new PopServer({
-      identities: options.identities,
-      versions: [KMS_VERSION],
-      product: () => 'Kms',
-      hostId: () => `kms.${options.region}.aliyuncs.com`,
-      route: (_version, action) => {
-        if (action === 'GetSecretValue') return (call) => this.getSecretValue(call);
-        if (action === 'CreateSecret') return (call) => this.createSecret(call);
-        if (action === 'PutSecretValue') return (call) => this.putSecretValue(call);
-        return undefined;
-      },
-      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-      ...(options.intercept ? { intercept: options.intercept } : {}),
-    });
+    super(
+      { versions: [KMS_VERSION], product: () => 'Kms', hostId: () => `kms.${options.region}.aliyuncs.com` },
+      options,
+    );
   }
 
-  listen(port?: number, host?: string): Promise<string> {
-    return this.server.listen(port, host);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
+  protected route(_version: string, action: string): PopHandler | undefined {
+    if (action === 'GetSecretValue') return (call) => this.getSecretValue(call);
+    if (action === 'CreateSecret') return (call) => this.createSecret(call);
+    if (action === 'PutSecretValue') return (call) => this.putSecretValue(call);
+    return undefined;
   }
 
   /** Setup, not a call: a secret as an administrator would have created it. */

@@ -1,7 +1,7 @@
 import { isAllowed, parseRamPolicy, type RamStatement } from '../../shared/deployment/ram-policy';
 import { buildRecord, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { AcsError, asAcsError } from '../acs/errors';
-import { type Intercept, type PopCall, type PopHandler, PopServer } from '../acs/server';
+import { type PopCall, PopEmulator, type PopEmulatorOptions, type PopHandler } from '../acs/server';
 import type { EventSink } from '../eventbus/bus';
 import type { Caller, IdentityStore } from '../identity';
 import { withRecipient } from '../recipient';
@@ -20,16 +20,10 @@ import { GROUP_MEMBERSHIP_ACTIONS, POLICY_ACTIONS } from './policies';
 import { ROLE_ACTIONS } from './roles';
 import { USER_ACTIONS, USER_TAG_ACTIONS } from './users';
 
-export interface RamEmulatorOptions {
+export interface RamEmulatorOptions extends PopEmulatorOptions {
   identities: IdentityStore;
   /** Where write calls are published as ActionTrail events; none are published without it. */
   events?: EventSink;
-  /** Delay before each answer. */
-  latencyMs?: number;
-  /** Fault injection: runs before authentication, for every routed call. */
-  intercept?: Intercept;
-  /** The server clock for the signature's x-acs-date check. */
-  clock?: () => Date;
   /**
    * RAM authorisation after authentication (`ram:<Action>` for RAM and IMS alike, on the ARN of the user,
    * role or policy the call names): false answers NoPermission. Without it every caller may do everything.
@@ -93,31 +87,19 @@ function resourceOf(api: RamApi, params: Params, identities: IdentityStore): str
  * a key created here signs requests to every emulator, a key disabled here stops working everywhere. Every
  * write, successful or refused after authentication, is published as one ActionTrail event.
  */
-export class RamEmulator {
+export class RamEmulator extends PopEmulator {
   /** Each account's roles and policies; a call acts in the account of the key that signed it. */
   private readonly catalogs = new Map<string, RoleCatalog>();
-  private readonly server: PopServer;
 
   constructor(private readonly options: RamEmulatorOptions) {
-    this.server = new PopServer({
-      identities: options.identities,
-      versions: [...APIS.keys()],
-      product: (version) => APIS.get(version)?.api.serviceName ?? RAM.serviceName,
-      hostId: (version) => APIS.get(version)?.api.host ?? RAM.host,
-      route: (version, action) => this.route(version, action),
-      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-      ...(options.intercept ? { intercept: options.intercept } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
-  }
-
-  /** Resolves to the endpoint URL, e.g. `http://127.0.0.1:40123`; SDK configs take its host as `endpoint`. */
-  listen(port?: number, host?: string): Promise<string> {
-    return this.server.listen(port, host);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
+    super(
+      {
+        versions: [...APIS.keys()],
+        product: (version) => APIS.get(version)?.api.serviceName ?? RAM.serviceName,
+        hostId: (version) => APIS.get(version)?.api.host ?? RAM.host,
+      },
+      options,
+    );
   }
 
   /** The RAM catalog of an account (created empty on first use). */
@@ -223,7 +205,7 @@ export class RamEmulator {
     );
   }
 
-  private route(version: string, action: string): PopHandler | undefined {
+  protected route(version: string, action: string): PopHandler | undefined {
     const entry = APIS.get(version);
     const spec = entry?.actions.get(action);
     if (!entry || !spec) return undefined;

@@ -1,6 +1,5 @@
-import type { ErrorSpec } from '../acs/errors';
-import { AcsError, invalidParameter } from '../acs/errors';
-import { type Intercept, type PopCall, PopServer } from '../acs/server';
+import { AcsError, errorSpec, invalidParameter } from '../acs/errors';
+import { type PopCall, PopEmulator, type PopEmulatorOptions, type PopHandler } from '../acs/server';
 import type { Caller, IdentityStore } from '../identity';
 
 /** One account of the local Resource Directory, in ListAccounts' fields (F-RD-LISTACCOUNTS). */
@@ -13,7 +12,7 @@ export interface DirectoryAccount {
   status: 'CreateSuccess' | 'InviteSuccess';
 }
 
-export interface ResourceManagerEmulatorOptions {
+export interface ResourceManagerEmulatorOptions extends PopEmulatorOptions {
   identities: IdentityStore;
   /** The management account: the one that enabled the directory. */
   managementAccountId: string;
@@ -22,8 +21,6 @@ export interface ResourceManagerEmulatorOptions {
   accounts: () => readonly DirectoryAccount[];
   /** RAM permission of a RAM user or role of the management account (`resourcemanager:<Action>`). */
   authorize?: (caller: Caller, action: string, resource: string) => boolean;
-  latencyMs?: number;
-  intercept?: Intercept;
 }
 
 /** Resource Manager 2020-03-31 on resourcemanager.aliyuncs.com (F-RD-LISTACCOUNTS). */
@@ -33,22 +30,20 @@ const ROOT_FOLDER_ID = 'r-local0001';
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 10;
 
-const spec = (status: number, code: string, message: string): ErrorSpec => ({ status, code, message });
-
 /** F-RD-ERRORS: the member's refusal is UNVERIFIED for ListAccounts (the code other RD APIs answer). */
 export const RD_ERRORS = {
-  MemberAccount: spec(
+  MemberAccount: errorSpec(
     409,
     'NoPermission.ResourceDirectory.MemberAccount',
     'ResourceDirectory Member Account is not authorized to perform this operation.',
   ),
-  NotInUse: spec(
+  NotInUse: errorSpec(
     404,
     'ResourceDirectoryNotInUse',
     'The specified account is not an Alibaba Cloud account or a member account of the resource directory.',
   ),
   // UNVERIFIED: the RAM refusal of a management account's RAM user without resourcemanager permission.
-  NoPermission: spec(403, 'NoPermission', 'You are not authorized to perform this operation.'),
+  NoPermission: errorSpec(403, 'NoPermission', 'You are not authorized to perform this operation.'),
 };
 
 function pageParam(
@@ -68,32 +63,20 @@ function pageParam(
  * The Resource Directory the local accounts form: A enabled it and manages it, the members joined it.
  * ListAccounts answers the management account only; GetResourceDirectory answers every account in it.
  */
-export class ResourceManagerEmulator {
-  private readonly server: PopServer;
+export class ResourceManagerEmulator extends PopEmulator {
   private readonly createTime = new Date().toISOString();
 
   constructor(private readonly options: ResourceManagerEmulatorOptions) {
-    this.server = new PopServer({
-      identities: options.identities,
-      versions: [VERSION],
-      product: () => 'ResourceManager',
-      hostId: () => 'resourcemanager.aliyuncs.com',
-      route: (_version, action) => {
-        if (action === 'ListAccounts') return (call) => this.listAccounts(call);
-        if (action === 'GetResourceDirectory') return (call) => this.getResourceDirectory(call);
-        return undefined;
-      },
-      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-      ...(options.intercept ? { intercept: options.intercept } : {}),
-    });
+    super(
+      { versions: [VERSION], product: () => 'ResourceManager', hostId: () => 'resourcemanager.aliyuncs.com' },
+      options,
+    );
   }
 
-  listen(port?: number, host?: string): Promise<string> {
-    return this.server.listen(port, host);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
+  protected route(_version: string, action: string): PopHandler | undefined {
+    if (action === 'ListAccounts') return (call) => this.listAccounts(call);
+    if (action === 'GetResourceDirectory') return (call) => this.getResourceDirectory(call);
+    return undefined;
   }
 
   private member(caller: Caller): DirectoryAccount {

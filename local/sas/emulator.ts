@@ -1,5 +1,5 @@
 import { AcsError, invalidParameter, missingParameter } from '../acs/errors';
-import { type Intercept, type PopCall, PopServer } from '../acs/server';
+import { type PopCall, PopEmulator, type PopEmulatorOptions, type PopHandler } from '../acs/server';
 import type { Caller, IdentityStore } from '../identity';
 
 const VERSION = '2018-12-03';
@@ -27,12 +27,10 @@ interface Finding {
   foundAt: number;
 }
 
-export interface SasEmulatorOptions {
+export interface SasEmulatorOptions extends PopEmulatorOptions {
   identities: IdentityStore;
   /** What RAM allows; the leak calls are authorised as their documented actions on `*` (F-SAS-LEAK-LIST). */
   authorize?: (caller: Caller, action: string, resource: string) => boolean;
-  intercept?: Intercept;
-  latencyMs?: number;
 }
 
 /** The RAM action each call is authorised as: the pages name two different prefixes (F-SAS-LEAK-LIST, F-SAS-LEAK-DETAIL). */
@@ -55,32 +53,24 @@ const stamp = (ms: number): string => new Date(ms).toISOString().slice(0, 19).re
  * documented shapes (F-SAS-LEAK-LIST, F-SAS-LEAK-DETAIL) over findings a test plants, behind the same
  * signature check as the other POP emulators.
  */
-export class SasEmulator {
-  private readonly server: PopServer;
+export class SasEmulator extends PopEmulator {
   private readonly findings: Finding[] = [];
   private nextId = 389_357;
 
   constructor(private readonly options: SasEmulatorOptions) {
-    this.server = new PopServer({
-      identities: options.identities,
-      versions: [VERSION],
-      product: () => 'Sas',
-      hostId: () => 'tds.aliyuncs.com',
-      route: (_version, action) => {
-        const handler = { DescribeAccesskeyLeakList: this.list, DescribeAccessKeyLeakDetail: this.detail }[
-          action
-        ];
-        return handler
-          ? (call: PopCall) => {
-              const granted = options.authorize?.(call.caller, ACTIONS[action] ?? '', '*') ?? true;
-              if (!granted) throw new AcsError(NO_PERMISSION, `Action: ${ACTIONS[action]}`);
-              return handler(call);
-            }
-          : undefined;
-      },
-      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-      ...(options.intercept ? { intercept: options.intercept } : {}),
-    });
+    super({ versions: [VERSION], product: () => 'Sas', hostId: () => 'tds.aliyuncs.com' }, options);
+  }
+
+  protected route(_version: string, action: string): PopHandler | undefined {
+    const handler = { DescribeAccesskeyLeakList: this.list, DescribeAccessKeyLeakDetail: this.detail }[
+      action
+    ];
+    if (!handler) return undefined;
+    return (call) => {
+      const granted = this.options.authorize?.(call.caller, ACTIONS[action] ?? '', '*') ?? true;
+      if (!granted) throw new AcsError(NO_PERMISSION, `Action: ${ACTIONS[action]}`);
+      return handler(call);
+    };
   }
 
   /** A finding, as Security Center would make one on seeing the key in a public commit; returns its id. */
@@ -160,14 +150,6 @@ export class SasEmulator {
       ...(finding.leak.whitelisted ? { WhitelistTime: finding.foundAt } : {}),
     };
   };
-
-  listen(port?: number, host?: string): Promise<string> {
-    return this.server.listen(port, host);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
 }
 
 const statusOf = (f: Finding): 'pending' | 'dealed' => (f.leak.whitelisted ? 'dealed' : 'pending');

@@ -21,19 +21,31 @@ export class SlsError extends Error {
   }
 }
 
-const spec = (status: number, code: string, message: string): SlsErrorSpec => ({ status, code, message });
+export const slsErrorSpec = (status: number, code: string, message: string): SlsErrorSpec => ({
+  status,
+  code,
+  message,
+});
 
 export const SLS_ERRORS = {
-  SignatureNotMatch: spec(401, 'SignatureNotMatch', 'Signature not matched.'),
-  Unauthorized: spec(401, 'Unauthorized', 'The request is not authorized.'),
-  InvalidAccessKeyId: spec(401, 'InvalidAccessKeyId', 'The AccessKeyId does not exist or is disabled.'),
-  SecurityTokenExpired: spec(401, 'SecurityTokenExpired', 'The security token has expired.'),
-  RequestTimeExpired: spec(400, 'RequestTimeExpired', 'The request time is too far from the server time.'),
-  ParameterInvalid: spec(400, 'ParameterInvalid', 'A parameter is invalid.'),
-  InvalidCursor: spec(400, 'InvalidCursor', 'The cursor is invalid.'),
-  ProjectNotExist: spec(404, 'ProjectNotExist', 'The project does not exist.'),
-  LogStoreNotExist: spec(404, 'LogStoreNotExist', 'The logstore does not exist.'),
-  ShardNotExist: spec(404, 'ShardNotExist', 'The shard does not exist.'),
-  NotFound: spec(404, 'NotFound', 'The API is not supported by the local SLS emulator.'),
-  InternalServerError: spec(500, 'InternalServerError', 'Internal server error.'),
+  SignatureNotMatch: slsErrorSpec(401, 'SignatureNotMatch', 'Signature not matched.'),
+  Unauthorized: slsErrorSpec(401, 'Unauthorized', 'The request is not authorized.'),
+  InvalidAccessKeyId: slsErrorSpec(
+    401,
+    'InvalidAccessKeyId',
+    'The AccessKeyId does not exist or is disabled.',
+  ),
+  SecurityTokenExpired: slsErrorSpec(401, 'SecurityTokenExpired', 'The security token has expired.'),
+  RequestTimeExpired: slsErrorSpec(
+    400,
+    'RequestTimeExpired',
+    'The request time is too far from the server time.',
+  ),
+  ParameterInvalid: slsErrorSpec(400, 'ParameterInvalid', 'A parameter is invalid.'),
+  InvalidCursor: slsErrorSpec(400, 'InvalidCursor', 'The cursor is invalid.'),
+  ProjectNotExist: slsErrorSpec(404, 'ProjectNotExist', 'The project does not exist.'),
+  LogStoreNotExist: slsErrorSpec(404, 'LogStoreNotExist', 'The logstore does not exist.'),
+  ShardNotExist: slsErrorSpec(404, 'ShardNotExist', 'The shard does not exist.'),
+  NotFound: slsErrorSpec(404, 'NotFound', 'The API is not supported by the local SLS emulator.'),
+  InternalServerError: slsErrorSpec(500, 'InternalServerError', 'Internal server error.'),
 } as const;

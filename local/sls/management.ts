@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Caller, type IdentityStore, newRequestId } from '../identity';
-import { SLS_ERRORS, SlsError, type SlsErrorSpec } from './errors';
+import { SLS_ERRORS, SlsError, slsErrorSpec } from './errors';
 import { parseAuthorization, signLog, stringToSign } from './signature';
 import type { SlsStore } from './store';
 
@@ -22,12 +22,11 @@ export const PERMANENT_TTL = 3650;
 export const LOCAL_PROJECT_HEADER = 'x-ossguard-local-project';
 const MAX_SKEW_MS = 15 * 60_000;
 
-const spec = (status: number, code: string, message: string): SlsErrorSpec => ({ status, code, message });
 // UNVERIFIED (F-SLS-MANAGEMENT-API): these codes, statuses and messages are the local SLS's own.
 const ERRORS = {
-  ProjectAlreadyExist: spec(400, 'ProjectAlreadyExist', 'The project already exists.'),
-  LogStoreAlreadyExist: spec(400, 'LogStoreAlreadyExist', 'The logstore already exists.'),
-  ProjectNotSpecified: spec(400, 'ParameterInvalid', 'The request names no project.'),
+  ProjectAlreadyExist: slsErrorSpec(400, 'ProjectAlreadyExist', 'The project already exists.'),
+  LogStoreAlreadyExist: slsErrorSpec(400, 'LogStoreAlreadyExist', 'The logstore already exists.'),
+  ProjectNotSpecified: slsErrorSpec(400, 'ParameterInvalid', 'The request names no project.'),
 };
 
 export interface LogstoreMeta {

@@ -1,6 +1,5 @@
-import type { ErrorSpec } from '../acs/errors';
-import { AcsError, missingParameter } from '../acs/errors';
-import { type Intercept, type PopCall, PopServer } from '../acs/server';
+import { AcsError, errorSpec, missingParameter } from '../acs/errors';
+import { type PopCall, PopEmulator, type PopEmulatorOptions, type PopHandler } from '../acs/server';
 import type { Caller, IdentityStore } from '../identity';
 import { roleTrusts } from './trust';
 
@@ -13,41 +12,36 @@ export interface TrustedRole {
   maxSessionDuration: number;
 }
 
-export interface StsEmulatorOptions {
+export interface StsEmulatorOptions extends PopEmulatorOptions {
   /** Any linked store: STS authenticates every account's keys and issues sessions in the role's account. */
   identities: IdentityStore;
   /** The role of that name in that account (names compare case-insensitively, as role ARNs are lower case). */
   roleOf: (accountId: string, roleName: string) => TrustedRole | undefined;
   /** The caller's own RAM permission for `sts:AssumeRole` on the role's ARN; without it every caller has it. */
   authorize?: (caller: Caller, action: string, resource: string) => boolean;
-  latencyMs?: number;
-  intercept?: Intercept;
-  clock?: () => Date;
 }
 
 /** STS 2015-04-01 on sts.aliyuncs.com (F-STS-ASSUMEROLE). */
 const VERSION = '2015-04-01';
 
-const spec = (status: number, code: string, message: string): ErrorSpec => ({ status, code, message });
-
 /** F-STS-ASSUMEROLE-ERRORS: codes and messages as the STS pages give them; statuses UNVERIFIED. */
 export const STS_ERRORS = {
-  RootNotAllowed: spec(403, 'NoPermission', 'Roles may not be assumed by root accounts.'),
-  NotAuthorized: spec(
+  RootNotAllowed: errorSpec(403, 'NoPermission', 'Roles may not be assumed by root accounts.'),
+  NotAuthorized: errorSpec(
     403,
     'NoPermission',
     'You are not authorized to do this action. You should be authorized by RAM.',
   ),
-  RoleSessionName: spec(
+  RoleSessionName: errorSpec(
     400,
     'InvalidParameter.RoleSessionName',
     'The parameter RoleSessionName is wrongly formed.',
   ),
   // UNVERIFIED for STS: RAM's code for a missing role (F-RAM-GETROLE).
-  EntityNotExistRole: spec(404, 'EntityNotExist.Role', 'The role does not exist.'),
+  EntityNotExistRole: errorSpec(404, 'EntityNotExist.Role', 'The role does not exist.'),
   // UNVERIFIED: the codes of a malformed RoleArn and of a DurationSeconds out of range.
-  RoleArn: spec(400, 'InvalidParameter.RoleArn', 'The parameter RoleArn is wrongly formed.'),
-  DurationSeconds: spec(
+  RoleArn: errorSpec(400, 'InvalidParameter.RoleArn', 'The parameter RoleArn is wrongly formed.'),
+  DurationSeconds: errorSpec(
     400,
     'InvalidParameter.DurationSeconds',
     'The parameter DurationSeconds is out of range.',
@@ -85,32 +79,15 @@ export function principalArns(caller: Caller): string[] {
  * assume a role of any account when its own permissions allow `sts:AssumeRole` on the role and the role's
  * trust policy names its account or itself; the session then signs requests in the role's account.
  */
-export class StsEmulator {
-  private readonly server: PopServer;
-
+export class StsEmulator extends PopEmulator {
   constructor(private readonly options: StsEmulatorOptions) {
-    this.server = new PopServer({
-      identities: options.identities,
-      versions: [VERSION],
-      product: () => 'Sts',
-      hostId: () => 'sts.aliyuncs.com',
-      route: (_version, action) => {
-        if (action === 'AssumeRole') return (call) => this.assumeRole(call);
-        if (action === 'GetCallerIdentity') return (call) => callerIdentity(call.caller);
-        return undefined;
-      },
-      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
-      ...(options.intercept ? { intercept: options.intercept } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
+    super({ versions: [VERSION], product: () => 'Sts', hostId: () => 'sts.aliyuncs.com' }, options);
   }
 
-  listen(port?: number, host?: string): Promise<string> {
-    return this.server.listen(port, host);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
+  protected route(_version: string, action: string): PopHandler | undefined {
+    if (action === 'AssumeRole') return (call) => this.assumeRole(call);
+    if (action === 'GetCallerIdentity') return (call) => callerIdentity(call.caller);
+    return undefined;
   }
 
   private assumeRole(call: PopCall): Record<string, unknown> {
