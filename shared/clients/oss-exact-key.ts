@@ -8,6 +8,10 @@ import { request as httpsRequest } from 'node:https';
  * (`urllib` `lib/urllib.js`), and `_objectName` strips a leading `/` (`ali-oss` `lib/object.js`): a key
  * such as `a/../b.txt` then fails with SignatureDoesNotMatch, and `/x` would address `x`
  * (F-ALIOSS-PATH-NORMALISED). OSS itself keeps the key as sent (F-OSS-OBJECT-NAMES).
+ *
+ * The pipeline's own small objects (records, intents, marks) go this way too: an ali-oss PutObject or
+ * HeadObject spends about twice the CPU of this request, and a change writes three of them (BENCHMARKS.md,
+ * "burst").
  */
 
 export interface ExactKeyTarget {
@@ -19,13 +23,15 @@ export interface ExactKeyTarget {
 }
 
 export interface ExactKeyCall {
-  method: 'GET' | 'PUT';
+  method: 'GET' | 'PUT' | 'HEAD';
   bucket: string;
   key: string;
-  /** A value-less sub-resource such as `acl`: part of the V1 CanonicalizedResource. */
-  subresource: string;
+  /** A value-less sub-resource such as `acl`: part of the V1 CanonicalizedResource. None: the object itself. */
+  subresource?: string;
   /** `x-oss-*` headers, lower-case names. */
   headers?: Record<string, string>;
+  /** A PUT's content; its Content-Type is signed (F-OSS-SIGNATURE-V1). */
+  body?: { content: Buffer; contentType: string };
 }
 
 /** `res` as ali-oss results carry it, so the request id is read the same way. */
@@ -90,10 +96,10 @@ function authorization(
   const stringToSign = [
     call.method,
     '',
-    '',
+    call.body?.contentType ?? '',
     date,
     ...canonicalHeaders,
-    `/${call.bucket}/${call.key}?${call.subresource}`,
+    `/${call.bucket}/${call.key}${query(call)}`,
   ].join('\n');
   const signature = createHmac('sha1', target.credentials.accessKeySecret)
     .update(stringToSign, 'utf8')
@@ -101,14 +107,29 @@ function authorization(
   return `OSS ${target.credentials.accessKeyId}:${signature}`;
 }
 
+const query = (call: ExactKeyCall): string => (call.subresource ? `?${call.subresource}` : '');
+
 const xmlText = (xml: string, element: string): string | undefined =>
   new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
 
-function serviceError(answer: ExactKeyAnswer): OssServiceError {
+/**
+ * The error document: the body, or for a HEAD (no body) the base64 `x-oss-err` header (F-OSS-ERROR-FORMAT).
+ * A HEAD's 404 is NoSuchKey whatever the header says, as ali-oss reads it (`lib/client.js`, requestError), so
+ * existence checks answer as they did through ali-oss.
+ */
+function errorDocument(answer: ExactKeyAnswer): string {
+  if (answer.body || answer.res.status === 404) return answer.body;
+  const header = answer.res.headers['x-oss-err'];
+  return typeof header === 'string' ? Buffer.from(header, 'base64').toString('utf8') : '';
+}
+
+function serviceError(answer: ExactKeyAnswer, method: ExactKeyCall['method']): OssServiceError {
   const { status, headers } = answer.res;
-  const code = xmlText(answer.body, 'Code') ?? `HTTP${status}`;
+  const document = errorDocument(answer);
+  const headNotFound = method === 'HEAD' && status === 404 ? 'NoSuchKey' : undefined;
+  const code = xmlText(document, 'Code') ?? headNotFound ?? `HTTP${status}`;
   const requestId = headers['x-oss-request-id'];
-  return Object.assign(new Error(xmlText(answer.body, 'Message') ?? `OSS answered ${status}`), {
+  return Object.assign(new Error(xmlText(document, 'Message') ?? `OSS answered ${status}`), {
     name: `${code}Error`,
     code,
     status,
@@ -133,12 +154,13 @@ export function exactKeyRequest(target: ExactKeyTarget, call: ExactKeyCall): Pro
         hostname: url.hostname.replace(/^\[|\]$/g, ''),
         port: url.port,
         method: call.method,
-        path: `${path}?${call.subresource}`,
+        path: `${path}${query(call)}`,
         headers: {
           ...ossHeaders,
           host,
           date,
-          'content-length': '0',
+          ...(call.body ? { 'content-type': call.body.contentType } : {}),
+          'content-length': String(call.body?.content.length ?? 0),
           authorization: authorization(target, call, date, ossHeaders),
         },
       },
@@ -153,7 +175,7 @@ export function exactKeyRequest(target: ExactKeyTarget, call: ExactKeyCall): Pro
             body: Buffer.concat(chunks).toString('utf8'),
           };
           if (status >= 200 && status < 300) resolve(answer);
-          else reject(serviceError(answer));
+          else reject(serviceError(answer, call.method));
         });
       },
     );
@@ -164,7 +186,7 @@ export function exactKeyRequest(target: ExactKeyTarget, call: ExactKeyCall): Pro
       ),
     );
     req.on('error', reject);
-    req.end();
+    req.end(call.body?.content);
   });
 }
 

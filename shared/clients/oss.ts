@@ -2,7 +2,7 @@ import OSS from 'ali-oss';
 import { CloudApiError } from '../errors';
 import type { BucketAcl, ObjectAcl } from '../rules';
 import type { CallLog } from './calllog';
-import { type ExactKeyTarget, exactKeyRequest, grantOf, isIpHost } from './oss-exact-key';
+import { type ExactKeyCall, type ExactKeyTarget, exactKeyRequest, grantOf, isIpHost } from './oss-exact-key';
 import { DEFAULT_RETRY, isRetryable, type RetryOptions, withRetry } from './retry';
 
 /** STS credentials as FC passes them in `context.credentials`. */
@@ -129,12 +129,23 @@ export class OssGateway {
    * OSS accepts (F-ALIOSS-PATH-NORMALISED): a public object whose key it rewrites must not stay public.
    */
   async getObjectAcl(bucket: string, key: string): Promise<ObjectAcl> {
-    const answer = await this.exactKeyCall('GetObjectAcl', bucket, key, 'GET');
+    const answer = await this.exactKeyCall('GetObjectAcl', {
+      method: 'GET',
+      bucket,
+      key,
+      subresource: 'acl',
+    });
     return grantOf(answer) as ObjectAcl;
   }
 
   async putObjectAcl(bucket: string, key: string, acl: ObjectAcl): Promise<void> {
-    await this.exactKeyCall('PutObjectAcl', bucket, key, 'PUT', { 'x-oss-object-acl': acl });
+    await this.exactKeyCall('PutObjectAcl', {
+      method: 'PUT',
+      bucket,
+      key,
+      subresource: 'acl',
+      headers: { 'x-oss-object-acl': acl },
+    });
   }
 
   async getBucketTags(bucket: string): Promise<Record<string, string>> {
@@ -215,15 +226,13 @@ export class OssGateway {
   /** Writes only if the key is free (`x-oss-forbid-overwrite`); `exists` means a record is already there. */
   async putObjectIfAbsent(bucket: string, key: string, body: string): Promise<'created' | 'exists'> {
     try {
-      await this.call(
-        'PutObject',
-        { bucket, objectKey: key },
-        (c) =>
-          c.put(key, Buffer.from(body), {
-            headers: { 'x-oss-forbid-overwrite': 'true', 'Content-Type': 'application/json' },
-          }),
+      await this.exactKeyCall('PutObject', {
+        method: 'PUT',
         bucket,
-      );
+        key,
+        headers: { 'x-oss-forbid-overwrite': 'true' },
+        body: { content: Buffer.from(body), contentType: 'application/json' },
+      });
       return 'created';
     } catch (error) {
       if (error instanceof CloudApiError && error.code === 'FileAlreadyExists') return 'exists';
@@ -233,7 +242,7 @@ export class OssGateway {
 
   async objectExists(bucket: string, key: string): Promise<boolean> {
     try {
-      await this.call('HeadObject', { bucket, objectKey: key }, (c) => c.head(key), bucket);
+      await this.exactKeyCall('HeadObject', { method: 'HEAD', bucket, key });
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -335,21 +344,9 @@ export class OssGateway {
     );
   }
 
-  private exactKeyCall(
-    operation: string,
-    bucket: string,
-    key: string,
-    method: 'GET' | 'PUT',
-    headers?: Record<string, string>,
-  ) {
-    return this.call(operation, { bucket, objectKey: key }, () =>
-      exactKeyRequest(this.factory.exactKeyTarget(this.region), {
-        method,
-        bucket,
-        key,
-        subresource: 'acl',
-        ...(headers ? { headers } : {}),
-      }),
+  private exactKeyCall(operation: string, call: ExactKeyCall) {
+    return this.call(operation, { bucket: call.bucket, objectKey: call.key }, () =>
+      exactKeyRequest(this.factory.exactKeyTarget(this.region), call),
     );
   }
 

@@ -101,7 +101,8 @@ function parseOne(value: unknown, index: number, origin: EventOrigin, options: P
     // Whether this function handles the event is decided before the fields it would need are validated: a
     // record of another event (a legacy one without acsRegion, say) is skipped, not failed. Without a list of
     // names (trail-guard's routes are sorted by name already) nothing is peeked: one validation per record.
-    const peeked = options.accept ? peek(value) : undefined;
+    const envelope = isCloudEvent(value) ? cloudEventEnvelope.parse(value) : undefined;
+    const peeked = options.accept ? peek(value, envelope) : undefined;
     if (peeked?.eventName && !options.accept?.has(peeked.eventName)) {
       return {
         kind: 'ignored',
@@ -111,9 +112,9 @@ function parseOne(value: unknown, index: number, origin: EventOrigin, options: P
         eventName: peeked.eventName,
       };
     }
-    const record = isCloudEvent(value)
-      ? fromCloudEvent(cloudEventEnvelope.parse(value), index)
-      : fromRecord(value, index, origin);
+    const record = envelope
+      ? fromCloudEvent(envelope, index)
+      : fromRecord(recordOf(value, index), index, origin);
     return { kind: 'change', index, record };
   } catch (error) {
     if (error instanceof EventParseError) return { kind: 'invalid', index, error };
@@ -136,9 +137,11 @@ export const cloudEventDedupeKey = (event: { source: string; id: string }): stri
 const isCloudEvent = (value: unknown): value is Json => isObject(value) && 'specversion' in value;
 
 /** The event name and id of a record or CloudEvent, read without judging anything else. */
-function peek(value: unknown): { eventName?: string; eventId?: string } {
+function peek(
+  value: unknown,
+  envelope: CloudEventEnvelope | undefined,
+): { eventName?: string; eventId?: string } {
   if (!isObject(value)) return {};
-  const envelope = isCloudEvent(value) ? cloudEventEnvelope.parse(value) : undefined;
   let data: unknown = envelope ? envelope.data : value;
   if (typeof data === 'string') {
     try {
@@ -196,15 +199,19 @@ interface EnvelopeFacts {
   serviceFromType?: string;
 }
 
+/** A record outside any envelope, validated once (a CloudEvent's record is validated by fromCloudEvent). */
+function recordOf(value: unknown, index: number): ActionTrailRecord {
+  const parsed = actionTrailRecord.safeParse(value);
+  if (!parsed.success) throw new EventParseError('event is not a JSON object', { index });
+  return parsed.data;
+}
+
 function fromRecord(
-  value: unknown,
+  record: ActionTrailRecord,
   index: number,
   origin: EventOrigin,
   envelope?: EnvelopeFacts,
 ): ChangeRecord {
-  const parsed = actionTrailRecord.safeParse(value);
-  if (!parsed.success) throw new EventParseError('event is not a JSON object', { index });
-  const record = parsed.data;
   const { eventName } = record;
   if (!eventName) {
     throw new EventParseError('not an ActionTrail record or CloudEvent: eventName is missing', { index });
