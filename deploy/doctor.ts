@@ -1,6 +1,8 @@
 import FC, * as $FC from '@alicloud/fc20230330';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
+import { ROBOT_MESSAGES_PER_MINUTE } from '../shared/alerts/dingtalk';
+import { routesCover } from '../shared/alerts/router';
 import { AuditWorm } from '../shared/audit/worm';
 import { CallLog } from '../shared/clients/calllog';
 import { organizationApi } from '../shared/clients/organization-api';
@@ -46,6 +48,8 @@ export interface DoctorCheck {
   detail: string;
   /** What to do, when not ok. */
   fix?: string;
+  /** Not ok, yet nothing ossguard needs is missing: printed with `!`, and doctor still exits 0. */
+  warning?: boolean;
 }
 
 /** Every check, in the order doctor prints them, with what it looks at (for `--help`). */
@@ -86,6 +90,10 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
   ],
   ['audit-bucket', "the audit bucket exists and is the account's own"],
   ['audit-retention', 'the audit bucket has a locked WORM retention policy (`ossguard audit lock`)'],
+  [
+    'alerts-critical-email',
+    'with DingTalk configured, every critical alert goes to email too (a warning, not a failure)',
+  ],
 ];
 
 export interface DoctorInput {
@@ -495,6 +503,31 @@ async function auditChecks(
   return checks;
 }
 
+/**
+ * DingTalk takes 20 messages a minute per robot (F-DINGTALK-RATE-LIMIT), shared by every alert; a share is kept
+ * for critical alerts (shared/alerts/ratelimit.ts), but a flood of critical ones, or of alerts from other
+ * senders of the robot, can still use it up, and then only email carries a critical alert. Config alone decides
+ * this, so it is a warning: a setup may mean DingTalk to be the only channel.
+ */
+export function alertChecks(config: OssguardConfig): DoctorCheck {
+  const { dingtalk, email, routes } = config.alerts;
+  const id = 'alerts-critical-email';
+  const title = 'critical alerts go to email as well as DingTalk';
+  if (!dingtalk) return { id, title, ok: true, detail: 'no DingTalk robot configured' };
+  if (email && routesCover(routes, 'email', 'critical'))
+    return { id, title, ok: true, detail: 'every critical alert is emailed too' };
+  const route =
+    '{channel: email, minSeverity: critical} to alerts.routes (or drop alerts.routes: every channel then gets every alert)';
+  return {
+    id,
+    title,
+    ok: false,
+    warning: true,
+    detail: `${email ? 'no route sends every critical alert to email' : 'no email channel'}: DingTalk alone carries critical alerts, and once a flood of alerts uses up its budget (${dingtalk.messagesPerMinute ?? ROBOT_MESSAGES_PER_MINUTE} messages a minute) a critical alert reaches no channel`,
+    fix: email ? `add ${route}` : `configure alerts.email, and add ${route}`,
+  };
+}
+
 export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   const { config, regions, endpoints } = input;
   if (input.local && (!endpoints.actiontrail || !endpoints.sls || !endpoints.ram || !endpoints.fc)) {
@@ -541,6 +574,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     ...functions,
     ...regionChecks(regions, state),
     ...(await auditChecks(input, auditRegion, accountId)),
+    alertChecks(config),
   ];
 }
 

@@ -26,12 +26,12 @@ const helpText = (): string => {
   const width = Math.max(...DOCTOR_CHECKS.map(([id]) => id.length));
   return [
     '',
-    'Checks (each prints ✓ or ✗; a ✗ line ends with its fix):',
+    'Checks (each prints ✓, ✗ or ! for a warning; a ✗ or ! line ends with its fix):',
     ...DOCTOR_CHECKS.map(([id, explains]) => `  ${id.padEnd(width)}  ${explains}`),
     '',
     'The trail settings come from the config (`trail`: name, region, project, retentionDays, ossReadEvents).',
     'Nothing is changed: `ossguard bootstrap`, `s deploy` and `ossguard audit lock` make the checks pass.',
-    'Exit codes: 0 all checks pass, 1 a check fails, 2 unusable input.',
+    'Exit codes: 0 all checks pass (warnings allowed), 1 a check fails, 2 unusable input.',
   ].join('\n');
 };
 
@@ -87,8 +87,9 @@ export const registerDoctor: RegisterCommand = (program, setExit) => {
           continue;
         }
         const fix = check.ok || !check.fix ? '' : ` → fix: ${check.fix}`;
-        process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.title}: ${check.detail}${fix}\n`);
+        const mark = check.ok ? '✓' : check.warning ? '!' : '✗';
+        process.stdout.write(`${mark} ${check.title}: ${check.detail}${fix}\n`);
       }
-      if (checks.some((c) => !c.ok)) setExit(1);
+      if (checks.some((c) => !c.ok && !c.warning)) setExit(1);
     });
 };

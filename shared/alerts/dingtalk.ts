@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { type AttemptOutcome, backoff, defaultSleep, withRetries } from '../retry';
 import type { Severity } from '../severity';
 import { type PostAnswer, postJson } from './post';
-import { SlidingWindowLimiter } from './ratelimit';
+import { carriesCritical, SlidingWindowLimiter } from './ratelimit';
 import {
   bySeverity,
   highestSeverity,
@@ -19,7 +19,8 @@ import type { Alert, AlertChannel, DeliveryResult } from './types';
  * errcode checking (failures mostly come back as HTTP 200), and the robot's limit of 20 messages per minute,
  * after which it blocks for 10 minutes. A burst beyond that budget goes out as digests. The budget is per
  * process unless `sharedBudget` gives one all instances share; a message that finds no room fails at once,
- * and its result says so (README "Alerts under load").
+ * and its result says so (README "Alerts under load"). Part of either budget is kept for messages that carry
+ * a critical alert (shared/alerts/ratelimit.ts, CRITICAL_RESERVE_PERCENT), and those go first.
  */
 
 export interface DingTalkMention {
@@ -206,11 +207,20 @@ function digestChunks(alerts: Alert[], frame: number, sizes: ReadonlyMap<Alert, 
   return chunks;
 }
 
+/** The messages carrying a critical alert first (otherwise in order): they may take the reserved slots. */
+const criticalFirst = (messages: PlannedMessage[]): PlannedMessage[] => [
+  ...messages.filter((message) => carriesCritical(message.alerts)),
+  ...messages.filter((message) => !carriesCritical(message.alerts)),
+];
+
 /**
  * Decides the messages for one batch when `remaining` more may be sent now: each alert on its own while they
  * fit, otherwise the most severe alerts on their own and the rest in as few digests as fit DingTalk's size
- * limit. Every alert is in exactly one message. Only when even the digests alone exceed the budget (hundreds
- * of alerts) does the plan go over it; the channel then reports those beyond it as failed, without waiting.
+ * limit, most severe first. Every alert is in exactly one message, and the messages with a critical alert
+ * come first. Only when even the digests alone exceed the budget (hundreds of alerts) does the plan go over
+ * it; the channel then reports those beyond it as failed, without waiting. With no room left but the slots
+ * kept for critical alerts, a batch is planned as one message (one digest, as far as the size limit allows):
+ * its critical alerts then take a single reserved slot, and lesser alerts in the same digest cost none.
  * Each entry is measured once and only the chosen digests are rendered: a burst of a thousand alerts
  * otherwise rendered every digest once per candidate split (~75 MB of garbage in one instance).
  */
@@ -223,7 +233,8 @@ export function planDingTalkMessages(
   const budget = Math.max(remaining, 1);
   const singles = new Map(alerts.map((alert) => [alert, singleMessage(alert, mentions)]));
   const fits = (message: PlannedMessage): boolean => bodyBytes(message.body) <= MAX_BODY_BYTES;
-  if (alerts.length <= budget && [...singles.values()].every(fits)) return [...singles.values()];
+  if (alerts.length <= budget && [...singles.values()].every(fits))
+    return criticalFirst([...singles.values()]);
 
   const ranked = bySeverity(alerts).map((alert) => singles.get(alert)!);
   const fitting = ranked.filter(fits);
@@ -231,7 +242,7 @@ export function planDingTalkMessages(
   const frame = digestFrameBytes(mentions);
   const sizes = new Map(alerts.map((alert) => [alert, entryBytes(alert)]));
   for (let own = Math.min(fitting.length, budget - 1); ; own--) {
-    const rest = [...fitting.slice(own).flatMap((message) => message.alerts), ...oversized];
+    const rest = bySeverity([...fitting.slice(own).flatMap((message) => message.alerts), ...oversized]);
     const chunks = digestChunks(rest, frame, sizes);
     if (own === 0 || own + chunks.length <= budget) {
       const grouped = chunks.map((chunk, i) => ({
@@ -239,7 +250,7 @@ export function planDingTalkMessages(
         alerts: chunk,
         digest: true,
       }));
-      return [...fitting.slice(0, own), ...grouped];
+      return criticalFirst([...fitting.slice(0, own), ...grouped]);
     }
   }
 }
@@ -289,9 +300,12 @@ export class DingTalkChannel implements AlertChannel {
     this.sharedBudget = options.sharedBudget ?? (() => undefined);
   }
 
-  /** What may be sent now: the process's budget, and the shared one's current window. */
+  /**
+   * What a batch is planned for: what the process's budget and the shared one's current window still allow a
+   * message without a critical alert. Critical messages may go beyond it into the reserved slots.
+   */
   private async remaining(shared: SharedSendBudget | undefined): Promise<number> {
-    const local = this.limiter.remaining();
+    const local = this.limiter.remaining(false);
     if (!shared) return local;
     try {
       return Math.min(local, await shared.remaining());
@@ -301,10 +315,10 @@ export class DingTalkChannel implements AlertChannel {
   }
 
   /** Takes a slot of the shared budget's current window if one is free; never waits for the next window. */
-  private async takeShared(shared: SharedSendBudget | undefined): Promise<boolean> {
+  private async takeShared(shared: SharedSendBudget | undefined, critical: boolean): Promise<boolean> {
     if (!shared) return true;
     try {
-      return (await shared.take()) === 0;
+      return (await shared.take(critical)) === 0;
     } catch {
       return true;
     }
@@ -316,7 +330,8 @@ export class DingTalkChannel implements AlertChannel {
     const shared = this.sharedBudget();
     const remaining = await this.remaining(shared);
     for (const message of planDingTalkMessages(alerts, remaining, this.mentions)) {
-      const delivery = await withRetries((n) => this.attempt(message.body, n, shared), {
+      const critical = carriesCritical(message.alerts);
+      const delivery = await withRetries((n) => this.attempt(message.body, n, shared, critical), {
         maxAttempts: this.maxAttempts,
         sleep: this.sleep,
         now: this.now,
@@ -348,13 +363,16 @@ export class DingTalkChannel implements AlertChannel {
     body: DingTalkMessageBody,
     n: number,
     shared: SharedSendBudget | undefined,
+    critical: boolean,
   ): Promise<AttemptOutcome> {
     // An invocation never sleeps for the robot's budget: a wait of up to a window held a burst's last digest,
     // and the invocation with it, for 13-28 s (BENCHMARKS.md "2026-12-07"). The alert fails here at once, its
     // audit record says so, and the email carries it (README "Alerts under load").
-    if (this.limiter.waitMs() > 0) return { ok: false, error: 'rate budget of the robot used up' };
-    if (!(await this.takeShared(shared)))
-      return { ok: false, error: 'rate budget of the robot used up by other instances' };
+    const whose = critical ? '' : ' for non-critical alerts';
+    if (this.limiter.remaining(critical) === 0)
+      return { ok: false, error: `rate budget of the robot used up${whose}` };
+    if (!(await this.takeShared(shared, critical)))
+      return { ok: false, error: `rate budget of the robot used up${whose} by other instances` };
     this.limiter.record();
     const retry = backoff(this.backoffMs, n);
     let response: PostAnswer;

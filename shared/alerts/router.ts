@@ -8,9 +8,22 @@ export interface AlertRoute {
   rules?: string[];
 }
 
+const wantsSeverity = (route: AlertRoute, severity: Severity): boolean =>
+  atLeast(severity, route.minSeverity ?? 'info');
+const anyRule = (route: AlertRoute): boolean => !route.rules || route.rules.length === 0;
+
 const matches = (route: AlertRoute, alert: Alert): boolean =>
-  atLeast(alert.severity, route.minSeverity ?? 'info') &&
-  (!route.rules || route.rules.length === 0 || alert.rules.some((rule) => route.rules?.includes(rule)));
+  wantsSeverity(route, alert.severity) &&
+  (anyRule(route) || alert.rules.some((rule) => route.rules?.includes(rule)));
+
+/** Whether `channel`, once configured, gets every alert of `severity`, whichever rule fired it. */
+export const routesCover = (
+  routes: readonly AlertRoute[] | undefined,
+  channel: string,
+  severity: Severity,
+): boolean =>
+  !routes ||
+  routes.some((route) => route.channel === channel && wantsSeverity(route, severity) && anyRule(route));
 
 /**
  * Sends each alert to the channels whose routes want it, all channels in parallel. Without routes every

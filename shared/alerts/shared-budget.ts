@@ -1,13 +1,20 @@
 import { createHash } from 'node:crypto';
 import { ALERT_BUDGET_DIR } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
+import { usableSlots } from './ratelimit';
 
 /** A send budget that every instance of every function shares, so that scaling out cannot exceed it. */
 export interface SharedSendBudget {
-  /** Sends the current window still allows. */
+  /**
+   * Sends the current window still allows a message without a critical alert: what a batch is planned for,
+   * so that its critical alerts never need more than the reserved slots (shared/alerts/ratelimit.ts).
+   */
   remaining(): Promise<number>;
-  /** Takes one send: 0 when taken, else the milliseconds until the next window may have room. */
-  take(): Promise<number>;
+  /**
+   * Takes one send for a message that carries a critical alert (any slot) or not (no reserved slot): 0 when
+   * taken, else the milliseconds until the next window may have room.
+   */
+  take(critical: boolean): Promise<number>;
 }
 
 export interface WindowBudgetOptions {
@@ -27,7 +34,11 @@ export interface WindowBudgetOptions {
  * Fixed windows of slots in the audit bucket: a send takes slot `n` of its window by writing
  * `<window>/<n>` with `x-oss-forbid-overwrite` (F-OSS-FORBID-OVERWRITE), which OSS lets exactly one writer
  * create; a writer that finds it taken tries the next. Any 60 s overlaps at most two 60 s windows, so a limit
- * of half the robot's per-minute budget per window keeps every instance together within it.
+ * of half the robot's per-minute budget per window keeps every instance together within it. The last slots
+ * of a window (`reservedForCritical`) are only for messages with a critical alert: a writer without one stops
+ * before them, so no flood of lesser alerts can take them, and which writer may create which slot needs no
+ * coordination beyond the write-once slot itself. Every writer starts at the count of slots taken and takes
+ * the first free one, so the taken slots are always `0..n-1` and the reserved ones are the last to go.
  */
 export class OssWindowBudget implements SharedSendBudget {
   private readonly now: () => number;
@@ -54,12 +65,13 @@ export class OssWindowBudget implements SharedSendBudget {
   }
 
   async remaining(): Promise<number> {
-    return Math.max(0, this.options.limit - (await this.taken(this.window().dir)));
+    return Math.max(0, usableSlots(this.options.limit, false) - (await this.taken(this.window().dir)));
   }
 
-  async take(): Promise<number> {
+  async take(critical: boolean): Promise<number> {
     const { start, dir } = this.window();
-    for (let slot = await this.taken(dir); slot < this.options.limit; slot++) {
+    const usable = usableSlots(this.options.limit, critical);
+    for (let slot = await this.taken(dir); slot < usable; slot++) {
       const at = `${dir}${String(slot).padStart(3, '0')}`;
       if ((await this.options.gateway.putObjectIfAbsent(this.options.bucket, at, '{}')) === 'created')
         return 0;

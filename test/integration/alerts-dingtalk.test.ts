@@ -18,6 +18,7 @@ const robots = Object.fromEntries(
     'lost-response',
     'burst',
     'second-burst',
+    'reserve',
     'mentions',
     'oversized',
   ].map((token) => [token, { secret: SECRET, keywords: ['ossguard'] }]),
@@ -180,11 +181,41 @@ describe('a burst of alerts under the robot rate limit', () => {
     await robot.send(manyAlerts(30));
     clock.advance(10_000);
     const before = clock.sleeps.length;
-    const later = await robot.send(manyAlerts(5).map((a) => ({ ...a, id: `${a.id}-later` })));
+    const later = await robot.send(
+      manyAlerts(5).map((a) => ({ ...a, id: `${a.id}-later`, severity: 'high' as const })),
+    );
     expect(clock.sleeps.slice(before)).toEqual([]);
-    expect(later.every((r) => !r.ok && r.error === 'rate budget of the robot used up')).toBe(true);
-    expect(sink.messages('second-burst')).toHaveLength(20);
+    expect(
+      later.every((r) => !r.ok && r.error === 'rate budget of the robot used up for non-critical alerts'),
+    ).toBe(true);
+    expect(sink.messages('second-burst')).toHaveLength(14);
     expect(sink.requests('second-burst').every((r) => r.errcode === undefined)).toBe(true);
+  });
+
+  it('keeps the last 6 of the robot’s 20 a minute for critical alerts: a flood of others cannot take them', async () => {
+    clock = fakeClock();
+    const robot = channel('reserve');
+    const lesser = manyAlerts(20).map((a) => ({ ...a, severity: 'medium' as const }));
+    const critical = manyAlerts(7).map((a) => ({
+      ...a,
+      id: `${a.id}-critical`,
+      severity: 'critical' as const,
+    }));
+    const results = [];
+    for (const alert of [...lesser, ...critical]) {
+      results.push(...(await robot.send([alert])));
+      clock.advance(1_000);
+    }
+    expect(results.map((r) => r.ok)).toEqual([
+      ...Array(14).fill(true),
+      ...Array(6).fill(false),
+      ...Array(6).fill(true),
+      false,
+    ]);
+    expect(results[14]?.error).toBe('rate budget of the robot used up for non-critical alerts');
+    expect(results[26]?.error).toBe('rate budget of the robot used up');
+    expect(sink.messages('reserve')).toHaveLength(20);
+    expect(sink.requests('reserve').every((r) => r.errcode === undefined)).toBe(true);
   });
 
   it('reports alerts it could not send before the deadline as failed, not dropped silently', async () => {
@@ -194,7 +225,12 @@ describe('a burst of alerts under the robot rate limit', () => {
     await robot.send(manyAlerts(25));
     const late = await robot.send([makeAlert({ id: 'one-too-many' })]);
     expect(late).toEqual([
-      { channel: 'dingtalk', ok: false, attempts: 1, error: 'rate budget of the robot used up' },
+      {
+        channel: 'dingtalk',
+        ok: false,
+        attempts: 1,
+        error: 'rate budget of the robot used up for non-critical alerts',
+      },
     ]);
   });
 });

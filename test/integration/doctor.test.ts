@@ -4,16 +4,19 @@ import { join } from 'node:path';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudTarget } from '../../cli/target';
-import type { DoctorCheck } from '../../deploy/doctor';
+import { alertChecks, type DoctorCheck } from '../../deploy/doctor';
 import { deployedFunctions } from '../../deploy/regions';
 import { createSlsAdmin, type SlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi, type TrailApi } from '../../deploy/trail-api';
 import { LocalCloud } from '../../local/cloud';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
+import { parseConfig } from '../../shared/config/load';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 
 const AUDIT_BUCKET = 'doctor-audit';
+const DINGTALK = { webhook: 'https://oapi.dingtalk.com/robot/send?access_token=fake-token' };
+const EMAIL = { host: 'smtpdm.aliyun.com', from: 'ossguard@example.com', to: ['secops@example.com'] };
 const ARN = (cloud: LocalCloud) => `acs:log:cn-hangzhou:${cloud.identities.accountId}:project/ossguard-trail`;
 
 let cloud: LocalCloud;
@@ -286,6 +289,59 @@ describe('ossguard doctor', () => {
     });
     const [uncovered] = regionChecks(['eu-central-1'], { ...state, logging: false });
     expect(uncovered).toMatchObject({ ok: false, fix: expect.stringContaining('ossguard bootstrap') });
+  });
+
+  it('warns, without failing, when DingTalk is configured and no email route covers critical alerts', async () => {
+    const alerting = join(dir, 'dingtalk-only.config.yaml');
+    writeFileSync(
+      alerting,
+      JSON.stringify({
+        audit: { bucket: AUDIT_BUCKET, region: 'cn-hangzhou' },
+        alerts: { dingtalk: DINGTALK },
+      }),
+    );
+    const { code, checks } = await doctor(alerting);
+    expect(code).toBe(0);
+    expect(checks.filter((c) => !c.ok)).toEqual([
+      expect.objectContaining({
+        id: 'alerts-critical-email',
+        warning: true,
+        fix: expect.stringContaining('configure alerts.email'),
+      }),
+    ]);
+    const text = await runCli('doctor', '--local', '--config', alerting, '--regions', 'cn-hangzhou');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /^! critical alerts go to email as well as DingTalk: no email channel: DingTalk alone carries critical alerts.* → fix: configure alerts\.email/m,
+    );
+    expect(text.stdout).not.toContain('✗');
+  }, 60_000);
+
+  it.each<[string, object, boolean]>([
+    ['no channels', {}, true],
+    ['email alone', { email: EMAIL }, true],
+    ['DingTalk alone', { dingtalk: DINGTALK }, false],
+    ['DingTalk and email, no routes', { dingtalk: DINGTALK, email: EMAIL }, true],
+    [
+      'an email route for high and above',
+      { dingtalk: DINGTALK, email: EMAIL, routes: [{ channel: 'email', minSeverity: 'high' }] },
+      true,
+    ],
+    [
+      'an email route for some rules only',
+      { dingtalk: DINGTALK, email: EMAIL, routes: [{ channel: 'email', rules: ['bucket-acl-public-read'] }] },
+      false,
+    ],
+    [
+      'routes to DingTalk alone',
+      { dingtalk: DINGTALK, email: EMAIL, routes: [{ channel: 'dingtalk' }] },
+      false,
+    ],
+  ])('with %s, says critical alerts are emailed too: %s', (_what, alerts, covered) => {
+    const check = alertChecks(parseConfig(JSON.stringify({ audit: { bucket: AUDIT_BUCKET }, alerts })));
+    expect(check).toMatchObject({ id: 'alerts-critical-email', ok: covered });
+    expect(check.warning ?? false).toBe(!covered);
+    if (!covered) expect(check.fix).toContain('{channel: email, minSeverity: critical}');
   });
 
   it('finds the local cloud as it starts by default provisioned, all but the audit lock', async () => {

@@ -8,7 +8,7 @@ import {
   planDingTalkMessages,
 } from '../../shared/alerts/dingtalk';
 import { EmailChannel, type EmailChannelOptions } from '../../shared/alerts/email';
-import { SlidingWindowLimiter } from '../../shared/alerts/ratelimit';
+import { reservedForCritical, SlidingWindowLimiter, usableSlots } from '../../shared/alerts/ratelimit';
 import { type AlertRoute, AlertRouter } from '../../shared/alerts/router';
 import type { Alert, AlertChannel, DeliveryResult } from '../../shared/alerts/types';
 import { type AttemptOutcome, withRetries } from '../../shared/retry';
@@ -98,6 +98,35 @@ describe('planning DingTalk messages under a budget', () => {
     expect(bytes(plan[0]?.body)).toBeLessThanOrEqual(MAX_BODY_BYTES);
   });
 
+  it('puts the messages with a critical alert first, so that they take the free slots before the rest', () => {
+    const [low, high, critical] = (['low', 'high', 'critical'] as const).map((severity) =>
+      makeAlert({ id: severity, severity }),
+    );
+    const plan = planDingTalkMessages([low!, high!, critical!], 5);
+    expect(plan.map((m) => m.alerts.map((a) => a.id))).toEqual([['critical'], ['low'], ['high']]);
+  });
+
+  it('with only the reserved slots left, plans one digest that carries the critical alert and the rest with it', () => {
+    const lesser = manyAlerts(12).filter((a) => a.severity !== 'critical');
+    const alerts = [...lesser, makeAlert({ id: 'the-critical-one', severity: 'critical' })];
+    const plan = planDingTalkMessages(alerts, 0);
+    expect(plan).toHaveLength(1);
+    expect(plan[0]).toMatchObject({ digest: true, alerts: expect.arrayContaining(alerts) });
+    expect(plan[0]?.alerts[0]?.severity).toBe('critical');
+  });
+
+  it('puts a critical alert too large for one message into the first message, not after the other digests', () => {
+    const huge = makeAlert({
+      id: 'huge-critical',
+      severity: 'critical',
+      facts: Array.from({ length: 60 }, (_, i) => ({ label: `Fact ${i}`, value: '字'.repeat(500) })),
+    });
+    const lesser = manyAlerts(300).filter((a) => a.severity !== 'critical');
+    const plan = planDingTalkMessages([...lesser, huge], 1);
+    expect(plan.length).toBeGreaterThan(1);
+    expect(plan[0]?.alerts).toContain(huge);
+  });
+
   it('for any burst and budget: every alert exactly once, every body under the size limit, within budget unless only digests remain', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 20 }), (count, budget) => {
@@ -108,25 +137,48 @@ describe('planning DingTalk messages under a budget', () => {
         expect(new Set(sent)).toEqual(new Set(alerts));
         for (const message of plan) expect(bytes(message.body)).toBeLessThanOrEqual(MAX_BODY_BYTES);
         if (plan.length > budget) expect(plan.every((m) => m.digest)).toBe(true);
+        const critical = plan.map((m) => m.alerts.some((a) => a.severity === 'critical'));
+        expect(critical).toEqual([...critical].sort((a, b) => Number(b) - Number(a)));
       }),
       { numRuns: 40 },
     );
   });
 });
 
+describe('the share of a DingTalk budget kept for critical alerts', () => {
+  it.each([
+    // limit, reserved, usable without a critical alert
+    [1, 0, 1],
+    [2, 1, 1],
+    [3, 1, 2],
+    [4, 2, 2],
+    [10, 3, 7],
+    [20, 6, 14],
+    [300, 90, 210],
+  ])(
+    'of %i sends keeps %i for messages with a critical alert, and lets others use %i',
+    (limit, reserved, others) => {
+      expect(reservedForCritical(limit)).toBe(reserved);
+      expect(usableSlots(limit, false)).toBe(others);
+      expect(usableSlots(limit, true)).toBe(limit);
+    },
+  );
+});
+
 describe('the sliding-window rate limit', () => {
-  it('allows 20 sends in any minute, then says when the next is allowed', () => {
+  it('allows 20 sends in any minute, the last 6 only for messages with a critical alert', () => {
     const clock = fakeClock(0);
     const limiter = new SlidingWindowLimiter(20, 60_000, clock.now);
     for (let i = 0; i < 20; i++) {
-      expect(limiter.waitMs()).toBe(0);
+      expect(limiter.remaining(true)).toBe(20 - i);
+      expect(limiter.remaining(false)).toBe(Math.max(0, 14 - i));
       limiter.record();
       clock.advance(1_000);
     }
-    expect(limiter.remaining()).toBe(0);
-    expect(limiter.waitMs()).toBe(40_000);
+    expect(limiter.remaining(true)).toBe(0);
     clock.advance(40_000);
-    expect(limiter.remaining()).toBe(1);
+    expect(limiter.remaining(true)).toBe(1);
+    expect(limiter.remaining(false)).toBe(0);
   });
 });
 
