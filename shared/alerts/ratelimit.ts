@@ -6,11 +6,11 @@ import type { Alert } from './types';
  * process's 20 a minute. Without it, ten low or medium alerting changes a minute (object ACLs, say) kept every
  * critical alert off DingTalk. Why 30: a message with a critical alert carries all of its invocation's critical
  * alerts (the planner sends them first, and once only reserved slots remain, as one digest), so 3 slots a
- * window take the critical alerts of three invocations a minute however much else is going on, which critical
+ * window take the critical alerts of three invocations a window however much else is going on, which critical
  * findings (a bucket made public-read-write, an admin policy attached, a root key used) rarely exceed; the other
- * 7 (14 a minute across two windows, which is also what the per-process share allows) still carry a burst of
- * thousands as digests. Critical messages take the lowest free slot like any other, so the reserve is used
- * only once the rest is gone.
+ * 7 (14 a minute across two windows, which is also what the per-process share allows) still carry several
+ * hundred lesser alerts a window as digests (what a burst has beyond them goes by email alone, as before).
+ * Critical messages take the lowest free slot like any other, so the reserve is used only once the rest is gone.
  */
 export const CRITICAL_RESERVE_PERCENT = 30;
 
