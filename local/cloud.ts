@@ -35,6 +35,7 @@ import {
   type DirectoryAccount,
   RESOURCE_DIRECTORY_ID,
   ResourceManagerEmulator,
+  type ResourceManagerEmulatorOptions,
 } from './resourcemanager/emulator';
 import { SasEmulator } from './sas/emulator';
 import { SlsEmulator } from './sls/emulator';
@@ -101,6 +102,8 @@ export interface LocalCloudOptions {
   intercept?: OssEmulatorOptions['intercept'];
   /** Fault injection for RAM/IMS calls (`FaultInjector.ram`). */
   ramIntercept?: RamEmulatorOptions['intercept'];
+  /** Fault injection for Resource Directory calls (ListAccounts). */
+  resourceManagerIntercept?: ResourceManagerEmulatorOptions['intercept'];
   /** How long a log trigger's range collects logs locally, instead of its `triggerInterval`. Default 100 ms. */
   logTriggerIntervalMs?: number;
   /** Fault injection for SLS PullLogs calls. */
@@ -454,6 +457,7 @@ export class LocalCloud {
           status: joinMethod === 'created' ? 'CreateSuccess' : 'InviteSuccess',
         })),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      ...(options.resourceManagerIntercept ? { intercept: options.resourceManagerIntercept } : {}),
       ...latency,
     });
     this.actiontrail = new ActionTrailEmulator({

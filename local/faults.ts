@@ -102,7 +102,7 @@ const POP_INTERNAL = {
 };
 // UNVERIFIED status: the POP gateway's flow-control code is documented, its HTTP status is not (400 and 503 both
 // appear in public clients). openapi-core raises ThrottlingError on the code alone.
-const POP_THROTTLED = {
+export const POP_THROTTLED = {
   status: 400,
   code: 'Throttling.User',
   message: 'Request was denied due to user flow control.',

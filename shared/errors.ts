@@ -52,8 +52,19 @@ export class ConfigValidationError extends GuardError {
   }
 }
 
+/**
+ * Marks a CloudApiError whichever copy of this module made it: each client bundled beside the functions
+ * (scripts/bundle-options.mjs `BESIDE_CLIENTS`: STS and Resource Directory, KMS) carries its own copy of the
+ * class, whose errors a plain `instanceof` would not know (a throttled ListAccounts taken for a refusal).
+ */
+const CLOUD_API_ERROR = Symbol.for('ossguard.CloudApiError');
+
 /** A cloud API call failed. `retryable` separates faults worth retrying (5xx, throttling, network) from refusals. */
 export class CloudApiError extends GuardError {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && CLOUD_API_ERROR in value;
+  }
+
   readonly service: 'oss' | 'ram' | 'ims' | 'actiontrail' | 'fc' | 'sls' | 'sas' | 'sts' | 'resourcemanager';
   readonly operation: string;
   readonly code: string;
@@ -78,6 +89,7 @@ export class CloudApiError extends GuardError {
     this.code = code;
     this.status = status;
     this.retryable = retryable;
+    Object.defineProperty(this, CLOUD_API_ERROR, { value: true });
   }
 
   override get publicMessage(): string {

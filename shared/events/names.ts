@@ -54,11 +54,10 @@ export const BUCKET_TAGGING_EVENTS = [
   'DeleteBucketTagging',
 ] as const;
 
-export const POLICY_GUARD_EVENTS = [
-  'PutBucketPolicy',
-  'DeleteBucketPolicy',
-  ...BUCKET_TAGGING_EVENTS,
-] as const;
+/** The calls that change a bucket's policy: what oss-policy-guard's repair writes over. */
+export const BUCKET_POLICY_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
+
+export const POLICY_GUARD_EVENTS = [...BUCKET_POLICY_EVENTS, ...BUCKET_TAGGING_EVENTS] as const;
 
 /**
  * A key's creation, and every change of its state: a key ossguard disabled must not come back unjudged

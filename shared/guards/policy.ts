@@ -2,7 +2,7 @@ import type { StateSnapshot } from '../audit/record';
 import { isNotFound, type OssGateway } from '../clients/oss';
 import type { OssguardConfig } from '../config/schema';
 import { EventParseError } from '../errors';
-import { BUCKET_TAGGING_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
+import { BUCKET_POLICY_EVENTS, BUCKET_TAGGING_EVENTS, POLICY_GUARD_EVENTS } from '../events/names';
 import type { ChangeRecord } from '../events/types';
 import { evaluateRules } from '../pipeline/evaluate';
 import type {
@@ -65,8 +65,9 @@ type RepairPlan = PlannedFix | { unavailable: string };
 export const policyGuard: Guard<PolicyState> = {
   name: 'oss-policy-guard',
   events: POLICY_GUARD_EVENTS,
-  // OSS has no conditional policy write: a change between the repair's re-read and its write is overwritten.
-  overwritesLaterChanges: true,
+  // OSS has no conditional policy write: a policy change between the repair's re-read and its write is
+  // overwritten. A tagging call changes nothing the repair writes.
+  overwritesLaterChanges: BUCKET_POLICY_EVENTS,
 
   async observe(change, scope): Promise<Observation<PolicyState>> {
     const { oss, config } = scope;

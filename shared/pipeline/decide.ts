@@ -49,7 +49,7 @@ export async function decideAndAct<State>(
     recordKey: ledger.recordKey,
     started,
     now,
-    overwrites: guard.overwritesLaterChanges === true,
+    overwrites: guard.overwritesLaterChanges ?? [],
     marks,
   });
   return { decision, intentHeldElsewhere };

@@ -98,19 +98,36 @@ async function recorded(gateway: OssGateway, bucket: string, key: string, log: L
 export async function reportCapped(guard: string, waited: number, deps: InvocationDeps): Promise<void> {
   const { config } = deps.runtime;
   const now = (deps.now ?? (() => new Date()))();
-  const pending = [
-    cappedSummary(guard, waited, {
-      invocationId: deps.invocationId,
-      // A timer's invocation is never redelivered: it is its own batch.
-      batch: { id: deps.invocationId, time: now.toISOString() },
-      cap: config.maxRemediationsPerInvocation,
-      auditPrefix: config.audit.prefix,
-      now,
-    }),
-  ];
+  await deliverOwn(
+    [
+      cappedSummary(guard, waited, {
+        invocationId: deps.invocationId,
+        // A timer's invocation is never redelivered: it is its own batch.
+        batch: { id: deps.invocationId, time: now.toISOString() },
+        cap: config.maxRemediationsPerInvocation,
+        auditPrefix: config.audit.prefix,
+        now,
+      }),
+    ],
+    deps,
+  );
+}
+
+/**
+ * Alerts on and records what a source reports of its own, outside any batch of changes (the sweep's summaries
+ * and failures). A record already on file was alerted on when it was written: neither is done again, so a
+ * record keyed by the day is one record and one alert a day.
+ */
+export async function deliverOwn(pending: readonly Pending[], deps: InvocationDeps): Promise<void> {
+  const { config } = deps.runtime;
   const gateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());
-  const deliveries = await sendAlerts(pending, deps.dispatch);
-  await writeRecords(pending, deliveries, {
+  const onFile = await Promise.all(
+    pending.map(({ key }) => recorded(gateway, config.audit.bucket, key, deps.log)),
+  );
+  const fresh = pending.filter((_, i) => !onFile[i]);
+  if (fresh.length === 0) return;
+  const deliveries = await sendAlerts(fresh, deps.dispatch);
+  await writeRecords(fresh, deliveries, {
     gateway,
     bucket: config.audit.bucket,
     log: deps.log,

@@ -74,16 +74,29 @@ export async function outsideDigest(
 
 /**
  * A member's role could not be assumed (or the directory not listed): a fault is redelivered; a refusal (no
- * role, a trust policy that does not name the function role) is recorded as failed and alerted, with the fix.
+ * role, a trust policy that does not name the function role, a function role without ListAccounts) is
+ * recorded as failed and alerted, with the fix.
  */
 export function unplaced(record: UnsignedAuditRecord, error: unknown, auditPrefix: string): ItemOutcome {
   if (error instanceof CloudApiError && error.retryable) return retryOf(record.eventId, describeError(error));
   const failed = pendingOf(failedRecord(record, error, new CallLog()), auditPrefix);
   if (failed.kind !== 'record') return failed;
-  const advice = [
-    `Run \`ossguard bootstrap --account ${record.accountId ?? '<id>'}\` with that account's credentials, then \`ossguard doctor\`.`,
-  ];
+  const advice = unplacedAdvice(record.accountId, error);
   return { kind: 'record', pending: { ...failed.pending, alert: { advice } } };
+}
+
+/**
+ * The fix for an account ossguard could not act in: the resource directory's listing (`accounts: all`,
+ * shared/pipeline/accounts.ts `listed`) when that is what failed, else the member's role.
+ */
+export function unplacedAdvice(accountId: string | undefined, error: unknown): string[] {
+  if (error instanceof CloudApiError && error.operation === 'ListAccounts')
+    return [
+      "With organization.accounts: all, no member is swept or acted on while the resource directory cannot be listed. Grant the function role `resourcemanager:ListAccounts` again (`ossguard bootstrap` puts it in the role's policy), check that the deploying account is the directory's management account or a delegated administrator, then run `ossguard doctor`. A throttling or internal error clears by itself.",
+    ];
+  return [
+    `Run \`ossguard bootstrap --account ${accountId ?? '<id>'}\` with that account's credentials, then \`ossguard doctor\`.`,
+  ];
 }
 
 /**

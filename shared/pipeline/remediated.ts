@@ -184,7 +184,7 @@ export async function noteRemediation(
 /**
  * A change whose resource passes may pass because ossguard reverted it for another event that came first
  * (a bucket created public, then its ACL set again before the revert): the `skipped` record names that revert.
- * `overwritten` (a guard whose repair writes a whole state it judged, such as a bucket policy): the change
+ * `overwritten` (a change of a whole state a guard's repair writes, such as a bucket policy): the change
  * landed while that repair was under way, after its re-read and before its write, which no read of ossguard's
  * can see (OSS has no conditional write); the repair wrote over a change nobody judged, so it is alerted as
  * one ossguard could not keep.
@@ -216,8 +216,8 @@ export async function tiedToRemediation(
 }
 
 /**
- * A change judged passing, noted for a guard whose repair overwrites (`Guard.overwritesLaterChanges`): the
- * owner's change may have been judged while a repair was between its re-read and its write, before the repair
+ * A change judged passing, noted when it changed the state a guard's repair overwrites
+ * (`Guard.overwritesLaterChanges`): the owner's change may have been judged while a repair was between its re-read and its write, before the repair
  * left its mark. Each side writes its own mark, then reads the other's (this one before `tiedToRemediation`,
  * the repair's before `overwrittenDuring`), so at least one of the two sees the other and alerts.
  */
@@ -253,21 +253,25 @@ const JUDGED_READ = 20;
 
 /**
  * After a repair that overwrites: a newer change of the resource (by event time) that was judged while the
- * repair was under way may be what the repair then wrote over. The repair's record says it could not be kept.
+ * repair was under way may be what the repair then wrote over, if it was one of the events that change what
+ * the repair writes (`overwrites`, the guard's `overwritesLaterChanges`). The repair's record says it could
+ * not be kept.
  */
 export async function overwrittenDuring(
   book: MarkBook,
   change: ChangeRecord,
   decision: Decision,
-  started: Date,
+  at: { started: Date; overwrites: readonly string[] },
 ): Promise<Decision> {
   // The other delivery of this very change may have been judged too, after the newer change: look past it.
   const dir = resourceDir(book.guard, change, JUDGED_DIR);
-  const marks = await newestMarks(book, dir, JUDGED_READ, started.getTime() - CLOCK_SKEW_MS);
+  const marks = await newestMarks(book, dir, JUDGED_READ, at.started.getTime() - CLOCK_SKEW_MS);
   const newer = (marks as Array<Partial<JudgedMark> | null>).find(
     (m) =>
       typeof m?.eventId === 'string' &&
       typeof m.changedAt === 'string' &&
+      typeof m.eventName === 'string' &&
+      at.overwrites.includes(m.eventName) &&
       m.eventId !== change.eventId &&
       Date.parse(m.changedAt) >= Date.parse(change.time),
   );
@@ -291,19 +295,26 @@ export interface InvocationMarks {
 /**
  * What a decision leaves in the marks, and what they say of it: a revert is noted against its resource; a
  * change found already fixed is tied to the revert that fixed it, or, under a guard whose repair can overwrite
- * a later change, alerted when the repair wrote over it.
+ * a later change of the state it writes (`overwrites`: the events that change it), alerted when the repair
+ * wrote over it.
  */
 export async function markDecision(
   book: MarkBook,
   change: ChangeRecord,
   decision: Decision,
-  at: { recordKey: string; started: Date; now: () => Date; overwrites: boolean; marks: InvocationMarks },
+  at: {
+    recordKey: string;
+    started: Date;
+    now: () => Date;
+    overwrites: readonly string[];
+    marks: InvocationMarks;
+  },
 ): Promise<Decision> {
   if (decision.decision === 'remediated') {
     // Dated now, when the revert was acknowledged, not when its write gets its turn: a later date would claim
     // the revert came after changes made in between.
     const revertedAt = at.now();
-    if (!at.overwrites) {
+    if (at.overwrites.length === 0) {
       // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A crash
       // before the mark is written loses only what a failed write loses (noteRemediation).
       at.marks.writing.push(at.marks.limit(() => noteRemediation(book, change, at.recordKey, revertedAt)));
@@ -312,9 +323,11 @@ export async function markDecision(
     // A repair that can overwrite a later change writes its mark before it reads the judged marks, and a judged
     // change the other way round, so that one of the two always sees the other.
     await noteRemediation(book, change, at.recordKey, revertedAt);
-    return overwrittenDuring(book, change, decision, at.started);
+    return overwrittenDuring(book, change, decision, at);
   }
   if (decision.decision !== 'skipped') return decision;
-  if (at.overwrites) await noteJudged(book, change, at.now());
-  return tiedToRemediation(book, change, decision, at.overwrites);
+  // Only a change of the state the repair writes can be lost to it: a tagging call leaves no judged mark.
+  const overwritable = at.overwrites.includes(change.eventName);
+  if (overwritable) await noteJudged(book, change, at.now());
+  return tiedToRemediation(book, change, decision, overwritable);
 }

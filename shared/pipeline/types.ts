@@ -118,9 +118,10 @@ export interface Guard<State> {
   observe(change: ChangeRecord, scope: ChangeScope): Promise<Observation<State>>;
   evaluate(change: ChangeRecord, state: State, context: EvaluationContext): Evaluation;
   /**
-   * Whether a repair writes a whole state over whatever is live (a bucket policy), so that a change landing
-   * between its re-read and its write is lost rather than fixed too: such a change is alerted
-   * (pipeline/remediated.ts `tiedToRemediation`).
+   * For a guard whose repair writes a whole state over whatever is live (a bucket policy), the events that
+   * change that state: one landing between the repair's re-read and its write is lost rather than fixed too,
+   * and is alerted (pipeline/remediated.ts `tiedToRemediation`, `overwrittenDuring`). The guard's other events
+   * (a bucket's tags) change nothing the repair writes, so the repair loses none of them.
    */
-  overwritesLaterChanges?: boolean;
+  overwritesLaterChanges?: readonly string[];
 }

@@ -1,8 +1,13 @@
 import pLimit from 'p-limit';
+import { auditKey } from '../audit/record';
+import { CallLog } from '../clients/calllog';
 import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
 import { aclGuard } from '../guards/acl';
-import { type InvocationDeps, runGuard } from '../pipeline/run';
+import { deliverOwn } from '../pipeline/deliver';
+import { unplacedAdvice } from '../pipeline/outside';
+import { changeRecord, failedRecord } from '../pipeline/records';
+import type { InvocationDeps } from '../pipeline/run';
 import type { RemediationBudget } from '../pipeline/types';
 import type { SweepCheckpoints } from './progress-checkpoint';
 import { SWEEP_EVENT, type SweepResult, sweep } from './sweep';
@@ -24,7 +29,9 @@ export interface MemberSweepResult {
  * listed and assessed through its member role, the exposures handed to the same pipeline, which places each
  * change in its account again and records both accounts. Each member has its own checkpoints, so an
  * unfinished member resumes where it stopped; the members whose latest checkpoint is oldest (never swept
- * first) go first, so what one invocation's deadline leaves out leads the next one.
+ * first) go first, so what one invocation's deadline leaves out leads the next one. When the directory
+ * (`accounts: all`) cannot be listed, no member is swept: the failure is recorded and alerted once a day,
+ * and rethrown so that the invocation fails.
  */
 export async function sweepMembers(options: {
   deps: InvocationDeps;
@@ -42,10 +49,27 @@ export async function sweepMembers(options: {
     result.unreachable.push({ accountId, error: described });
     deps.log.warn('member account could not be swept; the others are', { accountId, error: described });
   };
+  const report = (subject: 'member' | 'directory', accountId: string, error: unknown) =>
+    reportOnceADay(deps, subject, accountId, error, new Date(now())).catch((failure: unknown) =>
+      deps.log.warn('the sweep’s failure could not be recorded', { error: describeError(failure) }),
+    );
+  let members: string[];
+  try {
+    // With `accounts: all`, ListAccounts, retried on faults with backoff (shared/clients/resource-directory.ts).
+    members = await placer.members();
+  } catch (error) {
+    // No member is known, so none is swept: recorded and alerted with the fix, and the run still fails, so
+    // that FC reports it (the deploying account's sweep is on record already).
+    deps.log.error('the resource directory could not be listed; no member is swept', {
+      error: describeError(error),
+    });
+    await report('directory', deps.accountId ?? '', error);
+    throw error;
+  }
   // Two reads a member (its latest checkpoint), a few at a time however large the directory.
   const limit = pLimit(8);
   const ordered = await Promise.all(
-    (await placer.members()).map((accountId) =>
+    members.map((accountId) =>
       limit(async () => {
         const checkpoints = options.checkpointsOf(accountId);
         const latest = await checkpoints.latest().catch(() => undefined);
@@ -64,9 +88,7 @@ export async function sweepMembers(options: {
       placement = await placer.place(accountId);
     } catch (error) {
       unreachable(accountId, error);
-      await reportUnreachable(deps, budget, accountId, new Date(now())).catch((failure: unknown) =>
-        deps.log.warn('the unreachable member could not be recorded', { error: describeError(failure) }),
-      );
+      await report('member', accountId, error);
       continue;
     }
     if (placement.kind !== 'member') continue;
@@ -88,19 +110,20 @@ export async function sweepMembers(options: {
 }
 
 /**
- * A member whose role cannot be assumed, handed to the pipeline as a change in that account with nothing to
- * read: the pipeline fails to place it as it does an event's (shared/pipeline/outside.ts `unplaced`), and so
- * records it `failed` and alerts with the fix. Its eventId names the day, so the audit's duplicate check
- * keeps it to one record and alert a day while the role stays missing.
+ * A failure of the sweep's own, recorded `failed` with the fix an event's change gets when it cannot be placed
+ * (shared/pipeline/outside.ts `unplacedAdvice`): a member whose role cannot be assumed (the record is that
+ * member's), or the resource directory that cannot be listed (the deploying account's). Its eventId names
+ * the day, and a record on file is not alerted again: one record and one alert a day while it lasts.
  */
-async function reportUnreachable(
+async function reportOnceADay(
   deps: InvocationDeps,
-  budget: RemediationBudget,
+  subject: 'member' | 'directory',
   accountId: string,
+  error: unknown,
   time: Date,
 ): Promise<void> {
-  const eventId = `sweep-member-${accountId}-${time.toISOString().slice(0, 10)}`;
-  const record: ChangeRecord = {
+  const eventId = `sweep-${subject}-${accountId}-${time.toISOString().slice(0, 10)}`;
+  const change: ChangeRecord = {
     dedupeKey: eventId,
     eventId,
     eventName: SWEEP_EVENT,
@@ -114,10 +137,19 @@ async function reportUnreachable(
     requestParameters: {},
     origin: 'sweep',
   };
-  await runGuard(aclGuard, [{ kind: 'change', index: 0, record }], {
-    ...deps,
-    budget,
-    invocationId: `${deps.invocationId}/member`,
-    followUp: true,
-  });
+  const record = {
+    ...changeRecord(aclGuard.name, change, time),
+    ...(deps.accountId ? { deployAccountId: deps.accountId } : {}),
+    route: deps.route ?? aclGuard.name,
+  };
+  await deliverOwn(
+    [
+      {
+        key: auditKey(deps.runtime.config.audit.prefix, eventId, change.time),
+        record: failedRecord(record, error, new CallLog()),
+        alert: { advice: unplacedAdvice(accountId, error) },
+      },
+    ],
+    deps,
+  );
 }

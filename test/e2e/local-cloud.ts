@@ -37,6 +37,7 @@ export async function startCloud(
     | 'dingtalkMessagesPerMinute'
     | 'organizationTrail'
     | 'lookupCallsPerSecond'
+    | 'resourceManagerIntercept'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({

@@ -2,7 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InjectedFault } from '../../local/acs/server';
 import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import { POP_THROTTLED } from '../../local/faults';
+import { RD_ERRORS } from '../../local/resourcemanager/emulator';
 import type { AuditRecord } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
@@ -17,16 +20,22 @@ const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
 /** An allowed account where no member role was ever bootstrapped: its role cannot be assumed. */
 const NO_ROLE = '1999999999999999';
 
+/** What FC answers the timer trigger's invocation of the sweeper. */
+const timerInvocation = (cloud: LocalCloud, payload: Record<string, unknown> = {}) =>
+  cloud.bus.invoke(
+    'oss-sweeper',
+    JSON.stringify({
+      triggerTime: new Date().toISOString(),
+      triggerName: 'hourly-sweep',
+      payload: JSON.stringify(payload),
+    }),
+  );
+
 async function invokeSweeper(
   cloud: LocalCloud,
   payload: Record<string, unknown> = {},
 ): Promise<SweepResult & { members?: MemberSweepResult }> {
-  const event = {
-    triggerTime: new Date().toISOString(),
-    triggerName: 'hourly-sweep',
-    payload: JSON.stringify(payload),
-  };
-  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+  const outcome = await timerInvocation(cloud, payload);
   if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
   return outcome.result as SweepResult & { members?: MemberSweepResult };
 }
@@ -98,6 +107,8 @@ describe('the timer sweep covers every member account the config allows', () => 
     expect(again.members?.swept[0]?.resumed).toBe(false);
     // The missing role is recorded and alerted once a day, not at every run.
     expect((await auditRecords(cloud)).filter((r) => r.accountId === NO_ROLE)).toHaveLength(1);
+    // Counted in mail: the local robot drops a repeated msgUuid (F-DINGTALK-MSGUUID, unverified of DingTalk).
+    expect(cloud.smtp.messages().filter((m) => m.mail.text?.includes(NO_ROLE))).toHaveLength(1);
   });
 
   it('never takes a member’s checkpoint for the deploying account’s, even where the deploying account has none', async () => {
@@ -129,5 +140,80 @@ describe('the timer sweep covers every member account the config allows', () => 
     const spent = await invokeSweeper(cloud, { deadlineMs: 0 });
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
+  });
+});
+
+describe('with accounts: all, the timer sweep when the resource directory cannot be listed', () => {
+  let cloud: LocalCloud;
+  /** What the local Resource Directory answers ListAccounts with, while set; each answer is counted. */
+  let directory: (() => InjectedFault | undefined) | undefined;
+  let listings = 0;
+  const home = () => cloud.identities.accountId;
+  const directoryFailures = async (): Promise<AuditRecord[]> =>
+    (await auditRecords(cloud)).filter(
+      (r) => r.eventName === SWEEP_EVENT && r.decision === 'failed' && r.accountId === home(),
+    );
+  /** Counted in mail: the local robot drops a repeated msgUuid (F-DINGTALK-MSGUUID, unverified of DingTalk). */
+  const directoryAlerts = () =>
+    cloud.smtp.messages().filter((m) => m.mail.text?.includes('resourcemanager:ListAccounts'));
+
+  beforeAll(async () => {
+    cloud = await startCloud(
+      { organization: { accounts: 'all' } },
+      {
+        organizationTrail: true,
+        resourceManagerIntercept: (op) => {
+          if (op.action !== 'ListAccounts') return undefined;
+          listings += 1;
+          return directory?.();
+        },
+      },
+    );
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-directory-')));
+    cloud.stopWatching();
+    const boot = await runCli('bootstrap', '--local', '--account', B);
+    expect(boot.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+  }, 120_000);
+
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('fails the run after recording the deploying account’s sweep, and records and alerts the listing’s failure with its fix once a day', async () => {
+    directory = () => RD_ERRORS.NoPermission;
+    const inHome = cloud.accountClient(home());
+    await inHome.putBucket('a-unlisted');
+    await inHome.putBucketACL('a-unlisted', 'public-read');
+    const inB = cloud.accountClient(B);
+    await inB.putBucket('b-unlisted');
+    await inB.putBucketACL('b-unlisted', 'public-read');
+
+    const first = await timerInvocation(cloud);
+    expect(first.ok).toBe(false);
+    // The deploying account's own sweep came first, and stands.
+    expect((await inHome.getBucketACL('a-unlisted')).acl).toBe('private');
+    expect(await sweptIn(cloud, 'a-unlisted')).toEqual([expect.objectContaining({ decision: 'remediated' })]);
+    expect((await inB.getBucketACL('b-unlisted')).acl).toBe('public-read');
+    expect(await directoryFailures()).toEqual([
+      expect.objectContaining({ deployAccountId: home(), reason: expect.stringMatching(/ListAccounts/) }),
+    ]);
+    expect(directoryAlerts()).toHaveLength(1);
+
+    // Failing again the same day: the run fails again, with no second record or alert.
+    const again = await timerInvocation(cloud);
+    expect(again.ok).toBe(false);
+    expect(await directoryFailures()).toHaveLength(1);
+    expect(directoryAlerts()).toHaveLength(1);
+  });
+
+  it('retries a throttled listing with backoff, then sweeps the members', async () => {
+    let throttled = 2;
+    listings = 0;
+    directory = () => (throttled-- > 0 ? POP_THROTTLED : undefined);
+    const result = await invokeSweeper(cloud);
+    expect(listings).toBeGreaterThan(2);
+    expect(result.members?.swept.map((s) => s.accountId)).toContain(B);
+    expect((await cloud.accountClient(B).getBucketACL('b-unlisted')).acl).toBe('private');
   });
 });

@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planMemberBootstrap } from '../../cli/commands/bootstrap';
+import type { InjectedFault } from '../../local/acs/server';
 import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import { POP_THROTTLED } from '../../local/faults';
 import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
 import { onRecipientBus, withRecipient } from '../../local/recipient';
+import { RD_ERRORS } from '../../local/resourcemanager/emulator';
 import { parseConfig } from '../../shared/config';
 import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME } from '../../shared/deployment/names';
 import { type ActingPrincipal, wrapCloudEvent } from '../../shared/events/actiontrail-event';
@@ -219,6 +222,78 @@ describe('one deployment guards the accounts of its organization', () => {
         ok: false,
         fix: expect.stringContaining(`ossguard bootstrap --account ${C}`),
       }),
+    ]);
+  });
+});
+
+describe('with accounts: all, a member’s change while the resource directory cannot be listed', () => {
+  let cloud: LocalCloud;
+  /** What the local Resource Directory answers ListAccounts with, while set. */
+  let directory: InjectedFault | undefined;
+  /** A RAM user of B, whose change trail-guard's routes hand to the function. */
+  const someoneInB = (): ActingPrincipal => ({
+    kind: 'ram-user',
+    accountId: B,
+    principalId: '200000000000000003',
+    userName: 'someone',
+    accessKeyId: 'LTAI5tMEMBERB0000000003',
+    mfa: false,
+  });
+  const exposeInB = async (bucket: string) => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket(bucket);
+    await owner.putBucketACL(bucket, 'public-read');
+    return memberAclChange(cloud, B, bucket, someoneInB());
+  };
+  const recordsOf = async (bucket: string) =>
+    (await auditRecords(cloud)).filter((r) => r.resource.bucket === bucket);
+
+  beforeAll(async () => {
+    cloud = await startCloud(
+      { organization: { accounts: 'all' } },
+      {
+        organizationTrail: true,
+        resourceManagerIntercept: (op) => (op.action === 'ListAccounts' ? directory : undefined),
+      },
+    );
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-unlisted-')));
+    // The changes below reach the function only as the test hands them over.
+    cloud.stopWatching();
+    await bootstrapMembers(B);
+  }, 60_000);
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('records a refused listing as failed with the fix for the directory, not as a change outside it', async () => {
+    directory = RD_ERRORS.NoPermission;
+    const event = await exposeInB('b-refused');
+    expect((await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event))).ok).toBe(true);
+    expect((await cloud.accountClient(B).getBucketACL('b-refused')).acl).toBe('public-read');
+    expect(await recordsOf('b-refused')).toEqual([
+      expect.objectContaining({
+        decision: 'failed',
+        accountId: B,
+        reason: expect.stringMatching(/ListAccounts/),
+      }),
+    ]);
+    const alert = cloud.dingtalk.messages().find((m) => JSON.stringify(m.body).includes('b-refused'));
+    expect(JSON.stringify(alert?.body)).toContain('resourcemanager:ListAccounts');
+  });
+
+  it('fails the invocation on a throttled listing, so the change is delivered again and acted on then', async () => {
+    directory = POP_THROTTLED;
+    const event = JSON.stringify(await exposeInB('b-throttled'));
+    expect((await cloud.bus.invoke('oss-acl-guard', event)).ok).toBe(false);
+    expect(await recordsOf('b-throttled')).toEqual([]);
+    expect((await cloud.accountClient(B).getBucketACL('b-throttled')).acl).toBe('public-read');
+
+    directory = undefined;
+    expect((await cloud.bus.invoke('oss-acl-guard', event)).ok).toBe(true);
+    expect((await cloud.accountClient(B).getBucketACL('b-throttled')).acl).toBe('private');
+    expect(await recordsOf('b-throttled')).toEqual([
+      expect.objectContaining({ decision: 'remediated', accountId: B }),
     ]);
   });
 });

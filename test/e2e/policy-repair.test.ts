@@ -334,3 +334,74 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     });
   });
 });
+
+/**
+ * A tagging call on a bucket under repair goes to the same guard, and is judged passing once the repair has
+ * written; it changed nothing the repair wrote (the policy), so no record may say that it could not be kept.
+ * The tag lands between the repair's write and its read-back, and is judged before the repair reads the
+ * judged marks (the repair's record would say it) or after the repair left its own mark (the tag's would).
+ */
+describe('a tagging call that lands while a policy repair is under way', () => {
+  let cloud: LocalCloud;
+  let hook: Hook | undefined;
+
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({
+      config: { policy: { mode: 'strip' } },
+      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
+      retryDelayMs: 50,
+      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
+      maxInstances: 2,
+      intercept: (op) => hook?.(op),
+    });
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  describe.each([
+    ['is judged before the repair reads the judged marks', true],
+    ['is judged after the repair left its mark', false],
+  ] as const)('and %s', (_when, judgedFirst) => {
+    it('is not reported as an owner change the repair could not keep', async () => {
+      const bucket = `rep-tag-${judgedFirst ? 'first' : 'after'}`;
+      const alice = userClient(cloud, 'alice') as unknown as OssClient;
+      const records = async (): Promise<AuditRecord[]> =>
+        (await auditRecords(cloud)).filter(
+          (r) => r.guard === 'oss-policy-guard' && r.resource.bucket === bucket,
+        );
+      const tagJudged = async (): Promise<void> => {
+        for (let waited = 0; waited < 20_000; waited += 100) {
+          if ((await records()).some((r) => r.eventName === 'PutBucketTags')) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      // No policy before the public one: a passing policy set in the same second (event times are whole
+      // seconds) would be read as a change newer than the one repaired.
+      await alice.putBucket(bucket);
+      let writes = 0;
+      let tagged: Promise<unknown> | undefined;
+      hook = (op) => {
+        if (tagged || op.bucket !== bucket) return undefined;
+        // Write 1 is alice's public policy, write 2 the repair's; the read after it is the repair's read-back.
+        if (op.operation === 'PutBucketPolicy') writes += 1;
+        if (writes < 2 || op.operation !== 'GetBucketPolicy') return undefined;
+        tagged = alice.putBucketTags(bucket, { team: 'data' });
+        return { until: judgedFirst ? tagged.then(tagJudged) : tagged };
+      };
+      await alice.putBucketPolicy(bucket, policy(ownerReads(bucket), anyoneReads(bucket)));
+      await cloud.settle();
+      hook = undefined;
+      const all = await records();
+      const summary = JSON.stringify(all.map((r) => [r.eventName, r.decision, r.reason]));
+      expect(tagged, summary).toBeDefined();
+      expect(all.find((r) => r.eventName === 'PutBucketTags')?.decision, summary).toBe('skipped');
+      expect(
+        all.filter((r) => /could not be kept/.test(r.reason)),
+        summary,
+      ).toEqual([]);
+      // The repair stands: the statement anyone could read by is gone.
+      expect(cloud.oss.bucket(bucket)?.policy).not.toContain('"*"');
+    });
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it, vi } from 'vitest';
+import { CloudApiError, EventParseError } from '../../shared/errors';
+
+const fields = {
+  service: 'resourcemanager' as const,
+  operation: 'ListAccounts',
+  code: 'Throttling.User',
+  retryable: true,
+  message: 'Request was denied due to user flow control.',
+};
+
+describe('CloudApiError', () => {
+  it('is known by instanceof when another copy of its module made it, as the clients bundled beside the functions do', async () => {
+    vi.resetModules();
+    const copy = await import('../../shared/errors');
+    expect(copy.CloudApiError).not.toBe(CloudApiError);
+    const error: unknown = new copy.CloudApiError(fields);
+    expect(error instanceof CloudApiError).toBe(true);
+    expect(error instanceof CloudApiError && error.retryable).toBe(true);
+  });
+
+  it('is not claimed by other errors, however they are shaped', () => {
+    expect(new CloudApiError(fields)).toBeInstanceOf(CloudApiError);
+    expect(new EventParseError('bad') instanceof CloudApiError).toBe(false);
+    expect(Object.assign(new Error('x'), fields) instanceof CloudApiError).toBe(false);
+    expect((null as unknown) instanceof CloudApiError).toBe(false);
+  });
+});
