@@ -145,6 +145,18 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
         credentials: target.credentials,
         ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),
       });
+      // Each account's own history (LookupEvents answers the caller's account only): a member's through its
+      // read-only operator role; the guards then act on its changes through the member role, which they
+      // assume with the credentials they run with. Decided before anything is read.
+      const home =
+        target.local?.accountId ??
+        (options.accounts ? await callerAccount(factory.client(target.region)) : '');
+      if (!target.local && reachesMembers(options.accounts, home))
+        throw new Error(
+          'replay cannot act in member accounts from here: the guards would run with your credentials, and a ' +
+            "member's role trusts ossguard's function role alone (a person's session of it would pass for " +
+            "ossguard's own). The hourly sweep re-reads the members; `ossguard scan --accounts` lists what is exposed",
+        );
       const gateway = new OssGateway(factory, config.audit.region ?? target.region, new CallLog());
       const audit = new AuditStore(gateway, config.audit.bucket, config.audit.prefix);
       // A dry-run record at the real key would mark the event handled, and the next real replay would skip it.
@@ -197,18 +209,6 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
         onProgress: (d, t) => indexing.update(d, t),
       });
       indexing.finish();
-      // Each account's own history (LookupEvents answers the caller's account only): a member's through its
-      // read-only operator role; the guards then act on its changes through the member role, which they
-      // assume with the credentials they run with.
-      const home =
-        target.local?.accountId ??
-        (options.accounts ? await callerAccount(factory.client(target.region)) : '');
-      if (!target.local && reachesMembers(options.accounts, home))
-        throw new Error(
-          'replay cannot act in member accounts from here: the guards would run with your credentials, and a ' +
-            "member's role trusts ossguard's function role alone (a person's session of it would pass for " +
-            "ossguard's own). The hourly sweep re-reads the members; `ossguard scan --accounts` lists what is exposed",
-        );
       const histories = options.accounts
         ? await accountAccess(options.accounts, target, config, home)
         : [{ accountId: home, credentials: target.credentials }];
