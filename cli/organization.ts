@@ -5,13 +5,14 @@ import { type OrganizationApi, organizationApi } from '../shared/clients/organiz
 import type { CloudCredentials } from '../shared/clients/oss';
 import { roleArn } from '../shared/clients/sessions';
 import type { OssguardConfig } from '../shared/config/schema';
-import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME } from '../shared/deployment/names';
+import { DEFAULT_MEMBER_ROLE, OPERATOR_SESSION_NAME, operatorRoleName } from '../shared/deployment/names';
 import type { CloudTarget } from './target';
 
 /**
  * The account set the CLI's organization options take (`--accounts all|ID,...`), and the credentials each
- * account is read with: the caller's in its own account, the member role's (as the deployment assumes it)
- * in a member.
+ * account is read with: the caller's in its own account, a session of the member's read-only operator role in
+ * a member. Never the member role: a person's session of it under ossguard's session name would pass for
+ * ossguard's own (shared/deployment/names.ts), and it may write.
  */
 export type AccountSpec = 'all' | string[];
 
@@ -36,12 +37,28 @@ export async function callerAccount(oss: OSS): Promise<string> {
 }
 
 /**
- * Who reaches the members: with `--local`, ossguard's function role (the local cloud's deployment, which
- * the member roles trust); elsewhere the caller, who must be a principal the member roles trust
- * (`ossguard bootstrap --account … --operator`, README "An organization").
+ * Who reaches the members: the caller, who must be a principal the members' operator roles trust
+ * (`ossguard bootstrap --account … --operator`, README "An organization"). With `--local` and its
+ * administrator key, a root key that may assume no role (F-STS-ASSUMEROLE), the local cloud's operator role.
  */
 export function organizationCaller(target: CloudTarget): CloudCredentials {
-  return target.local?.functionCredentials ?? target.credentials;
+  const local = target.local;
+  return local?.operator && target.credentials.accessKeyId === local.accessKeyId
+    ? local.operator.credentials
+    : target.credentials;
+}
+
+/** A session of the member's read-only operator role, under the operators' session name (never ossguard's). */
+export function assumeOperatorRole(
+  api: OrganizationApi,
+  accountId: string,
+  memberRole: string,
+): Promise<CloudCredentials> {
+  return api.assumeRole(
+    roleArn(accountId, operatorRoleName(memberRole)),
+    OPERATOR_SESSION_NAME,
+    new CallLog(),
+  );
 }
 
 /** One account of the set, with the credentials to read it with. */
@@ -53,7 +70,7 @@ export interface AccountAccess {
 /**
  * The accounts `spec` names (`all`: every account Resource Directory lists, F-RD-LISTACCOUNTS, which only the
  * management account or a delegated administrator may call), each with credentials: the caller's own for
- * `home`, a session of the member role for the others.
+ * `home`, a session of the operator role for the others.
  */
 export async function accountAccess(
   spec: AccountSpec,
@@ -69,9 +86,7 @@ export async function accountAccess(
     [...new Set(ids)].map(async (accountId) => ({
       accountId,
       credentials:
-        accountId === home
-          ? target.credentials
-          : await api.assumeRole(roleArn(accountId, memberRole), MEMBER_SESSION_NAME, new CallLog()),
+        accountId === home ? target.credentials : await assumeOperatorRole(api, accountId, memberRole),
     })),
   );
 }

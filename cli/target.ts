@@ -38,6 +38,12 @@ export interface LocalState {
   functionEnv?: Record<string, string>;
   /** STS credentials of ossguard's function role, as FC would pass them to the functions. */
   functionCredentials: Required<CloudCredentials>;
+  /**
+   * A role of the local account for the people who run the CLI, with a session of it: what `--local` commands
+   * reach the members' operator roles with, since the administrator key above is a root key, which may assume
+   * no role (F-STS-ASSUMEROLE).
+   */
+  operator?: { roleName: string; credentials: Required<CloudCredentials> };
   /** STS (GetCallerIdentity, an organization's member roles) and Resource Directory (ListAccounts). */
   sts?: string;
   resourcemanager?: string;

@@ -13,12 +13,13 @@ import { roleArn } from '../shared/clients/sessions';
 import type { Endpoints } from '../shared/config/load';
 import type { OssguardConfig } from '../shared/config/schema';
 import {
-  MEMBER_SESSION_NAME,
+  OPERATOR_SESSION_NAME,
+  operatorRoleName,
   POLICY_NAME,
   ROLE_NAME,
   TRIGGER_LOG_LOGSTORE,
 } from '../shared/deployment/names';
-import { unpinnedResources } from '../shared/deployment/role-policy';
+import { trustedPrincipals, unpinnedResources } from '../shared/deployment/role-policy';
 import type { FunctionSpec } from '../shared/deployment/syaml';
 import {
   FC_SERVICE_PRINCIPAL,
@@ -72,7 +73,8 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
   ],
   [
     'member:<id>',
-    'with an organization: each allowed member’s role (organization.memberRole) can be assumed by the function role',
+    'with an organization: each allowed member’s operator role (<memberRole>-operator) can be assumed by the caller, ' +
+      'and through it the member role (organization.memberRole) is seen trusted by the function role alone',
   ],
   ['trail-logstore', 'the logstore actiontrail_<trail> exists in the project'],
   ['trail-logstore-ttl', 'that logstore has a TTL (ActionTrail creates it with permanent retention)'],
@@ -110,8 +112,8 @@ export interface DoctorInput {
   homeRegion?: string;
   env?: NodeJS.ProcessEnv;
   /**
-   * Who tries the members' roles: a principal they trust (the function role's session with `--local`, else
-   * the caller, who must be an `--operator` role of `bootstrap --account`).
+   * Who tries the members' operator roles: the caller, who must be an `--operator` of `bootstrap --account`
+   * (with `--local`, the local cloud's operator role's session).
    */
   memberCaller?: CloudCredentials;
   /** The members to check (`doctor --accounts`); default: the config's `organization.accounts`. */
@@ -580,8 +582,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
 
 /**
  * An organization's feed and reach: the trail is the multi-account one (F-ORG-TRAIL), and each allowed member's
- * role can be assumed (F-STS-ASSUMEROLE) under ossguard's session name; `all` lists the directory first
- * (F-RD-LISTACCOUNTS).
+ * roles are as bootstrap makes them (`memberCheck`); `all` lists the directory first (F-RD-LISTACCOUNTS).
  */
 async function organizationChecks(
   input: DoctorInput,
@@ -628,22 +629,63 @@ async function organizationChecks(
     ];
   const members = listed.filter((id) => id !== accountId);
   const checks = await Promise.all(
-    members.map(async (member): Promise<DoctorCheck> => {
-      const arn = roleArn(member, organization.memberRole);
-      const assumed = await attempt(() => api.assumeRole(arn, MEMBER_SESSION_NAME, new CallLog()));
-      const ok = !failed(assumed);
-      return {
-        id: `member:${member}`,
-        title: `role ${arn} can be assumed`,
-        ok,
-        detail: ok ? 'assumed' : assumed.failed,
-        ...(ok
-          ? {}
-          : {
-              fix: `run \`ossguard bootstrap --account ${member}\` with that account's credentials; doctor must run as a role the member role trusts (the function role with --local, else an --operator role)`,
-            }),
-      };
-    }),
+    members.map((member) => memberCheck(input, api, member, organization.memberRole, accountId)),
   );
   return [trailCheck, ...checks];
+}
+
+/**
+ * One member, read as an operator: its operator role can be assumed (F-STS-ASSUMEROLE), under the operators'
+ * session name, and through it GetRole shows the member role trusted by the function role alone
+ * (F-RAM-GETROLE, F-RAM-GETROLE-ACTION, F-STS-TRUST-POLICY). Doctor cannot act as the function role, so it reads the trust policy
+ * rather than assuming the member role; any other principal named there could act as ossguard in the member.
+ */
+async function memberCheck(
+  input: DoctorInput,
+  api: ReturnType<typeof organizationApi>,
+  member: string,
+  memberRole: string,
+  accountId: string | undefined,
+): Promise<DoctorCheck> {
+  const id = `member:${member}`;
+  const arn = roleArn(member, memberRole);
+  const title = `role ${arn} is trusted by ${ROLE_NAME} alone`;
+  const bootstrap = `run \`ossguard bootstrap --account ${member} --operator <you>\` with that account's credentials`;
+  const operatorArn = roleArn(member, operatorRoleName(memberRole));
+  const session = await attempt(() => api.assumeRole(operatorArn, OPERATOR_SESSION_NAME, new CallLog()));
+  if (failed(session))
+    return {
+      id,
+      title,
+      ok: false,
+      detail: `cannot assume ${operatorArn}: ${session.failed}`,
+      fix: `${bootstrap}; doctor must run as an --operator of it`,
+    };
+  const ram = sdkClient(Ram, popConfig(session, 'ram.aliyuncs.com', 'cn-shanghai', input.endpoints.ram));
+  const role = await attempt(
+    async () => (await ram.getRole(new $Ram.GetRoleRequest({ roleName: memberRole }))).body?.role,
+  );
+  if (failed(role)) return { id, title, ok: false, detail: role.failed, fix: bootstrap };
+  const principals = trustedPrincipals(role?.assumeRolePolicyDocument);
+  const isFunctionRole = (p: string) =>
+    accountId === undefined
+      ? p.toLowerCase().endsWith(`:role/${ROLE_NAME}`)
+      : p.toLowerCase() === `acs:ram::${accountId}:role/${ROLE_NAME}`;
+  const others = principals.filter((p) => !isFunctionRole(p));
+  const ok = others.length === 0 && principals.length > 0;
+  return {
+    id,
+    title,
+    ok,
+    detail: ok
+      ? 'trusted by the function role alone'
+      : others.length > 0
+        ? `its trust policy also names ${others.join(', ')}, who could act there as ossguard, their changes taken for its own`
+        : 'its trust policy does not name the function role',
+    ...(ok
+      ? {}
+      : {
+          fix: `run \`ossguard bootstrap --account ${member}\` with that account's credentials: it trusts the function role alone (operators get the read-only ${operatorRoleName(memberRole)})`,
+        }),
+  };
 }

@@ -45,15 +45,14 @@ export function grantedActions(policy: string): string[] {
 
 /**
  * What a member account's role (`ossguard bootstrap --account`) needs besides the rules' reads and reverts:
- * tags for exceptions, who owns a key, and what `ossguard scan` and `replay` read through it. The audit
- * records, the trail and KMS stay in the deploying account; Security Center's leak findings are read there.
+ * tags for exceptions, who owns a key, and the timer sweep's listing. The CLI reads members through the
+ * operator role instead (OPERATOR_ACTIONS). The audit records, the trail and KMS stay in the deploying
+ * account; Security Center's leak findings are read there.
  */
 export const MEMBER_PIPELINE_ACTIONS: Readonly<Record<string, string>> = {
   'oss:GetBucketTagging': PIPELINE_ACTIONS['oss:GetBucketTagging'] ?? '',
   'ram:GetUser': PIPELINE_ACTIONS['ram:GetUser'] ?? '',
-  'oss:ListBuckets':
-    '`ossguard scan --accounts` and the timer sweep (shared/sweep/members.ts): every bucket of the member (ListBuckets)',
-  'actiontrail:LookupEvents': "`ossguard replay --accounts`: the member's event history (LookupEvents)",
+  'oss:ListBuckets': 'the timer sweep (shared/sweep/members.ts): every bucket of the member (ListBuckets)',
 };
 
 /** The actions the member role grants: the rules' reads and remediations in a member, and the pipeline's there. */
@@ -63,3 +62,24 @@ export function memberActions(rules: readonly Rule<never>[] = registry): string[
     .filter((action) => !action.startsWith('yundun-'));
   return [...new Set([...fromRules, ...Object.keys(MEMBER_PIPELINE_ACTIONS)])].sort();
 }
+
+/**
+ * What the read-only operator role in a member (`ossguard bootstrap --account … --operator`) grants, with the
+ * command that reads each: reads only, never a remediation, so a person who runs the CLI against a member can
+ * see there what ossguard sees and change nothing through it (test/unit/organization.test.ts checks each is a
+ * rule's or the pipeline's read).
+ */
+export const OPERATOR_ACTIONS: Readonly<Record<string, string>> = {
+  'oss:ListBuckets': '`ossguard scan --accounts`: every bucket of the member (ListBuckets)',
+  'oss:GetBucketAcl': '`ossguard scan --accounts`: each bucket’s ACL (shared/sweep/assess.ts)',
+  'oss:GetBucketPolicy': '`ossguard scan --accounts`: each bucket’s policy',
+  'oss:GetBucketPolicyStatus': '`ossguard scan --accounts`: OSS’s own verdict on an exposed bucket’s policy',
+  'oss:GetBucketPublicAccessBlock': '`ossguard scan --accounts`: an exposed bucket’s Block Public Access',
+  'oss:GetPublicAccessBlock': '`ossguard scan --accounts`: the member’s account-level Block Public Access',
+  'oss:GetBucketTagging': '`ossguard scan --accounts`: an exposed bucket’s tags, for exceptions',
+  'actiontrail:LookupEvents': "`ossguard replay --accounts`: the member's event history (LookupEvents)",
+  'ram:GetRole': '`ossguard doctor`: the member role’s trust policy (GetRole), on that role only',
+};
+
+/** The actions the operator role grants (OPERATOR_ACTIONS), sorted. */
+export const operatorActions = (): string[] => Object.keys(OPERATOR_ACTIONS).sort();

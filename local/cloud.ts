@@ -14,7 +14,11 @@ import {
   TRIGGER_LOG_LOGSTORE,
 } from '../shared/deployment/names';
 import { isAllowed, parseRamPolicy, type RamStatement } from '../shared/deployment/ram-policy';
-import { type Organization, renderRolePolicy } from '../shared/deployment/role-policy';
+import {
+  type Organization,
+  renderRolePolicy,
+  trustPolicy as trusting,
+} from '../shared/deployment/role-policy';
 import { type FunctionSpec, type FunctionTrigger, loadFunctions } from '../shared/deployment/syaml';
 import { type CloudEvent, type EmittedRecord, wrapCloudEvent } from '../shared/events/actiontrail-event';
 import { ActionTrailEmulator } from './actiontrail-api/emulator';
@@ -53,6 +57,13 @@ const TRUST_POLICY = JSON.stringify(trustPolicy, null, 2);
 
 /** ossguard's function role in the local account; its sessions are what FC hands the functions. */
 export const FUNCTION_ROLE = ROLE_NAME;
+/**
+ * A role of account A for the people who run the CLI against the members, trusted by A's account: the local
+ * cloud's administrator key is A's root, which may assume no role (F-STS-ASSUMEROLE), so `--local` commands
+ * reach the members' operator roles with a session of this one (`bootstrap --account … --operator` with it).
+ */
+export const LOCAL_OPERATOR_ROLE = 'ossguard-local-operator';
+const LOCAL_OPERATOR_SESSION = 'local-operator';
 export const AUDIT_BUCKET = 'ossguard-audit';
 /** The trail's SLS project and logstore (ActionTrail names it `actiontrail_<trail>`), as s.yaml defaults them. */
 export const TRAIL_PROJECT = 'ossguard-trail';
@@ -406,6 +417,11 @@ export class LocalCloud {
       // The roles bootstrap and `s deploy` would have left: the function role (trust only; the local cloud
       // enforces its permission policy itself) and fc3's log trigger role.
       this.ram.ensureRole(FUNCTION_ROLE, TRUST_POLICY, ROLE_DESCRIPTION);
+      this.ram.ensureRole(
+        LOCAL_OPERATOR_ROLE,
+        trusting([`acs:ram::${this.identities.accountId}:root`]),
+        'people who run the ossguard CLI against the members',
+      );
       this.ram.ensureLogTriggerRole();
     }
     this.fc = new FcHost({
@@ -814,6 +830,16 @@ export class LocalCloud {
     };
   }
 
+  /** A session of LOCAL_OPERATOR_ROLE: who `--local` commands reach the members as. */
+  operatorCredentials(): { accessKeyId: string; accessKeySecret: string; securityToken: string } {
+    const session = this.identities.assumeRole(LOCAL_OPERATOR_ROLE, LOCAL_OPERATOR_SESSION, 36 * 3600_000);
+    return {
+      accessKeyId: session.accessKeyId,
+      accessKeySecret: session.accessKeySecret,
+      securityToken: session.securityToken,
+    };
+  }
+
   /** An ali-oss client of the account's root identity. */
   adminClient(bucket?: string): OSS {
     return this.ossClient(this.identities.rootKey, bucket);
@@ -873,6 +899,7 @@ export class LocalCloud {
       })),
       configFile: this.configFile,
       functionCredentials: fn,
+      operator: { roleName: LOCAL_OPERATOR_ROLE, credentials: this.operatorCredentials() },
       functionEnv: this.functionEnv(),
       lookupCallsPerSecond: this.actiontrail.ratePerSecond,
     };

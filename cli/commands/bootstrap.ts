@@ -6,7 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import { feedSettings } from '../../deploy/feed';
 import { planFeed } from '../../deploy/feed-plan';
 import { deployedFunctions, deployRegions } from '../../deploy/regions';
-import { memberActions, ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
+import { memberActions, operatorActions, ROLE_POLICY_TEMPLATE, TRUST_POLICY } from '../../deploy/role';
 import { createSlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi } from '../../deploy/trail-api';
 import { kmsSecrets } from '../../shared/clients/kms';
@@ -19,11 +19,21 @@ import { kmsSecretNames, type SecretName } from '../../shared/config/secrets';
 import {
   MEMBER_POLICY_NAME,
   MEMBER_ROLE_DESCRIPTION,
+  OPERATOR_POLICY_NAME,
+  OPERATOR_ROLE_DESCRIPTION,
+  operatorRoleName,
   POLICY_NAME,
   ROLE_DESCRIPTION,
   ROLE_NAME,
 } from '../../shared/deployment/names';
-import { memberTrustPolicy, renderMemberPolicy, renderRolePolicy } from '../../shared/deployment/role-policy';
+import {
+  memberTrustPolicy,
+  renderMemberPolicy,
+  renderOperatorPolicy,
+  renderRolePolicy,
+  trustedPrincipals,
+  trustPolicy,
+} from '../../shared/deployment/role-policy';
 import { warnIfRootAccount } from '../caller-identity';
 import type { RegisterCommand } from '../command';
 import { callerAccount, parseAccounts } from '../organization';
@@ -119,6 +129,10 @@ interface RoleSpec {
   trustPolicy: string;
   /** How the steps describe the trust policy. */
   trustedBy: string;
+  /** How the steps describe the permission policy. */
+  grants: string;
+  /** How the update step describes a trust policy that differs, given the one found. */
+  trustUpdate?: (found: string | undefined) => string;
 }
 
 const FUNCTION_ROLE: RoleSpec = {
@@ -128,6 +142,7 @@ const FUNCTION_ROLE: RoleSpec = {
   // The role is trusted by fc.aliyuncs.com (F-FC-FUNCTION-ROLE-TRUST).
   trustPolicy: TRUST_POLICY,
   trustedBy: 'fc.aliyuncs.com (deploy/trust-policy.json)',
+  grants: 'from deploy/role-policy.json',
 };
 
 async function roleSteps(ram: Ram, rolePolicy: string, spec: RoleSpec = FUNCTION_ROLE): Promise<Step[]> {
@@ -147,7 +162,7 @@ async function roleSteps(ram: Ram, rolePolicy: string, spec: RoleSpec = FUNCTION
     update: () =>
       ram.updateRole(new $Ram.UpdateRoleRequest({ roleName, newAssumeRolePolicyDocument: spec.trustPolicy })),
     created: `trusted by ${spec.trustedBy}`,
-    updated: `trust policy differs: trusted by ${spec.trustedBy} only`,
+    updated: spec.trustUpdate?.(trust) ?? `trust policy differs: trusted by ${spec.trustedBy} only`,
     unchanged: `exists, trusted by ${spec.trustedBy}`,
   });
 
@@ -178,7 +193,7 @@ async function roleSteps(ram: Ram, rolePolicy: string, spec: RoleSpec = FUNCTION
             rotateStrategy: 'DeleteOldestNonDefaultVersionWhenLimitExceeded',
           }),
         ),
-      created: spec === FUNCTION_ROLE ? 'from deploy/role-policy.json' : 'what the rules read and revert',
+      created: spec.grants,
       updated: `new default version (was ${version?.versionId ?? '?'})`,
       unchanged: 'default version as in the repo',
     },
@@ -360,16 +375,33 @@ export interface MemberBootstrapInput {
   memberAccountId: string;
   /** The account ossguard is deployed in: its function role alone is trusted. */
   deployAccountId: string;
-  /** Roles of the deploying account trusted besides the function role (who runs `scan --accounts`). */
-  operatorRoles?: readonly string[];
+  /**
+   * Who runs `scan --accounts`, `replay --accounts` and `doctor` against the member (`--operator`): role names
+   * of the deploying account, or RAM role or user ARNs. They are trusted by the read-only operator role, never
+   * by the member role.
+   */
+  operators?: readonly string[];
   rolePolicyTemplate?: string;
+}
+
+/** A RAM role name, or the ARN of one RAM role or user (F-RAM-TRUST-ROLE-PRINCIPAL): never an account's root. */
+const ROLE_NAME_TEXT = /^[A-Za-z0-9.-]{1,64}$/;
+const PRINCIPAL_ARN = /^acs:ram::\d{5,20}:(role|user)\/[A-Za-z0-9.@_-]{1,64}$/;
+
+/** An operator as a trust policy names it: a bare role name is the deploying account's role. */
+function operatorArn(deployAccountId: string, operator: string): string {
+  if (PRINCIPAL_ARN.test(operator)) return operator;
+  if (ROLE_NAME_TEXT.test(operator)) return `acs:ram::${deployAccountId}:role/${operator}`;
+  throw new Error(`operator ${operator} is neither a RAM role name nor a RAM role or user ARN`);
 }
 
 /**
  * What `ossguard bootstrap --account` makes in a member: the member role (config `organization.memberRole`),
  * trusted by the deploying account's function role alone (F-RAM-TRUST-ROLE-PRINCIPAL), with a policy of what
- * the rules read and revert there (deploy/role.ts memberActions), pinned to the member's account. Nothing
- * else: the audit bucket, the trail and the functions stay in the deploying account.
+ * the rules read and revert there (deploy/role.ts memberActions), pinned to the member's account; with
+ * `operators`, the read-only operator role beside it (shared/deployment/names.ts operatorRoleName), trusted by
+ * them alone. A member role an older bootstrap let operators into loses them. Nothing else: the audit bucket,
+ * the trail and the functions stay in the deploying account.
  */
 export async function planMemberBootstrap(input: MemberBootstrapInput): Promise<Step[]> {
   const { config, target, memberAccountId, deployAccountId } = input;
@@ -382,6 +414,7 @@ export async function planMemberBootstrap(input: MemberBootstrapInput): Promise<
     throw new Error(`account ${memberAccountId} is not in organization.accounts: add it first`);
   if (memberAccountId === deployAccountId)
     throw new Error(`account ${memberAccountId} is the deploying account: run bootstrap without --account`);
+  const operators = [...new Set((input.operators ?? []).map((o) => operatorArn(deployAccountId, o)))];
   // The credentials must be the member's: a role made elsewhere would trust the wrong account or none.
   const oss = new OssClientFactory({
     credentials: target.credentials,
@@ -392,20 +425,41 @@ export async function planMemberBootstrap(input: MemberBootstrapInput): Promise<
     throw new Error(
       `the credentials are account ${caller}'s, not ${memberAccountId}'s: use the member's (README "An organization")`,
     );
-  const policy = renderMemberPolicy(
-    input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE,
-    memberAccountId,
-    memberActions(),
-  );
-  return roleSteps(ramClient(target), policy, {
+  const template = input.rolePolicyTemplate ?? ROLE_POLICY_TEMPLATE;
+  const ram = ramClient(target);
+  const functionRole = `acs:ram::${deployAccountId}:role/${ROLE_NAME}`;
+  const operatorRole = operatorRoleName(organization.memberRole);
+  const memberSteps = await roleSteps(ram, renderMemberPolicy(template, memberAccountId, memberActions()), {
     roleName: organization.memberRole,
     policyName: MEMBER_POLICY_NAME,
     description: MEMBER_ROLE_DESCRIPTION,
-    trustPolicy: memberTrustPolicy(deployAccountId, ROLE_NAME, input.operatorRoles),
-    trustedBy: [ROLE_NAME, ...(input.operatorRoles ?? [])]
-      .map((name) => `acs:ram::${deployAccountId}:role/${name}`)
-      .join(', '),
+    trustPolicy: memberTrustPolicy(deployAccountId, ROLE_NAME),
+    trustedBy: functionRole,
+    grants: 'what the rules read and revert',
+    trustUpdate: (found) => {
+      const others = trustedPrincipals(found).filter((p) => p.toLowerCase() !== functionRole.toLowerCase());
+      return others.length === 0
+        ? `trust policy differs: trusted by ${functionRole} only`
+        : `trust policy also named ${others.join(', ')}: removed, so only ${functionRole} acts as ossguard ` +
+            `there (operators get the read-only role ${operatorRole}: --operator)`;
+    },
   });
+  if (operators.length === 0) return memberSteps;
+  return [
+    ...memberSteps,
+    ...(await roleSteps(
+      ram,
+      renderOperatorPolicy(template, memberAccountId, organization.memberRole, operatorActions()),
+      {
+        roleName: operatorRole,
+        policyName: OPERATOR_POLICY_NAME,
+        description: OPERATOR_ROLE_DESCRIPTION,
+        trustPolicy: trustPolicy(operators),
+        trustedBy: operators.join(', '),
+        grants: 'read-only: what scan, replay and doctor read there (deploy/role.ts OPERATOR_ACTIONS)',
+      },
+    )),
+  ];
 }
 
 interface BootstrapOptions extends TargetOptions {
@@ -454,11 +508,13 @@ export const registerBootstrap: RegisterCommand = (program) => {
     )
     .option(
       '--operator <role>',
-      'with --account: a role of the deploying account the member role also trusts, for the people who run ' +
-        '`ossguard scan --accounts` (repeatable; default: the function role alone)',
-      (name: string, previous: string[] = []) => {
-        if (!/^[A-Za-z0-9.-]{1,64}$/.test(name)) throw new InvalidArgumentError('must be a RAM role name');
-        return [...previous, name];
+      'with --account: who runs `ossguard scan|replay --accounts` and `doctor` against the member: a role ' +
+        'name of the deploying account, or a RAM role or user ARN (repeatable). They get a read-only role ' +
+        'there (<memberRole>-operator); the member role stays trusted by the function role alone',
+      (text: string, previous: string[] = []) => {
+        if (!ROLE_NAME_TEXT.test(text) && !PRINCIPAL_ARN.test(text))
+          throw new InvalidArgumentError('must be a RAM role name, or a RAM role or user ARN');
+        return [...previous, text];
       },
     )
     .action(async (options: BootstrapOptions) => {
@@ -474,7 +530,7 @@ export const registerBootstrap: RegisterCommand = (program) => {
           config,
           memberAccountId: options.account,
           deployAccountId,
-          ...(options.operator ? { operatorRoles: options.operator } : {}),
+          ...(options.operator ? { operators: options.operator } : {}),
         });
         await applySteps(steps, options.dryRun);
         return;

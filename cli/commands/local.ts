@@ -111,9 +111,10 @@ export const registerLocal: RegisterCommand = (program) => {
       mkdirSync(dirname(statePath), { recursive: true });
       const state = `${JSON.stringify(info, null, 2)}\n`;
       writeFileSync(statePath, state, { mode: 0o600 });
-      // The function role's STS session and the robot secret stay in the state file (for `--local` commands), out of the console.
-      const { functionCredentials: _sts, functionEnv: _env, ...printable } = info;
-      say(`ossguard local ready ${JSON.stringify(printable)}`);
+      // The function role's and the operator's STS sessions and the robot secret stay in the state file (for
+      // `--local` commands), out of the console.
+      const { functionCredentials: _sts, functionEnv: _env, operator, ...printable } = info;
+      say(`ossguard local ready ${JSON.stringify({ ...printable, operatorRole: operator.roleName })}`);
 
       await new Promise<void>((done) => {
         const stop = () => {

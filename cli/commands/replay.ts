@@ -44,6 +44,10 @@ interface ReplayCliOptions extends TargetOptions {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Whether an account set names any account but the caller's own. */
+const reachesMembers = (accounts: AccountSpec | undefined, home: string): boolean =>
+  accounts === 'all' || (accounts ?? []).some((id) => id !== home);
 /** Beside the audit prefix, not in it: `ossguard audit verify` reads everything under the audit prefix. */
 const DRY_RUN_PREFIX = 'ossguard/replay-dry-run/';
 
@@ -114,8 +118,9 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
     .option('--json', 'one JSON line per event and a closing summary line')
     .option(
       '--accounts <all|id,...>',
-      "accounts of the config's organization whose history to replay, each read through its member role " +
-        "(all: every account Resource Directory lists); default: the caller's account",
+      "accounts of the config's organization whose history to replay, each read through its operator role " +
+        "(all: every account Resource Directory lists); default: the caller's account. Acting in a member " +
+        'needs the function role: only with --local, whose guards run as the local function role',
       parseAccounts,
     )
     .addHelpText(
@@ -140,6 +145,18 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
         credentials: target.credentials,
         ...(target.endpoints.oss ? { endpoint: target.endpoints.oss } : {}),
       });
+      // Each account's own history (LookupEvents answers the caller's account only): a member's through its
+      // read-only operator role; the guards then act on its changes through the member role, which they
+      // assume with the credentials they run with. Decided before anything is read.
+      const home =
+        target.local?.accountId ??
+        (options.accounts ? await callerAccount(factory.client(target.region)) : '');
+      if (!target.local && reachesMembers(options.accounts, home))
+        throw new Error(
+          'replay cannot act in member accounts from here: the guards would run with your credentials, and a ' +
+            "member's role trusts ossguard's function role alone (a person's session of it would pass for " +
+            "ossguard's own). The hourly sweep re-reads the members; `ossguard scan --accounts` lists what is exposed",
+        );
       const gateway = new OssGateway(factory, config.audit.region ?? target.region, new CallLog());
       const audit = new AuditStore(gateway, config.audit.bucket, config.audit.prefix);
       // A dry-run record at the real key would mark the event handled, and the next real replay would skip it.
@@ -192,11 +209,6 @@ export const registerReplay: RegisterCommand = (program, setExit) => {
         onProgress: (d, t) => indexing.update(d, t),
       });
       indexing.finish();
-      // Each account's own history (LookupEvents answers the caller's account only): a member's through its
-      // role, whose changes the guards then act on through the same role.
-      const home =
-        target.local?.accountId ??
-        (options.accounts ? await callerAccount(factory.client(target.region)) : '');
       const histories = options.accounts
         ? await accountAccess(options.accounts, target, config, home)
         : [{ accountId: home, credentials: target.credentials }];

@@ -78,7 +78,7 @@ export const registerScan: RegisterCommand = (program, setExit) => {
     .option('--concurrency <n>', 'buckets read at once', positive, 16)
     .option(
       '--accounts <all|id,...>',
-      "accounts of the config's organization to scan, each through its member role: all (every account " +
+      "accounts of the config's organization to scan, each through its read-only operator role: all (every account " +
         "Resource Directory lists) or account ids; default: the caller's account only",
       parseAccounts,
     )

@@ -5,7 +5,7 @@ import { en } from 'zod/locales';
 // Classic zod loads the English messages itself; mini needs them set, or every message is "Invalid input".
 import * as z from 'zod/mini';
 import { isLocalRobot, parseWebhook, ROBOT_MESSAGES_PER_MINUTE } from '../alerts/dingtalk';
-import { DEFAULT_MEMBER_ROLE } from '../deployment/names';
+import { DEFAULT_MEMBER_ROLE, MEMBER_ROLE_MAX_LENGTH } from '../deployment/names';
 import { isIpAddress, parseNetwork } from '../network';
 import { isCalendarDate } from '../rule-exceptions';
 import { SEVERITIES } from '../severity';
@@ -160,7 +160,16 @@ const organization = z.strictObject({
       z.refine((ids) => new Set(ids).size === ids.length, 'names an account twice'),
     ),
   ]),
-  memberRole: z._default(roleName, DEFAULT_MEMBER_ROLE),
+  // Its read-only operator role is named after it (shared/deployment/names.ts operatorRoleName), so it must fit too.
+  memberRole: z._default(
+    roleName.check(
+      z.maxLength(
+        MEMBER_ROLE_MAX_LENGTH,
+        `at most ${MEMBER_ROLE_MAX_LENGTH} characters: its operator role adds -operator`,
+      ),
+    ),
+    DEFAULT_MEMBER_ROLE,
+  ),
 });
 
 export function configSchema(ruleIds: readonly string[]) {

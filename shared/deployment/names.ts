@@ -29,3 +29,19 @@ export const DEFAULT_MEMBER_ROLE = 'ossguard-member';
 export const MEMBER_POLICY_NAME = 'ossguard-member-policy';
 export const MEMBER_ROLE_DESCRIPTION =
   'ossguard in a member account: re-read OSS and RAM state and revert, for the central deployment';
+
+/**
+ * The people who run the CLI against the members (`scan --accounts`, `replay --accounts`, `doctor`) reach them
+ * through a second, read-only role beside the member role, never the member role itself: a session of the
+ * member role named MEMBER_SESSION_NAME is taken for ossguard's own, so a person acting through it would have
+ * their changes exempt from judgement on the event path. `bootstrap --account … --operator` creates it, trusted
+ * by the operators alone; the CLI assumes it under OPERATOR_SESSION_NAME, never MEMBER_SESSION_NAME.
+ */
+const OPERATOR_ROLE_SUFFIX = '-operator';
+export const operatorRoleName = (memberRole: string): string => `${memberRole}${OPERATOR_ROLE_SUFFIX}`;
+/** The longest member role name whose operator role still fits RAM's 64 characters (F-RAM-ROLE-NAME-CASE). */
+export const MEMBER_ROLE_MAX_LENGTH = 64 - OPERATOR_ROLE_SUFFIX.length;
+export const OPERATOR_SESSION_NAME = 'ossguard-cli';
+export const OPERATOR_POLICY_NAME = 'ossguard-operator-policy';
+export const OPERATOR_ROLE_DESCRIPTION =
+  'ossguard operators in a member account: read-only, for scan, replay and doctor run from the central account';

@@ -105,8 +105,9 @@ export function renderMemberPolicy(
     }).map((resource) => resource.replace(PLACEHOLDER, memberAccountId));
     return Action.length > 0 && Resource.length > 0 ? [{ ...statement, Action, Resource }] : [];
   });
-  // The member's event history, for `ossguard replay --accounts`: the deployment's own is read with the
-  // operator's credentials, so the function role's template has no such statement (F-ACTIONTRAIL-RAM-ACTIONS).
+  // The member's event history, for `ossguard replay --accounts` through the operator role: the deployment's
+  // own is read with the operator's credentials, so the function role's template has no such statement
+  // (F-ACTIONTRAIL-RAM-ACTIONS).
   if (wanted.has(LOOKUP_EVENTS))
     Statement.push({
       Effect: 'Allow',
@@ -122,27 +123,71 @@ const LOOKUP_EVENTS = 'actiontrail:LookupEvents';
 
 /**
  * The member role's trust policy: the function role of the deploying account only, never its root (which
- * would let every RAM user and role there that may call sts:AssumeRole in). A trust policy may name one role
- * (F-RAM-TRUST-ROLE-PRINCIPAL).
+ * would let every RAM user and role there that may call sts:AssumeRole in), nor any person: a session of this
+ * role under ossguard's session name is ossguard's own to loop prevention (shared/pipeline/accounts.ts). A trust
+ * policy may name one role (F-RAM-TRUST-ROLE-PRINCIPAL).
  */
-export function memberTrustPolicy(
-  deployAccountId: string,
-  functionRoleName: string,
-  /** Roles of the deploying account that may also assume it (`bootstrap --operator`: who runs `scan --accounts`). */
-  operatorRoles: readonly string[] = [],
-): string {
-  const principals = [functionRoleName, ...operatorRoles].map(
-    (name) => `acs:ram::${deployAccountId}:role/${name}`,
-  );
+export const memberTrustPolicy = (deployAccountId: string, functionRoleName: string): string =>
+  trustPolicy([`acs:ram::${deployAccountId}:role/${functionRoleName}`]);
+
+/** A trust policy letting exactly `principals` (RAM role or user ARNs) assume the role (F-RAM-TRUST-ROLE-PRINCIPAL). */
+export function trustPolicy(principals: readonly string[]): string {
   return JSON.stringify(
     {
-      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: principals } }],
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [...principals] } }],
       Version: '1',
     },
     null,
     2,
   );
 }
+
+/**
+ * The RAM principals a trust policy lets assume the role (its Allow statements' `Principal.RAM`,
+ * F-STS-TRUST-POLICY), as written; [] for a document that does not parse.
+ */
+export function trustedPrincipals(document: string | undefined): string[] {
+  const list = (value: unknown): unknown[] =>
+    Array.isArray(value) ? value : value === undefined ? [] : [value];
+  try {
+    const parsed = JSON.parse(document ?? '') as { Statement?: unknown };
+    return list(parsed.Statement).flatMap((statement) => {
+      const s = (statement ?? {}) as { Effect?: unknown; Principal?: { RAM?: unknown } };
+      if (s.Effect !== 'Allow') return [];
+      return list(s.Principal?.RAM).filter((p): p is string => typeof p === 'string');
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The operator role's policy in a member: the member policy's derivation (`renderMemberPolicy`) over the
+ * operator's reads (deploy/role.ts OPERATOR_ACTIONS), and `ram:GetRole` on the member role alone, for doctor to
+ * read its trust policy (F-RAM-GETROLE-ACTION).
+ */
+export function renderOperatorPolicy(
+  template: string,
+  memberAccountId: string,
+  memberRole: string,
+  actions: readonly string[],
+): string {
+  const document = JSON.parse(renderMemberPolicy(template, memberAccountId, actions)) as {
+    Version: string;
+    Statement: PolicyStatement[];
+  };
+  if (actions.includes(GET_ROLE))
+    document.Statement.push({
+      Effect: 'Allow',
+      Action: [GET_ROLE],
+      Resource: [`acs:ram:*:${memberAccountId}:role/${memberRole}`],
+    });
+  const rendered = JSON.stringify(document, null, 2);
+  parseRamPolicy(rendered);
+  return rendered;
+}
+
+const GET_ROLE = 'ram:GetRole';
 
 /** Adds kms:GetSecretValue on exactly the named secrets, in any region of the account (F-KMS-GETSECRETVALUE). */
 function grantSecrets(policy: string, names: readonly string[], accountId: string): string {

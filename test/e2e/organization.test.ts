@@ -1,17 +1,25 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planMemberBootstrap } from '../../cli/commands/bootstrap';
 import type { InjectedFault } from '../../local/acs/server';
-import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
+import { FUNCTION_ROLE, LOCAL_OPERATOR_ROLE, type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
 import { POP_THROTTLED } from '../../local/faults';
 import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
 import { onRecipientBus, withRecipient } from '../../local/recipient';
 import { RD_ERRORS } from '../../local/resourcemanager/emulator';
+import { CallLog } from '../../shared/clients/calllog';
+import { organizationApi } from '../../shared/clients/organization-api';
+import type { CloudCredentials } from '../../shared/clients/oss';
+import { popConfig } from '../../shared/clients/pop';
+import { sdkClient } from '../../shared/clients/ram-sdk';
+import { roleArn } from '../../shared/clients/sessions';
 import { parseConfig } from '../../shared/config';
-import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME } from '../../shared/deployment/names';
+import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME, operatorRoleName } from '../../shared/deployment/names';
+import { trustedPrincipals, trustPolicy } from '../../shared/deployment/role-policy';
 import { type ActingPrincipal, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, FAST_LOOKUP_PER_SECOND, startCloud } from './local-cloud';
@@ -42,12 +50,41 @@ function memberAclChange(cloud: LocalCloud, accountId: string, bucket: string, c
   return onRecipientBus(wrapCloudEvent(withRecipient(record, accountId)));
 }
 
+const OPERATOR_ROLE = operatorRoleName(DEFAULT_MEMBER_ROLE);
+
+/** The member role and, for the local cloud's operator (who runs `--local` commands), the operator role. */
 async function bootstrapMembers(...accounts: string[]): Promise<void> {
   for (const account of accounts) {
-    const result = await runCli('bootstrap', '--local', '--account', account);
+    const result = await runCli(
+      'bootstrap',
+      '--local',
+      '--account',
+      account,
+      '--operator',
+      LOCAL_OPERATOR_ROLE,
+    );
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+    expect(result.stdout).toMatch(new RegExp(`role ${OPERATOR_ROLE}: created`));
   }
+}
+
+const ramOf = (cloud: LocalCloud, credentials: CloudCredentials): Ram =>
+  sdkClient(Ram, popConfig(credentials, 'ram.aliyuncs.com', 'cn-shanghai', cloud.endpoints.ram));
+
+/** Who may assume a role of `accountId`, as GetRole shows it to that account's root. */
+async function trustOf(cloud: LocalCloud, accountId: string, roleName: string): Promise<string[]> {
+  const got = await ramOf(cloud, cloud.rootCredentials(accountId)).getRole(
+    new $Ram.GetRoleRequest({ roleName }),
+  );
+  return trustedPrincipals(got.body?.role?.assumeRolePolicyDocument);
+}
+
+function doctorChecks(stdout: string) {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; ok: boolean; detail: string; fix?: string });
 }
 
 describe('one deployment guards the accounts of its organization', () => {
@@ -125,6 +162,79 @@ describe('one deployment guards the accounts of its organization', () => {
     await cloud.settle();
   });
 
+  it('lets an operator trusted through bootstrap --operator assume only the read-only operator role, never the member role', async () => {
+    const A = cloud.identities.accountId;
+    // A person's role in A (any name), trusted by A's account, given to bootstrap as the operator.
+    cloud.ram.ensureRole('secops', trustPolicy([`acs:ram::${A}:root`]), 'the security team');
+    const boot = await runCli(
+      'bootstrap',
+      '--local',
+      '--account',
+      B,
+      '--operator',
+      'secops',
+      '--operator',
+      LOCAL_OPERATOR_ROLE,
+    );
+    expect(boot.stderr).toBe('');
+    const alice = cloud.identities.assumeRole('secops', 'alice');
+    const sts = organizationApi(alice, { sts: cloud.endpoints.sts });
+
+    // Under ossguard's session name a session of the member role would pass for ossguard's own: refused.
+    await expect(
+      sts.assumeRole(roleArn(B, DEFAULT_MEMBER_ROLE), MEMBER_SESSION_NAME, new CallLog()),
+    ).rejects.toMatchObject({ code: 'NoPermission' });
+    await expect(
+      sts.assumeRole(roleArn(B, DEFAULT_MEMBER_ROLE), 'alice', new CallLog()),
+    ).rejects.toMatchObject({
+      code: 'NoPermission',
+    });
+    expect(await trustOf(cloud, B, DEFAULT_MEMBER_ROLE)).toEqual([`acs:ram::${A}:role/${FUNCTION_ROLE}`]);
+
+    // The operator role reads and changes nothing.
+    const reader = await sts.assumeRole(roleArn(B, OPERATOR_ROLE), 'alice', new CallLog());
+    const owner = cloud.accountClient(B);
+    await owner.putBucket('b-operator-reads');
+    const operatorOss = cloud.ossClient(reader);
+    expect((await operatorOss.getBucketACL('b-operator-reads')).acl).toBe('private');
+    await expect(operatorOss.putBucketACL('b-operator-reads', 'public-read')).rejects.toMatchObject({
+      code: 'AccessDenied',
+    });
+    expect((await owner.getBucketACL('b-operator-reads')).acl).toBe('private');
+  });
+
+  it('leaves no change exempt that an operator tries to make in B as ossguard', async () => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket('b-as-ossguard');
+    await cloud.settle();
+    const alice = cloud.identities.assumeRole('secops', 'alice');
+    const sts = organizationApi(alice, { sts: cloud.endpoints.sts });
+    // Through the member role under ossguard's session name, the change would be taken for ossguard's own.
+    await sts
+      .assumeRole(roleArn(B, DEFAULT_MEMBER_ROLE), MEMBER_SESSION_NAME, new CallLog())
+      .then((session) => cloud.ossClient(session).putBucketACL('b-as-ossguard', 'public-read'))
+      .catch(() => undefined);
+    await cloud.settle();
+    expect((await owner.getBucketACL('b-as-ossguard')).acl).toBe('private');
+  });
+
+  it('judges a change made through the operator role, even under ossguard’s session name', async () => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket('b-operator');
+    await owner.putBucketACL('b-operator', 'public-read');
+    const event = memberAclChange(cloud, B, 'b-operator', {
+      kind: 'assumed-role',
+      accountId: B,
+      principalId: `300000000000000003:${MEMBER_SESSION_NAME}`,
+      userName: `${OPERATOR_ROLE}:${MEMBER_SESSION_NAME}`,
+      accessKeyId: 'STS.OPERATOR00000001',
+      mfa: false,
+    });
+    expect((await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event))).ok).toBe(true);
+    expect((await owner.getBucketACL('b-operator')).acl).toBe('private');
+    await cloud.settle();
+  });
+
   it('leaves an account outside the allow list alone, records the change as reported and alerts once a day', async () => {
     const owner = cloud.accountClient(C);
     const before = cloud.dingtalk.messages().length;
@@ -199,22 +309,18 @@ describe('one deployment guards the accounts of its organization', () => {
     for (const line of lines) expect(line.accountId).toBe(C);
   });
 
-  it('doctor checks the multi-account trail and that the member role can be assumed', async () => {
+  it('doctor checks the multi-account trail, the operator role, and that the member role trusts the function role alone', async () => {
     const { stdout } = await runCli('doctor', '--local', '--json');
-    const checks = stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { id: string; ok: boolean; detail: string });
+    const checks = doctorChecks(stdout);
     expect(checks.find((c) => c.id === 'trail-organization')).toMatchObject({ ok: true });
-    expect(checks.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true, detail: 'assumed' });
+    expect(checks.find((c) => c.id === `member:${B}`)).toMatchObject({
+      ok: true,
+      detail: 'trusted by the function role alone',
+    });
 
     // C has no member role: asked about it, doctor says it cannot be assumed and how to fix it.
     const some = await runCli('doctor', '--local', '--json', '--accounts', `${B},${C}`);
-    const members = some.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { id: string; ok: boolean; fix?: string })
-      .filter((c) => c.id.startsWith('member:'));
+    const members = doctorChecks(some.stdout).filter((c) => c.id.startsWith('member:'));
     expect(members).toEqual([
       expect.objectContaining({ id: `member:${B}`, ok: true }),
       expect.objectContaining({
@@ -223,6 +329,34 @@ describe('one deployment guards the accounts of its organization', () => {
         fix: expect.stringContaining(`ossguard bootstrap --account ${C}`),
       }),
     ]);
+  });
+
+  it('flags a member role an older bootstrap let operators into, and bootstrap takes them out', async () => {
+    const A = cloud.identities.accountId;
+    const functionRole = `acs:ram::${A}:role/${FUNCTION_ROLE}`;
+    const oldOperator = `acs:ram::${A}:role/secops`;
+    // What `bootstrap --account B --operator secops` used to leave: the operator in the member role's trust.
+    await ramOf(cloud, cloud.rootCredentials(B)).updateRole(
+      new $Ram.UpdateRoleRequest({
+        roleName: DEFAULT_MEMBER_ROLE,
+        newAssumeRolePolicyDocument: trustPolicy([functionRole, oldOperator]),
+      }),
+    );
+    const flagged = doctorChecks((await runCli('doctor', '--local', '--json')).stdout);
+    expect(flagged.find((c) => c.id === `member:${B}`)).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(oldOperator),
+      fix: expect.stringContaining(`ossguard bootstrap --account ${B}`),
+    });
+
+    const fixed = await runCli('bootstrap', '--local', '--account', B, '--operator', LOCAL_OPERATOR_ROLE);
+    expect(fixed.stderr).toBe('');
+    expect(fixed.stdout).toContain(
+      `role ${DEFAULT_MEMBER_ROLE}: updated (trust policy also named ${oldOperator}: removed`,
+    );
+    expect(await trustOf(cloud, B, DEFAULT_MEMBER_ROLE)).toEqual([functionRole]);
+    const again = doctorChecks((await runCli('doctor', '--local', '--json')).stdout);
+    expect(again.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true });
   });
 });
 
@@ -312,7 +446,7 @@ describe('ossguard scan --accounts all', () => {
     await cloud?.stop();
   });
 
-  it("reports every account's exposures, each read through its member role", async () => {
+  it("reports every account's exposures, each read by the operator through the member's read-only operator role", async () => {
     const exposed = { [cloud.identities.accountId]: 'a-public', [B]: 'b-public', [C]: 'c-public' };
     for (const [accountId, bucket] of Object.entries(exposed)) {
       const client = cloud.accountClient(accountId);

@@ -234,6 +234,12 @@ describe('the organization section', () => {
       /role name/,
     ],
     [
+      'a member role too long for its operator role (<memberRole>-operator) to fit in 64 characters',
+      `organization: {accounts: all, memberRole: ${'m'.repeat(56)}}`,
+      'organization.memberRole',
+      /at most 55 characters/,
+    ],
+    [
       'a session name (it is fixed)',
       'organization: {accounts: all, sessionName: me}',
       'organization.sessionName',

@@ -1,19 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { memberActions, ROLE_POLICY_TEMPLATE } from '../../deploy/role';
+import {
+  grantedActions,
+  MEMBER_PIPELINE_ACTIONS,
+  memberActions,
+  OPERATOR_ACTIONS,
+  operatorActions,
+  PIPELINE_ACTIONS,
+  ROLE_POLICY_TEMPLATE,
+} from '../../deploy/role';
 import type { OrganizationApi } from '../../shared/clients/organization-api';
 import { OssClientFactory } from '../../shared/clients/oss';
 import { SessionCache } from '../../shared/clients/sessions';
 import { parseConfig } from '../../shared/config';
+import { MEMBER_SESSION_NAME, OPERATOR_SESSION_NAME } from '../../shared/deployment/names';
 import { isAllowed, parseRamPolicy } from '../../shared/deployment/ram-policy';
 import {
   memberTrustPolicy,
   renderMemberPolicy,
+  renderOperatorPolicy,
   renderRolePolicy,
   unpinnedResources,
 } from '../../shared/deployment/role-policy';
 import type { Actor } from '../../shared/events/types';
 import { MemberAccounts } from '../../shared/pipeline/accounts';
 import { isOwnRole, type OwnRole } from '../../shared/pipeline/dedupe';
+import { registry } from '../../shared/rules';
 
 const A = '1111111111111111';
 const B = '2222222222222222';
@@ -239,5 +252,63 @@ describe('the policies of an organization', () => {
         memberRole: 'ossguard-member',
       }),
     );
+  });
+});
+
+describe('the read-only operator role in a member', () => {
+  const policy = renderOperatorPolicy(ROLE_POLICY_TEMPLATE, B, 'ossguard-member', operatorActions());
+  const allows = (action: string, resource: string) => isAllowed(parseRamPolicy(policy), action, resource);
+  const ruleReads = new Set(registry.flatMap((rule) => rule.readActions));
+  const writes = new Set([
+    ...registry.flatMap((rule) => rule.remediation?.actions ?? []),
+    'oss:PutObject',
+    'oss:DeleteObject',
+  ]);
+
+  it('grants exactly the operator actions, each a read a rule or the pipeline makes, never a remediation', () => {
+    expect(grantedActions(policy)).toEqual(operatorActions());
+    const pipelineReads = new Set([
+      ...Object.keys(PIPELINE_ACTIONS),
+      ...Object.keys(MEMBER_PIPELINE_ACTIONS),
+    ]);
+    for (const action of grantedActions(policy)) {
+      expect(writes.has(action), action).toBe(false);
+      // Every read verb of RAM, OSS and ActionTrail begins so; a write never does.
+      expect(action, action).toMatch(/^[a-z-]+:(Get|List|Lookup|Describe)[A-Za-z]*$/);
+      if (!ruleReads.has(action) && !pipelineReads.has(action))
+        // Reads of the CLI alone, each named with its command.
+        expect(OPERATOR_ACTIONS[action], action).toMatch(/`ossguard (replay|doctor)/);
+    }
+  });
+
+  it('reads only in its own member, and of RAM only the member role', () => {
+    for (const resource of parseRamPolicy(policy).flatMap((s) => s.resources))
+      expect(resource.split(':')[3]).toBe(B);
+    expect(allows('oss:GetBucketAcl', `acs:oss:cn-hangzhou:${B}:photos`)).toBe(true);
+    expect(allows('oss:PutBucketAcl', `acs:oss:cn-hangzhou:${B}:photos`)).toBe(false);
+    expect(allows('ram:UpdateAccessKey', `acs:ram:*:${B}:user/alice`)).toBe(false);
+    expect(allows('ram:GetRole', `acs:ram:*:${B}:role/ossguard-member`)).toBe(true);
+    expect(allows('ram:GetRole', `acs:ram:*:${B}:role/admin`)).toBe(false);
+    expect(allows('actiontrail:LookupEvents', `acs:actiontrail:cn-hangzhou:${B}:*`)).toBe(true);
+  });
+
+  it('no longer gives the member role the history reads only operators make', () => {
+    expect(memberActions()).not.toContain('actiontrail:LookupEvents');
+  });
+
+  it('is what the CLI reaches members through: no CLI or doctor code names ossguard’s own session name', () => {
+    expect(OPERATOR_SESSION_NAME).not.toBe(MEMBER_SESSION_NAME);
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(join(dir, entry.name))
+          : entry.name.endsWith('.ts')
+            ? [join(dir, entry.name)]
+            : [],
+      );
+    const naming = [...sources('cli'), ...sources('deploy')].filter((file) =>
+      readFileSync(file, 'utf8').includes('MEMBER_SESSION_NAME'),
+    );
+    expect(naming).toEqual([]);
   });
 });
