@@ -37,21 +37,27 @@ const DAY = 24 * HOUR;
  * `ossguard audit report`: one self-contained HTML page. No scripts, no external assets (the CSP says so
  * too, so a mistake in escaping still could not run code), readable offline and printable.
  */
+/**
+ * A self-contained page's head: no script, no outside resource (the CSP allows inline styles only), so a
+ * report opened from disk or mail cannot fetch anything. `title` is HTML already escaped.
+ */
+export const pageHead = (title: string, style: string): string => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${style}</style>
+</head>`;
+
 export function renderReport(input: ReportInput): string {
   const { records } = input;
   const times = records.map((r) => Date.parse(r.time)).filter((t) => !Number.isNaN(t));
   const from = input.since?.getTime() ?? (times.length ? Math.min(...times) : input.generatedAt.getTime());
   const to = input.until?.getTime() ?? (times.length ? Math.max(...times) : input.generatedAt.getTime());
   const range = `${shortTime(new Date(from).toISOString())} to ${shortTime(new Date(to).toISOString())}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ossguard audit report</title>
-<style>${STYLE}</style>
-</head>
+  return `${pageHead('ossguard audit report', STYLE)}
 <body>
 <header>
 <h1>ossguard audit report</h1>

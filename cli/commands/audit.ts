@@ -233,6 +233,21 @@ function printFindings(verification: Verification, json: boolean): void {
   }
 }
 
+/** The audit location the options name, its key, and every object there verified, with progress on stderr. */
+async function verifyLocated(options: AuditLocationOptions, progressLabel: string) {
+  const location = await resolveAuditLocation(options);
+  const key = await resolveAuditKey(location);
+  const bar = new ProgressBar(process.stderr, progressLabel);
+  const olderKeys = olderAuditKeys(location);
+  const verification = await verifyAudit(location.store, {
+    ...(key ? { key } : {}),
+    ...(olderKeys ? { olderKeys } : {}),
+    onProgress: (done, total) => bar.update(done, total),
+  });
+  bar.finish();
+  return { ...location, key, verification };
+}
+
 async function checkpointAndReport(
   store: AuditStore,
   verification: Verification,
@@ -347,17 +362,10 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         'more days extend the policy.',
     )
     .action(async (options: AuditLocationOptions & { days: number }) => {
-      const location = await resolveAuditLocation(options);
-      const { store, factory, region } = location;
-      const key = await resolveAuditKey(location);
-      const bar = new ProgressBar(process.stderr, 'reading audit objects');
-      const olderKeys = olderAuditKeys(location);
-      const verification = await verifyAudit(store, {
-        ...(key ? { key } : {}),
-        ...(olderKeys ? { olderKeys } : {}),
-        onProgress: (done, total) => bar.update(done, total),
-      });
-      bar.finish();
+      const { store, factory, region, key, verification } = await verifyLocated(
+        options,
+        'reading audit objects',
+      );
       // Records pinned by nothing while no chain exists is what the first lock is for, not a problem to flag.
       const problems = verification.findings.filter(
         (f) => !(f.kind === 'unpinned' && verification.checkpoints.length === 0),
@@ -390,17 +398,10 @@ export const registerAudit: RegisterCommand = (program, setExit) => {
         'checkpoint: `ossguard audit lock` writes one, and so does a scheduled `ossguard audit verify --checkpoint`.',
     )
     .action(async (options: AuditLocationOptions & { checkpoint?: boolean; json?: boolean }) => {
-      const location = await resolveAuditLocation(options);
-      const { store, factory, region } = location;
-      const key = await resolveAuditKey(location);
-      const bar = new ProgressBar(process.stderr, 'verifying audit objects');
-      const olderKeys = olderAuditKeys(location);
-      const verification = await verifyAudit(store, {
-        ...(key ? { key } : {}),
-        ...(olderKeys ? { olderKeys } : {}),
-        onProgress: (done, total) => bar.update(done, total),
-      });
-      bar.finish();
+      const { store, factory, region, key, verification } = await verifyLocated(
+        options,
+        'verifying audit objects',
+      );
       let worm: WormStatus | string;
       try {
         worm = await new AuditWorm(factory, region, store.bucket).status();

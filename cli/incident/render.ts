@@ -1,7 +1,7 @@
 import type { IncidentReport } from '../../shared/incident/report';
 import type { KeyCall } from '../../shared/incident/trail';
 import { shortTime } from '../audit/format';
-import { countTable, escapeHtml, STYLE } from '../audit/html';
+import { countTable, escapeHtml, pageHead, STYLE } from '../audit/html';
 import { renderTable } from '../audit/table';
 import { sanitize } from '../audit/text';
 
@@ -174,6 +174,12 @@ ${rows}
  * The page a responder attaches to a ticket: self-contained, no scripts, no external assets, as the audit
  * report (cli/audit/html.ts), whose escaping, count tables and style it shares.
  */
+const INCIDENT_STYLE = `${STYLE}
+table.facts th { text-align: left; padding: 2px 12px 2px 0; font-weight: 600; }
+p.still { font-size: 1.05em; }
+p.incomplete { background: #fdecea; border-left: 4px solid #c62828; padding: 6px 10px; font-weight: 600; }
+`;
+
 export function renderIncidentHtml(report: IncidentReport): string {
   const k = report.key;
   const facts: Array<[string, string]> = [
@@ -186,19 +192,7 @@ export function renderIncidentHtml(report: IncidentReport): string {
     ['calls', String(report.calls)],
     ['trail', `${report.source}: ${report.sourceNote}`],
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ossguard incident ${escapeHtml(report.accessKeyId)}</title>
-<style>${STYLE}
-table.facts th { text-align: left; padding: 2px 12px 2px 0; font-weight: 600; }
-p.still { font-size: 1.05em; }
-p.incomplete { background: #fdecea; border-left: 4px solid #c62828; padding: 6px 10px; font-weight: 600; }
-</style>
-</head>
+  return `${pageHead(`ossguard incident ${escapeHtml(report.accessKeyId)}`, INCIDENT_STYLE)}
 <body>
 <header>
 <h1>Incident report: AccessKey <code>${escapeHtml(report.accessKeyId)}</code></h1>

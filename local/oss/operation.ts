@@ -49,6 +49,10 @@ export const emptyReply = (status = 200, headers: Record<string, string> = {}): 
 export const ownerXml = (owner: string): Xml =>
   element('Owner', element('ID', owner), element('DisplayName', owner));
 
+/** GetBucketAcl's and GetObjectAcl's answer alike: the owner and the one grant. */
+export const aclPolicyXml = (owner: string, grant: string): Xml =>
+  element('AccessControlPolicy', ownerXml(owner), element('AccessControlList', element('Grant', grant)));
+
 /** `oss-<region>`, the Location OSS reports, and the region's public and internal endpoints. */
 export const regionNames = (region: string) => ({
   location: `oss-${region}`,

@@ -1,6 +1,7 @@
 import { readCreateBucketConfiguration } from '../bodies';
 import { ERR, OssError } from '../errors';
 import {
+  aclPolicyXml,
   emptyReply,
   type OpContext,
   type Operation,
@@ -203,13 +204,7 @@ const GetBucketAcl: Operation = {
   write: false,
   handle(ctx) {
     const bucket = ctx.state.bucket(ctx.bucketName);
-    return xmlReply(
-      element(
-        'AccessControlPolicy',
-        ownerXml(ctx.owner),
-        element('AccessControlList', element('Grant', bucket.acl)),
-      ),
-    );
+    return xmlReply(aclPolicyXml(ctx.owner, bucket.acl));
   },
 };
 

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc64ecma } from '../crc64';
 import { ERR, OssError } from '../errors';
 import {
+  aclPolicyXml,
   emptyReply,
   type OpContext,
   type Operation,
   type OssReply,
-  ownerXml,
   parseAcl,
   readAcl,
   xmlReply,
@@ -393,13 +393,7 @@ const GetObjectAcl: Operation = {
   write: false,
   handle(ctx) {
     const object = namedObject(ctx);
-    return xmlReply(
-      element(
-        'AccessControlPolicy',
-        ownerXml(ctx.owner),
-        element('AccessControlList', element('Grant', object.acl)),
-      ),
-    );
+    return xmlReply(aclPolicyXml(ctx.owner, object.acl));
   },
 };
 
