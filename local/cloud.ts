@@ -46,7 +46,7 @@ import { SlsEmulator } from './sls/emulator';
 import { PERMANENT_TTL } from './sls/management';
 import { TRAIL_TOPIC, trailLog } from './sls/trail';
 import { LocalSmtpServer } from './smtp/server';
-import { StsEmulator, type TrustedRole } from './sts/emulator';
+import { StsEmulator, type StsEmulatorOptions, type TrustedRole } from './sts/emulator';
 
 /**
  * The function role's policies as `ossguard bootstrap` sends them: the same files (deploy/*.json), read as
@@ -115,6 +115,8 @@ export interface LocalCloudOptions {
   ramIntercept?: RamEmulatorOptions['intercept'];
   /** Fault injection for Resource Directory calls (ListAccounts). */
   resourceManagerIntercept?: ResourceManagerEmulatorOptions['intercept'];
+  /** Fault injection for STS calls (AssumeRole, GetCallerIdentity). */
+  stsIntercept?: StsEmulatorOptions['intercept'];
   /** How long a log trigger's range collects logs locally, instead of its `triggerInterval`. Default 100 ms. */
   logTriggerIntervalMs?: number;
   /** Fault injection for SLS PullLogs calls. */
@@ -458,6 +460,7 @@ export class LocalCloud {
       identities: this.identities,
       roleOf: (accountId, roleName) => this.roleOf(accountId, roleName),
       authorize: (caller, action, resource) => this.authorize(caller, action, resource),
+      ...(options.stsIntercept ? { intercept: options.stsIntercept } : {}),
       ...latency,
     });
     this.resourceManager = new ResourceManagerEmulator({

@@ -38,6 +38,7 @@ export async function startCloud(
     | 'organizationTrail'
     | 'lookupCallsPerSecond'
     | 'resourceManagerIntercept'
+    | 'stsIntercept'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({

@@ -432,6 +432,77 @@ describe('with accounts: all, a member’s change while the resource directory c
   });
 });
 
+describe('a member’s change while STS cannot issue the member role’s session', () => {
+  let cloud: LocalCloud;
+  /** How many of the next AssumeRole calls the local STS answers as throttled. */
+  let throttledAssumes = 0;
+  const exposeIn = async (accountId: string, bucket: string) => {
+    const owner = cloud.accountClient(accountId);
+    await owner.putBucket(bucket);
+    await owner.putBucketACL(bucket, 'public-read');
+    return JSON.stringify(
+      memberAclChange(cloud, accountId, bucket, {
+        kind: 'ram-user',
+        accountId,
+        principalId: '200000000000000004',
+        userName: 'someone',
+        accessKeyId: 'LTAI5tMEMBER00000000004',
+        mfa: false,
+      }),
+    );
+  };
+  const recordsOf = async (bucket: string) =>
+    (await auditRecords(cloud)).filter((r) => r.resource.bucket === bucket);
+
+  beforeAll(async () => {
+    cloud = await startCloud(
+      { organization: { accounts: [B, C] } },
+      {
+        organizationTrail: true,
+        stsIntercept: (op) => {
+          if (op.action !== 'AssumeRole' || throttledAssumes <= 0) return undefined;
+          throttledAssumes -= 1;
+          return POP_THROTTLED;
+        },
+      },
+    );
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-sts-')));
+    // The changes below reach the function only as the test hands them over.
+    cloud.stopWatching();
+    await bootstrapMembers(B, C);
+  }, 60_000);
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('retries a throttled AssumeRole and reverts the member’s bucket in the same invocation', async () => {
+    throttledAssumes = 2;
+    const event = await exposeIn(C, 'c-throttled-once');
+    expect((await cloud.bus.invoke('oss-acl-guard', event)).ok).toBe(true);
+    expect(throttledAssumes).toBe(0);
+    expect((await cloud.accountClient(C).getBucketACL('c-throttled-once')).acl).toBe('private');
+    expect(await recordsOf('c-throttled-once')).toEqual([
+      expect.objectContaining({ decision: 'remediated', accountId: C }),
+    ]);
+  });
+
+  it('fails the invocation while AssumeRole stays throttled, records nothing, and acts when it is delivered again', async () => {
+    throttledAssumes = Number.POSITIVE_INFINITY;
+    const event = await exposeIn(B, 'b-sts-throttled');
+    expect((await cloud.bus.invoke('oss-acl-guard', event)).ok).toBe(false);
+    expect(await recordsOf('b-sts-throttled')).toEqual([]);
+    expect((await cloud.accountClient(B).getBucketACL('b-sts-throttled')).acl).toBe('public-read');
+
+    throttledAssumes = 0;
+    expect((await cloud.bus.invoke('oss-acl-guard', event)).ok).toBe(true);
+    expect((await cloud.accountClient(B).getBucketACL('b-sts-throttled')).acl).toBe('private');
+    expect(await recordsOf('b-sts-throttled')).toEqual([
+      expect.objectContaining({ decision: 'remediated', accountId: B }),
+    ]);
+  });
+});
+
 describe('ossguard scan --accounts all', () => {
   let cloud: LocalCloud;
 
