@@ -119,7 +119,8 @@ export class AlertDeliveryError extends GuardError {
 
 /** A message for any thrown value, never the raw object (which could carry request bodies or credentials). */
 export function describeError(error: unknown): string {
-  if (error instanceof GuardError) return error.publicMessage;
+  // A CloudApiError of a client bundled beside the functions is no GuardError of this copy (see CLOUD_API_ERROR).
+  if (error instanceof GuardError || error instanceof CloudApiError) return error.publicMessage;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }

@@ -5,13 +5,14 @@ import type { DeliveryResult } from '../alerts/types';
 import { type AuditKey, sign } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
-import { runtimeAuditKey } from '../config/secrets';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import type { Logger } from '../log';
 import { holdRecord } from './held-records';
 import type { InvocationDeps } from './invocation';
 import { cappedBatchOf, cappedSummary, type DecisionSummary, type Pending, summaryOf } from './records';
+import { openLedger } from './resolve';
 
 /** How many changes of one batch are worked on at once: enough to overlap round trips, bounded for memory. */
 export const CONCURRENCY = 16;
@@ -78,16 +79,44 @@ export async function cappedBatchSummary(
     auditPrefix: config.audit.prefix,
     now: at.now,
   });
-  return (await recorded(at.gateway, config.audit.bucket, summary.key, at.deps.log)) ? undefined : summary;
+  return unrecorded(summary, at.gateway, at.deps);
 }
 
-/** Whether a record exists; when that cannot be read, it is taken as absent (an alert twice beats none). */
-async function recorded(gateway: OssGateway, bucket: string, key: string, log: Logger): Promise<boolean> {
+/**
+ * `pending` unless a record signed with the audit key settles it already. These keys are predictable: an
+ * object planted at one by someone who can write the audit bucket settles nothing, and the record goes to the
+ * next attempt's key, as a change's does (openLedger). When the bucket cannot be read, the record is taken as
+ * absent: an alert twice beats none.
+ */
+async function unrecorded(
+  pending: Pending,
+  gateway: OssGateway,
+  deps: InvocationDeps,
+): Promise<Pending | undefined> {
+  const { audit } = deps.runtime.config;
   try {
-    return await gateway.objectExists(bucket, key);
+    const opening = await openLedger(
+      {
+        gateway,
+        bucket: audit.bucket,
+        prefix: audit.prefix,
+        key: runtimeAuditKey(deps.runtime),
+        previousKey: previousRuntimeAuditKey(deps.runtime),
+      },
+      { ...pending.record, origin: 'sweep' },
+    );
+    if (opening.kind === 'handled') return undefined;
+    return {
+      ...pending,
+      key: opening.ledger.recordKey,
+      record: { ...pending.record, dedupeKey: opening.dedupeKey },
+    };
   } catch (error) {
-    log.warn('audit record not read; alerting anyway', { auditKey: key, error: describeError(error) });
-    return false;
+    deps.log.warn('audit record not read; alerting anyway', {
+      auditKey: pending.key,
+      error: describeError(error),
+    });
+    return pending;
   }
 }
 
@@ -116,15 +145,14 @@ export async function reportCapped(guard: string, waited: number, deps: Invocati
 /**
  * Alerts on and records what a source reports of its own, outside any batch of changes (the sweep's summaries
  * and failures). A record already on file was alerted on when it was written: neither is done again, so a
- * record keyed by the day is one record and one alert a day.
+ * record keyed by the day is one record and one alert a day (a signed one: `unrecorded`).
  */
 export async function deliverOwn(pending: readonly Pending[], deps: InvocationDeps): Promise<void> {
   const { config } = deps.runtime;
   const gateway = new OssGateway(deps.oss, config.audit.region ?? deps.region, new CallLog());
-  const onFile = await Promise.all(
-    pending.map(({ key }) => recorded(gateway, config.audit.bucket, key, deps.log)),
+  const fresh = (await Promise.all(pending.map((item) => unrecorded(item, gateway, deps)))).filter(
+    (item): item is Pending => item !== undefined,
   );
-  const fresh = pending.filter((_, i) => !onFile[i]);
   if (fresh.length === 0) return;
   const deliveries = await sendAlerts(fresh, deps.dispatch);
   await writeRecords(fresh, deliveries, {

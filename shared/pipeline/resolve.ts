@@ -34,9 +34,6 @@ export interface ChangeLedger {
   previousKey?: AuditKey | undefined;
 }
 
-export const recordExists = (at: ChangeLedger): Promise<boolean> =>
-  at.gateway.objectExists(at.bucket, at.recordKey);
-
 /**
  * How many records one change may gather: attempts that failed, and records planted by others. A change whose
  * every key is taken is still judged and acted on under the last one; only its record is then lost.
@@ -208,10 +205,16 @@ const INTENT_RECORD_WAIT_MS = 10_000;
 const INTENT_RECORD_FIRST_POLL_MS = 100;
 const INTENT_RECORD_MAX_POLL_MS = 1_000;
 
+/**
+ * Whether the other delivery's record appears: one signed with the audit key and about this change. An object
+ * planted at the key by someone who can write the audit bucket is not that record, and must not turn this
+ * change into a duplicate that nobody alerts on.
+ */
 async function recordAppears(at: ChangeLedger): Promise<boolean> {
   for (let delay = INTENT_RECORD_FIRST_POLL_MS, waited = 0; waited < INTENT_RECORD_WAIT_MS; waited += delay) {
     await new Promise((resolve) => setTimeout(resolve, delay));
-    if (await recordExists(at)) return true;
+    const record = await ledgerRecord(at);
+    if (record !== 'absent' && record !== 'untrusted') return true;
     delay = Math.min(delay * 2, INTENT_RECORD_MAX_POLL_MS);
   }
   return false;

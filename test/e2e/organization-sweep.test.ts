@@ -6,7 +6,7 @@ import type { InjectedFault } from '../../local/acs/server';
 import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
 import { POP_THROTTLED } from '../../local/faults';
 import { RD_ERRORS } from '../../local/resourcemanager/emulator';
-import type { AuditRecord } from '../../shared/audit/record';
+import { type AuditRecord, auditKey } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { DEFAULT_MEMBER_ROLE } from '../../shared/deployment/names';
@@ -182,6 +182,20 @@ describe('with accounts: all, the timer sweep when the resource directory cannot
 
   it('fails the run after recording the deploying account’s sweep, and records and alerts the listing’s failure with its fix once a day', async () => {
     directory = () => RD_ERRORS.NoPermission;
+    // Someone who can write the audit bucket plants today's record of the failure first: an object at the
+    // predictable key, not signed with the audit key, must not stand for the record and silence the alert.
+    const today = new Date().toISOString();
+    const eventId = `sweep-directory-${home()}-${today.slice(0, 10)}`;
+    const planted = {
+      eventId,
+      eventName: 'planted',
+      decision: 'skipped',
+      decidedAt: today,
+      dedupeKey: eventId,
+    };
+    await cloud
+      .adminClient(cloud.auditBucket)
+      .put(auditKey('ossguard/audit/', eventId, today), Buffer.from(JSON.stringify(planted)));
     const inHome = cloud.accountClient(home());
     await inHome.putBucket('a-unlisted');
     await inHome.putBucketACL('a-unlisted', 'public-read');

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CloudApiError, EventParseError } from '../../shared/errors';
+import { CloudApiError, describeError, EventParseError } from '../../shared/errors';
 
 const fields = {
   service: 'resourcemanager' as const,
@@ -24,5 +24,14 @@ describe('CloudApiError', () => {
     expect(new EventParseError('bad') instanceof CloudApiError).toBe(false);
     expect(Object.assign(new Error('x'), fields) instanceof CloudApiError).toBe(false);
     expect((null as unknown) instanceof CloudApiError).toBe(false);
+  });
+});
+
+describe('describeError', () => {
+  it('says only the public message of a CloudApiError another copy of its module made, never the server message', async () => {
+    vi.resetModules();
+    const copy = await import('../../shared/errors');
+    const error = new copy.CloudApiError({ ...fields, message: 'secret detail from the server' });
+    expect(describeError(error)).toBe('RESOURCEMANAGER ListAccounts failed with Throttling.User');
   });
 });
