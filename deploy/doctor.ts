@@ -74,7 +74,8 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
   [
     'member:<id>',
     'with an organization: each allowed member’s operator role (<memberRole>-operator) can be assumed by the caller, ' +
-      'and through it the member role (organization.memberRole) is seen trusted by the function role alone',
+      'and through it the member role (organization.memberRole) is seen trusted by the function role alone ' +
+      '(no other RAM principal, service or identity provider; the deploying account must be known)',
   ],
   ['trail-logstore', 'the logstore actiontrail_<trail> exists in the project'],
   ['trail-logstore-ttl', 'that logstore has a TTL (ActionTrail creates it with permanent retention)'],
