@@ -74,7 +74,8 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
   [
     'member:<id>',
     'with an organization: each allowed member’s operator role (<memberRole>-operator) can be assumed by the caller, ' +
-      'and through it the member role (organization.memberRole) is seen trusted by the function role alone',
+      'and through it the member role (organization.memberRole) is seen trusted by the function role alone ' +
+      '(no other RAM principal, service or identity provider; the deploying account must be known)',
   ],
   ['trail-logstore', 'the logstore actiontrail_<trail> exists in the project'],
   ['trail-logstore-ttl', 'that logstore has a TTL (ActionTrail creates it with permanent retention)'],
@@ -635,6 +636,32 @@ async function organizationChecks(
 }
 
 /**
+ * Whether a member role's trust (trustedPrincipals: every principal of every statement that does not deny) names
+ * the function role of the deploying account and nothing else. Without that account's id no principal can be
+ * told to be the function role: a role of its name in any account would pass.
+ */
+export function memberTrustVerdict(
+  principals: readonly string[],
+  accountId: string | undefined,
+): { ok: boolean; detail: string } {
+  if (accountId === undefined)
+    return {
+      ok: false,
+      detail: `account id unknown (set AccountID): a role named ${ROLE_NAME} in any account would pass for the function role`,
+    };
+  const functionRole = `acs:ram::${accountId}:role/${ROLE_NAME}`;
+  const others = principals.filter((p) => p.toLowerCase() !== functionRole);
+  if (others.length > 0)
+    return {
+      ok: false,
+      detail: `its trust policy also names ${others.join(', ')}, who could act there as ossguard, their changes taken for its own`,
+    };
+  return principals.length > 0
+    ? { ok: true, detail: 'trusted by the function role alone' }
+    : { ok: false, detail: 'its trust policy does not name the function role' };
+}
+
+/**
  * One member, read as an operator: its operator role can be assumed (F-STS-ASSUMEROLE), under the operators'
  * session name, and through it GetRole shows the member role trusted by the function role alone
  * (F-RAM-GETROLE, F-RAM-GETROLE-ACTION, F-STS-TRUST-POLICY). Doctor cannot act as the function role, so it reads the trust policy
@@ -666,26 +693,19 @@ async function memberCheck(
     async () => (await ram.getRole(new $Ram.GetRoleRequest({ roleName: memberRole }))).body?.role,
   );
   if (failed(role)) return { id, title, ok: false, detail: role.failed, fix: bootstrap };
-  const principals = trustedPrincipals(role?.assumeRolePolicyDocument);
-  const isFunctionRole = (p: string) =>
-    accountId === undefined
-      ? p.toLowerCase().endsWith(`:role/${ROLE_NAME}`)
-      : p.toLowerCase() === `acs:ram::${accountId}:role/${ROLE_NAME}`;
-  const others = principals.filter((p) => !isFunctionRole(p));
-  const ok = others.length === 0 && principals.length > 0;
+  const { ok, detail } = memberTrustVerdict(trustedPrincipals(role?.assumeRolePolicyDocument), accountId);
   return {
     id,
     title,
     ok,
-    detail: ok
-      ? 'trusted by the function role alone'
-      : others.length > 0
-        ? `its trust policy also names ${others.join(', ')}, who could act there as ossguard, their changes taken for its own`
-        : 'its trust policy does not name the function role',
+    detail,
     ...(ok
       ? {}
       : {
-          fix: `run \`ossguard bootstrap --account ${member}\` with that account's credentials: it trusts the function role alone (operators get the read-only ${operatorRoleName(memberRole)})`,
+          fix:
+            accountId === undefined
+              ? "set AccountID to the deploying account's id"
+              : `run \`ossguard bootstrap --account ${member}\` with that account's credentials: it trusts the function role alone (operators get the read-only ${operatorRoleName(memberRole)})`,
         }),
   };
 }

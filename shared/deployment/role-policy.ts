@@ -143,23 +143,44 @@ export function trustPolicy(principals: readonly string[]): string {
 }
 
 /**
- * The RAM principals a trust policy lets assume the role (its Allow statements' `Principal.RAM`,
- * F-STS-TRUST-POLICY), as written; [] for a document that does not parse.
+ * Everyone a trust policy lets assume the role: every principal of every statement that does not deny
+ * (F-STS-TRUST-POLICY), under any key of `Principal`: `RAM` as written, any other key (`Service`, `Federated`,
+ * F-RAM-TRUST-FEDERATED, or a spelling RAM may read in another case) as `<key>:<value>`, so that only a `RAM`
+ * entry can equal a role's ARN. An IdP's caller names its own sessions, so a `Federated` entry could act under
+ * ossguard's session name. Keys and Effect are read in any case and a statement without an Effect counts: what
+ * RAM would not read is reported rather than missed. [] for a document that does not parse.
  */
 export function trustedPrincipals(document: string | undefined): string[] {
-  const list = (value: unknown): unknown[] =>
-    Array.isArray(value) ? value : value === undefined ? [] : [value];
   try {
-    const parsed = JSON.parse(document ?? '') as { Statement?: unknown };
-    return list(parsed.Statement).flatMap((statement) => {
-      const s = (statement ?? {}) as { Effect?: unknown; Principal?: { RAM?: unknown } };
-      if (s.Effect !== 'Allow') return [];
-      return list(s.Principal?.RAM).filter((p): p is string => typeof p === 'string');
+    return fields(JSON.parse(document ?? ''), 'Statement').flatMap((statement) => {
+      const effects = fields(statement, 'Effect');
+      if (effects.length > 0 && effects.every((e) => typeof e === 'string' && e.toLowerCase() === 'deny'))
+        return [];
+      return fields(statement, 'Principal').flatMap((principal) =>
+        isObject(principal)
+          ? Object.entries(principal).flatMap(([key, value]) =>
+              list(value).map((p) => (key === 'RAM' ? text(p) : `${key}:${text(p)}`)),
+            )
+          : [text(principal)],
+      );
     });
   } catch {
     return [];
   }
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const list = (value: unknown): unknown[] =>
+  Array.isArray(value) ? value : value === undefined ? [] : [value];
+const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+/** The values of `object`'s keys named `name` in any case, lists flattened. */
+const fields = (object: unknown, name: string): unknown[] =>
+  isObject(object)
+    ? Object.entries(object)
+        .filter(([key]) => key.toLowerCase() === name.toLowerCase())
+        .flatMap(([, value]) => list(value))
+    : [];
 
 /**
  * The operator role's policy in a member: the member policy's derivation (`renderMemberPolicy`) over the

@@ -114,10 +114,15 @@ export class MemberAccounts implements AccountPlacer {
     return ids.filter((id) => id !== this.options.homeAccountId);
   }
 
-  /** ossguard's role in a member: the configured name under ossguard's own session name only. */
+  /**
+   * ossguard's role in a member: the configured name under ossguard's own session name only, and spelled only as
+   * configured (`exactName`): ossguard assumes it by the ARN it builds from that name and bootstrap creates it so,
+   * unlike the function role, whose ARN fc3 lower-cases (F-FC-ROLE-ARN). Should RAM record another spelling,
+   * judging ossguard's own revert costs a re-read that finds the state compliant (shared/pipeline/dedupe.ts).
+   */
   private roleIn(accountId: string): OwnRole {
     const roleName = this.options.organization?.memberRole ?? '';
-    return { accountId, roleName, sessionName: MEMBER_SESSION_NAME };
+    return { accountId, roleName, sessionName: MEMBER_SESSION_NAME, exactName: true };
   }
 
   private async allows(accountId: string): Promise<boolean> {

@@ -40,6 +40,12 @@ export interface OwnRole {
   roleName: string;
   /** Required session name; absent for the function role, whose session FC names. */
   sessionName?: string;
+  /**
+   * The role name only as configured, not its lower case: set for the member role, whose ARN ossguard builds
+   * itself (shared/pipeline/accounts.ts); the lower case is the function role's, whose ARN fc3 gives FC
+   * (F-FC-ROLE-ARN).
+   */
+  exactName?: true;
 }
 
 /** The roles whose changes are ossguard's own: none when FC did not say which account it runs in. */
@@ -69,9 +75,9 @@ export function isOwnRoleName(roleName: string, ownRoleName: string): boolean {
  * Whether an actor is the role `own`, compared as its ARN `acs:ram::<account>:role/<name>`: the account id
  * exactly (`userIdentity.accountId`, F-ACTIONTRAIL-USER-IDENTITY), the role name from `userName`
  * (`RoleName:RoleSessionName`). Whether RAM matches role names without case is unverified
- * (F-RAM-ROLE-NAME-CASE), so the name must be spelled as configured or in the lower case fc3 gives the ARN FC
- * assumes (F-FC-ROLE-ARN): both name ossguard's role whichever way RAM compares, and any other spelling is
- * judged. Judging one of ossguard's own reverts costs a re-read that finds the state compliant; exempting
+ * (F-RAM-ROLE-NAME-CASE), so the name must be spelled as configured or, for the function role, in the lower
+ * case fc3 gives the ARN FC assumes (F-FC-ROLE-ARN): both name ossguard's role whichever way RAM compares, and
+ * any other spelling is judged. The member role's ARN is ossguard's own (`exactName`): only its spelling. Judging one of ossguard's own reverts costs a re-read that finds the state compliant; exempting
  * another role would leave its change standing.
  */
 export function isOwnRole(actor: Actor, own: OwnRole): boolean {
@@ -81,6 +87,6 @@ export function isOwnRole(actor: Actor, own: OwnRole): boolean {
   if (colon < 0) return false;
   const roleName = userName.slice(0, colon);
   const sessionName = userName.slice(colon + 1);
-  if (!isOwnRoleName(roleName, own.roleName)) return false;
+  if (own.exactName ? roleName !== own.roleName : !isOwnRoleName(roleName, own.roleName)) return false;
   return own.sessionName === undefined || sessionName === own.sessionName;
 }

@@ -358,6 +358,84 @@ describe('one deployment guards the accounts of its organization', () => {
     const again = doctorChecks((await runCli('doctor', '--local', '--json')).stdout);
     expect(again.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true });
   });
+
+  it('flags a member role whose trust also lets an OIDC provider in, who names its own sessions, and bootstrap takes it out', async () => {
+    const A = cloud.identities.accountId;
+    const functionRole = `acs:ram::${A}:role/${FUNCTION_ROLE}`;
+    const oidc = `acs:ram::${B}:oidc-provider/ci`;
+    // With an IdP the caller picks the session name (F-RAM-TRUST-FEDERATED): `ossguard` is its to choose.
+    const trust = JSON.parse(trustPolicy([functionRole])) as { Statement: unknown[] };
+    trust.Statement.push({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Federated: oidc } });
+    await ramOf(cloud, cloud.rootCredentials(B)).updateRole(
+      new $Ram.UpdateRoleRequest({
+        roleName: DEFAULT_MEMBER_ROLE,
+        newAssumeRolePolicyDocument: JSON.stringify(trust),
+      }),
+    );
+    const flagged = doctorChecks((await runCli('doctor', '--local', '--json')).stdout);
+    expect(flagged.find((c) => c.id === `member:${B}`)).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(oidc),
+      fix: expect.stringContaining(`ossguard bootstrap --account ${B}`),
+    });
+
+    const fixed = await runCli('bootstrap', '--local', '--account', B, '--operator', LOCAL_OPERATOR_ROLE);
+    expect(fixed.stderr).toBe('');
+    expect(fixed.stdout).toContain(
+      `role ${DEFAULT_MEMBER_ROLE}: updated (trust policy also named Federated:${oidc}: removed`,
+    );
+    expect(await trustOf(cloud, B, DEFAULT_MEMBER_ROLE)).toEqual([functionRole]);
+    const again = doctorChecks((await runCli('doctor', '--local', '--json')).stdout);
+    expect(again.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true });
+  });
+});
+
+describe('a member role configured in mixed case', () => {
+  const MEMBER_ROLE = 'OssGuard-Member';
+  let cloud: LocalCloud;
+  const changeBy = async (bucket: string, roleName: string) => {
+    const owner = cloud.accountClient(B);
+    await owner.putBucket(bucket);
+    await owner.putBucketACL(bucket, 'public-read');
+    return memberAclChange(cloud, B, bucket, {
+      kind: 'assumed-role',
+      accountId: B,
+      principalId: `300000000000000004:${MEMBER_SESSION_NAME}`,
+      userName: `${roleName}:${MEMBER_SESSION_NAME}`,
+      accessKeyId: 'STS.MEMBER0000000004',
+      mfa: false,
+    });
+  };
+
+  beforeAll(async () => {
+    cloud = await startCloud(
+      { organization: { accounts: [B], memberRole: MEMBER_ROLE } },
+      { organizationTrail: true },
+    );
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-case-')));
+    // The changes below reach the function only as the test hands them over.
+    cloud.stopWatching();
+    const result = await runCli('bootstrap', '--local', '--account', B);
+    expect(result.stdout).toContain(`role ${MEMBER_ROLE}: created`);
+  }, 60_000);
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('judges a change by the lower-case spelling of the member role under ossguard’s session name', async () => {
+    const event = await changeBy('b-lower-case', MEMBER_ROLE.toLowerCase());
+    expect((await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event))).ok).toBe(true);
+    expect((await cloud.accountClient(B).getBucketACL('b-lower-case')).acl).toBe('private');
+  });
+
+  it('still takes the member role as configured under ossguard’s session name for its own', async () => {
+    const event = await changeBy('b-as-configured', MEMBER_ROLE);
+    expect((await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event))).ok).toBe(true);
+    expect((await cloud.accountClient(B).getBucketACL('b-as-configured')).acl).toBe('public-read');
+    const records = (await auditRecords(cloud)).filter((r) => r.resource.bucket === 'b-as-configured');
+    expect(records).toEqual([expect.objectContaining({ decision: 'skipped' })]);
+  });
 });
 
 describe('with accounts: all, a member’s change while the resource directory cannot be listed', () => {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { memberTrustVerdict } from '../../deploy/doctor';
 import {
   grantedActions,
   MEMBER_PIPELINE_ACTIONS,
@@ -21,11 +22,12 @@ import {
   renderMemberPolicy,
   renderOperatorPolicy,
   renderRolePolicy,
+  trustedPrincipals,
   unpinnedResources,
 } from '../../shared/deployment/role-policy';
 import type { Actor } from '../../shared/events/types';
 import { MemberAccounts } from '../../shared/pipeline/accounts';
-import { isOwnRole, type OwnRole } from '../../shared/pipeline/dedupe';
+import { isOwnRole, type OwnRole, ownRoles } from '../../shared/pipeline/dedupe';
 import { registry } from '../../shared/rules';
 
 const A = '1111111111111111';
@@ -59,6 +61,115 @@ describe('ossguard’s own role in a member, compared as RAM names the session',
     ['a user name without a session', actor(B, 'ossguard-member'), false],
   ])('%s → %s', (_case, who, own) => {
     expect(isOwnRole(who, member)).toBe(own);
+  });
+});
+
+describe('who a member role’s trust policy lets in, as doctor and bootstrap read it', () => {
+  const fn = `acs:ram::${A}:role/ossguard-fn`;
+  const oidc = `acs:ram::${B}:oidc-provider/ci`;
+  const saml = `acs:ram::${B}:saml-provider/corp`;
+  const doc = (...Statement: unknown[]) => JSON.stringify({ Version: '1', Statement });
+  const allow = (Principal: unknown, Effect: unknown = 'Allow') => ({
+    Action: 'sts:AssumeRole',
+    Effect,
+    Principal,
+  });
+
+  it.each([
+    ['the function role alone', doc(allow({ RAM: [fn] })), [fn]],
+    ['a RAM principal written as a string', doc(allow({ RAM: fn })), [fn]],
+    [
+      'an OIDC provider beside the function role',
+      doc(allow({ RAM: [fn] }), allow({ Federated: oidc })),
+      [fn, `Federated:${oidc}`],
+    ],
+    [
+      'a SAML provider in the same statement',
+      doc(allow({ RAM: fn, Federated: [saml] })),
+      [fn, `Federated:${saml}`],
+    ],
+    [
+      'a cloud service',
+      doc(allow({ RAM: [fn] }), allow({ Service: 'fc.aliyuncs.com' })),
+      [fn, 'Service:fc.aliyuncs.com'],
+    ],
+    [
+      'a key spelled in another case',
+      doc(allow({ federated: oidc, ram: fn })),
+      [`federated:${oidc}`, `ram:${fn}`],
+    ],
+    ['an Effect spelled in lower case', doc(allow({ Federated: oidc }, 'allow')), [`Federated:${oidc}`]],
+    ['a statement without an Effect', doc(allow({ Federated: oidc }, undefined)), [`Federated:${oidc}`]],
+    [
+      'a Deny statement, in any case',
+      doc(allow({ RAM: [fn] }), allow({ Federated: oidc }, 'deny'), allow({ RAM: '*' }, 'Deny')),
+      [fn],
+    ],
+    ['a Principal that is not an object', doc(allow('*')), ['*']],
+    [
+      'keys of the document spelled in lower case',
+      JSON.stringify({ statement: [{ effect: 'Allow', principal: { Federated: oidc } }] }),
+      [`Federated:${oidc}`],
+    ],
+    [
+      'a single statement that is not in a list',
+      JSON.stringify({ Statement: allow({ Service: ['log.aliyuncs.com'] }) }),
+      ['Service:log.aliyuncs.com'],
+    ],
+    ['a document that does not parse', '{', []],
+  ])('%s', (_case, document, principals) => {
+    expect(trustedPrincipals(document)).toEqual(principals);
+  });
+});
+
+describe('doctor’s verdict on who a member role trusts', () => {
+  const fn = `acs:ram::${A}:role/ossguard-fn`;
+
+  it.each([
+    ['the function role of the deploying account alone', [fn], A, true],
+    ['the function role beside an OIDC provider', [fn, `Federated:acs:ram::${B}:oidc-provider/ci`], A, false],
+    ['the function role beside a service', [fn, 'Service:fc.aliyuncs.com'], A, false],
+    ['a role of that name in another account', [`acs:ram::${C}:role/ossguard-fn`], A, false],
+    ['nobody', [], A, false],
+    ['the function role while the deploying account is unknown', [fn], undefined, false],
+  ] as const)('%s → %s', (_case, principals, accountId, ok) => {
+    expect(memberTrustVerdict([...principals], accountId).ok).toBe(ok);
+  });
+
+  it('says why it cannot pass the check while the deploying account is unknown', () => {
+    expect(memberTrustVerdict([`acs:ram::${C}:role/ossguard-fn`], undefined).detail).toMatch(
+      /account id unknown.*AccountID/,
+    );
+  });
+});
+
+describe('the spelling of a role name that makes a change ossguard’s own', () => {
+  const actor = (accountId: string, userName: string): Actor => ({
+    type: 'assumed-role',
+    accountId,
+    userName,
+  });
+
+  it('exempts the member role only as configured, never its lower case: ossguard builds that ARN itself', () => {
+    const { api } = fakeApi();
+    const accounts = new MemberAccounts({
+      organization: { accounts: [B], memberRole: 'OssGuard-Member' },
+      homeAccountId: A,
+      api: () => api,
+      clientsFor: (credentials) => ({ oss: new OssClientFactory({ credentials }) }),
+    });
+    const [member] = accounts.knownRoles();
+    if (!member) throw new Error('no member role');
+    expect(isOwnRole(actor(B, 'OssGuard-Member:ossguard'), member)).toBe(true);
+    expect(isOwnRole(actor(B, 'ossguard-member:ossguard'), member)).toBe(false);
+  });
+
+  it('still exempts the function role in the lower case fc3 gives its ARN', () => {
+    const [fn] = ownRoles(A, 'OssGuard-Fn');
+    if (!fn) throw new Error('no function role');
+    expect(isOwnRole(actor(A, 'OssGuard-Fn:fc-session'), fn)).toBe(true);
+    expect(isOwnRole(actor(A, 'ossguard-fn:fc-session'), fn)).toBe(true);
+    expect(isOwnRole(actor(A, 'OSSGUARD-FN:fc-session'), fn)).toBe(false);
   });
 });
 
