@@ -39,7 +39,8 @@ const SLOT_NAME = /^\d{3}$/;
 /**
  * How many of the keys listed under a window's directory are slots: only exact slot names count, so that
  * whatever else a writer of the audit bucket puts there (which ossguard's threat model does not trust, hence
- * the records' MACs) cannot use up a window. Counting low is safe: `take` then finds those slots taken and tries the next.
+ * the records' MACs) cannot use up a window. Counting low is safe: `take` then finds those slots taken and
+ * tries the next.
  */
 export const countSlots = (keys: readonly string[], dir: string): number =>
   keys.filter((key) => key.startsWith(dir) && SLOT_NAME.test(key.slice(dir.length))).length;
