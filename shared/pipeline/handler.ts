@@ -7,7 +7,7 @@ import type { OrganizationApi } from '../clients/organization-api';
 import { type CloudCredentials, OssClientFactory, OssGateway } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
-import { KmsSecretCache, kmsSecretNames } from '../config/secrets';
+import { KmsSecretCache, kmsSecretNames, runtimeAuditKey } from '../config/secrets';
 import { GuardError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { MemberAccounts } from './accounts';
@@ -87,19 +87,30 @@ export function createFunctionHandler<Result>(
   // With secrets in KMS, built once they are read (the first invocation has the role's credentials).
   // DingTalk's budget is shared by every instance through the audit bucket, with the clients of the latest
   // invocation (any instance's role credentials will do).
+  // Its windows are keyed with the audit key of the runtime the dispatcher was built with (read from KMS with
+  // the other secrets), so that a writer of the audit bucket cannot fill them ahead of time.
   let budgetGateway: OssGateway | undefined;
-  const sharedBudget: SharedBudgetFor = (webhook) =>
-    budgetGateway &&
-    new OssWindowBudget({
-      gateway: budgetGateway,
-      bucket: runtime.config.audit.bucket,
-      prefix: runtime.config.audit.prefix,
-      webhook,
-      ...sharedDingTalkWindow(runtime.config.alerts.dingtalk?.messagesPerMinute),
-    });
+  const sharedBudget =
+    (live: Runtime): SharedBudgetFor =>
+    (webhook) => {
+      const key = runtimeAuditKey(live);
+      return (
+        budgetGateway &&
+        new OssWindowBudget({
+          gateway: budgetGateway,
+          bucket: runtime.config.audit.bucket,
+          prefix: runtime.config.audit.prefix,
+          webhook,
+          ...sharedDingTalkWindow(runtime.config.alerts.dingtalk?.messagesPerMinute),
+          ...(key ? { key } : {}),
+        })
+      );
+    };
   const kmsCache = new KmsSecretCache(kmsSecretNames(runtime.config));
   let current: { runtime: Runtime; dispatch: AlertDispatcher; values?: object } | undefined =
-    kmsCache.configured ? undefined : { runtime, dispatch: createAlertDispatcher(runtime, sharedBudget) };
+    kmsCache.configured
+      ? undefined
+      : { runtime, dispatch: createAlertDispatcher(runtime, sharedBudget(runtime)) };
   let factory: { accessKeyId: string; oss: OssClientFactory; ram?: RamApi } | undefined;
   // STS and Resource Directory with the function role's credentials of the latest invocation.
   let latest: CloudCredentials | undefined;
@@ -164,7 +175,7 @@ export function createFunctionHandler<Result>(
         };
         current = {
           runtime: withSecrets,
-          dispatch: createAlertDispatcher(withSecrets, sharedBudget),
+          dispatch: createAlertDispatcher(withSecrets, sharedBudget(withSecrets)),
           values,
         };
       }

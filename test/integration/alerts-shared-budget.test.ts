@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DingTalkSink } from '../../local/dingtalk/sink';
 import { IdentityStore } from '../../local/identity';
@@ -9,6 +10,7 @@ import type { Alert, DeliveryResult } from '../../shared/alerts/types';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { parseConfig, type Runtime } from '../../shared/config/load';
+import { runtimeAuditKey } from '../../shared/config/secrets';
 import { makeAlert, manyAlerts } from '../unit/alerts-fixtures';
 
 // Fake credentials only.
@@ -20,14 +22,25 @@ const ROBOT_LIMIT_PER_MINUTE = 20;
 /** Half the robot's 20 a minute per fixed minute, as the functions share it (shared/pipeline/handler.ts). */
 const WINDOW_LIMIT = 10;
 const MINUTE = 60_000;
+/** The audit key the functions sign with (fake): what a writer of the audit bucket does not have. */
+const AUDIT_KEY = 'fake-audit-key-0shared0budget';
 
 const identities = new IdentityStore();
 const oss = new OssEmulator({ identities });
-const sink = new DingTalkSink({ robots: { shared: { secret: SECRET }, flood: { secret: SECRET } } });
+const sink = new DingTalkSink({
+  robots: {
+    shared: { secret: SECRET },
+    flood: { secret: SECRET },
+    planted: { secret: SECRET },
+    'planted-unkeyed': { secret: SECRET },
+  },
+});
 const smtp = new LocalSmtpServer();
 let gateway: OssGateway;
 let runtime: Runtime;
 let floodRuntime: Runtime;
+let plantedRuntime: Runtime;
+let unkeyedRuntime: Runtime;
 
 beforeAll(async () => {
   const endpoint = await oss.listen();
@@ -36,7 +49,7 @@ beforeAll(async () => {
   const factory = new OssClientFactory({ credentials: identities.rootKey, endpoint });
   await factory.client(REGION).putBucket(BUCKET);
   gateway = new OssGateway(factory, REGION, new CallLog());
-  const runtimeFor = (robot: string): Runtime => ({
+  const runtimeFor = (robot: string, auditKey = AUDIT_KEY): Runtime => ({
     config: parseConfig(
       JSON.stringify({
         audit: { bucket: BUCKET, prefix: PREFIX },
@@ -52,11 +65,13 @@ beforeAll(async () => {
         },
       }),
     ),
-    secrets: { dingtalkSecret: SECRET },
+    secrets: { dingtalkSecret: SECRET, ...(auditKey ? { auditKey } : {}) },
     endpoints: {},
   });
   runtime = runtimeFor('shared');
   floodRuntime = runtimeFor('flood');
+  plantedRuntime = runtimeFor('planted');
+  unkeyedRuntime = runtimeFor('planted-unkeyed', '');
 });
 
 afterAll(async () => {
@@ -68,19 +83,20 @@ afterAll(async () => {
  * `now` pins the budget's clock, so that a test's sends fall in one window whenever it runs.
  */
 const instance = (config = runtime, now?: () => number) =>
-  createAlertDispatcher(
-    config,
-    (webhook) =>
-      new OssWindowBudget({
-        gateway,
-        bucket: BUCKET,
-        prefix: PREFIX,
-        webhook,
-        limit: WINDOW_LIMIT,
-        windowMs: MINUTE,
-        ...(now ? { now } : {}),
-      }),
-  );
+  createAlertDispatcher(config, (webhook) => {
+    // As the functions build it (shared/pipeline/handler.ts): keyed with the runtime's audit key.
+    const key = runtimeAuditKey(config);
+    return new OssWindowBudget({
+      gateway,
+      bucket: BUCKET,
+      prefix: PREFIX,
+      webhook,
+      limit: WINDOW_LIMIT,
+      windowMs: MINUTE,
+      ...(key ? { key } : {}),
+      ...(now ? { now } : {}),
+    });
+  });
 
 const mailTexts = () =>
   smtp
@@ -205,4 +221,56 @@ describe('the slots of one window of the shared budget', () => {
     const critical = await Promise.all([1, 2, 3, 4].map(() => budget.take(true)));
     expect(critical.sort((a, b) => a - b)).toEqual([0, 0, 0, MINUTE]);
   });
+});
+
+describe('a writer of the audit bucket who fills the next windows of the shared budget ahead of time', () => {
+  /** Where the slots of a window were before they were keyed: a hash of the webhook and the window's start. */
+  const guessableDirectory = (robot: string, start: number) =>
+    `${PREFIX}alert-budget/${createHash('sha256').update(sink.webhook(robot)).digest('hex').slice(0, 16)}/${start}/`;
+  /** Every slot name of a window, and names beside them that are no slot at all. */
+  const plant = async (robot: string, start: number, names: string[]) => {
+    for (const name of names)
+      await gateway.putObjectIfAbsent(BUCKET, `${guessableDirectory(robot, start)}${name}`, '{}');
+  };
+  const slotNames = Array.from({ length: WINDOW_LIMIT }, (_, i) => String(i).padStart(3, '0'));
+  const junkNames = ['junk-0', 'junk-1', '0000', '00', '000.tmp', 'a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const dingtalkOf = (results: Map<string, DeliveryResult[]>, alert: Alert) =>
+    results.get(alert.id)?.find((d) => d.channel === 'dingtalk');
+
+  it('does not keep an ordinary or a critical alert off DingTalk when the functions have an audit key', async () => {
+    const first = Date.UTC(2026, 11, 9, 4, 0, 0);
+    for (const start of [first, first + MINUTE]) await plant('planted', start, [...slotNames, ...junkNames]);
+    const ordinary = makeAlert({
+      id: 'acs.actiontrail/planted-ordinary',
+      severity: 'medium',
+      title: '[ossguard] oss://planted/object needs attention',
+    });
+    const critical = makeAlert({
+      id: 'acs.actiontrail/planted-critical',
+      severity: 'critical',
+      title: '[ossguard] bucket planted-jewels reverted',
+    });
+    const ordinaryResult = await instance(plantedRuntime, () => first + 1_000)([ordinary]);
+    const criticalResult = await instance(plantedRuntime, () => first + MINUTE + 1_000)([critical]);
+
+    expect(dingtalkOf(ordinaryResult, ordinary)).toEqual({ channel: 'dingtalk', ok: true, attempts: 1 });
+    expect(dingtalkOf(criticalResult, critical)).toEqual({ channel: 'dingtalk', ok: true, attempts: 1 });
+    const posted = sink.messages('planted').map((m) => JSON.stringify(m.body));
+    expect(posted.filter((text) => text.includes('oss://planted/object'))).toHaveLength(1);
+    expect(posted.filter((text) => text.includes('planted-jewels'))).toHaveLength(1);
+  }, 60_000);
+
+  it('does not keep an alert off DingTalk with objects that are no slot, even without an audit key', async () => {
+    const start = Date.UTC(2026, 11, 9, 5, 0, 0);
+    await plant('planted-unkeyed', start, junkNames);
+    const ordinary = makeAlert({
+      id: 'acs.actiontrail/planted-unkeyed',
+      severity: 'low',
+      title: '[ossguard] oss://planted-unkeyed/object needs attention',
+    });
+    const result = await instance(unkeyedRuntime, () => start + 1_000)([ordinary]);
+
+    expect(dingtalkOf(result, ordinary)).toEqual({ channel: 'dingtalk', ok: true, attempts: 1 });
+    expect(sink.messages('planted-unkeyed')).toHaveLength(1);
+  }, 60_000);
 });
