@@ -1,8 +1,7 @@
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, ramClient, startCloud } from './local-cloud';
 
 /**
  * RAM's ActionTrail events reach EventBridge (F-EVENTBRIDGE-RAM-SOURCE), so identity policies are judged without
@@ -15,14 +14,7 @@ describe('identity policies judged from EventBridge alone', () => {
   beforeAll(async () => {
     cloud = await startCloud();
     cloud.setTriggerEnabled('trail-guard', 'trail-logs', false);
-    ram = new Ram(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    ram = ramClient(cloud, Ram);
   }, 60_000);
   afterAll(async () => {
     await cloud?.stop();

@@ -1,10 +1,9 @@
 import Ims, * as $Ims from '@alicloud/ims20190815';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, ramClient, startCloud } from './local-cloud';
 
 const GUARD = 'identity-policy-guard';
 const ALL_OSS = JSON.stringify({
@@ -22,14 +21,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
 
   beforeAll(async () => {
     cloud = await startCloud();
-    ram = new Ram(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    ram = ramClient(cloud, Ram);
   }, 60_000);
   afterAll(async () => {
     await cloud?.stop();
@@ -449,14 +441,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     );
     await cloud.settle();
     cloud.identities.createUser('tess');
-    const ims = new Ims(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    const ims = ramClient(cloud, Ims);
     await ims.addUserToGroup(
       new $Ims.AddUserToGroupRequest({
         groupName: 'admins',

@@ -8,6 +8,9 @@ import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import type { CloudCredentials } from '../../shared/clients/oss';
+import { popConfig } from '../../shared/clients/pop';
+import { sdkClient } from '../../shared/clients/ram-sdk';
 import { type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 
 /**
@@ -37,6 +40,7 @@ export async function startCloud(
     | 'dingtalkMessagesPerMinute'
     | 'organizationTrail'
     | 'lookupCallsPerSecond'
+    | 'ramIntercept'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
@@ -46,6 +50,19 @@ export async function startCloud(
     dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
     ...options,
   });
+}
+
+/**
+ * A client of RAM's SDK or of IMS's (the RAM console's API, which the local cloud serves at RAM's endpoint),
+ * configured as the functions configure theirs (shared/clients/ram-sdk.ts) and signed with `key`: by default the
+ * root account's, the owner acting in the console.
+ */
+export function ramClient<T>(
+  cloud: LocalCloud,
+  client: Parameters<typeof sdkClient<T>>[0],
+  key: CloudCredentials = cloud.identities.rootKey,
+): T {
+  return sdkClient(client, popConfig(key, 'ram.aliyuncs.com', 'cn-shanghai', cloud.endpoints.ram));
 }
 
 /** A RAM user's ali-oss client: the actor who makes things public in these tests. */
