@@ -41,6 +41,7 @@ export async function startCloud(
     | 'organizationTrail'
     | 'lookupCallsPerSecond'
     | 'ramIntercept'
+    | 'intercept'
   > = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
