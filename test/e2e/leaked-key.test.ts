@@ -4,13 +4,11 @@ import type { LocalCloud } from '../../local/cloud';
 import { auditKey } from '../../shared/audit/record';
 import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
 import { LEAK_EVENT } from '../../shared/incident/leak-guard';
-import { auditRecords, ramClient, startCloud } from './local-cloud';
+import { auditRecords, invokeSweeper, ramClient, startCloud } from './local-cloud';
 
-/** What FC's timer trigger sends the sweeper. */
+/** One run of the sweep's timer, and what it set off. */
 async function timerRun(cloud: LocalCloud): Promise<void> {
-  const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
-  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
+  await invokeSweeper(cloud);
   await cloud.settle();
 }
 

@@ -12,6 +12,7 @@ import type { CloudCredentials } from '../../shared/clients/oss';
 import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
+import type { SweepResult } from '../../shared/sweep/sweep';
 
 /**
  * A robot that takes this many messages a minute: a file's alerts then never wait for the next minute's window
@@ -64,6 +65,24 @@ export function ramClient<T>(
   key: CloudCredentials = cloud.identities.rootKey,
 ): T {
   return sdkClient(client, popConfig(key, 'ram.aliyuncs.com', 'cn-shanghai', cloud.endpoints.ram));
+}
+
+/**
+ * Invokes oss-sweeper with what FC's timer trigger sends it (`payload` is the s.yaml's, as a string), and
+ * resolves to what it returned; throws what it failed with.
+ */
+export async function invokeSweeper<Result = SweepResult>(
+  cloud: LocalCloud,
+  payload: Record<string, unknown> = {},
+): Promise<Result> {
+  const event = {
+    triggerTime: new Date().toISOString(),
+    triggerName: 'hourly-sweep',
+    payload: JSON.stringify(payload),
+  };
+  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
+  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
+  return outcome.result as Result;
 }
 
 /** A RAM user's ali-oss client: the actor who makes things public in these tests. */

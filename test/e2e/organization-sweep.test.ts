@@ -11,32 +11,21 @@ import type { MemberSweepResult } from '../../shared/sweep/members';
 import { SweepCheckpoints } from '../../shared/sweep/progress-checkpoint';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, invokeSweeper, startCloud } from './local-cloud';
+
+/** What oss-sweeper returns with an organization: its own account's sweep, and the members'. */
+type OrganizationSweep = SweepResult & { members?: MemberSweepResult };
 
 const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
 /** An allowed account where no member role was ever bootstrapped: its role cannot be assumed. */
 const NO_ROLE = '1999999999999999';
-
-async function invokeSweeper(
-  cloud: LocalCloud,
-  payload: Record<string, unknown> = {},
-): Promise<SweepResult & { members?: MemberSweepResult }> {
-  const event = {
-    triggerTime: new Date().toISOString(),
-    triggerName: 'hourly-sweep',
-    payload: JSON.stringify(payload),
-  };
-  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
-  return outcome.result as SweepResult & { members?: MemberSweepResult };
-}
 
 const sweptIn = async (cloud: LocalCloud, bucket: string): Promise<AuditRecord[]> =>
   (await auditRecords(cloud)).filter((r) => r.eventName === SWEEP_EVENT && r.resource.bucket === bucket);
 
 describe('the timer sweep covers every member account the config allows', () => {
   let cloud: LocalCloud;
-  let result: SweepResult & { members?: MemberSweepResult };
+  let result: OrganizationSweep;
 
   beforeAll(async () => {
     // NO_ROLE sorts first among the members never swept, so its failure comes before B's sweep.
@@ -52,7 +41,7 @@ describe('the timer sweep covers every member account the config allows', () => 
     const inC = cloud.accountClient(C);
     await inC.putBucket('c-unannounced');
     await inC.putBucketACL('c-unannounced', 'public-read');
-    result = await invokeSweeper(cloud);
+    result = await invokeSweeper<OrganizationSweep>(cloud);
   }, 120_000);
 
   afterAll(async () => {
@@ -92,7 +81,7 @@ describe('the timer sweep covers every member account the config allows', () => 
   });
 
   it('resumes each member from its own checkpoint, apart from the deploying account’s', async () => {
-    const again = await invokeSweeper(cloud);
+    const again = await invokeSweeper<OrganizationSweep>(cloud);
     expect(again.resumed).toBe(false);
     expect(again.members?.swept.map((s) => s.accountId)).toEqual([B]);
     expect(again.members?.swept[0]?.resumed).toBe(false);
@@ -126,7 +115,7 @@ describe('the timer sweep covers every member account the config allows', () => 
   });
 
   it('leaves the members a spent deadline does not reach for the next run, and says which', async () => {
-    const spent = await invokeSweeper(cloud, { deadlineMs: 0 });
+    const spent = await invokeSweeper<OrganizationSweep>(cloud, { deadlineMs: 0 });
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
   });

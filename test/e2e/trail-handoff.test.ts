@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../local/cloud';
 import type { DeferredWork } from '../../shared/pipeline/deferred';
 import { PIPELINE_PREFIX } from '../../shared/pipeline/remediated';
-import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import { auditRecords, FAST_ROBOT_PER_MINUTE, invokeSweeper, userClient } from './local-cloud';
 
 const STUCK = 'range-stuck';
 
@@ -168,16 +168,8 @@ describe('the sweep drains the deferred-work queue', () => {
     await cloud.logTriggers.drain();
   }
 
-  async function sweepOnce(payload: Record<string, unknown> = {}): Promise<{ drained: number }> {
-    const event = {
-      triggerTime: new Date().toISOString(),
-      triggerName: 'hourly-sweep',
-      payload: JSON.stringify(payload),
-    };
-    const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-    if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.message}`);
-    return outcome.result as { drained: number };
-  }
+  const sweepOnce = (payload: Record<string, unknown> = {}) =>
+    invokeSweeper<{ drained: number }>(cloud, payload);
 
   const publicCount = async (client: OSS, keys: string[]) =>
     (await Promise.all(keys.map(async (key) => (await client.getACL(key)).acl))).filter(
