@@ -30,20 +30,7 @@ export const FAST_LOOKUP_PER_SECOND = 20;
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
-  options: Pick<
-    LocalCloudOptions,
-    | 'sYaml'
-    | 'rolePolicy'
-    | 'eventBridge'
-    | 'trailModel'
-    | 'slsPullLogsJson'
-    | 'kmsSecrets'
-    | 'dingtalkMessagesPerMinute'
-    | 'organizationTrail'
-    | 'lookupCallsPerSecond'
-    | 'ramIntercept'
-    | 'intercept'
-  > = {},
+  options: Omit<LocalCloudOptions, 'config' | 'stateDir'> = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
     config,
