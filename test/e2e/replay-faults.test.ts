@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
-import type { ReplayedEvent } from '../../shared/replay/replay';
-import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
+import { replayLocal, restoreLocalState, useLocalState } from '../helpers/cli';
 import { decisionsFor, FAST_LOOKUP_PER_SECOND, startCloud, userClient } from './local-cloud';
 
 /**
@@ -48,21 +47,7 @@ describe('ossguard replay when the function meets cloud faults', () => {
       for (const bucket of [STEADY, FLAKY, BROKEN]) await alice.putBucketACL(bucket, 'public-read');
     });
 
-    const { code, stdout } = await runCli(
-      'replay',
-      '--local',
-      '--json',
-      '--guard',
-      'oss-acl-guard',
-      '--since',
-      since,
-    );
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const { summary } = lines.pop();
-    const events = lines as ReplayedEvent[];
+    const { code, events, summary } = await replayLocal('--guard', 'oss-acl-guard', '--since', since);
     const about = (bucket: string, eventName: string) =>
       events.filter((e) => e.resource.bucket === bucket && e.eventName === eventName);
 

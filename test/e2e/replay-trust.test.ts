@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import { auditKey } from '../../shared/audit/record';
 import type { ReplayedEvent } from '../../shared/replay/replay';
-import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
+import { replayLocal, restoreLocalState, useLocalState } from '../helpers/cli';
 import { auditRecords, FAST_LOOKUP_PER_SECOND, startCloud, userClient } from './local-cloud';
 
 const DENIED = 'replay-revert-denied';
@@ -40,20 +40,8 @@ describe('ossguard replay believes only completed, verified records', () => {
     await cloud?.stop();
   });
 
-  async function replayEvents(since: string): Promise<ReplayedEvent[]> {
-    const { stdout } = await runCli(
-      'replay',
-      '--local',
-      '--json',
-      '--guard',
-      'oss-acl-guard',
-      '--since',
-      since,
-    );
-    const lines = stdout.trim().split('\n').filter(Boolean);
-    lines.pop();
-    return lines.map((l) => JSON.parse(l) as ReplayedEvent);
-  }
+  const replayEvents = async (since: string) =>
+    (await replayLocal('--guard', 'oss-acl-guard', '--since', since)).events;
 
   const about = (bucket: string) => (e: ReplayedEvent) =>
     e.resource.bucket === bucket && e.eventName === 'PutBucketAcl';
