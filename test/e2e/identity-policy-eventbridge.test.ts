@@ -1,7 +1,7 @@
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
-import { auditRecords, ramClient, startCloud } from './local-cloud';
+import { attachPolicy, auditRecords, ramClient, startCloud } from './local-cloud';
 
 /**
  * RAM's ActionTrail events reach EventBridge (F-EVENTBRIDGE-RAM-SOURCE), so identity policies are judged without
@@ -23,13 +23,7 @@ describe('identity policies judged from EventBridge alone', () => {
   it('detaches AliyunOSSFullAccess attached to a user, in enforce mode, with the trail-logs trigger switched off', async () => {
     cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
     cloud.identities.createUser('eve');
-    await ram.attachPolicyToUser(
-      new $Ram.AttachPolicyToUserRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        userName: 'eve',
-      }),
-    );
+    await attachPolicy(ram, { user: 'eve' }, 'AliyunOSSFullAccess');
     await cloud.settle();
     const records = (await auditRecords(cloud)).filter(
       (r) => r.guard === 'identity-policy-guard' && r.eventName === 'AttachPolicyToUser',

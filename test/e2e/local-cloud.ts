@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Ram from '@alicloud/ram20150501';
+import * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
 import { vi } from 'vitest';
 import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
@@ -70,6 +72,30 @@ export async function invokeSweeper<Result = SweepResult>(
   const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
   if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
   return outcome.result as Result;
+}
+
+/** A RAM user, user group or role a policy is attached to. */
+export type PolicyHolder = { user: string } | { group: string } | { role: string };
+
+/** Attaches a system policy, or a custom one, to a user, group or role, as the owner does in the console. */
+export async function attachPolicy(
+  ram: Ram,
+  holder: PolicyHolder,
+  policyName: string,
+  policyType: 'System' | 'Custom' = 'System',
+): Promise<void> {
+  if ('user' in holder)
+    await ram.attachPolicyToUser(
+      new $Ram.AttachPolicyToUserRequest({ policyType, policyName, userName: holder.user }),
+    );
+  else if ('group' in holder)
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({ policyType, policyName, groupName: holder.group }),
+    );
+  else
+    await ram.attachPolicyToRole(
+      new $Ram.AttachPolicyToRoleRequest({ policyType, policyName, roleName: holder.role }),
+    );
 }
 
 /** A RAM user's ali-oss client: the actor who makes things public in these tests. */
