@@ -17,16 +17,20 @@ const call = callOf({
   requestParameters: { bucketName: 'photos', objectKey: HOSTILE },
 }) as KeyCall;
 
-const report = buildReport({
-  accessKeyId: 'LTAI5tLeaked000001',
-  calls: [call],
-  from: new Date('2026-12-01T00:00:00Z'),
-  to: new Date('2026-12-06T00:00:00Z'),
-  generatedAt: new Date('2026-12-06T00:00:00Z'),
-  source: 'logstore',
-  sourceNote: 'test',
-  key: { otherKeys: [] },
-});
+/** The report on the leaked key's calls over five days, read from the logstore. */
+const reportOf = (...calls: KeyCall[]) =>
+  buildReport({
+    accessKeyId: 'LTAI5tLeaked000001',
+    calls,
+    from: new Date('2026-12-01T00:00:00Z'),
+    to: new Date('2026-12-06T00:00:00Z'),
+    generatedAt: new Date('2026-12-06T00:00:00Z'),
+    source: 'logstore',
+    sourceNote: 'test',
+    key: { otherKeys: [] },
+  });
+
+const report = reportOf(call);
 
 describe('the incident report as a page and as text', () => {
   it('escapes what the trail recorded: object keys and user agents are the caller’s text', () => {
@@ -47,16 +51,7 @@ describe('the incident report as a page and as text', () => {
       requestParameters: { RoleArn: 'acs:ram::1234:role/<b>deployer', RoleSessionName: 'thief' },
       responseElements: { credentials: { accessKeyId: 'STS.thief0001', expiration: '2026-12-06T00:30:00Z' } },
     }) as KeyCall;
-    const withSession = buildReport({
-      accessKeyId: 'LTAI5tLeaked000001',
-      calls: [call, assumed],
-      from: new Date('2026-12-01T00:00:00Z'),
-      to: new Date('2026-12-06T00:00:00Z'),
-      generatedAt: new Date('2026-12-06T00:00:00Z'),
-      source: 'logstore',
-      sourceNote: 'test',
-      key: { otherKeys: [] },
-    });
+    const withSession = reportOf(call, assumed);
     expect(renderIncidentText(withSession, 200)).toMatch(
       /STS sessions minted[^\n]*\n[^\n]*\n[^\n]*STS\.thief0001/,
     );
