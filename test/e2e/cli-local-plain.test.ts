@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCli, startLocalCli } from '../helpers/local-cli';
 
 const run = promisify(execFile);
 const root = process.cwd();
@@ -24,37 +25,19 @@ describe('`ossguard local --no-guards`, as the README shows it', () => {
   const project = mkdtempSync(join(tmpdir(), 'ossguard-plain-'));
   const env = { ...process.env };
   delete env.OSSGUARD_LOCAL_STATE;
-  let local: ChildProcess;
-  let output = '';
+  let local: LocalCli;
 
   beforeAll(async () => {
     symlinkSync(join(root, 'node_modules'), join(project, 'node_modules'));
-    local = spawn(process.execPath, [cli, 'local', '--no-guards'], {
-      cwd: project,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no ready line:\n${output}`)), 60_000);
-      const read = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('ossguard local ready ')) {
-          clearTimeout(timer);
-          ready();
-        }
-      };
-      local.stdout?.on('data', read);
-      local.stderr?.on('data', read);
-      local.once('exit', (code) => fail(new Error(`exited ${code}:\n${output}`)));
-    });
+    local = await startLocalCli(['--no-guards'], { cwd: project, env });
   }, 90_000);
 
   afterAll(() => {
-    local?.kill('SIGINT');
+    local?.child.kill('SIGINT');
   });
 
   it('prints no warning line and no demo before the ready line, and says no function is deployed', () => {
-    const screen = output.slice(0, output.indexOf('ossguard local ready '));
+    const screen = local.output.slice(0, local.output.indexOf('ossguard local ready '));
     expect(screen).not.toMatch(/warn|deprecat|error/i);
     expect(screen).not.toMatch(/^demo:/m);
     expect(screen).toMatch(/no function deployed \(--no-guards\)/);
@@ -97,20 +80,8 @@ describe('two `ossguard local` in one folder', () => {
     delete env.OSSGUARD_LOCAL_STATE;
     const state = join(project, '.ossguard-local', 'ready.json');
     const start = async (): Promise<{ child: ChildProcess; oss: string }> => {
-      const child = spawn(process.execPath, [cli, 'local', '--no-guards'], {
-        cwd: project,
-        env,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      let output = '';
-      const line = await new Promise<string>((ready, fail) => {
-        child.stdout?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const found = /^ossguard local ready (.*)$/m.exec(output)?.[1];
-          if (found) ready(found);
-        });
-        child.once('exit', (code) => fail(new Error(`exited ${code}:\n${output}`)));
-      });
+      const { child, output } = await startLocalCli(['--no-guards'], { cwd: project, env });
+      const line = /^ossguard local ready (.*)$/m.exec(output)?.[1] ?? '{}';
       return { child, oss: (JSON.parse(line) as { oss: string }).oss };
     };
     const first = await start();

@@ -1,8 +1,7 @@
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
-import { auditRecords, startCloud } from './local-cloud';
+import { attachPolicy, auditRecords, ramClient, startCloud } from './local-cloud';
 
 /**
  * RAM's ActionTrail events reach EventBridge (F-EVENTBRIDGE-RAM-SOURCE), so identity policies are judged without
@@ -15,14 +14,7 @@ describe('identity policies judged from EventBridge alone', () => {
   beforeAll(async () => {
     cloud = await startCloud();
     cloud.setTriggerEnabled('trail-guard', 'trail-logs', false);
-    ram = new Ram(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    ram = ramClient(cloud, Ram);
   }, 60_000);
   afterAll(async () => {
     await cloud?.stop();
@@ -31,13 +23,7 @@ describe('identity policies judged from EventBridge alone', () => {
   it('detaches AliyunOSSFullAccess attached to a user, in enforce mode, with the trail-logs trigger switched off', async () => {
     cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
     cloud.identities.createUser('eve');
-    await ram.attachPolicyToUser(
-      new $Ram.AttachPolicyToUserRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        userName: 'eve',
-      }),
-    );
+    await attachPolicy(ram, { user: 'eve' }, 'AliyunOSSFullAccess');
     await cloud.settle();
     const records = (await auditRecords(cloud)).filter(
       (r) => r.guard === 'identity-policy-guard' && r.eventName === 'AttachPolicyToUser',

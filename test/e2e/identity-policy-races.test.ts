@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud } from '../../local/cloud';
-import { auditRecords } from './local-cloud';
+import type { LocalCloud } from '../../local/cloud';
+import { auditRecords, ramClient, startCloud } from './local-cloud';
 
 const ALL_OSS = JSON.stringify({
   Version: '1',
@@ -29,32 +25,25 @@ describe('identity-policy-guard when the owner changes a policy while ossguard r
   });
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start({
-      config: { rules: { 'identity-policy-broad-oss': 'enforce' } },
-      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
-      retryDelayMs: 50,
-      // ossguard's read of v1 of `raced` (the rollback target) is held a while, once.
-      ramIntercept: ({ action, params }) => {
-        if (
-          !armed ||
-          action !== 'GetPolicyVersion' ||
-          params.PolicyName !== 'raced' ||
-          params.VersionId !== 'v1'
-        )
-          return undefined;
-        armed = false;
-        judging();
-        return { delayMs: 1500 };
+    cloud = await startCloud(
+      { rules: { 'identity-policy-broad-oss': 'enforce' } },
+      {
+        // ossguard's read of v1 of `raced` (the rollback target) is held a while, once.
+        ramIntercept: ({ action, params }) => {
+          if (
+            !armed ||
+            action !== 'GetPolicyVersion' ||
+            params.PolicyName !== 'raced' ||
+            params.VersionId !== 'v1'
+          )
+            return undefined;
+          armed = false;
+          judging();
+          return { delayMs: 1500 };
+        },
       },
-    });
-    ram = new Ram(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
     );
+    ram = ramClient(cloud, Ram);
   }, 60_000);
   afterAll(async () => {
     await cloud?.stop();

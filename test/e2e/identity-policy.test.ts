@@ -1,10 +1,9 @@
 import Ims, * as $Ims from '@alicloud/ims20190815';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
-import { auditRecords, startCloud } from './local-cloud';
+import { attachPolicy, auditRecords, ramClient, startCloud } from './local-cloud';
 
 const GUARD = 'identity-policy-guard';
 const ALL_OSS = JSON.stringify({
@@ -22,14 +21,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
 
   beforeAll(async () => {
     cloud = await startCloud();
-    ram = new Ram(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    ram = ramClient(cloud, Ram);
   }, 60_000);
   afterAll(async () => {
     await cloud?.stop();
@@ -84,13 +76,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
 
   it('alerts when AliyunOSSFullAccess is attached to a user, and leaves it in alert mode', async () => {
     cloud.identities.createUser('pat');
-    await ram.attachPolicyToUser(
-      new $Ram.AttachPolicyToUserRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        userName: 'pat',
-      }),
-    );
+    await attachPolicy(ram, { user: 'pat' }, 'AliyunOSSFullAccess');
     const record = await decision('AttachPolicyToUser', 'AliyunOSSFullAccess');
     expect(record.decision).toBe('alerted');
     expect(record.rules.map((f) => f.ruleId)).toEqual(['broad-system-policy-attached']);
@@ -100,13 +86,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
   it('detaches AliyunOSSFullAccess from a user in enforce mode', async () => {
     cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
     cloud.identities.createUser('quinn');
-    await ram.attachPolicyToUser(
-      new $Ram.AttachPolicyToUserRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        userName: 'quinn',
-      }),
-    );
+    await attachPolicy(ram, { user: 'quinn' }, 'AliyunOSSFullAccess');
     await cloud.settle();
     const records = (await auditRecords(cloud)).filter(
       (r) => r.guard === GUARD && r.resource.ramUser === 'quinn' && r.eventName === 'AttachPolicyToUser',
@@ -232,13 +212,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'devs' }));
     cloud.identities.createUser('gale');
     await ram.addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'devs', userName: 'gale' }));
-    await ram.attachPolicyToGroup(
-      new $Ram.AttachPolicyToGroupRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        groupName: 'devs',
-      }),
-    );
+    await attachPolicy(ram, { group: 'devs' }, 'AliyunOSSFullAccess');
     const records = await recordsAbout('AttachPolicyToGroup', 'Group:devs');
     expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
       ['remediated', ['broad-system-policy-attached']],
@@ -250,13 +224,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
     await createRole('app-uploader');
     for (const roleName of ['app-uploader', 'ossguard-fn'])
-      await ram.attachPolicyToRole(
-        new $Ram.AttachPolicyToRoleRequest({
-          policyType: 'System',
-          policyName: 'AliyunOSSFullAccess',
-          roleName,
-        }),
-      );
+      await attachPolicy(ram, { role: roleName }, 'AliyunOSSFullAccess');
     const [app] = await recordsAbout('AttachPolicyToRole', 'Role:app-uploader');
     const [own] = await recordsAbout('AttachPolicyToRole', 'Role:ossguard-fn');
     expect(app?.decision).toBe('remediated');
@@ -267,13 +235,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
   it('only alerts, as critical, when AdministratorAccess is attached, even in enforce mode', async () => {
     cloud.setConfig({ rules: { 'admin-policy-attached': 'enforce' } });
     cloud.identities.createUser('root-like');
-    await ram.attachPolicyToUser(
-      new $Ram.AttachPolicyToUserRequest({
-        policyType: 'System',
-        policyName: 'AdministratorAccess',
-        userName: 'root-like',
-      }),
-    );
+    await attachPolicy(ram, { user: 'root-like' }, 'AdministratorAccess');
     const [record] = await recordsAbout('AttachPolicyToUser', 'User:root-like');
     expect(record?.decision).toBe('alerted');
     expect(record?.rules.map((f) => [f.ruleId, f.severity])).toEqual([['admin-policy-attached', 'critical']]);
@@ -284,20 +246,8 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     await ram.createPolicy(new $Ram.CreatePolicyRequest({ policyName: 'team-oss', policyDocument: ALL_OSS }));
     await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'analysts' }));
     await createRole('batch-job');
-    await ram.attachPolicyToGroup(
-      new $Ram.AttachPolicyToGroupRequest({
-        policyType: 'Custom',
-        policyName: 'team-oss',
-        groupName: 'analysts',
-      }),
-    );
-    await ram.attachPolicyToRole(
-      new $Ram.AttachPolicyToRoleRequest({
-        policyType: 'Custom',
-        policyName: 'team-oss',
-        roleName: 'batch-job',
-      }),
-    );
+    await attachPolicy(ram, { group: 'analysts' }, 'team-oss', 'Custom');
+    await attachPolicy(ram, { role: 'batch-job' }, 'team-oss', 'Custom');
     const group = await recordsAbout('AttachPolicyToGroup', 'Group:analysts');
     const role = await recordsAbout('AttachPolicyToRole', 'Role:batch-job');
     for (const records of [group, role]) {
@@ -312,20 +262,18 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     });
   }, 60_000);
 
-  const attachToUser = (userName: string, policyName = 'AliyunOSSFullAccess') =>
-    ram.attachPolicyToUser(
-      new $Ram.AttachPolicyToUserRequest({ policyType: 'System', policyName, userName }),
+  const detachFromUser = (userName: string) =>
+    ram.detachPolicyFromUser(
+      new $Ram.DetachPolicyFromUserRequest({
+        policyType: 'System',
+        policyName: 'AliyunOSSFullAccess',
+        userName,
+      }),
     );
 
   it('alerts when a user is added to a group that holds AliyunOSSFullAccess, and leaves the membership in enforce mode', async () => {
     await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'storage-admins' }));
-    await ram.attachPolicyToGroup(
-      new $Ram.AttachPolicyToGroupRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        groupName: 'storage-admins',
-      }),
-    );
+    await attachPolicy(ram, { group: 'storage-admins' }, 'AliyunOSSFullAccess');
     await cloud.settle();
     cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
     cloud.identities.createUser('rex');
@@ -344,9 +292,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
   it('alerts when a user is added to a group that holds a broad custom policy', async () => {
     await ram.createPolicy(new $Ram.CreatePolicyRequest({ policyName: 'ops-oss', policyDocument: ALL_OSS }));
     await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'ops' }));
-    await ram.attachPolicyToGroup(
-      new $Ram.AttachPolicyToGroupRequest({ policyType: 'Custom', policyName: 'ops-oss', groupName: 'ops' }),
-    );
+    await attachPolicy(ram, { group: 'ops' }, 'ops-oss', 'Custom');
     await cloud.settle();
     cloud.identities.createUser('sam');
     await ram.addUserToGroup(new $Ram.AddUserToGroupRequest({ groupName: 'ops', userName: 'sam' }));
@@ -359,13 +305,7 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
   it("detaches AliyunOSSFullAccess in enforce mode from a role named like ossguard's own in another case", async () => {
     cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
     await createRole('OSSGUARD-FN');
-    await ram.attachPolicyToRole(
-      new $Ram.AttachPolicyToRoleRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        roleName: 'OSSGUARD-FN',
-      }),
-    );
+    await attachPolicy(ram, { role: 'OSSGUARD-FN' }, 'AliyunOSSFullAccess');
     const records = await recordsAbout('AttachPolicyToRole', 'Role:OSSGUARD-FN');
     expect(records.map((r) => r.decision)).toEqual(['remediated']);
     expect((await holders('AliyunOSSFullAccess')).roles).not.toContain('OSSGUARD-FN');
@@ -373,14 +313,8 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
 
   it('alerts when AliyunOSSFullAccess is attached to a user and detached again before ossguard reads RAM', async () => {
     cloud.identities.createUser('blink');
-    await attachToUser('blink');
-    await ram.detachPolicyFromUser(
-      new $Ram.DetachPolicyFromUserRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        userName: 'blink',
-      }),
-    );
+    await attachPolicy(ram, { user: 'blink' }, 'AliyunOSSFullAccess');
+    await detachFromUser('blink');
     const records = await recordsAbout('AttachPolicyToUser', 'User:blink');
     expect(records.map((r) => [r.decision, r.rules.map((f) => f.ruleId)])).toEqual([
       ['alerted', ['broad-system-policy-attached']],
@@ -392,17 +326,11 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
     cloud.setConfig({});
     cloud.identities.createUser('mallory');
     cloud.identities.createUser('Mallory');
-    await attachToUser('mallory');
+    await attachPolicy(ram, { user: 'mallory' }, 'AliyunOSSFullAccess');
     await cloud.settle();
     cloud.setConfig({ rules: { 'broad-system-policy-attached': 'enforce' } });
-    await attachToUser('Mallory');
-    await ram.detachPolicyFromUser(
-      new $Ram.DetachPolicyFromUserRequest({
-        policyType: 'System',
-        policyName: 'AliyunOSSFullAccess',
-        userName: 'Mallory',
-      }),
-    );
+    await attachPolicy(ram, { user: 'Mallory' }, 'AliyunOSSFullAccess');
+    await detachFromUser('Mallory');
     const records = await recordsAbout('AttachPolicyToUser', 'User:mallory');
     expect(records.map((r) => r.decision)).toEqual(['alerted', 'alerted']);
     expect(await attachedTo('mallory')).toEqual(['AliyunOSSFullAccess']);
@@ -440,23 +368,10 @@ describe('identity-policy-guard through trail-guard and the bundled function', (
 
   it('alerts when a user is added through IMS (the RAM console), named by its logon name, to a group holding AdministratorAccess', async () => {
     await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'admins' }));
-    await ram.attachPolicyToGroup(
-      new $Ram.AttachPolicyToGroupRequest({
-        policyType: 'System',
-        policyName: 'AdministratorAccess',
-        groupName: 'admins',
-      }),
-    );
+    await attachPolicy(ram, { group: 'admins' }, 'AdministratorAccess');
     await cloud.settle();
     cloud.identities.createUser('tess');
-    const ims = new Ims(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    const ims = ramClient(cloud, Ims);
     await ims.addUserToGroup(
       new $Ims.AddUserToGroupRequest({
         groupName: 'admins',

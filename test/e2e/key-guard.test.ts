@@ -1,5 +1,4 @@
 import Ims, * as $Ims from '@alicloud/ims20190815';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
@@ -7,7 +6,7 @@ import type { AccessKey } from '../../local/identity';
 import { userPrincipalName } from '../../local/ram/apis';
 import type { AuditRecord } from '../../shared/audit/record';
 import { buildRecord, type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, ramClient, startCloud } from './local-cloud';
 
 type Key = Pick<AccessKey, 'accessKeyId' | 'accessKeySecret'>;
 
@@ -25,17 +24,9 @@ describe('access-key-guard through the router and the bundled function', () => {
     await cloud?.stop();
   });
 
-  /** The project's SDK configuration (ram-sdk.ts), signed with a RAM user's or the root account's key. */
-  const sdkConfig = (key: Key) =>
-    new $OpenApiUtil.Config({
-      accessKeyId: key.accessKeyId,
-      accessKeySecret: key.accessKeySecret,
-      endpoint: new URL(cloud.endpoints.ram).host,
-      protocol: 'http',
-      regionId: 'cn-shanghai',
-    });
-  const ram = (key: Key = cloud.identities.rootKey) => new Ram(sdkConfig(key));
-  const ims = (key: Key = cloud.identities.rootKey) => new Ims(sdkConfig(key));
+  /** Signed with a RAM user's key or, by default, the root account's. */
+  const ram = (key?: Key) => ramClient(cloud, Ram, key);
+  const ims = (key?: Key) => ramClient(cloud, Ims, key);
 
   /** Alice holds a key and signs in without MFA: the actor who hands out keys in these tests. */
   const alice = () => cloud.identities.userWithKey('alice').key;

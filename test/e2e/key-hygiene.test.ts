@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
-import type { SweepResult } from '../../shared/sweep/sweep';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, invokeSweeper, startCloud } from './local-cloud';
 
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
-
-async function invokeSweeper(cloud: LocalCloud): Promise<SweepResult> {
-  const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
-  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
-  return outcome.result as SweepResult;
-}
 
 describe('the sweep of AccessKeys, through the bundled oss-sweeper', () => {
   let cloud: LocalCloud;

@@ -1,10 +1,9 @@
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { AccessKey } from '../../local/identity';
 import type { AuditRecord } from '../../shared/audit/record';
-import { auditRecords, startCloud, userClient } from './local-cloud';
+import { auditRecords, ramClient, startCloud, userClient } from './local-cloud';
 
 const GUARD = 'key-usage-guard';
 
@@ -73,14 +72,7 @@ describe('key-usage-guard through trail-guard and the bundled function', () => {
       actor: { userName: 'mallory', sourceIp: '127.0.0.1' },
       after: { status: 'Inactive' },
     });
-    const admin = new Ram(
-      new $OpenApiUtil.Config({
-        ...cloud.identities.rootKey,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    const admin = ramClient(cloud, Ram);
     const listed = await admin.listAccessKeys(new $Ram.ListAccessKeysRequest({ userName: 'mallory' }));
     const status = listed.body?.accessKeys?.accessKey?.find((k) => k.accessKeyId === key.accessKeyId)?.status;
     expect(status).toBe('Inactive');

@@ -16,7 +16,7 @@ import { auditKeyOf } from '../../shared/config/secrets';
 import { renderSYaml } from '../../shared/deployment/syaml';
 import { keepSnapshot, latestSnapshot } from '../../shared/guards/policy-snapshots';
 import { deferWork } from '../../shared/pipeline/deferred';
-import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
+import { replayLocal, restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
 import { auditRecords, decisionsFor, startCloud, userClient } from './local-cloud';
 
 describe('ossguard with its secrets in KMS', () => {
@@ -179,12 +179,7 @@ describe('ossguard with its secrets in KMS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ossguard-kms-replay-'));
     useLocalState(cloud, dir);
     try {
-      const { stdout } = await runCli('replay', '--local', '--json', '--dry-run', '--since', '1h');
-      const replayed = stdout
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { eventId?: string; outcome?: string });
+      const { events: replayed } = await replayLocal('--dry-run', '--since', '1h');
       const beforeId = earlier?.data.eventId;
       expect(replayed.find((e) => e.eventId === beforeId)?.outcome).toBe('already-handled');
     } finally {

@@ -1,17 +1,14 @@
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import { auditKey } from '../../shared/audit/record';
 import { DEFAULT_AUDIT_PREFIX } from '../../shared/config';
 import { LEAK_EVENT } from '../../shared/incident/leak-guard';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, invokeSweeper, ramClient, startCloud } from './local-cloud';
 
-/** What FC's timer trigger sends the sweeper. */
+/** One run of the sweep's timer, and what it set off. */
 async function timerRun(cloud: LocalCloud): Promise<void> {
-  const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
-  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
+  await invokeSweeper(cloud);
   await cloud.settle();
 }
 
@@ -31,17 +28,7 @@ describe('a key Security Center reports as leaked, through the sweep’s timer',
     );
   /** UpdateAccessKey through RAM with the account's key, as the owner would in the console. */
   const setStatus = async (userName: string, accessKeyId: string, status: 'Active' | 'Inactive') => {
-    const { rootKey } = cloud.identities;
-    const ram = new Ram(
-      new $OpenApiUtil.Config({
-        accessKeyId: rootKey.accessKeyId,
-        accessKeySecret: rootKey.accessKeySecret,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
-    await ram.updateAccessKey(
+    await ramClient(cloud, Ram).updateAccessKey(
       new $Ram.UpdateAccessKeyRequest({ userName, userAccessKeyId: accessKeyId, status }),
     );
   };

@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Ram from '@alicloud/ram20150501';
+import * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
 import { vi } from 'vitest';
 import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
@@ -8,7 +10,11 @@ import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
 import { isRecordKey } from '../../shared/audit/query';
 import type { AuditRecord } from '../../shared/audit/record';
+import type { CloudCredentials } from '../../shared/clients/oss';
+import { popConfig } from '../../shared/clients/pop';
+import { sdkClient } from '../../shared/clients/ram-sdk';
 import { type CloudEvent, wrapCloudEvent } from '../../shared/events/actiontrail-event';
+import type { SweepResult } from '../../shared/sweep/sweep';
 
 /**
  * A robot that takes this many messages a minute: a file's alerts then never wait for the next minute's window
@@ -26,20 +32,7 @@ export const FAST_LOOKUP_PER_SECOND = 20;
 /** Starts the local cloud for an end-to-end test; the functions run from `dist/` (npm test builds first). */
 export async function startCloud(
   config: ConfigPatch = {},
-  options: Pick<
-    LocalCloudOptions,
-    | 'sYaml'
-    | 'rolePolicy'
-    | 'eventBridge'
-    | 'trailModel'
-    | 'slsPullLogsJson'
-    | 'kmsSecrets'
-    | 'dingtalkMessagesPerMinute'
-    | 'organizationTrail'
-    | 'lookupCallsPerSecond'
-    | 'resourceManagerIntercept'
-    | 'stsIntercept'
-  > = {},
+  options: Omit<LocalCloudOptions, 'config' | 'stateDir'> = {},
 ): Promise<LocalCloud> {
   return LocalCloud.start({
     config,
@@ -48,6 +41,64 @@ export async function startCloud(
     dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
     ...options,
   });
+}
+
+/**
+ * A client of RAM's SDK or of IMS's (the RAM console's API, which the local cloud serves at RAM's endpoint),
+ * configured as the functions configure theirs (shared/clients/ram-sdk.ts) and signed with `key`: by default the
+ * root account's, the owner acting in the console.
+ */
+export function ramClient<T>(
+  cloud: LocalCloud,
+  client: Parameters<typeof sdkClient<T>>[0],
+  key: CloudCredentials = cloud.identities.rootKey,
+): T {
+  return sdkClient(client, popConfig(key, 'ram.aliyuncs.com', 'cn-shanghai', cloud.endpoints.ram));
+}
+
+/** What FC answers when its timer trigger invokes oss-sweeper (`payload` is the s.yaml's, as a string). */
+export const timerInvocation = (cloud: LocalCloud, payload: Record<string, unknown> = {}) =>
+  cloud.bus.invoke(
+    'oss-sweeper',
+    JSON.stringify({
+      triggerTime: new Date().toISOString(),
+      triggerName: 'hourly-sweep',
+      payload: JSON.stringify(payload),
+    }),
+  );
+
+/** The timer trigger's invocation of oss-sweeper: resolves to what it returned; throws what it failed with. */
+export async function invokeSweeper<Result = SweepResult>(
+  cloud: LocalCloud,
+  payload: Record<string, unknown> = {},
+): Promise<Result> {
+  const outcome = await timerInvocation(cloud, payload);
+  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
+  return outcome.result as Result;
+}
+
+/** A RAM user, user group or role a policy is attached to. */
+export type PolicyHolder = { user: string } | { group: string } | { role: string };
+
+/** Attaches a system policy, or a custom one, to a user, group or role, as the owner does in the console. */
+export async function attachPolicy(
+  ram: Ram,
+  holder: PolicyHolder,
+  policyName: string,
+  policyType: 'System' | 'Custom' = 'System',
+): Promise<void> {
+  if ('user' in holder)
+    await ram.attachPolicyToUser(
+      new $Ram.AttachPolicyToUserRequest({ policyType, policyName, userName: holder.user }),
+    );
+  else if ('group' in holder)
+    await ram.attachPolicyToGroup(
+      new $Ram.AttachPolicyToGroupRequest({ policyType, policyName, groupName: holder.group }),
+    );
+  else
+    await ram.attachPolicyToRole(
+      new $Ram.AttachPolicyToRoleRequest({ policyType, policyName, roleName: holder.role }),
+    );
 }
 
 /** A RAM user's ali-oss client: the actor who makes things public in these tests. */

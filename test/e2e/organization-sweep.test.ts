@@ -14,38 +14,21 @@ import type { MemberSweepResult } from '../../shared/sweep/members';
 import { SweepCheckpoints } from '../../shared/sweep/progress-checkpoint';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, invokeSweeper, startCloud, timerInvocation } from './local-cloud';
+
+/** What oss-sweeper returns with an organization: its own account's sweep, and the members'. */
+type OrganizationSweep = SweepResult & { members?: MemberSweepResult };
 
 const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
 /** An allowed account where no member role was ever bootstrapped: its role cannot be assumed. */
 const NO_ROLE = '1999999999999999';
-
-/** What FC answers the timer trigger's invocation of the sweeper. */
-const timerInvocation = (cloud: LocalCloud, payload: Record<string, unknown> = {}) =>
-  cloud.bus.invoke(
-    'oss-sweeper',
-    JSON.stringify({
-      triggerTime: new Date().toISOString(),
-      triggerName: 'hourly-sweep',
-      payload: JSON.stringify(payload),
-    }),
-  );
-
-async function invokeSweeper(
-  cloud: LocalCloud,
-  payload: Record<string, unknown> = {},
-): Promise<SweepResult & { members?: MemberSweepResult }> {
-  const outcome = await timerInvocation(cloud, payload);
-  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
-  return outcome.result as SweepResult & { members?: MemberSweepResult };
-}
 
 const sweptIn = async (cloud: LocalCloud, bucket: string): Promise<AuditRecord[]> =>
   (await auditRecords(cloud)).filter((r) => r.eventName === SWEEP_EVENT && r.resource.bucket === bucket);
 
 describe('the timer sweep covers every member account the config allows', () => {
   let cloud: LocalCloud;
-  let result: SweepResult & { members?: MemberSweepResult };
+  let result: OrganizationSweep;
 
   beforeAll(async () => {
     // NO_ROLE sorts first among the members never swept, so its failure comes before B's sweep.
@@ -61,7 +44,7 @@ describe('the timer sweep covers every member account the config allows', () => 
     const inC = cloud.accountClient(C);
     await inC.putBucket('c-unannounced');
     await inC.putBucketACL('c-unannounced', 'public-read');
-    result = await invokeSweeper(cloud);
+    result = await invokeSweeper<OrganizationSweep>(cloud);
   }, 120_000);
 
   afterAll(async () => {
@@ -101,7 +84,7 @@ describe('the timer sweep covers every member account the config allows', () => 
   });
 
   it('resumes each member from its own checkpoint, apart from the deploying account’s', async () => {
-    const again = await invokeSweeper(cloud);
+    const again = await invokeSweeper<OrganizationSweep>(cloud);
     expect(again.resumed).toBe(false);
     expect(again.members?.swept.map((s) => s.accountId)).toEqual([B]);
     expect(again.members?.swept[0]?.resumed).toBe(false);
@@ -137,7 +120,7 @@ describe('the timer sweep covers every member account the config allows', () => 
   });
 
   it('leaves the members a spent deadline does not reach for the next run, and says which', async () => {
-    const spent = await invokeSweeper(cloud, { deadlineMs: 0 });
+    const spent = await invokeSweeper<OrganizationSweep>(cloud, { deadlineMs: 0 });
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
   });
@@ -225,7 +208,7 @@ describe('with accounts: all, the timer sweep when the resource directory cannot
     let throttled = 2;
     listings = 0;
     directory = () => (throttled-- > 0 ? POP_THROTTLED : undefined);
-    const result = await invokeSweeper(cloud);
+    const result = await invokeSweeper<OrganizationSweep>(cloud);
     expect(listings).toBeGreaterThan(2);
     expect(result.members?.swept.map((s) => s.accountId)).toContain(B);
     expect((await cloud.accountClient(B).getBucketACL('b-unlisted')).acl).toBe('private');

@@ -1,34 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
 import type { OssClient } from '../helpers/oss';
-import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import { anyoneReads, OWNER, ownerReads, policy } from './bucket-policies';
+import { auditRecords, startCloud, userClient } from './local-cloud';
 
-const OWNER = '1234567890123456';
 /** A RAM user's UID: it looks like an account UID, so only policy.knownPrincipals makes it internal. */
 const RAM_USER = '2021476040493500';
-
-/** Reads of one prefix by the owner account over HTTPS: no finding at all. */
-const ownerReads = (bucket: string) => ({
-  Effect: 'Allow',
-  Principal: [OWNER],
-  Action: ['oss:GetObject'],
-  Resource: [`acs:oss:*:${OWNER}:${bucket}/reports/*`],
-  Condition: { Bool: { 'acs:SecureTransport': ['true'] } },
-});
-
-/** The classic leak: anyone, anonymous callers included, may read every object. */
-const anyoneReads = (bucket: string) => ({
-  Effect: 'Allow',
-  Principal: ['*'],
-  Action: ['oss:GetObject'],
-  Resource: [`acs:oss:*:${OWNER}:${bucket}/*`],
-});
-
-const policy = (...statements: object[]) => ({ Version: '1', Statement: statements });
 
 const inDays = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
@@ -205,16 +183,16 @@ describe('oss-policy-guard through the router and the bundled function', () => {
     (await auditRecords(cloud)).filter((r) => r.guard === 'oss-policy-guard' && r.resource.bucket === bucket);
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start({
-      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
-      retryDelayMs: 50,
-      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
-      // ossguard's role may not read this bucket's policy: ali-oss alone would report that as "no policy".
-      intercept: ({ operation, bucket }) =>
-        operation === 'GetBucketPolicy' && bucket === 'pol-denied'
-          ? { status: 403, code: 'AccessDenied', message: 'You have no right to access this policy.' }
-          : undefined,
-    });
+    cloud = await startCloud(
+      {},
+      {
+        // ossguard's role may not read this bucket's policy: ali-oss alone would report that as "no policy".
+        intercept: ({ operation, bucket }) =>
+          operation === 'GetBucketPolicy' && bucket === 'pol-denied'
+            ? { status: 403, code: 'AccessDenied', message: 'You have no right to access this policy.' }
+            : undefined,
+      },
+    );
     alice = userClient(cloud, 'alice') as unknown as OssClient;
   });
   afterAll(async () => {

@@ -1,38 +1,18 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../local/cloud';
 import type { InjectedFault, InterceptedOperation } from '../../local/oss/emulator';
 import { type AuditRecord, sealFields } from '../../shared/audit/record';
 import { auditKeyOf } from '../../shared/config/secrets';
 import { snapshotKey } from '../../shared/guards/policy-snapshots';
 import type { OssClient } from '../helpers/oss';
-import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import { anyoneReads, OWNER, ownerReads, policy } from './bucket-policies';
+import { auditRecords, startCloud, userClient } from './local-cloud';
 
 /**
  * Issue #20: a repair never widens access, and never overwrites the owner. Each case is a finding of the
  * review, reproduced through the bundled function against the local cloud with ali-oss.
  */
-const OWNER = '1234567890123456';
 const PARTNER = '1987654321098765';
-
-const policy = (...statements: object[]) => ({ Version: '1', Statement: statements });
-
-const ownerReads = (bucket: string) => ({
-  Effect: 'Allow',
-  Principal: [OWNER],
-  Action: ['oss:GetObject'],
-  Resource: [`acs:oss:*:${OWNER}:${bucket}/reports/*`],
-  Condition: { Bool: { 'acs:SecureTransport': ['true'] } },
-});
-
-const anyoneReads = (bucket: string, prefix = '') => ({
-  Effect: 'Allow',
-  Principal: ['*'],
-  Action: ['oss:GetObject'],
-  Resource: [`acs:oss:*:${OWNER}:${bucket}/${prefix}*`],
-});
 
 /** The owner's protective Deny: nobody reads private/ (its stray non-OSS action draws invalid-policy). */
 const denyPrivate = (bucket: string) => ({
@@ -79,15 +59,15 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
     (await fetch(`${cloud.endpoints.oss}/${bucket}/${key}`)).status;
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start({
-      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
-      retryDelayMs: 50,
-      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
-      // FC runs concurrent invocations in instances of their own: the owner's event is judged while a repair
-      // is held at a step.
-      maxInstances: 2,
-      intercept: (op) => hook?.(op),
-    });
+    cloud = await startCloud(
+      {},
+      {
+        // FC runs concurrent invocations in instances of their own: the owner's event is judged while a
+        // repair is held at a step.
+        maxInstances: 2,
+        intercept: (op) => hook?.(op),
+      },
+    );
     alice = userClient(cloud, 'alice') as unknown as OssClient;
   });
   afterAll(async () => {
@@ -346,14 +326,10 @@ describe('a tagging call that lands while a policy repair is under way', () => {
   let hook: Hook | undefined;
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start({
-      config: { policy: { mode: 'strip' } },
-      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
-      retryDelayMs: 50,
-      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
-      maxInstances: 2,
-      intercept: (op) => hook?.(op),
-    });
+    cloud = await startCloud(
+      { policy: { mode: 'strip' } },
+      { maxInstances: 2, intercept: (op) => hook?.(op) },
+    );
   });
   afterAll(async () => {
     await cloud?.stop();

@@ -5,15 +5,15 @@ import { TRAIL_TOPIC } from '../../local/sls/trail';
 import { isRecordKey } from '../../shared/audit/query';
 import { type AuditRecord, DECISIONS } from '../../shared/audit/record';
 import type { CloudEvent } from '../../shared/events/actiontrail-event';
-import {
-  ACL_GUARD_EVENTS,
-  KEY_GUARD_EVENTS,
-  OBJECT_ACL_EVENTS,
-  POLICY_GUARD_EVENTS,
-} from '../../shared/events/names';
 import type { LogTriggerResult } from '../../shared/logtrigger/handler';
 import type { DecisionSummary, InvocationResult } from '../../shared/pipeline/run';
-import { type Json, type PublishedFixture, publishedFixtures, sourceRow } from '../helpers/published';
+import {
+  GUARD_EVENTS,
+  type Json,
+  type PublishedFixture,
+  publishedFixtures,
+  sourceRow,
+} from '../helpers/published';
 import { startCloud } from './local-cloud';
 
 /**
@@ -29,20 +29,14 @@ type Fixture = PublishedFixture;
 
 const fixtures = publishedFixtures();
 
-/** The guards events reach (oss-sweeper takes timer events, trail-guard log-trigger events). */
-const GUARDS = {
-  'oss-acl-guard': new Set<string>([...ACL_GUARD_EVENTS, ...OBJECT_ACL_EVENTS]),
-  'oss-policy-guard': new Set<string>(POLICY_GUARD_EVENTS),
-  'access-key-guard': new Set<string>(KEY_GUARD_EVENTS),
-} as const;
-type GuardName = keyof typeof GUARDS;
-const GUARD_NAMES = Object.keys(GUARDS) as GuardName[];
+type GuardName = keyof typeof GUARD_EVENTS;
+const GUARD_NAMES = Object.keys(GUARD_EVENTS) as GuardName[];
 const LOOKUP_ORDER: GuardName[] = ['access-key-guard', 'oss-acl-guard', 'oss-policy-guard'];
 
 const nameOf = (fixture: Fixture): string => String(fixture.record.eventName);
 const eventIdOf = (fixture: Fixture): string => String(fixture.record.eventId);
 const guardFor = (fixture: Fixture): GuardName | undefined =>
-  GUARD_NAMES.find((guard) => GUARDS[guard].has(nameOf(fixture)));
+  GUARD_NAMES.find((guard) => GUARD_EVENTS[guard].has(nameOf(fixture)));
 
 /** The published sign-ins: both say MFA was not checked (F-ACTIONTRAIL-CONSOLE-SIGNIN). */
 const isSigninWithoutMfa = (fixture: Fixture): boolean => nameOf(fixture) === 'ConsoleSignin';

@@ -2,10 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud } from '../../local/cloud';
-import type { ReplayedEvent } from '../../shared/replay/replay';
-import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { decisionsFor, FAST_LOOKUP_PER_SECOND, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import type { LocalCloud } from '../../local/cloud';
+import { replayLocal, restoreLocalState, useLocalState } from '../helpers/cli';
+import { decisionsFor, FAST_LOOKUP_PER_SECOND, startCloud, userClient } from './local-cloud';
 
 /**
  * GetBucketAcl answers 503 for these buckets: `broken` always, `flaky` for its first eight calls, which is
@@ -20,21 +19,20 @@ describe('ossguard replay when the function meets cloud faults', () => {
   let flakyCalls = 0;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ossguard-replay-faults-'));
-    cloud = await LocalCloud.start({
-      stateDir: dir,
-      retryDelayMs: 50,
-      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
-      lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND,
-      intercept: ({ operation, bucket }) => {
-        if (operation !== 'GetBucketAcl') return undefined;
-        const unavailable = { status: 503, code: 'ServiceUnavailable', message: 'injected' };
-        if (bucket === BROKEN) return unavailable;
-        if (bucket === FLAKY && ++flakyCalls <= 8) return unavailable;
-        return undefined;
+    cloud = await startCloud(
+      {},
+      {
+        lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND,
+        intercept: ({ operation, bucket }) => {
+          if (operation !== 'GetBucketAcl') return undefined;
+          const unavailable = { status: 503, code: 'ServiceUnavailable', message: 'injected' };
+          if (bucket === BROKEN) return unavailable;
+          if (bucket === FLAKY && ++flakyCalls <= 8) return unavailable;
+          return undefined;
+        },
       },
-    });
-    useLocalState(cloud, dir);
+    );
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-replay-faults-')));
   });
   afterAll(async () => {
     restoreLocalState();
@@ -49,21 +47,7 @@ describe('ossguard replay when the function meets cloud faults', () => {
       for (const bucket of [STEADY, FLAKY, BROKEN]) await alice.putBucketACL(bucket, 'public-read');
     });
 
-    const { code, stdout } = await runCli(
-      'replay',
-      '--local',
-      '--json',
-      '--guard',
-      'oss-acl-guard',
-      '--since',
-      since,
-    );
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const { summary } = lines.pop();
-    const events = lines as ReplayedEvent[];
+    const { code, events, summary } = await replayLocal('--guard', 'oss-acl-guard', '--since', since);
     const about = (bucket: string, eventName: string) =>
       events.filter((e) => e.resource.bucket === bucket && e.eventName === eventName);
 

@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../local/cloud';
 import { auditKey } from '../../shared/audit/record';
 import type { ReplayedEvent } from '../../shared/replay/replay';
-import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { auditRecords, FAST_LOOKUP_PER_SECOND, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import { replayLocal, restoreLocalState, useLocalState } from '../helpers/cli';
+import { auditRecords, FAST_LOOKUP_PER_SECOND, startCloud, userClient } from './local-cloud';
 
 const DENIED = 'replay-revert-denied';
 const FORGED = 'replay-forged-record';
@@ -18,43 +18,30 @@ describe('ossguard replay believes only completed, verified records', () => {
   let denial: 'off' | 'armed' | 'denying' = 'off';
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ossguard-replay-trust-'));
-    cloud = await LocalCloud.start({
-      stateDir: dir,
-      retryDelayMs: 50,
-      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
-      lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND,
-      // The revert of DENIED is refused: the guard's attempt ends `failed`.
-      intercept: ({ operation, bucket }) => {
-        if (denial === 'off' || operation !== 'PutBucketAcl' || bucket !== DENIED) return undefined;
-        if (denial === 'armed') {
-          denial = 'denying';
-          return undefined;
-        }
-        return { status: 403, code: 'AccessDenied', message: 'injected: the revert is refused' };
+    cloud = await startCloud(
+      {},
+      {
+        lookupCallsPerSecond: FAST_LOOKUP_PER_SECOND,
+        // The revert of DENIED is refused: the guard's attempt ends `failed`.
+        intercept: ({ operation, bucket }) => {
+          if (denial === 'off' || operation !== 'PutBucketAcl' || bucket !== DENIED) return undefined;
+          if (denial === 'armed') {
+            denial = 'denying';
+            return undefined;
+          }
+          return { status: 403, code: 'AccessDenied', message: 'injected: the revert is refused' };
+        },
       },
-    });
-    useLocalState(cloud, dir);
+    );
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-replay-trust-')));
   });
   afterAll(async () => {
     restoreLocalState();
     await cloud?.stop();
   });
 
-  async function replayEvents(since: string): Promise<ReplayedEvent[]> {
-    const { stdout } = await runCli(
-      'replay',
-      '--local',
-      '--json',
-      '--guard',
-      'oss-acl-guard',
-      '--since',
-      since,
-    );
-    const lines = stdout.trim().split('\n').filter(Boolean);
-    lines.pop();
-    return lines.map((l) => JSON.parse(l) as ReplayedEvent);
-  }
+  const replayEvents = async (since: string) =>
+    (await replayLocal('--guard', 'oss-acl-guard', '--since', since)).events;
 
   const about = (bucket: string) => (e: ReplayedEvent) =>
     e.resource.bucket === bucket && e.eventName === 'PutBucketAcl';

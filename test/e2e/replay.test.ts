@@ -3,29 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
-import type { ReplayedEvent, ReplaySummary } from '../../shared/replay/replay';
-import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
+import type { ReplayedEvent } from '../../shared/replay/replay';
+import { type ReplayRun, replayLocal, restoreLocalState, useLocalState } from '../helpers/cli';
 import { auditRecords, decisionsFor, FAST_LOOKUP_PER_SECOND, startCloud, userClient } from './local-cloud';
-
-interface ReplayRun {
-  code: number;
-  events: ReplayedEvent[];
-  summary: ReplaySummary;
-  stderr: string;
-}
-
-/** `ossguard replay --local --json …` in-process, against the running local cloud. */
-async function replay(...args: string[]): Promise<ReplayRun> {
-  const { code, stdout, stderr } = await runCli('replay', '--local', '--json', ...args);
-  const lines = stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const last = lines.pop() as { summary: ReplaySummary } | undefined;
-  if (!last?.summary) throw new Error(`replay printed no summary (exit ${code}): ${stdout}${stderr}`);
-  return { code, events: lines as unknown as ReplayedEvent[], summary: last.summary, stderr };
-}
 
 /**
  * Separate `ossguard replay` runs share no pacer, as two commands a person types do not: the gap keeps the
@@ -57,7 +37,7 @@ describe('ossguard replay against the local cloud', () => {
     await cloud.unobserved(() => alice.putBucketACL('replay-photos', 'public-read'));
     expect((await alice.getBucketACL('replay-photos')).acl).toBe('public-read');
 
-    const first = await replay('--since', since);
+    const first = await replayLocal('--since', since);
     expect(first.code).toBe(0);
     expect((await alice.getBucketACL('replay-photos')).acl).toBe('private');
     expect(first.events.filter(about('replay-photos', 'PutBucketAcl'))).toMatchObject([
@@ -76,7 +56,7 @@ describe('ossguard replay against the local cloud', () => {
     });
 
     await oneSecond();
-    const second = await replay('--since', since);
+    const second = await replayLocal('--since', since);
     expect(second.summary).toMatchObject({ acted: 0, failed: 0 });
     // The revert replay made is an event too, which both paths delivered live and audited as ossguard's own.
     expect(second.summary.alreadyHandled).toBe(first.summary.alreadyHandled + first.summary.acted + 1);
@@ -99,7 +79,7 @@ describe('ossguard replay against the local cloud', () => {
     });
     const alerts = cloud.dingtalk.messages().length;
 
-    const dry = await replay('--since', since, '--guard', 'oss-acl-guard', '--dry-run');
+    const dry = await replayLocal('--since', since, '--guard', 'oss-acl-guard', '--dry-run');
     // Both the creation and the ACL change were missed; each re-reads the bucket and finds it public.
     const bucket = (run: ReplayRun) => run.events.filter((e) => e.resource.bucket === 'replay-dry');
     expect(bucket(dry)).toMatchObject([
@@ -112,7 +92,7 @@ describe('ossguard replay against the local cloud', () => {
     expect(await decisionsFor(cloud, 'PutBucketAcl', 'replay-dry')).toEqual([]);
 
     await oneSecond();
-    const real = await replay('--since', since, '--guard', 'oss-acl-guard');
+    const real = await replayLocal('--since', since, '--guard', 'oss-acl-guard');
     expect((await bob.getBucketACL('replay-dry')).acl).toBe('private');
     expect(bucket(real).map((e) => e.outcome)).not.toContain('already-handled');
     expect(bucket(real).filter((e) => e.decision === 'remediated').length).toBeGreaterThanOrEqual(1);

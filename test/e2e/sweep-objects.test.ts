@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
-import type { SweepResult } from '../../shared/sweep/sweep';
-import { auditRecords, startCloud, userClient } from './local-cloud';
+import { auditRecords, invokeSweeper, startCloud, userClient } from './local-cloud';
 
 const BUCKET = 'exposed-prefix';
 
@@ -32,12 +31,10 @@ describe('the sweep’s object pass', () => {
       await alice.putACL('photos/c.jpg', 'public-read-write');
     });
 
-    const event = { triggerTime: new Date().toISOString(), triggerName: 'hourly-sweep', payload: '{}' };
-    const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-    if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.message}`);
+    const result = await invokeSweeper(cloud);
     await cloud.settle();
 
-    expect((outcome.result as SweepResult).complete).toBe(true);
+    expect(result.complete).toBe(true);
     expect((await alice.getACL('photos/b.jpg')).acl).toBe('private');
     expect((await alice.getACL('photos/c.jpg')).acl).toBe('private');
     const swept = (await auditRecords(cloud)).filter(

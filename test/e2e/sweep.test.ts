@@ -10,7 +10,7 @@ import type { AuditRecord } from '../../shared/audit/record';
 import { mapLimited } from '../../shared/audit/store';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
 import { restoreLocalState, runCli, useLocalState } from '../helpers/cli';
-import { auditRecords, startCloud, userClient } from './local-cloud';
+import { auditRecords, invokeSweeper, startCloud, userClient } from './local-cloud';
 
 const BUCKETS = 1_000;
 const name = (i: number) => `sweep-${String(i).padStart(4, '0')}`;
@@ -30,18 +30,6 @@ const publicPolicy = (bucket: string) =>
       { Effect: 'Allow', Principal: ['*'], Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:${bucket}/*`] },
     ],
   });
-
-async function invokeSweeper(cloud: LocalCloud, payload: Record<string, unknown> = {}): Promise<SweepResult> {
-  // What FC's timer trigger sends; the payload string is the s.yaml's `payload`.
-  const event = {
-    triggerTime: new Date().toISOString(),
-    triggerName: 'hourly-sweep',
-    payload: JSON.stringify(payload),
-  };
-  const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-  if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.name}: ${outcome.error.message}`);
-  return outcome.result as SweepResult;
-}
 
 const sweepRecords = async (cloud: LocalCloud, runId: string): Promise<AuditRecord[]> =>
   (await auditRecords(cloud)).filter(

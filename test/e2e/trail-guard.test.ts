@@ -1,4 +1,3 @@
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { ROLE_POLICY_TEMPLATE } from '../../deploy/role';
 import { type LocalCloud, TRAIL_LOGSTORE, type TrailModel } from '../../local/cloud';
 import type { AuditRecord } from '../../shared/audit/record';
 import type { LogTriggerResult } from '../../shared/logtrigger/handler';
-import { auditRecords, startCloud, userClient } from './local-cloud';
+import { auditRecords, ramClient, startCloud, userClient } from './local-cloud';
 
 const BUCKET = 'photos-log-trigger';
 const FUNCTION = 'trail-guard';
@@ -142,15 +141,7 @@ describe('the trail as the only feed, with EventBridge switched off', () => {
     await alice.putBucketACL('only-trail', 'public-read-write');
     cloud.identities.createUser('bob');
     const { key } = cloud.identities.userWithKey('alice');
-    const ram = new Ram(
-      new $OpenApiUtil.Config({
-        accessKeyId: key.accessKeyId,
-        accessKeySecret: key.accessKeySecret,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+    const ram = ramClient(cloud, Ram, key);
     const created = await ram.createAccessKey(new $Ram.CreateAccessKeyRequest({ userName: 'bob' }));
     await cloud.settle();
 

@@ -1,12 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../local/cloud';
 import type { DeferredWork } from '../../shared/pipeline/deferred';
 import { PIPELINE_PREFIX } from '../../shared/pipeline/remediated';
-import { auditRecords, FAST_ROBOT_PER_MINUTE, userClient } from './local-cloud';
+import { auditRecords, invokeSweeper, startCloud, userClient } from './local-cloud';
 
 const STUCK = 'range-stuck';
 
@@ -26,16 +23,16 @@ describe('trail-guard hands on what a range cannot finish', () => {
   let broken = false;
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start({
-      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-handoff-')),
-      retryDelayMs: 50,
-      dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
-      // While `broken`, OSS cannot answer for STUCK's ACL: every attempt at the range meets it.
-      intercept: ({ operation, bucket }) =>
-        broken && operation === 'GetBucketAcl' && bucket === STUCK
-          ? { status: 503, code: 'ServiceUnavailable', message: 'injected' }
-          : undefined,
-    });
+    cloud = await startCloud(
+      {},
+      {
+        // While `broken`, OSS cannot answer for STUCK's ACL: every attempt at the range meets it.
+        intercept: ({ operation, bucket }) =>
+          broken && operation === 'GetBucketAcl' && bucket === STUCK
+            ? { status: 503, code: 'ServiceUnavailable', message: 'injected' }
+            : undefined,
+      },
+    );
   });
   afterAll(async () => {
     await cloud?.stop();
@@ -124,17 +121,18 @@ describe('the sweep drains the deferred-work queue', () => {
   let pauseOnRead = false;
 
   beforeAll(async () => {
-    cloud = await LocalCloud.start({
-      stateDir: mkdtempSync(join(tmpdir(), 'ossguard-drain-')),
-      retryDelayMs: 50,
-      slsIntercept: () => {
-        if (pauseOnRead) {
-          pauseOnRead = false;
-          cloud.logTriggers.pause();
-        }
-        return undefined;
+    cloud = await startCloud(
+      {},
+      {
+        slsIntercept: () => {
+          if (pauseOnRead) {
+            pauseOnRead = false;
+            cloud.logTriggers.pause();
+          }
+          return undefined;
+        },
       },
-    });
+    );
     // Object ACL changes travel in the trail alone; EventBridge stays out of it.
     cloud.bus.pause();
   });
@@ -168,16 +166,8 @@ describe('the sweep drains the deferred-work queue', () => {
     await cloud.logTriggers.drain();
   }
 
-  async function sweepOnce(payload: Record<string, unknown> = {}): Promise<{ drained: number }> {
-    const event = {
-      triggerTime: new Date().toISOString(),
-      triggerName: 'hourly-sweep',
-      payload: JSON.stringify(payload),
-    };
-    const outcome = await cloud.bus.invoke('oss-sweeper', JSON.stringify(event));
-    if (!outcome.ok) throw new Error(`oss-sweeper failed: ${outcome.error.message}`);
-    return outcome.result as { drained: number };
-  }
+  const sweepOnce = (payload: Record<string, unknown> = {}) =>
+    invokeSweeper<{ drained: number }>(cloud, payload);
 
   const publicCount = async (client: OSS, keys: string[]) =>
     (await Promise.all(keys.map(async (key) => (await client.getACL(key)).acl))).filter(

@@ -1,10 +1,9 @@
 import Ims, * as $Ims from '@alicloud/ims20190815';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { AccessKey } from '../../local/identity';
 import type { AuditRecord } from '../../shared/audit/record';
-import { auditRecords, startCloud } from './local-cloud';
+import { auditRecords, ramClient, startCloud } from './local-cloud';
 
 const TAG_KEY = 'ossguard-exception';
 
@@ -24,15 +23,7 @@ describe('exception tags on RAM users', () => {
     await cloud?.stop();
   });
 
-  const ims = (key: Key) =>
-    new Ims(
-      new $OpenApiUtil.Config({
-        ...key,
-        endpoint: new URL(cloud.endpoints.ram).host,
-        protocol: 'http',
-        regionId: 'cn-shanghai',
-      }),
-    );
+  const ims = (key: Key) => ramClient(cloud, Ims, key);
   const upn = (userName: string) => `${userName}@${cloud.identities.accountId}.onaliyun.com`;
   const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 

@@ -4,6 +4,7 @@ import { vi } from 'vitest';
 import { main } from '../../cli';
 import type { CloudTarget, LocalState } from '../../cli/target';
 import type { LocalCloud } from '../../local/cloud';
+import type { ReplayedEvent, ReplaySummary } from '../../shared/replay/replay';
 
 /** Runs the CLI in-process, as `ossguard <args>` would, and captures what it prints. */
 export async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -30,6 +31,27 @@ export async function runCli(...args: string[]): Promise<{ code: number; stdout:
     consoleErr.mockRestore();
     consoleWarn.mockRestore();
   }
+}
+
+/** What `ossguard replay --json` printed, a line an event and then the summary line, and its exit code. */
+export interface ReplayRun {
+  code: number;
+  events: ReplayedEvent[];
+  summary: ReplaySummary;
+  stderr: string;
+}
+
+/** `ossguard replay --local --json …` in-process, against the running local cloud. */
+export async function replayLocal(...args: string[]): Promise<ReplayRun> {
+  const { code, stdout, stderr } = await runCli('replay', '--local', '--json', ...args);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const last = lines.pop() as { summary: ReplaySummary } | undefined;
+  if (!last?.summary) throw new Error(`replay printed no summary (exit ${code}): ${stdout}${stderr}`);
+  return { code, events: lines as unknown as ReplayedEvent[], summary: last.summary, stderr };
 }
 
 const previousState = process.env.OSSGUARD_LOCAL_STATE;

@@ -1,5 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  ACL_GUARD_EVENTS,
+  KEY_GUARD_EVENTS,
+  OBJECT_ACL_EVENTS,
+  POLICY_GUARD_EVENTS,
+} from '../../shared/events/names';
 
 /**
  * The records Alibaba Cloud publishes (test/fixtures/published/SOURCES.md), loaded once for the parser tests
@@ -9,6 +15,16 @@ const DIR = join(__dirname, '..', 'fixtures', 'published');
 const SOURCES = readFileSync(join(DIR, 'SOURCES.md'), 'utf8');
 
 export type Json = Record<string, unknown>;
+
+/**
+ * The events each guard a published record may reach handles, as the functions pass them to `parseEvents`
+ * (oss-sweeper takes timer events, trail-guard log-trigger events).
+ */
+export const GUARD_EVENTS = {
+  'oss-acl-guard': new Set<string>([...ACL_GUARD_EVENTS, ...OBJECT_ACL_EVENTS]),
+  'oss-policy-guard': new Set<string>(POLICY_GUARD_EVENTS),
+  'access-key-guard': new Set<string>(KEY_GUARD_EVENTS),
+} as const;
 
 export interface PublishedFixture {
   name: string;

@@ -9,32 +9,12 @@ import {
 } from '../../shared/audit/query';
 import { type AuditRecord, auditKey, canonicalJson, sign } from '../../shared/audit/record';
 import { mapLimited } from '../../shared/audit/store';
+import { auditRecordOf } from '../helpers/audit-record';
 
 const now = new Date('2026-11-28T12:00:00Z');
 const prefix = 'ossguard/audit/';
 
-const record: AuditRecord = sign({
-  schemaVersion: 1,
-  eventId: 'e-1',
-  dedupeKey: 'actiontrail:e-1',
-  eventName: 'PutBucketAcl',
-  eventType: 'ApiCall',
-  time: '2026-11-28T10:00:00Z',
-  decidedAt: '2026-11-28T10:00:02Z',
-  guard: 'oss-acl-guard',
-  region: 'cn-hangzhou',
-  actor: { type: 'ram-user', userName: 'Alice.Ops', principalId: '200000000000000001' },
-  resource: { bucket: 'site-www' },
-  rules: [
-    { ruleId: 'bucket-acl-public-read', severity: 'high', message: 'public', evidence: {}, mode: 'enforce' },
-  ],
-  decision: 'remediated',
-  reason: 'made private',
-  dryRun: false,
-  ossguardVersion: '0.1.0',
-  requestIds: [],
-  alerts: [],
-});
+const record: AuditRecord = sign(auditRecordOf());
 
 describe('time bounds', () => {
   it.each([

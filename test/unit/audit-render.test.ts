@@ -6,39 +6,32 @@ import { renderTable } from '../../cli/audit/table';
 import { displayWidth, sanitize, terminalSafeJson, truncate } from '../../cli/audit/text';
 import { buildCheckpoint, parseCheckpoint } from '../../shared/audit/integrity-checkpoint';
 import { type AuditRecord, sign } from '../../shared/audit/record';
+import { auditRecordOf } from '../helpers/audit-record';
 
 const hostile = 'evil\x1b[2J\x1b]0;pwned\x07\x1b[31m-bucket\r\nline2\u202eexe.txt\u009b';
 
-const record: AuditRecord = sign({
-  schemaVersion: 1,
-  eventId: 'e-9',
-  dedupeKey: 'actiontrail:e-9',
-  eventName: 'PutObjectAcl',
-  eventType: 'ApiCall',
-  time: '2026-11-28T10:00:00.123Z',
-  decidedAt: '2026-11-28T10:00:02Z',
-  guard: 'oss-acl-guard',
-  region: 'cn-hangzhou',
-  actor: { type: 'ram-user', userName: hostile },
-  resource: { bucket: 'site-www', objectKey: '<img src=x onerror=alert(1)>.png' },
-  before: { acl: 'public-read' },
-  after: { acl: 'private' },
-  rules: [
-    {
-      ruleId: 'object-acl-public',
-      severity: 'high',
-      message: hostile,
-      evidence: { acl: 'public-read' },
-      mode: 'enforce',
-    },
-  ],
-  decision: 'remediated',
-  reason: `reverted ${hostile}`,
-  dryRun: false,
-  ossguardVersion: '0.1.0',
-  requestIds: [],
-  alerts: [],
-});
+const record: AuditRecord = sign(
+  auditRecordOf({
+    eventId: 'e-9',
+    dedupeKey: 'actiontrail:e-9',
+    eventName: 'PutObjectAcl',
+    time: '2026-11-28T10:00:00.123Z',
+    actor: { type: 'ram-user', userName: hostile },
+    resource: { bucket: 'site-www', objectKey: '<img src=x onerror=alert(1)>.png' },
+    before: { acl: 'public-read' },
+    after: { acl: 'private' },
+    rules: [
+      {
+        ruleId: 'object-acl-public',
+        severity: 'high',
+        message: hostile,
+        evidence: { acl: 'public-read' },
+        mode: 'enforce',
+      },
+    ],
+    reason: `reverted ${hostile}`,
+  }),
+);
 
 describe('terminal text', () => {
   it('drops escape sequences and turns other control characters into spaces', () => {

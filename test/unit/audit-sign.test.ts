@@ -7,22 +7,16 @@ import {
   sign,
   type UnsignedAuditRecord,
 } from '../../shared/audit/record';
+import { auditRecordOf } from '../helpers/audit-record';
 
 const key: AuditKey = {
   id: 'acs:kms:cn-hangzhou:1:secret/ossguard-audit',
   secret: Buffer.from('k'.repeat(32)),
 };
 
-const base: UnsignedAuditRecord = {
-  schemaVersion: 1,
-  eventId: 'e-1',
-  dedupeKey: 'actiontrail:e-1',
-  eventName: 'PutBucketAcl',
-  eventType: 'ApiCall',
+const base: UnsignedAuditRecord = auditRecordOf({
   time: '2026-12-07T00:00:00Z',
   decidedAt: '2026-12-07T00:00:01Z',
-  guard: 'oss-acl-guard',
-  region: 'cn-hangzhou',
   actor: { type: 'ram-user', userName: 'Älice', principalId: '2001' },
   resource: { bucket: 'site-www', objectKey: 'a/"quoted"\u2028key' },
   rules: [
@@ -34,13 +28,7 @@ const base: UnsignedAuditRecord = {
       mode: 'enforce',
     },
   ],
-  decision: 'remediated',
-  reason: 'made private',
-  dryRun: false,
-  ossguardVersion: '0.1.0',
-  requestIds: [],
-  alerts: [],
-};
+});
 
 describe('signing an audit record', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderIncidentHtml, renderIncidentText } from '../../cli/incident/render';
-import { buildReport } from '../../shared/incident/report';
 import { callOf, type KeyCall } from '../../shared/incident/trail';
+import { reportOf } from '../helpers/incident';
 
 const HOSTILE = '<img src=x onerror=alert(1)>\u001b[31m.png';
 
@@ -17,16 +17,7 @@ const call = callOf({
   requestParameters: { bucketName: 'photos', objectKey: HOSTILE },
 }) as KeyCall;
 
-const report = buildReport({
-  accessKeyId: 'LTAI5tLeaked000001',
-  calls: [call],
-  from: new Date('2026-12-01T00:00:00Z'),
-  to: new Date('2026-12-06T00:00:00Z'),
-  generatedAt: new Date('2026-12-06T00:00:00Z'),
-  source: 'logstore',
-  sourceNote: 'test',
-  key: { otherKeys: [] },
-});
+const report = reportOf([call]);
 
 describe('the incident report as a page and as text', () => {
   it('escapes what the trail recorded: object keys and user agents are the caller’s text', () => {
@@ -47,16 +38,7 @@ describe('the incident report as a page and as text', () => {
       requestParameters: { RoleArn: 'acs:ram::1234:role/<b>deployer', RoleSessionName: 'thief' },
       responseElements: { credentials: { accessKeyId: 'STS.thief0001', expiration: '2026-12-06T00:30:00Z' } },
     }) as KeyCall;
-    const withSession = buildReport({
-      accessKeyId: 'LTAI5tLeaked000001',
-      calls: [call, assumed],
-      from: new Date('2026-12-01T00:00:00Z'),
-      to: new Date('2026-12-06T00:00:00Z'),
-      generatedAt: new Date('2026-12-06T00:00:00Z'),
-      source: 'logstore',
-      sourceNote: 'test',
-      key: { otherKeys: [] },
-    });
+    const withSession = reportOf([call, assumed]);
     expect(renderIncidentText(withSession, 200)).toMatch(
       /STS sessions minted[^\n]*\n[^\n]*\n[^\n]*STS\.thief0001/,
     );

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, type KeyState } from '../../shared/incident/report';
 import { callOf, type KeyCall } from '../../shared/incident/trail';
-
-const KEY = 'LTAI5tLeaked000001';
+import { LEAKED_KEY as KEY, reportOf as report } from '../helpers/incident';
 
 function call(time: string, eventName: string, fields: Record<string, unknown> = {}): KeyCall {
   const parsed = callOf({
@@ -18,18 +16,6 @@ function call(time: string, eventName: string, fields: Record<string, unknown> =
   if (!parsed) throw new Error('not a record');
   return parsed;
 }
-
-const report = (calls: KeyCall[], key: KeyState) =>
-  buildReport({
-    accessKeyId: KEY,
-    calls,
-    from: new Date('2026-12-01T00:00:00Z'),
-    to: new Date('2026-12-06T00:00:00Z'),
-    generatedAt: new Date('2026-12-06T00:00:00Z'),
-    source: 'logstore',
-    sourceNote: 'test',
-    key,
-  });
 
 describe('the incident report', () => {
   it('names where the key was tried after it was disabled, and the other keys its owner still holds', () => {

@@ -1,30 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { analysePolicy, type PolicyContext } from '../../shared/policy';
 import { policyRules } from '../../shared/rules';
+import {
+  BUCKET_ARN,
+  POLICY_CONTEXT as ctx,
+  HTTPS,
+  OWNER,
+  PARTNER,
+  RAM_USER,
+  STRANGER,
+  statement as stmt,
+  VPC,
+} from '../../shared/rules/policy/statement.cases';
 
-const OWNER = '1234567890123456';
-const RAM_USER = '2000000000000001';
-const PARTNER = '3000000000000001';
-const STRANGER = '9999999999999999';
-const BUCKET_ARN = `acs:oss:*:${OWNER}:examplebucket`;
-const ctx: PolicyContext = {
-  bucket: 'examplebucket',
-  ownerAccountId: OWNER,
-  trustedAccounts: [PARTNER],
-  knownPrincipals: [RAM_USER],
-};
-const HTTPS = { Bool: { 'acs:SecureTransport': 'true' } };
-const VPC = { StringEquals: { 'acs:SourceVpc': ['vpc-t4nlw426y44rd3iq4xxxx'] } };
-
-/** A statement no rule objects to; each case changes what it is about. */
-const stmt = (patch: Record<string, unknown> = {}): Record<string, unknown> => ({
-  Effect: 'Allow',
-  Principal: [RAM_USER],
-  Action: ['oss:GetObject'],
-  Resource: [`${BUCKET_ARN}/reports/*`],
-  Condition: HTTPS,
-  ...patch,
-});
 const policy = (...statements: unknown[]) => ({ Version: '1', Statement: statements });
 const rulesFor = (doc: unknown, context: PolicyContext = ctx) =>
   analysePolicy(doc, context).findings.map((f) => f.rule);

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ACL_GUARD_EVENTS,
-  KEY_GUARD_EVENTS,
-  OBJECT_ACL_EVENTS,
-  POLICY_GUARD_EVENTS,
-} from '../../shared/events/names';
 import { parseEvents } from '../../shared/events/parse-actiontrail-events';
 import { recordFromTrailLog, type TrailLog } from '../../shared/events/trail-log';
 import type { ParsedItem } from '../../shared/events/types';
-import { type Json, type PublishedFixture, publishedFixtures } from '../helpers/published';
+import { GUARD_EVENTS, type Json, type PublishedFixture, publishedFixtures } from '../helpers/published';
 
 /**
  * Records as Alibaba Cloud publishes them (test/fixtures/published/SOURCES.md) through every parsing path:
@@ -23,12 +17,7 @@ type Fixture = PublishedFixture;
 const fixtures = publishedFixtures();
 
 /** Every event name some guard handles, as the functions pass it to `parseEvents`. */
-const HANDLED: ReadonlySet<string> = new Set<string>([
-  ...ACL_GUARD_EVENTS,
-  ...OBJECT_ACL_EVENTS,
-  ...POLICY_GUARD_EVENTS,
-  ...KEY_GUARD_EVENTS,
-]);
+const HANDLED: ReadonlySet<string> = new Set(Object.values(GUARD_EVENTS).flatMap((events) => [...events]));
 
 /** A bare record in the envelope EventBridge puts round it, like the published one (F-EVENTBRIDGE-TYPE-FORMAT). */
 function cloudEventOf(record: Json): Json {
