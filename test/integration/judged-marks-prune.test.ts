@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdentityStore } from '../../local/identity';
-import { OssEmulator } from '../../local/oss';
-import { CallLog } from '../../shared/clients/calllog';
-import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
+import type { OssGateway } from '../../shared/clients/oss';
 import { JUDGED_KEEP_MS, PIPELINE_PREFIX, pruneJudged } from '../../shared/pipeline/remediated';
+import { startAuditBucket } from '../helpers/audit-bucket';
 
 const REGION = 'cn-hangzhou';
 const BUCKET = 'audit-bucket';
-const identities = new IdentityStore();
-const oss = new OssEmulator({ identities });
 let gateway: OssGateway;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const endpoint = await oss.listen();
-  const factory = new OssClientFactory({ credentials: identities.rootKey, endpoint });
-  await factory.client(REGION).putBucket(BUCKET);
-  gateway = new OssGateway(factory, REGION, new CallLog());
+  ({ gateway, close } = await startAuditBucket(BUCKET, REGION));
 });
-afterAll(() => oss.close());
+afterAll(() => close());
 
 const keysUnder = async (prefix: string) =>
   (await gateway.listObjects(BUCKET, prefix)).keys.map((k) => k.key).sort();

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdentityStore } from '../../local/identity';
-import { OssEmulator } from '../../local/oss';
 import type { AuditKey } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
-import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
+import type { OssGateway } from '../../shared/clients/oss';
 import type { ChangeRecord } from '../../shared/events/types';
 import { changeRecord } from '../../shared/pipeline/records';
 import { claimAlert, openLedger } from '../../shared/pipeline/resolve';
+import { startAuditBucket } from '../helpers/audit-bucket';
 
 const REGION = 'cn-hangzhou';
 const BUCKET = 'audit-bucket';
@@ -14,17 +13,13 @@ const AUDIT_KEY: AuditKey = {
   id: 'kms:ossguard-audit@v1',
   secret: Buffer.from('a-test-secret-not-a-real-one'),
 };
-const identities = new IdentityStore();
-const oss = new OssEmulator({ identities });
 let gateway: OssGateway;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const endpoint = await oss.listen();
-  const factory = new OssClientFactory({ credentials: identities.rootKey, endpoint });
-  await factory.client(REGION).putBucket(BUCKET);
-  gateway = new OssGateway(factory, REGION, new CallLog());
+  ({ gateway, close } = await startAuditBucket(BUCKET, REGION));
 });
-afterAll(() => oss.close());
+afterAll(() => close());
 
 const change: ChangeRecord = {
   dedupeKey: 'e7a1c0de-0000-4000-8000-000000000001',
