@@ -1,7 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberActions, ROLE_POLICY_TEMPLATE } from '../../deploy/role';
 import type { InjectedFault } from '../../local/acs/server';
 import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
 import { POP_THROTTLED } from '../../local/faults';
@@ -10,7 +13,8 @@ import { RD_ERRORS } from '../../local/resourcemanager/emulator';
 import type { AuditRecord } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
-import { DEFAULT_MEMBER_ROLE } from '../../shared/deployment/names';
+import { DEFAULT_MEMBER_ROLE, MEMBER_POLICY_NAME } from '../../shared/deployment/names';
+import { renderMemberPolicy } from '../../shared/deployment/role-policy';
 import type { MemberSweepResult } from '../../shared/sweep/members';
 import { SweepCheckpoints } from '../../shared/sweep/progress-checkpoint';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
@@ -208,6 +212,64 @@ describe('the timer sweep covers every member account the config allows', () => 
     const spent = await invokeSweeper(cloud, { deadlineMs: 0 });
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
+  });
+});
+
+describe('the timer sweep of a member whose role cannot read RAM', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud({ organization: { accounts: [B] } }, { organizationTrail: true });
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-ram-')));
+    const boot = await runCli('bootstrap', '--local', '--account', B);
+    expect(boot.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+    // The member role's policy with its OSS grants only, as a member's administrator might have trimmed it.
+    const ram = new Ram(
+      new $OpenApiUtil.Config({
+        ...cloud.rootCredentials(B),
+        endpoint: new URL(cloud.endpoints.ram).host,
+        protocol: 'http',
+        regionId: 'cn-shanghai',
+      }),
+    );
+    const ossOnly = memberActions().filter((action) => !action.startsWith('ram:'));
+    await ram.createPolicyVersion(
+      new $Ram.CreatePolicyVersionRequest({
+        policyName: MEMBER_POLICY_NAME,
+        policyDocument: renderMemberPolicy(ROLE_POLICY_TEMPLATE, B, ossOnly),
+        setAsDefault: true,
+      }),
+    );
+    cloud.stopWatching();
+    const inB = cloud.accountClient(B);
+    await inB.putBucket('b-no-ram');
+    await inB.putBucketACL('b-no-ram', 'public-read');
+  }, 120_000);
+
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('records and alerts it with its fix once a day, and still sweeps the member’s buckets', async () => {
+    const ramFailures = async () =>
+      (await auditRecords(cloud)).filter(
+        (r) => r.eventName === SWEEP_EVENT && r.decision === 'failed' && r.accountId === B,
+      );
+    const mails = () => cloud.smtp.messages().filter((m) => m.mail.text?.includes(`--account ${B}`));
+
+    const first = await invokeSweeper(cloud);
+    expect(first.members?.swept.map((s) => s.accountId)).toEqual([B]);
+    expect(first.members?.swept[0]?.keys?.error).toEqual(expect.any(String));
+    expect((await cloud.accountClient(B).getBucketACL('b-no-ram')).acl).toBe('private');
+    expect(await ramFailures()).toEqual([
+      expect.objectContaining({ service: 'Ram', deployAccountId: cloud.identities.accountId }),
+    ]);
+    expect(mails()).toHaveLength(1);
+
+    await invokeSweeper(cloud);
+    expect(await ramFailures()).toHaveLength(1);
+    expect(mails()).toHaveLength(1);
   });
 });
 
