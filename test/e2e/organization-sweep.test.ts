@@ -76,6 +76,7 @@ describe('the timer sweep covers every member account the config allows', () => 
     // Nothing announces these changes: that is what a sweep is for.
     cloud.stopWatching();
     await objectsInB.putACL('shared/unseen.txt', 'public-read');
+    cloud.identities.userWithKey('ana');
     for (const accountId of [B, C]) {
       const { identities } = cloud.account(accountId);
       identities.createUser('stale');
@@ -212,6 +213,8 @@ describe('the timer sweep covers every member account the config allows', () => 
     const spent = await invokeSweeper(cloud, { deadlineMs: 0 });
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
+    // Nor does the deploying account's key sweep read a user past it: the next run reads them.
+    expect(spent.keys).toMatchObject({ users: 1, keys: 0, unfinished: 1 });
   });
 });
 
