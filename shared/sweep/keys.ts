@@ -17,6 +17,9 @@ export interface KeySweepResult {
   /** Users who can sign in to the console without an MFA device: handed to console-mfa-guard. */
   consoleWithoutMfa: number;
   decisions: Record<string, number>;
+  /** Findings the blast-radius cap held back, and ones the guards met cloud faults on: the next run finds them again. */
+  deferred: number;
+  failed: number;
   /** Users the deadline left unread: the next run reads them (its changes are named by the day, as these). */
   unfinished: number;
   /** Set when RAM could not be read; the next run tries again. */
@@ -58,6 +61,8 @@ export async function sweepKeys(
     stale: 0,
     consoleWithoutMfa: 0,
     decisions: {},
+    deferred: 0,
+    failed: 0,
     unfinished: 0,
   };
   const { config } = deps.runtime;
@@ -138,6 +143,9 @@ export async function sweepKeys(
     await runGuard(consoleMfaGuard, consoleUsers, deps),
   ]) {
     for (const d of judged.decisions) result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
+    const capped = judged.retryableFailures.filter((f) => f.capped).length;
+    result.deferred += capped;
+    result.failed += judged.retryableFailures.length - capped;
   }
   return result;
 }

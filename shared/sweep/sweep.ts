@@ -131,10 +131,13 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     complete: false,
   };
   const { member } = options;
+  // One blast-radius budget for the whole invocation: the keys, every batch of the bucket pass, the object pass.
+  const budget = options.budget ?? new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
   const ram = member ? member.ram : deps.ram;
   if (!resume && ram) {
     result.keys = await sweepKeys(
-      deps,
+      // What the cap holds back is alerted once, by the sweep (`reportCapped` below).
+      { ...deps, budget, followUp: true },
       {
         ram,
         deadline: options.deadline,
@@ -144,6 +147,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       now(),
       SWEEP_EVENT,
     );
+    result.deferred += result.keys.deferred;
+    result.failed += result.keys.failed;
   }
   const oss = member?.oss ?? deps.oss;
   const assessor = new Assessor(oss, deps.runtime.config, {
@@ -152,8 +157,6 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     now: now(),
   });
   const listing = new OssGateway(oss, deps.region, new CallLog());
-  // One blast-radius budget for the whole invocation: every batch of the bucket pass, then the object pass.
-  const budget = options.budget ?? new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
   const guards = new GuardQueue(runId, options, result, now, budget);
   const progress = new Progress(resume?.after);
   const refs = bucketRefs(listing, resume?.after);
