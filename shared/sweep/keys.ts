@@ -17,8 +17,9 @@ export interface KeySweepResult {
   /** Users who can sign in to the console without an MFA device: handed to console-mfa-guard. */
   consoleWithoutMfa: number;
   decisions: Record<string, number>;
-  /** Findings the blast-radius cap held back, and ones the guards met cloud faults on: the next run finds them again. */
+  /** Findings the blast-radius cap held back: not recorded, so the next run finds them again. */
   deferred: number;
+  /** Findings the guards met cloud faults on: not recorded either, so the next run retries them. */
   failed: number;
   /** Users the deadline left unread: the next run reads them (its changes are named by the day, as these). */
   unfinished: number;
