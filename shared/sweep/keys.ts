@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { CallLog } from '../clients/calllog';
-import { RamGateway } from '../clients/ram';
+import { type RamApi, RamGateway } from '../clients/ram';
 import { describeError } from '../errors';
 import type { ChangeRecord, ParsedItem } from '../events/types';
 import { consoleMfaGuard, keyHygieneGuard, staleKeySubject } from '../guards/key-hygiene';
@@ -17,8 +17,26 @@ export interface KeySweepResult {
   /** Users who can sign in to the console without an MFA device: handed to console-mfa-guard. */
   consoleWithoutMfa: number;
   decisions: Record<string, number>;
+  /** Findings the blast-radius cap held back: not recorded, so the next run finds them again. */
+  deferred: number;
+  /** Findings the guards met cloud faults on: not recorded either, so the next run retries them. */
+  failed: number;
+  /** Users the deadline left unread: the next run reads them (its changes are named by the day, as these). */
+  unfinished: number;
   /** Set when RAM could not be read; the next run tries again. */
   error?: string;
+}
+
+/** Whose RAM users a key sweep reads, and until when. */
+export interface KeySweepAccount {
+  /** The account's RAM client: the function role's at home, a member role's session in a member. */
+  ram: RamApi;
+  /** A member's id: its changes name it, so the pipeline acts on them there (shared/pipeline/accounts.ts). */
+  memberId?: string;
+  /** Epoch ms: no user is read after it. */
+  deadline: number;
+  /** Told why RAM could not be read, before the sweep returns. */
+  unreadable?: (error: unknown) => Promise<void>;
 }
 
 /** Users read at once: their login profile, MFA device and keys. */
@@ -29,18 +47,35 @@ const USER_CONCURRENCY = 8;
  * each active key's last use, GetAccessKeyLastUsed: F-RAM-GETACCESSKEYLASTUSED), and whether a console user has
  * an MFA device (GetLoginProfile, GetUserMFAInfo: F-RAM-GETUSERMFAINFO). Only what a rule fires on goes to
  * key-hygiene-guard or console-mfa-guard, which read it again and audit, alert or disable; each change is named
- * by the day, so hourly sweeps report it once a day.
+ * by the day, so hourly sweeps report it once a day. A member's users are read with its member role's session,
+ * and its changes name it: the pipeline reads them again, acts and records there, naming both accounts.
  */
 export async function sweepKeys(
   deps: InvocationDeps,
+  account: KeySweepAccount,
   now: Date,
   sweepEvent: string,
 ): Promise<KeySweepResult> {
-  const result: KeySweepResult = { users: 0, keys: 0, stale: 0, consoleWithoutMfa: 0, decisions: {} };
-  if (!deps.ram) return result;
+  const result: KeySweepResult = {
+    users: 0,
+    keys: 0,
+    stale: 0,
+    consoleWithoutMfa: 0,
+    decisions: {},
+    deferred: 0,
+    failed: 0,
+    unfinished: 0,
+  };
   const { config } = deps.runtime;
-  const ram = new RamGateway(deps.ram, new CallLog());
+  const ram = new RamGateway(account.ram, new CallLog());
+  const clock = deps.now ?? (() => new Date());
   const day = now.toISOString().slice(0, 10);
+  // User names repeat across accounts; AccessKey ids do not.
+  const member = account.memberId === undefined ? '' : `${account.memberId}-`;
+  const change = (eventId: string, resources: ChangeRecord['resources']): ChangeRecord => ({
+    ...sweptChange(eventId, resources, now, sweepEvent),
+    ...(account.memberId === undefined ? {} : { accountId: account.memberId }),
+  });
   const changes: ParsedItem[] = [];
   const consoleUsers: ParsedItem[] = [];
   try {
@@ -50,6 +85,10 @@ export async function sweepKeys(
     await Promise.all(
       users.map((userName) =>
         limit(async () => {
+          if (clock().getTime() >= account.deadline) {
+            result.unfinished += 1;
+            return;
+          }
           const [consoleLogin, mfaDevice] = await Promise.all([
             ram.hasLoginProfile(userName),
             ram.hasMfaDevice(userName),
@@ -59,7 +98,7 @@ export async function sweepKeys(
             consoleUsers.push({
               kind: 'change',
               index: consoleUsers.length,
-              record: sweptChange(`sweep-mfa-${day}-${userName}`, { ramUser: userName }, now, sweepEvent),
+              record: change(`sweep-mfa-${day}-${member}${userName}`, { ramUser: userName }),
             });
           }
           const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');
@@ -82,12 +121,10 @@ export async function sweepKeys(
             changes.push({
               kind: 'change',
               index: changes.length,
-              record: sweptChange(
-                `sweep-keys-${day}-${key.accessKeyId}`,
-                { ramUser: userName, accessKeyId: key.accessKeyId },
-                now,
-                sweepEvent,
-              ),
+              record: change(`sweep-keys-${day}-${key.accessKeyId}`, {
+                ramUser: userName,
+                accessKeyId: key.accessKeyId,
+              }),
             });
           }
         }),
@@ -95,7 +132,11 @@ export async function sweepKeys(
     );
   } catch (error) {
     result.error = describeError(error);
-    deps.log.warn('the AccessKeys could not be swept; the next run tries again', { error: result.error });
+    deps.log.warn('the AccessKeys could not be swept; the next run tries again', {
+      ...(account.memberId === undefined ? {} : { accountId: account.memberId }),
+      error: result.error,
+    });
+    await account.unreadable?.(error);
     return result;
   }
   for (const judged of [
@@ -103,6 +144,9 @@ export async function sweepKeys(
     await runGuard(consoleMfaGuard, consoleUsers, deps),
   ]) {
     for (const d of judged.decisions) result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
+    const capped = judged.retryableFailures.filter((f) => f.capped).length;
+    result.deferred += capped;
+    result.failed += judged.retryableFailures.length - capped;
   }
   return result;
 }

@@ -26,8 +26,9 @@ export interface MemberSweepResult {
 
 /**
  * After the deploying account's own sweep, every allowed member's (shared/pipeline/accounts.ts `members`):
- * listed and assessed through its member role, the exposures handed to the same pipeline, which places each
- * change in its account again and records both accounts. Each member has its own checkpoints, so an
+ * its buckets listed and assessed, its RAM users' keys and MFA read (once a run) and the objects of its exposed
+ * prefixes checked (shared/sweep/sweep.ts), all through its member role; the findings go to the same pipeline,
+ * which places each change in its account again and records both accounts. Each member has its own checkpoints, so an
  * unfinished member resumes where it stopped; the members whose latest checkpoint is oldest (never swept
  * first) go first, so what one invocation's deadline leaves out leads the next one. When the directory
  * (`accounts: all`) cannot be listed, no member is swept: the failure is recorded and alerted once a day,
@@ -49,7 +50,7 @@ export async function sweepMembers(options: {
     result.unreachable.push({ accountId, error: described });
     deps.log.warn('member account could not be swept; the others are', { accountId, error: described });
   };
-  const report = (subject: 'member' | 'directory', accountId: string, error: unknown) =>
+  const report = (subject: ReportSubject, accountId: string, error: unknown) =>
     reportOnceADay(deps, subject, accountId, error, new Date(now())).catch((failure: unknown) =>
       deps.log.warn('the sweep’s failure could not be recorded', { error: describeError(failure) }),
     );
@@ -99,7 +100,10 @@ export async function sweepMembers(options: {
         deadline,
         checkpoints,
         budget,
-        memberOss: placement.clients.oss,
+        member: placement.clients,
+        // A member whose RAM cannot be read (a member role bootstrapped before the key sweep was) is
+        // recorded and alerted once a day as one whose role cannot be assumed: the fix is the same.
+        ramUnreadable: (error) => report('member-ram', accountId, error),
       });
       result.swept.push({ accountId, ...swept });
     } catch (error) {
@@ -109,15 +113,19 @@ export async function sweepMembers(options: {
   return result;
 }
 
+/** What a sweep's own failure is about: a member's role, a member's RAM users, or the resource directory. */
+type ReportSubject = 'member' | 'member-ram' | 'directory';
+
 /**
  * A failure of the sweep's own, recorded `failed` with the fix an event's change gets when it cannot be placed
- * (shared/pipeline/outside.ts `unplacedAdvice`): a member whose role cannot be assumed (the record is that
- * member's), or the resource directory that cannot be listed (the deploying account's). Its eventId names
- * the day, and a record on file is not alerted again: one record and one alert a day while it lasts.
+ * (shared/pipeline/outside.ts `unplacedAdvice`): a member whose role cannot be assumed or whose RAM users
+ * cannot be read (the record is that member's), or the resource directory that cannot be listed (the
+ * deploying account's). Its eventId names the day, and a record on file is not alerted again: one record and
+ * one alert a day while it lasts.
  */
 async function reportOnceADay(
   deps: InvocationDeps,
-  subject: 'member' | 'directory',
+  subject: ReportSubject,
   accountId: string,
   error: unknown,
   time: Date,
@@ -128,7 +136,7 @@ async function reportOnceADay(
     eventId,
     eventName: SWEEP_EVENT,
     eventType: SWEEP_EVENT,
-    service: 'Oss',
+    service: subject === 'member-ram' ? 'Ram' : 'Oss',
     region: deps.region,
     accountId,
     time: time.toISOString(),

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { planListing } from '../audit/query';
 import { AuditStore } from '../audit/store';
 import { CallLog } from '../clients/calllog';
-import { isNotFound, OssGateway } from '../clients/oss';
+import { isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard, SWEEP_OBJECT_EVENT } from '../guards/acl';
@@ -26,20 +26,29 @@ interface ExposedPrefix {
  * object was public in the last week: where one was made public, others often were too, and a change that
  * slipped past the cap, a lost range or a missed event is found here. Each public object goes through the
  * ACL guard like an event.
+ *
+ * One pass per account: only the records of that account are read (they all go to the deploying account's
+ * audit log), a member's objects are listed with its member role's session (`member`), and its changes name
+ * it, so that the pipeline acts on them there and records both accounts.
  */
 export async function sweepExposedObjects(
   deps: InvocationDeps,
   runId: string,
   accountId: string,
   now: Date,
+  member?: OssClientFactory,
 ): Promise<InvocationResult & { prefixes: number; checked: number }> {
-  const prefixes = await exposedPrefixes(deps, now);
+  // A record names its account when the event did (F-ORG-TRAIL-RECIPIENT); one that does not is the
+  // deploying account's, as is every record when FC did not say which account the function runs in.
+  const ofAccount = (id: string | undefined): boolean =>
+    member ? id === accountId : id === undefined || id === accountId || accountId === '';
+  const prefixes = await exposedPrefixes(deps, now, ofAccount);
   const limit = pLimit(ACL_READS);
   const found: ParsedItem[] = [];
   const failures: InvocationResult['retryableFailures'] = [];
   let checked = 0;
   for (const p of prefixes) {
-    const oss = new OssGateway(deps.oss, p.region, new CallLog());
+    const oss = new OssGateway(member ?? deps.oss, p.region, new CallLog());
     let keys: string[];
     try {
       keys = (await oss.listObjects(p.bucket, p.prefix, undefined, MAX_OBJECTS_PER_PREFIX)).keys.map(
@@ -83,7 +92,11 @@ export async function sweepExposedObjects(
   };
 }
 
-async function exposedPrefixes(deps: InvocationDeps, now: Date): Promise<ExposedPrefix[]> {
+async function exposedPrefixes(
+  deps: InvocationDeps,
+  now: Date,
+  ofAccount: (accountId: string | undefined) => boolean,
+): Promise<ExposedPrefix[]> {
   const { audit } = deps.runtime.config;
   const store = new AuditStore(
     new OssGateway(deps.oss, audit.region ?? deps.region, new CallLog()),
@@ -95,7 +108,7 @@ async function exposedPrefixes(deps: InvocationDeps, now: Date): Promise<Exposed
   const byId = new Map<string, ExposedPrefix>();
   for (const { record } of objects) {
     const { bucket, objectKey } = record?.resource ?? {};
-    if (!record || !bucket || objectKey === undefined) continue;
+    if (!record || !bucket || objectKey === undefined || !ofAccount(record.accountId)) continue;
     if (!record.rules.some((r) => r.ruleId === 'object-acl-public')) continue;
     const prefix = objectKey.slice(0, objectKey.lastIndexOf('/') + 1);
     byId.set(JSON.stringify([record.region, bucket, prefix]), { region: record.region, bucket, prefix });

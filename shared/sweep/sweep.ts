@@ -1,12 +1,13 @@
 import { CallLog } from '../clients/calllog';
-import { type OssClientFactory, OssGateway } from '../clients/oss';
+import { OssGateway } from '../clients/oss';
 import type { ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard } from '../guards/acl';
 import { policyGuard } from '../guards/policy';
+import type { AccountClients } from '../pipeline/accounts';
 import { type InvocationDeps, type InvocationResult, reportCapped, runGuard } from '../pipeline/run';
 import { RemediationBudget } from '../pipeline/types';
 import { Assessor, type BucketRef, type Exposure } from './assess';
-import { type KeySweepResult, sweepKeys } from './keys';
+import { type KeySweepAccount, type KeySweepResult, sweepKeys } from './keys';
 import { sweepExposedObjects } from './objects';
 import type { SweepCheckpoint, SweepCheckpoints } from './progress-checkpoint';
 
@@ -65,11 +66,13 @@ export interface SweepOptions {
   /** The invocation's blast-radius budget, when something before the sweep drew on it too. */
   budget?: RemediationBudget;
   /**
-   * A member account's clients (its member role's session), which list and assess its buckets; the changes
-   * then go to the pipeline, which places them in that account again (shared/pipeline/accounts.ts). The keys
-   * and the object pass are the deploying account's alone.
+   * A member account's clients (its member role's session), which list and assess its buckets, read its RAM
+   * users and the objects of its exposed prefixes; the changes then go to the pipeline, which places them in
+   * that account again (shared/pipeline/accounts.ts).
    */
-  memberOss?: OssClientFactory;
+  member?: AccountClients;
+  /** Told why the account's RAM could not be read by the key sweep. */
+  ramUnreadable?: KeySweepAccount['unreadable'];
 }
 
 export interface SweepResult {
@@ -91,7 +94,7 @@ export interface SweepResult {
   decisions: Record<string, number>;
   /** Every bucket of the run is done; the next invocation starts a new run. */
   complete: boolean;
-  /** The AccessKeys, swept once per run, at its start (functions built with RAM clients only). */
+  /** The account's AccessKeys, swept once per run, at its start (functions built with RAM clients only). */
   keys?: KeySweepResult;
   /** The object pass of a completed run: the exposed prefixes read and the objects checked in them. */
   objects?: { prefixes: number; checked: number };
@@ -127,17 +130,33 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     decisions: {},
     complete: false,
   };
-  const member = options.memberOss !== undefined;
-  if (!resume && deps.ram && !member) result.keys = await sweepKeys(deps, now(), SWEEP_EVENT);
-  const oss = options.memberOss ?? deps.oss;
+  const { member } = options;
+  // One blast-radius budget for the whole invocation: the keys, every batch of the bucket pass, the object pass.
+  const budget = options.budget ?? new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
+  const ram = member ? member.ram : deps.ram;
+  if (!resume && ram) {
+    result.keys = await sweepKeys(
+      // What the cap holds back is alerted once, by the sweep (`reportCapped` below).
+      { ...deps, budget, followUp: true },
+      {
+        ram,
+        deadline: options.deadline,
+        ...(member ? { memberId: options.accountId } : {}),
+        ...(options.ramUnreadable ? { unreadable: options.ramUnreadable } : {}),
+      },
+      now(),
+      SWEEP_EVENT,
+    );
+    result.deferred += result.keys.deferred;
+    result.failed += result.keys.failed;
+  }
+  const oss = member?.oss ?? deps.oss;
   const assessor = new Assessor(oss, deps.runtime.config, {
     accountId: options.accountId,
     region: deps.region,
     now: now(),
   });
   const listing = new OssGateway(oss, deps.region, new CallLog());
-  // One blast-radius budget for the whole invocation: every batch of the bucket pass, then the object pass.
-  const budget = options.budget ?? new RemediationBudget(deps.runtime.config.maxRemediationsPerInvocation);
   const guards = new GuardQueue(runId, options, result, now, budget);
   const progress = new Progress(resume?.after);
   const refs = bucketRefs(listing, resume?.after);
@@ -179,12 +198,13 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     if (failure) throw failure.error;
     result.complete = !stopped;
     // Once per run, when its buckets are done: objects under prefixes the audit log shows were exposed.
-    if (result.complete && !member) {
+    if (result.complete) {
       const objects = await sweepExposedObjects(
         { ...deps, budget, followUp: true },
         runId,
         options.accountId,
         now(),
+        member?.oss,
       );
       for (const d of objects.decisions)
         result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;

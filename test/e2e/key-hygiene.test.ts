@@ -65,3 +65,31 @@ describe('the sweep of AccessKeys, through the bundled oss-sweeper', () => {
     ]);
   }, 60_000);
 });
+
+describe('the sweep of AccessKeys and buckets on one blast-radius budget', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud({ rules: { 'access-key-unused': 'enforce' }, maxRemediationsPerInvocation: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('leaves a public bucket for the next run once disabling a key has spent the invocation’s one remediation', async () => {
+    cloud.identities.createUser('uma');
+    const unused = cloud.identities.createAccessKey('uma');
+    unused.createDate = daysAgo(120);
+    cloud.stopWatching();
+    const admin = cloud.adminClient();
+    await admin.putBucket('held-back');
+    await admin.putBucketACL('held-back', 'public-read');
+
+    const result = await invokeSweeper(cloud);
+
+    expect(unused.status).toBe('Inactive');
+    expect(result.keys).toMatchObject({ decisions: { remediated: 1 }, deferred: 0 });
+    expect(result.deferred).toBe(1);
+    expect((await admin.getBucketACL('held-back')).acl).toBe('public-read');
+  }, 60_000);
+});

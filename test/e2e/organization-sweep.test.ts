@@ -1,15 +1,20 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberActions, ROLE_POLICY_TEMPLATE } from '../../deploy/role';
 import type { InjectedFault } from '../../local/acs/server';
 import { type LocalCloud, MEMBER_ACCOUNTS } from '../../local/cloud';
 import { POP_THROTTLED } from '../../local/faults';
+import type { AccessKey } from '../../local/identity';
 import { RD_ERRORS } from '../../local/resourcemanager/emulator';
 import { type AuditRecord, auditKey } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
-import { DEFAULT_MEMBER_ROLE } from '../../shared/deployment/names';
+import { DEFAULT_MEMBER_ROLE, MEMBER_POLICY_NAME } from '../../shared/deployment/names';
+import { renderMemberPolicy } from '../../shared/deployment/role-policy';
 import type { MemberSweepResult } from '../../shared/sweep/members';
 import { SweepCheckpoints } from '../../shared/sweep/progress-checkpoint';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
@@ -23,21 +28,46 @@ const [B, C] = MEMBER_ACCOUNTS.map((m) => m.accountId) as [string, string];
 /** An allowed account where no member role was ever bootstrapped: its role cannot be assumed. */
 const NO_ROLE = '1999999999999999';
 
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+const SIGNS_IN = { createDate: daysAgo(10), mfaBindRequired: false, passwordResetRequired: false };
+
 const sweptIn = async (cloud: LocalCloud, bucket: string): Promise<AuditRecord[]> =>
   (await auditRecords(cloud)).filter((r) => r.eventName === SWEEP_EVENT && r.resource.bucket === bucket);
 
 describe('the timer sweep covers every member account the config allows', () => {
   let cloud: LocalCloud;
   let result: OrganizationSweep;
+  /** Per account, the key of its RAM user `stale`: created 120 days ago and never used. */
+  const staleKeys = new Map<string, AccessKey>();
 
   beforeAll(async () => {
     // NO_ROLE sorts first among the members never swept, so its failure comes before B's sweep.
-    cloud = await startCloud({ organization: { accounts: [NO_ROLE, B] } }, { organizationTrail: true });
+    cloud = await startCloud(
+      { organization: { accounts: [NO_ROLE, B] }, rules: { 'access-key-unused': 'enforce' } },
+      { organizationTrail: true },
+    );
     useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-sweep-')));
     const boot = await runCli('bootstrap', '--local', '--account', B);
     expect(boot.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+    // Seen: B's audit log shows an object of shared/ was public.
+    const objectsInB = cloud.accountClient(B, 'b-objects');
+    await objectsInB.putBucket('b-objects');
+    for (const key of ['shared/seen.txt', 'shared/unseen.txt']) await objectsInB.put(key, Buffer.from(key));
+    await objectsInB.putACL('shared/seen.txt', 'public-read');
+    await cloud.settle();
     // Nothing announces these changes: that is what a sweep is for.
     cloud.stopWatching();
+    await objectsInB.putACL('shared/unseen.txt', 'public-read');
+    cloud.identities.userWithKey('ana');
+    for (const accountId of [B, C]) {
+      const { identities } = cloud.account(accountId);
+      identities.createUser('stale');
+      const key = identities.createAccessKey('stale');
+      key.createDate = daysAgo(120);
+      staleKeys.set(accountId, key);
+      identities.createUser('no-mfa').loginProfile = SIGNS_IN;
+    }
     const inB = cloud.accountClient(B);
     await inB.putBucket('b-unannounced');
     await inB.putBucketACL('b-unannounced', 'public-read');
@@ -64,9 +94,52 @@ describe('the timer sweep covers every member account the config allows', () => 
     expect(result.members?.swept.map((s) => s.accountId)).toEqual([B]);
   });
 
+  it('disables a stale AccessKey of a RAM user in member B, and the record names both accounts', async () => {
+    const key = staleKeys.get(B);
+    expect(key?.status).toBe('Inactive');
+    expect(
+      (await auditRecords(cloud)).filter((r) => r.guard === 'key-hygiene-guard' && r.accountId === B),
+    ).toEqual([
+      expect.objectContaining({
+        decision: 'remediated',
+        resource: expect.objectContaining({ ramUser: 'stale', accessKeyId: key?.accessKeyId }),
+        deployAccountId: cloud.identities.accountId,
+      }),
+    ]);
+    expect(result.members?.swept[0]?.keys).toMatchObject({ stale: 1, consoleWithoutMfa: 1 });
+  });
+
+  it('reports a console user without MFA in member B, naming both accounts', async () => {
+    expect(
+      (await auditRecords(cloud))
+        .filter((r) => r.guard === 'console-mfa-guard' && r.accountId === B)
+        .map((r) => [r.resource.ramUser, r.decision, r.deployAccountId]),
+    ).toEqual([['no-mfa', 'alerted', cloud.identities.accountId]]);
+  });
+
+  it('reverts an object left public under a prefix B’s audit log shows exposed, through B’s object pass', async () => {
+    const objectsInB = cloud.accountClient(B, 'b-objects');
+    expect((await objectsInB.getACL('shared/unseen.txt')).acl).toBe('private');
+    expect(
+      (await auditRecords(cloud)).filter(
+        (r) => r.eventName === 'OssguardSweepObject' && r.resource.bucket === 'b-objects',
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        decision: 'remediated',
+        resource: expect.objectContaining({ objectKey: 'shared/unseen.txt' }),
+        accountId: B,
+        deployAccountId: cloud.identities.accountId,
+      }),
+    ]);
+    expect(result.members?.swept[0]?.objects).toMatchObject({ prefixes: 1 });
+  });
+
   it('does not sweep account C, which the allow list leaves out', async () => {
     expect((await cloud.accountClient(C).getBucketACL('c-unannounced')).acl).toBe('public-read');
     expect(await sweptIn(cloud, 'c-unannounced')).toEqual([]);
+    expect(staleKeys.get(C)?.status).toBe('Active');
+    expect((await auditRecords(cloud)).filter((r) => r.accountId === C)).toEqual([]);
   });
 
   it('reports a member whose role is missing and still sweeps the other accounts', async () => {
@@ -123,6 +196,66 @@ describe('the timer sweep covers every member account the config allows', () => 
     const spent = await invokeSweeper<OrganizationSweep>(cloud, { deadlineMs: 0 });
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
+    // Nor does the deploying account's key sweep read a user past it: the next run reads them.
+    expect(spent.keys).toMatchObject({ users: 1, keys: 0, unfinished: 1 });
+  });
+});
+
+describe('the timer sweep of a member whose role cannot read RAM', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud({ organization: { accounts: [B] } }, { organizationTrail: true });
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-ram-')));
+    const boot = await runCli('bootstrap', '--local', '--account', B);
+    expect(boot.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+    // The member role's policy with its OSS grants only, as a member's administrator might have trimmed it.
+    const ram = new Ram(
+      new $OpenApiUtil.Config({
+        ...cloud.rootCredentials(B),
+        endpoint: new URL(cloud.endpoints.ram).host,
+        protocol: 'http',
+        regionId: 'cn-shanghai',
+      }),
+    );
+    const ossOnly = memberActions().filter((action) => !action.startsWith('ram:'));
+    await ram.createPolicyVersion(
+      new $Ram.CreatePolicyVersionRequest({
+        policyName: MEMBER_POLICY_NAME,
+        policyDocument: renderMemberPolicy(ROLE_POLICY_TEMPLATE, B, ossOnly),
+        setAsDefault: true,
+      }),
+    );
+    cloud.stopWatching();
+    const inB = cloud.accountClient(B);
+    await inB.putBucket('b-no-ram');
+    await inB.putBucketACL('b-no-ram', 'public-read');
+  }, 120_000);
+
+  afterAll(async () => {
+    restoreLocalState();
+    await cloud?.stop();
+  });
+
+  it('records and alerts it with its fix once a day, and still sweeps the member’s buckets', async () => {
+    const ramFailures = async () =>
+      (await auditRecords(cloud)).filter(
+        (r) => r.eventName === SWEEP_EVENT && r.decision === 'failed' && r.accountId === B,
+      );
+    const mails = () => cloud.smtp.messages().filter((m) => m.mail.text?.includes(`--account ${B}`));
+
+    const first = await invokeSweeper<OrganizationSweep>(cloud);
+    expect(first.members?.swept.map((s) => s.accountId)).toEqual([B]);
+    expect(first.members?.swept[0]?.keys?.error).toEqual(expect.any(String));
+    expect((await cloud.accountClient(B).getBucketACL('b-no-ram')).acl).toBe('private');
+    expect(await ramFailures()).toEqual([
+      expect.objectContaining({ service: 'Ram', deployAccountId: cloud.identities.accountId }),
+    ]);
+    expect(mails()).toHaveLength(1);
+
+    await invokeSweeper(cloud);
+    expect(await ramFailures()).toHaveLength(1);
+    expect(mails()).toHaveLength(1);
   });
 });
 

@@ -28,7 +28,7 @@ import {
 import type { Actor } from '../../shared/events/types';
 import { MemberAccounts } from '../../shared/pipeline/accounts';
 import { isOwnRole, type OwnRole, ownRoles } from '../../shared/pipeline/dedupe';
-import { registry } from '../../shared/rules';
+import { consoleMfaRules, keyHygieneRules, registry } from '../../shared/rules';
 
 const A = '1111111111111111';
 const B = '2222222222222222';
@@ -343,6 +343,39 @@ describe('the policies of an organization', () => {
     for (const action of reads) {
       expect(allows(policy, action, `acs:oss:cn-hangzhou:${B}:photos`), action).toBe(true);
       expect(allows(policy, action, `acs:oss:cn-hangzhou:${C}:photos`), action).toBe(false);
+    }
+  });
+
+  it('grants the member role every RAM call of the key sweep and of the guards it hands findings to, in the member only', () => {
+    const policy = renderMemberPolicy(ROLE_POLICY_TEMPLATE, B, memberActions());
+    // What shared/sweep/keys.ts and shared/guards/key-hygiene.ts call through the member role: the users, their
+    // login profile, MFA device, keys and each key's last use, the key's owner, and the disable of enforce mode.
+    const calls = [
+      'ram:ListUsers',
+      'ram:GetLoginProfile',
+      'ram:GetUserMFAInfo',
+      'ram:ListAccessKeys',
+      'ram:GetAccessKeyLastUsed',
+      'ram:GetUser',
+      'ram:UpdateAccessKey',
+    ];
+    const declared = [...keyHygieneRules, ...consoleMfaRules].flatMap((rule) => [
+      ...rule.readActions,
+      ...(rule.remediation?.actions ?? []),
+    ]);
+    for (const action of calls) {
+      expect([...declared, ...Object.keys(MEMBER_PIPELINE_ACTIONS)], action).toContain(action);
+      expect(allows(policy, action, `acs:ram:*:${B}:user/stale`), action).toBe(true);
+      expect(allows(policy, action, `acs:ram:*:${C}:user/stale`), action).toBe(false);
+    }
+    // The object pass in the member (shared/sweep/objects.ts): its exposed prefixes listed, each object's ACL.
+    for (const [action, resource] of [
+      ['oss:ListObjects', 'photos'],
+      ['oss:GetObjectAcl', 'photos/shared/a.txt'],
+      ['oss:PutObjectAcl', 'photos/shared/a.txt'],
+    ] as const) {
+      expect(allows(policy, action, `acs:oss:cn-hangzhou:${B}:${resource}`), action).toBe(true);
+      expect(allows(policy, action, `acs:oss:cn-hangzhou:${C}:${resource}`), action).toBe(false);
     }
   });
 
