@@ -649,8 +649,10 @@ export function memberTrustVerdict(
       ok: false,
       detail: `account id unknown (set AccountID): a role named ${ROLE_NAME} in any account would pass for the function role`,
     };
+  // Exactly as bootstrap writes it (memberTrustPolicy): whether RAM reads another case of the name as the same
+  // role is unverified (F-RAM-ROLE-NAME-CASE), and ROLE_NAME is already the lower case fc3 gives FC.
   const functionRole = `acs:ram::${accountId}:role/${ROLE_NAME}`;
-  const others = principals.filter((p) => p.toLowerCase() !== functionRole);
+  const others = principals.filter((p) => p !== functionRole);
   if (others.length > 0)
     return {
       ok: false,

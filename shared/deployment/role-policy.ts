@@ -1,5 +1,6 @@
 import { SNAPSHOT_PREFIX } from '../guards/policy-snapshots';
 import { PIPELINE_PREFIX } from '../pipeline/remediated';
+import { repeatedKeys } from '../policy/repeated-keys';
 import { SWEEP_PREFIX } from '../sweep/progress-checkpoint';
 import { parseRamPolicy } from './ram-policy';
 
@@ -149,24 +150,39 @@ export function trustPolicy(principals: readonly string[]): string {
  * entry can equal a role's ARN. An IdP's caller names its own sessions, so a `Federated` entry could act under
  * ossguard's session name. Keys and Effect are read in any case and a statement without an Effect counts: what
  * RAM would not read is reported rather than missed. [] for a document that does not parse.
+ *
+ * What has no one reading fails closed, as an entry that equals no ARN: a statement that is not an object (a
+ * nested list, a string: RAM may read what JSON.parse's shape hides), a `NotPrincipal` in any case (everyone
+ * but those named, as `NotPrincipal:<value>`), and a key named twice in one object (JSON.parse keeps the last,
+ * RAM may keep the first: F-OSS-POLICY-DUPLICATE-KEYS), as `key named twice: <key>`.
  */
 export function trustedPrincipals(document: string | undefined): string[] {
+  let parsed: unknown;
   try {
-    return fields(JSON.parse(document ?? ''), 'Statement').flatMap((statement) => {
-      const effects = fields(statement, 'Effect');
-      if (effects.length > 0 && effects.every((e) => typeof e === 'string' && e.toLowerCase() === 'deny'))
-        return [];
-      return fields(statement, 'Principal').flatMap((principal) =>
-        isObject(principal)
-          ? Object.entries(principal).flatMap(([key, value]) =>
-              list(value).map((p) => (key === 'RAM' ? text(p) : `${key}:${text(p)}`)),
-            )
-          : [text(principal)],
-      );
-    });
+    parsed = JSON.parse(document ?? '');
   } catch {
     return [];
   }
+  const repeated = repeatedKeys(document ?? '').map((key) => `key named twice: ${key}`);
+  return [
+    ...repeated,
+    ...fields(parsed, 'Statement').flatMap((statement) => {
+      if (!isObject(statement)) return [`statement that is not an object: ${text(statement)}`];
+      const effects = fields(statement, 'Effect');
+      if (effects.length > 0 && effects.every((e) => typeof e === 'string' && e.toLowerCase() === 'deny'))
+        return [];
+      return [
+        ...fields(statement, 'Principal').flatMap((principal) =>
+          isObject(principal)
+            ? Object.entries(principal).flatMap(([key, value]) =>
+                list(value).map((p) => (key === 'RAM' ? text(p) : `${key}:${text(p)}`)),
+              )
+            : [text(principal)],
+        ),
+        ...fields(statement, 'NotPrincipal').map((principal) => `NotPrincipal:${text(principal)}`),
+      ];
+    }),
+  ];
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -120,6 +120,39 @@ describe('who a member role’s trust policy lets in, as doctor and bootstrap re
   ])('%s', (_case, document, principals) => {
     expect(trustedPrincipals(document)).toEqual(principals);
   });
+
+  // Each of these once read as "trusted by the function role alone"; each must fail doctor's check.
+  it.each([
+    ['a statement inside a nested list', doc(allow({ RAM: [fn] }), [allow({ Federated: oidc })])],
+    ['a statement that is a string', doc(allow({ RAM: [fn] }), 'Allow everyone')],
+    [
+      'a Principal named twice, the function role last',
+      `{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"*"},"Principal":{"RAM":"${fn}"}}]}`,
+    ],
+    [
+      'a RAM key named twice in one Principal',
+      `{"Statement":[{"Effect":"Allow","Principal":{"RAM":"${saml}","RAM":["${fn}"]}}]}`,
+    ],
+    [
+      'an Effect named twice, Allow last',
+      `{"Statement":[{"Effect":"Allow","Principal":{"RAM":["${fn}"]}},{"Effect":"Allow","Effect":"Deny","Principal":{"RAM":"*"}}]}`,
+    ],
+    [
+      'a NotPrincipal beside the function role',
+      doc(allow({ RAM: [fn] }), { Effect: 'Allow', NotPrincipal: { RAM: [fn] } }),
+    ],
+    [
+      'a NotPrincipal spelled in lower case',
+      doc(allow({ RAM: [fn] }), { Effect: 'Allow', notprincipal: { RAM: [fn] } }),
+    ],
+    ['the function role in upper case', doc(allow({ RAM: [fn.toUpperCase()] }))],
+    [
+      'the function role with its name in another case',
+      doc(allow({ RAM: [fn.replace('ossguard-fn', 'OSSGuard-FN')] })),
+    ],
+  ])('%s is not trusted by the function role alone', (_case, document) => {
+    expect(memberTrustVerdict(trustedPrincipals(document), A).ok).toBe(false);
+  });
 });
 
 describe('doctor’s verdict on who a member role trusts', () => {
