@@ -7,7 +7,7 @@ import type { OrganizationApi } from '../clients/organization-api';
 import { type CloudCredentials, OssClientFactory, OssGateway } from '../clients/oss';
 import type { RamApi } from '../clients/ram';
 import { type Endpoints, loadRuntime, type Runtime } from '../config/load';
-import { KmsSecretCache, kmsSecretNames, runtimeAuditKey } from '../config/secrets';
+import { KmsSecretCache, kmsSecretNames, previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { GuardError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { MemberAccounts } from './accounts';
@@ -88,12 +88,14 @@ export function createFunctionHandler<Result>(
   // DingTalk's budget is shared by every instance through the audit bucket, with the clients of the latest
   // invocation (any instance's role credentials will do).
   // Its windows are keyed with the audit key of the runtime the dispatcher was built with (read from KMS with
-  // the other secrets), so that a writer of the audit bucket cannot fill them ahead of time.
+  // the other secrets), so that a writer of the audit bucket cannot fill them ahead of time, and with its
+  // previous version too while there is one, so that instances on either side of a rotation share one budget.
   let budgetGateway: OssGateway | undefined;
   const sharedBudget =
     (live: Runtime): SharedBudgetFor =>
     (webhook) => {
       const key = runtimeAuditKey(live);
+      const previousKey = previousRuntimeAuditKey(live);
       return (
         budgetGateway &&
         new OssWindowBudget({
@@ -103,6 +105,7 @@ export function createFunctionHandler<Result>(
           webhook,
           ...sharedDingTalkWindow(runtime.config.alerts.dingtalk?.messagesPerMinute),
           ...(key ? { key } : {}),
+          ...(previousKey ? { previousKey } : {}),
         })
       );
     };

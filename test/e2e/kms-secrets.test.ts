@@ -71,9 +71,10 @@ describe('ossguard with its secrets in KMS', () => {
       .adminClient(cloud.auditBucket)
       .listV2({ prefix: 'ossguard/audit/alert-budget/' }, {});
     expect(slots.objects?.length).toBe(1);
-    // In a window directory keyed with the audit key read from KMS, not the guessable window start.
+    // In a window directory keyed with the audit key read from KMS, not the guessable window start, under a
+    // slot name keyed with it too.
     expect(slots.objects?.[0]?.name).toMatch(
-      /^ossguard\/audit\/alert-budget\/[0-9a-f]{16}\/[0-9a-f]{32}\/000$/,
+      /^ossguard\/audit\/alert-budget\/[0-9a-f]{16}\/[0-9a-f]{32}\/000-[0-9a-f]{32}$/,
     );
   });
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DingTalkSink } from '../../local/dingtalk/sink';
 import { IdentityStore } from '../../local/identity';
@@ -10,7 +10,7 @@ import type { Alert, DeliveryResult } from '../../shared/alerts/types';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { parseConfig, type Runtime } from '../../shared/config/load';
-import { runtimeAuditKey } from '../../shared/config/secrets';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../../shared/config/secrets';
 import { makeAlert, manyAlerts } from '../unit/alerts-fixtures';
 
 // Fake credentials only.
@@ -33,6 +33,8 @@ const sink = new DingTalkSink({
     flood: { secret: SECRET },
     planted: { secret: SECRET },
     'planted-unkeyed': { secret: SECRET },
+    observed: { secret: SECRET },
+    rotation: { secret: SECRET },
   },
 });
 const smtp = new LocalSmtpServer();
@@ -41,6 +43,10 @@ let runtime: Runtime;
 let floodRuntime: Runtime;
 let plantedRuntime: Runtime;
 let unkeyedRuntime: Runtime;
+let observedRuntime: Runtime;
+/** Instances before and after the audit key's rotation: the old version, and the new with the old as previous. */
+let unrotatedRuntime: Runtime;
+let rotatedRuntime: Runtime;
 
 beforeAll(async () => {
   const endpoint = await oss.listen();
@@ -49,7 +55,7 @@ beforeAll(async () => {
   const factory = new OssClientFactory({ credentials: identities.rootKey, endpoint });
   await factory.client(REGION).putBucket(BUCKET);
   gateway = new OssGateway(factory, REGION, new CallLog());
-  const runtimeFor = (robot: string, auditKey = AUDIT_KEY): Runtime => ({
+  const runtimeFor = (robot: string, auditKey = AUDIT_KEY, rotation: Partial<Runtime> = {}): Runtime => ({
     config: parseConfig(
       JSON.stringify({
         audit: { bucket: BUCKET, prefix: PREFIX },
@@ -67,11 +73,18 @@ beforeAll(async () => {
     ),
     secrets: { dingtalkSecret: SECRET, ...(auditKey ? { auditKey } : {}) },
     endpoints: {},
+    ...rotation,
   });
   runtime = runtimeFor('shared');
   floodRuntime = runtimeFor('flood');
   plantedRuntime = runtimeFor('planted');
   unkeyedRuntime = runtimeFor('planted-unkeyed', '');
+  observedRuntime = runtimeFor('observed');
+  unrotatedRuntime = runtimeFor('rotation', AUDIT_KEY, { secretVersions: { auditKey: 'v1' } });
+  rotatedRuntime = runtimeFor('rotation', `${AUDIT_KEY}-v2`, {
+    secretVersions: { auditKey: 'v2' },
+    previousAuditKey: { value: AUDIT_KEY, versionId: 'v1' },
+  });
 });
 
 afterAll(async () => {
@@ -86,6 +99,7 @@ const instance = (config = runtime, now?: () => number) =>
   createAlertDispatcher(config, (webhook) => {
     // As the functions build it (shared/pipeline/handler.ts): keyed with the runtime's audit key.
     const key = runtimeAuditKey(config);
+    const previousKey = previousRuntimeAuditKey(config);
     return new OssWindowBudget({
       gateway,
       bucket: BUCKET,
@@ -94,6 +108,7 @@ const instance = (config = runtime, now?: () => number) =>
       limit: WINDOW_LIMIT,
       windowMs: MINUTE,
       ...(key ? { key } : {}),
+      ...(previousKey ? { previousKey } : {}),
       ...(now ? { now } : {}),
     });
   });
@@ -103,6 +118,9 @@ const mailTexts = () =>
     .messages()
     .map((m) => m.mail.text ?? '')
     .join('\n');
+
+const dingtalkOf = (results: Map<string, DeliveryResult[]>, alert: Alert) =>
+  results.get(alert.id)?.find((d) => d.channel === 'dingtalk');
 
 describe('two instances alerting at once through one DingTalk robot', () => {
   it('stay within the robot limit together, and every alert reaches DingTalk or says why not, and the email', async () => {
@@ -234,8 +252,6 @@ describe('a writer of the audit bucket who fills the next windows of the shared 
   };
   const slotNames = Array.from({ length: WINDOW_LIMIT }, (_, i) => String(i).padStart(3, '0'));
   const junkNames = ['junk-0', 'junk-1', '0000', '00', '000.tmp', 'a', 'b', 'c', 'd', 'e', 'f', 'g'];
-  const dingtalkOf = (results: Map<string, DeliveryResult[]>, alert: Alert) =>
-    results.get(alert.id)?.find((d) => d.channel === 'dingtalk');
 
   it('does not keep an ordinary or a critical alert off DingTalk when the functions have an audit key', async () => {
     const first = Date.UTC(2026, 11, 9, 4, 0, 0);
@@ -272,5 +288,72 @@ describe('a writer of the audit bucket who fills the next windows of the shared 
 
     expect(dingtalkOf(result, ordinary)).toEqual({ channel: 'dingtalk', ok: true, attempts: 1 });
     expect(sink.messages('planted-unkeyed')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('a writer of the audit bucket who watches for a window in use and fills the rest of it', () => {
+  it('does not keep an ordinary or a critical alert off DingTalk when the functions have an audit key', async () => {
+    const start = Date.UTC(2026, 11, 9, 6, 0, 0);
+    const at = (ms: number) => () => start + ms;
+    const alert = (id: string, severity: Alert['severity'], title: string) =>
+      makeAlert({ id: `acs.actiontrail/${id}`, severity, title: `[ossguard] ${title}` });
+    const opening = alert('observed-first', 'low', 'oss://observed/first needs attention');
+    expect(dingtalkOf(await instance(observedRuntime, at(1_000))([opening]), opening)?.ok).toBe(true);
+
+    // The first send made the window's directory show in a listing: the writer fills every slot name the
+    // budget used before slots were keyed, each name beside the one listed, and random ones.
+    const robotDir = `${PREFIX}alert-budget/${createHash('sha256').update(sink.webhook('observed')).digest('hex').slice(0, 16)}/`;
+    const listed = (await gateway.listObjects(BUCKET, robotDir)).keys.map((k) => k.key);
+    expect(listed).toHaveLength(1);
+    const [first] = listed as [string];
+    const dir = first.slice(0, first.lastIndexOf('/') + 1);
+    const taken = first.slice(dir.length);
+    const names = [
+      ...Array.from({ length: WINDOW_LIMIT }, (_, i) => String(i).padStart(3, '0')),
+      ...Array.from({ length: WINDOW_LIMIT }, (_, i) => `${String(i).padStart(3, '0')}${taken.slice(3)}`),
+      ...Array.from({ length: WINDOW_LIMIT }, () => randomBytes(16).toString('hex')),
+      ...Array.from({ length: WINDOW_LIMIT }, () =>
+        randomBytes(taken.length / 2 + 1)
+          .toString('hex')
+          .slice(0, taken.length),
+      ),
+    ];
+    for (const name of names) await gateway.putObjectIfAbsent(BUCKET, `${dir}${name}`, '{}');
+
+    const ordinary = alert('observed-ordinary', 'medium', 'oss://observed/object needs attention');
+    const critical = alert('observed-critical', 'critical', 'bucket observed-jewels reverted');
+    const ordinaryResult = await instance(observedRuntime, at(2_000))([ordinary]);
+    const criticalResult = await instance(observedRuntime, at(3_000))([critical]);
+
+    expect(dingtalkOf(ordinaryResult, ordinary)).toEqual({ channel: 'dingtalk', ok: true, attempts: 1 });
+    expect(dingtalkOf(criticalResult, critical)).toEqual({ channel: 'dingtalk', ok: true, attempts: 1 });
+    const posted = sink.messages('observed').map((m) => JSON.stringify(m.body));
+    expect(posted.filter((text) => text.includes('oss://observed/object'))).toHaveLength(1);
+    expect(posted.filter((text) => text.includes('observed-jewels'))).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('instances on either side of a rotation of the audit key, alerting at once through one robot', () => {
+  it('stay within one budget together, and every alert reaches DingTalk or says why not', async () => {
+    const start = Date.UTC(2026, 11, 9, 7, 0, 0);
+    const alerts = Array.from({ length: 24 }, (_, i) =>
+      makeAlert({
+        id: `acs.actiontrail/rotation-${i}`,
+        severity: 'critical',
+        title: `[ossguard] bucket rotation-${i} reverted`,
+      }),
+    );
+    const results = await Promise.all(
+      alerts.map((alert, i) =>
+        instance(i % 2 ? rotatedRuntime : unrotatedRuntime, () => start + 1_000)([alert]),
+      ),
+    );
+
+    expect(sink.messages('rotation')).toHaveLength(WINDOW_LIMIT);
+    expect(sink.requests('rotation').filter((r) => r.errcode !== undefined && r.errcode !== 0)).toEqual([]);
+    for (const [i, alert] of alerts.entries()) {
+      const dingtalk = dingtalkOf(results[i]!, alert);
+      if (!dingtalk?.ok) expect(dingtalk?.error, alert.id).toMatch(/rate budget of the robot used up/);
+    }
   }, 60_000);
 });
