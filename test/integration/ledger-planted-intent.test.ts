@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../shared/alerts/types';
 import { type AuditKey, auditKey, sign } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
-import type { OssGateway } from '../../shared/clients/oss';
+import type { OssClientFactory, OssGateway } from '../../shared/clients/oss';
+import { parseConfig } from '../../shared/config/load';
 import type { ChangeRecord } from '../../shared/events/types';
 import { createLogger } from '../../shared/log';
-import { changeRecord } from '../../shared/pipeline/records';
+import { deliverOwn } from '../../shared/pipeline/deliver';
+import { cappedSummary, changeRecord } from '../../shared/pipeline/records';
 import { claimAlert, openLedger, resolveSkipped, writeIntent } from '../../shared/pipeline/resolve';
 import { startAuditBucket } from '../helpers/audit-bucket';
 
@@ -16,10 +19,11 @@ const AUDIT_KEY: AuditKey = {
   secret: Buffer.from('a-test-secret-not-a-real-one'),
 };
 let gateway: OssGateway;
+let factory: OssClientFactory;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ gateway, close } = await startAuditBucket(BUCKET, REGION));
+  ({ gateway, factory, close } = await startAuditBucket(BUCKET, REGION));
 });
 afterAll(() => close());
 
@@ -102,5 +106,47 @@ describe('a change whose every attempt key under the old naming holds a planted 
     );
     expect(kept).not.toBe('exists');
     expect((await openLedger(audit(), change)).kind).toBe('handled');
+  });
+});
+
+describe('a summary of its own a source reports, whose every attempt key under the old naming holds a planted record', () => {
+  it('is alerted on once and recorded, however often the source runs', async () => {
+    const now = new Date();
+    const summary = cappedSummary('key-sweep', 3, {
+      invocationId: 'sweep-1',
+      batch: { id: 'sweep-of-the-day', time: now.toISOString() },
+      cap: 5,
+      auditPrefix: PREFIX,
+      now,
+    });
+    for (let n = 1; n <= 8; n++) {
+      const key = n === 1 ? summary.record.dedupeKey : `${summary.record.dedupeKey}#attempt-${n}`;
+      await gateway.putObjectIfAbsent(
+        BUCKET,
+        auditKey(PREFIX, key, summary.record.time),
+        JSON.stringify({ ...summary.record, dedupeKey: key, digest: 'planted' }),
+      );
+    }
+    const sent: Alert[] = [];
+    const deps = {
+      runtime: {
+        config: parseConfig(`audit:\n  bucket: ${BUCKET}\n  prefix: ${PREFIX}\n`),
+        secrets: { auditKey: 'a-test-secret-not-a-real-one' },
+        endpoints: {},
+      },
+      oss: factory,
+      region: REGION,
+      dispatch: async (alerts: Alert[]) => {
+        sent.push(...alerts);
+        return new Map();
+      },
+      log: silent,
+      invocationId: 'sweep-1',
+      now: () => now,
+    };
+    // The sweep runs every hour: the day's summary goes out the first time only.
+    await deliverOwn([summary], deps);
+    await deliverOwn([summary], { ...deps, invocationId: 'sweep-2' });
+    expect(sent).toHaveLength(1);
   });
 });
