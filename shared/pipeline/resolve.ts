@@ -66,7 +66,8 @@ export type LedgerOpening =
  * records a failed attempt and the change comes from `ossguard replay` (LookupEvents history), which re-drives
  * failures on purpose; the other live path delivering the same change minutes later would only fail and alert
  * again. A record that does not verify (written by someone else) settles nothing. An unsettled change is
- * decided again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
+ * decided again under the next attempt's keys (`<dedupeKey>#attempt-<suffix>`, attemptKey), since records are
+ * write-once.
  */
 export async function openLedger(audit: LedgerAudit, change: LedgerChange, from = 1): Promise<LedgerOpening> {
   const retryFailed = change.origin === 'lookup-events';
@@ -74,6 +75,13 @@ export async function openLedger(audit: LedgerAudit, change: LedgerChange, from 
     const ledger = ledgerAt(audit, change, attempt);
     const state = await recordState(ledger, retryFailed);
     if (state === 'handled') return { kind: 'handled', ledger };
+    // Before the audit key's rotation, this attempt's key was the previous key's MAC (attemptKey).
+    const rotated =
+      state === 'absent' && attempt > 1 && audit.previousKey
+        ? ledgerAt(audit, change, attempt, audit.previousKey)
+        : undefined;
+    if (rotated && (await recordState(rotated, retryFailed)) === 'handled')
+      return { kind: 'handled', ledger: rotated };
     if (state === 'absent' || attempt >= MAX_ATTEMPTS)
       return { kind: 'open', ledger, dedupeKey: ledger.dedupeKey };
   }
@@ -92,9 +100,14 @@ function attemptKey(dedupeKey: string, attempt: number, key: AuditKey | undefine
   return `${dedupeKey}#attempt-${suffix}`;
 }
 
-/** Where the records of `change`'s attempt `attempt` live. */
-function ledgerAt(audit: LedgerAudit, change: LedgerChange, attempt: number): ChangeLedger {
-  const dedupeKey = attemptKey(change.dedupeKey, attempt, audit.key);
+/** Where the records of `change`'s attempt `attempt` live, its key made with `suffixKey` (attemptKey). */
+function ledgerAt(
+  audit: LedgerAudit,
+  change: LedgerChange,
+  attempt: number,
+  suffixKey = audit.key,
+): ChangeLedger {
+  const dedupeKey = attemptKey(change.dedupeKey, attempt, suffixKey);
   return {
     gateway: audit.gateway,
     bucket: audit.bucket,

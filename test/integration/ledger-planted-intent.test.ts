@@ -150,3 +150,32 @@ describe('a summary of its own a source reports, whose every attempt key under t
     expect(sent).toHaveLength(1);
   });
 });
+
+describe('the key of a change’s attempt after the first', () => {
+  const NEW_KEY: AuditKey = { id: 'kms:ossguard-audit@v2', secret: Buffer.from('the-rotated-test-secret') };
+
+  it('still finds the record made under the audit key’s version before a rotation', async () => {
+    const change = changeOf(4);
+    await gateway.putObjectIfAbsent(BUCKET, auditKey(PREFIX, change.dedupeKey, change.time), planted(change));
+    const before = await openLedger(audit(), change);
+    if (before.kind !== 'open') throw new Error('the ledger should be open');
+    const record = { ...changeRecord('oss-acl-guard', change, new Date()), dedupeKey: before.dedupeKey };
+    await gateway.putObjectIfAbsent(
+      BUCKET,
+      before.ledger.recordKey,
+      JSON.stringify(sign({ ...record, ...alerted }, AUDIT_KEY)),
+    );
+    const rotated = { ...audit(), key: NEW_KEY, previousKey: AUDIT_KEY };
+    expect(await openLedger(rotated, change)).toMatchObject({
+      kind: 'handled',
+      ledger: { recordKey: before.ledger.recordKey },
+    });
+  });
+
+  it('is numbered as before when there is no audit key to make it with', async () => {
+    const change = changeOf(5);
+    await gateway.putObjectIfAbsent(BUCKET, auditKey(PREFIX, change.dedupeKey, change.time), planted(change));
+    const opening = await openLedger({ ...audit(), key: undefined }, change);
+    expect(opening).toMatchObject({ kind: 'open', dedupeKey: `${change.dedupeKey}#attempt-2` });
+  });
+});
