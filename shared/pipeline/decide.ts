@@ -35,22 +35,23 @@ export async function decideAndAct<State>(
   { guard, deps, budget, now, marks }: Invocation<State>,
   state: State,
   { change, ledger, record, scope, book }: Judging,
-): Promise<{ decision: Decision; intentHeldElsewhere: boolean } | 'capped'> {
+): Promise<{ decision: Decision; intentHeldElsewhere: boolean; ledger: ChangeLedger } | 'capped'> {
   const { config } = deps.runtime;
   const evaluation = guard.evaluate(change, state, { config, now: scope.now, log: deps.log });
   const planned = plan(evaluation, config, budget);
   if (planned.capped) return 'capped';
-  const intentHeldElsewhere = planned.fix
+  // The intent may have gone to the next attempt's keys, past an object planted at this one's: so does the record.
+  const intent = planned.fix
     ? await writeIntent(ledger, record, planned.decision, scope.calls, deps.log)
-    : false;
+    : { heldElsewhere: false, ledger };
   const started = now();
   const acted = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
   const decision = await markDecision(book, change, acted, {
-    recordKey: ledger.recordKey,
+    recordKey: intent.ledger.recordKey,
     started,
     now,
     overwrites: guard.overwritesLaterChanges ?? [],
     marks,
   });
-  return { decision, intentHeldElsewhere };
+  return { decision, intentHeldElsewhere: intent.heldElsewhere, ledger: intent.ledger };
 }

@@ -4,6 +4,7 @@ import {
   auditKey,
   intentKey,
   isTrustedRecord,
+  macOf,
   sign,
   type UnsignedAuditRecord,
 } from '../audit/record';
@@ -32,7 +33,22 @@ export interface ChangeLedger {
   auditKey: AuditKey | undefined;
   /** The audit key's version before a rotation: what it signed before the rotation is believed too. */
   previousKey?: AuditKey | undefined;
+  /** Which attempt of `change` this is, so that an intent key someone else took can be passed for the next. */
+  attempt: number;
+  audit: LedgerAudit;
+  change: LedgerChange;
 }
+
+/** Where the audit records are, and the keys that sign them. */
+export interface LedgerAudit {
+  gateway: OssGateway;
+  bucket: string;
+  prefix: string;
+  key: AuditKey | undefined;
+  previousKey?: AuditKey | undefined;
+}
+
+type LedgerChange = Pick<ChangeRecord, 'dedupeKey' | 'time' | 'origin'>;
 
 /**
  * How many records one change may gather: attempts that failed, and records planted by others. A change whose
@@ -50,48 +66,61 @@ export type LedgerOpening =
  * records a failed attempt and the change comes from `ossguard replay` (LookupEvents history), which re-drives
  * failures on purpose; the other live path delivering the same change minutes later would only fail and alert
  * again. A record that does not verify (written by someone else) settles nothing. An unsettled change is
- * decided again under the next attempt's keys (`<dedupeKey>#attempt-<n>`), since records are write-once.
+ * decided again under the next attempt's keys (`<dedupeKey>#attempt-<suffix>`, attemptKey), since records are
+ * write-once.
  */
-export async function openLedger(
-  audit: {
-    gateway: OssGateway;
-    bucket: string;
-    prefix: string;
-    key: AuditKey | undefined;
-    previousKey?: AuditKey | undefined;
-  },
-  change: Pick<ChangeRecord, 'dedupeKey' | 'time' | 'origin'>,
-): Promise<LedgerOpening> {
+export async function openLedger(audit: LedgerAudit, change: LedgerChange, from = 1): Promise<LedgerOpening> {
   const retryFailed = change.origin === 'lookup-events';
-  for (let attempt = 1; ; attempt++) {
-    const dedupeKey = attempt === 1 ? change.dedupeKey : `${change.dedupeKey}#attempt-${attempt}`;
-    const ledger = ledgerAt(audit, dedupeKey, change.time);
+  for (let attempt = from; ; attempt++) {
+    const ledger = ledgerAt(audit, change, attempt);
     const state = await recordState(ledger, retryFailed);
     if (state === 'handled') return { kind: 'handled', ledger };
-    if (state === 'absent' || attempt === MAX_ATTEMPTS) return { kind: 'open', ledger, dedupeKey };
+    // Before the audit key's rotation, this attempt's key was the previous key's MAC (attemptKey).
+    const rotated =
+      state === 'absent' && attempt > 1 && audit.previousKey
+        ? ledgerAt(audit, change, attempt, audit.previousKey)
+        : undefined;
+    if (rotated && (await recordState(rotated, retryFailed)) === 'handled')
+      return { kind: 'handled', ledger: rotated };
+    if (state === 'absent' || attempt >= MAX_ATTEMPTS)
+      return { kind: 'open', ledger, dedupeKey: ledger.dedupeKey };
   }
 }
 
-/** Where the records of the change keyed `dedupeKey` at `time` live. */
-const ledgerAt = (
-  audit: {
-    gateway: OssGateway;
-    bucket: string;
-    prefix: string;
-    key: AuditKey | undefined;
-    previousKey?: AuditKey | undefined;
-  },
-  dedupeKey: string,
-  time: string,
-): ChangeLedger => ({
-  gateway: audit.gateway,
-  bucket: audit.bucket,
-  dedupeKey,
-  recordKey: auditKey(audit.prefix, dedupeKey, time),
-  intentKey: intentKey(audit.prefix, dedupeKey, time),
-  auditKey: audit.key,
-  previousKey: audit.previousKey,
-});
+/**
+ * The change's key for an attempt after the first. Its suffix is a MAC under the audit key: someone who can
+ * write the audit bucket can predict the first attempt's keys (the day and a hash of the event id), and would
+ * otherwise take every attempt's too, so that a change's record is never kept and its alert repeats each
+ * run. The first attempt's key is the change's own, as records written before this suffix existed have it.
+ * Without an audit key nothing can be believed anyway, and the suffix is the attempt's number.
+ */
+function attemptKey(dedupeKey: string, attempt: number, key: AuditKey | undefined): string {
+  if (attempt === 1) return dedupeKey;
+  const suffix = key ? macOf({ dedupeKey, attempt }, key).slice(0, 32) : String(attempt);
+  return `${dedupeKey}#attempt-${suffix}`;
+}
+
+/** Where the records of `change`'s attempt `attempt` live, its key made with `suffixKey` (attemptKey). */
+function ledgerAt(
+  audit: LedgerAudit,
+  change: LedgerChange,
+  attempt: number,
+  suffixKey = audit.key,
+): ChangeLedger {
+  const dedupeKey = attemptKey(change.dedupeKey, attempt, suffixKey);
+  return {
+    gateway: audit.gateway,
+    bucket: audit.bucket,
+    dedupeKey,
+    recordKey: auditKey(audit.prefix, dedupeKey, change.time),
+    intentKey: intentKey(audit.prefix, dedupeKey, change.time),
+    auditKey: audit.key,
+    previousKey: audit.previousKey,
+    attempt,
+    audit,
+    change,
+  };
+}
 
 /**
  * The record at the ledger's key: `absent`, the record if it verifies and is about this change, or
@@ -101,14 +130,22 @@ export async function ledgerRecord(at: ChangeLedger): Promise<AuditRecord | 'abs
   // Most changes are new: a HEAD says so without the error body a GET of a missing key answers, which the
   // SDK parses as XML (BENCHMARKS.md, burst). Only a record that is there is read.
   if (!(await at.gateway.objectExists(at.bucket, at.recordKey))) return 'absent';
+  return believableAt(at, at.recordKey);
+}
+
+/** The intent or claim at the ledger's key, as `ledgerRecord` reads its record. */
+const ledgerIntent = (at: ChangeLedger): Promise<AuditRecord | 'absent' | 'untrusted'> =>
+  believableAt(at, at.intentKey);
+
+async function believableAt(at: ChangeLedger, key: string): Promise<AuditRecord | 'absent' | 'untrusted'> {
   let body: Buffer;
   try {
-    body = await at.gateway.getObject(at.bucket, at.recordKey);
+    body = await at.gateway.getObject(at.bucket, key);
   } catch (error) {
     if (isNotFound(error)) return 'absent';
     throw error;
   }
-  const { record } = parseStored(at.recordKey, body);
+  const { record } = parseStored(key, body);
   return record && believable(record, at) ? record : 'untrusted';
 }
 
@@ -131,11 +168,54 @@ async function recordState(
 }
 
 /**
+ * Where this delivery's intent (or claim) stands: `free` when it wrote it (or, only reading, found none),
+ * `held` when another delivery's is there, `handled` when a later attempt's record settles the change.
+ */
+type IntentPlacement =
+  | { kind: 'free'; ledger: ChangeLedger }
+  | { kind: 'held'; ledger: ChangeLedger; intent: AuditRecord }
+  | { kind: 'handled'; ledger: ChangeLedger };
+
+/**
+ * Writes (or, with no `body`, reads) the ledger's intent, write-once. What is there already is another
+ * delivery's only if it is believable: an object planted by someone who can write the audit bucket must
+ * neither mute the change's alert nor pass its revert off as another's. The change then goes on under the
+ * next attempt's keys, as it does past a planted record (openLedger), so that its records are not lost
+ * beside the planted one; the other path delivering the same change passes the same planted object and
+ * meets this delivery's intent there, so the change is still alerted on once.
+ */
+async function placeIntent(
+  at: ChangeLedger,
+  body?: (ledger: ChangeLedger) => string,
+): Promise<IntentPlacement> {
+  for (let ledger = at; ; ) {
+    if (
+      body &&
+      (await ledger.gateway.putObjectIfAbsent(ledger.bucket, ledger.intentKey, body(ledger))) !== 'exists'
+    )
+      return { kind: 'free', ledger };
+    const intent = await ledgerIntent(ledger);
+    if (intent !== 'absent' && intent !== 'untrusted') return { kind: 'held', ledger, intent };
+    if ((intent === 'absent' && !body) || ledger.attempt >= MAX_ATTEMPTS) return { kind: 'free', ledger };
+    const next = await openLedger(ledger.audit, ledger.change, ledger.attempt + 1);
+    if (next.kind === 'handled') return { kind: 'handled', ledger: next.ledger };
+    ledger = next.ledger;
+  }
+}
+
+/** The signed intent of `decision` on the change, about the attempt it is written under. */
+const intentOf =
+  (record: UnsignedAuditRecord, decision: Decision, calls: CallLog) =>
+  (at: ChangeLedger): string =>
+    JSON.stringify(sign(withDecision({ ...record, dedupeKey: at.dedupeKey }, decision, calls), at.auditKey));
+
+/**
  * The intent goes out before the revert: if the record is lost after the revert, the redelivery finds the
  * resource fixed and finishes the record from the intent instead of recording `skipped`. The other delivery,
  * reading the reverted state, must find the intent to know the revert was this one's. This costs the resource
  * one round trip of exposure (measured with the intent sent alongside instead: time-to-remediate p50 27 → 40 ms
- * at 10 ms per call). Returns whether another delivery of the event already holds the intent.
+ * at 10 ms per call). Returns whether another delivery of the event already holds the intent (or recorded
+ * the change), and the ledger the change's record goes under.
  */
 export async function writeIntent(
   at: ChangeLedger,
@@ -143,10 +223,10 @@ export async function writeIntent(
   planned: Decision,
   calls: CallLog,
   log: Logger,
-): Promise<boolean> {
-  const body = JSON.stringify(sign(withDecision(record, planned, calls), at.auditKey));
+): Promise<{ heldElsewhere: boolean; ledger: ChangeLedger }> {
   try {
-    return (await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, body)) === 'exists';
+    const placed = await placeIntent(at, intentOf(record, planned, calls));
+    return { heldElsewhere: placed.kind !== 'free', ledger: placed.ledger };
   } catch (error) {
     // The revert goes out regardless, and the record may still be written. Only if that fails too does the
     // redelivery find a fixed resource without an intent, and record `skipped`.
@@ -155,7 +235,7 @@ export async function writeIntent(
       intentKey: at.intentKey,
       error: describeError(error),
     });
-    return false;
+    return { heldElsewhere: false, ledger: at };
   }
 }
 
@@ -170,17 +250,19 @@ export async function resolveSkipped(
   now: Decision,
   calls: CallLog,
 ): Promise<ItemOutcome | undefined> {
-  const completed = await completeFromIntent(at, now, calls);
-  if (!completed) return undefined;
-  if (await recordAppears(at))
-    return duplicateOf(record, at.recordKey, 'already handled by another delivery');
-  return { kind: 'record', pending: { key: at.recordKey, record: completed } };
+  const found = await placeIntent(at);
+  if (found.kind === 'free') return undefined;
+  if (found.kind === 'handled' || (await recordAppears(found.ledger)))
+    return duplicateOf(record, found.ledger.recordKey, 'already handled by another delivery');
+  const completed = completeFromIntent(found.intent, found.ledger, now, calls);
+  return { kind: 'record', pending: { key: found.ledger.recordKey, record: completed } };
 }
 
 /**
  * No revert announced an intent: claim the change before alerting, so that a second path delivering the same
  * event (EventBridge and the trail) does not alert again while this one is under way. A claim whose record
- * never appears was left by a delivery that died; this one takes over. Undefined: the claim is this delivery's.
+ * never appears was left by a delivery that died; this one takes over. `claimed`: the claim is this
+ * delivery's, under the ledger its record goes to.
  */
 export async function claimAlert(
   at: ChangeLedger,
@@ -188,16 +270,16 @@ export async function claimAlert(
   decision: Decision,
   calls: CallLog,
   now: Date,
-): Promise<ItemOutcome | undefined> {
-  const claim = JSON.stringify(sign(withDecision(record, decision, calls), at.auditKey));
-  if ((await at.gateway.putObjectIfAbsent(at.bucket, at.intentKey, claim)) !== 'exists') return undefined;
-  if (await recordAppears(at))
-    return duplicateOf(record, at.recordKey, 'already handled by another delivery');
+): Promise<ItemOutcome | { kind: 'claimed'; ledger: ChangeLedger }> {
+  const placed = await placeIntent(at, intentOf(record, decision, calls));
+  if (placed.kind === 'free') return { kind: 'claimed', ledger: placed.ledger };
+  if (placed.kind === 'handled' || (await recordAppears(placed.ledger)))
+    return duplicateOf(record, placed.ledger.recordKey, 'already handled by another delivery');
   // Still under way (alerts may wait on a channel's rate limit): try again later rather than alert twice.
-  if (!(await claimOutlivedItsHolder(at, now))) {
+  if (!claimOutlivedItsHolder(placed.intent, now)) {
     return retryOf(record.eventId, 'another delivery of this event is alerting on it', true);
   }
-  return undefined;
+  return { kind: 'claimed', ledger: placed.ledger };
 }
 
 /** How long a delivery that found another's intent waits for that delivery's record: its alert and write. */
@@ -222,42 +304,26 @@ async function recordAppears(at: ChangeLedger): Promise<boolean> {
 
 /**
  * A delivery cannot run longer than its function's timeout (60 s for the event guards in s.yaml): a claim
- * older than that, with no record, was left by a delivery that died.
+ * older than that, with no record, was left by a delivery that died. The claim is believable (placeIntent),
+ * so its `decidedAt` is the holder's own; one that does not parse is taken as outlived.
  */
 const CLAIM_LIFETIME_MS = 60_000;
 
-async function claimOutlivedItsHolder(at: ChangeLedger, now: Date): Promise<boolean> {
-  try {
-    const { record } = parseStored(at.intentKey, await at.gateway.getObject(at.bucket, at.intentKey));
-    return !record || now.getTime() - Date.parse(record.decidedAt) > CLAIM_LIFETIME_MS;
-  } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
-  }
-}
+const claimOutlivedItsHolder = (claim: AuditRecord, now: Date): boolean =>
+  !(now.getTime() - Date.parse(claim.decidedAt) <= CLAIM_LIFETIME_MS);
 
 /**
- * The record of a revert an earlier delivery made but could not record: its intent, with the live state
- * read now as `after` (the revert is idempotent and the state now passes, so it took effect). No alert: the
- * earlier delivery sent it before writing the record, and a second email cannot be taken back.
+ * The record of a revert an earlier delivery made but could not record: its (believable) intent, with the
+ * live state read now as `after` (the revert is idempotent and the state now passes, so it took effect). No
+ * alert: the earlier delivery sent it before writing the record, and a second email cannot be taken back.
  */
-async function completeFromIntent(
+function completeFromIntent(
+  intent: AuditRecord,
   at: ChangeLedger,
   now: Decision,
   calls: CallLog,
-): Promise<UnsignedAuditRecord | undefined> {
-  let body: Buffer;
-  try {
-    body = await at.gateway.getObject(at.bucket, at.intentKey);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-  const { record } = parseStored(at.intentKey, body);
-  if (!record) return undefined;
-  // An intent someone without the audit key wrote must not turn into a `remediated` record.
-  if (!believable(record, at)) return undefined;
-  const { digest: _digest, mac: _mac, macKeyId: _macKeyId, ...planned } = record;
+): UnsignedAuditRecord {
+  const { digest: _digest, mac: _mac, macKeyId: _macKeyId, ...planned } = intent;
   return {
     ...planned,
     ...(now.before ? { after: now.before } : {}),

@@ -22,7 +22,7 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import { claimAlert, openLedger, resolveSkipped } from './resolve';
+import { type ChangeLedger, claimAlert, openLedger, resolveSkipped } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
 export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
@@ -137,7 +137,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
       guard.observe(change, scope),
     ]);
     if (opened.status === 'rejected') throw opened.reason;
-    const ledger = opened.value.ledger;
+    let ledger = opened.value.ledger;
     recordKey = ledger.recordKey;
     if (opened.value.kind === 'handled') {
       return duplicateOf(record, ledger.recordKey, 'already handled: an audit record exists for this event');
@@ -153,7 +153,8 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     } else {
       const judged = await decideAndAct(invocation, live.state, { change, ledger, record, scope, book });
       if (judged === 'capped') return { kind: 'capped', eventId: change.eventId };
-      ({ decision, intentHeldElsewhere } = judged);
+      ({ decision, intentHeldElsewhere, ledger } = judged);
+      ({ record, recordKey } = movedTo(ledger, record));
     }
     if (intentHeldElsewhere) {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
@@ -167,8 +168,10 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     }
     const alerting = ALERTING.has(decision.decision);
     if (alerting && decision.decision !== 'remediated') {
-      const claimedElsewhere = await claimAlert(ledger, record, decision, scope.calls, now());
-      if (claimedElsewhere) return claimedElsewhere;
+      const claim = await claimAlert(ledger, record, decision, scope.calls, now());
+      if (claim.kind !== 'claimed') return claim;
+      ledger = claim.ledger;
+      ({ record, recordKey } = movedTo(ledger, record));
     }
     const alert = alerting ? { alert: { advice: decision.advice ?? [] } } : {};
     return {
@@ -188,6 +191,12 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     };
   }
 }
+
+/** The record of a change whose intent or claim went past a planted one, to the next attempt's keys. */
+const movedTo = <R extends { dedupeKey: string }>(ledger: ChangeLedger, record: R) => ({
+  record: { ...record, dedupeKey: ledger.dedupeKey },
+  recordKey: ledger.recordKey,
+});
 
 /** An exception is a standing risk the owner accepted: each decision it makes is alerted too (#20). */
 const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'excepted']);

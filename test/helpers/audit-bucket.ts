@@ -7,11 +7,11 @@ import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 export async function startAuditBucket(
   bucket: string,
   region: string,
-): Promise<{ gateway: OssGateway; close: () => Promise<void> }> {
+): Promise<{ gateway: OssGateway; factory: OssClientFactory; close: () => Promise<void> }> {
   const identities = new IdentityStore();
   const oss = new OssEmulator({ identities });
   const endpoint = await oss.listen();
   const factory = new OssClientFactory({ credentials: identities.rootKey, endpoint });
   await factory.client(region).putBucket(bucket);
-  return { gateway: new OssGateway(factory, region, new CallLog()), close: () => oss.close() };
+  return { gateway: new OssGateway(factory, region, new CallLog()), factory, close: () => oss.close() };
 }

@@ -43,7 +43,9 @@ describe('an alert-only change whose other delivery holds the claim', () => {
     const record = changeRecord('oss-acl-guard', change, new Date());
     const decision = { decision: 'alerted' as const, reason: 'public-read bucket', findings: [] };
     // The other delivery claimed the change and is alerting on it: its record is not written yet.
-    expect(await claimAlert(opening.ledger, record, decision, new CallLog(), new Date())).toBeUndefined();
+    expect(await claimAlert(opening.ledger, record, decision, new CallLog(), new Date())).toMatchObject({
+      kind: 'claimed',
+    });
     // Someone who can write the audit bucket (but has no audit key) plants a record there meanwhile.
     await gateway.putObjectIfAbsent(
       BUCKET,
