@@ -23,6 +23,8 @@ export interface KeySweepResult {
   failed: number;
   /** Users the deadline left unread: the next run reads them (its changes are named by the day, as these). */
   unfinished: number;
+  /** Users whose reads failed while others' succeeded: logged, and read again by the next run. */
+  unread: number;
   /** Set when RAM could not be read; the next run tries again. */
   error?: string;
 }
@@ -65,6 +67,7 @@ export async function sweepKeys(
     deferred: 0,
     failed: 0,
     unfinished: 0,
+    unread: 0,
   };
   const { config } = deps.runtime;
   const ram = new RamGateway(account.ram, new CallLog());
@@ -78,10 +81,48 @@ export async function sweepKeys(
   });
   const changes: ParsedItem[] = [];
   const consoleUsers: ParsedItem[] = [];
+  const judgeUser = async (userName: string): Promise<void> => {
+    const [consoleLogin, mfaDevice] = await Promise.all([
+      ram.hasLoginProfile(userName),
+      ram.hasMfaDevice(userName),
+    ]);
+    if (evaluateRules(consoleMfaRules, { userName, consoleLogin, mfaDevice }, config).length > 0) {
+      result.consoleWithoutMfa += 1;
+      consoleUsers.push({
+        kind: 'change',
+        index: consoleUsers.length,
+        record: change(`sweep-mfa-${day}-${member}${userName}`, { ramUser: userName }),
+      });
+    }
+    const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');
+    for (const key of active) {
+      result.keys += 1;
+      if (!key.createDate) continue;
+      const used = await ram.keyLastUsed(userName, key.accessKeyId);
+      // Deleted since ListAccessKeys: nothing left to judge.
+      if (!used) continue;
+      const subject = staleKeySubject(
+        { userName, accessKeyId: key.accessKeyId, createDate: key.createDate, ...used },
+        config,
+        now,
+      );
+      if (evaluateRules(keyHygieneRules, subject, config).length === 0) continue;
+      result.stale += 1;
+      changes.push({
+        kind: 'change',
+        index: changes.length,
+        record: change(`sweep-keys-${day}-${key.accessKeyId}`, {
+          ramUser: userName,
+          accessKeyId: key.accessKeyId,
+        }),
+      });
+    }
+  };
   try {
     const users = await ram.listUserNames();
     result.users = users.length;
     const limit = pLimit(USER_CONCURRENCY);
+    let failure: { error: unknown } | undefined;
     await Promise.all(
       users.map((userName) =>
         limit(async () => {
@@ -89,47 +130,21 @@ export async function sweepKeys(
             result.unfinished += 1;
             return;
           }
-          const [consoleLogin, mfaDevice] = await Promise.all([
-            ram.hasLoginProfile(userName),
-            ram.hasMfaDevice(userName),
-          ]);
-          if (evaluateRules(consoleMfaRules, { userName, consoleLogin, mfaDevice }, config).length > 0) {
-            result.consoleWithoutMfa += 1;
-            consoleUsers.push({
-              kind: 'change',
-              index: consoleUsers.length,
-              record: change(`sweep-mfa-${day}-${member}${userName}`, { ramUser: userName }),
+          // One user's failed read leaves the others judged: counted, logged, and read again by the next run.
+          await judgeUser(userName).catch((error: unknown) => {
+            result.unread += 1;
+            failure ??= { error };
+            deps.log.warn('a RAM user could not be read; the next run tries again', {
+              ...(account.memberId === undefined ? {} : { accountId: account.memberId }),
+              userName,
+              error: describeError(error),
             });
-          }
-          const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');
-          for (const key of active) {
-            result.keys += 1;
-            if (!key.createDate) continue;
-            const lastUsedDate = await ram.keyLastUsed(userName, key.accessKeyId);
-            const subject = staleKeySubject(
-              {
-                userName,
-                accessKeyId: key.accessKeyId,
-                createDate: key.createDate,
-                ...(lastUsedDate ? { lastUsedDate } : {}),
-              },
-              config,
-              now,
-            );
-            if (evaluateRules(keyHygieneRules, subject, config).length === 0) continue;
-            result.stale += 1;
-            changes.push({
-              kind: 'change',
-              index: changes.length,
-              record: change(`sweep-keys-${day}-${key.accessKeyId}`, {
-                ramUser: userName,
-                accessKeyId: key.accessKeyId,
-              }),
-            });
-          }
+          });
         }),
       ),
     );
+    // Not one user read: the account's RAM is what cannot be read (a role without the RAM grants), not a user.
+    if (failure && result.unread === result.users - result.unfinished) throw failure.error;
   } catch (error) {
     result.error = describeError(error);
     deps.log.warn('the AccessKeys could not be swept; the next run tries again', {

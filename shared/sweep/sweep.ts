@@ -86,7 +86,10 @@ export interface SweepResult {
   exposed: number;
   excepted: number;
   gone: number;
-  /** Buckets that could not be read, and exposures the pipeline met cloud faults on; the next run retries. */
+  /**
+   * Buckets and RAM users that could not be read, and exposures the pipeline met cloud faults on; the next run
+   * retries.
+   */
   failed: number;
   /** Exposures the blast-radius cap held back: not recorded, so the next run finds and judges them again. */
   deferred: number;
@@ -151,7 +154,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       SWEEP_EVENT,
     );
     result.deferred += result.keys.deferred;
-    result.failed += result.keys.failed;
+    result.failed += result.keys.failed + result.keys.unread;
   }
   const oss = member?.oss ?? deps.oss;
   const assessor = new Assessor(oss, deps.runtime.config, {
