@@ -35,6 +35,8 @@ export interface KeySweepAccount {
   ram: RamApi;
   /** A member's id: its changes name it, so the pipeline acts on them there (shared/pipeline/accounts.ts). */
   memberId?: string;
+  /** The deploying account's id at home, in its MFA findings' ids; empty when FC did not say it. */
+  homeId?: string;
   /** Epoch ms: no user is read after it. */
   deadline: number;
   /** Told why RAM could not be read, before the sweep returns. */
@@ -73,8 +75,12 @@ export async function sweepKeys(
   const ram = new RamGateway(account.ram, new CallLog());
   const clock = deps.now ?? (() => new Date());
   const day = now.toISOString().slice(0, 10);
-  // User names repeat across accounts; AccessKey ids do not.
-  const member = account.memberId === undefined ? '' : `${account.memberId}-`;
+  // User names repeat across accounts; AccessKey ids do not. A user's finding names its account, then the user,
+  // apart by a `:` no RAM user name holds (F-RAM-USERNAME-CHARS): with a hyphen, home user `<id>-alice` and
+  // member <id>'s `alice` had one id. (The ids were `sweep-mfa-<day>-[<member>-]<user>` before: on the day of
+  // the upgrade, a console user without MFA is reported a second time.)
+  const mfaId = (userName: string): string =>
+    `sweep-mfa-${day}:${account.memberId ?? account.homeId ?? ''}:${userName}`;
   const change = (eventId: string, resources: ChangeRecord['resources']): ChangeRecord => ({
     ...sweptChange(eventId, resources, now, sweepEvent),
     ...(account.memberId === undefined ? {} : { accountId: account.memberId }),
@@ -91,7 +97,7 @@ export async function sweepKeys(
       consoleUsers.push({
         kind: 'change',
         index: consoleUsers.length,
-        record: change(`sweep-mfa-${day}-${member}${userName}`, { ramUser: userName }),
+        record: change(mfaId(userName), { ramUser: userName }),
       });
     }
     const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');

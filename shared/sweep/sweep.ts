@@ -147,7 +147,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       {
         ram,
         deadline: options.deadline,
-        ...(member ? { memberId: options.accountId } : {}),
+        ...(member ? { memberId: options.accountId } : { homeId: options.accountId }),
         ...(options.ramUnreadable ? { unreadable: options.ramUnreadable } : {}),
       },
       now(),

@@ -60,6 +60,8 @@ describe('the timer sweep covers every member account the config allows', () => 
     cloud.stopWatching();
     await objectsInB.putACL('shared/unseen.txt', 'public-read');
     cloud.identities.userWithKey('ana');
+    // A home user whose name is B's id and a hyphen before the name of B's user without MFA.
+    cloud.identities.createUser(`${B}-no-mfa`).loginProfile = SIGNS_IN;
     for (const accountId of [B, C]) {
       const { identities } = cloud.account(accountId);
       identities.createUser('stale');
@@ -115,6 +117,15 @@ describe('the timer sweep covers every member account the config allows', () => 
         .filter((r) => r.guard === 'console-mfa-guard' && r.accountId === B)
         .map((r) => [r.resource.ramUser, r.decision, r.deployAccountId]),
     ).toEqual([['no-mfa', 'alerted', cloud.identities.accountId]]);
+  });
+
+  it('reports a home console user named like a member’s id and user apart from that member’s user', async () => {
+    const home = cloud.identities.accountId;
+    expect(
+      (await auditRecords(cloud))
+        .filter((r) => r.guard === 'console-mfa-guard' && (r.accountId ?? home) === home)
+        .map((r) => [r.resource.ramUser, r.decision]),
+    ).toEqual([[`${B}-no-mfa`, 'alerted']]);
   });
 
   it('reverts an object left public under a prefix B’s audit log shows exposed, through B’s object pass', async () => {
@@ -197,7 +208,7 @@ describe('the timer sweep covers every member account the config allows', () => 
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
     // Nor does the deploying account's key sweep read a user past it: the next run reads them.
-    expect(spent.keys).toMatchObject({ users: 1, keys: 0, unfinished: 1 });
+    expect(spent.keys).toMatchObject({ users: 2, keys: 0, unfinished: 2 });
   });
 });
 
