@@ -361,13 +361,13 @@ describe('with accounts: all, the timer sweep when the resource directory cannot
 
 describe('the timer sweep of a member whose object pass outlasts the run', () => {
   let cloud: LocalCloud;
-  /** The sweeper's s.yaml with a 15 s timeout: FC kills a run that outlasts it, as it would in the cloud. */
+  /** The sweeper's s.yaml with a 20 s timeout (a 10 s deadline): FC kills a run that outlasts it, as in the cloud. */
   const sYaml = join(process.cwd(), `.s-short-sweep-${process.pid}.yaml`);
   /** While set, every GetObjectAcl on B's crowded bucket answers after 2 s. */
   let slow = false;
 
   beforeAll(async () => {
-    writeFileSync(sYaml, readFileSync('s.yaml', 'utf8').replace('timeout: 600', 'timeout: 15'));
+    writeFileSync(sYaml, readFileSync('s.yaml', 'utf8').replace('timeout: 600', 'timeout: 20'));
     cloud = await startCloud(
       { organization: { accounts: [B, C] } },
       {
