@@ -169,12 +169,23 @@ export class RamGateway {
     return names;
   }
 
-  /** When the key last signed a call; undefined when RAM answers no date (F-RAM-GETACCESSKEYLASTUSED). */
-  async keyLastUsed(userName: string, accessKeyId: string): Promise<string | undefined> {
-    const result = await popCall('ram', 'GetAccessKeyLastUsed', this.log, this.retry, () =>
-      this.api.getAccessKeyLastUsed(userName, accessKeyId),
-    );
-    return result.body?.accessKeyLastUsed?.lastUsedDate || undefined;
+  /**
+   * When the key last signed a call, without a date when RAM answers none (F-RAM-GETACCESSKEYLASTUSED);
+   * undefined when the key or its user no longer exists (`EntityNotExist.*`, F-RAM-ERROR-CODES), as a key
+   * deleted since it was listed: gone, like `listAccessKeys` and `keyOwner` read it.
+   */
+  async keyLastUsed(userName: string, accessKeyId: string): Promise<{ lastUsedDate?: string } | undefined> {
+    let result: Awaited<ReturnType<RamApi['getAccessKeyLastUsed']>>;
+    try {
+      result = await popCall('ram', 'GetAccessKeyLastUsed', this.log, this.retry, () =>
+        this.api.getAccessKeyLastUsed(userName, accessKeyId),
+      );
+    } catch (error) {
+      if (isEntityMissing(error)) return undefined;
+      throw error;
+    }
+    const lastUsedDate = result.body?.accessKeyLastUsed?.lastUsedDate;
+    return lastUsedDate ? { lastUsedDate } : {};
   }
 
   async hasLoginProfile(userName: string): Promise<boolean> {

@@ -58,9 +58,10 @@ export const keyHygieneGuard: Guard<StaleKeyState> = {
       return { kind: 'gone', reason: `AccessKey ${accessKeyId} no longer exists` };
     if (key.status !== 'Active')
       return { kind: 'gone', reason: `AccessKey ${accessKeyId} is already ${key.status}` };
-    const lastUsedDate = await scope.ram.keyLastUsed(userName, accessKeyId);
+    const used = await scope.ram.keyLastUsed(userName, accessKeyId);
+    if (!used) return { kind: 'gone', reason: `AccessKey ${accessKeyId} no longer exists` };
     const subject = staleKeySubject(
-      { userName, accessKeyId, createDate: key.createDate, ...(lastUsedDate ? { lastUsedDate } : {}) },
+      { userName, accessKeyId, createDate: key.createDate, ...used },
       scope.config,
       scope.now,
     );

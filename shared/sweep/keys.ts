@@ -23,6 +23,8 @@ export interface KeySweepResult {
   failed: number;
   /** Users the deadline left unread: the next run reads them (its changes are named by the day, as these). */
   unfinished: number;
+  /** Users whose reads failed while others' succeeded: logged, and read again by the next run. */
+  unread: number;
   /** Set when RAM could not be read; the next run tries again. */
   error?: string;
 }
@@ -33,6 +35,8 @@ export interface KeySweepAccount {
   ram: RamApi;
   /** A member's id: its changes name it, so the pipeline acts on them there (shared/pipeline/accounts.ts). */
   memberId?: string;
+  /** The deploying account's id at home, in its MFA findings' ids; empty when FC did not say it. */
+  homeId?: string;
   /** Epoch ms: no user is read after it. */
   deadline: number;
   /** Told why RAM could not be read, before the sweep returns. */
@@ -65,23 +69,66 @@ export async function sweepKeys(
     deferred: 0,
     failed: 0,
     unfinished: 0,
+    unread: 0,
   };
   const { config } = deps.runtime;
   const ram = new RamGateway(account.ram, new CallLog());
   const clock = deps.now ?? (() => new Date());
   const day = now.toISOString().slice(0, 10);
-  // User names repeat across accounts; AccessKey ids do not.
-  const member = account.memberId === undefined ? '' : `${account.memberId}-`;
+  // User names repeat across accounts; AccessKey ids do not. A user's finding names its account, then the user,
+  // apart by a `:` no RAM user name holds (F-RAM-USERNAME-CHARS): with a hyphen, home user `<id>-alice` and
+  // member <id>'s `alice` had one id. (The ids were `sweep-mfa-<day>-[<member>-]<user>` before: on the day of
+  // the upgrade, a console user without MFA is reported a second time.)
+  const mfaId = (userName: string): string =>
+    `sweep-mfa-${day}:${account.memberId ?? account.homeId ?? ''}:${userName}`;
   const change = (eventId: string, resources: ChangeRecord['resources']): ChangeRecord => ({
     ...sweptChange(eventId, resources, now, sweepEvent),
     ...(account.memberId === undefined ? {} : { accountId: account.memberId }),
   });
   const changes: ParsedItem[] = [];
   const consoleUsers: ParsedItem[] = [];
+  const judgeUser = async (userName: string): Promise<void> => {
+    const [consoleLogin, mfaDevice] = await Promise.all([
+      ram.hasLoginProfile(userName),
+      ram.hasMfaDevice(userName),
+    ]);
+    if (evaluateRules(consoleMfaRules, { userName, consoleLogin, mfaDevice }, config).length > 0) {
+      result.consoleWithoutMfa += 1;
+      consoleUsers.push({
+        kind: 'change',
+        index: consoleUsers.length,
+        record: change(mfaId(userName), { ramUser: userName }),
+      });
+    }
+    const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');
+    for (const key of active) {
+      result.keys += 1;
+      if (!key.createDate) continue;
+      const used = await ram.keyLastUsed(userName, key.accessKeyId);
+      // Deleted since ListAccessKeys: nothing left to judge.
+      if (!used) continue;
+      const subject = staleKeySubject(
+        { userName, accessKeyId: key.accessKeyId, createDate: key.createDate, ...used },
+        config,
+        now,
+      );
+      if (evaluateRules(keyHygieneRules, subject, config).length === 0) continue;
+      result.stale += 1;
+      changes.push({
+        kind: 'change',
+        index: changes.length,
+        record: change(`sweep-keys-${day}-${key.accessKeyId}`, {
+          ramUser: userName,
+          accessKeyId: key.accessKeyId,
+        }),
+      });
+    }
+  };
   try {
     const users = await ram.listUserNames();
     result.users = users.length;
     const limit = pLimit(USER_CONCURRENCY);
+    let failure: { error: unknown } | undefined;
     await Promise.all(
       users.map((userName) =>
         limit(async () => {
@@ -89,47 +136,21 @@ export async function sweepKeys(
             result.unfinished += 1;
             return;
           }
-          const [consoleLogin, mfaDevice] = await Promise.all([
-            ram.hasLoginProfile(userName),
-            ram.hasMfaDevice(userName),
-          ]);
-          if (evaluateRules(consoleMfaRules, { userName, consoleLogin, mfaDevice }, config).length > 0) {
-            result.consoleWithoutMfa += 1;
-            consoleUsers.push({
-              kind: 'change',
-              index: consoleUsers.length,
-              record: change(`sweep-mfa-${day}-${member}${userName}`, { ramUser: userName }),
+          // One user's failed read leaves the others judged: counted, logged, and read again by the next run.
+          await judgeUser(userName).catch((error: unknown) => {
+            result.unread += 1;
+            failure ??= { error };
+            deps.log.warn('a RAM user could not be read; the next run tries again', {
+              ...(account.memberId === undefined ? {} : { accountId: account.memberId }),
+              userName,
+              error: describeError(error),
             });
-          }
-          const active = (await ram.listAccessKeys(userName)).filter((k) => k.status === 'Active');
-          for (const key of active) {
-            result.keys += 1;
-            if (!key.createDate) continue;
-            const lastUsedDate = await ram.keyLastUsed(userName, key.accessKeyId);
-            const subject = staleKeySubject(
-              {
-                userName,
-                accessKeyId: key.accessKeyId,
-                createDate: key.createDate,
-                ...(lastUsedDate ? { lastUsedDate } : {}),
-              },
-              config,
-              now,
-            );
-            if (evaluateRules(keyHygieneRules, subject, config).length === 0) continue;
-            result.stale += 1;
-            changes.push({
-              kind: 'change',
-              index: changes.length,
-              record: change(`sweep-keys-${day}-${key.accessKeyId}`, {
-                ramUser: userName,
-                accessKeyId: key.accessKeyId,
-              }),
-            });
-          }
+          });
         }),
       ),
     );
+    // Not one user read: the account's RAM is what cannot be read (a role without the RAM grants), not a user.
+    if (failure && result.unread === result.users - result.unfinished) throw failure.error;
   } catch (error) {
     result.error = describeError(error);
     deps.log.warn('the AccessKeys could not be swept; the next run tries again', {

@@ -30,7 +30,8 @@ export interface MemberSweepResult {
  * prefixes checked (shared/sweep/sweep.ts), all through its member role; the findings go to the same pipeline,
  * which places each change in its account again and records both accounts. Each member has its own checkpoints, so an
  * unfinished member resumes where it stopped; the members whose latest checkpoint is oldest (never swept
- * first) go first, so what one invocation's deadline leaves out leads the next one. When the directory
+ * first) go first, so what one invocation's deadline leaves out leads the next one. A run is checkpointed
+ * before its object pass (shared/sweep/sweep.ts), so a member whose pass FC cuts short still goes to the back. When the directory
  * (`accounts: all`) cannot be listed, no member is swept: the failure is recorded and alerted once a day,
  * and rethrown so that the invocation fails.
  */

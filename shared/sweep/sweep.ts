@@ -8,7 +8,7 @@ import { type InvocationDeps, type InvocationResult, reportCapped, runGuard } fr
 import { RemediationBudget } from '../pipeline/types';
 import { Assessor, type BucketRef, type Exposure } from './assess';
 import { type KeySweepAccount, type KeySweepResult, sweepKeys } from './keys';
-import { sweepExposedObjects } from './objects';
+import { type ObjectPassCounts, sweepExposedObjects } from './objects';
 import type { SweepCheckpoint, SweepCheckpoints } from './progress-checkpoint';
 
 /**
@@ -86,7 +86,10 @@ export interface SweepResult {
   exposed: number;
   excepted: number;
   gone: number;
-  /** Buckets that could not be read, and exposures the pipeline met cloud faults on; the next run retries. */
+  /**
+   * Buckets and RAM users that could not be read, and exposures the pipeline met cloud faults on; the next run
+   * retries.
+   */
   failed: number;
   /** Exposures the blast-radius cap held back: not recorded, so the next run finds and judges them again. */
   deferred: number;
@@ -96,8 +99,11 @@ export interface SweepResult {
   complete: boolean;
   /** The account's AccessKeys, swept once per run, at its start (functions built with RAM clients only). */
   keys?: KeySweepResult;
-  /** The object pass of a completed run: the exposed prefixes read and the objects checked in them. */
-  objects?: { prefixes: number; checked: number };
+  /**
+   * The object pass of a completed run: the exposed prefixes, the objects checked in them, and the prefixes the
+   * deadline or the pass's caps left (read by the next run's pass).
+   */
+  objects?: ObjectPassCounts;
 }
 
 const compactTime = (iso: string): string => iso.replace(/[-:]|\.\d{3}/g, '');
@@ -141,14 +147,14 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       {
         ram,
         deadline: options.deadline,
-        ...(member ? { memberId: options.accountId } : {}),
+        ...(member ? { memberId: options.accountId } : { homeId: options.accountId }),
         ...(options.ramUnreadable ? { unreadable: options.ramUnreadable } : {}),
       },
       now(),
       SWEEP_EVENT,
     );
     result.deferred += result.keys.deferred;
-    result.failed += result.keys.failed;
+    result.failed += result.keys.failed + result.keys.unread;
   }
   const oss = member?.oss ?? deps.oss;
   const assessor = new Assessor(oss, deps.runtime.config, {
@@ -193,27 +199,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       failure ??= { error };
     }
   };
-  try {
-    await Promise.all(Array.from({ length: options.concurrency ?? SWEEP_CONCURRENCY }, worker));
-    if (failure) throw failure.error;
-    result.complete = !stopped;
-    // Once per run, when its buckets are done: objects under prefixes the audit log shows were exposed.
-    if (result.complete) {
-      const objects = await sweepExposedObjects(
-        { ...deps, budget, followUp: true },
-        runId,
-        options.accountId,
-        now(),
-        member?.oss,
-      );
-      for (const d of objects.decisions)
-        result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
-      const capped = objects.retryableFailures.filter((f) => f.capped).length;
-      result.deferred += capped;
-      result.failed += objects.retryableFailures.length - capped;
-      result.objects = { prefixes: objects.prefixes, checked: objects.checked };
-    }
-  } finally {
+  let written = false;
+  const record = async (): Promise<void> => {
+    if (written) return;
+    written = true;
     await refs.return(undefined);
     Object.assign(result, progress.covered());
     await checkpoint(
@@ -231,6 +220,38 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       },
       deps,
     );
+  };
+  try {
+    await Promise.all(Array.from({ length: options.concurrency ?? SWEEP_CONCURRENCY }, worker));
+    if (failure) throw failure.error;
+    result.complete = !stopped;
+    // Once per run, when its buckets are done: objects under prefixes the audit log shows were exposed.
+    if (result.complete) {
+      // Checkpointed before the object pass: should FC kill the run in it, the run is on record all the same,
+      // so that the next invocation starts a new run and, in an organization, takes this member after the
+      // others (shared/sweep/members.ts orders them by their latest checkpoint).
+      await record();
+      const objects = await sweepExposedObjects(
+        { ...deps, budget, followUp: true },
+        runId,
+        options.accountId,
+        now(),
+        options.deadline,
+        member?.oss,
+      );
+      for (const d of objects.decisions)
+        result.decisions[d.decision] = (result.decisions[d.decision] ?? 0) + 1;
+      const capped = objects.retryableFailures.filter((f) => f.capped).length;
+      result.deferred += capped;
+      result.failed += objects.retryableFailures.length - capped;
+      result.objects = {
+        prefixes: objects.prefixes,
+        checked: objects.checked,
+        unfinished: objects.unfinished,
+      };
+    }
+  } finally {
+    await record();
   }
   if (result.deferred > 0) await reportCapped('oss-sweeper', result.deferred, deps);
   deps.log.info('sweep', {
@@ -241,6 +262,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     failed: result.failed,
     complete: result.complete,
     last: result.last,
+    ...(result.objects ? { objectsUnfinished: result.objects.unfinished } : {}),
   });
   return result;
 }

@@ -93,3 +93,46 @@ describe('the sweep of AccessKeys and buckets on one blast-radius budget', () =>
     expect((await admin.getBucketACL('held-back')).acl).toBe('public-read');
   }, 60_000);
 });
+
+describe('the sweep of AccessKeys when one user’s reads fail', () => {
+  let cloud: LocalCloud;
+
+  beforeAll(async () => {
+    cloud = await startCloud(
+      { rules: { 'access-key-unused': 'enforce' } },
+      {
+        ramIntercept: ({ action, params }) => {
+          // Gina's key is deleted between the sweep's ListAccessKeys and its GetAccessKeyLastUsed.
+          const gina = cloud.identities.users.get('gina');
+          if (action === 'GetAccessKeyLastUsed' && params.UserName === 'gina' && gina) gina.accessKeys = [];
+          // Bob's login profile cannot be read, however often the sweep retries.
+          if (action === 'GetLoginProfile' && params.UserName === 'bob')
+            return { status: 500, code: 'InternalError', message: 'The request processing has failed.' };
+          return undefined;
+        },
+      },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it('judges every other user, takes a key deleted meanwhile as gone, and counts the user it could not read', async () => {
+    for (const name of ['bob', 'gina', 'uma']) {
+      cloud.identities.createUser(name);
+      cloud.identities.createAccessKey(name).createDate = daysAgo(120);
+    }
+    const uma = cloud.identities.users.get('uma')?.accessKeys[0];
+
+    const result = await invokeSweeper(cloud);
+
+    expect(result.keys?.error).toBeUndefined();
+    expect(result.keys).toMatchObject({ users: 3, stale: 1, unread: 1, decisions: { remediated: 1 } });
+    expect(uma?.status).toBe('Inactive');
+    expect(
+      (await auditRecords(cloud))
+        .filter((r) => r.guard === 'key-hygiene-guard')
+        .map((r) => r.resource.ramUser),
+    ).toEqual(['uma']);
+  }, 60_000);
+});

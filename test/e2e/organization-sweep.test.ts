@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
@@ -60,6 +60,8 @@ describe('the timer sweep covers every member account the config allows', () => 
     cloud.stopWatching();
     await objectsInB.putACL('shared/unseen.txt', 'public-read');
     cloud.identities.userWithKey('ana');
+    // A home user whose name is B's id and a hyphen before the name of B's user without MFA.
+    cloud.identities.createUser(`${B}-no-mfa`).loginProfile = SIGNS_IN;
     for (const accountId of [B, C]) {
       const { identities } = cloud.account(accountId);
       identities.createUser('stale');
@@ -115,6 +117,15 @@ describe('the timer sweep covers every member account the config allows', () => 
         .filter((r) => r.guard === 'console-mfa-guard' && r.accountId === B)
         .map((r) => [r.resource.ramUser, r.decision, r.deployAccountId]),
     ).toEqual([['no-mfa', 'alerted', cloud.identities.accountId]]);
+  });
+
+  it('reports a home console user named like a member’s id and user apart from that member’s user', async () => {
+    const home = cloud.identities.accountId;
+    expect(
+      (await auditRecords(cloud))
+        .filter((r) => r.guard === 'console-mfa-guard' && (r.accountId ?? home) === home)
+        .map((r) => [r.resource.ramUser, r.decision]),
+    ).toEqual([[`${B}-no-mfa`, 'alerted']]);
   });
 
   it('reverts an object left public under a prefix B’s audit log shows exposed, through B’s object pass', async () => {
@@ -197,7 +208,7 @@ describe('the timer sweep covers every member account the config allows', () => 
     expect(spent.members?.swept).toEqual([]);
     expect(spent.members?.waiting.sort()).toEqual([NO_ROLE, B].sort());
     // Nor does the deploying account's key sweep read a user past it: the next run reads them.
-    expect(spent.keys).toMatchObject({ users: 1, keys: 0, unfinished: 1 });
+    expect(spent.keys).toMatchObject({ users: 2, keys: 0, unfinished: 2 });
   });
 });
 
@@ -346,4 +357,61 @@ describe('with accounts: all, the timer sweep when the resource directory cannot
     expect(result.members?.swept.map((s) => s.accountId)).toContain(B);
     expect((await cloud.accountClient(B).getBucketACL('b-unlisted')).acl).toBe('private');
   });
+});
+
+describe('the timer sweep of a member whose object pass outlasts the run', () => {
+  let cloud: LocalCloud;
+  /** The sweeper's s.yaml with a 20 s timeout (a 10 s deadline): FC kills a run that outlasts it, as in the cloud. */
+  const sYaml = join(process.cwd(), `.s-short-sweep-${process.pid}.yaml`);
+  /** While set, every GetObjectAcl on B's crowded bucket answers after 2 s. */
+  let slow = false;
+
+  beforeAll(async () => {
+    writeFileSync(sYaml, readFileSync('s.yaml', 'utf8').replace('timeout: 600', 'timeout: 20'));
+    cloud = await startCloud(
+      { organization: { accounts: [B, C] } },
+      {
+        organizationTrail: true,
+        sYaml,
+        intercept: (op) =>
+          slow && op.operation === 'GetObjectAcl' && op.bucket === 'b-crowded'
+            ? { delayMs: 2_000 }
+            : undefined,
+      },
+    );
+    useLocalState(cloud, mkdtempSync(join(tmpdir(), 'ossguard-org-crowded-')));
+    for (const accountId of [B, C]) {
+      const boot = await runCli('bootstrap', '--local', '--account', accountId);
+      expect(boot.stdout).toMatch(new RegExp(`role ${DEFAULT_MEMBER_ROLE}: created`));
+    }
+    // B's audit log shows an object of many/ public: every object there is read again by B's object pass,
+    // more of them than one run's deadline allows at 2 s a read.
+    const inB = cloud.accountClient(B, 'b-crowded');
+    await inB.putBucket('b-crowded');
+    await Promise.all(Array.from({ length: 200 }, (_, i) => inB.put(`many/${i}.txt`, Buffer.from('x'))));
+    await inB.putACL('many/0.txt', 'public-read');
+    await cloud.settle();
+    cloud.stopWatching();
+    const inC = cloud.accountClient(C);
+    await inC.putBucket('c-behind');
+    await inC.putBucketACL('c-behind', 'public-read');
+    slow = true;
+  }, 120_000);
+
+  afterAll(async () => {
+    restoreLocalState();
+    rmSync(sYaml, { force: true });
+    await cloud?.stop();
+  });
+
+  it('stops the object pass at the deadline, says what it left, and the member after it is still swept', async () => {
+    const first = await timerInvocation(cloud);
+    expect(first.ok).toBe(true);
+    const firstResult = first.ok ? (first.result as OrganizationSweep) : undefined;
+    expect(firstResult?.members?.swept.map((s) => s.accountId)).toEqual([B]);
+    expect(firstResult?.members?.swept[0]?.objects?.unfinished).toBeGreaterThan(0);
+    // The member that waited goes first next time, whatever B's object pass holds.
+    await timerInvocation(cloud);
+    expect((await cloud.accountClient(C).getBucketACL('c-behind')).acl).toBe('private');
+  }, 120_000);
 });
