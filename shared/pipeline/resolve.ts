@@ -100,6 +100,12 @@ function attemptKey(dedupeKey: string, attempt: number, key: AuditKey | undefine
   return `${dedupeKey}#attempt-${suffix}`;
 }
 
+/** The record of a change whose intent or claim went past a planted one, to the next attempt's keys. */
+export const movedTo = <R extends { dedupeKey: string }>(ledger: ChangeLedger, record: R) => ({
+  record: { ...record, dedupeKey: ledger.dedupeKey },
+  recordKey: ledger.recordKey,
+});
+
 /** Where the records of `change`'s attempt `attempt` live, its key made with `suffixKey` (attemptKey). */
 function ledgerAt(
   audit: LedgerAudit,

@@ -22,7 +22,7 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import { type ChangeLedger, claimAlert, openLedger, resolveSkipped } from './resolve';
+import { claimAlert, movedTo, openLedger, resolveSkipped } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
 export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
@@ -191,12 +191,6 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     };
   }
 }
-
-/** The record of a change whose intent or claim went past a planted one, to the next attempt's keys. */
-const movedTo = <R extends { dedupeKey: string }>(ledger: ChangeLedger, record: R) => ({
-  record: { ...record, dedupeKey: ledger.dedupeKey },
-  recordKey: ledger.recordKey,
-});
 
 /** An exception is a standing risk the owner accepted: each decision it makes is alerted too (#20). */
 const ALERTING: ReadonlySet<DecisionKind> = new Set(['remediated', 'alerted', 'dry-run', 'excepted']);
