@@ -52,6 +52,11 @@ export async function decideAndAct<State>(
     now,
     overwrites: guard.overwritesLaterChanges ?? [],
     marks,
+    liveSnapshot: async () => {
+      const live = await guard.observe(change, scope);
+      if (live.kind !== 'present') return undefined;
+      return guard.evaluate(change, live.state, { config, now: scope.now, log: deps.log }).before;
+    },
   });
   return { decision, intentHeldElsewhere: intent.heldElsewhere, ledger: intent.ledger };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
+import { canonicalJson, type StateSnapshot } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
@@ -53,6 +54,8 @@ export interface RemediationMark {
   at: string;
   /** The event time of the change the revert was for (absent in marks written before). */
   changedAt?: string;
+  /** What a repair that can overwrite a later change wrote (its decision's `after`), to tell later whether it is live. */
+  wrote?: StateSnapshot;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -144,6 +147,7 @@ export async function lastRemediation(
         auditKey: m.auditKey,
         at: m.at,
         ...(typeof m.changedAt === 'string' ? { changedAt: m.changedAt } : {}),
+        ...(isSnapshot(m.wrote) ? { wrote: m.wrote } : {}),
       }
     : undefined;
 }
@@ -158,19 +162,31 @@ export interface MarkBook {
   written: Map<string, RemediationMark>;
 }
 
+const isSnapshot = (value: unknown): value is StateSnapshot =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether a field the repair wrote reads differently now: a later change replaced the repair's state. */
+const replacedSince = (wrote: StateSnapshot, live: StateSnapshot | undefined): boolean =>
+  live !== undefined &&
+  Object.keys(wrote).some(
+    (field) => field in live && canonicalJson(live[field]) !== canonicalJson(wrote[field]),
+  );
+
 /** Notes the revert against its resource, so a later change the revert already fixed can say so. */
 export async function noteRemediation(
   book: MarkBook,
   change: ChangeRecord,
   auditKey: string,
   now: Date,
+  wrote?: StateSnapshot,
 ): Promise<void> {
-  const mark = {
+  const mark: RemediationMark = {
     eventId: change.eventId,
     eventName: change.eventName,
     auditKey,
     at: now.toISOString(),
     changedAt: change.time,
+    ...(wrote ? { wrote } : {}),
   };
   try {
     const key = await markRemediated(book, book.guard, change, mark);
@@ -187,13 +203,15 @@ export async function noteRemediation(
  * `overwritten` (a change of a whole state a guard's repair writes, such as a bucket policy): the change
  * landed while that repair was under way, after its re-read and before its write, which no read of ossguard's
  * can see (OSS has no conditional write); the repair wrote over a change nobody judged, so it is alerted as
- * one ossguard could not keep.
+ * one ossguard could not keep. Unless the live state, read again now (`liveSnapshot`), is not what the repair
+ * wrote: event times are whole seconds, so a change made just after the repair's write, in the same second,
+ * looks no older than the repair, yet stands. (A mark without `wrote`, or a state that cannot be read, alerts.)
  */
 export async function tiedToRemediation(
   book: MarkBook,
   change: ChangeRecord,
   decision: Decision,
-  overwritten = false,
+  overwritten?: { liveSnapshot: () => Promise<StateSnapshot | undefined> },
 ): Promise<Decision> {
   const mark = await lastRemediation(book, book.guard, change, book.written);
   if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
@@ -201,13 +219,15 @@ export async function tiedToRemediation(
   const remediatedBy = { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey };
   // A change older than the one the repair was for was replaced by that one first, not lost to the repair.
   const older = mark.changedAt !== undefined && Date.parse(change.time) < Date.parse(mark.changedAt);
-  if (overwritten && !older)
+  if (overwritten && !older) {
+    if (mark.wrote && replacedSince(mark.wrote, await overwritten.liveSnapshot())) return decision;
     return {
       ...decision,
       decision: 'alerted',
       reason: `this ${change.eventName} of ${change.time} changed what ossguard's repair for ${mark.eventName} ${mark.eventId} then wrote over (at ${mark.at}): it could not be kept, and the live state is ossguard's repair; check it and make the change again`,
       remediatedBy,
     };
+  }
   return {
     ...decision,
     reason: `${decision.reason}: ossguard reverted it after this change, for ${mark.eventName} ${mark.eventId}`,
@@ -308,6 +328,8 @@ export async function markDecision(
     now: () => Date;
     overwrites: readonly string[];
     marks: InvocationMarks;
+    /** The live state read again now, as the guard's evaluation describes it (`tiedToRemediation`). */
+    liveSnapshot: () => Promise<StateSnapshot | undefined>;
   },
 ): Promise<Decision> {
   if (decision.decision === 'remediated') {
@@ -322,12 +344,12 @@ export async function markDecision(
     }
     // A repair that can overwrite a later change writes its mark before it reads the judged marks, and a judged
     // change the other way round, so that one of the two always sees the other.
-    await noteRemediation(book, change, at.recordKey, revertedAt);
+    await noteRemediation(book, change, at.recordKey, revertedAt, decision.after);
     return overwrittenDuring(book, change, decision, at);
   }
   if (decision.decision !== 'skipped') return decision;
   // Only a change of the state the repair writes can be lost to it: a tagging call leaves no judged mark.
   const overwritable = at.overwrites.includes(change.eventName);
   if (overwritable) await noteJudged(book, change, at.now());
-  return tiedToRemediation(book, change, decision, overwritable);
+  return tiedToRemediation(book, change, decision, overwritable ? at : undefined);
 }

@@ -311,6 +311,17 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
       // OSS has no conditional write: a change between the re-read and the write is seen by no read of
       // ossguard's, and may only be alerted. Every other step is one the re-read or the read-back sees.
       if (step !== 'before-write' && step !== 'judged-before-write') expect(stands).toBe(true);
+      // A change after the repair's write stands, and its own record may not say it was lost: event times are
+      // whole seconds, so it often shares the repair's second (found by the soak). (The repair's record can
+      // still name it: judged marks are matched by event time alone.) When the owner's version is what the
+      // repair wrote too (delete mode, the owner deletes), the two cannot be told apart, and it is alerted.
+      const sameAsRepair = mode === 'delete' && action === 'deletes';
+      if ((step === 'before-readback' || step === 'after-readback') && !sameAsRepair) {
+        const lost = (await byAlice(bucket)).filter(
+          (r) => r.decision === 'alerted' && /could not be kept/.test(r.reason),
+        );
+        expect(lost.map((r) => [r.eventName, r.decision, r.reason])).toEqual([]);
+      }
     });
   });
 });
