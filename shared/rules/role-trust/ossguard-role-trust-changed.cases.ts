@@ -6,15 +6,12 @@ const HOME = '1234567890123456';
 const MEMBER = '2234567890123456';
 const FUNCTION_ROLE = `acs:ram::${HOME}:role/ossguard-fn`;
 
-const member = (
-  principals?: readonly string[],
-  deployAccountId: string | undefined = HOME,
-): RoleTrustSubject => ({
+const member = (principals?: readonly string[]): RoleTrustSubject => ({
   roleName: 'ossguard-member',
   role: 'member',
   accountId: MEMBER,
+  deployAccountId: HOME,
   ...(principals ? { principals } : {}),
-  ...(deployAccountId ? { deployAccountId } : {}),
 });
 const fn = (principals: readonly string[]): RoleTrustSubject => ({
   roleName: 'ossguard-fn',
@@ -45,7 +42,15 @@ export const cases: RuleCases<RoleTrustSubject> = {
     },
     { name: 'the member role trusts no one (ossguard cannot assume it)', subject: member([]) },
     { name: 'the member role was deleted', subject: member(undefined) },
-    { name: 'the deploying account is unknown', subject: member([FUNCTION_ROLE], undefined) },
+    {
+      name: 'the deploying account is unknown (a role of the function role’s name anywhere would pass)',
+      subject: {
+        roleName: 'ossguard-member',
+        role: 'member',
+        accountId: MEMBER,
+        principals: [FUNCTION_ROLE],
+      },
+    },
     {
       name: 'the function role also trusts a RAM user',
       subject: fn(['Service:fc.aliyuncs.com', `acs:ram::${HOME}:user/mallory`]),
