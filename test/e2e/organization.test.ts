@@ -331,6 +331,52 @@ describe('one deployment guards the accounts of its organization', () => {
     ]);
   });
 
+  it('alerts, critical, when B’s administrator makes the member role trust them too, naming B and the bootstrap that restores it', async () => {
+    const A = cloud.identities.accountId;
+    const functionRole = `acs:ram::${A}:role/${FUNCTION_ROLE}`;
+    const admin = `acs:ram::${B}:root`;
+    // B's administrator lets themselves in, to act as ossguard (`ossguard-member:ossguard`) unjudged.
+    await ramOf(cloud, cloud.rootCredentials(B)).updateRole(
+      new $Ram.UpdateRoleRequest({
+        roleName: DEFAULT_MEMBER_ROLE,
+        newAssumeRolePolicyDocument: trustPolicy([functionRole, admin]),
+      }),
+    );
+    await cloud.settle();
+    const judged = (await auditRecords(cloud)).filter(
+      (r) => r.guard === 'role-trust-guard' && r.eventName === 'UpdateRole' && r.accountId === B,
+    );
+    expect(judged.map((r) => r.decision)).toEqual(['alerted']);
+    expect(judged[0]?.rules.map((f) => [f.ruleId, f.severity])).toEqual([
+      ['ossguard-role-trust-changed', 'critical'],
+    ]);
+    expect(judged[0]?.rules[0]?.message).toContain(admin);
+    const alert = cloud.dingtalk
+      .messages()
+      .map((m) => JSON.stringify(m.body))
+      .find((body) => body.includes('ossguard-role-trust-changed'));
+    expect(alert).toContain(`**Account:** ${B}`);
+    expect(alert).toContain(`ossguard bootstrap --account ${B}`);
+    expect(alert).toContain('are not judged');
+
+    // ossguard's bootstrap writes the trust back: its own UpdateRole is judged and passes, alerted no more.
+    const alertsBefore = cloud.dingtalk.messages().length;
+    const fixed = await runCli('bootstrap', '--local', '--account', B, '--operator', LOCAL_OPERATOR_ROLE);
+    expect(fixed.stderr).toBe('');
+    await cloud.settle();
+    expect(await trustOf(cloud, B, DEFAULT_MEMBER_ROLE)).toEqual([functionRole]);
+    const after = (await auditRecords(cloud)).filter(
+      (r) => r.guard === 'role-trust-guard' && r.eventName === 'UpdateRole' && r.accountId === B,
+    );
+    expect(after.map((r) => r.decision).sort()).toEqual(['alerted', 'skipped']);
+    expect(
+      cloud.dingtalk
+        .messages()
+        .slice(alertsBefore)
+        .map((m) => JSON.stringify(m.body)),
+    ).not.toContainEqual(expect.stringContaining('ossguard-role-trust-changed'));
+  }, 60_000);
+
   it('flags a member role an older bootstrap let operators into, and bootstrap takes them out', async () => {
     const A = cloud.identities.accountId;
     const functionRole = `acs:ram::${A}:role/${FUNCTION_ROLE}`;
