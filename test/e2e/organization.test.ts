@@ -104,6 +104,12 @@ describe('one deployment guards the accounts of its organization', () => {
     await cloud?.stop();
   });
 
+  /** role-trust-guard's records of calls that changed B's member role. */
+  const roleTrustRecords = async () =>
+    (await auditRecords(cloud)).filter(
+      (r) => r.guard === 'role-trust-guard' && r.eventName === 'UpdateRole' && r.accountId === B,
+    );
+
   it('reverts a bucket made public in member B through the role it assumes there, and the record names both accounts', async () => {
     const owner = cloud.accountClient(B);
     await owner.putBucket('b-photos');
@@ -335,6 +341,9 @@ describe('one deployment guards the accounts of its organization', () => {
     const A = cloud.identities.accountId;
     const functionRole = `acs:ram::${A}:role/${FUNCTION_ROLE}`;
     const admin = `acs:ram::${B}:root`;
+    // Earlier bootstraps of B changed the role too (judged, and passed): only this test's calls are looked at.
+    const seen = new Set((await roleTrustRecords()).map((r) => r.eventId));
+    const since = async () => (await roleTrustRecords()).filter((r) => !seen.has(r.eventId));
     // B's administrator lets themselves in, to act as ossguard (`ossguard-member:ossguard`) unjudged.
     await ramOf(cloud, cloud.rootCredentials(B)).updateRole(
       new $Ram.UpdateRoleRequest({
@@ -343,9 +352,7 @@ describe('one deployment guards the accounts of its organization', () => {
       }),
     );
     await cloud.settle();
-    const judged = (await auditRecords(cloud)).filter(
-      (r) => r.guard === 'role-trust-guard' && r.eventName === 'UpdateRole' && r.accountId === B,
-    );
+    const judged = await since();
     expect(judged.map((r) => r.decision)).toEqual(['alerted']);
     expect(judged[0]?.rules.map((f) => [f.ruleId, f.severity])).toEqual([
       ['ossguard-role-trust-changed', 'critical'],
@@ -365,10 +372,10 @@ describe('one deployment guards the accounts of its organization', () => {
     expect(fixed.stderr).toBe('');
     await cloud.settle();
     expect(await trustOf(cloud, B, DEFAULT_MEMBER_ROLE)).toEqual([functionRole]);
-    const after = (await auditRecords(cloud)).filter(
-      (r) => r.guard === 'role-trust-guard' && r.eventName === 'UpdateRole' && r.accountId === B,
-    );
-    expect(after.map((r) => r.decision).sort()).toEqual(['alerted', 'skipped']);
+    const after = await since();
+    // Besides the alert, only passes: bootstrap's UpdateRole among them (and any earlier bootstrap's, late).
+    expect(after.filter((r) => r.decision !== 'skipped').map((r) => r.decision)).toEqual(['alerted']);
+    expect(after.filter((r) => r.decision === 'skipped').length).toBeGreaterThan(0);
     expect(
       cloud.dingtalk
         .messages()
