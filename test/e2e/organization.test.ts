@@ -18,7 +18,12 @@ import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { roleArn } from '../../shared/clients/sessions';
 import { parseConfig } from '../../shared/config';
-import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME, operatorRoleName } from '../../shared/deployment/names';
+import {
+  DEFAULT_MEMBER_ROLE,
+  MEMBER_POLICY_NAME,
+  MEMBER_SESSION_NAME,
+  operatorRoleName,
+} from '../../shared/deployment/names';
 import { trustedPrincipals, trustPolicy } from '../../shared/deployment/role-policy';
 import { type ActingPrincipal, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
@@ -441,6 +446,32 @@ describe('one deployment guards the accounts of its organization', () => {
     const again = doctorChecks((await runCli('doctor', '--local', '--json')).stdout);
     expect(again.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true });
   });
+
+  // Last of this suite: B is left without the role ossguard acts through.
+  it('records the member role deleted in B as failed, and alerts: ossguard cannot read B through a role that is gone', async () => {
+    const ram = ramOf(cloud, cloud.rootCredentials(B));
+    const seen = new Set((await auditRecords(cloud)).map((r) => r.eventId));
+    await ram.detachPolicyFromRole(
+      new $Ram.DetachPolicyFromRoleRequest({
+        roleName: DEFAULT_MEMBER_ROLE,
+        policyName: MEMBER_POLICY_NAME,
+        policyType: 'Custom',
+      }),
+    );
+    await ram.deleteRole(new $Ram.DeleteRoleRequest({ roleName: DEFAULT_MEMBER_ROLE }));
+    await cloud.settle();
+    const deleted = (await auditRecords(cloud)).filter(
+      (r) => !seen.has(r.eventId) && r.accountId === B && r.eventName === 'DeleteRole',
+    );
+    // The role's deletion is re-read through the role itself (F-RAM-DELETEROLE), which no longer exists: a new
+    // session is refused, one ossguard still holds may read nothing now. The change cannot be judged, and says
+    // why, never skipped as ossguard's own.
+    expect(deleted.map((r) => [r.guard, r.decision])).toEqual([['role-trust-guard', 'failed']]);
+    expect(deleted[0]?.reason).toMatch(
+      /AssumeRole failed with EntityNotExist\.Role|GetRole failed with NoPermission/,
+    );
+    expect(deleted[0]?.alerts.some((a) => a.ok)).toBe(true);
+  }, 60_000);
 });
 
 describe('a member role configured in mixed case', () => {
