@@ -21,6 +21,7 @@ import {
 } from '../shared/deployment/names';
 import { trustedPrincipals, unpinnedResources } from '../shared/deployment/role-policy';
 import type { FunctionSpec } from '../shared/deployment/syaml';
+import { memberTrustVerdict } from '../shared/deployment/trust';
 import {
   FC_SERVICE_PRINCIPAL,
   type FeedSettings,
@@ -633,34 +634,6 @@ async function organizationChecks(
     members.map((member) => memberCheck(input, api, member, organization.memberRole, accountId)),
   );
   return [trailCheck, ...checks];
-}
-
-/**
- * Whether a member role's trust (trustedPrincipals: every principal of every statement that does not deny) names
- * the function role of the deploying account and nothing else. Without that account's id no principal can be
- * told to be the function role: a role of its name in any account would pass.
- */
-export function memberTrustVerdict(
-  principals: readonly string[],
-  accountId: string | undefined,
-): { ok: boolean; detail: string } {
-  if (accountId === undefined)
-    return {
-      ok: false,
-      detail: `account id unknown (set AccountID): a role named ${ROLE_NAME} in any account would pass for the function role`,
-    };
-  // Exactly as bootstrap writes it (memberTrustPolicy): whether RAM reads another case of the name as the same
-  // role is unverified (F-RAM-ROLE-NAME-CASE), and ROLE_NAME is already the lower case fc3 gives FC.
-  const functionRole = `acs:ram::${accountId}:role/${ROLE_NAME}`;
-  const others = principals.filter((p) => p !== functionRole);
-  if (others.length > 0)
-    return {
-      ok: false,
-      detail: `its trust policy also names ${others.join(', ')}, who could act there as ossguard, their changes taken for its own`,
-    };
-  return principals.length > 0
-    ? { ok: true, detail: 'trusted by the function role alone' }
-    : { ok: false, detail: 'its trust policy does not name the function role' };
 }
 
 /**

@@ -73,6 +73,9 @@ export const SDK_MODELS = {
     'ListGroupsForUserResponse',
     'ListPoliciesForGroupRequest',
     'ListPoliciesForGroupResponse',
+    // role-trust-guard (shared/guards/role-trust.ts): the trust policy of ossguard's roles.
+    'GetRoleRequest',
+    'GetRoleResponse',
   ],
   '@alicloud/ims20190815': [
     'GetUserRequest',

@@ -32,6 +32,12 @@ export const RAM_ERRORS = {
     'LimitExceeded.User.AccessKey',
     'The access key count of the user access keys beyond the current limits.',
   ),
+  // F-RAM-DELETEROLE: the Resource Management copy of DeleteRole lists it; RAM's is assumed the same.
+  DeleteConflictRolePolicy: errorSpec(
+    409,
+    'DeleteConflict.Role.Policy',
+    'The role cannot have any attached policies when you delete it.',
+  ),
   DeleteConflictUserAccessKey: errorSpec(
     409,
     'DeleteConflict.User.AccessKey',

@@ -144,6 +144,17 @@ export const ROLE_ACTIONS: ActionTable = {
     return { body: { Role: renderRole(ctx, role) } };
   }),
 
+  // F-RAM-DELETEROLE: a role that still holds policies is refused; they are detached first.
+  DeleteRole: write((ctx) => {
+    const { roleName } = existingRole(ctx);
+    if ((ctx.catalog.attachments.get(roleName) ?? []).length > 0)
+      throw new AcsError(RAM_ERRORS.DeleteConflictRolePolicy);
+    ctx.identities.roles.delete(roleName);
+    ctx.catalog.roles.delete(roleName);
+    ctx.catalog.attachments.delete(roleName);
+    return { body: {} };
+  }),
+
   CreatePolicy: write((ctx) => {
     const policyName = required(ctx.params, 'PolicyName');
     if (ctx.catalog.policies.has(policyName)) throw new AcsError(RAM_ERRORS.EntityAlreadyExistsPolicy);

@@ -33,6 +33,7 @@ export function createRamApi(credentials: CloudCredentials, endpoints: Endpoints
     getAccessKeyLastUsed: (userName, userAccessKeyId) =>
       ram.getAccessKeyLastUsed(new $Ram.GetAccessKeyLastUsedRequest({ userName, userAccessKeyId })),
     getUserMfaInfo: (userName) => ram.getUserMFAInfo(new $Ram.GetUserMFAInfoRequest({ userName })),
+    getRole: (roleName) => ram.getRole(new $Ram.GetRoleRequest({ roleName })),
     getPolicy: (policyName) => ram.getPolicy(new $Ram.GetPolicyRequest({ policyName, policyType: 'Custom' })),
     getPolicyVersion: (policyName, versionId) =>
       ram.getPolicyVersion(new $Ram.GetPolicyVersionRequest({ policyName, policyType: 'Custom', versionId })),

@@ -54,6 +54,8 @@ export interface RamApi {
   ): Body<{ accessKeyLastUsed?: { lastUsedDate?: string } }>;
   getLoginProfile(userName: string): Body<object>;
   updateAccessKey(userName: string, accessKeyId: string, status: 'Active' | 'Inactive'): Body<object>;
+  /** RAM GetRole: the role and its trust policy (F-RAM-GETROLE). */
+  getRole(roleName: string): Body<{ role?: { roleName?: string; assumeRolePolicyDocument?: string } }>;
 }
 
 /** What an identity policy can be attached to. */
@@ -210,6 +212,18 @@ export class RamGateway {
       return Boolean(result.body?.MFADevice?.serialNumber);
     } catch (error) {
       if (isEntityMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  /** A role's trust policy now (GetRole, F-RAM-GETROLE); undefined: no such role (EntityNotExist.Role). */
+  async roleTrust(roleName: string): Promise<{ document: string } | undefined> {
+    try {
+      const found = await popCall('ram', 'GetRole', this.log, this.retry, () => this.api.getRole(roleName));
+      const role = found.body?.role;
+      return role ? { document: role.assumeRolePolicyDocument ?? '' } : undefined;
+    } catch (error) {
+      if (isEntityMissing(error)) return undefined;
       throw error;
     }
   }

@@ -209,7 +209,9 @@ export function renderOperatorPolicy(
   memberRole: string,
   actions: readonly string[],
 ): string {
-  const document = JSON.parse(renderMemberPolicy(template, memberAccountId, actions)) as {
+  // The template grants GetRole on every role (role-trust-guard reads the member role): the operator, on one only.
+  const reads = actions.filter((action) => action !== GET_ROLE);
+  const document = JSON.parse(renderMemberPolicy(template, memberAccountId, reads)) as {
     Version: string;
     Statement: PolicyStatement[];
   };

@@ -89,13 +89,24 @@ export const IDENTITY_POLICY_EVENTS = [
 export const USER_TAG_EVENTS = ['TagResources', 'UntagResources'] as const;
 
 /**
+ * Calls that change a role ossguard acts as (the member role in a member, the function role at home): its trust
+ * policy (UpdateRole, whose `NewAssumeRolePolicyDocument` is the new trust policy: F-RAM-UPDATEROLE), its
+ * deletion, and a policy detached from it. RAM's ActionTrail events carry the API's name
+ * (F-ACTIONTRAIL-RAM-EVENTS, F-ACTIONTRAIL-RAM-ROLE-EVENTS). AttachPolicyToRole is identity-policy-guard's: a
+ * record goes to one guard (routeOf), and an attach changes no trust. Read by role-trust-guard.
+ */
+export const ROLE_TRUST_EVENTS = ['UpdateRole', 'DeleteRole', 'DetachPolicyFromRole'] as const;
+
+/**
  * What the access-key-guard function takes from EventBridge (its s.yaml filter) and `replay` looks up: the key
- * events, the identity-policy events and user tagging, all RAM's or IMS's (F-EVENTBRIDGE-RAM-SOURCE).
+ * events, the identity-policy events, user tagging and changes of ossguard's roles, all RAM's or IMS's
+ * (F-EVENTBRIDGE-RAM-SOURCE).
  */
 export const KEY_FUNCTION_EVENTS = [
   ...KEY_GUARD_EVENTS,
   ...IDENTITY_POLICY_EVENTS,
   ...USER_TAG_EVENTS,
+  ...ROLE_TRUST_EVENTS,
 ] as const;
 
 export type AclGuardEvent = (typeof ACL_GUARD_EVENTS)[number];

@@ -6,6 +6,7 @@ import {
   OBJECT_ACL_EVENTS,
   OBJECT_WRITE_EVENTS,
   POLICY_GUARD_EVENTS,
+  ROLE_TRUST_EVENTS,
   USER_TAG_EVENTS,
 } from './names';
 
@@ -128,13 +129,15 @@ export type TrailRoute =
   | 'object-acl-recheck'
   | 'key-usage-guard'
   | 'identity-policy-guard'
-  | 'user-tag-guard';
+  | 'user-tag-guard'
+  | 'role-trust-guard';
 
 const GUARD_ROUTES: ReadonlyArray<[TrailRoute, ReadonlySet<string>]> = [
   ['oss-acl-guard', new Set(ACL_GUARD_EVENTS)],
   ['oss-policy-guard', new Set(POLICY_GUARD_EVENTS)],
   ['access-key-guard', new Set(KEY_GUARD_EVENTS)],
   ['identity-policy-guard', new Set(IDENTITY_POLICY_EVENTS)],
+  ['role-trust-guard', new Set(ROLE_TRUST_EVENTS)],
 ];
 
 /**

@@ -11,6 +11,7 @@ import { identityPolicyGuard } from '../guards/identity-policy';
 import { keyUsageGuard, keyUsesToJudge } from '../guards/key-usage';
 import { keyGuard } from '../guards/keys';
 import { policyGuard } from '../guards/policy';
+import { roleTrustGuard } from '../guards/role-trust';
 import { userTagGuard } from '../guards/user-tags';
 import { createLogger, type Logger } from '../log';
 import { placeChange } from '../pipeline/accounts';
@@ -38,6 +39,7 @@ const JUDGES: Record<GuardRoute, Judge> = {
   'access-key-guard': (items, deps) => runGuard(keyGuard, items, deps),
   'identity-policy-guard': (items, deps) => runGuard(identityPolicyGuard, items, deps),
   'user-tag-guard': (items, deps) => runGuard(userTagGuard, items, deps),
+  'role-trust-guard': (items, deps) => runGuard(roleTrustGuard, items, deps),
   'key-usage-guard': (items, deps) =>
     runGuard(keyUsageGuard, keyUsesToJudge(items, deps.runtime.config, deps.now?.() ?? new Date()), deps),
 };
@@ -99,6 +101,7 @@ export async function judgeRoutes(
   await judge('access-key-guard', parsed('access-key-guard'));
   await judge('identity-policy-guard', parsed('identity-policy-guard'));
   await judge('user-tag-guard', parsed('user-tag-guard'));
+  await judge('role-trust-guard', parsed('role-trust-guard'));
   await judge('key-usage-guard', parsed('key-usage-guard'));
   return { result, rechecked: writes.length, recheckedPublic: recheck.public.length, deferred: 0 };
 }

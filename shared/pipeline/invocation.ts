@@ -60,6 +60,7 @@ export function changeScope(
     oss: new OssGateway(member?.oss ?? deps.oss, change.region, calls),
     audit: new OssGateway(deps.oss, config.audit.region ?? deps.region, calls),
     ...(ram ? { ram: new RamGateway(ram, calls) } : {}),
+    ...(deps.accountId ? { deployAccountId: deps.accountId } : {}),
     calls,
     now,
     log: deps.log,

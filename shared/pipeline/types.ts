@@ -97,6 +97,8 @@ export interface ChangeScope extends EvaluationContext {
   audit?: OssGateway;
   /** Present only in functions built with RAM clients (the AccessKey guard). */
   ram?: RamGateway;
+  /** The deploying account (FC's `context.accountId`), whose function role the member roles trust; undefined when FC did not say. */
+  deployAccountId?: string;
   calls: CallLog;
   /** Seals the state a guard keeps beside the audit records, and checks it when read back. */
   auditKey?: AuditKey;

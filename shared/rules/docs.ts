@@ -42,6 +42,11 @@ const COLUMNS: Record<GuardName, ReadonlyArray<[string, (rule: Rule<never>) => s
     ['fires when', (r) => r.firesWhen],
     ['remediation (enforce mode)', (r) => r.remediation?.description ?? 'none: alert only'],
   ],
+  'role-trust-guard': [
+    ['id', (r) => `\`${r.id}\``],
+    ['severity', (r) => r.severityNote ?? r.severity],
+    ['fires when', (r) => r.firesWhen],
+  ],
   'key-usage-guard': [
     ['id', (r) => `\`${r.id}\``],
     ['severity', (r) => r.severityNote ?? r.severity],
@@ -75,6 +80,7 @@ const GUARDS: readonly GuardName[] = [
   'identity-policy-guard',
   'console-mfa-guard',
   'user-tag-guard',
+  'role-trust-guard',
 ];
 
 /**

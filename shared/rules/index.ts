@@ -9,6 +9,7 @@ export type { KeyUseSubject } from './key-use/subject';
 export type { KeySubject } from './keys/subject';
 export type { PolicyRule } from './policy/rule';
 export type { PolicyChangeSubject } from './policy-change/subject';
+export type { RoleTrustSubject } from './role-trust/subject';
 export type { GuardName, Rule, RuleFinding, RuleMode } from './types';
 export type { UserTagSubject } from './user-tags/subject';
 
@@ -37,6 +38,8 @@ export const consoleMfaRules = byOrder(discovered.consoleMfaRules);
 export const policyChangeRules = byOrder(discovered.policyChangeRules);
 /** Exception tags set on RAM users (user-tag-guard). */
 export const userTagRules = byOrder(discovered.userTagRules);
+/** The trust of the roles ossguard acts as (role-trust-guard). */
+export const roleTrustRules = byOrder(discovered.roleTrustRules);
 
 /**
  * Every rule of every kind folder, for config validation, docs, the role-policy conformance test and the CLI:

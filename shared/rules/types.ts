@@ -9,7 +9,8 @@ export type GuardName =
   | 'key-hygiene-guard'
   | 'identity-policy-guard'
   | 'console-mfa-guard'
-  | 'user-tag-guard';
+  | 'user-tag-guard'
+  | 'role-trust-guard';
 
 /** What a rule says about one resource. `evidence` is what the audit record keeps; it holds no secrets. */
 export interface RuleFinding {

@@ -18,7 +18,12 @@ import { popConfig } from '../../shared/clients/pop';
 import { sdkClient } from '../../shared/clients/ram-sdk';
 import { roleArn } from '../../shared/clients/sessions';
 import { parseConfig } from '../../shared/config';
-import { DEFAULT_MEMBER_ROLE, MEMBER_SESSION_NAME, operatorRoleName } from '../../shared/deployment/names';
+import {
+  DEFAULT_MEMBER_ROLE,
+  MEMBER_POLICY_NAME,
+  MEMBER_SESSION_NAME,
+  operatorRoleName,
+} from '../../shared/deployment/names';
 import { trustedPrincipals, trustPolicy } from '../../shared/deployment/role-policy';
 import { type ActingPrincipal, wrapCloudEvent } from '../../shared/events/actiontrail-event';
 import { restoreLocalState, rootTarget, runCli, useLocalState } from '../helpers/cli';
@@ -103,6 +108,12 @@ describe('one deployment guards the accounts of its organization', () => {
     restoreLocalState();
     await cloud?.stop();
   });
+
+  /** role-trust-guard's records of calls that changed B's member role. */
+  const roleTrustRecords = async () =>
+    (await auditRecords(cloud)).filter(
+      (r) => r.guard === 'role-trust-guard' && r.eventName === 'UpdateRole' && r.accountId === B,
+    );
 
   it('reverts a bucket made public in member B through the role it assumes there, and the record names both accounts', async () => {
     const owner = cloud.accountClient(B);
@@ -331,6 +342,53 @@ describe('one deployment guards the accounts of its organization', () => {
     ]);
   });
 
+  it('alerts, critical, when B’s administrator makes the member role trust them too, naming B and the bootstrap that restores it', async () => {
+    const A = cloud.identities.accountId;
+    const functionRole = `acs:ram::${A}:role/${FUNCTION_ROLE}`;
+    const admin = `acs:ram::${B}:root`;
+    // Earlier bootstraps of B changed the role too (judged, and passed): only this test's calls are looked at.
+    const seen = new Set((await roleTrustRecords()).map((r) => r.eventId));
+    const since = async () => (await roleTrustRecords()).filter((r) => !seen.has(r.eventId));
+    // B's administrator lets themselves in, to act as ossguard (`ossguard-member:ossguard`) unjudged.
+    await ramOf(cloud, cloud.rootCredentials(B)).updateRole(
+      new $Ram.UpdateRoleRequest({
+        roleName: DEFAULT_MEMBER_ROLE,
+        newAssumeRolePolicyDocument: trustPolicy([functionRole, admin]),
+      }),
+    );
+    await cloud.settle();
+    const judged = await since();
+    expect(judged.map((r) => r.decision)).toEqual(['alerted']);
+    expect(judged[0]?.rules.map((f) => [f.ruleId, f.severity])).toEqual([
+      ['ossguard-role-trust-changed', 'critical'],
+    ]);
+    expect(judged[0]?.rules[0]?.message).toContain(admin);
+    const alert = cloud.dingtalk
+      .messages()
+      .map((m) => JSON.stringify(m.body))
+      .find((body) => body.includes('ossguard-role-trust-changed'));
+    expect(alert).toContain(`**Account:** ${B}`);
+    expect(alert).toContain(`ossguard bootstrap --account ${B}`);
+    expect(alert).toContain('are not judged');
+
+    // ossguard's bootstrap writes the trust back: its own UpdateRole is judged and passes, alerted no more.
+    const alertsBefore = cloud.dingtalk.messages().length;
+    const fixed = await runCli('bootstrap', '--local', '--account', B, '--operator', LOCAL_OPERATOR_ROLE);
+    expect(fixed.stderr).toBe('');
+    await cloud.settle();
+    expect(await trustOf(cloud, B, DEFAULT_MEMBER_ROLE)).toEqual([functionRole]);
+    const after = await since();
+    // Besides the alert, only passes: bootstrap's UpdateRole among them (and any earlier bootstrap's, late).
+    expect(after.filter((r) => r.decision !== 'skipped').map((r) => r.decision)).toEqual(['alerted']);
+    expect(after.filter((r) => r.decision === 'skipped').length).toBeGreaterThan(0);
+    expect(
+      cloud.dingtalk
+        .messages()
+        .slice(alertsBefore)
+        .map((m) => JSON.stringify(m.body)),
+    ).not.toContainEqual(expect.stringContaining('ossguard-role-trust-changed'));
+  }, 60_000);
+
   it('flags a member role an older bootstrap let operators into, and bootstrap takes them out', async () => {
     const A = cloud.identities.accountId;
     const functionRole = `acs:ram::${A}:role/${FUNCTION_ROLE}`;
@@ -388,6 +446,32 @@ describe('one deployment guards the accounts of its organization', () => {
     const again = doctorChecks((await runCli('doctor', '--local', '--json')).stdout);
     expect(again.find((c) => c.id === `member:${B}`)).toMatchObject({ ok: true });
   });
+
+  // Last of this suite: B is left without the role ossguard acts through.
+  it('records the member role deleted in B as failed, and alerts: ossguard cannot read B through a role that is gone', async () => {
+    const ram = ramOf(cloud, cloud.rootCredentials(B));
+    const seen = new Set((await auditRecords(cloud)).map((r) => r.eventId));
+    await ram.detachPolicyFromRole(
+      new $Ram.DetachPolicyFromRoleRequest({
+        roleName: DEFAULT_MEMBER_ROLE,
+        policyName: MEMBER_POLICY_NAME,
+        policyType: 'Custom',
+      }),
+    );
+    await ram.deleteRole(new $Ram.DeleteRoleRequest({ roleName: DEFAULT_MEMBER_ROLE }));
+    await cloud.settle();
+    const deleted = (await auditRecords(cloud)).filter(
+      (r) => !seen.has(r.eventId) && r.accountId === B && r.eventName === 'DeleteRole',
+    );
+    // The role's deletion is re-read through the role itself (F-RAM-DELETEROLE), which no longer exists: a new
+    // session is refused, one ossguard still holds may read nothing now. The change cannot be judged, and says
+    // why, never skipped as ossguard's own.
+    expect(deleted.map((r) => [r.guard, r.decision])).toEqual([['role-trust-guard', 'failed']]);
+    expect(deleted[0]?.reason).toMatch(
+      /AssumeRole failed with EntityNotExist\.Role|GetRole failed with NoPermission/,
+    );
+    expect(deleted[0]?.alerts.some((a) => a.ok)).toBe(true);
+  }, 60_000);
 });
 
 describe('a member role configured in mixed case', () => {

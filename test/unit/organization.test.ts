@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { memberTrustVerdict } from '../../deploy/doctor';
 import {
   grantedActions,
   MEMBER_PIPELINE_ACTIONS,
@@ -25,6 +24,7 @@ import {
   trustedPrincipals,
   unpinnedResources,
 } from '../../shared/deployment/role-policy';
+import { memberTrustVerdict } from '../../shared/deployment/trust';
 import type { Actor } from '../../shared/events/types';
 import { MemberAccounts } from '../../shared/pipeline/accounts';
 import { isOwnRole, type OwnRole, ownRoles } from '../../shared/pipeline/dedupe';

@@ -142,6 +142,13 @@ describe('which trail logs are object ACL changes', () => {
       { ...log('TagResources'), 'event.requestParameters': '{"ResourceType":"user"}' },
       'user-tag-guard',
     ],
+    ['an UpdateRole goes to the role-trust guard', log('UpdateRole'), 'role-trust-guard'],
+    ['a DeleteRole goes to the role-trust guard', log('DeleteRole'), 'role-trust-guard'],
+    [
+      'an AttachPolicyToRole stays with the identity-policy guard',
+      log('AttachPolicyToRole'),
+      'identity-policy-guard',
+    ],
     [
       "another service's TagResources goes nowhere",
       { ...log('TagResources'), 'event.requestParameters': '{"ResourceType":"instance"}' },
