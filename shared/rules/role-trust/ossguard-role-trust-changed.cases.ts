@@ -40,6 +40,12 @@ export const cases: RuleCases<RoleTrustSubject> = {
       name: 'the member role trusts a role of the function role’s name in another account',
       subject: member([`acs:ram::${MEMBER}:role/ossguard-fn`]),
     },
+    {
+      // Whether RAM reads another case of a role name as the same role is unverified (F-RAM-ROLE-NAME-CASE):
+      // bootstrap writes the lower case, and anything else is told.
+      name: 'the member role trusts the function role’s name spelled in another case',
+      subject: member([FUNCTION_ROLE.toUpperCase()]),
+    },
     { name: 'the member role trusts no one (ossguard cannot assume it)', subject: member([]) },
     { name: 'the member role was deleted', subject: member(undefined) },
     {
@@ -61,10 +67,6 @@ export const cases: RuleCases<RoleTrustSubject> = {
     {
       name: 'the member role trusts the function role alone (bootstrap’s)',
       subject: member([FUNCTION_ROLE]),
-    },
-    {
-      name: 'the member role trusts the function role, spelled in another case',
-      subject: member([FUNCTION_ROLE.toUpperCase()]),
     },
     { name: 'the function role trusts Function Compute alone', subject: fn(['Service:fc.aliyuncs.com']) },
   ],
