@@ -179,3 +179,25 @@ describe('the key of a change’s attempt after the first', () => {
     expect(opening).toMatchObject({ kind: 'open', dedupeKey: `${change.dedupeKey}#attempt-2` });
   });
 });
+
+describe('an alert-only change whose other delivery holds the claim', () => {
+  it('is not taken as handled by an object someone planted at its record’s key', async () => {
+    const change = changeOf(9);
+    const opening = await openLedger(audit(), change);
+    if (opening.kind !== 'open') throw new Error('the ledger should be open');
+    const record = changeRecord('oss-acl-guard', change, new Date());
+    // The other delivery claimed the change and is alerting on it: its record is not written yet.
+    expect(await claimAlert(opening.ledger, record, alerted, new CallLog(), new Date())).toMatchObject({
+      kind: 'claimed',
+    });
+    // Someone who can write the audit bucket (but has no audit key) plants a record there meanwhile.
+    await gateway.putObjectIfAbsent(
+      BUCKET,
+      opening.ledger.recordKey,
+      JSON.stringify({ ...record, decision: 'skipped', digest: 'planted' }),
+    );
+    const second = await claimAlert(opening.ledger, record, alerted, new CallLog(), new Date());
+    // Not a duplicate nobody alerts on: the change waits for the claim's holder and is delivered again.
+    expect(second).toMatchObject({ kind: 'retry' });
+  }, 30_000);
+});
