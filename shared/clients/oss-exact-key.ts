@@ -114,7 +114,7 @@ const xmlText = (xml: string, element: string): string | undefined =>
 
 /**
  * The error document: the body, or for a HEAD (no body) the base64 `x-oss-err` header (F-OSS-ERROR-FORMAT).
- * A HEAD's 404 is NoSuchKey whatever the header says, as ali-oss reads it (`lib/client.js`, requestError), so
+ * A HEAD's 404 is NoSuchKey whatever the header says, as ali-oss reads it (F-ALIOSS-HEAD-404), so
  * existence checks answer as they did through ali-oss.
  */
 function errorDocument(answer: ExactKeyAnswer): string {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
 import { type AuditKey, sealFields, sealHolds } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 
@@ -23,9 +24,6 @@ export interface PolicySnapshot {
 
 export const SNAPSHOT_PREFIX = 'ossguard/policy-snapshots/';
 
-/** Larger than any millisecond timestamp until the year 2286, so the difference keeps 13 digits. */
-const TIME_CEILING = 9_999_999_999_999;
-
 export const snapshotPrefix = (bucket: string): string => `${SNAPSHOT_PREFIX}${bucket}/`;
 
 /**
@@ -33,15 +31,13 @@ export const snapshotPrefix = (bucket: string): string => `${SNAPSHOT_PREFIX}${b
  * taken in the same millisecond still get keys of their own.
  */
 export function snapshotKey(bucket: string, takenAt: Date, eventId: string): string {
-  const inverted = String(TIME_CEILING - takenAt.getTime()).padStart(13, '0');
+  const inverted = newestFirstKey('', takenAt.getTime());
   const event = createHash('sha256').update(eventId).digest('hex').slice(0, 12);
   return `${snapshotPrefix(bucket)}${inverted}-${event}.json`;
 }
 
 /** How many of a bucket's newest snapshots a restore looks through for one ossguard sealed. */
 const SNAPSHOTS_READ = 20;
-/** A snapshot dated further ahead than this was not taken by ossguard (clocks differ by seconds). */
-const CLOCK_SKEW_MS = 60_000;
 
 /** Sealed with the audit key: whoever can write the audit bucket cannot plant a policy for restore to put back. */
 export async function keepSnapshot(
@@ -75,10 +71,7 @@ export async function latestSnapshot(
 ): Promise<{ key: string; snapshot?: PolicySnapshot } | undefined> {
   const { keys } = await gateway.listObjects(auditBucket, snapshotPrefix(bucket), undefined, SNAPSHOTS_READ);
   const prefix = snapshotPrefix(bucket);
-  const dated = keys.filter(
-    ({ key }) =>
-      TIME_CEILING - Number(key.slice(prefix.length, prefix.length + 13)) <= now.getTime() + CLOCK_SKEW_MS,
-  );
+  const dated = keys.filter(({ key }) => timeOfNewestFirstKey(key, prefix) <= now.getTime() + CLOCK_SKEW_MS);
   for (const { key } of dated) {
     const body = await gateway.getObject(auditBucket, key);
     const snapshot = parseSnapshot(body.toString('utf8'), bucket, auditKey, previousKey);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
 import { type AuditKey, sealFields, sealHolds } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { PIPELINE_PREFIX } from './remediated';
@@ -14,9 +15,6 @@ import { PIPELINE_PREFIX } from './remediated';
 const QUEUE_DIR = `${PIPELINE_PREFIX}deferred/`;
 const DONE_DIR = `${PIPELINE_PREFIX}deferred-done/`;
 
-/** Larger than any epoch millisecond until the year 2286: inverted times keep 13 digits and list newest first. */
-const TIME_CEILING = 9_999_999_999_999;
-
 /** How far back a drain looks; older work is the sweep's to find. */
 const LOOKBACK_MS = 24 * 3600_000;
 /** Items one drain takes at most, so that draining cannot itself outlast the function. */
@@ -28,8 +26,6 @@ const MAX_PAGES = 10;
  * an invocation's remaining time always finishes the item it starts.
  */
 const ITEM_RECORDS = 50;
-/** An item dated further ahead than this was not written by a drain (clocks differ by seconds, not minutes). */
-const CLOCK_SKEW_MS = 60_000;
 
 export interface DeferredWork {
   kind: 'ossguard-deferred';
@@ -84,7 +80,7 @@ export async function deferWork(
   work: Omit<DeferredWork, 'kind' | 'notBefore'>,
 ): Promise<string[]> {
   const notBefore = new Date(Date.parse(work.deferredAt) + backoffMs(work.attempt)).toISOString();
-  const inverted = String(TIME_CEILING - Date.parse(work.deferredAt)).padStart(13, '0');
+  const inverted = newestFirstKey('', Date.parse(work.deferredAt));
   const parts = chunkRoutes(work.routes);
   const keys: string[] = [];
   for (const [index, routes] of parts.entries()) {
@@ -140,7 +136,7 @@ export async function* pendingWork(queue: Queue, now: Date): AsyncGenerator<Queu
   for (let page = 0; page < MAX_PAGES && recent.length < PAGE; page++) {
     const listed = await queue.gateway.listObjects(queue.bucket, QUEUE_DIR, next, PAGE);
     for (const { key } of listed.keys) {
-      const age = now.getTime() - (TIME_CEILING - Number(key.slice(QUEUE_DIR.length, QUEUE_DIR.length + 13)));
+      const age = now.getTime() - timeOfNewestFirstKey(key, QUEUE_DIR);
       if (!taken.has(key) && age <= LOOKBACK_MS && age >= -CLOCK_SKEW_MS) recent.push(key);
     }
     next = listed.next;

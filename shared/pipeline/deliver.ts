@@ -5,14 +5,14 @@ import type { DeliveryResult } from '../alerts/types';
 import { type AuditKey, sign } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
-import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
+import { runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import type { Logger } from '../log';
 import { holdRecord } from './held-records';
 import type { InvocationDeps } from './invocation';
 import { cappedBatchOf, cappedSummary, type DecisionSummary, type Pending, summaryOf } from './records';
-import { openLedger } from './resolve';
+import { ledgerAuditOf, openLedger } from './resolve';
 
 /** How many changes of one batch are worked on at once: enough to overlap round trips, bounded for memory. */
 export const CONCURRENCY = 16;
@@ -93,18 +93,11 @@ async function unrecorded(
   gateway: OssGateway,
   deps: InvocationDeps,
 ): Promise<Pending | undefined> {
-  const { audit } = deps.runtime.config;
   try {
-    const opening = await openLedger(
-      {
-        gateway,
-        bucket: audit.bucket,
-        prefix: audit.prefix,
-        key: runtimeAuditKey(deps.runtime),
-        previousKey: previousRuntimeAuditKey(deps.runtime),
-      },
-      { ...pending.record, origin: 'sweep' },
-    );
+    const opening = await openLedger(ledgerAuditOf(deps.runtime, gateway), {
+      ...pending.record,
+      origin: 'sweep',
+    });
     if (opening.kind === 'handled') return undefined;
     return {
       ...pending,

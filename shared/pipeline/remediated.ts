@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
+import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
 import { canonicalJson, type StateSnapshot } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
@@ -43,9 +44,6 @@ export async function pruneJudged(gateway: OssGateway, bucket: string, now: Date
   return deleted;
 }
 
-/** Larger than any epoch millisecond until the year 2286, so inverted times keep 13 digits and sort newest first. */
-const TIME_CEILING = 9_999_999_999_999;
-
 /** The revert that last fixed a resource: what a later change's `skipped` record names as `remediatedBy`. */
 export interface RemediationMark {
   eventId: string;
@@ -80,7 +78,7 @@ function resourceDir(guard: string, change: ChangeRecord, base = REMEDIATED_DIR)
 
 /** `<dir><inverted ms>-<event hash>.json`, so that the newest mark of a resource lists first. */
 const markKey = (dir: string, change: ChangeRecord, at: string): string =>
-  `${dir}${String(TIME_CEILING - Date.parse(at)).padStart(13, '0')}-${sha256(change.dedupeKey).slice(0, 12)}.json`;
+  `${newestFirstKey(dir, Date.parse(at))}-${sha256(change.dedupeKey).slice(0, 12)}.json`;
 
 /** The newest marks under `dir` as JSON, newest first, up to `count`, from `since` on; unreadable ones left out. */
 async function newestMarks(
@@ -90,9 +88,7 @@ async function newestMarks(
   since = 0,
 ): Promise<unknown[]> {
   const { keys } = await audit.gateway.listObjects(audit.bucket, dir, undefined, count);
-  const recent = keys.filter(
-    ({ key }) => TIME_CEILING - Number(key.slice(dir.length, dir.length + 13)) >= since,
-  );
+  const recent = keys.filter(({ key }) => timeOfNewestFirstKey(key, dir) >= since);
   const marks = await Promise.all(recent.map(({ key }) => readMark(audit, key)));
   return marks.filter((m) => m !== undefined);
 }
@@ -266,8 +262,6 @@ export async function noteJudged(book: MarkBook, change: ChangeRecord, now: Date
   }
 }
 
-/** How far clocks of two function instances may differ (as policy-snapshots.ts allows). */
-const CLOCK_SKEW_MS = 60_000;
 /** How many of a resource's newest judged marks a repair looks through. */
 const JUDGED_READ = 20;
 

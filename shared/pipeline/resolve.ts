@@ -11,6 +11,8 @@ import {
 import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
 import { isNotFound, type OssGateway } from '../clients/oss';
+import type { Runtime } from '../config/load';
+import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
@@ -47,6 +49,15 @@ export interface LedgerAudit {
   key: AuditKey | undefined;
   previousKey?: AuditKey | undefined;
 }
+
+/** The audit bucket a runtime writes to, reached through `gateway`, with the audit key and its previous version. */
+export const ledgerAuditOf = (runtime: Runtime, gateway: OssGateway): LedgerAudit => ({
+  gateway,
+  bucket: runtime.config.audit.bucket,
+  prefix: runtime.config.audit.prefix,
+  key: runtimeAuditKey(runtime),
+  previousKey: previousRuntimeAuditKey(runtime),
+});
 
 type LedgerChange = Pick<ChangeRecord, 'dedupeKey' | 'time' | 'origin'>;
 

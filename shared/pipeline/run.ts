@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { auditKey, type DecisionKind } from '../audit/record';
 import { CallLog } from '../clients/calllog';
 import { OssGateway } from '../clients/oss';
-import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
+import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { decideAndAct, type Invocation } from './decide';
@@ -22,7 +22,7 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import { claimAlert, movedTo, openLedger, resolveSkipped } from './resolve';
+import { claimAlert, ledgerAuditOf, movedTo, openLedger, resolveSkipped } from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
 export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
@@ -114,13 +114,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
   const admitted = await admit(deps, change, first);
   if ('outcome' in admitted) return admitted.outcome;
   const { placement } = admitted;
-  const audit = {
-    gateway: auditGateway,
-    bucket: config.audit.bucket,
-    prefix: config.audit.prefix,
-    key: runtimeAuditKey(deps.runtime),
-    previousKey: previousRuntimeAuditKey(deps.runtime),
-  };
+  const audit = ledgerAuditOf(deps.runtime, auditGateway);
   const scope = changeScope(deps, change, now(), placement.kind === 'member' ? placement.clients : undefined);
   const book = {
     gateway: auditGateway,
