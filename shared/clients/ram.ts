@@ -334,10 +334,24 @@ export class RamGateway {
   }
 
   /** DetachPolicyFromUser, DetachPolicyFromGroup or DetachPolicyFromRole (F-RAM-GROUPS). */
+  /**
+   * Detaches the policy; a detach that finds it detached already (another delivery of the same event got there
+   * first, or the owner did) is done. RAM's code for "not attached" is verified for groups only (F-RAM-GROUPS):
+   * after any `EntityNotExist.*` RAM is asked again, and only a principal that no longer holds it counts as done.
+   */
   async detachPolicy(principal: PolicyPrincipal, policyType: string, policyName: string): Promise<void> {
-    await popCall('ram', `DetachPolicyFrom${principal.kind}`, this.log, this.retry, () =>
-      this.api.detachPolicy(principal, policyType, policyName),
-    );
+    try {
+      await popCall('ram', `DetachPolicyFrom${principal.kind}`, this.log, this.retry, () =>
+        this.api.detachPolicy(principal, policyType, policyName),
+      );
+    } catch (error) {
+      if (
+        isEntityMissing(error) &&
+        (await this.policyHolder(policyType, policyName, principal)) === undefined
+      )
+        return;
+      throw error;
+    }
   }
 
   /** RAM UpdateAccessKey to Inactive (F-RAM-UPDATEACCESSKEY). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type Ram from '@alicloud/ram20150501';
 import * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
-import { vi } from 'vitest';
+import { beforeEach, vi } from 'vitest';
 import { type ConfigPatch, LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import { newRequestId } from '../../local/identity';
 import { ossRecord } from '../../local/oss/trail';
@@ -34,13 +34,76 @@ export async function startCloud(
   config: ConfigPatch = {},
   options: Omit<LocalCloudOptions, 'config' | 'stateDir'> = {},
 ): Promise<LocalCloud> {
-  return LocalCloud.start({
+  const cloud = await LocalCloud.start({
     config,
     stateDir: mkdtempSync(join(tmpdir(), 'ossguard-e2e-')),
     retryDelayMs: 50,
     dingtalkMessagesPerMinute: FAST_ROBOT_PER_MINUTE,
     ...options,
   });
+  runningClouds.add(cloud);
+  const stop = cloud.stop.bind(cloud);
+  cloud.stop = async () => {
+    runningClouds.delete(cloud);
+    await stop();
+  };
+  return cloud;
+}
+
+const runningClouds = new Set<LocalCloud>();
+
+// Every file that starts a cloud here prints what its functions did when one of its tests fails.
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(async () => {
+    if (runningClouds.size > 0) console.error(await describeFunctionFailures());
+  });
+});
+
+/**
+ * What the functions did, for a failed test's output: failed and dead-lettered deliveries and the functions'
+ * warnings and errors. A test that fails only on a loaded CI machine can then be read from CI's log.
+ */
+export async function describeFunctionFailures(): Promise<string> {
+  const described = await Promise.all(
+    [...runningClouds].map(async (cloud) => {
+      const records = await auditRecords(cloud).catch((error: unknown) => [String(error)]);
+      const recent = records
+        .slice(-15)
+        .map((r) =>
+          typeof r === 'string'
+            ? `  audit records unread: ${r}`
+            : `  ${r.guard} ${r.eventName} ${r.decision}: ${r.reason}`,
+        );
+      const failed = cloud.bus
+        .deliveries()
+        .filter((d) => !d.ok)
+        .map(
+          (d) =>
+            `  ${d.functionName} attempt ${d.attempt} of ${d.eventId}: ${d.error?.name}: ${d.error?.message}`,
+        );
+      const dead = cloud.bus
+        .deadLetters()
+        .map(
+          (d) =>
+            `  dead letter ${d.event.data.eventName} ${d.event.id} after ${d.attempts}: ${d.error.message}`,
+        );
+      const logs = cloud.fc.logs
+        .filter((line) => line.source === 'stderr' || line.level === 'warn' || line.level === 'error')
+        .slice(-30)
+        .map(
+          (line) =>
+            `  ${line.functionName} ${line.requestId ?? '-'} ${line.level ?? line.source}: ${line.message.slice(0, 400)}`,
+        );
+      return [
+        `local cloud: ${cloud.bus.deliveries().length} deliveries`,
+        ...failed,
+        ...dead,
+        ...(logs.length > 0 ? ['  last warnings and errors:', ...logs] : []),
+        ...(recent.length > 0 ? ['  newest audit records:', ...recent] : []),
+      ].join('\n');
+    }),
+  );
+  return described.join('\n');
 }
 
 /**
