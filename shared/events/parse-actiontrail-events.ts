@@ -40,6 +40,8 @@ const KEPT_REQUEST_PARAMETERS = [
   'VersionId',
   // Which users a tagging call names (F-IMS-USER-TAGS): their tags are re-read, never taken from the record.
   'ResourceType',
+  // The trust an UpdateRole asked for (F-RAM-UPDATEROLE): it can only add to role-trust-guard's alert, never clear it.
+  'NewAssumeRolePolicyDocument',
 ] as const;
 
 /**

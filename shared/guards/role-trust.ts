@@ -24,14 +24,17 @@ function roleOf(
   return home ? 'function' : 'member';
 }
 
+/** What an UpdateRole's trust document counts as when it names no one the parser can read (cut, or malformed). */
+const UNREAD_ASKED_TRUST = 'a trust document in the UpdateRole record that could not be read';
+
 /**
  * role-trust-guard: calls that change a role ossguard acts as (UpdateRole, DeleteRole, DetachPolicyFromRole:
  * ROLE_TRUST_EVENTS), in the deploying account (the function role) and in the members (the member role, read
  * through it: the member's clients, shared/pipeline/accounts.ts). A session of those roles is taken for ossguard's
  * own and not judged (shared/pipeline/dedupe.ts), so whoever their trust lets in acts unjudged. The trust policy
- * is read again with GetRole (F-RAM-GETROLE), never taken from the record's `NewAssumeRolePolicyDocument`
- * (F-RAM-UPDATEROLE), and judged as doctor judges it (shared/deployment/trust.ts). Alert only: a role's trust is
- * never rewritten; the alert names the bootstrap that does.
+ * is read again with GetRole (F-RAM-GETROLE) and judged as doctor judges it (shared/deployment/trust.ts); the
+ * record's `NewAssumeRolePolicyDocument` (F-RAM-UPDATEROLE) only adds to what that read finds (observe). Alert
+ * only: a role's trust is never rewritten; the alert names the bootstrap that does.
  */
 export const roleTrustGuard: Guard<RoleTrustSubject> = {
   name: 'role-trust-guard',
@@ -45,13 +48,25 @@ export const roleTrustGuard: Guard<RoleTrustSubject> = {
     const role = roleOf(change, roleName, scope);
     if (!role) return { kind: 'gone', reason: `role ${roleName} is not a role ossguard acts as` };
     const trust = await scope.ram.roleTrust(roleName);
+    // A trust widened and put back before either call is judged reads as it was: the trust the call asked for
+    // is judged too. It can only add principals to what the live read finds, never clear a finding (a document
+    // cut at the kept length does not parse, and is told as such).
+    const asked = change.requestParameters.NewAssumeRolePolicyDocument;
+    const askedPrincipals = asked ? trustedPrincipals(asked) : [];
+    if (asked && askedPrincipals.length === 0) askedPrincipals.push(UNREAD_ASKED_TRUST);
+    const live = trust ? trustedPrincipals(trust.document) : undefined;
+    // Named as asked, not as trusted now: the alert must not say the role trusts what only the call asked for.
+    const principals = live && [
+      ...live,
+      ...askedPrincipals.filter((p) => !live.includes(p)).map((p) => `${p} (asked for by this UpdateRole)`),
+    ];
     return {
       kind: 'present',
       state: {
         roleName,
         role,
         accountId: change.accountId ?? scope.deployAccountId ?? 'unknown',
-        ...(trust ? { principals: trustedPrincipals(trust.document) } : {}),
+        ...(principals ? { principals } : {}),
         ...(scope.deployAccountId ? { deployAccountId: scope.deployAccountId } : {}),
       },
     };

@@ -62,4 +62,22 @@ describe('the trust of ossguard’s function role, watched from EventBridge', ()
     await updateTrust('app', trustPolicy([`acs:ram::${cloud.identities.accountId}:user/mallory`]));
     expect((await judged('app')).map((r) => r.decision)).toEqual(['skipped']);
   }, 60_000);
+
+  it('alerts when the trust is widened and put back before either call is judged', async () => {
+    const mallory = `acs:ram::${cloud.identities.accountId}:user/mallory`;
+    const trust = JSON.parse(TRUST_POLICY) as { Statement: unknown[] };
+    trust.Statement.push({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [mallory] } });
+    const before = (await judged(FUNCTION_ROLE)).length;
+    // Both calls land before the function judges either: a read of the live trust finds it restored.
+    cloud.bus.pause();
+    const published = cloud.bus.history().length;
+    await updateTrust(FUNCTION_ROLE, JSON.stringify(trust));
+    await updateTrust(FUNCTION_ROLE, TRUST_POLICY);
+    cloud.bus.resume();
+    const calls = cloud.bus.history().slice(published);
+    expect((await cloud.bus.invoke('access-key-guard', JSON.stringify(calls))).ok).toBe(true);
+    const records = (await judged(FUNCTION_ROLE)).slice(before);
+    expect(records.map((r) => r.decision).sort()).toEqual(['alerted', 'skipped']);
+    expect(records.find((r) => r.decision === 'alerted')?.rules[0]?.message).toContain(mallory);
+  }, 60_000);
 });
