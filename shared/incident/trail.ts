@@ -243,8 +243,7 @@ export function logstoreReader(
         let page: Awaited<ReturnType<LogQuery>> | undefined;
         for (let attempt = 0; attempt <= INCOMPLETE_RETRIES && !page?.complete; attempt++) {
           if (attempt > 0) await sleep(backoff(INCOMPLETE_DELAY_MS, attempt));
-          await pacer.acquire();
-          page = await query({ ...window, query: search, line: QUERY_PAGE, offset });
+          page = await pacer.run(() => query({ ...window, query: search, line: QUERY_PAGE, offset }));
         }
         const logs = page?.logs ?? [];
         // Only records of this key: a search term matches tokens, and SLS may tokenise ids loosely.

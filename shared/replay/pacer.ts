@@ -9,13 +9,17 @@ const realClock: PacerClock = {
 };
 
 /**
- * Lets at most `limit` calls start within any `windowMs`, measured on our clock. The server measures on its
- * own, when the request arrives, so callers give the window some slack over the documented one: two calls
- * sent 1,000 ms apart can arrive 990 ms apart when the first was slower on the wire.
+ * Lets at most `limit` calls run within any `windowMs`. The server counts a call when its request arrives, which
+ * our clock cannot see: on a loaded machine a call can wait long between its start here and the wire, and then
+ * arrive close behind the next ones. It surely arrived before its answer came back, so a call holds its place in
+ * the window from its start until `windowMs` after its answer: the calls the server counts within any window are
+ * then at most `limit`, however late each one left.
  */
 export class CallPacer {
-  private readonly starts: number[] = [];
+  /** When each counted call's place frees: Infinity while it runs. */
+  private readonly places: Array<{ freesAt: number }> = [];
   private notBefore = 0;
+  private answered: Array<() => void> = [];
 
   constructor(
     private readonly limit: number,
@@ -23,25 +27,37 @@ export class CallPacer {
     private readonly clock: PacerClock = realClock,
   ) {}
 
-  /** Resolves when the next call may start, and counts it as started. */
-  async acquire(): Promise<void> {
-    for (;;) {
-      const now = this.clock.now();
-      while (this.starts.length > 0 && now - (this.starts[0] as number) >= this.windowMs) this.starts.shift();
-      const wait = Math.max(
-        this.notBefore - now,
-        this.starts.length < this.limit ? 0 : (this.starts[0] as number) + this.windowMs - now,
-      );
-      if (wait <= 0) {
-        this.starts.push(now);
-        return;
-      }
-      await this.clock.sleep(wait);
+  /** Runs `call` once it may start, counting it until `windowMs` after it settles. */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    const place = await this.place();
+    try {
+      return await call();
+    } finally {
+      place.freesAt = this.clock.now() + this.windowMs;
+      for (const wake of this.answered.splice(0)) wake();
     }
   }
 
   /** The server asked us to wait (Throttling): no call starts for `ms`. */
   holdOff(ms: number): void {
     this.notBefore = Math.max(this.notBefore, this.clock.now() + ms);
+  }
+
+  private async place(): Promise<{ freesAt: number }> {
+    for (;;) {
+      const now = this.clock.now();
+      for (let i = this.places.length - 1; i >= 0; i--)
+        if ((this.places[i] as { freesAt: number }).freesAt <= now) this.places.splice(i, 1);
+      const firstFree = Math.min(...this.places.map((p) => p.freesAt));
+      const wait = Math.max(this.notBefore - now, this.places.length < this.limit ? 0 : firstFree - now);
+      if (wait <= 0) {
+        const place = { freesAt: Number.POSITIVE_INFINITY };
+        this.places.push(place);
+        return place;
+      }
+      // Every place is held by a call still running: its answer frees one.
+      if (wait === Number.POSITIVE_INFINITY) await new Promise<void>((wake) => this.answered.push(wake));
+      else await this.clock.sleep(wait);
+    }
   }
 }
