@@ -259,12 +259,13 @@ export class OssGateway {
     await this.call('DeleteObject', { bucket, objectKey: key }, (c) => c.delete(key), bucket);
   }
 
-  /** One page of keys under a prefix (ListObjectsV2). */
+  /** One page of keys under a prefix (ListObjectsV2), from the first key after `startAfter` (F-OSS-LIST-START-AFTER). */
   async listObjects(
     bucket: string,
     prefix: string,
     continuationToken?: string,
     maxKeys = 1000,
+    startAfter?: string,
   ): Promise<{ keys: Array<{ key: string; size: number; lastModified: string }>; next?: string }> {
     const result = await this.call(
       'ListObjects',
@@ -275,6 +276,7 @@ export class OssGateway {
             prefix,
             'max-keys': String(maxKeys),
             ...(continuationToken ? { 'continuation-token': continuationToken } : {}),
+            ...(startAfter ? { 'start-after': startAfter } : {}),
           },
           {},
         ),

@@ -122,6 +122,9 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     guard: guard.name,
     log: deps.log,
     written: marks.written,
+    key: audit.key,
+    previousKey: audit.previousKey,
+    now,
   };
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
