@@ -188,7 +188,7 @@ async function recordState(
  * Where this delivery's intent (or claim) stands: `free` when it wrote it (or, only reading, found none),
  * `held` when another delivery's is there, `handled` when a later attempt's record settles the change.
  */
-type IntentPlacement =
+export type IntentPlacement =
   | { kind: 'free'; ledger: ChangeLedger }
   | { kind: 'held'; ledger: ChangeLedger; intent: AuditRecord }
   | { kind: 'handled'; ledger: ChangeLedger };
@@ -231,8 +231,9 @@ const intentOf =
  * resource fixed and finishes the record from the intent instead of recording `skipped`. The other delivery,
  * reading the reverted state, must find the intent to know the revert was this one's. This costs the resource
  * one round trip of exposure (measured with the intent sent alongside instead: time-to-remediate p50 27 → 40 ms
- * at 10 ms per call). Returns whether another delivery of the event already holds the intent (or recorded
- * the change), and the ledger the change's record goes under.
+ * at 10 ms per call). Returns where the intent stands (`placeIntent`: `held` when another delivery of the
+ * event holds it, `handled` when a later attempt's record settles the change), and the ledger the change's
+ * record goes under.
  */
 export async function writeIntent(
   at: ChangeLedger,
@@ -240,10 +241,10 @@ export async function writeIntent(
   planned: Decision,
   calls: CallLog,
   log: Logger,
-): Promise<{ heldElsewhere: boolean; ledger: ChangeLedger }> {
+): Promise<{ intent: IntentPlacement['kind']; ledger: ChangeLedger }> {
   try {
     const placed = await placeIntent(at, intentOf(record, planned, calls));
-    return { heldElsewhere: placed.kind !== 'free', ledger: placed.ledger };
+    return { intent: placed.kind, ledger: placed.ledger };
   } catch (error) {
     // The revert goes out regardless, and the record may still be written. Only if that fails too does the
     // redelivery find a fixed resource without an intent, and record `skipped`.
@@ -252,7 +253,7 @@ export async function writeIntent(
       intentKey: at.intentKey,
       error: describeError(error),
     });
-    return { heldElsewhere: false, ledger: at };
+    return { intent: 'free', ledger: at };
   }
 }
 

@@ -74,7 +74,7 @@ describe('an object planted at a change’s intent key', () => {
     await gateway.putObjectIfAbsent(BUCKET, opening.ledger.intentKey, planted(change));
     const record = changeRecord('oss-acl-guard', change, new Date());
     const written = await writeIntent(opening.ledger, record, remediated, new CallLog(), silent);
-    expect(written.heldElsewhere).toBe(false);
+    expect(written.intent).toBe('free');
     expect(written.ledger.intentKey).not.toBe(opening.ledger.intentKey);
     // The delivery died after the revert, before its record: the redelivery reads the fixed state (skipped).
     const again = await openLedger(audit(), change);
