@@ -1,3 +1,4 @@
+import { CLOCK_SKEW_MS } from '../audit/newest-first';
 import {
   type AuditKey,
   type AuditRecord,
@@ -323,12 +324,15 @@ async function recordAppears(at: ChangeLedger): Promise<boolean> {
 /**
  * A delivery cannot run longer than its function's timeout (60 s for the event guards in s.yaml): a claim
  * older than that, with no record, was left by a delivery that died. The claim is believable (placeIntent),
- * so its `decidedAt` is the holder's own; one that does not parse is taken as outlived.
+ * so its `decidedAt` is the holder's own; one that does not parse is taken as outlived, and so is one dated
+ * further ahead than the clocks of two instances differ (CLOCK_SKEW_MS), which would otherwise never expire.
  */
 const CLAIM_LIFETIME_MS = 60_000;
 
-const claimOutlivedItsHolder = (claim: AuditRecord, now: Date): boolean =>
-  !(now.getTime() - Date.parse(claim.decidedAt) <= CLAIM_LIFETIME_MS);
+const claimOutlivedItsHolder = (claim: AuditRecord, now: Date): boolean => {
+  const age = now.getTime() - Date.parse(claim.decidedAt);
+  return !(age <= CLAIM_LIFETIME_MS && age >= -CLOCK_SKEW_MS);
+};
 
 /**
  * The record of a revert an earlier delivery made but could not record: its (believable) intent, with the

@@ -201,3 +201,16 @@ describe('an alert-only change whose other delivery holds the claim', () => {
     expect(second).toMatchObject({ kind: 'retry' });
   }, 30_000);
 });
+
+describe('a claim dated ahead of now by more than the clocks of two instances differ', () => {
+  it('is not believed to be under way, so the change is alerted on rather than retried for ever', async () => {
+    const change = changeOf(6);
+    const opening = await openLedger(audit(), change);
+    if (opening.kind !== 'open') throw new Error('the ledger should be open');
+    const record = { ...changeRecord('oss-acl-guard', change, new Date()), dedupeKey: opening.dedupeKey };
+    const ahead = { ...record, ...alerted, decidedAt: '9999-12-31T00:00:00.000Z' };
+    await gateway.putObjectIfAbsent(BUCKET, opening.ledger.intentKey, JSON.stringify(sign(ahead, AUDIT_KEY)));
+    const claim = await claimAlert(opening.ledger, record, alerted, new CallLog(), new Date());
+    expect(claim).toMatchObject({ kind: 'claimed' });
+  }, 30_000);
+});
