@@ -11,7 +11,7 @@ import {
 } from '../audit/record';
 import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
-import { isNotFound, type OssGateway } from '../clients/oss';
+import { isNotFound, isTooLarge, type OssGateway } from '../clients/oss';
 import type { Runtime } from '../config/load';
 import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
@@ -161,6 +161,8 @@ async function believableAt(at: ChangeLedger, key: string): Promise<AuditRecord 
     body = await at.gateway.getObject(at.bucket, key);
   } catch (error) {
     if (isNotFound(error)) return 'absent';
+    // Larger than any record or intent ossguard writes: planted, as an object that does not verify is.
+    if (isTooLarge(error)) return 'untrusted';
     throw error;
   }
   const { record } = parseStored(key, body);
