@@ -95,6 +95,10 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
   ['audit-bucket', "the audit bucket exists and is the account's own"],
   ['audit-retention', 'the audit bucket has a locked WORM retention policy (`ossguard audit lock`)'],
   [
+    'audit-key',
+    'an audit key signs records, claims and pipeline marks: `secrets.auditKey` (KMS), else OSSGUARD_AUDIT_KEY in every deployed function',
+  ],
+  [
     'alerts-critical-email',
     'with DingTalk configured, every critical alert goes to email too (a warning, not a failure)',
   ],
@@ -360,6 +364,7 @@ async function functionCheck(
   input: DoctorInput,
   spec: FunctionSpec,
   feed: FeedSettings,
+  keyed: Map<string, boolean>,
 ): Promise<DoctorCheck> {
   const { functionName, region } = spec;
   const id = `function:${functionName}@${region}`;
@@ -373,6 +378,8 @@ async function functionCheck(
     // FC 3.0's code for a missing function (F-FC-API-ENDPOINT-ERRORS).
     return fail((error as { code?: string }).code === 'FunctionNotFound' ? 'not deployed' : errorText(error));
   }
+  // GetFunction answers the function's environment variables (F-FC-GETFUNCTION-ENV): what `auditKeyCheck` reads.
+  keyed.set(`${functionName}@${region}`, Boolean(fn?.environmentVariables?.OSSGUARD_AUDIT_KEY));
   if (!fn?.role?.endsWith(`:role/${ROLE_NAME}`))
     return fail(`runs as ${fn?.role || 'no role'}, not ${ROLE_NAME}`);
   let deployed: $FC.Trigger[];
@@ -532,6 +539,29 @@ export function alertChecks(config: OssguardConfig): DoctorCheck {
   };
 }
 
+/**
+ * Without an audit key, records, intents and claims are only digested and pipeline marks not sealed
+ * (shared/audit/record.ts): whoever can write the audit bucket can forge a record that settles a change and
+ * silences its alert. A failure, not a warning. `keyed`: each deployed function (`<name>@<region>`), and
+ * whether its environment holds OSSGUARD_AUDIT_KEY; a KMS-held key (`secrets.auditKey`) is in no environment.
+ */
+export function auditKeyCheck(config: OssguardConfig, keyed: ReadonlyMap<string, boolean>): DoctorCheck {
+  const id = 'audit-key';
+  const title = 'an audit key signs the audit records';
+  const secret = config.secrets?.auditKey;
+  if (secret) return { id, title, ok: true, detail: `KMS secret ${secret} (secrets.auditKey)` };
+  const unkeyed = [...keyed].filter(([, has]) => !has).map(([fn]) => fn);
+  if (keyed.size > 0 && unkeyed.length === 0)
+    return { id, title, ok: true, detail: 'OSSGUARD_AUDIT_KEY in every deployed function' };
+  return {
+    id,
+    title,
+    ok: false,
+    detail: `${keyed.size === 0 ? 'no secrets.auditKey, and no deployed function to read OSSGUARD_AUDIT_KEY from' : `no secrets.auditKey, and no OSSGUARD_AUDIT_KEY in ${unkeyed.join(', ')}`}: records and claims are only digested, so whoever can write the audit bucket can forge one and silence an alert`,
+    fix: 'store a random value (`openssl rand -hex 32`) as a KMS secret, name it in the config as secrets.auditKey and run `deploy/deploy.sh`; without KMS, export OSSGUARD_AUDIT_KEY=<that value> (keep it for `ossguard audit verify`) and run `deploy/deploy.sh`',
+  };
+}
+
 export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   const { config, regions, endpoints } = input;
   if (input.local && (!endpoints.actiontrail || !endpoints.sls || !endpoints.ram || !endpoints.fc)) {
@@ -567,7 +597,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     input.env?.AccountID ??
     /^acs:ram::(\d+):/.exec(fnRole.arn ?? '')?.[1] ??
     undefined;
-  const functions = await Promise.all(input.functions.map((spec) => functionCheck(input, spec, feed)));
+  const keyed = new Map<string, boolean>();
+  const functions = await Promise.all(input.functions.map((spec) => functionCheck(input, spec, feed, keyed)));
   return [
     ...trailChecks(state, feed),
     ...(config.organization ? await organizationChecks(input, state, accountId) : []),
@@ -578,6 +609,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     ...functions,
     ...regionChecks(regions, state),
     ...(await auditChecks(input, auditRegion, accountId)),
+    auditKeyCheck(config, keyed),
     alertChecks(config),
   ];
 }

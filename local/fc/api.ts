@@ -145,6 +145,8 @@ export class FcApiEmulator extends HttpEmulator {
       memorySize: fn.memorySize,
       timeout: fn.timeout,
       role: roleArn(fn.role, accountId),
+      // As `s deploy` left them, secrets in the environment included (F-FC-GETFUNCTION-ENV).
+      environmentVariables: { ...fn.environmentVariables },
       state: 'Active',
     };
   }

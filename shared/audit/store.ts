@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { OssGateway } from '../clients/oss';
+import { MAX_OBJECT_BYTES, type OssGateway } from '../clients/oss';
 import { type AuditRecord, DECISIONS } from './record';
 
 /** One object read from the audit bucket: the parsed record, or why it is not one. */
@@ -51,11 +51,20 @@ export class AuditStore {
   async read(keys: string[], onProgress?: ReadProgress): Promise<StoredObject[]> {
     let done = 0;
     return mapLimited(keys, READ_CONCURRENCY, async (key) => {
-      const body = await this.gateway.getObject(this.bucket, key);
+      const body = await this.bytes(key);
       done += 1;
       onProgress?.(done, keys.length);
-      return parseStored(key, body);
+      // Far larger than a record: reported, as any object that is not one is, rather than ending the review.
+      // Unread, its bytes have no hash to pin.
+      return body
+        ? parseStored(key, body)
+        : { key, sha256: '', problem: `is larger than ${MAX_OBJECT_BYTES} bytes: not read` };
     });
+  }
+
+  /** The object's bytes, or undefined when it holds more than `maxBytes` (OssGateway.getObject): left unread. */
+  bytes(key: string, maxBytes?: number): Promise<Buffer | undefined> {
+    return this.gateway.getObjectWithin(this.bucket, key, maxBytes);
   }
 
   async write(key: string, body: string): Promise<'created' | 'exists'> {

@@ -8,6 +8,13 @@ import {
 import { ALERT_BUDGET_DIR, type AuditKey, auditKey, INTENT_DIR, recordSeal } from './record';
 import { type AuditStore, mapLimited, type ReadProgress, type StoredObject } from './store';
 
+/**
+ * The most of one checkpoint `verify` reads (OssGateway.getObject): a checkpoint pins each object new since the
+ * one before in about 150 bytes, so 256 MiB holds over a million of them, and a planted object under
+ * `checkpoints/` cannot exhaust the reviewer's memory.
+ */
+const CHECKPOINT_MAX_BYTES = 256 * 1024 * 1024;
+
 export type FindingKind =
   /** The record's content no longer matches its own digest. */
   | 'altered'
@@ -101,10 +108,10 @@ export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}
     all.filter((k) => !skipped.some((dir) => k.startsWith(dir))),
     onProgress,
   );
-  const bodies = await mapLimited(cpKeys, 8, (key) => store.gateway.getObject(store.bucket, key));
+  const bodies = await mapLimited(cpKeys, 8, (key) => store.bytes(key, CHECKPOINT_MAX_BYTES));
   const cpKeyIds = bodies.map((body) => {
     try {
-      return macKeyIdOf(JSON.parse((body as Buffer).toString('utf8')));
+      return body && macKeyIdOf(JSON.parse(body.toString('utf8')));
     } catch {
       return undefined;
     }
@@ -123,12 +130,21 @@ export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}
 
   const checkpoints: Verification['checkpoints'] = [];
   cpKeys.forEach((key, i) => {
+    const body = bodies[i];
+    if (!body) {
+      findings.push({
+        kind: 'checkpoint',
+        key,
+        detail: `checkpoint is larger than ${CHECKPOINT_MAX_BYTES} bytes: not read`,
+      });
+      return;
+    }
     // A MAC naming a key that cannot be read is checked with the current key, and fails as before.
     const named = ring.get(cpKeyIds[i] ?? '') ?? [];
     const candidates = named.length > 0 ? named : sealKey ? [sealKey] : [];
     const tries = (candidates.length > 0 ? candidates : [undefined]).map((k) => ({
       k,
-      parsed: parseCheckpoint(bodies[i] as Buffer, k),
+      parsed: parseCheckpoint(body, k),
     }));
     const good = tries.find((t) => 'checkpoint' in t.parsed);
     if (good && 'checkpoint' in good.parsed) {

@@ -44,6 +44,20 @@ const NOT_FOUND_CODES = new Set([
 export const isNotFound = (error: unknown): boolean =>
   error instanceof CloudApiError && NOT_FOUND_CODES.has(error.code);
 
+/**
+ * The most ossguard reads of one object: an object at a key anyone who can write the audit bucket can compute
+ * (record, intent, claim, mark, queue item, checkpoint) must not exhaust a function's memory. 8 MiB is far
+ * above the largest object ossguard writes there, a deferred-work item of at most 50 trail records
+ * (shared/pipeline/deferred.ts), each of which would have to exceed 160 KB to reach it.
+ */
+export const MAX_OBJECT_BYTES = 8 * 1024 * 1024;
+
+/** ossguard's own code, not OSS's: an object larger than the reader's cap, refused unread. */
+export const OBJECT_TOO_LARGE = 'ObjectTooLarge';
+
+export const isTooLarge = (error: unknown): boolean =>
+  error instanceof CloudApiError && error.code === OBJECT_TOO_LARGE;
+
 /** ali-oss refreshes only through a `refreshSTSToken` function, which ossguard never passes. */
 const STS_NO_REFRESH_MS = 3_600_000;
 
@@ -250,21 +264,55 @@ export class OssGateway {
     }
   }
 
-  async getObject(bucket: string, key: string): Promise<Buffer> {
-    const result = await this.call('GetObject', { bucket, objectKey: key }, (c) => c.get(key), bucket);
-    return Buffer.from(result.content as Buffer);
+  /**
+   * The object's bytes, at most `maxBytes` of them: the range asked for is one byte more, so that OSS sends no
+   * more than that whatever the object's size (F-OSS-GETOBJECT-RANGE), and an object that fills it is refused.
+   */
+  async getObject(bucket: string, key: string, maxBytes = MAX_OBJECT_BYTES): Promise<Buffer> {
+    const result = await this.call(
+      'GetObject',
+      { bucket, objectKey: key },
+      (c) => c.get(key, { headers: { Range: `bytes=0-${maxBytes}` } }),
+      bucket,
+    );
+    const content = Buffer.from(result.content as Buffer);
+    if (content.length <= maxBytes) return content;
+    throw new CloudApiError({
+      service: 'oss',
+      operation: 'GetObject',
+      code: OBJECT_TOO_LARGE,
+      retryable: false,
+      message: `${key} is larger than ${maxBytes} bytes, more than ossguard ever writes: not read`,
+      bucket,
+      objectKey: key,
+    });
+  }
+
+  /** `getObject`, or undefined for an object larger than `maxBytes`: planted, since ossguard writes none. */
+  async getObjectWithin(
+    bucket: string,
+    key: string,
+    maxBytes = MAX_OBJECT_BYTES,
+  ): Promise<Buffer | undefined> {
+    try {
+      return await this.getObject(bucket, key, maxBytes);
+    } catch (error) {
+      if (isTooLarge(error)) return undefined;
+      throw error;
+    }
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
     await this.call('DeleteObject', { bucket, objectKey: key }, (c) => c.delete(key), bucket);
   }
 
-  /** One page of keys under a prefix (ListObjectsV2). */
+  /** One page of keys under a prefix (ListObjectsV2), from the first key after `startAfter` (F-OSS-LIST-START-AFTER). */
   async listObjects(
     bucket: string,
     prefix: string,
     continuationToken?: string,
     maxKeys = 1000,
+    startAfter?: string,
   ): Promise<{ keys: Array<{ key: string; size: number; lastModified: string }>; next?: string }> {
     const result = await this.call(
       'ListObjects',
@@ -275,6 +323,7 @@ export class OssGateway {
             prefix,
             'max-keys': String(maxKeys),
             ...(continuationToken ? { 'continuation-token': continuationToken } : {}),
+            ...(startAfter ? { 'start-after': startAfter } : {}),
           },
           {},
         ),

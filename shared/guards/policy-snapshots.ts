@@ -73,8 +73,8 @@ export async function latestSnapshot(
   const prefix = snapshotPrefix(bucket);
   const dated = keys.filter(({ key }) => timeOfNewestFirstKey(key, prefix) <= now.getTime() + CLOCK_SKEW_MS);
   for (const { key } of dated) {
-    const body = await gateway.getObject(auditBucket, key);
-    const snapshot = parseSnapshot(body.toString('utf8'), bucket, auditKey, previousKey);
+    const body = await gateway.getObjectWithin(auditBucket, key);
+    const snapshot = body && parseSnapshot(body.toString('utf8'), bucket, auditKey, previousKey);
     if (snapshot) return { key, snapshot };
   }
   const [first] = dated;

@@ -5,7 +5,7 @@ import { act } from './act';
 import type { InvocationDeps } from './invocation';
 import { plan } from './plan';
 import { type InvocationMarks, type MarkBook, markDecision } from './remediated';
-import { type ChangeLedger, writeIntent } from './resolve';
+import { type ChangeLedger, type IntentPlacement, writeIntent } from './resolve';
 import type { ChangeScope, Decision, Guard, RemediationBudget } from './types';
 
 /** What every change of one invocation shares. */
@@ -35,7 +35,7 @@ export async function decideAndAct<State>(
   { guard, deps, budget, now, marks }: Invocation<State>,
   state: State,
   { change, ledger, record, scope, book }: Judging,
-): Promise<{ decision: Decision; intentHeldElsewhere: boolean; ledger: ChangeLedger } | 'capped'> {
+): Promise<{ decision: Decision; intent: IntentPlacement['kind']; ledger: ChangeLedger } | 'capped'> {
   const { config } = deps.runtime;
   const evaluation = guard.evaluate(change, state, { config, now: scope.now, log: deps.log });
   const planned = plan(evaluation, config, budget);
@@ -43,7 +43,7 @@ export async function decideAndAct<State>(
   // The intent may have gone to the next attempt's keys, past an object planted at this one's: so does the record.
   const intent = planned.fix
     ? await writeIntent(ledger, record, planned.decision, scope.calls, deps.log)
-    : { heldElsewhere: false, ledger };
+    : { intent: 'free' as const, ledger };
   const started = now();
   const acted = await act(planned.decision, planned.fix, evaluation.bookkeeping ?? [], scope);
   const decision = await markDecision(book, change, acted, {
@@ -58,5 +58,5 @@ export async function decideAndAct<State>(
       return guard.evaluate(change, live.state, { config, now: scope.now, log: deps.log }).before;
     },
   });
-  return { decision, intentHeldElsewhere: intent.heldElsewhere, ledger: intent.ledger };
+  return { decision, intent: intent.intent, ledger: intent.ledger };
 }

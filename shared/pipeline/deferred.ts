@@ -148,7 +148,8 @@ export async function* pendingWork(queue: Queue, now: Date): AsyncGenerator<Queu
       taken.add(key);
       continue;
     }
-    const work = parseWork(await queue.gateway.getObject(queue.bucket, key), queue);
+    const body = await queue.gateway.getObjectWithin(queue.bucket, key);
+    const work = body && parseWork(body, queue);
     if (!work) taken.add(key);
     else if (Date.parse(work.notBefore) <= now.getTime()) yield { key, work };
   }

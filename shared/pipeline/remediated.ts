@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
-import { canonicalJson, type StateSnapshot } from '../audit/record';
+import { type AuditKey, canonicalJson, type StateSnapshot, sealFields, sealHolds } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
@@ -80,58 +80,64 @@ function resourceDir(guard: string, change: ChangeRecord, base = REMEDIATED_DIR)
 const markKey = (dir: string, change: ChangeRecord, at: string): string =>
   `${newestFirstKey(dir, Date.parse(at))}-${sha256(change.dedupeKey).slice(0, 12)}.json`;
 
-/** The newest marks under `dir` as JSON, newest first, up to `count`, from `since` on; unreadable ones left out. */
-async function newestMarks(
-  audit: { gateway: OssGateway; bucket: string },
-  dir: string,
-  count = 1,
-  since = 0,
-): Promise<unknown[]> {
-  const { keys } = await audit.gateway.listObjects(audit.bucket, dir, undefined, count);
-  const recent = keys.filter(({ key }) => timeOfNewestFirstKey(key, dir) >= since);
-  const marks = await Promise.all(recent.map(({ key }) => readMark(audit, key)));
-  return marks.filter((m) => m !== undefined);
+/** How many of a resource's newest marks are looked through for those ossguard sealed. */
+const MARKS_READ = 20;
+
+/**
+ * The keys of a resource's newest marks, newest first, dated from `since` to now plus the clock skew: listed
+ * from there on (F-OSS-LIST-START-AFTER), since a key dated further ahead, which anyone who can write the
+ * audit bucket can compute, lists before every real mark and would hide it.
+ */
+async function newestKeys(book: MarkBook, dir: string, since: number): Promise<string[]> {
+  const ahead = newestFirstKey(dir, book.now().getTime() + CLOCK_SKEW_MS);
+  const { keys } = await book.gateway.listObjects(book.bucket, dir, undefined, MARKS_READ, ahead);
+  return keys.map(({ key }) => key).filter((key) => timeOfNewestFirstKey(key, dir) >= since);
 }
 
-/** A mark's JSON, or undefined when it cannot be read or parsed (a planted or torn object settles nothing). */
-async function readMark(audit: { gateway: OssGateway; bucket: string }, key: string): Promise<unknown> {
+/** The mark as written: sealed with the audit key over its fields and its own key (`readMark`). */
+const sealedMark = (
+  mark: RemediationMark | JudgedMark,
+  key: string,
+  auditKey: AuditKey | undefined,
+): string => JSON.stringify({ ...mark, ...sealFields({ ...mark, key }, auditKey) });
+
+/**
+ * A mark's fields, when ossguard sealed it at this key (a sealed mark copied to another resource's or another
+ * time's key does not hold) and dated it no later than now plus the clock skew; otherwise undefined, and logged:
+ * a planted, copied or torn object settles nothing.
+ */
+async function readMark(book: MarkBook, key: string): Promise<Record<string, unknown> | undefined> {
+  let value: unknown;
   try {
-    return JSON.parse((await audit.gateway.getObject(audit.bucket, key)).toString('utf8')) as unknown;
+    value = JSON.parse((await book.gateway.getObject(book.bucket, key)).toString('utf8'));
   } catch {
     return undefined;
   }
-}
-
-/**
- * Notes a revert against its resource, write-once (WORM-safe): `<dir><inverted ms>-<event hash>.json`.
- * Returns the key when this call created it, so the invocation knows that object's content without a GET.
- */
-export async function markRemediated(
-  audit: { gateway: OssGateway; bucket: string },
-  guard: string,
-  change: ChangeRecord,
-  mark: RemediationMark,
-): Promise<string | undefined> {
-  const key = markKey(resourceDir(guard, change), change, mark.at);
-  const put = await audit.gateway.putObjectIfAbsent(audit.bucket, key, JSON.stringify(mark));
-  return put === 'created' ? key : undefined;
+  if (!isSnapshot(value)) return undefined;
+  const bound = { ...value, key };
+  // Sealed before the audit key's latest rotation: the version before it is believed too (shared/pipeline/resolve.ts).
+  const sealed =
+    sealHolds(bound, book.key) ||
+    (book.key !== undefined && book.previousKey !== undefined && sealHolds(bound, book.previousKey));
+  if (sealed && Date.parse(String(value.at)) <= book.now().getTime() + CLOCK_SKEW_MS) return value;
+  book.log.warn('pipeline mark passed over: not sealed by ossguard, or dated ahead', { key });
+  return undefined;
 }
 
 /**
  * The newest revert of the change's resource, if ossguard made one. `written` holds the marks this invocation
  * created, by key: a key is written once, so the newest one being among them needs no GET.
  */
-export async function lastRemediation(
-  audit: { gateway: OssGateway; bucket: string },
-  guard: string,
-  change: ChangeRecord,
-  written: ReadonlyMap<string, RemediationMark>,
-): Promise<RemediationMark | undefined> {
-  const [newest] = (await audit.gateway.listObjects(audit.bucket, resourceDir(guard, change), undefined, 1))
-    .keys;
-  if (!newest) return undefined;
-  const value = written.get(newest.key) ?? (await readMark(audit, newest.key));
-  const m = value as Partial<RemediationMark> | null;
+async function lastRemediation(book: MarkBook, change: ChangeRecord): Promise<RemediationMark | undefined> {
+  for (const key of await newestKeys(book, resourceDir(book.guard, change), 0)) {
+    const mark = book.written.get(key) ?? remediationMarkOf(await readMark(book, key));
+    if (mark) return mark;
+  }
+  return undefined;
+}
+
+function remediationMarkOf(value: Record<string, unknown> | undefined): RemediationMark | undefined {
+  const m = value as Partial<RemediationMark> | undefined;
   return m &&
     typeof m.eventId === 'string' &&
     typeof m.eventName === 'string' &&
@@ -156,6 +162,15 @@ export interface MarkBook {
   log: Logger;
   /** The marks this invocation created, by key (see `lastRemediation`). */
   written: Map<string, RemediationMark>;
+  /**
+   * Seals the marks written, and decides which read back are ossguard's: whoever can write the audit bucket
+   * can compute a resource's mark keys, and a planted mark would mute a repair's "could not be kept" alert.
+   */
+  key: AuditKey | undefined;
+  /** The audit key's version before a rotation: marks it sealed before the rotation still hold. */
+  previousKey?: AuditKey | undefined;
+  /** What a mark read back must not be dated ahead of, by more than the clock skew. */
+  now: () => Date;
 }
 
 const isSnapshot = (value: unknown): value is StateSnapshot =>
@@ -185,8 +200,10 @@ export async function noteRemediation(
     ...(wrote ? { wrote } : {}),
   };
   try {
-    const key = await markRemediated(book, book.guard, change, mark);
-    if (key) book.written.set(key, mark);
+    // Write-once (WORM-safe); the invocation keeps what it created, so that reading it back needs no GET.
+    const key = markKey(resourceDir(book.guard, change), change, mark.at);
+    const put = await book.gateway.putObjectIfAbsent(book.bucket, key, sealedMark(mark, key, book.key));
+    if (put === 'created') book.written.set(key, mark);
   } catch (error) {
     // Only the tie from a later `skipped` record is lost; the revert and its record stand.
     book.log.warn('remediation mark not written', { eventId: change.eventId, error: describeError(error) });
@@ -209,7 +226,7 @@ export async function tiedToRemediation(
   decision: Decision,
   overwritten?: { liveSnapshot: () => Promise<StateSnapshot | undefined> },
 ): Promise<Decision> {
-  const mark = await lastRemediation(book, book.guard, change, book.written);
+  const mark = await lastRemediation(book, change);
   if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
     return decision;
   const remediatedBy = { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey };
@@ -253,17 +270,14 @@ export async function noteJudged(book: MarkBook, change: ChangeRecord, now: Date
     changedAt: change.time,
     at,
   };
-  const dir = resourceDir(book.guard, change, JUDGED_DIR);
+  const key = markKey(resourceDir(book.guard, change, JUDGED_DIR), change, at);
   try {
-    await book.gateway.putObjectIfAbsent(book.bucket, markKey(dir, change, at), JSON.stringify(mark));
+    await book.gateway.putObjectIfAbsent(book.bucket, key, sealedMark(mark, key, book.key));
   } catch (error) {
     // Only the repair's sight of this change is lost; its own tie to a repair is still read below.
     book.log.warn('judged mark not written', { eventId: change.eventId, error: describeError(error) });
   }
 }
-
-/** How many of a resource's newest judged marks a repair looks through. */
-const JUDGED_READ = 20;
 
 /**
  * After a repair that overwrites: a newer change of the resource (by event time) that was judged while the
@@ -279,8 +293,9 @@ export async function overwrittenDuring(
 ): Promise<Decision> {
   // The other delivery of this very change may have been judged too, after the newer change: look past it.
   const dir = resourceDir(book.guard, change, JUDGED_DIR);
-  const marks = await newestMarks(book, dir, JUDGED_READ, at.started.getTime() - CLOCK_SKEW_MS);
-  const newer = (marks as Array<Partial<JudgedMark> | null>).find(
+  const keys = await newestKeys(book, dir, at.started.getTime() - CLOCK_SKEW_MS);
+  const marks = await Promise.all(keys.map((key) => readMark(book, key)));
+  const newer = (marks as Array<Partial<JudgedMark> | undefined>).find(
     (m) =>
       typeof m?.eventId === 'string' &&
       typeof m.changedAt === 'string' &&

@@ -1,3 +1,4 @@
+import { CLOCK_SKEW_MS } from '../audit/newest-first';
 import {
   type AuditKey,
   type AuditRecord,
@@ -10,7 +11,7 @@ import {
 } from '../audit/record';
 import { parseStored } from '../audit/store';
 import type { CallLog } from '../clients/calllog';
-import { isNotFound, type OssGateway } from '../clients/oss';
+import { isNotFound, isTooLarge, type OssGateway } from '../clients/oss';
 import type { Runtime } from '../config/load';
 import { previousRuntimeAuditKey, runtimeAuditKey } from '../config/secrets';
 import { describeError } from '../errors';
@@ -160,6 +161,8 @@ async function believableAt(at: ChangeLedger, key: string): Promise<AuditRecord 
     body = await at.gateway.getObject(at.bucket, key);
   } catch (error) {
     if (isNotFound(error)) return 'absent';
+    // Larger than any record or intent ossguard writes: planted, as an object that does not verify is.
+    if (isTooLarge(error)) return 'untrusted';
     throw error;
   }
   const { record } = parseStored(key, body);
@@ -188,7 +191,7 @@ async function recordState(
  * Where this delivery's intent (or claim) stands: `free` when it wrote it (or, only reading, found none),
  * `held` when another delivery's is there, `handled` when a later attempt's record settles the change.
  */
-type IntentPlacement =
+export type IntentPlacement =
   | { kind: 'free'; ledger: ChangeLedger }
   | { kind: 'held'; ledger: ChangeLedger; intent: AuditRecord }
   | { kind: 'handled'; ledger: ChangeLedger };
@@ -231,8 +234,9 @@ const intentOf =
  * resource fixed and finishes the record from the intent instead of recording `skipped`. The other delivery,
  * reading the reverted state, must find the intent to know the revert was this one's. This costs the resource
  * one round trip of exposure (measured with the intent sent alongside instead: time-to-remediate p50 27 → 40 ms
- * at 10 ms per call). Returns whether another delivery of the event already holds the intent (or recorded
- * the change), and the ledger the change's record goes under.
+ * at 10 ms per call). Returns where the intent stands (`placeIntent`: `held` when another delivery of the
+ * event holds it, `handled` when a later attempt's record settles the change), and the ledger the change's
+ * record goes under.
  */
 export async function writeIntent(
   at: ChangeLedger,
@@ -240,10 +244,10 @@ export async function writeIntent(
   planned: Decision,
   calls: CallLog,
   log: Logger,
-): Promise<{ heldElsewhere: boolean; ledger: ChangeLedger }> {
+): Promise<{ intent: IntentPlacement['kind']; ledger: ChangeLedger }> {
   try {
     const placed = await placeIntent(at, intentOf(record, planned, calls));
-    return { heldElsewhere: placed.kind !== 'free', ledger: placed.ledger };
+    return { intent: placed.kind, ledger: placed.ledger };
   } catch (error) {
     // The revert goes out regardless, and the record may still be written. Only if that fails too does the
     // redelivery find a fixed resource without an intent, and record `skipped`.
@@ -252,7 +256,7 @@ export async function writeIntent(
       intentKey: at.intentKey,
       error: describeError(error),
     });
-    return { heldElsewhere: false, ledger: at };
+    return { intent: 'free', ledger: at };
   }
 }
 
@@ -322,12 +326,15 @@ async function recordAppears(at: ChangeLedger): Promise<boolean> {
 /**
  * A delivery cannot run longer than its function's timeout (60 s for the event guards in s.yaml): a claim
  * older than that, with no record, was left by a delivery that died. The claim is believable (placeIntent),
- * so its `decidedAt` is the holder's own; one that does not parse is taken as outlived.
+ * so its `decidedAt` is the holder's own; one that does not parse is taken as outlived, and so is one dated
+ * further ahead than the clocks of two instances differ (CLOCK_SKEW_MS), which would otherwise never expire.
  */
 const CLAIM_LIFETIME_MS = 60_000;
 
-const claimOutlivedItsHolder = (claim: AuditRecord, now: Date): boolean =>
-  !(now.getTime() - Date.parse(claim.decidedAt) <= CLAIM_LIFETIME_MS);
+const claimOutlivedItsHolder = (claim: AuditRecord, now: Date): boolean => {
+  const age = now.getTime() - Date.parse(claim.decidedAt);
+  return !(age <= CLAIM_LIFETIME_MS && age >= -CLOCK_SKEW_MS);
+};
 
 /**
  * The record of a revert an earlier delivery made but could not record: its (believable) intent, with the

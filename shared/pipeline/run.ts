@@ -22,7 +22,14 @@ import {
   sortOutcomes,
   withDecision,
 } from './records';
-import { claimAlert, ledgerAuditOf, movedTo, openLedger, resolveSkipped } from './resolve';
+import {
+  claimAlert,
+  type IntentPlacement,
+  ledgerAuditOf,
+  movedTo,
+  openLedger,
+  resolveSkipped,
+} from './resolve';
 import { type Decision, type Guard, RemediationBudget } from './types';
 
 export { isOwnRole, type OwnRole, ownRoles, skipReason } from './dedupe';
@@ -122,6 +129,9 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     guard: guard.name,
     log: deps.log,
     written: marks.written,
+    key: audit.key,
+    previousKey: audit.previousKey,
+    now,
   };
   let record = first;
   let recordKey = auditKey(config.audit.prefix, change.dedupeKey, change.time);
@@ -141,16 +151,18 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     const live = observation.value;
 
     let decision: Decision;
-    let intentHeldElsewhere = false;
+    let intent: IntentPlacement['kind'] = 'free';
     if (live.kind === 'gone') {
       decision = { decision: 'skipped', reason: live.reason, findings: [] };
     } else {
       const judged = await decideAndAct(invocation, live.state, { change, ledger, record, scope, book });
       if (judged === 'capped') return { kind: 'capped', eventId: change.eventId };
-      ({ decision, intentHeldElsewhere, ledger } = judged);
+      ({ decision, intent, ledger } = judged);
       ({ record, recordKey } = movedTo(ledger, record));
     }
-    if (intentHeldElsewhere) {
+    // Recorded under a later attempt's keys (past an object planted at this one's): this delivery is a repeat.
+    if (intent === 'handled') return duplicateOf(record, recordKey, 'already handled by another delivery');
+    if (intent === 'held') {
       // Another delivery of this event announced the same revert first. Reverting again was harmless; its
       // alert and record are that delivery's, and one sent here would repeat them. If it died before writing
       // the record, the redelivery this failure causes finishes it from the intent.

@@ -44,7 +44,9 @@ export class SweepCheckpoints {
     // The members' checkpoints live under the deploying account's prefix (`accounts/<id>/`, shared/sweep/
     // members.ts) and sort after its own digit-named ones: a key of theirs here means this prefix has none.
     if (!key || !CHECKPOINT_NAME.test(key.slice(this.prefix.length))) return undefined;
-    const value = JSON.parse((await this.gateway.getObject(this.bucket, key)).toString('utf8')) as unknown;
+    const body = await this.gateway.getObjectWithin(this.bucket, key);
+    if (!body) return undefined;
+    const value = JSON.parse(body.toString('utf8')) as unknown;
     return isCheckpoint(value) ? value : undefined;
   }
 

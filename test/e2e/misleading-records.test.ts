@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
+import { intentKey } from '../../shared/audit/record';
 import type { CloudEvent } from '../../shared/events/actiontrail-event';
+import type { InvocationResult } from '../../shared/pipeline/run';
 import { auditRecords, startCloud, userClient } from './local-cloud';
 
 /** #19 class 10: every record says truthfully what happened, and where it is filed. */
@@ -46,6 +48,28 @@ describe('audit records that do not mislead', () => {
     expect(second?.remediatedBy?.auditKey).toMatch(
       /^ossguard\/audit\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{40}\.json$/,
     );
+  });
+
+  it('takes a later delivery of a change recorded past an intent someone planted as a duplicate: no retry, one alert', async () => {
+    const alice = userClient(cloud, 'alice');
+    await alice.putBucket('planted-intent');
+    await cloud.settle();
+    const [event] = await eventsOf(() => alice.putBucketACL('planted-intent', 'public-read'));
+    if (!event) throw new Error('the change published no event');
+    const eventId = event.data.eventId as string;
+    // Someone who can write the audit bucket, without the audit key, takes the first attempt's intent key.
+    const planted = intentKey('ossguard/audit/', eventId, event.data.eventTime as string);
+    await cloud.adminClient(cloud.auditBucket).put(planted, Buffer.from('{"planted":true}'));
+    expect((await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event))).ok).toBe(true);
+    // The same change delivered again while the bucket is public again (made so by a change not delivered yet).
+    await cloud.unobserved(() => alice.putBucketACL('planted-intent', 'public-read'));
+    const again = await cloud.bus.invoke('oss-acl-guard', JSON.stringify(event));
+    expect(again.ok).toBe(true);
+    const decisions = (again.ok ? (again.result as InvocationResult) : undefined)?.decisions ?? [];
+    expect(decisions.map((d) => d.decision)).toEqual(['duplicate']);
+    await cloud.settle();
+    expect((await auditRecords(cloud)).filter((r) => r.eventId === eventId)).toHaveLength(1);
+    expect(cloud.dingtalk.messages().filter((m) => JSON.stringify(m.body).includes(eventId))).toHaveLength(1);
   });
 
   it('names the function and route that judged an object ACL change', async () => {

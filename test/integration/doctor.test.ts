@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudTarget } from '../../cli/target';
-import { alertChecks, type DoctorCheck } from '../../deploy/doctor';
+import { alertChecks, auditKeyCheck, type DoctorCheck } from '../../deploy/doctor';
 import { deployedFunctions } from '../../deploy/regions';
 import { createSlsAdmin, type SlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi, type TrailApi } from '../../deploy/trail-api';
@@ -86,6 +86,12 @@ describe('ossguard doctor', () => {
     expect(checks.filter((c) => c.id.startsWith('function:') && !c.ok).length).toBeGreaterThan(0);
     for (const check of checks.filter((c) => !c.ok)) expect(check.fix, check.id).toMatch(/\S/);
     expect(checks.find((c) => c.id === 'trail')?.fix).toContain('ossguard bootstrap');
+    // Without an audit key, whoever can write the audit bucket can forge a record and silence an alert.
+    expect(checks.find((c) => c.id === 'audit-key')).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('secrets.auditKey'),
+    });
+    expect(checks.find((c) => c.id === 'audit-key')?.warning).toBeUndefined();
 
     const text = await runCli('doctor', '--local', '--config', configFile, '--regions', 'cn-hangzhou');
     expect(text.code).toBe(1);
@@ -270,6 +276,22 @@ describe('ossguard doctor', () => {
     }
     expect(red((await doctor()).checks)).toEqual([]);
   }, 60_000);
+
+  it('fails, with the fix, when a deployed function has no audit key, and passes with a KMS-held one', () => {
+    const config = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n`);
+    const keyed = new Map([
+      ['oss-acl-guard@cn-hangzhou', true],
+      ['trail-guard@cn-hangzhou', false],
+    ]);
+    expect(auditKeyCheck(config, keyed)).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('trail-guard@cn-hangzhou'),
+      fix: expect.stringContaining('OSSGUARD_AUDIT_KEY'),
+    });
+    expect(auditKeyCheck(config, new Map([['oss-acl-guard@cn-hangzhou', true]])).ok).toBe(true);
+    const kms = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\nsecrets:\n  auditKey: ossguard/audit-key\n`);
+    expect(auditKeyCheck(kms, new Map())).toMatchObject({ ok: true, detail: expect.stringContaining('KMS') });
+  });
 
   it('says which path guards a region: EventBridge where OSS publishes there, else the trail alone', async () => {
     const { regionChecks } = await import('../../deploy/doctor');

@@ -74,7 +74,7 @@ describe('an object planted at a change’s intent key', () => {
     await gateway.putObjectIfAbsent(BUCKET, opening.ledger.intentKey, planted(change));
     const record = changeRecord('oss-acl-guard', change, new Date());
     const written = await writeIntent(opening.ledger, record, remediated, new CallLog(), silent);
-    expect(written.heldElsewhere).toBe(false);
+    expect(written.intent).toBe('free');
     expect(written.ledger.intentKey).not.toBe(opening.ledger.intentKey);
     // The delivery died after the revert, before its record: the redelivery reads the fixed state (skipped).
     const again = await openLedger(audit(), change);
@@ -199,5 +199,18 @@ describe('an alert-only change whose other delivery holds the claim', () => {
     const second = await claimAlert(opening.ledger, record, alerted, new CallLog(), new Date());
     // Not a duplicate nobody alerts on: the change waits for the claim's holder and is delivered again.
     expect(second).toMatchObject({ kind: 'retry' });
+  }, 30_000);
+});
+
+describe('a claim dated ahead of now by more than the clocks of two instances differ', () => {
+  it('is not believed to be under way, so the change is alerted on rather than retried for ever', async () => {
+    const change = changeOf(6);
+    const opening = await openLedger(audit(), change);
+    if (opening.kind !== 'open') throw new Error('the ledger should be open');
+    const record = { ...changeRecord('oss-acl-guard', change, new Date()), dedupeKey: opening.dedupeKey };
+    const ahead = { ...record, ...alerted, decidedAt: '9999-12-31T00:00:00.000Z' };
+    await gateway.putObjectIfAbsent(BUCKET, opening.ledger.intentKey, JSON.stringify(sign(ahead, AUDIT_KEY)));
+    const claim = await claimAlert(opening.ledger, record, alerted, new CallLog(), new Date());
+    expect(claim).toMatchObject({ kind: 'claimed' });
   }, 30_000);
 });

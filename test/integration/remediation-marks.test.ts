@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newestFirstKey } from '../../shared/audit/newest-first';
+import type { AuditKey } from '../../shared/audit/record';
 import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import type { ChangeRecord } from '../../shared/events/types';
 import { createLogger } from '../../shared/log';
 import {
   type MarkBook,
+  noteJudged,
   noteRemediation,
+  overwrittenDuring,
   type RemediationMark,
   tiedToRemediation,
 } from '../../shared/pipeline/remediated';
@@ -47,6 +52,8 @@ describe('remediation marks', () => {
     guard: GUARD,
     log: createLogger({}, () => {}),
     written,
+    key: undefined,
+    now: () => new Date(),
   });
 
   beforeAll(async () => {
@@ -77,5 +84,109 @@ describe('remediation marks', () => {
 
     expect(tied.remediatedBy?.eventId).toBe('ev-first');
     expect(calls.entries.map((c) => c.operation)).toContain('GetObject');
+  });
+});
+
+describe('remediation marks someone planted in the audit bucket', () => {
+  let rig: OssRig;
+  const AUDIT_KEY: AuditKey = {
+    id: 'kms:ossguard-audit@v1',
+    secret: Buffer.from('a-test-secret-not-a-real-one'),
+  };
+  const warnings: string[] = [];
+  const book = (key: AuditKey | undefined): MarkBook => ({
+    gateway: new OssGateway(
+      new OssClientFactory({
+        credentials: rig.root,
+        endpoint: `http://127.0.0.1:${rig.emulator.port}`,
+        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      }),
+      rig.emulator.region,
+      new CallLog(),
+    ),
+    bucket: AUDIT,
+    guard: GUARD,
+    log: createLogger({}, (line) => warnings.push(line)),
+    written: new Map(),
+    key,
+    now: () => new Date(),
+  });
+  const onBucket = (bucket: string, eventId: string, time: string): ChangeRecord => ({
+    ...change(eventId, time),
+    resources: { bucket },
+  });
+  /** What a writer without the audit key leaves beside a real mark: the key scheme is public. */
+  const plant = async (realKey: string, at: Date, body: object) => {
+    const dir = realKey.slice(0, realKey.lastIndexOf('/') + 1);
+    const key = `${newestFirstKey(dir, at.getTime())}-planted00000.json`;
+    await book(undefined).gateway.putObjectIfAbsent(AUDIT, key, JSON.stringify(body));
+  };
+  /** A revert's real mark, and a change made while that repair was under way: the repair wrote over it. */
+  const marksOf = async (bucket: string, eventId: string, auditKey?: AuditKey) => {
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const reverted = onBucket(bucket, eventId, ago(120_000).toISOString());
+    await noteRemediation(book(auditKey), reverted, 'audit/real.json', ago(60_000), { acl: 'private' });
+    const { keys } = await book(auditKey).gateway.listObjects(AUDIT, 'ossguard/pipeline/remediated/');
+    const real = keys.map((k) => k.key).find((k) => k.includes(`-${sha12(reverted.dedupeKey)}.json`));
+    if (!real) throw new Error('the real mark was not written');
+    return { real, later: onBucket(bucket, `${eventId}-later`, ago(90_000).toISOString()) };
+  };
+  const sha12 = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
+  const overwritten = { liveSnapshot: async () => ({ acl: 'private' }) };
+  const planted = (at: Date) => ({
+    eventId: 'ev-planted',
+    eventName: 'PutBucketAcl',
+    auditKey: 'audit/planted.json',
+    at: at.toISOString(),
+    changedAt: new Date(0).toISOString(),
+    wrote: { acl: 'public-read-write' },
+  });
+
+  beforeAll(async () => {
+    rig = await new OssRig().start();
+    await rig.client(rig.root).putBucket(AUDIT);
+  });
+  afterAll(() => rig.close());
+
+  it('do not hide the real newest revert when unsealed, so a change the repair wrote over is still alerted', async () => {
+    const { real, later } = await marksOf('unsealed-plant', 'ev-u', AUDIT_KEY);
+    await plant(real, new Date(), planted(new Date()));
+    const decided = await tiedToRemediation(book(AUDIT_KEY), later, passing, overwritten);
+    expect(decided.decision).toBe('alerted');
+    expect(decided.remediatedBy?.auditKey).toBe('audit/real.json');
+    expect(warnings.join('\n')).toContain('pipeline mark passed over');
+  });
+
+  it('do not hide the real newest revert when dated far ahead, even without an audit key', async () => {
+    const { real, later } = await marksOf('future-plant', 'ev-f');
+    const farAhead = new Date('2200-01-01T00:00:00Z');
+    for (let n = 0; n < 30; n++) await plant(real, new Date(farAhead.getTime() + n), planted(farAhead));
+    const decided = await tiedToRemediation(book(undefined), later, passing, overwritten);
+    expect(decided.decision).toBe('alerted');
+    expect(decided.remediatedBy?.auditKey).toBe('audit/real.json');
+  });
+
+  it('do not hide a change judged while a repair was under way, nor make one up, when unsealed or dated ahead', async () => {
+    const started = new Date(Date.now() - 10_000);
+    const repaired = onBucket('judged-plant', 'ev-j', new Date(Date.now() - 20_000).toISOString());
+    const judged = onBucket('judged-plant', 'ev-j-judged', new Date(Date.now() - 5_000).toISOString());
+    const at = { started, overwrites: ['PutBucketAcl'] };
+    const remediated: Decision = { decision: 'remediated', reason: 'reverted', findings: [] };
+    // Only planted marks: an unsealed one dated now names no change that was written over.
+    const lone = onBucket('judged-plant', 'ev-j-lone', new Date(Date.now() - 20_000).toISOString());
+    await noteJudged(book(undefined), judged, new Date());
+    const { keys } = await book(undefined).gateway.listObjects(AUDIT, 'ossguard/pipeline/judged/');
+    const [planted] = keys.map((k) => k.key);
+    if (!planted) throw new Error('no judged mark');
+    for (let n = 0; n < 30; n++) await plant(planted, new Date(Date.parse('2200-01-01T00:00:00Z') + n), {});
+    expect((await overwrittenDuring(book(AUDIT_KEY), lone, remediated, at)).reason).toBe('reverted');
+    // A real judged mark, sealed, behind thirty keys dated far ahead: still found.
+    await noteJudged(
+      book(AUDIT_KEY),
+      { ...judged, eventId: 'ev-j-real', dedupeKey: 'record:ev-j-real' },
+      new Date(),
+    );
+    const found = await overwrittenDuring(book(AUDIT_KEY), repaired, remediated, at);
+    expect(found.reason).toContain('ev-j-real');
   });
 });

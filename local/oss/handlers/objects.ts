@@ -232,7 +232,11 @@ function conditionReply(
   return { status: 304, headers: { etag: object.etag, 'last-modified': object.lastModified.toUTCString() } };
 }
 
-/** A single `bytes=` range; OSS ignores an invalid or unsatisfiable range and returns the whole object. */
+/**
+ * A single `bytes=` range; OSS ignores an invalid or unsatisfiable range, an end past the object's included,
+ * and returns the whole object (without `x-oss-range-behavior: standard`, which is not modelled;
+ * F-OSS-GETOBJECT-RANGE).
+ */
 function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
   const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
@@ -240,7 +244,7 @@ function byteRange(header: string | undefined, size: number): { start: number; e
     m[1] === ''
       ? [Math.max(0, size - Number(m[2])), size - 1]
       : [Number(m[1]), m[2] === '' ? size - 1 : Number(m[2])];
-  return start <= end && start < size ? { start, end: Math.min(end, size - 1) } : undefined;
+  return start <= end && end < size ? { start, end } : undefined;
 }
 
 /** A read through a symlink reads its target in the same bucket (F-OSS-SYMLINK). */

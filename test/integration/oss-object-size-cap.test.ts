@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newestFirstKey } from '../../shared/audit/newest-first';
+import { type AuditKey, auditKey } from '../../shared/audit/record';
+import { AuditStore } from '../../shared/audit/store';
+import { CallLog } from '../../shared/clients/calllog';
+import { MAX_OBJECT_BYTES, type OssGateway } from '../../shared/clients/oss';
+import type { ChangeRecord } from '../../shared/events/types';
+import { deferWork, pendingWork } from '../../shared/pipeline/deferred';
+import { changeRecord } from '../../shared/pipeline/records';
+import { PIPELINE_PREFIX } from '../../shared/pipeline/remediated';
+import { claimAlert, openLedger } from '../../shared/pipeline/resolve';
+import { startAuditBucket } from '../helpers/audit-bucket';
+
+const REGION = 'cn-hangzhou';
+const BUCKET = 'audit-bucket';
+const PREFIX = 'ossguard/audit/';
+const AUDIT_KEY: AuditKey = {
+  id: 'kms:ossguard-audit@v1',
+  secret: Buffer.from('a-test-secret-not-a-real-one'),
+};
+let gateway: OssGateway;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ gateway, close } = await startAuditBucket(BUCKET, REGION));
+});
+afterAll(() => close());
+
+/** What someone who can write the audit bucket leaves at a key it can compute: more than any object of ossguard's. */
+const huge = () => 'x'.repeat(MAX_OBJECT_BYTES + 1);
+
+const changeOf = (n: number): ChangeRecord => ({
+  dedupeKey: `5ca1ab1e-0000-4000-8000-00000000020${n}`,
+  eventId: `5ca1ab1e-0000-4000-8000-00000000020${n}`,
+  eventName: 'PutBucketAcl',
+  eventType: 'ApiCall',
+  service: 'Oss',
+  region: REGION,
+  time: new Date().toISOString(),
+  actor: { type: 'ram-user', userName: 'mallory' },
+  resources: { bucket: 'exposed' },
+  requestParameters: {},
+  origin: 'cloudevent',
+});
+const audit = () => ({ gateway, bucket: BUCKET, prefix: PREFIX, key: AUDIT_KEY });
+const alerted = { decision: 'alerted' as const, reason: 'public-read bucket', findings: [] };
+
+describe('an object in the audit bucket larger than any ossguard writes', () => {
+  it('is refused with an error that names it, and one of the cap’s size is still read', async () => {
+    await gateway.putObjectIfAbsent(BUCKET, 'planted/huge.json', huge());
+    await expect(gateway.getObject(BUCKET, 'planted/huge.json')).rejects.toMatchObject({
+      code: 'ObjectTooLarge',
+      retryable: false,
+      message: expect.stringContaining('planted/huge.json'),
+    });
+    await gateway.putObjectIfAbsent(BUCKET, 'planted/at-cap.json', 'y'.repeat(MAX_OBJECT_BYTES));
+    expect((await gateway.getObject(BUCKET, 'planted/at-cap.json')).length).toBe(MAX_OBJECT_BYTES);
+  }, 30_000);
+
+  it('at a change’s record key is not believed, and the change is decided under its next attempt', async () => {
+    const change = changeOf(1);
+    await gateway.putObjectIfAbsent(BUCKET, auditKey(PREFIX, change.dedupeKey, change.time), huge());
+    const opening = await openLedger(audit(), change);
+    expect(opening).toMatchObject({ kind: 'open', ledger: { attempt: 2 } });
+  }, 30_000);
+
+  it('at a change’s intent key holds back no alert', async () => {
+    const change = changeOf(2);
+    const opening = await openLedger(audit(), change);
+    if (opening.kind !== 'open') throw new Error('the ledger should be open');
+    await gateway.putObjectIfAbsent(BUCKET, opening.ledger.intentKey, huge());
+    const record = changeRecord('oss-acl-guard', change, new Date());
+    const claim = await claimAlert(opening.ledger, record, alerted, new CallLog(), new Date());
+    expect(claim).toMatchObject({ kind: 'claimed', ledger: { attempt: 2 } });
+  }, 30_000);
+
+  it('among the records is reported by the review commands as a problem, not a crash', async () => {
+    const key = `${PREFIX}2026/12/07/huge.json`;
+    await gateway.putObjectIfAbsent(BUCKET, key, huge());
+    const [read] = await new AuditStore(gateway, BUCKET, PREFIX).read([key]);
+    expect(read).toMatchObject({ key, problem: expect.stringContaining('larger than') });
+  }, 30_000);
+
+  it('in the deferred-work queue is passed over, and the work queued beside it is still drained', async () => {
+    const queue = { gateway, bucket: BUCKET, key: AUDIT_KEY };
+    const now = new Date();
+    const [queued] = await deferWork(queue, {
+      from: 'trail-guard/1',
+      reason: 'deadline',
+      deferredAt: new Date(now.getTime() - 2_000).toISOString(),
+      attempt: 0,
+      routes: { 'oss-acl-guard': [{ eventId: 'queued-beside' }] },
+    });
+    await gateway.putObjectIfAbsent(
+      BUCKET,
+      `${newestFirstKey(`${PIPELINE_PREFIX}deferred/`, now.getTime() - 1_000)}-planted.json`,
+      huge(),
+    );
+    const drained: string[] = [];
+    for await (const { key } of pendingWork(queue, now)) drained.push(key);
+    expect(drained).toEqual([queued]);
+  }, 30_000);
+});
