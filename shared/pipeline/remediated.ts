@@ -218,7 +218,9 @@ export async function noteRemediation(
  * can see (OSS has no conditional write); the repair wrote over a change nobody judged, so it is alerted as
  * one ossguard could not keep. Unless the live state, read again now (`liveSnapshot`), is not what the repair
  * wrote: event times are whole seconds, so a change made just after the repair's write, in the same second,
- * looks no older than the repair, yet stands. (A mark without `wrote`, or a state that cannot be read, alerts.)
+ * looks no older than the repair, yet stands. (A mark without `wrote`, or a state that cannot be read, alerts;
+ * so does a change that set exactly what the repair wrote: no read tells it from one the write overwrote, and
+ * skipping would leave an overwritten change of anything else unalerted; test/e2e/policy-repair.test.ts.)
  */
 export async function tiedToRemediation(
   book: MarkBook,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { InjectedFault, InterceptedOperation } from '../../local/oss/emulator';
 import { type AuditRecord, sealFields } from '../../shared/audit/record';
@@ -257,6 +257,44 @@ describe('bucket-policy repairs never widen access and never overwrite the owner
       );
     return (step === 'before-write' || step === 'judged-before-write') && writes === 2;
   };
+
+  /**
+   * The soak's change #182 of seed 20261128, made once the repair's event was handled, in the repair's whole
+   * second. ActionTrail's event times are whole seconds (the local trail's too), and the functions' clocks are
+   * their own: the test freezes this process's clock, so every event of the bucket falls in that second.
+   */
+  it.each([
+    ['exactly the policy the repair wrote', 'alerted', ownerReads],
+    [
+      'another passing policy',
+      'skipped',
+      (bucket: string) => ({ ...ownerReads(bucket), Action: ['oss:ListObjects'] }),
+    ],
+  ] as const)(
+    "in the repair's second, an owner setting %s after it is %s: only the live policy tells it from one the write overwrote",
+    async (_what, decision, statement) => {
+      const bucket = `rep-second-${decision}`;
+      cloud.setConfig({ policy: { mode: 'strip' } });
+      await alice.putBucket(bucket);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+      try {
+        await put(bucket, policy(ownerReads(bucket), anyoneReads(bucket)));
+        await put(bucket, policy(statement(bucket)));
+      } finally {
+        vi.useRealTimers();
+      }
+      const [repaired, owners] = await byAlice(bucket).then((all) =>
+        all.sort((a, b) => a.decidedAt.localeCompare(b.decidedAt)),
+      );
+      expect(repaired?.decision).toBe('remediated');
+      expect(owners?.time).toBe(repaired?.time);
+      expect(await live(bucket)).toEqual(policy(statement(bucket)));
+      expect([owners?.decision, /could not be kept/.test(owners?.reason ?? '')]).toEqual([
+        decision,
+        decision === 'alerted',
+      ]);
+    },
+  );
 
   describe.each(RACES)('in %s mode, when the owner %s the policy %s', (mode, action, _what, step) => {
     it("the owner's version stands, or an alert says it could not be kept", async () => {

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { LocalCloud } from '../../local/cloud';
+import type { FaultInjector } from '../../local/faults';
+import type { AuditRecord } from '../../shared/audit/record';
+import { checkSoak, type SoakReport } from './checks';
+import type { MadeChange, SoakRun } from './run';
+import { type Change, groupOf, type PolicyChoice, policyDocument } from './world';
+
+/**
+ * The soak's oracle on one bucket's policy changes, over a cloud that holds nothing else: what the checks say
+ * of the records of changes #170 (the owner's `mixed` policy, repaired by strip) and #182 (the owner's `owner`
+ * policy) of seed 20261128, as a run under load recorded them.
+ */
+const BUCKET = 'soak-b-07';
+const text = (choice: PolicyChoice): string | null => {
+  const document = policyDocument(BUCKET, choice);
+  return document && JSON.stringify(document);
+};
+
+function made(seq: number, policy: PolicyChoice, expected: MadeChange['expected']): MadeChange {
+  const change: Change = { kind: 'bucket-policy', bucket: BUCKET, policy };
+  const eventId = `event-${seq}`;
+  return {
+    seq,
+    change,
+    group: groupOf(change),
+    expected,
+    critical: false,
+    userRetries: 0,
+    settlement: 'handled',
+    event: {
+      via: 'bus',
+      key: eventId,
+      id: `cloud-${seq}`,
+      eventName: 'PutBucketPolicy',
+    } as MadeChange['event'],
+  };
+}
+
+function record(of: MadeChange, fields: Partial<AuditRecord>): AuditRecord {
+  const eventId = of.event?.key ?? '';
+  return {
+    eventId,
+    dedupeKey: eventId,
+    eventName: 'PutBucketPolicy',
+    guard: 'oss-policy-guard',
+    rules: [],
+    requestIds: [],
+    alerts: [{ channel: 'email', ok: true }],
+    ...fields,
+  } as unknown as AuditRecord;
+}
+
+/** The report, with only the violations of the changes themselves (the empty cloud fails the final-state checks). */
+function check(changes: MadeChange[], records: AuditRecord[]): SoakReport {
+  const none = () => [];
+  const cloud = {
+    bus: { deliveries: none, history: none, deadLetters: none },
+    logTriggers: { deliveries: none, deadLetters: none },
+    fc: { logs: [] },
+    oss: { bucket: () => undefined, object: () => undefined },
+    identities: { users: new Map(), rootKeys: [] },
+    smtp: { messages: none },
+    dingtalk: { messages: none, requests: none },
+    trailDataEvents: none,
+    trailManagementEvents: none,
+  } as unknown as LocalCloud;
+  const faults = { stats: () => ({ calls: 1, faults: 0, byKind: {} }) } as unknown as FaultInjector;
+  const run = {
+    made: changes,
+    records,
+    cloud,
+    faults,
+    deadLettered: [],
+    redriven: [],
+    identity: { attached: {}, defaults: {} },
+    durationMs: 0,
+  } as unknown as SoakRun;
+  const report = checkSoak(run);
+  return { ...report, violations: report.violations.filter((v) => v.startsWith('change #')) };
+}
+
+describe("the soak's checks, of an owner's bucket policy after ossguard's repair of it,", () => {
+  const repaired = made(170, 'mixed', 'remediated');
+  const repair = record(repaired, {
+    decision: 'remediated',
+    reason: 'remove statement(s) 1 from the policy',
+    after: { policy: text('owner'), removedStatements: '1' },
+  });
+  const alertedAsLost = (of: MadeChange) =>
+    record(of, {
+      decision: 'alerted',
+      reason: `this PutBucketPolicy of 2026-12-07T05:47:43Z changed what ossguard's repair for PutBucketPolicy event-170 then wrote over (at 2026-12-07T05:47:43.399Z): it could not be kept, and the live state is ossguard's repair; check it and make the change again`,
+      remediatedBy: { eventId: 'event-170', eventName: 'PutBucketPolicy', auditKey: 'k' },
+    });
+
+  it('accept the alert on a change that set exactly what the repair wrote, and list it', () => {
+    const owner = made(182, 'owner', 'skipped');
+    const report = check([repaired, owner], [repair, alertedAsLost(owner)]);
+    expect(report.violations).toEqual([]);
+    expect(report.alertedSameAsRepair).toEqual([
+      { seq: 182, eventId: 'cloud-182', repairEventId: 'event-170' },
+    ]);
+  });
+
+  it('still fail the alert on a change that set anything else than the repair wrote', () => {
+    const deleted = made(182, 'delete', 'skipped');
+    expect(check([repaired, deleted], [repair, alertedAsLost(deleted)]).violations).toEqual([
+      expect.stringMatching(/^change #182 .*: audit decision alerted .*, expected skipped$/),
+    ]);
+  });
+
+  it('still fail the alert when the repair it names was of no earlier change of the bucket', () => {
+    const owner = made(182, 'owner', 'skipped');
+    const later = { ...repaired, seq: 190 };
+    expect(check([later, owner], [repair, alertedAsLost(owner)]).violations).toHaveLength(1);
+  });
+});
