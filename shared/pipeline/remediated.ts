@@ -236,10 +236,15 @@ export async function tiedToRemediation(
   const older = mark.changedAt !== undefined && Date.parse(change.time) < Date.parse(mark.changedAt);
   if (overwritten && !older) {
     if (mark.wrote && replacedSince(mark.wrote, await overwritten.liveSnapshot())) return decision;
+    // In the repair's own second the change may also have come after the write, setting what it wrote.
+    const sameSecond = Math.floor(Date.parse(mark.at) / 1000) === Math.floor(Date.parse(change.time) / 1000);
+    const what = sameSecond
+      ? `may have been written over by ossguard's repair for ${mark.eventName} ${mark.eventId} (at ${mark.at}, in the same second: event times are whole seconds, so it cannot be told from a change that set exactly what the repair wrote); if so it could not be kept`
+      : `changed what ossguard's repair for ${mark.eventName} ${mark.eventId} then wrote over (at ${mark.at}): it could not be kept`;
     return {
       ...decision,
       decision: 'alerted',
-      reason: `this ${change.eventName} of ${change.time} changed what ossguard's repair for ${mark.eventName} ${mark.eventId} then wrote over (at ${mark.at}): it could not be kept, and the live state is ossguard's repair; check it and make the change again`,
+      reason: `this ${change.eventName} of ${change.time} ${what}, and the live state is ossguard's repair; check it and make the change again`,
       remediatedBy,
     };
   }

@@ -370,7 +370,7 @@ export function sameAsItsRepair(
   const tie = record.remediatedBy;
   if (change.kind !== 'bucket-policy' || made.expected !== 'skipped' || record.decision !== 'alerted')
     return undefined;
-  if (!tie || !/could not be kept/.test(record.reason)) return undefined;
+  if (!tie || !/may have been written over/.test(record.reason)) return undefined;
   // The repair of an earlier change of this bucket, and the policy it wrote is the one this change set.
   const earlier = run.made.some(
     (m) => m.seq < made.seq && m.group === made.group && m.event?.key === tie.eventId,
