@@ -235,16 +235,15 @@ export async function tiedToRemediation(
   // A change older than the one the repair was for was replaced by that one first, not lost to the repair.
   const older = mark.changedAt !== undefined && Date.parse(change.time) < Date.parse(mark.changedAt);
   if (overwritten && !older) {
-    if (mark.wrote && replacedSince(mark.wrote, await overwritten.liveSnapshot())) return decision;
-    // In the repair's own second the change may also have come after the write, setting what it wrote.
-    const sameSecond = Math.floor(Date.parse(mark.at) / 1000) === Math.floor(Date.parse(change.time) / 1000);
-    const what = sameSecond
-      ? `may have been written over by ossguard's repair for ${mark.eventName} ${mark.eventId} (at ${mark.at}, in the same second: event times are whole seconds, so it cannot be told from a change that set exactly what the repair wrote); if so it could not be kept`
-      : `changed what ossguard's repair for ${mark.eventName} ${mark.eventId} then wrote over (at ${mark.at}): it could not be kept`;
+    const live = mark.wrote && (await overwritten.liveSnapshot());
+    if (mark.wrote && replacedSince(mark.wrote, live)) return decision;
+    const state = live
+      ? 'the live state is what the repair wrote (event times are whole seconds: a change that set exactly that looks the same)'
+      : 'the live state could not be compared with what the repair wrote';
     return {
       ...decision,
       decision: 'alerted',
-      reason: `this ${change.eventName} of ${change.time} ${what}, and the live state is ossguard's repair; check it and make the change again`,
+      reason: `this ${change.eventName} of ${change.time} may have been written over by ossguard's repair for ${mark.eventName} ${mark.eventId} (at ${mark.at}): if so it could not be kept; ${state}. Check it and make the change again`,
       remediatedBy,
     };
   }

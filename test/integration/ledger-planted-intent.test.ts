@@ -9,15 +9,19 @@ import { createLogger } from '../../shared/log';
 import { deliverOwn } from '../../shared/pipeline/deliver';
 import { cappedSummary, changeRecord } from '../../shared/pipeline/records';
 import { claimAlert, openLedger, resolveSkipped, writeIntent } from '../../shared/pipeline/resolve';
-import { startAuditBucket } from '../helpers/audit-bucket';
+import {
+  exposedBucketChange,
+  startAuditBucket,
+  TEST_AUDIT_BUCKET,
+  TEST_AUDIT_KEY,
+  TEST_AUDIT_PREFIX,
+  TEST_AUDIT_REGION,
+} from '../helpers/audit-bucket';
 
-const REGION = 'cn-hangzhou';
-const BUCKET = 'audit-bucket';
-const PREFIX = 'ossguard/audit/';
-const AUDIT_KEY: AuditKey = {
-  id: 'kms:ossguard-audit@v1',
-  secret: Buffer.from('a-test-secret-not-a-real-one'),
-};
+const REGION = TEST_AUDIT_REGION;
+const BUCKET = TEST_AUDIT_BUCKET;
+const PREFIX = TEST_AUDIT_PREFIX;
+const AUDIT_KEY = TEST_AUDIT_KEY;
 let gateway: OssGateway;
 let factory: OssClientFactory;
 let close: () => Promise<void>;
@@ -27,19 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-const changeOf = (n: number): ChangeRecord => ({
-  dedupeKey: `e7a1c0de-0000-4000-8000-00000000010${n}`,
-  eventId: `e7a1c0de-0000-4000-8000-00000000010${n}`,
-  eventName: 'PutBucketAcl',
-  eventType: 'ApiCall',
-  service: 'Oss',
-  region: REGION,
-  time: new Date().toISOString(),
-  actor: { type: 'ram-user', userName: 'mallory' },
-  resources: { bucket: 'exposed' },
-  requestParameters: {},
-  origin: 'cloudevent',
-});
+const changeOf = (n: number): ChangeRecord => exposedBucketChange('e7a1c0de', 100 + n);
 const audit = () => ({ gateway, bucket: BUCKET, prefix: PREFIX, key: AUDIT_KEY });
 const alerted = { decision: 'alerted' as const, reason: 'public-read bucket', findings: [] };
 const remediated = { decision: 'remediated' as const, reason: 'public-read bucket', findings: [] };

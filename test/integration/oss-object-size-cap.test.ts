@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newestFirstKey } from '../../shared/audit/newest-first';
-import { type AuditKey, auditKey } from '../../shared/audit/record';
+import { auditKey } from '../../shared/audit/record';
 import { AuditStore } from '../../shared/audit/store';
 import { CallLog } from '../../shared/clients/calllog';
 import { MAX_OBJECT_BYTES, type OssGateway } from '../../shared/clients/oss';
@@ -9,15 +9,19 @@ import { deferWork, pendingWork } from '../../shared/pipeline/deferred';
 import { changeRecord } from '../../shared/pipeline/records';
 import { PIPELINE_PREFIX } from '../../shared/pipeline/remediated';
 import { claimAlert, openLedger } from '../../shared/pipeline/resolve';
-import { startAuditBucket } from '../helpers/audit-bucket';
+import {
+  exposedBucketChange,
+  startAuditBucket,
+  TEST_AUDIT_BUCKET,
+  TEST_AUDIT_KEY,
+  TEST_AUDIT_PREFIX,
+  TEST_AUDIT_REGION,
+} from '../helpers/audit-bucket';
 
-const REGION = 'cn-hangzhou';
-const BUCKET = 'audit-bucket';
-const PREFIX = 'ossguard/audit/';
-const AUDIT_KEY: AuditKey = {
-  id: 'kms:ossguard-audit@v1',
-  secret: Buffer.from('a-test-secret-not-a-real-one'),
-};
+const REGION = TEST_AUDIT_REGION;
+const BUCKET = TEST_AUDIT_BUCKET;
+const PREFIX = TEST_AUDIT_PREFIX;
+const AUDIT_KEY = TEST_AUDIT_KEY;
 let gateway: OssGateway;
 let close: () => Promise<void>;
 
@@ -29,19 +33,7 @@ afterAll(() => close());
 /** What someone who can write the audit bucket leaves at a key it can compute: more than any object of ossguard's. */
 const huge = () => 'x'.repeat(MAX_OBJECT_BYTES + 1);
 
-const changeOf = (n: number): ChangeRecord => ({
-  dedupeKey: `5ca1ab1e-0000-4000-8000-00000000020${n}`,
-  eventId: `5ca1ab1e-0000-4000-8000-00000000020${n}`,
-  eventName: 'PutBucketAcl',
-  eventType: 'ApiCall',
-  service: 'Oss',
-  region: REGION,
-  time: new Date().toISOString(),
-  actor: { type: 'ram-user', userName: 'mallory' },
-  resources: { bucket: 'exposed' },
-  requestParameters: {},
-  origin: 'cloudevent',
-});
+const changeOf = (n: number): ChangeRecord => exposedBucketChange('5ca1ab1e', 200 + n);
 const audit = () => ({ gateway, bucket: BUCKET, prefix: PREFIX, key: AUDIT_KEY });
 const alerted = { decision: 'alerted' as const, reason: 'public-read bucket', findings: [] };
 

@@ -15,6 +15,7 @@ import {
   tiedToRemediation,
 } from '../../shared/pipeline/remediated';
 import type { Decision } from '../../shared/pipeline/types';
+import { TEST_AUDIT_KEY } from '../helpers/audit-bucket';
 import { OssRig } from '../helpers/oss';
 
 const AUDIT = 'marks-audit';
@@ -34,27 +35,39 @@ const change = (eventId: string, time: string): ChangeRecord => ({
   origin: 'record',
 });
 
+/** The marks of one invocation of GUARD, in the rig's audit bucket, with no retries. */
+const markBook = (
+  rig: OssRig,
+  options: {
+    calls?: CallLog;
+    written?: Map<string, RemediationMark>;
+    key?: AuditKey | undefined;
+    log?: (line: string) => void;
+  },
+): MarkBook => ({
+  gateway: new OssGateway(
+    new OssClientFactory({
+      credentials: rig.root,
+      endpoint: `http://127.0.0.1:${rig.emulator.port}`,
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    }),
+    rig.emulator.region,
+    options.calls ?? new CallLog(),
+  ),
+  bucket: AUDIT,
+  guard: GUARD,
+  log: createLogger({}, options.log ?? (() => {})),
+  written: options.written ?? new Map(),
+  key: options.key,
+  now: () => new Date(),
+});
+
 const passing: Decision = { decision: 'skipped', reason: 'the bucket is private', findings: [] };
 
 describe('remediation marks', () => {
   let rig: OssRig;
-  const book = (calls: CallLog, written = new Map<string, RemediationMark>()): MarkBook => ({
-    gateway: new OssGateway(
-      new OssClientFactory({
-        credentials: rig.root,
-        endpoint: `http://127.0.0.1:${rig.emulator.port}`,
-        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-      }),
-      rig.emulator.region,
-      calls,
-    ),
-    bucket: AUDIT,
-    guard: GUARD,
-    log: createLogger({}, () => {}),
-    written,
-    key: undefined,
-    now: () => new Date(),
-  });
+  const book = (calls: CallLog, written = new Map<string, RemediationMark>()): MarkBook =>
+    markBook(rig, { calls, written });
 
   beforeAll(async () => {
     rig = await new OssRig().start();
@@ -89,28 +102,10 @@ describe('remediation marks', () => {
 
 describe('remediation marks someone planted in the audit bucket', () => {
   let rig: OssRig;
-  const AUDIT_KEY: AuditKey = {
-    id: 'kms:ossguard-audit@v1',
-    secret: Buffer.from('a-test-secret-not-a-real-one'),
-  };
+  const AUDIT_KEY = TEST_AUDIT_KEY;
   const warnings: string[] = [];
-  const book = (key: AuditKey | undefined): MarkBook => ({
-    gateway: new OssGateway(
-      new OssClientFactory({
-        credentials: rig.root,
-        endpoint: `http://127.0.0.1:${rig.emulator.port}`,
-        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-      }),
-      rig.emulator.region,
-      new CallLog(),
-    ),
-    bucket: AUDIT,
-    guard: GUARD,
-    log: createLogger({}, (line) => warnings.push(line)),
-    written: new Map(),
-    key,
-    now: () => new Date(),
-  });
+  const book = (key: AuditKey | undefined): MarkBook =>
+    markBook(rig, { key, log: (line) => warnings.push(line) });
   const onBucket = (bucket: string, eventId: string, time: string): ChangeRecord => ({
     ...change(eventId, time),
     resources: { bucket },

@@ -90,7 +90,7 @@ describe("the soak's checks, of an owner's bucket policy after ossguard's repair
   const alertedAsLost = (of: MadeChange) =>
     record(of, {
       decision: 'alerted',
-      reason: `this PutBucketPolicy of 2026-12-07T05:47:43Z may have been written over by ossguard's repair for PutBucketPolicy event-170 (at 2026-12-07T05:47:43.399Z, in the same second: event times are whole seconds, so it cannot be told from a change that set exactly what the repair wrote); if so it could not be kept, and the live state is ossguard's repair; check it and make the change again`,
+      reason: `this PutBucketPolicy of 2026-12-07T05:47:43Z may have been written over by ossguard's repair for PutBucketPolicy event-170 (at 2026-12-07T05:47:43.399Z): if so it could not be kept; the live state is what the repair wrote (event times are whole seconds: a change that set exactly that looks the same). Check it and make the change again`,
       remediatedBy: { eventId: 'event-170', eventName: 'PutBucketPolicy', auditKey: 'k' },
     });
 
