@@ -211,7 +211,7 @@ export async function exposedPrefixes(
     if (record && isTrustedRecordEither(record, audit.key, audit.previousKey)) note(record);
     else counts.untrusted += 1;
   };
-  /** Reads the day's records, page by page; false when the deadline or the cap came first. */
+  /** Reads the day's records a page at a time (F-OSS-LISTV2-MAX-KEYS); false when the deadline or the cap came first. */
   const readDay = async (day: string): Promise<boolean> => {
     let token: string | undefined;
     do {

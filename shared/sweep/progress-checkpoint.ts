@@ -28,7 +28,7 @@ const INVERT_SEQ = 999_999;
 /** `<inverted run start>/<inverted seq>[-<suffix>].json`: the suffix when written with an audit key (`stepKey`). */
 const CHECKPOINT_NAME = /^(\d{13})\/(\d{6})(?:-([0-9a-f]{32}))?\.json$/;
 /**
- * Checkpoint keys listed at once (ListObjectsV2's largest page, F-OSS-LIST-START-AFTER), and bodies read at most
+ * Checkpoint keys listed at once (ListObjectsV2's largest page, F-OSS-LISTV2-MAX-KEYS), and bodies read at most
  * among those named by ossguard. With an audit key a planted name is told from the step's suffix alone, so it
  * costs no GET: it takes more than a page of them, planted since the last real checkpoint, to start a new run.
  */
