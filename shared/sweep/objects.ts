@@ -131,8 +131,14 @@ export async function sweepExposedObjects(
     if (cut) counts.unfinished += 1;
   }
   for (const f of failures) deps.log.warn('object pass could not read', f);
-  if (counts.unfinished > 0 || counts.recordsUnread > 0 || counts.daysUnlisted > 0)
+  if (counts.unfinished > 0)
     deps.log.warn('the object pass stopped short; the next run reads the rest', { accountId, ...counts });
+  // The next run reads newest first again: while the records outgrow the cap, the oldest name no prefix.
+  if (counts.recordsUnread > 0 || counts.daysUnlisted > 0)
+    deps.log.warn('the object pass read the audit log short of its lookback; what it left names no prefix', {
+      accountId,
+      ...exposed.counts,
+    });
   const judged =
     found.length > 0
       ? await runGuard(aclGuard, found, { ...deps, invocationId: `${deps.invocationId}/objects` })
