@@ -154,6 +154,17 @@ export function sealHolds(value: Record<string, unknown>, key: AuditKey | undefi
 }
 
 /**
+ * `sealHolds` under the audit key or, sealed before its latest rotation, under the version before it: what the
+ * functions read back (marks, snapshots, sweep checkpoints) was written by any instance, before or after.
+ */
+export const sealHoldsEither = (
+  value: Record<string, unknown>,
+  key: AuditKey | undefined,
+  previousKey: AuditKey | undefined,
+): boolean =>
+  sealHolds(value, key) || (key !== undefined && previousKey !== undefined && sealHolds(value, previousKey));
+
+/**
  * The record with its digest and, given the audit key, its MAC: the same values as `digestOf` and `macOf`,
  * but each field is written in canonical JSON once for both (a change's record, intent and claim are signed
  * on the pipeline's path; the log-trigger benchmark spent ~0.2 s of CPU writing them twice, BENCHMARKS.md).
@@ -221,6 +232,14 @@ export const recordSeal = (record: AuditRecord, key: AuditKey | undefined): Seal
  */
 export const isTrustedRecord = (record: AuditRecord, key: AuditKey | undefined): boolean =>
   recordSeal(record, key) === (key ? 'verified' : 'unkeyed');
+
+/** `isTrustedRecord` under the audit key or, signed before its latest rotation, the version before it. */
+export const isTrustedRecordEither = (
+  record: AuditRecord,
+  key: AuditKey | undefined,
+  previousKey: AuditKey | undefined,
+): boolean =>
+  isTrustedRecord(record, key) || (previousKey !== undefined && isTrustedRecord(record, previousKey));
 
 /**
  * `<prefix>YYYY/MM/DD/<sha256(dedupeKey)>.json`, dated by the event's own time: a redelivered event maps to

@@ -81,13 +81,20 @@ export function sweepTimerSource(): ChangeSource<
         (Date.now() + deadline) / 2,
       );
       const { organization } = runtime.config;
+      // Sealed with the audit key like the queue's items: a planted checkpoint must not restart or skip a run.
+      const trust = {
+        key: queue.key,
+        previousKey: queue.previous,
+        now: deps.now ?? (() => new Date()),
+        log: deps.log,
+      };
       const result = await sweep({
         deps,
         accountId: context.accountId ?? '',
         // With an organization, the deploying account's sweep takes at most half of what is left, so that a
         // deploying account too large for one run never keeps the members from being swept.
         deadline: organization ? (Date.now() + deadline) / 2 : deadline,
-        checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX),
+        checkpoints: new SweepCheckpoints(auditGateway, audit.bucket, SWEEP_PREFIX, trust),
         budget,
       });
       // With an organization, every allowed member after the deploying account, on the same budget and deadline.
@@ -97,7 +104,7 @@ export function sweepTimerSource(): ChangeSource<
         deadline,
         budget,
         checkpointsOf: (accountId) =>
-          new SweepCheckpoints(auditGateway, audit.bucket, `${SWEEP_PREFIX}accounts/${accountId}/`),
+          new SweepCheckpoints(auditGateway, audit.bucket, `${SWEEP_PREFIX}accounts/${accountId}/`, trust),
       });
       return { ...result, drained, members };
     },

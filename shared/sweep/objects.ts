@@ -1,11 +1,13 @@
 import pLimit from 'p-limit';
 import { planListing } from '../audit/query';
-import { AuditStore } from '../audit/store';
+import { type AuditRecord, isTrustedRecordEither } from '../audit/record';
+import { parseStored } from '../audit/store';
 import { CallLog } from '../clients/calllog';
 import { isNotFound, type OssClientFactory, OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { ChangeRecord, ParsedItem } from '../events/types';
 import { aclGuard, SWEEP_OBJECT_EVENT } from '../guards/acl';
+import { type LedgerAudit, ledgerAuditOf } from '../pipeline/resolve';
 import { type InvocationDeps, type InvocationResult, runGuard } from '../pipeline/run';
 
 /** How far back the object pass reads the audit log for objects once found public. */
@@ -24,8 +26,15 @@ const MAX_PREFIXES_PER_PASS = 100;
  */
 const MAX_OBJECTS_PER_PASS = 5_000;
 const ACL_READS = 16;
+/**
+ * Audit records one pass reads at most, newest day first: every account's pass reads the whole log for its
+ * own records, so 10,000 at `RECORD_READS` at once and about 10 ms a round trip are some 6 s a pass
+ * (BENCHMARKS.md's OSS round trip), however many records, real or planted, the week holds.
+ */
+const MAX_RECORDS_PER_PASS = 10_000;
+const RECORD_READS = 16;
 
-interface ExposedPrefix {
+export interface ExposedPrefix {
   region: string;
   bucket: string;
   prefix: string;
@@ -59,11 +68,22 @@ export async function sweepExposedObjects(
     member ? id === accountId : id === undefined || id === accountId || accountId === '';
   const clock = deps.now ?? (() => new Date());
   const late = (): boolean => clock().getTime() >= deadline;
-  const prefixes = await exposedPrefixes(deps, now, ofAccount);
+  const { audit } = deps.runtime.config;
+  const records = ledgerAuditOf(
+    deps.runtime,
+    new OssGateway(deps.oss, audit.region ?? deps.region, new CallLog()),
+  );
+  const exposed = await exposedPrefixes(records, { now, deadline, clock }, ofAccount);
+  const { prefixes } = exposed;
   const limit = pLimit(ACL_READS);
   const found: ParsedItem[] = [];
   const failures: InvocationResult['retryableFailures'] = [];
-  const counts: ObjectPassCounts = { prefixes: prefixes.length, checked: 0, unfinished: 0 };
+  const counts: ObjectPassCounts = {
+    prefixes: prefixes.length,
+    checked: 0,
+    unfinished: 0,
+    ...exposed.counts,
+  };
   let read = 0;
   for (const [index, p] of prefixes.entries()) {
     if (index >= MAX_PREFIXES_PER_PASS || read >= MAX_OBJECTS_PER_PASS || late()) {
@@ -113,6 +133,12 @@ export async function sweepExposedObjects(
   for (const f of failures) deps.log.warn('object pass could not read', f);
   if (counts.unfinished > 0)
     deps.log.warn('the object pass stopped short; the next run reads the rest', { accountId, ...counts });
+  // The next run reads newest first again: while the records outgrow the cap, the oldest name no prefix.
+  if (counts.recordsUnread > 0 || counts.daysUnlisted > 0)
+    deps.log.warn('the object pass read the audit log short of its lookback; what it left names no prefix', {
+      accountId,
+      ...exposed.counts,
+    });
   const judged =
     found.length > 0
       ? await runGuard(aclGuard, found, { ...deps, invocationId: `${deps.invocationId}/objects` })
@@ -124,7 +150,7 @@ export async function sweepExposedObjects(
   };
 }
 
-export interface ObjectPassCounts {
+export interface ObjectPassCounts extends AuditReadCounts {
   /** Prefixes the audit log shows exposed in the lookback. */
   prefixes: number;
   /** Object ACLs read. */
@@ -133,24 +159,43 @@ export interface ObjectPassCounts {
   unfinished: number;
 }
 
-async function exposedPrefixes(
-  deps: InvocationDeps,
-  now: Date,
+/** How many audit records each object pass reads in all, and which of them it could believe. */
+export interface AuditReadCounts {
+  /** Audit records of the lookback read, newest day first. */
+  records: number;
+  /** Of those, objects the audit key does not verify (planted, altered, or no record): they name no prefix. */
+  untrusted: number;
+  /** Records listed that the deadline or `MAX_RECORDS_PER_PASS` left unread: they name no prefix this run. */
+  recordsUnread: number;
+  /** Days of the lookback the deadline or the cap left unlisted, in whole or in part (uncounted records). */
+  daysUnlisted: number;
+}
+
+/**
+ * The prefixes where the last week's audit records show an object was public, newest exposure first, from the
+ * records the audit key verifies only (as openLedger believes a record, shared/pipeline/resolve.ts): whoever
+ * can write the audit bucket could otherwise file exposures dated ahead, which would push the real ones out
+ * of the pass's prefix cap. Read newest day first (within a day keys list by hash, not time), none started
+ * after `deadline` nor past `maxRecords`: a flood of records, planted or real, cannot take the run, and what
+ * is left is counted.
+ */
+export async function exposedPrefixes(
+  audit: LedgerAudit,
+  window: { now: Date; deadline: number; clock: () => Date; maxRecords?: number },
   ofAccount: (accountId: string | undefined) => boolean,
-): Promise<ExposedPrefix[]> {
-  const { audit } = deps.runtime.config;
-  const store = new AuditStore(
-    new OssGateway(deps.oss, audit.region ?? deps.region, new CallLog()),
-    audit.bucket,
-    audit.prefix,
-  );
-  const plan = planListing(store.prefix, new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000), now);
-  const objects = await store.read(await store.listKeys(plan.prefixes, plan.inRange));
+): Promise<{ prefixes: ExposedPrefix[]; counts: AuditReadCounts }> {
+  const { now, deadline, clock, maxRecords = MAX_RECORDS_PER_PASS } = window;
+  const counts: AuditReadCounts = { records: 0, untrusted: 0, recordsUnread: 0, daysUnlisted: 0 };
+  const spent = (): boolean => counts.records >= maxRecords || clock().getTime() >= deadline;
+  const plan = planListing(audit.prefix, new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000), now);
+  // planListing's day prefixes come oldest first.
+  const days = [...plan.prefixes].reverse();
+  const limit = pLimit(RECORD_READS);
   const byId = new Map<string, ExposedPrefix & { at: number }>();
-  for (const { record } of objects) {
-    const { bucket, objectKey } = record?.resource ?? {};
-    if (!record || !bucket || objectKey === undefined || !ofAccount(record.accountId)) continue;
-    if (!record.rules.some((r) => r.ruleId === 'object-acl-public')) continue;
+  const note = (record: AuditRecord): void => {
+    const { bucket, objectKey } = record.resource ?? {};
+    if (!bucket || objectKey === undefined || !ofAccount(record.accountId)) return;
+    if (!record.rules.some((r) => r.ruleId === 'object-acl-public')) return;
     const prefix = objectKey.slice(0, objectKey.lastIndexOf('/') + 1);
     const id = JSON.stringify([record.region, bucket, prefix]);
     const previous = byId.get(id)?.at ?? 0;
@@ -160,9 +205,37 @@ async function exposedPrefixes(
       prefix,
       at: Math.max(Date.parse(record.time) || 0, previous),
     });
+  };
+  const read = async (key: string): Promise<void> => {
+    if (spent()) {
+      counts.recordsUnread += 1;
+      return;
+    }
+    counts.records += 1;
+    const body = await audit.gateway.getObjectWithin(audit.bucket, key);
+    const { record } = body ? parseStored(key, body) : {};
+    if (record && isTrustedRecordEither(record, audit.key, audit.previousKey)) note(record);
+    else counts.untrusted += 1;
+  };
+  /** Reads the day's records a page at a time (F-OSS-LISTV2-MAX-KEYS); false when the deadline or the cap came first. */
+  const readDay = async (day: string): Promise<boolean> => {
+    let token: string | undefined;
+    do {
+      if (spent()) return false;
+      const page = await audit.gateway.listObjects(audit.bucket, day, token);
+      const keys = page.keys.map((k) => k.key).filter(plan.inRange);
+      await Promise.all(keys.map((key) => limit(() => read(key))));
+      token = page.next;
+    } while (token);
+    return true;
+  };
+  for (const [index, day] of days.entries()) {
+    if (await readDay(day)) continue;
+    counts.daysUnlisted = days.length - index;
+    break;
   }
   // Newest exposure first: when the caps or the deadline cut the pass short, what was public last is read.
-  return [...byId.values()].sort((a, b) => b.at - a.at);
+  return { prefixes: [...byId.values()].sort((a, b) => b.at - a.at), counts };
 }
 
 /** A public object the pass found: no API call stands behind it, only the object to re-read. */

@@ -244,11 +244,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       const capped = objects.retryableFailures.filter((f) => f.capped).length;
       result.deferred += capped;
       result.failed += objects.retryableFailures.length - capped;
-      result.objects = {
-        prefixes: objects.prefixes,
-        checked: objects.checked,
-        unfinished: objects.unfinished,
-      };
+      const { decisions: _decisions, retryableFailures: _failures, ...counts } = objects;
+      result.objects = counts;
     }
   } finally {
     await record();
@@ -262,7 +259,13 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     failed: result.failed,
     complete: result.complete,
     last: result.last,
-    ...(result.objects ? { objectsUnfinished: result.objects.unfinished } : {}),
+    ...(result.objects
+      ? {
+          objectsUnfinished: result.objects.unfinished,
+          auditRecordsUnread: result.objects.recordsUnread,
+          auditDaysUnlisted: result.objects.daysUnlisted,
+        }
+      : {}),
   });
   return result;
 }

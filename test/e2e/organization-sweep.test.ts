@@ -15,6 +15,7 @@ import { CallLog } from '../../shared/clients/calllog';
 import { OssClientFactory, OssGateway } from '../../shared/clients/oss';
 import { DEFAULT_MEMBER_ROLE, MEMBER_POLICY_NAME } from '../../shared/deployment/names';
 import { renderMemberPolicy } from '../../shared/deployment/role-policy';
+import { createLogger } from '../../shared/log';
 import type { MemberSweepResult } from '../../shared/sweep/members';
 import { SweepCheckpoints } from '../../shared/sweep/progress-checkpoint';
 import { SWEEP_EVENT, type SweepResult } from '../../shared/sweep/sweep';
@@ -185,7 +186,8 @@ describe('the timer sweep covers every member account the config allows', () => 
       new CallLog(),
     );
     const prefix = 'test/empty-home/';
-    const member = new SweepCheckpoints(gateway, cloud.auditBucket, `${prefix}accounts/${B}/`);
+    const trust = { key: undefined, now: () => new Date(), log: createLogger({}, () => {}) };
+    const member = new SweepCheckpoints(gateway, cloud.auditBucket, `${prefix}accounts/${B}/`, trust);
     const written = {
       kind: 'ossguard-sweep-checkpoint' as const,
       runId: 'r',
@@ -200,7 +202,7 @@ describe('the timer sweep covers every member account the config allows', () => 
       writtenAt: written.startedAt,
     });
     expect(await member.latest()).toEqual(expect.objectContaining({ runId: 'r' }));
-    expect(await new SweepCheckpoints(gateway, cloud.auditBucket, prefix).latest()).toBeUndefined();
+    expect(await new SweepCheckpoints(gateway, cloud.auditBucket, prefix, trust).latest()).toBeUndefined();
   });
 
   it('leaves the members a spent deadline does not reach for the next run, and says which', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
+import { auditKey, digestOf } from '../../shared/audit/record';
+import { auditRecordOf } from '../helpers/audit-record';
 import { auditRecords, invokeSweeper, startCloud, userClient } from './local-cloud';
 
 const BUCKET = 'exposed-prefix';
@@ -44,5 +46,30 @@ describe('the sweep’s object pass', () => {
       ['photos/b.jpg', 'remediated'],
       ['photos/c.jpg', 'remediated'],
     ]);
+  }, 60_000);
+
+  it('names no prefix from a record the audit key does not verify, and counts it', async () => {
+    // Whoever can write the audit bucket can file a record naming any prefix, dated as it likes: it would
+    // push the real exposures out of the pass's prefix cap, newest first.
+    const planted = auditRecordOf({
+      eventId: 'planted',
+      dedupeKey: 'planted',
+      time: new Date().toISOString(),
+      resource: { bucket: BUCKET, objectKey: 'planted/e.txt' },
+      rules: [
+        { ruleId: 'object-acl-public', severity: 'high', message: 'public', evidence: {}, mode: 'enforce' },
+      ],
+    });
+    await cloud
+      .adminClient(cloud.auditBucket)
+      .put(
+        auditKey('ossguard/audit/', 'planted', planted.time),
+        Buffer.from(JSON.stringify({ ...planted, digest: digestOf(planted) })),
+      );
+
+    const result = await invokeSweeper(cloud);
+
+    expect(result.complete).toBe(true);
+    expect(result.objects).toMatchObject({ prefixes: 1, untrusted: 1, recordsUnread: 0, daysUnlisted: 0 });
   }, 60_000);
 });
