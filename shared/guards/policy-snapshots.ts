@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
-import { type AuditKey, sealFields, sealHolds } from '../audit/record';
+import { type AuditKey, sealFields, sealHoldsEither } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 
 /**
@@ -101,10 +101,7 @@ function parseSnapshot(
     typeof s.takenAt === 'string' &&
     typeof s.eventId === 'string' &&
     (s.bucketCreatedAt === undefined || typeof s.bucketCreatedAt === 'string') &&
-    // Sealed before the audit key's latest rotation: the version before it is believed too, as for records
-    // (shared/pipeline/resolve.ts).
-    (sealHolds(s, auditKey) ||
-      (auditKey !== undefined && previousKey !== undefined && sealHolds(s, previousKey)));
+    sealHoldsEither(s, auditKey, previousKey);
   if (!wellFormed) return undefined;
   const { mac: _mac, macKeyId: _macKeyId, ...snapshot } = s;
   return snapshot as unknown as PolicySnapshot;

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
-import { type AuditKey, canonicalJson, type StateSnapshot, sealFields, sealHolds } from '../audit/record';
+import {
+  type AuditKey,
+  canonicalJson,
+  type StateSnapshot,
+  sealFields,
+  sealHoldsEither,
+} from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
 import type { ChangeRecord } from '../events/types';
@@ -114,11 +120,7 @@ async function readMark(book: MarkBook, key: string): Promise<Record<string, unk
     return undefined;
   }
   if (!isSnapshot(value)) return undefined;
-  const bound = { ...value, key };
-  // Sealed before the audit key's latest rotation: the version before it is believed too (shared/pipeline/resolve.ts).
-  const sealed =
-    sealHolds(bound, book.key) ||
-    (book.key !== undefined && book.previousKey !== undefined && sealHolds(bound, book.previousKey));
+  const sealed = sealHoldsEither({ ...value, key }, book.key, book.previousKey);
   if (sealed && Date.parse(String(value.at)) <= book.now().getTime() + CLOCK_SKEW_MS) return value;
   book.log.warn('pipeline mark passed over: not sealed by ossguard, or dated ahead', { key });
   return undefined;

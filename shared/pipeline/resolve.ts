@@ -4,7 +4,7 @@ import {
   type AuditRecord,
   auditKey,
   intentKey,
-  isTrustedRecord,
+  isTrustedRecordEither,
   macOf,
   sign,
   type UnsignedAuditRecord,
@@ -174,9 +174,7 @@ async function believableAt(at: ChangeLedger, key: string): Promise<AuditRecord 
  * but could copy a signed one to the key of a change it wants ignored.
  */
 const believable = (record: AuditRecord, at: ChangeLedger): boolean =>
-  record.dedupeKey === at.dedupeKey &&
-  (isTrustedRecord(record, at.auditKey) ||
-    (at.previousKey !== undefined && isTrustedRecord(record, at.previousKey)));
+  record.dedupeKey === at.dedupeKey && isTrustedRecordEither(record, at.auditKey, at.previousKey);
 
 async function recordState(
   at: ChangeLedger,
