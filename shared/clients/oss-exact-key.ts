@@ -32,12 +32,24 @@ export interface ExactKeyCall {
   headers?: Record<string, string>;
   /** A PUT's content; its Content-Type is signed (F-OSS-SIGNATURE-V1). */
   body?: { content: Buffer; contentType: string };
+  /** A GET's `Range` (F-OSS-GETOBJECT-RANGE); like Content-Length, not part of the V1 signature. */
+  range?: string;
+  /**
+   * The most bytes of the answer read: past them the connection is closed and the answer says `tooLarge`. The
+   * bytes are counted as they arrive, never decoded: an object stored with `Content-Encoding: gzip` comes as
+   * its compressed bytes, where ali-oss's HTTP client would inflate it in memory before any size check.
+   */
+  maxBodyBytes?: number;
 }
 
 /** `res` as ali-oss results carry it, so the request id is read the same way. */
 export interface ExactKeyAnswer {
   res: { status: number; headers: IncomingHttpHeaders };
   body: string;
+  /** The answer's bytes as they came; only the first `maxBodyBytes` + 1 when `tooLarge`. */
+  content: Buffer;
+  /** The answer had more than the call's `maxBodyBytes`; the rest was never read. */
+  tooLarge?: true;
 }
 
 /** The error shape ali-oss throws, so that one classifier (toCloudApiError) reads both. */
@@ -160,23 +172,37 @@ export function exactKeyRequest(target: ExactKeyTarget, call: ExactKeyCall): Pro
           host,
           date,
           ...(call.body ? { 'content-type': call.body.contentType } : {}),
+          ...(call.range ? { range: call.range } : {}),
           'content-length': String(call.body?.content.length ?? 0),
           authorization: authorization(target, call, date, ossHeaders),
         },
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
+        let received = 0;
+        const settle = (tooLarge: boolean) => {
           const status = res.statusCode ?? 0;
-          const answer = {
+          const content = Buffer.concat(chunks);
+          const answer: ExactKeyAnswer = {
             res: { status, headers: res.headers },
-            body: Buffer.concat(chunks).toString('utf8'),
+            body: content.toString('utf8'),
+            content,
+            ...(tooLarge ? { tooLarge: true as const } : {}),
           };
           if (status >= 200 && status < 300) resolve(answer);
           else reject(serviceError(answer, call.method));
+        };
+        res.on('data', (chunk: Buffer) => {
+          if (received > (call.maxBodyBytes ?? Number.POSITIVE_INFINITY)) return;
+          received += chunk.length;
+          chunks.push(chunk);
+          if (call.maxBodyBytes === undefined || received <= call.maxBodyBytes) return;
+          res.removeAllListeners('end');
+          req.destroy();
+          settle(true);
         });
+        res.on('error', reject);
+        res.on('end', () => settle(false));
       },
     );
     // A connection silent for the client's timeout fails as a network fault, which is retried.

@@ -266,23 +266,24 @@ export class OssGateway {
 
   /**
    * The object's bytes, at most `maxBytes` of them: the range asked for is one byte more, so that OSS sends no
-   * more than that whatever the object's size (F-OSS-GETOBJECT-RANGE), and an object that fills it is refused.
+   * more than that whatever the object's size (F-OSS-GETOBJECT-RANGE), the bytes are counted as they arrive,
+   * never inflated (oss-exact-key.ts), and an object that fills the range is refused.
    */
   async getObject(bucket: string, key: string, maxBytes = MAX_OBJECT_BYTES): Promise<Buffer> {
-    const result = await this.call(
-      'GetObject',
-      { bucket, objectKey: key },
-      (c) => c.get(key, { headers: { Range: `bytes=0-${maxBytes}` } }),
+    const answer = await this.exactKeyCall('GetObject', {
+      method: 'GET',
       bucket,
-    );
-    const content = Buffer.from(result.content as Buffer);
-    if (content.length <= maxBytes) return content;
+      key,
+      range: `bytes=0-${maxBytes}`,
+      maxBodyBytes: maxBytes,
+    });
+    if (!answer.tooLarge && answer.content.length <= maxBytes) return answer.content;
     throw new CloudApiError({
       service: 'oss',
       operation: 'GetObject',
       code: OBJECT_TOO_LARGE,
       retryable: false,
-      message: `${key} is larger than ${maxBytes} bytes, more than ossguard ever writes: not read`,
+      message: `${key} is larger than ${maxBytes} bytes, more than ossguard ever writes there: not read`,
       bucket,
       objectKey: key,
     });

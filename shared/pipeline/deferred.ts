@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
-import { type AuditKey, sealFields, sealHolds } from '../audit/record';
+import { type AuditKey, sealFields, sealHoldsEither } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { PIPELINE_PREFIX } from './remediated';
 
@@ -174,7 +174,7 @@ function parseWork(body: Buffer, { key, previous }: Queue): DeferredWork | undef
       | null;
     if (value?.kind !== 'ossguard-deferred' || typeof value.routes !== 'object' || value.routes === null)
       return undefined;
-    if (!sealHolds(value, key) && !(previous && sealHolds(value, previous))) return undefined;
+    if (!sealHoldsEither(value, key, previous)) return undefined;
     const routes = Object.fromEntries(
       Object.entries(value.routes).filter(([, records]) => Array.isArray(records)),
     );

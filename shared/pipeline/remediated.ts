@@ -4,6 +4,7 @@ import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/ne
 import {
   type AuditKey,
   canonicalJson,
+  macOf,
   type StateSnapshot,
   sealFields,
   sealHoldsEither,
@@ -82,22 +83,49 @@ function resourceDir(guard: string, change: ChangeRecord, base = REMEDIATED_DIR)
   return `${base}${sha256(id).slice(0, 40)}/`;
 }
 
-/** `<dir><inverted ms>-<event hash>.json`, so that the newest mark of a resource lists first. */
-const markKey = (dir: string, change: ChangeRecord, at: string): string =>
-  `${newestFirstKey(dir, Date.parse(at))}-${sha256(change.dedupeKey).slice(0, 12)}.json`;
+/**
+ * `<dir><inverted ms>-<event hash>-<tag>.json`, so that the newest mark of a resource lists first. The tag is a
+ * MAC of the rest of the name under the audit key, as the sweep names its checkpoints
+ * (shared/sweep/progress-checkpoint.ts): a name someone without the key planted is passed over from the
+ * listing alone, unread, so planted names cannot fill the marks a repair reads.
+ */
+function markKey(book: MarkBook, dir: string, change: ChangeRecord, at: string): string {
+  const name = `${newestFirstKey(dir, Date.parse(at))}-${sha256(change.dedupeKey).slice(0, 12)}`;
+  return `${name}${book.key ? `-${nameTag(name, book.key)}` : ''}.json`;
+}
 
-/** How many of a resource's newest marks are looked through for those ossguard sealed. */
+const nameTag = (name: string, key: AuditKey): string => macOf({ mark: name }, key).slice(0, 32);
+
+/** Whether a listed key is named as ossguard names marks, under the audit key or the version before it. */
+function namedByOssguard(book: MarkBook, key: string): boolean {
+  if (!book.key) return true;
+  const tagged = /^(.*)-([0-9a-f]{32})\.json$/.exec(key);
+  if (!tagged) return false;
+  const [, name = '', tag] = tagged;
+  return [book.key, book.previousKey].some((k) => k !== undefined && nameTag(name, k) === tag);
+}
+
+/** How many keys of a resource's marks one listing looks through, and how many of them are read. */
+const MARKS_LISTED = 100;
 const MARKS_READ = 20;
 
 /**
  * The keys of a resource's newest marks, newest first, dated from `since` to now plus the clock skew: listed
  * from there on (F-OSS-LIST-START-AFTER), since a key dated further ahead, which anyone who can write the
- * audit bucket can compute, lists before every real mark and would hide it.
+ * audit bucket can compute, lists before every real mark and would hide it; names ossguard did not give are
+ * left out unread.
  */
 async function newestKeys(book: MarkBook, dir: string, since: number): Promise<string[]> {
   const ahead = newestFirstKey(dir, book.now().getTime() + CLOCK_SKEW_MS);
-  const { keys } = await book.gateway.listObjects(book.bucket, dir, undefined, MARKS_READ, ahead);
-  return keys.map(({ key }) => key).filter((key) => timeOfNewestFirstKey(key, dir) >= since);
+  const { keys } = await book.gateway.listObjects(book.bucket, dir, undefined, MARKS_LISTED, ahead);
+  const recent = keys.map(({ key }) => key).filter((key) => timeOfNewestFirstKey(key, dir) >= since);
+  const named = recent.filter((key) => namedByOssguard(book, key));
+  if (named.length < recent.length)
+    book.log.warn('pipeline mark passed over: not named by ossguard', {
+      dir,
+      count: recent.length - named.length,
+    });
+  return named.slice(0, MARKS_READ);
 }
 
 /** The mark as written: sealed with the audit key over its fields and its own key (`readMark`). */
@@ -108,6 +136,13 @@ const sealedMark = (
 ): string => JSON.stringify({ ...mark, ...sealFields({ ...mark, key }, auditKey) });
 
 /**
+ * The most of a mark read: its largest field is what a repair wrote, a bucket policy of at most 16 KB
+ * (F-OSS-POLICY-SIZE), escaped in JSON. A repair reads up to MARKS_READ marks at once: a planted object of the
+ * default cap at each would be 20 times that in memory.
+ */
+const MARK_MAX_BYTES = 64 * 1024;
+
+/**
  * A mark's fields, when ossguard sealed it at this key (a sealed mark copied to another resource's or another
  * time's key does not hold) and dated it no later than now plus the clock skew; otherwise undefined, and logged:
  * a planted, copied or torn object settles nothing.
@@ -115,7 +150,7 @@ const sealedMark = (
 async function readMark(book: MarkBook, key: string): Promise<Record<string, unknown> | undefined> {
   let value: unknown;
   try {
-    value = JSON.parse((await book.gateway.getObject(book.bucket, key)).toString('utf8'));
+    value = JSON.parse((await book.gateway.getObject(book.bucket, key, MARK_MAX_BYTES)).toString('utf8'));
   } catch {
     return undefined;
   }
@@ -131,7 +166,7 @@ async function readMark(book: MarkBook, key: string): Promise<Record<string, unk
  * created, by key: a key is written once, so the newest one being among them needs no GET.
  */
 async function lastRemediation(book: MarkBook, change: ChangeRecord): Promise<RemediationMark | undefined> {
-  for (const key of await newestKeys(book, resourceDir(book.guard, change), 0)) {
+  for (const key of await newestKeys(book, resourceDir(book.guard, change), Date.parse(change.time))) {
     const mark = book.written.get(key) ?? remediationMarkOf(await readMark(book, key));
     if (mark) return mark;
   }
@@ -203,7 +238,7 @@ export async function noteRemediation(
   };
   try {
     // Write-once (WORM-safe); the invocation keeps what it created, so that reading it back needs no GET.
-    const key = markKey(resourceDir(book.guard, change), change, mark.at);
+    const key = markKey(book, resourceDir(book.guard, change), change, mark.at);
     const put = await book.gateway.putObjectIfAbsent(book.bucket, key, sealedMark(mark, key, book.key));
     if (put === 'created') book.written.set(key, mark);
   } catch (error) {
@@ -278,7 +313,7 @@ export async function noteJudged(book: MarkBook, change: ChangeRecord, now: Date
     changedAt: change.time,
     at,
   };
-  const key = markKey(resourceDir(book.guard, change, JUDGED_DIR), change, at);
+  const key = markKey(book, resourceDir(book.guard, change, JUDGED_DIR), change, at);
   try {
     await book.gateway.putObjectIfAbsent(book.bucket, key, sealedMark(mark, key, book.key));
   } catch (error) {

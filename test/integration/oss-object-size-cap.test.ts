@@ -1,9 +1,10 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newestFirstKey } from '../../shared/audit/newest-first';
 import { auditKey } from '../../shared/audit/record';
 import { AuditStore } from '../../shared/audit/store';
 import { CallLog } from '../../shared/clients/calllog';
-import { MAX_OBJECT_BYTES, type OssGateway } from '../../shared/clients/oss';
+import { MAX_OBJECT_BYTES, type OssClientFactory, type OssGateway } from '../../shared/clients/oss';
 import type { ChangeRecord } from '../../shared/events/types';
 import { deferWork, pendingWork } from '../../shared/pipeline/deferred';
 import { changeRecord } from '../../shared/pipeline/records';
@@ -23,10 +24,11 @@ const BUCKET = TEST_AUDIT_BUCKET;
 const PREFIX = TEST_AUDIT_PREFIX;
 const AUDIT_KEY = TEST_AUDIT_KEY;
 let gateway: OssGateway;
+let factory: OssClientFactory;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ gateway, close } = await startAuditBucket(BUCKET, REGION));
+  ({ gateway, factory, close } = await startAuditBucket(BUCKET, REGION));
 });
 afterAll(() => close());
 
@@ -47,6 +49,16 @@ describe('an object in the audit bucket larger than any ossguard writes', () => 
     });
     await gateway.putObjectIfAbsent(BUCKET, 'planted/at-cap.json', 'y'.repeat(MAX_OBJECT_BYTES));
     expect((await gateway.getObject(BUCKET, 'planted/at-cap.json')).length).toBe(MAX_OBJECT_BYTES);
+  }, 30_000);
+
+  it('stored gzip-encoded is read as the bytes stored, never inflated in memory before the cap is checked', async () => {
+    // 32 MiB of zeros compress to about 32 KiB: an HTTP client that honours Content-Encoding inflates them.
+    const bomb = gzipSync(Buffer.alloc(4 * MAX_OBJECT_BYTES));
+    await factory
+      .client(REGION, BUCKET)
+      .put('planted/bomb.json', bomb, { headers: { 'Content-Encoding': 'gzip' } });
+    const read = await gateway.getObject(BUCKET, 'planted/bomb.json');
+    expect(read.equals(bomb)).toBe(true);
   }, 30_000);
 
   it('at a change’s record key is not believed, and the change is decided under its next attempt', async () => {

@@ -122,7 +122,7 @@ describe('remediation marks someone planted in the audit bucket', () => {
     const reverted = onBucket(bucket, eventId, ago(120_000).toISOString());
     await noteRemediation(book(auditKey), reverted, 'audit/real.json', ago(60_000), { acl: 'private' });
     const { keys } = await book(auditKey).gateway.listObjects(AUDIT, 'ossguard/pipeline/remediated/');
-    const real = keys.map((k) => k.key).find((k) => k.includes(`-${sha12(reverted.dedupeKey)}.json`));
+    const real = keys.map((k) => k.key).find((k) => k.includes(`-${sha12(reverted.dedupeKey)}`));
     if (!real) throw new Error('the real mark was not written');
     return { real, later: onBucket(bucket, `${eventId}-later`, ago(90_000).toISOString()) };
   };
@@ -150,6 +150,20 @@ describe('remediation marks someone planted in the audit bucket', () => {
     expect(decided.decision).toBe('alerted');
     expect(decided.remediatedBy?.auditKey).toBe('audit/real.json');
     expect(warnings.join('\n')).toContain('pipeline mark passed over');
+  });
+
+  it('are passed over unread when more planted names than a repair reads list before the real one', async () => {
+    const { real, later } = await marksOf('crowded-plant', 'ev-c', AUDIT_KEY);
+    for (let n = 0; n < 25; n++) await plant(real, new Date(Date.now() + 30_000 + n), planted(new Date()));
+    const calls = new CallLog();
+    const decided = await tiedToRemediation(
+      markBook(rig, { calls, key: AUDIT_KEY }),
+      later,
+      passing,
+      overwritten,
+    );
+    expect(decided.remediatedBy?.auditKey).toBe('audit/real.json');
+    expect(calls.entries.filter((c) => c.operation === 'GetObject')).toHaveLength(1);
   });
 
   it('do not hide the real newest revert when dated far ahead, even without an audit key', async () => {
