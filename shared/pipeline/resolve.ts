@@ -155,10 +155,18 @@ export async function ledgerRecord(at: ChangeLedger): Promise<AuditRecord | 'abs
 const ledgerIntent = (at: ChangeLedger): Promise<AuditRecord | 'absent' | 'untrusted'> =>
   believableAt(at, at.intentKey);
 
+/**
+ * The most of a record, intent or claim read back. One change's record holds at most two bucket policies of
+ * 16 KB (F-OSS-POLICY-SIZE) beside its findings and request ids; a batch reads up to 16 at once, and parsing JSON
+ * built to be costly takes some twenty times its size in memory. A larger object is taken as planted: the change
+ * goes on under its next attempt's keys, and is at worst alerted twice.
+ */
+const LEDGER_MAX_BYTES = 256 * 1024;
+
 async function believableAt(at: ChangeLedger, key: string): Promise<AuditRecord | 'absent' | 'untrusted'> {
   let body: Buffer;
   try {
-    body = await at.gateway.getObject(at.bucket, key);
+    body = await at.gateway.getObject(at.bucket, key, LEDGER_MAX_BYTES);
   } catch (error) {
     if (isNotFound(error)) return 'absent';
     // Larger than any record or intent ossguard writes: planted, as an object that does not verify is.

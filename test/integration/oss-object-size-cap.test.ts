@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newestFirstKey } from '../../shared/audit/newest-first';
-import { auditKey } from '../../shared/audit/record';
+import { auditKey, sign } from '../../shared/audit/record';
 import { AuditStore } from '../../shared/audit/store';
 import { CallLog } from '../../shared/clients/calllog';
 import { MAX_OBJECT_BYTES, type OssClientFactory, type OssGateway } from '../../shared/clients/oss';
@@ -66,6 +66,19 @@ describe('an object in the audit bucket larger than any ossguard writes', () => 
     await gateway.putObjectIfAbsent(BUCKET, auditKey(PREFIX, change.dedupeKey, change.time), huge());
     const opening = await openLedger(audit(), change);
     expect(opening).toMatchObject({ kind: 'open', ledger: { attempt: 2 } });
+  }, 30_000);
+
+  it('at a change’s record key is not read as a record when larger than one change’s record, even signed', async () => {
+    const change = changeOf(3);
+    const record = changeRecord('oss-acl-guard', change, new Date());
+    // Far under the default cap, far over any one change's record (shared/pipeline/resolve.ts).
+    const oversized = sign({ ...record, ...alerted, reason: 'x'.repeat(300 * 1024) }, AUDIT_KEY);
+    await gateway.putObjectIfAbsent(
+      BUCKET,
+      auditKey(PREFIX, change.dedupeKey, change.time),
+      JSON.stringify(oversized),
+    );
+    expect(await openLedger(audit(), change)).toMatchObject({ kind: 'open', ledger: { attempt: 2 } });
   }, 30_000);
 
   it('at a change’s intent key holds back no alert', async () => {
