@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import FC, * as $FC from '@alicloud/fc20230330';
 import Ram, * as $Ram from '@alicloud/ram20150501';
 import type OSS from 'ali-oss';
@@ -96,7 +97,7 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
   ['audit-retention', 'the audit bucket has a locked WORM retention policy (`ossguard audit lock`)'],
   [
     'audit-key',
-    'an audit key signs records, claims and pipeline marks: `secrets.auditKey` (KMS), else OSSGUARD_AUDIT_KEY in every deployed function',
+    'an audit key signs records, claims and pipeline marks: `secrets.auditKey` (KMS), else the same OSSGUARD_AUDIT_KEY in every deployed function',
   ],
   [
     'alerts-critical-email',
@@ -364,7 +365,7 @@ async function functionCheck(
   input: DoctorInput,
   spec: FunctionSpec,
   feed: FeedSettings,
-  keyed: Map<string, boolean>,
+  keyed: Map<string, string | undefined>,
 ): Promise<DoctorCheck> {
   const { functionName, region } = spec;
   const id = `function:${functionName}@${region}`;
@@ -379,7 +380,12 @@ async function functionCheck(
     return fail((error as { code?: string }).code === 'FunctionNotFound' ? 'not deployed' : errorText(error));
   }
   // GetFunction answers the function's environment variables (F-FC-GETFUNCTION-ENV): what `auditKeyCheck` reads.
-  keyed.set(`${functionName}@${region}`, Boolean(fn?.environmentVariables?.OSSGUARD_AUDIT_KEY));
+  const auditKey = fn?.environmentVariables?.OSSGUARD_AUDIT_KEY;
+  // A digest, so that the key itself is never held here beside what doctor prints.
+  keyed.set(
+    `${functionName}@${region}`,
+    auditKey ? createHash('sha256').update(auditKey).digest('hex') : undefined,
+  );
   if (!fn?.role?.endsWith(`:role/${ROLE_NAME}`))
     return fail(`runs as ${fn?.role || 'no role'}, not ${ROLE_NAME}`);
   let deployed: $FC.Trigger[];
@@ -542,23 +548,40 @@ export function alertChecks(config: OssguardConfig): DoctorCheck {
 /**
  * Without an audit key, records, intents and claims are only digested and pipeline marks not sealed
  * (shared/audit/record.ts): whoever can write the audit bucket can forge a record that settles a change and
- * silences its alert. A failure, not a warning. `keyed`: each deployed function (`<name>@<region>`), and
- * whether its environment holds OSSGUARD_AUDIT_KEY; a KMS-held key (`secrets.auditKey`) is in no environment.
+ * silences its alert. A failure, not a warning. `keyed`: each deployed function (`<name>@<region>`), and a
+ * digest of the OSSGUARD_AUDIT_KEY its environment holds (undefined: none); a KMS-held key (`secrets.auditKey`)
+ * is in no environment. Functions holding different keys take each other's records, intents and marks for
+ * planted: alerts twice, and repairs not tied to the changes they overwrote.
  */
-export function auditKeyCheck(config: OssguardConfig, keyed: ReadonlyMap<string, boolean>): DoctorCheck {
+export function auditKeyCheck(
+  config: OssguardConfig,
+  keyed: ReadonlyMap<string, string | undefined>,
+): DoctorCheck {
   const id = 'audit-key';
   const title = 'an audit key signs the audit records';
   const secret = config.secrets?.auditKey;
   if (secret) return { id, title, ok: true, detail: `KMS secret ${secret} (secrets.auditKey)` };
-  const unkeyed = [...keyed].filter(([, has]) => !has).map(([fn]) => fn);
-  if (keyed.size > 0 && unkeyed.length === 0)
+  const unkeyed = [...keyed].filter(([, digest]) => !digest).map(([fn]) => fn);
+  const fix =
+    'store a random value (`openssl rand -hex 32`) as a KMS secret, name it in the config as secrets.auditKey and run `deploy/deploy.sh`; without KMS, export OSSGUARD_AUDIT_KEY=<that value> (keep it for `ossguard audit verify`) and run `deploy/deploy.sh`';
+  if (keyed.size === 0 || unkeyed.length > 0)
+    return {
+      id,
+      title,
+      ok: false,
+      detail: `${keyed.size === 0 ? 'no secrets.auditKey, and no deployed function to read OSSGUARD_AUDIT_KEY from' : `no secrets.auditKey, and no OSSGUARD_AUDIT_KEY in ${unkeyed.join(', ')}`}: records and claims are only digested, so whoever can write the audit bucket can forge one and silence an alert`,
+      fix,
+    };
+  const byKey = new Map<string | undefined, string[]>();
+  for (const [fn, digest] of keyed) byKey.set(digest, [...(byKey.get(digest) ?? []), fn]);
+  if (byKey.size === 1)
     return { id, title, ok: true, detail: 'OSSGUARD_AUDIT_KEY in every deployed function' };
   return {
     id,
     title,
     ok: false,
-    detail: `${keyed.size === 0 ? 'no secrets.auditKey, and no deployed function to read OSSGUARD_AUDIT_KEY from' : `no secrets.auditKey, and no OSSGUARD_AUDIT_KEY in ${unkeyed.join(', ')}`}: records and claims are only digested, so whoever can write the audit bucket can forge one and silence an alert`,
-    fix: 'store a random value (`openssl rand -hex 32`) as a KMS secret, name it in the config as secrets.auditKey and run `deploy/deploy.sh`; without KMS, export OSSGUARD_AUDIT_KEY=<that value> (keep it for `ossguard audit verify`) and run `deploy/deploy.sh`',
+    detail: `the deployed functions hold ${byKey.size} different OSSGUARD_AUDIT_KEY values (${[...byKey.values()].map((fns) => fns.join(', ')).join('; ')}): each takes the others' records and marks for planted`,
+    fix: `export the one OSSGUARD_AUDIT_KEY every function is to hold and run \`deploy/deploy.sh\`; or ${fix}`,
   };
 }
 
@@ -597,7 +620,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     input.env?.AccountID ??
     /^acs:ram::(\d+):/.exec(fnRole.arn ?? '')?.[1] ??
     undefined;
-  const keyed = new Map<string, boolean>();
+  const keyed = new Map<string, string | undefined>();
   const functions = await Promise.all(input.functions.map((spec) => functionCheck(input, spec, feed, keyed)));
   return [
     ...trailChecks(state, feed),

@@ -280,17 +280,32 @@ describe('ossguard doctor', () => {
   it('fails, with the fix, when a deployed function has no audit key, and passes with a KMS-held one', () => {
     const config = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n`);
     const keyed = new Map([
-      ['oss-acl-guard@cn-hangzhou', true],
-      ['trail-guard@cn-hangzhou', false],
+      ['oss-acl-guard@cn-hangzhou', 'digest-a'],
+      ['trail-guard@cn-hangzhou', undefined],
     ]);
     expect(auditKeyCheck(config, keyed)).toMatchObject({
       ok: false,
       detail: expect.stringContaining('trail-guard@cn-hangzhou'),
       fix: expect.stringContaining('OSSGUARD_AUDIT_KEY'),
     });
-    expect(auditKeyCheck(config, new Map([['oss-acl-guard@cn-hangzhou', true]])).ok).toBe(true);
+    expect(auditKeyCheck(config, new Map([['oss-acl-guard@cn-hangzhou', 'digest-a']])).ok).toBe(true);
     const kms = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\nsecrets:\n  auditKey: ossguard/audit-key\n`);
     expect(auditKeyCheck(kms, new Map())).toMatchObject({ ok: true, detail: expect.stringContaining('KMS') });
+  });
+
+  it('fails when the deployed functions hold different audit keys, naming which holds which', () => {
+    const config = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\n`);
+    const keyed = new Map([
+      ['oss-acl-guard@cn-hangzhou', 'digest-a'],
+      ['trail-guard@cn-hangzhou', 'digest-b'],
+      ['oss-sweeper@cn-hangzhou', 'digest-a'],
+    ]);
+    expect(auditKeyCheck(config, keyed)).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(
+        '2 different OSSGUARD_AUDIT_KEY values (oss-acl-guard@cn-hangzhou, oss-sweeper@cn-hangzhou; trail-guard@cn-hangzhou)',
+      ),
+    });
   });
 
   it('says which path guards a region: EventBridge where OSS publishes there, else the trail alone', async () => {
