@@ -105,27 +105,47 @@ function namedByOssguard(book: MarkBook, key: string): boolean {
   return [book.key, book.previousKey].some((k) => k !== undefined && nameTag(name, k) === tag);
 }
 
-/** How many keys of a resource's marks one listing looks through, and how many of them are read. */
-const MARKS_LISTED = 100;
+/** How many of a resource's marks are read, and how many pages of names (F-OSS-LISTV2-MAX-KEYS) looked through. */
 const MARKS_READ = 20;
+const MARK_PAGES = 5;
+
+/** The keys of the marks to read, and whether more names of the range were left unlisted past the pages. */
+interface MarkKeys {
+  keys: string[];
+  /** Names ossguard did not give filled every page before the range ended: its marks there are unread. */
+  crowded: boolean;
+}
 
 /**
  * The keys of a resource's newest marks, newest first, dated from `since` to now plus the clock skew: listed
  * from there on (F-OSS-LIST-START-AFTER), since a key dated further ahead, which anyone who can write the
- * audit bucket can compute, lists before every real mark and would hide it; names ossguard did not give are
- * left out unread.
+ * audit bucket can compute, lists before every real mark and would hide it. Names ossguard did not give are
+ * left out unread, page after page; past MARK_PAGES the range is `crowded`, and the callers say so rather
+ * than take the marks they could not reach for none.
  */
-async function newestKeys(book: MarkBook, dir: string, since: number): Promise<string[]> {
-  const ahead = newestFirstKey(dir, book.now().getTime() + CLOCK_SKEW_MS);
-  const { keys } = await book.gateway.listObjects(book.bucket, dir, undefined, MARKS_LISTED, ahead);
-  const recent = keys.map(({ key }) => key).filter((key) => timeOfNewestFirstKey(key, dir) >= since);
-  const named = recent.filter((key) => namedByOssguard(book, key));
-  if (named.length < recent.length)
-    book.log.warn('pipeline mark passed over: not named by ossguard', {
-      dir,
-      count: recent.length - named.length,
-    });
-  return named.slice(0, MARKS_READ);
+async function newestKeys(book: MarkBook, dir: string, since: number): Promise<MarkKeys> {
+  const keys: string[] = [];
+  let passedOver = 0;
+  let token: string | undefined;
+  for (let page = 0; page < MARK_PAGES; page++) {
+    const startAfter = token ? undefined : newestFirstKey(dir, book.now().getTime() + CLOCK_SKEW_MS);
+    const listed = await book.gateway.listObjects(book.bucket, dir, token, 1000, startAfter);
+    const recent = listed.keys.map(({ key }) => key).filter((key) => timeOfNewestFirstKey(key, dir) >= since);
+    for (const key of recent) {
+      if (namedByOssguard(book, key)) keys.push(key);
+      else passedOver += 1;
+    }
+    token = listed.next;
+    const done = keys.length >= MARKS_READ || !token || recent.length < listed.keys.length;
+    if (done)
+      return { keys: keys.slice(0, MARKS_READ), crowded: reportPassedOver(book, dir, passedOver, false) };
+  }
+  return { keys, crowded: reportPassedOver(book, dir, passedOver, true) };
+}
+
+function reportPassedOver(book: MarkBook, dir: string, count: number, crowded: boolean): boolean {
+  if (count > 0) book.log.warn('pipeline mark passed over: not named by ossguard', { dir, count, crowded });
+  return crowded;
 }
 
 /** The mark as written: sealed with the audit key over its fields and its own key (`readMark`). */
@@ -165,13 +185,21 @@ async function readMark(book: MarkBook, key: string): Promise<Record<string, unk
  * The newest revert of the change's resource, if ossguard made one. `written` holds the marks this invocation
  * created, by key: a key is written once, so the newest one being among them needs no GET.
  */
-async function lastRemediation(book: MarkBook, change: ChangeRecord): Promise<RemediationMark | undefined> {
-  for (const key of await newestKeys(book, resourceDir(book.guard, change), Date.parse(change.time))) {
+async function lastRemediation(
+  book: MarkBook,
+  change: ChangeRecord,
+): Promise<RemediationMark | 'crowded' | undefined> {
+  const { keys, crowded } = await newestKeys(book, resourceDir(book.guard, change), Date.parse(change.time));
+  for (const key of keys) {
     const mark = book.written.get(key) ?? remediationMarkOf(await readMark(book, key));
     if (mark) return mark;
   }
-  return undefined;
+  return crowded ? 'crowded' : undefined;
 }
+
+/** Why a change is alerted when the marks that would tell whether a repair wrote over it cannot be reached. */
+const CROWDED_MARKS =
+  "ossguard's marks of this resource could not be read past the names in its folder that ossguard did not give (planted in the audit bucket?)";
 
 function remediationMarkOf(value: Record<string, unknown> | undefined): RemediationMark | undefined {
   const m = value as Partial<RemediationMark> | undefined;
@@ -266,6 +294,14 @@ export async function tiedToRemediation(
   overwritten?: { liveSnapshot: () => Promise<StateSnapshot | undefined> },
 ): Promise<Decision> {
   const mark = await lastRemediation(book, change);
+  if (mark === 'crowded')
+    return overwritten
+      ? {
+          ...decision,
+          decision: 'alerted',
+          reason: `this ${change.eventName} of ${change.time} may have been written over by a repair of ossguard's: ${CROWDED_MARKS}. Check the live state and make the change again if it is not yours`,
+        }
+      : decision;
   if (!mark || mark.eventId === change.eventId || Date.parse(mark.at) < Date.parse(change.time))
     return decision;
   const remediatedBy = { eventId: mark.eventId, eventName: mark.eventName, auditKey: mark.auditKey };
@@ -336,7 +372,7 @@ export async function overwrittenDuring(
 ): Promise<Decision> {
   // The other delivery of this very change may have been judged too, after the newer change: look past it.
   const dir = resourceDir(book.guard, change, JUDGED_DIR);
-  const keys = await newestKeys(book, dir, at.started.getTime() - CLOCK_SKEW_MS);
+  const { keys, crowded } = await newestKeys(book, dir, at.started.getTime() - CLOCK_SKEW_MS);
   const marks = await Promise.all(keys.map((key) => readMark(book, key)));
   const newer = (marks as Array<Partial<JudgedMark> | undefined>).find(
     (m) =>
@@ -347,6 +383,11 @@ export async function overwrittenDuring(
       m.eventId !== change.eventId &&
       Date.parse(m.changedAt) >= Date.parse(change.time),
   );
+  if (!newer && crowded)
+    return {
+      ...decision,
+      reason: `${decision.reason}; a change judged while this repair was under way may have been written over: ${CROWDED_MARKS}, check the live state`,
+    };
   if (!newer) return decision;
   return {
     ...decision,

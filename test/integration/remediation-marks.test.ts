@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newestFirstKey } from '../../shared/audit/newest-first';
 import type { AuditKey } from '../../shared/audit/record';
@@ -121,10 +122,24 @@ describe('remediation marks someone planted in the audit bucket', () => {
     const ago = (ms: number) => new Date(Date.now() - ms);
     const reverted = onBucket(bucket, eventId, ago(120_000).toISOString());
     await noteRemediation(book(auditKey), reverted, 'audit/real.json', ago(60_000), { acl: 'private' });
-    const { keys } = await book(auditKey).gateway.listObjects(AUDIT, 'ossguard/pipeline/remediated/');
-    const real = keys.map((k) => k.key).find((k) => k.includes(`-${sha12(reverted.dedupeKey)}`));
+    const real = await keyContaining(
+      book(auditKey),
+      'ossguard/pipeline/remediated/',
+      sha12(reverted.dedupeKey),
+    );
     if (!real) throw new Error('the real mark was not written');
     return { real, later: onBucket(bucket, `${eventId}-later`, ago(90_000).toISOString()) };
+  };
+  /** The first key under `prefix` with `part` in its name, page after page (the carpets below fill pages). */
+  const keyContaining = async (marks: MarkBook, prefix: string, part: string) => {
+    let token: string | undefined;
+    do {
+      const listed = await marks.gateway.listObjects(AUDIT, prefix, token);
+      const found = listed.keys.find((k) => k.key.includes(`-${part}`));
+      if (found) return found.key;
+      token = listed.next;
+    } while (token);
+    return undefined;
   };
   const sha12 = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
   const overwritten = { liveSnapshot: async () => ({ acl: 'private' }) };
@@ -151,6 +166,31 @@ describe('remediation marks someone planted in the audit bucket', () => {
     expect(decided.remediatedBy?.auditKey).toBe('audit/real.json');
     expect(warnings.join('\n')).toContain('pipeline mark passed over');
   });
+
+  /** `count` names planted ahead of a real mark, dated from `from` on, `at` a time, as fast as the bucket takes them. */
+  const carpet = async (real: string, count: number, from: number) => {
+    const limit = pLimit(32);
+    await Promise.all(
+      Array.from({ length: count }, (_, n) => limit(() => plant(real, new Date(from + n), {}))),
+    );
+  };
+
+  it('are looked for past pages of planted names, and a repair the names hid is still found', async () => {
+    const { real, later } = await marksOf('carpeted-plant', 'ev-p', AUDIT_KEY);
+    await carpet(real, 1_200, Date.now() - 30_000);
+    const decided = await tiedToRemediation(book(AUDIT_KEY), later, passing, overwritten);
+    expect(decided).toMatchObject({ decision: 'alerted', remediatedBy: { auditKey: 'audit/real.json' } });
+  }, 60_000);
+
+  it('alert, saying so, when planted names fill every page a repair looks through', async () => {
+    const { real, later } = await marksOf('flooded-plant', 'ev-fl', AUDIT_KEY);
+    await carpet(real, 5_001, Date.now() - 30_000);
+    const decided = await tiedToRemediation(book(AUDIT_KEY), later, passing, overwritten);
+    expect(decided).toMatchObject({
+      decision: 'alerted',
+      reason: expect.stringContaining('could not be read past the names'),
+    });
+  }, 120_000);
 
   it('are passed over unread when more planted names than a repair reads list before the real one', async () => {
     const { real, later } = await marksOf('crowded-plant', 'ev-c', AUDIT_KEY);
