@@ -46,7 +46,8 @@ export interface ExactKeyCall {
 export interface ExactKeyAnswer {
   res: { status: number; headers: IncomingHttpHeaders };
   body: string;
-  /** The answer's bytes as they came; only the first `maxBodyBytes` + 1 when `tooLarge`. */
+  /** The answer's bytes as they came; only the first `maxBodyBytes` + 1 when `tooLarge`. `body` is empty
+   * for a successful call with `maxBodyBytes`: an object read wants the bytes. */
   content: Buffer;
   /** The answer had more than the call's `maxBodyBytes`; the rest was never read. */
   tooLarge?: true;
@@ -183,13 +184,15 @@ export function exactKeyRequest(target: ExactKeyTarget, call: ExactKeyCall): Pro
         const settle = (tooLarge: boolean) => {
           const status = res.statusCode ?? 0;
           const content = Buffer.concat(chunks);
+          const ok = status >= 200 && status < 300;
           const answer: ExactKeyAnswer = {
             res: { status, headers: res.headers },
-            body: content.toString('utf8'),
+            // An object read is wanted as bytes only: no second copy of up to the cap as a string.
+            body: ok && call.maxBodyBytes !== undefined ? '' : content.toString('utf8'),
             content,
             ...(tooLarge ? { tooLarge: true as const } : {}),
           };
-          if (status >= 200 && status < 300) resolve(answer);
+          if (ok) resolve(answer);
           else reject(serviceError(answer, call.method));
         };
         res.on('data', (chunk: Buffer) => {

@@ -156,12 +156,21 @@ const ledgerIntent = (at: ChangeLedger): Promise<AuditRecord | 'absent' | 'untru
   believableAt(at, at.intentKey);
 
 /**
- * The most of a record, intent or claim read back. One change's record holds at most two bucket policies of
- * 16 KB (F-OSS-POLICY-SIZE) beside its findings and request ids; a batch reads up to 16 at once, and parsing JSON
- * built to be costly takes some twenty times its size in memory. A larger object is taken as planted: the change
- * goes on under its next attempt's keys, and is at worst alerted twice.
+ * The most of a record, intent or claim read back, and the most objects and arrays in it. A bucket policy of
+ * 16 KB (F-OSS-POLICY-SIZE) built of many small statements makes one change's findings about 650 KB, with about
+ * 5,000 objects and 4,000 arrays; a batch reads up to 16 at once, and JSON built to be costly to parse (a
+ * million empty objects) takes some twenty times its size in memory. An object past either bound is taken as
+ * planted: the change goes on under its next attempt's keys.
  */
-const LEDGER_MAX_BYTES = 256 * 1024;
+const LEDGER_MAX_BYTES = 2 * 1024 * 1024;
+const LEDGER_MAX_NESTINGS = 100_000;
+
+/** How many `{` and `[` bytes the body holds: at least as many as the objects and arrays a parse would build. */
+function nestings(body: Buffer): number {
+  let count = 0;
+  for (const byte of body) if (byte === 0x7b || byte === 0x5b) count += 1;
+  return count;
+}
 
 async function believableAt(at: ChangeLedger, key: string): Promise<AuditRecord | 'absent' | 'untrusted'> {
   let body: Buffer;
@@ -173,6 +182,7 @@ async function believableAt(at: ChangeLedger, key: string): Promise<AuditRecord 
     if (isTooLarge(error)) return 'untrusted';
     throw error;
   }
+  if (nestings(body) > LEDGER_MAX_NESTINGS) return 'untrusted';
   const { record } = parseStored(key, body);
   return record && believable(record, at) ? record : 'untrusted';
 }

@@ -68,17 +68,38 @@ describe('an object in the audit bucket larger than any ossguard writes', () => 
     expect(opening).toMatchObject({ kind: 'open', ledger: { attempt: 2 } });
   }, 30_000);
 
-  it('at a change’s record key is not read as a record when larger than one change’s record, even signed', async () => {
+  it('at a change’s record key is not parsed when built of more objects than any record holds, even signed', async () => {
     const change = changeOf(3);
     const record = changeRecord('oss-acl-guard', change, new Date());
-    // Far under the default cap, far over any one change's record (shared/pipeline/resolve.ts).
-    const oversized = sign({ ...record, ...alerted, reason: 'x'.repeat(300 * 1024) }, AUDIT_KEY);
+    // Far under the byte cap, but 150,000 objects: a record of the largest policy has about 5,000.
+    const costly = Array.from({ length: 150_000 }, () => ({}));
+    const signed = sign({ ...record, ...alerted, advice: costly } as typeof record, AUDIT_KEY);
     await gateway.putObjectIfAbsent(
       BUCKET,
       auditKey(PREFIX, change.dedupeKey, change.time),
-      JSON.stringify(oversized),
+      JSON.stringify(signed),
     );
     expect(await openLedger(audit(), change)).toMatchObject({ kind: 'open', ledger: { attempt: 2 } });
+  }, 30_000);
+
+  it('at a change’s record key is read when as large as the findings of a 16 KB policy of many statements', async () => {
+    const change = changeOf(4);
+    const record = changeRecord('oss-acl-guard', change, new Date());
+    const findings = Array.from({ length: 910 }, (_, n) => ({
+      ruleId: 'anonymous-principal',
+      severity: 'critical' as const,
+      message: `statement ${n}: ${'acs:oss:*:*:b/prefix* '.repeat(25)}`,
+      evidence: { statement: n, fix: 'x'.repeat(150) },
+      mode: 'alert' as const,
+    }));
+    const signed = sign({ ...record, ...alerted, rules: findings }, AUDIT_KEY);
+    expect(JSON.stringify(signed).length).toBeGreaterThan(600_000);
+    await gateway.putObjectIfAbsent(
+      BUCKET,
+      auditKey(PREFIX, change.dedupeKey, change.time),
+      JSON.stringify(signed),
+    );
+    expect((await openLedger(audit(), change)).kind).toBe('handled');
   }, 30_000);
 
   it('at a change’s intent key holds back no alert', async () => {
