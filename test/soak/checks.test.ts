@@ -51,16 +51,29 @@ function record(of: MadeChange, fields: Partial<AuditRecord>): AuditRecord {
   } as unknown as AuditRecord;
 }
 
+/** What a run saw beside the records: the mails SMTP took, and the dead letters and their re-drives. */
+interface Seen {
+  mails?: string[];
+  deadLettered?: Array<{ id: string; error: string }>;
+  redriven?: Array<{ id: string; ok: boolean }>;
+}
+
 /** The report, with only the violations of the changes themselves (the empty cloud fails the final-state checks). */
-function check(changes: MadeChange[], records: AuditRecord[]): SoakReport {
+function check(changes: MadeChange[], records: AuditRecord[], seen: Seen = {}): SoakReport {
+  const report = checkRun(changes, records, seen);
+  return { ...report, violations: report.violations.filter((v) => v.startsWith('change #')) };
+}
+
+function checkRun(changes: MadeChange[], records: AuditRecord[], seen: Seen): SoakReport {
   const none = () => [];
+  const mails = (seen.mails ?? []).map((text) => ({ mail: { text } }));
   const cloud = {
     bus: { deliveries: none, history: none, deadLetters: none },
     logTriggers: { deliveries: none, deadLetters: none },
     fc: { logs: [] },
     oss: { bucket: () => undefined, object: () => undefined },
     identities: { users: new Map(), rootKeys: [] },
-    smtp: { messages: none },
+    smtp: { messages: () => mails },
     dingtalk: { messages: none, requests: none },
     trailDataEvents: none,
     trailManagementEvents: none,
@@ -71,13 +84,12 @@ function check(changes: MadeChange[], records: AuditRecord[]): SoakReport {
     records,
     cloud,
     faults,
-    deadLettered: [],
-    redriven: [],
+    deadLettered: seen.deadLettered ?? [],
+    redriven: seen.redriven ?? [],
     identity: { attached: {}, defaults: {} },
     durationMs: 0,
   } as unknown as SoakRun;
-  const report = checkSoak(run);
-  return { ...report, violations: report.violations.filter((v) => v.startsWith('change #')) };
+  return checkSoak(run);
 }
 
 describe("the soak's checks, of an owner's bucket policy after ossguard's repair of it,", () => {
@@ -114,5 +126,39 @@ describe("the soak's checks, of an owner's bucket policy after ossguard's repair
     const owner = made(182, 'owner', 'skipped');
     const later = { ...repaired, seq: 190 };
     expect(check([later, owner], [repair, alertedAsLost(owner)]).violations).toHaveLength(1);
+  });
+});
+
+describe("the soak's checks, of an alert mailed twice,", () => {
+  const change = made(40, 'owner', 'alerted');
+  const alerted = record(change, { decision: 'alerted', reason: 'alert only' });
+  const mail = `ossguard alert ${alerted.dedupeKey} · 2026-12-07T06:00:00Z`;
+  const mailed = (report: SoakReport) =>
+    report.violations.filter((v) => v.startsWith(`alert ${alerted.dedupeKey}`));
+  const claimed = {
+    id: 'cloud-40',
+    via: 'bus',
+    attempts: 4,
+    maxAttempts: 4,
+    failures: ['InvocationFailedError'],
+    error: `InvocationFailedError: 1 change(s) not finished: ${alerted.dedupeKey} (another delivery of this event is alerting on it)`,
+  };
+
+  it('accept it when every delivery waited on a claim left without a record and the re-drive took over, and list it', () => {
+    const report = checkRun([change], [alerted], {
+      mails: [mail, mail],
+      deadLettered: [claimed],
+      redriven: [{ id: 'cloud-40', ok: true }],
+    });
+    expect(mailed(report)).toEqual([]);
+    expect(report.alertedAgainAfterTakeover).toEqual([alerted.dedupeKey]);
+  });
+
+  it('fail it when nothing was dead-lettered and re-driven', () => {
+    const report = checkRun([change], [alerted], { mails: [mail, mail] });
+    expect(mailed(report)).toEqual([
+      `alert ${alerted.dedupeKey} was mailed 2 times`,
+      `alert ${alerted.dedupeKey}: audit says email true, SMTP has 2`,
+    ]);
   });
 });
