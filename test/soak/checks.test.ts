@@ -162,3 +162,67 @@ describe("the soak's checks, of an alert mailed twice,", () => {
     ]);
   });
 });
+
+describe("the soak's checks, of two ACL changes of one bucket handled out of order,", () => {
+  const ACCOUNT = '2234567890123456';
+  const aclChange = (seq: number, acl: 'private' | 'public-read', expected: MadeChange['expected']) => {
+    const change: Change = {
+      kind: 'member',
+      account: ACCOUNT,
+      change: { kind: 'bucket-acl', bucket: 'soak-m2-01', acl },
+    };
+    return {
+      ...made(seq, 'owner', expected),
+      change,
+      group: groupOf(change),
+      event: { via: 'trail', key: `event-${seq}`, id: `event-${seq}`, eventName: 'PutBucketAcl' },
+    } as MadeChange;
+  };
+  const aclRecord = (of: MadeChange, fields: Partial<AuditRecord>) =>
+    record(of, {
+      eventName: 'PutBucketAcl',
+      accountId: ACCOUNT,
+      deployAccountId: '1234567890123456',
+      ...fields,
+    } as Partial<AuditRecord>);
+  // Changes #215 and #246 of seed 20261128 as CI's soak at 09:19 recorded them.
+  const passing = aclChange(215, 'private', 'skipped');
+  const exposing = aclChange(246, 'public-read', 'remediated');
+  const repairedOnPassing = aclRecord(passing, {
+    decision: 'remediated',
+    reason: 'set the bucket ACL to private',
+  });
+  const foundRepaired = (tie: MadeChange) =>
+    aclRecord(exposing, {
+      decision: 'skipped',
+      reason: `bucket ACL is private: ossguard reverted it after this change, for PutBucketAcl ${tie.event?.key}`,
+      remediatedBy: { eventId: tie.event?.key ?? '', eventName: 'PutBucketAcl', auditKey: 'k' },
+    });
+
+  it('accept the repair made on the earlier change, when the later change that made it public names it, and list it', () => {
+    const report = check([passing, exposing], [repairedOnPassing, foundRepaired(passing)]);
+    expect(report.violations).toEqual([]);
+    expect(report.repairedOnAnEarlierChange).toEqual([{ seq: 246, repairedOnSeq: 215 }]);
+  });
+
+  it('still fail a repair on a passing change when no later change names it', () => {
+    const unrepaired = aclRecord(exposing, { decision: 'skipped', reason: 'bucket ACL is private' });
+    expect(check([passing, exposing], [repairedOnPassing, unrepaired]).violations).toEqual([
+      expect.stringMatching(/^change #215 .*: audit decision remediated .*, expected skipped$/),
+      expect.stringMatching(/^change #246 .*: audit decision skipped .*, expected remediated$/),
+    ]);
+  });
+
+  it('still fail a skip that names a repair of a later change', () => {
+    const later = aclChange(250, 'private', 'skipped');
+    const report = check(
+      [passing, exposing, later],
+      [
+        aclRecord(passing, { decision: 'skipped', reason: 'bucket ACL is private' }),
+        foundRepaired(later),
+        aclRecord(later, { decision: 'remediated', reason: 'set the bucket ACL to private' }),
+      ],
+    );
+    expect(report.violations).toHaveLength(2);
+  });
+});

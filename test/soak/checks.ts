@@ -60,6 +60,12 @@ export interface SoakReport {
    */
   alertedSameAsRepair: Array<{ seq: number; eventId: string; repairEventId: string }>;
   /**
+   * Public ACLs repaired on the record of an earlier, passing change of the same resource (`repairedOutOfOrder`):
+   * that change's delivery, held up by faults, re-read the live state after the later change had made it public.
+   * Listed, not hidden.
+   */
+  repairedOnAnEarlierChange: Array<{ seq: number; repairedOnSeq: number }>;
+  /**
    * Alerts mailed twice because the delivery that claimed the change alerted and then left no record (it died,
    * or the audit bucket refused the record), every redelivery found its claim still under way, and the re-drive
    * of the dead letter took over (shared/pipeline/resolve.ts `claimAlert`: an alert twice beats none). Listed.
@@ -126,6 +132,7 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
   // Every change: its event, settled, exactly one audit record, with the oracle's decision.
   const rewritten: SoakReport['decisionsRewrittenOnRedelivery'] = [];
   const sameAsRepair: SoakReport['alertedSameAsRepair'] = [];
+  const outOfOrder: SoakReport['repairedOnAnEarlierChange'] = [];
   let lost = 0;
   for (const change of made) {
     const label = `change #${change.seq} (${describe(change)})`;
@@ -164,6 +171,12 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
       (recordsByKey.get(e.key) ?? []).some((r) => r.decision === change.expected),
     );
     if (record.decision === 'skipped' && judgedLater) continue;
+    const pair = repairedOutOfOrder(change, record, { made, records });
+    if (pair) {
+      const [passing, exposing] = pair.seq < change.seq ? [pair, change] : [change, pair];
+      if (exposing === change) outOfOrder.push({ seq: exposing.seq, repairedOnSeq: passing.seq });
+      continue;
+    }
     const repair = sameAsItsRepair(change, record, { made, records });
     if (repair) {
       sameAsRepair.push({ seq: change.seq, eventId: event.id, repairEventId: repair.eventId });
@@ -285,6 +298,7 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
     ...alerts,
     decisionsRewrittenOnRedelivery: rewritten,
     alertedSameAsRepair: sameAsRepair,
+    repairedOnAnEarlierChange: outOfOrder,
     lost,
     violations,
   };
@@ -385,6 +399,52 @@ export function sameAsItsRepair(
   const wrote = repair?.after?.policy;
   if (!earlier || !repair || (typeof wrote !== 'string' && wrote !== null)) return undefined;
   return isDocument(wrote, policyDocument(change.bucket, change.policy, account)) ? repair : undefined;
+}
+
+/** The bucket or object an ACL change sets, with its account; undefined for any other change. */
+function aclTarget(outer: Change): string | undefined {
+  const change = outer.kind === 'member' ? outer.change : outer;
+  const account = outer.kind === 'member' ? outer.account : ACCOUNT_ID;
+  if (change.kind === 'bucket-acl' || change.kind === 'new-bucket') return `${account}:${change.bucket}`;
+  if (change.kind === 'object-acl' || change.kind === 'object-upload')
+    return `${account}:${change.bucket}/${change.key}`;
+  return undefined;
+}
+
+/**
+ * The other change of a pair handled out of order: an earlier change left the ACL private, a later one made it
+ * public, and the earlier change's delivery (held up by faults: redelivered, handed on, or re-driven) re-read
+ * the live state only after that, so its record repaired the later change's ACL, and the later change's
+ * record found it private with that repair after it (`tiedToRemediation` in shared/pipeline/remediated.ts).
+ * ossguard judges the live state, never the event body: the exposure was repaired once and alerted once, on
+ * the earlier record. Both records must name each other's side: the later one's `remediatedBy` is the earlier
+ * change's event, and that event's record is the repair.
+ */
+export function repairedOutOfOrder(
+  made: MadeChange,
+  record: AuditRecord,
+  run: Pick<SoakRun, 'made' | 'records'>,
+): MadeChange | undefined {
+  const target = aclTarget(made.change);
+  if (!target) return undefined;
+  const recordOf = (m: MadeChange) => run.records.find((r) => r.eventId === m.event?.key);
+  const sameTarget = (m: MadeChange) => m.group === made.group && aclTarget(m.change) === target;
+  const names = (exposing: AuditRecord | undefined, passing: MadeChange) =>
+    exposing?.decision === 'skipped' && exposing.remediatedBy?.eventId === passing.event?.key;
+  if (made.expected === 'remediated' && record.decision === 'skipped')
+    return run.made.find(
+      (m) =>
+        m.seq < made.seq &&
+        sameTarget(m) &&
+        m.expected === 'skipped' &&
+        names(record, m) &&
+        recordOf(m)?.decision === 'remediated',
+    );
+  if (made.expected === 'skipped' && record.decision === 'remediated')
+    return run.made.find(
+      (m) => m.seq > made.seq && sameTarget(m) && m.expected === 'remediated' && names(recordOf(m), made),
+    );
+  return undefined;
 }
 
 /** Whether a bucket policy has a statement for anyone. */
