@@ -1,3 +1,4 @@
+import type { LimitFunction } from 'p-limit';
 import { auditKey } from '../audit/record';
 import type { Actor, ChangeRecord, ParsedItem } from '../events/types';
 import { changeRecord, type DecisionSummary, summaryOf } from './records';
@@ -29,6 +30,34 @@ export function dedupeBatch(
     return false;
   });
   return { unique, repeats };
+}
+
+/**
+ * Handles each item under `limit`, the changes of one resource one after another, in batch order. Handled at
+ * once, a change and the next one of the same resource (a bucket created, then made public, in one log range)
+ * would both re-read the state before either repaired it, and repair and alert twice; in order, the second
+ * finds the first one's repair and names it (shared/pipeline/remediated.ts `tiedToRemediation`).
+ */
+export function inResourceOrder<T>(
+  items: readonly ParsedItem[],
+  limit: LimitFunction,
+  handle: (item: ParsedItem) => Promise<T>,
+): Promise<T[]> {
+  const last = new Map<string, Promise<unknown>>();
+  return Promise.all(
+    items.map((item) => {
+      if (item.kind !== 'change') return limit(() => handle(item));
+      const { accountId, region, resources } = item.record;
+      const { bucket, objectKey, ramUser, accessKeyId } = resources;
+      const resource = JSON.stringify([accountId, region, bucket, objectKey, ramUser, accessKeyId]);
+      const handled = (last.get(resource) ?? Promise.resolve()).then(() => limit(() => handle(item)));
+      last.set(
+        resource,
+        handled.catch(() => undefined),
+      );
+      return handled;
+    }),
+  );
 }
 
 /**

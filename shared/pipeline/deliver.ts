@@ -63,16 +63,18 @@ export async function writeRecords(
 
 /**
  * The one alert and record of a batch the blast-radius cap held `waited` changes of back, unless it is on
- * record already: a redelivered batch said how many waited the first time.
+ * record already (a redelivered batch said how many waited the first time) or the batch is a follow-up's.
  */
 export async function cappedBatchSummary(
-  guard: string,
   waited: number,
   batch: readonly ParsedItem[],
-  at: { deps: InvocationDeps; gateway: OssGateway; now: Date },
+  at: { guard: string; deps: InvocationDeps; gateway: OssGateway; now: Date },
 ): Promise<Pending | undefined> {
+  if (waited === 0) return undefined;
+  at.deps.log.warn('blast-radius cap reached; the rest waits for a follow-up invocation', { waited });
+  if (at.deps.followUp) return undefined;
   const { config } = at.deps.runtime;
-  const summary = cappedSummary(guard, waited, {
+  const summary = cappedSummary(at.guard, waited, {
     invocationId: at.deps.invocationId,
     batch: cappedBatchOf(batch, at.now),
     cap: config.maxRemediationsPerInvocation,

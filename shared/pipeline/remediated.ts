@@ -183,18 +183,25 @@ async function readMark(book: MarkBook, key: string): Promise<Record<string, unk
 
 /**
  * The newest revert of the change's resource, if ossguard made one. `written` holds the marks this invocation
- * created, by key: a key is written once, so the newest one being among them needs no GET.
+ * made, by key, listed or not yet: a key is written once, so the newest one being among them needs no GET, and
+ * a revert of this invocation counts before its write lands.
  */
 async function lastRemediation(
   book: MarkBook,
   change: ChangeRecord,
 ): Promise<RemediationMark | 'crowded' | undefined> {
-  const { keys, crowded } = await newestKeys(book, resourceDir(book.guard, change), Date.parse(change.time));
+  const dir = resourceDir(book.guard, change);
+  const since = Date.parse(change.time);
+  const listed = await newestKeys(book, dir, since);
+  const own = [...book.written.keys()].filter(
+    (key) => key.startsWith(dir) && timeOfNewestFirstKey(key, dir) >= since,
+  );
+  const keys = [...new Set([...own, ...listed.keys])].sort();
   for (const key of keys) {
     const mark = book.written.get(key) ?? remediationMarkOf(await readMark(book, key));
     if (mark) return mark;
   }
-  return crowded ? 'crowded' : undefined;
+  return listed.crowded ? 'crowded' : undefined;
 }
 
 /** Why a change is alerted when the marks that would tell whether a repair wrote over it cannot be reached. */
@@ -225,7 +232,7 @@ export interface MarkBook {
   bucket: string;
   guard: string;
   log: Logger;
-  /** The marks this invocation created, by key (see `lastRemediation`). */
+  /** The marks this invocation made, by key, from when their revert was acknowledged (see `lastRemediation`). */
   written: Map<string, RemediationMark>;
   /**
    * Seals the marks written, and decides which read back are ossguard's: whoever can write the audit bucket
@@ -248,13 +255,18 @@ const replacedSince = (wrote: StateSnapshot, live: StateSnapshot | undefined): b
     (field) => field in live && canonicalJson(live[field]) !== canonicalJson(wrote[field]),
   );
 
-/** Notes the revert against its resource, so a later change the revert already fixed can say so. */
-export async function noteRemediation(
+/**
+ * Notes the revert against its resource, so a later change the revert already fixed can say so: at once for
+ * this invocation, whose next change of the resource (handled after this one, shared/pipeline/dedupe.ts
+ * `inResourceOrder`) must not wait for the write; then in the audit bucket, through `schedule`.
+ */
+export function noteRemediation(
   book: MarkBook,
   change: ChangeRecord,
   auditKey: string,
   now: Date,
   wrote?: StateSnapshot,
+  schedule: (write: () => Promise<void>) => Promise<void> = (write) => write(),
 ): Promise<void> {
   const mark: RemediationMark = {
     eventId: change.eventId,
@@ -264,11 +276,15 @@ export async function noteRemediation(
     changedAt: change.time,
     ...(wrote ? { wrote } : {}),
   };
+  const key = markKey(book, resourceDir(book.guard, change), change, mark.at);
+  book.written.set(key, mark);
+  return schedule(() => writeMark(book, change, key, mark));
+}
+
+async function writeMark(book: MarkBook, change: ChangeRecord, key: string, mark: RemediationMark) {
   try {
-    // Write-once (WORM-safe); the invocation keeps what it created, so that reading it back needs no GET.
-    const key = markKey(book, resourceDir(book.guard, change), change, mark.at);
-    const put = await book.gateway.putObjectIfAbsent(book.bucket, key, sealedMark(mark, key, book.key));
-    if (put === 'created') book.written.set(key, mark);
+    // Write-once (WORM-safe); the invocation keeps what it made, so that reading it back needs no GET.
+    await book.gateway.putObjectIfAbsent(book.bucket, key, sealedMark(mark, key, book.key));
   } catch (error) {
     // Only the tie from a later `skipped` record is lost; the revert and its record stand.
     book.log.warn('remediation mark not written', { eventId: change.eventId, error: describeError(error) });
@@ -396,7 +412,7 @@ export async function overwrittenDuring(
 }
 
 /**
- * The remediation marks of one invocation: those it wrote, by key, and the writes still under way, as many at
+ * The remediation marks of one invocation: those it made, by key, and the writes still under way, as many at
  * once as changes are handled, so a burst's reverts do not hold a thousand requests open.
  */
 export interface InvocationMarks {
@@ -432,7 +448,9 @@ export async function markDecision(
     if (at.overwrites.length === 0) {
       // Not a round trip in this change's path: nothing it decides or records waits for its own mark. A crash
       // before the mark is written loses only what a failed write loses (noteRemediation).
-      at.marks.writing.push(at.marks.limit(() => noteRemediation(book, change, at.recordKey, revertedAt)));
+      at.marks.writing.push(
+        noteRemediation(book, change, at.recordKey, revertedAt, undefined, at.marks.limit),
+      );
       return decision;
     }
     // A repair that can overwrite a later change writes its mark before it reads the judged marks, and a judged

@@ -6,7 +6,7 @@ import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { decideAndAct, type Invocation } from './decide';
-import { dedupeBatch } from './dedupe';
+import { dedupeBatch, inResourceOrder } from './dedupe';
 import { CONCURRENCY, cappedBatchSummary, logDecisions, sendAlerts, writeRecords } from './deliver';
 import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
@@ -65,23 +65,14 @@ export async function runGuard<State>(
   // must find it.
   await writeHeldRecords(auditGateway, deps.log);
   const { unique, repeats } = dedupeBatch(items, guard.name, config.audit.prefix, now());
-  const limit = pLimit(CONCURRENCY);
-  const outcomes = await Promise.all(unique.map((item) => limit(() => handleItem(invocation, item))));
+  const outcomes = await inResourceOrder(unique, pLimit(CONCURRENCY), (item) => handleItem(invocation, item));
 
   const { decisions, retryableFailures, pending } = sortOutcomes(outcomes, repeats, deps.log);
   const waited = retryableFailures.filter((f) => f.capped).length;
-  if (waited > 0)
-    deps.log.warn('blast-radius cap reached; the rest waits for a follow-up invocation', { waited });
-  if (waited > 0 && !deps.followUp) {
-    const summary = await cappedBatchSummary(guard.name, waited, unique, {
-      deps,
-      gateway: auditGateway,
-      now: now(),
-    });
-    if (summary) pending.push(summary);
-  }
-
   const at = { guard: guard.name, deps, gateway: auditGateway, now: now() };
+  const summary = await cappedBatchSummary(waited, unique, at);
+  if (summary) pending.push(summary);
+
   const outside = await outsideDigest(pending, at);
   if (outside) pending.push(outside);
 

@@ -149,13 +149,41 @@ describe('the trail as the only feed, with EventBridge switched off', () => {
     expect(cloud.oss.bucket('only-trail')?.acl).toBe('private');
     const records = (await auditRecords(cloud)).filter((r) => r.actor.type !== 'assumed-role');
     const byEvent = (name: string): AuditRecord[] => records.filter((r) => r.eventName === name);
-    expect(byEvent('PutBucketAcl').map((r) => [r.guard, r.decision])).toEqual([
-      ['oss-acl-guard', 'remediated'],
+    // The exposure is repaired once, on PutBucketAcl's record, or on PutBucket's when both came in one range:
+    // PutBucket's re-read then finds the ACL already public, and PutBucketAcl's record names that repair.
+    const [bucketCreated, exposed] = [byEvent('PutBucket'), byEvent('PutBucketAcl')];
+    expect(exposed.map((r) => r.guard)).toEqual(['oss-acl-guard']);
+    const repairedOnCreate = bucketCreated[0]?.decision === 'remediated';
+    expect(exposed.map((r) => [r.decision, r.remediatedBy?.eventId])).toEqual([
+      repairedOnCreate ? ['skipped', bucketCreated[0]?.eventId] : ['remediated', undefined],
     ]);
     const keyRecords = byEvent('CreateAccessKey');
     expect(keyRecords.map((r) => r.guard)).toEqual(['access-key-guard']);
     expect(keyRecords[0]?.resource.accessKeyId).toBe(created.body?.accessKey?.accessKeyId);
     expect(keyRecords[0]?.rules.map((r) => r.ruleId)).toContain('key-for-other-user');
+  }, 60_000);
+
+  it('repairs a bucket made public right after its creation once, on the creation, when both come in one range', async () => {
+    const alice = userClient(cloud, 'alice', 'one-range');
+    cloud.logTriggers.pause();
+    await alice.putBucket('one-range');
+    await alice.putBucketACL('one-range', 'public-read');
+    cloud.logTriggers.resume();
+    await cloud.settle();
+
+    expect(cloud.oss.bucket('one-range')?.acl).toBe('private');
+    const records = (await auditRecords(cloud)).filter(
+      (r) => r.resource.bucket === 'one-range' && r.actor.type !== 'assumed-role',
+    );
+    const created = records.find((r) => r.eventName === 'PutBucket');
+    expect(records.map((r) => [r.eventName, r.decision, r.remediatedBy?.eventId])).toEqual([
+      ['PutBucket', 'remediated', undefined],
+      ['PutBucketAcl', 'skipped', created?.eventId],
+    ]);
+    expect(records[1]?.reason).toContain(
+      `ossguard reverted it after this change, for PutBucket ${created?.eventId}`,
+    );
+    expect(cloud.smtp.messages().filter((m) => m.mail.text?.includes('one-range'))).toHaveLength(1);
   }, 60_000);
 });
 
