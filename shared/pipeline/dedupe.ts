@@ -1,5 +1,6 @@
 import type { LimitFunction } from 'p-limit';
 import { auditKey } from '../audit/record';
+import { resourceIdentity } from '../events/resource-identity';
 import type { Actor, ChangeRecord, ParsedItem } from '../events/types';
 import { changeRecord, type DecisionSummary, summaryOf } from './records';
 
@@ -33,29 +34,40 @@ export function dedupeBatch(
 }
 
 /**
- * Handles each item under `limit`, the changes of one resource one after another, in batch order. Handled at
- * once, a change and the next one of the same resource (a bucket created, then made public, in one log range)
- * would both re-read the state before either repaired it, and repair and alert twice; in order, the second
- * finds the first one's repair and names it (shared/pipeline/remediated.ts `tiedToRemediation`).
+ * Handles each item under `limit`, each resource's newest change first (`resourceIdentity`; the last in the
+ * batch among those of the latest event time), then that resource's other changes, all at once. Every change
+ * of a batch happened before it was delivered, so the first one handled re-reads the state they left: handled
+ * all at once, a bucket created and then made public in one log range were both repaired and alerted. The
+ * newest goes first because it made the state that is live, so a repair is recorded on the change that
+ * exposed it, and the older changes, finding it repaired, name that repair (shared/pipeline/remediated.ts
+ * `tiedToRemediation`, which sees this invocation's repairs at once). Two rounds at most, however many
+ * changes one resource has: a flood of one object's changes takes no longer than before.
  */
 export function inResourceOrder<T>(
   items: readonly ParsedItem[],
   limit: LimitFunction,
   handle: (item: ParsedItem) => Promise<T>,
 ): Promise<T[]> {
-  const last = new Map<string, Promise<unknown>>();
+  const newest = new Map<string, Extract<ParsedItem, { kind: 'change' }>>();
+  for (const item of items) {
+    if (item.kind !== 'change') continue;
+    const resource = resourceIdentity(item.record);
+    const lead = newest.get(resource);
+    if (!lead || !(Date.parse(lead.record.time) > Date.parse(item.record.time))) newest.set(resource, item);
+  }
+  const leads = new Map<ParsedItem, Promise<T>>();
+  for (const lead of newest.values())
+    leads.set(
+      lead,
+      limit(() => handle(lead)),
+    );
   return Promise.all(
     items.map((item) => {
+      const led = leads.get(item);
+      if (led) return led;
       if (item.kind !== 'change') return limit(() => handle(item));
-      const { accountId, region, resources } = item.record;
-      const { bucket, objectKey, ramUser, accessKeyId } = resources;
-      const resource = JSON.stringify([accountId, region, bucket, objectKey, ramUser, accessKeyId]);
-      const handled = (last.get(resource) ?? Promise.resolve()).then(() => limit(() => handle(item)));
-      last.set(
-        resource,
-        handled.catch(() => undefined),
-      );
-      return handled;
+      const lead = leads.get(newest.get(resourceIdentity(item.record)) as ParsedItem);
+      return (lead ?? Promise.resolve()).catch(() => undefined).then(() => limit(() => handle(item)));
     }),
   );
 }

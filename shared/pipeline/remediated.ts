@@ -11,6 +11,7 @@ import {
 } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
 import { describeError } from '../errors';
+import { resourceIdentity } from '../events/resource-identity';
 import type { ChangeRecord } from '../events/types';
 import type { Logger } from '../log';
 import type { Decision } from './types';
@@ -66,21 +67,11 @@ export interface RemediationMark {
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
- * One directory per resource a guard judges: the bucket, object or key the change names, in its region and
- * account (RAM user names repeat across an organization's accounts).
+ * One directory per state a guard judges (`resourceIdentity`: the bucket, object, key or policy the change
+ * names, in its region and account; RAM user names repeat across an organization's accounts).
  */
 function resourceDir(guard: string, change: ChangeRecord, base = REMEDIATED_DIR): string {
-  const { bucket, objectKey, ramUser, accessKeyId } = change.resources;
-  const id = JSON.stringify([
-    guard,
-    change.region,
-    bucket ?? '',
-    objectKey ?? '',
-    ramUser ?? '',
-    accessKeyId ?? '',
-    ...(change.accountId ? [change.accountId] : []),
-  ]);
-  return `${base}${sha256(id).slice(0, 40)}/`;
+  return `${base}${sha256(JSON.stringify([guard, resourceIdentity(change)])).slice(0, 40)}/`;
 }
 
 /**

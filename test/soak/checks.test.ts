@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { FaultInjector } from '../../local/faults';
+import { cursorAt } from '../../local/sls/store';
 import type { AuditRecord } from '../../shared/audit/record';
 import { checkSoak, type SoakReport } from './checks';
 import type { MadeChange, SoakRun } from './run';
@@ -53,6 +54,8 @@ function record(of: MadeChange, fields: Partial<AuditRecord>): AuditRecord {
 
 /** What a run saw beside the records: the mails SMTP took, and the dead letters and their re-drives. */
 interface Seen {
+  /** A change whose trail event was in a log range delivered once and failed. */
+  failedRangeOf?: MadeChange;
   mails?: string[];
   deadLettered?: Array<{ id: string; error: string }>;
   redriven?: Array<{ id: string; ok: boolean }>;
@@ -64,12 +67,19 @@ function check(changes: MadeChange[], records: AuditRecord[], seen: Seen = {}): 
   return { ...report, violations: report.violations.filter((v) => v.startsWith('change #')) };
 }
 
+/** One failed delivery of a range holding the change's trail event (test/soak/tracker.ts `rangeHolds`). */
+function failedRanges(of: MadeChange | undefined) {
+  if (of?.event?.via !== 'trail') return [];
+  const source = { shardId: 0, beginCursor: cursorAt(0), endCursor: cursorAt(1000) };
+  return [{ ok: false, event: { source }, error: { name: 'InvocationFailedError' } }];
+}
+
 function checkRun(changes: MadeChange[], records: AuditRecord[], seen: Seen): SoakReport {
   const none = () => [];
   const mails = (seen.mails ?? []).map((text) => ({ mail: { text } }));
   const cloud = {
     bus: { deliveries: none, history: none, deadLetters: none },
-    logTriggers: { deliveries: none, deadLetters: none },
+    logTriggers: { deliveries: () => failedRanges(seen.failedRangeOf), deadLetters: none },
     fc: { logs: [] },
     oss: { bucket: () => undefined, object: () => undefined },
     identities: { users: new Map(), rootKeys: [] },
@@ -175,7 +185,13 @@ describe("the soak's checks, of two ACL changes of one bucket handled out of ord
       ...made(seq, 'owner', expected),
       change,
       group: groupOf(change),
-      event: { via: 'trail', key: `event-${seq}`, id: `event-${seq}`, eventName: 'PutBucketAcl' },
+      event: {
+        via: 'trail',
+        key: `event-${seq}`,
+        id: `event-${seq}`,
+        eventName: 'PutBucketAcl',
+        data: { shardId: 0, position: seq },
+      },
     } as MadeChange;
   };
   const aclRecord = (of: MadeChange, fields: Partial<AuditRecord>) =>
@@ -199,10 +215,17 @@ describe("the soak's checks, of two ACL changes of one bucket handled out of ord
       remediatedBy: { eventId: tie.event?.key ?? '', eventName: 'PutBucketAcl', auditKey: 'k' },
     });
 
-  it('accept the repair made on the earlier change, when the later change that made it public names it, and list it', () => {
-    const report = check([passing, exposing], [repairedOnPassing, foundRepaired(passing)]);
+  it('accept the repair made on the earlier change, held up by a failed delivery, when the later change that made it public names it, and list it', () => {
+    const report = check([passing, exposing], [repairedOnPassing, foundRepaired(passing)], {
+      failedRangeOf: passing,
+    });
     expect(report.violations).toEqual([]);
     expect(report.repairedOnAnEarlierChange).toEqual([{ seq: 246, repairedOnSeq: 215 }]);
+  });
+
+  it('still fail the pair when nothing held the earlier change up (one batch judges the newest first)', () => {
+    const report = check([passing, exposing], [repairedOnPassing, foundRepaired(passing)]);
+    expect(report.violations).toHaveLength(2);
   });
 
   it('still fail a repair on a passing change when no later change names it', () => {

@@ -171,7 +171,7 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
       (recordsByKey.get(e.key) ?? []).some((r) => r.decision === change.expected),
     );
     if (record.decision === 'skipped' && judgedLater) continue;
-    const pair = repairedOutOfOrder(change, record, { made, records });
+    const pair = repairedOutOfOrder(change, record, { made, records, cloud });
     if (pair) {
       const [passing, exposing] = pair.seq < change.seq ? [pair, change] : [change, pair];
       if (exposing === change) outOfOrder.push({ seq: exposing.seq, repairedOnSeq: passing.seq });
@@ -412,25 +412,44 @@ function aclTarget(outer: Change): string | undefined {
 }
 
 /**
+ * Whether the event reached ossguard's judgement only after it counted as settled: an attempt failed (so it was
+ * redelivered or re-driven), or a range that held it was handed on in part to the deferred-work queue. Each
+ * change of a group waits for its event to settle, so only such an event can be judged after a later change.
+ */
+function delayed(cloud: SoakRun['cloud'], event: NonNullable<MadeChange['event']>): boolean {
+  if (attemptsOf(cloud, event).some((a) => !a.ok)) return true;
+  return (
+    event.via === 'trail' &&
+    cloud.logTriggers
+      .deliveries()
+      .some((d) => rangeHolds(d, event.data) && ((d.result as { deferred?: number })?.deferred ?? 0) > 0)
+  );
+}
+
+/**
  * The other change of a pair handled out of order: an earlier change left the ACL private, a later one made it
- * public, and the earlier change's delivery (held up by faults: redelivered, handed on, or re-driven) re-read
- * the live state only after that, so its record repaired the later change's ACL, and the later change's
- * record found it private with that repair after it (`tiedToRemediation` in shared/pipeline/remediated.ts).
- * ossguard judges the live state, never the event body: the exposure was repaired once and alerted once, on
- * the earlier record. Both records must name each other's side: the later one's `remediatedBy` is the earlier
- * change's event, and that event's record is the repair.
+ * public, and the earlier change's delivery, held up by faults (`delayed`), re-read the live state only after
+ * that, so its record repaired the later change's ACL, and the later change's record found it private with
+ * that repair after it (`tiedToRemediation` in shared/pipeline/remediated.ts). ossguard judges the live state,
+ * never the event body: the exposure was repaired once and alerted once, on the earlier record. Both records
+ * must name each other's side (the later one's `remediatedBy` is the earlier change's event, and that event's
+ * record is the repair), and the earlier event must have been held up: in one batch, the newest change is
+ * judged first (shared/pipeline/dedupe.ts `inResourceOrder`) and takes the repair itself.
  */
 export function repairedOutOfOrder(
   made: MadeChange,
   record: AuditRecord,
-  run: Pick<SoakRun, 'made' | 'records'>,
+  run: Pick<SoakRun, 'made' | 'records' | 'cloud'>,
 ): MadeChange | undefined {
   const target = aclTarget(made.change);
   if (!target) return undefined;
   const recordOf = (m: MadeChange) => run.records.find((r) => r.eventId === m.event?.key);
   const sameTarget = (m: MadeChange) => m.group === made.group && aclTarget(m.change) === target;
   const names = (exposing: AuditRecord | undefined, passing: MadeChange) =>
-    exposing?.decision === 'skipped' && exposing.remediatedBy?.eventId === passing.event?.key;
+    exposing?.decision === 'skipped' &&
+    exposing.remediatedBy?.eventId === passing.event?.key &&
+    passing.event !== undefined &&
+    delayed(run.cloud, passing.event);
   if (made.expected === 'remediated' && record.decision === 'skipped')
     return run.made.find(
       (m) =>
