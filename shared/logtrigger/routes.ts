@@ -191,7 +191,7 @@ export async function handOn(
 export async function drainDeferred(env: RouteEnv, deadline: number): Promise<number> {
   let drained = 0;
   try {
-    for await (const { key, work } of pendingWork(env.queue, new Date())) {
+    for await (const { key, work } of pendingWork(env.queue, new Date(), env.log)) {
       if (drained > 0 && Date.now() >= deadline) break;
       const routes = new Map(Object.entries(work.routes));
       const judged = await handOnFailures(

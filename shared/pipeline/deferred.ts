@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CLOCK_SKEW_MS, newestFirstKey, timeOfNewestFirstKey } from '../audit/newest-first';
 import { type AuditKey, sealFields, sealHoldsEither } from '../audit/record';
 import type { OssGateway } from '../clients/oss';
+import type { Logger } from '../log';
 import { PIPELINE_PREFIX } from './remediated';
 
 /**
@@ -130,7 +131,11 @@ export const isQueueWrite = (record: unknown): boolean => JSON.stringify(record 
  * Deferred work of the last day that no drain has taken yet, oldest first, read one item at a time as the
  * drain asks: a drain that stops at its deadline reads no further.
  */
-export async function* pendingWork(queue: Queue, now: Date): AsyncGenerator<QueuedWork> {
+export async function* pendingWork(
+  queue: Queue,
+  now: Date,
+  log: Pick<Logger, 'warn'>,
+): AsyncGenerator<QueuedWork> {
   const recent: string[] = [];
   let next: string | undefined;
   for (let page = 0; page < MAX_PAGES && recent.length < PAGE; page++) {
@@ -150,8 +155,13 @@ export async function* pendingWork(queue: Queue, now: Date): AsyncGenerator<Queu
     }
     const body = await queue.gateway.getObjectWithin(queue.bucket, key);
     const work = body && parseWork(body, queue);
-    if (!work) taken.add(key);
-    else if (Date.parse(work.notBefore) <= now.getTime()) yield { key, work };
+    if (!work) {
+      // Planted, most likely (ossguard's own items are small and sealed): said, so that a lost item is seen.
+      log.warn('deferred-work item passed over: too large, not an item, or not sealed with the audit key', {
+        key,
+      });
+      taken.add(key);
+    } else if (Date.parse(work.notBefore) <= now.getTime()) yield { key, work };
   }
 }
 

@@ -135,7 +135,15 @@ describe('an object in the audit bucket larger than any ossguard writes', () => 
       huge(),
     );
     const drained: string[] = [];
-    for await (const { key } of pendingWork(queue, now)) drained.push(key);
+    const warned: unknown[] = [];
+    const log = { warn: (message: string, fields?: unknown) => warned.push({ message, fields }) };
+    for await (const { key } of pendingWork(queue, now, log)) drained.push(key);
     expect(drained).toEqual([queued]);
+    expect(warned).toEqual([
+      {
+        message: expect.stringContaining('deferred-work item passed over'),
+        fields: { key: expect.stringMatching(/-planted\.json$/) },
+      },
+    ]);
   }, 30_000);
 });

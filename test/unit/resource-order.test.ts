@@ -73,6 +73,14 @@ describe('a batch handled newest change of each resource first', () => {
     expect(await overlaps([policy(0, 'reports'), policy(1, 'reports')])).toEqual([]);
   });
 
+  it("takes the account's Block Public Access, set through two regions, for one resource", async () => {
+    const account = (index: number, region: string): ParsedItem => {
+      const item = change(index, '') as Extract<ParsedItem, { kind: 'change' }>;
+      return { ...item, record: { ...item.record, service: 'Oss', region, resources: {} } };
+    };
+    expect(await overlaps([account(0, 'cn-hangzhou'), account(1, 'cn-shanghai')])).toEqual([]);
+  });
+
   it('returns each outcome in the place of its item, and goes on past a newest change that failed', async () => {
     const items = [change(0, 'b'), change(1, 'b'), { kind: 'ignored', index: 2, reason: 'r' } as const];
     const handled: number[] = [];
