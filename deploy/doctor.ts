@@ -20,6 +20,7 @@ import {
   ROLE_NAME,
   TRIGGER_LOG_LOGSTORE,
 } from '../shared/deployment/names';
+import { isAllowed, parseRamPolicy, type RamStatement } from '../shared/deployment/ram-policy';
 import { trustedPrincipals, unpinnedResources } from '../shared/deployment/role-policy';
 import type { FunctionSpec } from '../shared/deployment/syaml';
 import { memberTrustVerdict } from '../shared/deployment/trust';
@@ -97,7 +98,7 @@ export const DOCTOR_CHECKS: ReadonlyArray<readonly [id: string, explains: string
   ['audit-retention', 'the audit bucket has a locked WORM retention policy (`ossguard audit lock`)'],
   [
     'audit-key',
-    'an audit key signs records, claims and pipeline marks: `secrets.auditKey` (KMS), else the same OSSGUARD_AUDIT_KEY in every deployed function',
+    'an audit key signs records, claims and pipeline marks: `secrets.auditKey` (KMS), which the function role may read (kms:GetSecretValue), else the same OSSGUARD_AUDIT_KEY in every deployed function',
   ],
   [
     'alerts-critical-email',
@@ -317,16 +318,17 @@ async function roleCheck(
  * The function role's policy names the account in every resource ARN: with `*` there, a bucket of the audit
  * bucket's name in another account would be the role's to write (issue #20).
  */
-async function rolePolicyCheck(ram: Ram, accountId: string | undefined): Promise<DoctorCheck> {
+async function rolePolicyCheck(
+  policy: FunctionRolePolicy,
+  accountId: string | undefined,
+): Promise<DoctorCheck> {
   const title = `policy ${POLICY_NAME} names the account in every resource`;
   const fix = `${BOOTSTRAP}: it writes deploy/role-policy.json with the account id`;
   if (accountId === undefined)
     return { id: 'role-policy-account', title, ok: false, detail: 'account id unknown: set AccountID', fix };
+  if (failed(policy)) return { id: 'role-policy-account', title, ok: false, detail: policy.failed, fix };
   try {
-    const policy = await ram.getPolicy(
-      new $Ram.GetPolicyRequest({ policyName: POLICY_NAME, policyType: 'Custom' }),
-    );
-    const unpinned = unpinnedResources(policy.body?.defaultPolicyVersion?.policyDocument ?? '', accountId);
+    const unpinned = unpinnedResources(policy, accountId);
     const ok = unpinned.length === 0;
     return {
       id: 'role-policy-account',
@@ -336,13 +338,22 @@ async function rolePolicyCheck(ram: Ram, accountId: string | undefined): Promise
       ...(ok ? {} : { fix }),
     };
   } catch (error) {
-    const missing = (error as { code?: string }).code === 'EntityNotExist.Policy';
+    return { id: 'role-policy-account', title, ok: false, detail: errorText(error), fix };
+  }
+}
+
+/** The function role's policy document, as RAM holds it, or why it could not be read (`missing`: none). */
+type FunctionRolePolicy = string | { failed: string };
+
+async function functionRolePolicy(ram: Ram): Promise<FunctionRolePolicy> {
+  try {
+    const policy = await ram.getPolicy(
+      new $Ram.GetPolicyRequest({ policyName: POLICY_NAME, policyType: 'Custom' }),
+    );
+    return policy.body?.defaultPolicyVersion?.policyDocument ?? '';
+  } catch (error) {
     return {
-      id: 'role-policy-account',
-      title,
-      ok: false,
-      detail: missing ? 'missing' : errorText(error),
-      fix,
+      failed: (error as { code?: string }).code === 'EntityNotExist.Policy' ? 'missing' : errorText(error),
     };
   }
 }
@@ -556,11 +567,12 @@ export function alertChecks(config: OssguardConfig): DoctorCheck {
 export function auditKeyCheck(
   config: OssguardConfig,
   keyed: ReadonlyMap<string, string | undefined>,
+  role: { policy: FunctionRolePolicy; accountId: string | undefined; region: string },
 ): DoctorCheck {
   const id = 'audit-key';
   const title = 'an audit key signs the audit records';
   const secret = config.secrets?.auditKey;
-  if (secret) return { id, title, ok: true, detail: `KMS secret ${secret} (secrets.auditKey)` };
+  if (secret) return kmsAuditKeyCheck(secret, role);
   const unkeyed = [...keyed].filter(([, digest]) => !digest).map(([fn]) => fn);
   const fix =
     'store a random value (`openssl rand -hex 32`) as a KMS secret, name it in the config as secrets.auditKey and run `deploy/deploy.sh`; without KMS, export OSSGUARD_AUDIT_KEY=<that value> (keep it for `ossguard audit verify`) and run `deploy/deploy.sh`';
@@ -582,6 +594,58 @@ export function auditKeyCheck(
     ok: false,
     detail: `the deployed functions hold ${byKey.size} different OSSGUARD_AUDIT_KEY values (${[...byKey.values()].map((fns) => fns.join(', ')).join('; ')}): each takes the others' records and marks for planted`,
     fix: `export the one OSSGUARD_AUDIT_KEY every function is to hold and run \`deploy/deploy.sh\`; or ${fix}`,
+  };
+}
+
+/**
+ * A KMS-held audit key is only as good as the functions' right to read it: without kms:GetSecretValue on the
+ * secret in the function role's policy (F-KMS-GETSECRETVALUE; bootstrap grants it for the secrets the config
+ * names when it runs), no function can load the key. Judged on the policy as RAM holds it, for the secret's
+ * ARN in the home region; the secret's existence is not checked (reading it would put the key in doctor's hands).
+ */
+function kmsAuditKeyCheck(
+  secret: string,
+  role: { policy: FunctionRolePolicy; accountId: string | undefined; region: string },
+): DoctorCheck {
+  const id = 'audit-key';
+  const title = 'an audit key signs the audit records';
+  const fix = `${BOOTSTRAP} with secrets.auditKey in the config (it grants kms:GetSecretValue on the secret), then ${DEPLOY}`;
+  if (failed(role.policy))
+    return {
+      id,
+      title,
+      ok: false,
+      detail: `KMS secret ${secret}, but policy ${POLICY_NAME} could not be read (${role.policy.failed}) to tell whether the functions may read it`,
+      fix,
+    };
+  if (role.accountId === undefined)
+    return { id, title, ok: false, detail: `KMS secret ${secret}; account id unknown: set AccountID`, fix };
+  const arn = `acs:kms:${role.region}:${role.accountId}:secret/${secret}`;
+  let statements: RamStatement[];
+  try {
+    statements = parseRamPolicy(role.policy);
+  } catch (error) {
+    return {
+      id,
+      title,
+      ok: false,
+      detail: `KMS secret ${secret}; policy ${POLICY_NAME}: ${errorText(error)}`,
+      fix,
+    };
+  }
+  if (isAllowed(statements, 'kms:GetSecretValue', arn))
+    return {
+      id,
+      title,
+      ok: true,
+      detail: `KMS secret ${secret} (secrets.auditKey), readable by the function role`,
+    };
+  return {
+    id,
+    title,
+    ok: false,
+    detail: `KMS secret ${secret} (secrets.auditKey), but policy ${POLICY_NAME} does not allow kms:GetSecretValue on ${arn}: no function can load the key`,
+    fix,
   };
 }
 
@@ -620,6 +684,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     input.env?.AccountID ??
     /^acs:ram::(\d+):/.exec(fnRole.arn ?? '')?.[1] ??
     undefined;
+  const rolePolicy = await functionRolePolicy(ram);
   const keyed = new Map<string, string | undefined>();
   const functions = await Promise.all(input.functions.map((spec) => functionCheck(input, spec, feed, keyed)));
   return [
@@ -627,12 +692,12 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     ...(config.organization ? await organizationChecks(input, state, accountId) : []),
     ...(await logstoreChecks(sls, feed)),
     fnRole.check,
-    await rolePolicyCheck(ram, accountId),
+    await rolePolicyCheck(rolePolicy, accountId),
     logRole.check,
     ...functions,
     ...regionChecks(regions, state),
     ...(await auditChecks(input, auditRegion, accountId)),
-    auditKeyCheck(config, keyed),
+    auditKeyCheck(config, keyed, { policy: rolePolicy, accountId, region: home }),
     alertChecks(config),
   ];
 }

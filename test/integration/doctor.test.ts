@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudTarget } from '../../cli/target';
 import { alertChecks, auditKeyCheck, type DoctorCheck } from '../../deploy/doctor';
 import { deployedFunctions } from '../../deploy/regions';
+import { ROLE_POLICY_TEMPLATE } from '../../deploy/role';
 import { createSlsAdmin, type SlsAdmin } from '../../deploy/sls-admin';
 import { createTrailApi, type TrailApi } from '../../deploy/trail-api';
 import { LocalCloud } from '../../local/cloud';
@@ -64,6 +65,21 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   restoreLocalState();
 });
+
+const KMS_CONFIG = parseConfig(
+  `audit:\n  bucket: ${AUDIT_BUCKET}\nsecrets:\n  auditKey: ossguard/audit-key\n`,
+);
+const ACCOUNT = '1234567890123456';
+const role = (policy: string | { failed: string }) => ({ policy, accountId: ACCOUNT, region: 'cn-hangzhou' });
+const withSecret = (secret: string) => {
+  const document = JSON.parse(ROLE_POLICY_TEMPLATE) as { Statement: unknown[] };
+  document.Statement.push({
+    Effect: 'Allow',
+    Action: ['kms:GetSecretValue'],
+    Resource: [`acs:kms:*:${ACCOUNT}:secret/${secret}`],
+  });
+  return JSON.stringify(document);
+};
 
 describe('ossguard doctor', () => {
   it('is red on a bare account, and every red line says how to fix it', async () => {
@@ -283,14 +299,34 @@ describe('ossguard doctor', () => {
       ['oss-acl-guard@cn-hangzhou', 'digest-a'],
       ['trail-guard@cn-hangzhou', undefined],
     ]);
-    expect(auditKeyCheck(config, keyed)).toMatchObject({
+    expect(auditKeyCheck(config, keyed, role(ROLE_POLICY_TEMPLATE))).toMatchObject({
       ok: false,
       detail: expect.stringContaining('trail-guard@cn-hangzhou'),
       fix: expect.stringContaining('OSSGUARD_AUDIT_KEY'),
     });
-    expect(auditKeyCheck(config, new Map([['oss-acl-guard@cn-hangzhou', 'digest-a']])).ok).toBe(true);
-    const kms = parseConfig(`audit:\n  bucket: ${AUDIT_BUCKET}\nsecrets:\n  auditKey: ossguard/audit-key\n`);
-    expect(auditKeyCheck(kms, new Map())).toMatchObject({ ok: true, detail: expect.stringContaining('KMS') });
+    const one = new Map([['oss-acl-guard@cn-hangzhou', 'digest-a']]);
+    expect(auditKeyCheck(config, one, role(ROLE_POLICY_TEMPLATE)).ok).toBe(true);
+  });
+
+  it.each([
+    [
+      'grants kms:GetSecretValue on the secret',
+      withSecret('ossguard/audit-key'),
+      true,
+      'readable by the function role',
+    ],
+    [
+      'grants it on another secret only',
+      withSecret('ossguard/other'),
+      false,
+      'does not allow kms:GetSecretValue',
+    ],
+    ['grants nothing of KMS', ROLE_POLICY_TEMPLATE, false, 'no function can load the key'],
+    ['could not be read', { failed: 'missing' }, false, 'could not be read (missing)'],
+  ])('judges a KMS-held audit key by whether the function role policy %s', (_what, policy, ok, detail) => {
+    const check = auditKeyCheck(KMS_CONFIG, new Map(), role(policy));
+    expect(check).toMatchObject({ ok, detail: expect.stringContaining(detail) });
+    if (!ok) expect(check.fix).toContain('bootstrap');
   });
 
   it('fails when the deployed functions hold different audit keys, naming which holds which', () => {
@@ -300,7 +336,7 @@ describe('ossguard doctor', () => {
       ['trail-guard@cn-hangzhou', 'digest-b'],
       ['oss-sweeper@cn-hangzhou', 'digest-a'],
     ]);
-    expect(auditKeyCheck(config, keyed)).toMatchObject({
+    expect(auditKeyCheck(config, keyed, role(ROLE_POLICY_TEMPLATE))).toMatchObject({
       ok: false,
       detail: expect.stringContaining(
         '2 different OSSGUARD_AUDIT_KEY values (oss-acl-guard@cn-hangzhou, oss-sweeper@cn-hangzhou; trail-guard@cn-hangzhou)',
