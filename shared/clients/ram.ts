@@ -333,23 +333,28 @@ export class RamGateway {
     }
   }
 
-  /** DetachPolicyFromUser, DetachPolicyFromGroup or DetachPolicyFromRole (F-RAM-GROUPS). */
   /**
-   * Detaches the policy; a detach that finds it detached already (another delivery of the same event got there
-   * first, or the owner did) is done. RAM's code for "not attached" is verified for groups only (F-RAM-GROUPS):
-   * after any `EntityNotExist.*` RAM is asked again, and only a principal that no longer holds it counts as done.
+   * DetachPolicyFromUser, DetachPolicyFromGroup or DetachPolicyFromRole (F-RAM-GROUPS). A detach that finds the
+   * policy detached already (another delivery of the same event got there first, or the owner did) is done, and
+   * says so. RAM's code for "not attached" is verified for groups only (F-RAM-GROUPS): after any
+   * `EntityNotExist.*` RAM is asked again, and only a principal that no longer holds it counts as done.
    */
-  async detachPolicy(principal: PolicyPrincipal, policyType: string, policyName: string): Promise<void> {
+  async detachPolicy(
+    principal: PolicyPrincipal,
+    policyType: string,
+    policyName: string,
+  ): Promise<'detached' | 'already-detached'> {
     try {
       await popCall('ram', `DetachPolicyFrom${principal.kind}`, this.log, this.retry, () =>
         this.api.detachPolicy(principal, policyType, policyName),
       );
+      return 'detached';
     } catch (error) {
       if (
         isEntityMissing(error) &&
         (await this.policyHolder(policyType, policyName, principal)) === undefined
       )
-        return;
+        return 'already-detached';
       throw error;
     }
   }

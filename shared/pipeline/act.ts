@@ -1,10 +1,12 @@
 import { RepairConflictError, writeBucketPolicy } from '../guards/policy-repair';
 import { keepSnapshot } from '../guards/policy-snapshots';
+import { principalOf } from '../rules/identity-policy/subject';
 import type { ChangeScope, CloudAction, Decision } from './types';
 
 /**
  * Carries out what `plan` decided: the fix's writes when the decision is `remediated`, then the bookkeeping
  * writes. It decides nothing; the intent record that must precede a revert is written before it is called.
+ * What a write found already done is added to the reason, so that the record says what ossguard did.
  */
 export async function act(
   decision: Decision,
@@ -12,9 +14,16 @@ export async function act(
   bookkeeping: readonly CloudAction[],
   scope: ChangeScope,
 ): Promise<Decision> {
-  for (const action of fix?.actions ?? []) await perform(action, scope);
-  for (const action of bookkeeping) await perform(action, scope);
-  return fix?.after ? { ...decision, after: fix.after } : decision;
+  const found: string[] = [];
+  for (const action of [...(fix?.actions ?? []), ...bookkeeping]) {
+    if (action.kind !== 'detach-policy') await perform(action, scope);
+    else if ((await detach(action, scope)) === 'already-detached')
+      found.push(
+        `${action.policyName} was detached from ${principalOf(action.principal)} already when ossguard's call reached RAM`,
+      );
+  }
+  const reason = found.length > 0 ? `${decision.reason} (${found.join('; ')})` : decision.reason;
+  return { ...decision, reason, ...(fix?.after ? { after: fix.after } : {}) };
 }
 
 function requireRam(ram: ChangeScope['ram']): NonNullable<ChangeScope['ram']> {
@@ -41,8 +50,11 @@ async function setDefaultVersionOver(
   await ram.setDefaultPolicyVersion(action.policyName, action.versionId);
 }
 
+const detach = (action: Extract<CloudAction, { kind: 'detach-policy' }>, { ram }: ChangeScope) =>
+  requireRam(ram).detachPolicy(action.principal, action.policyType, action.policyName);
+
 async function perform(
-  action: CloudAction,
+  action: Exclude<CloudAction, { kind: 'detach-policy' }>,
   { oss, audit, ram, config, auditKey }: ChangeScope,
 ): Promise<void> {
   switch (action.kind) {
@@ -59,13 +71,7 @@ async function perform(
     case 'delete-bucket-policy':
       return writeBucketPolicy(oss, action.bucket, null, action.replaces);
     case 'disable-access-key':
-      if (!ram)
-        throw new Error(
-          'access-key-guard was built without RAM clients: pass createRamApi to createFunctionHandler',
-        );
-      return ram.disableAccessKey(action.userName, action.accessKeyId);
-    case 'detach-policy':
-      return requireRam(ram).detachPolicy(action.principal, action.policyType, action.policyName);
+      return requireRam(ram).disableAccessKey(action.userName, action.accessKeyId);
     case 'set-default-policy-version':
       return setDefaultVersionOver(requireRam(ram), action);
     case 'untag-user':

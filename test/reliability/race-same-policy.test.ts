@@ -61,4 +61,42 @@ describe('one attach of a broad policy handled by two instances at once', () => 
     );
     expect(holders.body?.groups?.group ?? []).toEqual([]);
   });
+
+  it('says in its record that the policy was detached already when its owner detached it before ossguard could', async () => {
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'owners' }));
+    await cloud.settle();
+    await cloud.unobserved(() => attachPolicy(ram, { group: 'owners' }, 'AliyunOSSFullAccess'));
+    const attached = cloud.bus.history().at(-1);
+    if (attached?.data.eventName !== 'AttachPolicyToGroup') throw new Error('no AttachPolicyToGroup event');
+
+    // ossguard's detach is held for a second; the owner's own, which comes while it is held, goes through first.
+    let detaches = 0;
+    const lift = faults.outage(
+      "ossguard's detach later",
+      (c) => c.operation === 'DetachPolicyFromGroup' && ++detaches === 1,
+      { delayMs: 1_000 },
+    );
+    const handled = cloud.bus.invoke('access-key-guard', JSON.stringify(attached));
+    while (detaches === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await cloud.unobserved(() =>
+      ram.detachPolicyFromGroup(
+        new $Ram.DetachPolicyFromGroupRequest({
+          policyName: 'AliyunOSSFullAccess',
+          policyType: 'System',
+          groupName: 'owners',
+        }),
+      ),
+    );
+    const result = await handled;
+    lift();
+    expect(result.ok).toBe(true);
+    await cloud.settle();
+
+    expect(recordsFor(cloud, attached).map((r) => [r.decision, r.reason])).toEqual([
+      [
+        'remediated',
+        "detach AliyunOSSFullAccess from RAM user group owners (AliyunOSSFullAccess was detached from RAM user group owners already when ossguard's call reached RAM)",
+      ],
+    ]);
+  });
 });
