@@ -318,10 +318,7 @@ async function roleCheck(
  * The function role's policy names the account in every resource ARN: with `*` there, a bucket of the audit
  * bucket's name in another account would be the role's to write (issue #20).
  */
-async function rolePolicyCheck(
-  policy: FunctionRolePolicy,
-  accountId: string | undefined,
-): Promise<DoctorCheck> {
+function rolePolicyCheck(policy: FunctionRolePolicy, accountId: string | undefined): DoctorCheck {
   const title = `policy ${POLICY_NAME} names the account in every resource`;
   const fix = `${BOOTSTRAP}: it writes deploy/role-policy.json with the account id`;
   if (accountId === undefined)
@@ -564,13 +561,14 @@ export function alertChecks(config: OssguardConfig): DoctorCheck {
  * is in no environment. Functions holding different keys take each other's records, intents and marks for
  * planted: alerts twice, and repairs not tied to the changes they overwrote.
  */
+const AUDIT_KEY_CHECK = { id: 'audit-key', title: 'an audit key signs the audit records' } as const;
+
 export function auditKeyCheck(
   config: OssguardConfig,
   keyed: ReadonlyMap<string, string | undefined>,
   role: { policy: FunctionRolePolicy; accountId: string | undefined; region: string },
 ): DoctorCheck {
-  const id = 'audit-key';
-  const title = 'an audit key signs the audit records';
+  const { id, title } = AUDIT_KEY_CHECK;
   const secret = config.secrets?.auditKey;
   if (secret) return kmsAuditKeyCheck(secret, role);
   const unkeyed = [...keyed].filter(([, digest]) => !digest).map(([fn]) => fn);
@@ -607,45 +605,32 @@ function kmsAuditKeyCheck(
   secret: string,
   role: { policy: FunctionRolePolicy; accountId: string | undefined; region: string },
 ): DoctorCheck {
-  const id = 'audit-key';
-  const title = 'an audit key signs the audit records';
-  const fix = `${BOOTSTRAP} with secrets.auditKey in the config (it grants kms:GetSecretValue on the secret), then ${DEPLOY}`;
+  const unreadable = (why: string): DoctorCheck => ({
+    ...AUDIT_KEY_CHECK,
+    ok: false,
+    detail: `KMS secret ${secret} (secrets.auditKey), but ${why}`,
+    fix: `${BOOTSTRAP} with secrets.auditKey in the config (it grants kms:GetSecretValue on the secret), then ${DEPLOY}`,
+  });
   if (failed(role.policy))
-    return {
-      id,
-      title,
-      ok: false,
-      detail: `KMS secret ${secret}, but policy ${POLICY_NAME} could not be read (${role.policy.failed}) to tell whether the functions may read it`,
-      fix,
-    };
-  if (role.accountId === undefined)
-    return { id, title, ok: false, detail: `KMS secret ${secret}; account id unknown: set AccountID`, fix };
+    return unreadable(
+      `policy ${POLICY_NAME} could not be read (${role.policy.failed}) to tell whether the functions may read it`,
+    );
+  if (role.accountId === undefined) return unreadable('the account id is unknown: set AccountID');
   const arn = `acs:kms:${role.region}:${role.accountId}:secret/${secret}`;
   let statements: RamStatement[];
   try {
     statements = parseRamPolicy(role.policy);
   } catch (error) {
-    return {
-      id,
-      title,
-      ok: false,
-      detail: `KMS secret ${secret}; policy ${POLICY_NAME}: ${errorText(error)}`,
-      fix,
-    };
+    return unreadable(`policy ${POLICY_NAME} could not be judged: ${errorText(error)}`);
   }
-  if (isAllowed(statements, 'kms:GetSecretValue', arn))
-    return {
-      id,
-      title,
-      ok: true,
-      detail: `KMS secret ${secret} (secrets.auditKey), readable by the function role`,
-    };
+  if (!isAllowed(statements, 'kms:GetSecretValue', arn))
+    return unreadable(
+      `policy ${POLICY_NAME} does not allow kms:GetSecretValue on ${arn}: no function can load the key`,
+    );
   return {
-    id,
-    title,
-    ok: false,
-    detail: `KMS secret ${secret} (secrets.auditKey), but policy ${POLICY_NAME} does not allow kms:GetSecretValue on ${arn}: no function can load the key`,
-    fix,
+    ...AUDIT_KEY_CHECK,
+    ok: true,
+    detail: `KMS secret ${secret} (secrets.auditKey), readable by the function role`,
   };
 }
 
@@ -692,7 +677,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     ...(config.organization ? await organizationChecks(input, state, accountId) : []),
     ...(await logstoreChecks(sls, feed)),
     fnRole.check,
-    await rolePolicyCheck(rolePolicy, accountId),
+    rolePolicyCheck(rolePolicy, accountId),
     logRole.check,
     ...functions,
     ...regionChecks(regions, state),

@@ -48,26 +48,24 @@ export function inResourceOrder<T>(
   limit: LimitFunction,
   handle: (item: ParsedItem) => Promise<T>,
 ): Promise<T[]> {
+  const resourceOf = new Map<ParsedItem, string>();
   const newest = new Map<string, Extract<ParsedItem, { kind: 'change' }>>();
   for (const item of items) {
     if (item.kind !== 'change') continue;
     const resource = resourceIdentity(item.record);
+    resourceOf.set(item, resource);
     const lead = newest.get(resource);
     if (!lead || !(Date.parse(lead.record.time) > Date.parse(item.record.time))) newest.set(resource, item);
   }
-  const leads = new Map<ParsedItem, Promise<T>>();
-  for (const lead of newest.values())
-    leads.set(
-      lead,
-      limit(() => handle(lead)),
-    );
+  // Every lead is queued before any other change, so that none of them waits behind a resource's older changes.
+  const leads = new Map([...newest].map(([resource, lead]) => [resource, limit(() => handle(lead))]));
   return Promise.all(
     items.map((item) => {
-      const led = leads.get(item);
-      if (led) return led;
-      if (item.kind !== 'change') return limit(() => handle(item));
-      const lead = leads.get(newest.get(resourceIdentity(item.record)) as ParsedItem);
-      return (lead ?? Promise.resolve()).catch(() => undefined).then(() => limit(() => handle(item)));
+      const resource = resourceOf.get(item);
+      const lead = resource === undefined ? undefined : leads.get(resource);
+      if (!lead) return limit(() => handle(item));
+      if (newest.get(resource as string) === item) return lead;
+      return lead.catch(() => undefined).then(() => limit(() => handle(item)));
     }),
   );
 }

@@ -26,12 +26,18 @@ describe('one attach of a broad policy handled by two instances at once', () => 
     await cloud?.stop();
   });
 
-  it('writes one remediated record and alerts once when the second detach finds the policy already detached', async () => {
-    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'twins' }));
+  /** AliyunOSSFullAccess attached to a new group, unseen by ossguard: the event, to deliver by hand. */
+  async function fullAccessAttachedToNewGroup(groupName: string) {
+    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName }));
     await cloud.settle();
-    await cloud.unobserved(() => attachPolicy(ram, { group: 'twins' }, 'AliyunOSSFullAccess'));
+    await cloud.unobserved(() => attachPolicy(ram, { group: groupName }, 'AliyunOSSFullAccess'));
     const attached = cloud.bus.history().at(-1);
     if (attached?.data.eventName !== 'AttachPolicyToGroup') throw new Error('no AttachPolicyToGroup event');
+    return attached;
+  }
+
+  it('writes one remediated record and alerts once when the second detach finds the policy already detached', async () => {
+    const attached = await fullAccessAttachedToNewGroup('twins');
     const invoke = () => cloud.bus.invoke('access-key-guard', JSON.stringify(attached));
 
     const lift = faults.outage('overlapping reads', (c) => c.operation === 'ListEntitiesForPolicy', {
@@ -63,11 +69,7 @@ describe('one attach of a broad policy handled by two instances at once', () => 
   });
 
   it('says in its record that the policy was detached already when its owner detached it before ossguard could', async () => {
-    await ram.createGroup(new $Ram.CreateGroupRequest({ groupName: 'owners' }));
-    await cloud.settle();
-    await cloud.unobserved(() => attachPolicy(ram, { group: 'owners' }, 'AliyunOSSFullAccess'));
-    const attached = cloud.bus.history().at(-1);
-    if (attached?.data.eventName !== 'AttachPolicyToGroup') throw new Error('no AttachPolicyToGroup event');
+    const attached = await fullAccessAttachedToNewGroup('owners');
 
     // ossguard's detach is held for a second; the owner's own, which comes while it is held, goes through first.
     let detaches = 0;

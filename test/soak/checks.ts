@@ -384,9 +384,7 @@ export function sameAsItsRepair(
   record: AuditRecord,
   run: Pick<SoakRun, 'made' | 'records'>,
 ): AuditRecord | undefined {
-  const outer = made.change;
-  const change = outer.kind === 'member' ? outer.change : outer;
-  const account = outer.kind === 'member' ? outer.account : ACCOUNT_ID;
+  const { change, account } = inAccount(made.change);
   const tie = record.remediatedBy;
   if (change.kind !== 'bucket-policy' || made.expected !== 'skipped' || record.decision !== 'alerted')
     return undefined;
@@ -401,10 +399,16 @@ export function sameAsItsRepair(
   return isDocument(wrote, policyDocument(change.bucket, change.policy, account)) ? repair : undefined;
 }
 
+/** A change and the account it is made in: a member's change unwrapped, any other in the deploying account. */
+function inAccount(outer: Change): { change: Exclude<Change, { kind: 'member' }>; account: string } {
+  return outer.kind === 'member'
+    ? { change: outer.change, account: outer.account }
+    : { change: outer, account: ACCOUNT_ID };
+}
+
 /** The bucket or object an ACL change sets, with its account; undefined for any other change. */
 function aclTarget(outer: Change): string | undefined {
-  const change = outer.kind === 'member' ? outer.change : outer;
-  const account = outer.kind === 'member' ? outer.account : ACCOUNT_ID;
+  const { change, account } = inAccount(outer);
   if (change.kind === 'bucket-acl' || change.kind === 'new-bucket') return `${account}:${change.bucket}`;
   if (change.kind === 'object-acl' || change.kind === 'object-upload')
     return `${account}:${change.bucket}/${change.key}`;
