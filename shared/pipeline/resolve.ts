@@ -265,8 +265,9 @@ export async function writeIntent(
     const placed = await placeIntent(at, intentOf(record, planned, calls));
     return { intent: placed.kind, ledger: placed.ledger };
   } catch (error) {
-    // The revert goes out regardless, and the record may still be written. Only if that fails too does the
-    // redelivery find a fixed resource without an intent, and record `skipped`.
+    // The revert goes out regardless, and the record may still be written. A delivery that finds the resource
+    // fixed and no intent records `skipped`: the redelivery, if this record is not written either, or the
+    // event's other path (EventBridge and the trail), if it records first (the soak lists both).
     log.warn('intent record could not be written', {
       eventId: record.eventId,
       intentKey: at.intentKey,

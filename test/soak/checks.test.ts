@@ -54,6 +54,8 @@ function record(of: MadeChange, fields: Partial<AuditRecord>): AuditRecord {
 
 /** What a run saw beside the records: the mails SMTP took, and the dead letters and their re-drives. */
 interface Seen {
+  /** The functions' log lines. */
+  logs?: Array<{ message: string }>;
   /** A change whose trail event was in a log range delivered once and failed. */
   failedRangeOf?: MadeChange;
   mails?: string[];
@@ -80,7 +82,7 @@ function checkRun(changes: MadeChange[], records: AuditRecord[], seen: Seen): So
   const cloud = {
     bus: { deliveries: none, history: none, deadLetters: none },
     logTriggers: { deliveries: () => failedRanges(seen.failedRangeOf), deadLetters: none },
-    fc: { logs: [] },
+    fc: { logs: seen.logs ?? [] },
     oss: { bucket: () => undefined, object: () => undefined },
     identities: { users: new Map(), rootKeys: [] },
     smtp: { messages: () => mails },
@@ -247,5 +249,27 @@ describe("the soak's checks, of two ACL changes of one bucket handled out of ord
       ],
     );
     expect(report.violations).toHaveLength(2);
+  });
+});
+
+describe("the soak's checks, of a public bucket ACL recorded as found private,", () => {
+  const change = made(284, 'owner', 'remediated');
+  const skipped = record(change, { decision: 'skipped', reason: 'bucket ACL is private' });
+  const warning = (message: string) => ({
+    message: JSON.stringify({ level: 'warn', message, eventId: skipped.eventId }),
+  });
+
+  it('list it as rewritten when the delivery that reverted it could not write its intent', () => {
+    const report = check([change], [skipped], { logs: [warning('intent record could not be written')] });
+    expect(report.violations).toEqual([]);
+    expect(report.decisionsRewrittenOnRedelivery).toEqual([
+      { seq: 284, eventId: 'cloud-284', expected: 'remediated', recorded: 'skipped' },
+    ]);
+  });
+
+  it('fail it when no delivery said so', () => {
+    expect(check([change], [skipped], { logs: [warning('something else')] }).violations).toEqual([
+      expect.stringMatching(/^change #284 .*: audit decision skipped .*, expected remediated$/),
+    ]);
   });
 });

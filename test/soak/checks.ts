@@ -118,16 +118,8 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
   const failed = deliveries.filter((d) => !d.ok);
   const redrivenOk = new Set(run.redriven.filter((r) => r.ok).map((r) => r.id));
 
-  // Function log lines naming an event whose audit write failed after the change was acted on.
-  const auditWriteFailed = new Set<string>();
-  for (const line of cloud.fc.logs) {
-    if (!line.message.includes('audit record could not be written')) continue;
-    try {
-      auditWriteFailed.add(String((JSON.parse(line.message) as { eventId?: unknown }).eventId));
-    } catch {
-      // Not one of ossguard's JSON log lines.
-    }
-  }
+  const auditWriteFailed = eventsLogged(cloud, 'audit record could not be written');
+  const intentWriteFailed = eventsLogged(cloud, 'intent record could not be written');
 
   // Every change: its event, settled, exactly one audit record, with the oracle's decision.
   const rewritten: SoakReport['decisionsRewrittenOnRedelivery'] = [];
@@ -189,7 +181,10 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
     const actedThenFailed =
       auditWriteFailed.has(record.eventId) ||
       (event.via === 'bus' && attempts.some((a) => a.errorName === 'FunctionTimeout'));
-    if (attempts.length > 0 && record.decision === 'skipped' && actedThenFailed) {
+    // A delivery that could not write its intent reverted unannounced (shared/pipeline/resolve.ts `writeIntent`):
+    // the event's other path, finding the bucket fixed and no intent, may record `skipped` first.
+    const revertedUnannounced = intentWriteFailed.has(record.eventId);
+    if (record.decision === 'skipped' && ((attempts.length > 0 && actedThenFailed) || revertedUnannounced)) {
       rewritten.push({
         seq: change.seq,
         eventId: event.id,
@@ -302,6 +297,20 @@ export function checkSoak(run: SoakRun, { strict = false }: { strict?: boolean }
     lost,
     violations,
   };
+}
+
+/** Events named by the functions' JSON log lines that carry `message`. */
+function eventsLogged(cloud: SoakRun['cloud'], message: string): Set<string> {
+  const events = new Set<string>();
+  for (const line of cloud.fc.logs) {
+    if (!line.message.includes(message)) continue;
+    try {
+      events.add(String((JSON.parse(line.message) as { eventId?: unknown }).eventId));
+    } catch {
+      // Not one of ossguard's JSON log lines.
+    }
+  }
+  return events;
 }
 
 function describe(change: MadeChange): string {
