@@ -566,7 +566,7 @@ const AUDIT_KEY_CHECK = { id: 'audit-key', title: 'an audit key signs the audit 
 export function auditKeyCheck(
   config: OssguardConfig,
   keyed: ReadonlyMap<string, string | undefined>,
-  role: { policy: FunctionRolePolicy; accountId: string | undefined; region: string },
+  role: FunctionRoleReach,
 ): DoctorCheck {
   const { id, title } = AUDIT_KEY_CHECK;
   const secret = config.secrets?.auditKey;
@@ -595,16 +595,21 @@ export function auditKeyCheck(
   };
 }
 
+/** The function role's policy, and where the functions read their secrets: `secrets.region`, else their own. */
+interface FunctionRoleReach {
+  policy: FunctionRolePolicy;
+  accountId: string | undefined;
+  regions: readonly string[];
+}
+
 /**
  * A KMS-held audit key is only as good as the functions' right to read it: without kms:GetSecretValue on the
  * secret in the function role's policy (F-KMS-GETSECRETVALUE; bootstrap grants it for the secrets the config
  * names when it runs), no function can load the key. Judged on the policy as RAM holds it, for the secret's
- * ARN in the home region; the secret's existence is not checked (reading it would put the key in doctor's hands).
+ * ARN in every region a function reads it from; the secret's existence is not checked (reading it would put
+ * the key in doctor's hands), nor are policies attached to the role beside ossguard's own.
  */
-function kmsAuditKeyCheck(
-  secret: string,
-  role: { policy: FunctionRolePolicy; accountId: string | undefined; region: string },
-): DoctorCheck {
+function kmsAuditKeyCheck(secret: string, role: FunctionRoleReach): DoctorCheck {
   const unreadable = (why: string): DoctorCheck => ({
     ...AUDIT_KEY_CHECK,
     ok: false,
@@ -616,16 +621,17 @@ function kmsAuditKeyCheck(
       `policy ${POLICY_NAME} could not be read (${role.policy.failed}) to tell whether the functions may read it`,
     );
   if (role.accountId === undefined) return unreadable('the account id is unknown: set AccountID');
-  const arn = `acs:kms:${role.region}:${role.accountId}:secret/${secret}`;
   let statements: RamStatement[];
   try {
     statements = parseRamPolicy(role.policy);
   } catch (error) {
     return unreadable(`policy ${POLICY_NAME} could not be judged: ${errorText(error)}`);
   }
-  if (!isAllowed(statements, 'kms:GetSecretValue', arn))
+  const arns = role.regions.map((region) => `acs:kms:${region}:${role.accountId}:secret/${secret}`);
+  const refused = arns.filter((arn) => !isAllowed(statements, 'kms:GetSecretValue', arn));
+  if (refused.length > 0)
     return unreadable(
-      `policy ${POLICY_NAME} does not allow kms:GetSecretValue on ${arn}: no function can load the key`,
+      `policy ${POLICY_NAME} does not allow kms:GetSecretValue on ${refused.join(', ')}: the functions that read it there cannot load the key`,
     );
   return {
     ...AUDIT_KEY_CHECK,
@@ -670,6 +676,10 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     /^acs:ram::(\d+):/.exec(fnRole.arn ?? '')?.[1] ??
     undefined;
   const rolePolicy = await functionRolePolicy(ram);
+  // Where the functions read their secrets (shared/pipeline/handler.ts `kmsClient`).
+  const secretRegions = config.secrets?.region
+    ? [config.secrets.region]
+    : [...new Set([home, ...input.functions.map((spec) => spec.region)])];
   const keyed = new Map<string, string | undefined>();
   const functions = await Promise.all(input.functions.map((spec) => functionCheck(input, spec, feed, keyed)));
   return [
@@ -682,7 +692,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     ...functions,
     ...regionChecks(regions, state),
     ...(await auditChecks(input, auditRegion, accountId)),
-    auditKeyCheck(config, keyed, { policy: rolePolicy, accountId, region: home }),
+    auditKeyCheck(config, keyed, { policy: rolePolicy, accountId, regions: secretRegions }),
     alertChecks(config),
   ];
 }

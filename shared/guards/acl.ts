@@ -29,6 +29,17 @@ export const aclGuard: Guard<AclState> = {
   // Object changes arrive from the trail's logstore (trail-guard), and on EventBridge too should PutObjectAcl
   // turn out to be a management event (F-ACTIONTRAIL-OSS-DATA-EVENTS).
   events: [...ACL_GUARD_EVENTS, ...OBJECT_ACL_EVENTS],
+  // The state `observe` reads for the change: a bucket's ACL and its Block Public Access are two.
+  stateOf: (change) =>
+    ACCOUNT_BPA_EVENTS.has(change.eventName)
+      ? 'account-bpa'
+      : BUCKET_BPA_EVENTS.has(change.eventName)
+        ? 'bucket-bpa'
+        : OBJECT_EVENTS.has(change.eventName)
+          ? 'object'
+          : 'bucket',
+  // A part carries no ACL: the upload's Initiate or Complete sets it.
+  rereadOnly: ['UploadPart'],
 
   async observe(change, { oss }): Promise<Observation<AclState>> {
     if (ACCOUNT_BPA_EVENTS.has(change.eventName)) {

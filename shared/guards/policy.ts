@@ -68,6 +68,8 @@ export const policyGuard: Guard<PolicyState> = {
   // OSS has no conditional policy write: a policy change between the repair's re-read and its write is
   // overwritten. A tagging call changes nothing the repair writes.
   overwritesLaterChanges: BUCKET_POLICY_EVENTS,
+  // A tag may grant an exception, but sets no policy.
+  rereadOnly: BUCKET_TAGGING_EVENTS,
 
   async observe(change, scope): Promise<Observation<PolicyState>> {
     const { oss, config } = scope;

@@ -3,6 +3,7 @@ import { auditKey } from '../audit/record';
 import { resourceIdentity } from '../events/resource-identity';
 import type { Actor, ChangeRecord, ParsedItem } from '../events/types';
 import { changeRecord, type DecisionSummary, summaryOf } from './records';
+import type { Guard } from './types';
 
 /**
  * Delivery is at least once, so a batch may hold one event twice. Handled concurrently, both copies would
@@ -33,41 +34,66 @@ export function dedupeBatch(
   return { unique, repeats };
 }
 
+/** How a guard tells a batch's changes of one state apart, and which of them may lead them. */
+export interface ResourceOrder {
+  /** `resourceIdentity` under the guard's `stateOf`. */
+  resourceOf(change: ChangeRecord): string;
+  /** Not one of the guard's `rereadOnly` events. */
+  mayLead(change: ChangeRecord): boolean;
+}
+
+export function resourceOrderOf(guard: Pick<Guard<unknown>, 'stateOf' | 'rereadOnly'>): ResourceOrder {
+  return {
+    resourceOf: (change) => resourceIdentity(change, guard.stateOf?.(change)),
+    mayLead: (change) => !guard.rereadOnly?.includes(change.eventName),
+  };
+}
+
 /**
- * Handles each item under `limit`, each resource's newest change first (`resourceIdentity`; the last in the
- * batch among those of the latest event time), then that resource's other changes, all at once. Every change
- * of a batch happened before it was delivered, so the first one handled re-reads the state they left: handled
- * all at once, a bucket created and then made public in one log range were both repaired and alerted. The
- * newest goes first because it made the state that is live, so a repair is recorded on the change that
- * exposed it, and the older changes, finding it repaired, name that repair (shared/pipeline/remediated.ts
+ * Handles each item under `limit`, each resource's lead first, then that resource's other changes, all at once.
+ * Every change of a batch happened before it was delivered, so the first one handled re-reads the state they
+ * left: handled all at once, a bucket created and then made public in one log range were both repaired and
+ * alerted. The lead is the newest change that may lead, by event time and then by place in the batch (times
+ * are whole seconds, F-ACTIONTRAIL-RECORD-FIELDS); the newest of all when none may. It set the state that is
+ * live, so a repair is recorded and alerted on it, not on a tagging call or an upload's part that came after,
+ * and the older changes, finding it repaired, name that repair (shared/pipeline/remediated.ts
  * `tiedToRemediation`, which sees this invocation's repairs at once). Two rounds at most, however many
- * changes one resource has: a flood of one object's changes takes no longer than before.
+ * changes one resource has.
  */
 export function inResourceOrder<T>(
   items: readonly ParsedItem[],
   limit: LimitFunction,
   handle: (item: ParsedItem) => Promise<T>,
+  guard: Pick<Guard<unknown>, 'stateOf' | 'rereadOnly'>,
 ): Promise<T[]> {
+  const order = resourceOrderOf(guard);
   const resourceOf = new Map<ParsedItem, string>();
-  const newest = new Map<string, Extract<ParsedItem, { kind: 'change' }>>();
+  const leadOf = new Map<string, Extract<ParsedItem, { kind: 'change' }>>();
   for (const item of items) {
     if (item.kind !== 'change') continue;
-    const resource = resourceIdentity(item.record);
+    const resource = order.resourceOf(item.record);
     resourceOf.set(item, resource);
-    const lead = newest.get(resource);
-    if (!lead || !(Date.parse(lead.record.time) > Date.parse(item.record.time))) newest.set(resource, item);
+    const lead = leadOf.get(resource);
+    if (!lead || leadsBefore(item.record, lead.record, order)) leadOf.set(resource, item);
   }
   // Every lead is queued before any other change, so that none of them waits behind a resource's older changes.
-  const leads = new Map([...newest].map(([resource, lead]) => [resource, limit(() => handle(lead))]));
+  const leads = new Map([...leadOf].map(([resource, lead]) => [resource, limit(() => handle(lead))]));
   return Promise.all(
     items.map((item) => {
       const resource = resourceOf.get(item);
       const lead = resource === undefined ? undefined : leads.get(resource);
       if (!lead) return limit(() => handle(item));
-      if (newest.get(resource as string) === item) return lead;
+      if (leadOf.get(resource as string) === item) return lead;
       return lead.catch(() => undefined).then(() => limit(() => handle(item)));
     }),
   );
+}
+
+/** Whether `change`, later in the batch than `lead`, leads instead: it may lead and `lead` not, or it is no older. */
+function leadsBefore(change: ChangeRecord, lead: ChangeRecord, order: ResourceOrder): boolean {
+  const [may, leadMay] = [order.mayLead(change), order.mayLead(lead)];
+  if (may !== leadMay) return may;
+  return !(Date.parse(lead.time) > Date.parse(change.time));
 }
 
 /**

@@ -70,8 +70,9 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
  * One directory per state a guard judges (`resourceIdentity`: the bucket, object, key or policy the change
  * names, in its region and account; RAM user names repeat across an organization's accounts).
  */
-function resourceDir(guard: string, change: ChangeRecord, base = REMEDIATED_DIR): string {
-  return `${base}${sha256(JSON.stringify([guard, resourceIdentity(change)])).slice(0, 40)}/`;
+function resourceDir(book: MarkBook, change: ChangeRecord, base = REMEDIATED_DIR): string {
+  const resource = book.resourceOf?.(change) ?? resourceIdentity(change);
+  return `${base}${sha256(JSON.stringify([book.guard, resource])).slice(0, 40)}/`;
 }
 
 /**
@@ -181,7 +182,7 @@ async function lastRemediation(
   book: MarkBook,
   change: ChangeRecord,
 ): Promise<RemediationMark | 'crowded' | undefined> {
-  const dir = resourceDir(book.guard, change);
+  const dir = resourceDir(book, change);
   const since = Date.parse(change.time);
   const listed = await newestKeys(book, dir, since);
   const own = [...book.written.keys()].filter(
@@ -223,6 +224,8 @@ export interface MarkBook {
   bucket: string;
   guard: string;
   log: Logger;
+  /** The state a change touches, as the guard tells its states apart (`Guard.stateOf`); default: one a resource. */
+  resourceOf?: (change: ChangeRecord) => string;
   /** The marks this invocation made, by key, from when their revert was acknowledged (see `lastRemediation`). */
   written: Map<string, RemediationMark>;
   /**
@@ -267,7 +270,7 @@ export function noteRemediation(
     changedAt: change.time,
     ...(wrote ? { wrote } : {}),
   };
-  const key = markKey(book, resourceDir(book.guard, change), change, mark.at);
+  const key = markKey(book, resourceDir(book, change), change, mark.at);
   book.written.set(key, mark);
   return schedule(() => writeMark(book, change, key, mark));
 }
@@ -289,7 +292,7 @@ async function writeMark(book: MarkBook, change: ChangeRecord, key: string, mark
  * landed while that repair was under way, after its re-read and before its write, which no read of ossguard's
  * can see (OSS has no conditional write); the repair wrote over a change nobody judged, so it is alerted as
  * one ossguard could not keep. Unless the live state, read again now (`liveSnapshot`), is not what the repair
- * wrote: event times are whole seconds, so a change made just after the repair's write, in the same second,
+ * wrote: event times are whole seconds (F-ACTIONTRAIL-RECORD-FIELDS), so a change made just after the repair's write, in the same second,
  * looks no older than the repair, yet stands. (A mark without `wrote`, or a state that cannot be read, alerts;
  * so does a change that set exactly what the repair wrote: no read tells it from one the write overwrote, and
  * skipping would leave an overwritten change of anything else unalerted; test/e2e/policy-repair.test.ts.)
@@ -356,7 +359,7 @@ export async function noteJudged(book: MarkBook, change: ChangeRecord, now: Date
     changedAt: change.time,
     at,
   };
-  const key = markKey(book, resourceDir(book.guard, change, JUDGED_DIR), change, at);
+  const key = markKey(book, resourceDir(book, change, JUDGED_DIR), change, at);
   try {
     await book.gateway.putObjectIfAbsent(book.bucket, key, sealedMark(mark, key, book.key));
   } catch (error) {
@@ -378,7 +381,7 @@ export async function overwrittenDuring(
   at: { started: Date; overwrites: readonly string[] },
 ): Promise<Decision> {
   // The other delivery of this very change may have been judged too, after the newer change: look past it.
-  const dir = resourceDir(book.guard, change, JUDGED_DIR);
+  const dir = resourceDir(book, change, JUDGED_DIR);
   const { keys, crowded } = await newestKeys(book, dir, at.started.getTime() - CLOCK_SKEW_MS);
   const marks = await Promise.all(keys.map((key) => readMark(book, key)));
   const newer = (marks as Array<Partial<JudgedMark> | undefined>).find(

@@ -6,7 +6,7 @@ import { runtimeAuditKey } from '../config/secrets';
 import { CloudApiError, describeError } from '../errors';
 import type { ParsedItem } from '../events/types';
 import { decideAndAct, type Invocation } from './decide';
-import { dedupeBatch, inResourceOrder } from './dedupe';
+import { dedupeBatch, inResourceOrder, resourceOrderOf } from './dedupe';
 import { CONCURRENCY, cappedBatchSummary, logDecisions, sendAlerts, writeRecords } from './deliver';
 import { writeHeldRecords } from './held-records';
 import { changeScope, type InvocationDeps, type InvocationResult } from './invocation';
@@ -65,7 +65,8 @@ export async function runGuard<State>(
   // must find it.
   await writeHeldRecords(auditGateway, deps.log);
   const { unique, repeats } = dedupeBatch(items, guard.name, config.audit.prefix, now());
-  const outcomes = await inResourceOrder(unique, pLimit(CONCURRENCY), (item) => handleItem(invocation, item));
+  const handle = (item: ParsedItem) => handleItem(invocation, item);
+  const outcomes = await inResourceOrder(unique, pLimit(CONCURRENCY), handle, guard);
 
   const { decisions, retryableFailures, pending } = sortOutcomes(outcomes, repeats, deps.log);
   const waited = retryableFailures.filter((f) => f.capped).length;
@@ -118,6 +119,7 @@ async function handleItem<State>(invocation: Invocation<State>, item: ParsedItem
     gateway: auditGateway,
     bucket: config.audit.bucket,
     guard: guard.name,
+    resourceOf: resourceOrderOf(guard).resourceOf,
     log: deps.log,
     written: marks.written,
     key: audit.key,

@@ -126,4 +126,16 @@ export interface Guard<State> {
    * (a bucket's tags) change nothing the repair writes, so the repair loses none of them.
    */
   overwritesLaterChanges?: readonly string[];
+  /**
+   * Which of the guard's states a change touches, beside the resource it names (oss-acl-guard: a bucket's ACL, its
+   * Block Public Access, an object's ACL): with the resource, what marks and a batch's order are keyed by
+   * (shared/events/resource-identity.ts). Without it, a resource has one state.
+   */
+  stateOf?(change: ChangeRecord): string;
+  /**
+   * Events that only make the guard read the state again (a tag that may grant an exception, an upload's part):
+   * they never lead a batch's changes of a resource (shared/pipeline/dedupe.ts `inResourceOrder`), so a repair is
+   * recorded, and alerted, on a change that set the state.
+   */
+  rereadOnly?: readonly string[];
 }

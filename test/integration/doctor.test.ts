@@ -70,13 +70,17 @@ const KMS_CONFIG = parseConfig(
   `audit:\n  bucket: ${AUDIT_BUCKET}\nsecrets:\n  auditKey: ossguard/audit-key\n`,
 );
 const ACCOUNT = '1234567890123456';
-const role = (policy: string | { failed: string }) => ({ policy, accountId: ACCOUNT, region: 'cn-hangzhou' });
-const withSecret = (secret: string) => {
+const role = (policy: string | { failed: string }, regions = ['cn-hangzhou']) => ({
+  policy,
+  accountId: ACCOUNT,
+  regions,
+});
+const withSecret = (secret: string, region = '*') => {
   const document = JSON.parse(ROLE_POLICY_TEMPLATE) as { Statement: unknown[] };
   document.Statement.push({
     Effect: 'Allow',
     Action: ['kms:GetSecretValue'],
-    Resource: [`acs:kms:*:${ACCOUNT}:secret/${secret}`],
+    Resource: [`acs:kms:${region}:${ACCOUNT}:secret/${secret}`],
   });
   return JSON.stringify(document);
 };
@@ -308,6 +312,19 @@ describe('ossguard doctor', () => {
     expect(auditKeyCheck(config, one, role(ROLE_POLICY_TEMPLATE)).ok).toBe(true);
   });
 
+  it('fails a KMS-held audit key readable only in the home region when functions in another region read it', () => {
+    const check = auditKeyCheck(
+      KMS_CONFIG,
+      new Map(),
+      role(withSecret('ossguard/audit-key', 'cn-hangzhou'), ['cn-hangzhou', 'cn-shanghai']),
+    );
+    expect(check).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining(`acs:kms:cn-shanghai:${ACCOUNT}:secret/ossguard/audit-key`),
+    });
+    expect(check.detail).not.toContain('cn-hangzhou:');
+  });
+
   it.each([
     [
       'grants kms:GetSecretValue on the secret',
@@ -321,7 +338,7 @@ describe('ossguard doctor', () => {
       false,
       'does not allow kms:GetSecretValue',
     ],
-    ['grants nothing of KMS', ROLE_POLICY_TEMPLATE, false, 'no function can load the key'],
+    ['grants nothing of KMS', ROLE_POLICY_TEMPLATE, false, 'cannot load the key'],
     ['could not be read', { failed: 'missing' }, false, 'could not be read (missing)'],
   ])('judges a KMS-held audit key by whether the function role policy %s', (_what, policy, ok, detail) => {
     const check = auditKeyCheck(KMS_CONFIG, new Map(), role(policy));
